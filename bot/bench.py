@@ -1,0 +1,136 @@
+"""`minsheng bench`: the whole pipeline against a bare python-telegram-bot, through the sandbox.
+
+Both bots run as child processes against one in-process sandbox whose limits are lifted, so the
+figures measure what each bot carries. Users are closed loops: each sends a message, waits for
+the answer, and sends the next. Latency is from the update's creation to the answer's arrival.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bot.sandbox import Sandbox, SandboxConfig
+
+WARM_UP_USER = 1
+FIRST_USER = 100_000
+
+
+@dataclass(frozen=True)
+class Figures:
+    updates: int
+    seconds: float
+    updates_per_second: float
+    p50_ms: float
+    p99_ms: float
+    peak_rss_mb: float
+
+
+def _command(kind: str, sandbox: Sandbox, rtt: float, workdir: Path) -> tuple[list[str], dict[str, str]]:
+    env = dict(os.environ)
+    if kind == "pipeline":
+        env.update({
+            "MINSHENG_BOT_TOKEN": sandbox.config.token,
+            "MINSHENG_BOT_API_URL": sandbox.api_url,
+            "MINSHENG_BOT_FILE_URL": sandbox.file_url,
+            "MINSHENG_DATABASE_URL": f"sqlite://{workdir / 'bench.sqlite3'}",
+            "MINSHENG_RATE_LIMITS": "false",
+            "MINSHENG_SEND_CONCURRENCY": "256",
+            "MINSHENG_POLL_TIMEOUT": "5",
+        })
+        return [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"], env
+    transport = "aiohttp" if rtt == 0 else "default"
+    return [sys.executable, "-m", "bot.ceiling", "--api-url", sandbox.api_url,
+            "--token", sandbox.config.token, "--transport", transport], env
+
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def measure(kind: str, users: int, messages: int, rtt: float) -> Figures:
+    """Start a sandbox and one bot; drive `users` closed-loop users; stop both."""
+    sandbox = Sandbox(SandboxConfig(limits_enabled=False, rtt_ms=rtt))
+    await sandbox.start()
+    with tempfile.TemporaryDirectory(prefix="minsheng-bench-") as tmp:
+        command, env = _command(kind, sandbox, rtt, Path(tmp))
+        log = (Path(tmp) / "bot.log").open("wb")
+        process = await asyncio.create_subprocess_exec(*command, env=env, stdout=log, stderr=log)
+        try:
+            sandbox.send_text(WARM_UP_USER, "/help")
+            await sandbox.wait_for_messages(WARM_UP_USER, 1, timeout=120)
+            latencies: list[float] = []
+
+            async def user(user_id: int) -> None:
+                for sent in range(messages):
+                    started = time.perf_counter()
+                    sandbox.send_text(user_id, "/help")
+                    await sandbox.wait_for_messages(user_id, sent + 1, timeout=600)
+                    latencies.append(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(user(FIRST_USER + n) for n in range(users)))
+            elapsed = time.perf_counter() - started
+            rss = _peak_rss_mb(process.pid)
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), timeout=30)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+            log.close()
+            await sandbox.stop()
+    latencies.sort()
+    total = len(latencies)
+    return Figures(
+        updates=total,
+        seconds=round(elapsed, 3),
+        updates_per_second=round(total / elapsed, 1),
+        p50_ms=round(statistics.median(latencies) * 1000, 1),
+        p99_ms=round(latencies[min(total - 1, int(total * 0.99))] * 1000, 1),
+        peak_rss_mb=round(rss, 1),
+    )
+
+
+async def run_bench(args: argparse.Namespace) -> int:
+    messages = args.messages if args.messages is not None else (10 if args.rtt == 0 else 2)
+    runs: dict[str, list[Figures]] = {"pipeline": [], "ceiling": []}
+    for _ in range(max(1, args.repeat)):
+        for kind in runs:
+            runs[kind].append(await measure(kind, args.users, messages, args.rtt))
+    best = {k: sorted(v, key=lambda f: f.updates_per_second)[len(v) // 2] for k, v in runs.items()}
+    ratio = best["pipeline"].updates_per_second / best["ceiling"].updates_per_second
+    summary = {
+        "scenario": {"users": args.users, "messages": messages, "rtt_ms": args.rtt,
+                     "ceiling": "bare python-telegram-bot, "
+                     + ("aiohttp transport" if args.rtt == 0 else "default setup (sequential)")},
+        "pipeline": asdict(best["pipeline"]),
+        "ceiling": asdict(best["ceiling"]),
+        "ratio": round(ratio, 3),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{args.users} users x {messages} messages, round trip {args.rtt:g} ms")
+    print(f"{'':10}{'updates/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'peak RSS MB':>14}")
+    for kind, fig in best.items():
+        print(f"{kind:10}{fig.updates_per_second:>12}{fig.p50_ms:>10}{fig.p99_ms:>10}"
+              f"{fig.peak_rss_mb:>14}")
+    print(f"ratio pipeline/ceiling: {ratio:.2f}")
+    return 0

@@ -1,0 +1,184 @@
+"""The dispatcher: stored updates in, handled exactly once, in order within each chat.
+
+A pass takes a batch of pending updates, keeps each chat's updates together and in order, and
+splits the chats over a few lanes that run in parallel. A lane handles its updates in ONE
+transaction, each update in its own savepoint: the update's effects, its outbox rows and its
+done-mark commit together, and an update whose handler fails rolls back alone. Committing many
+updates at once is what lets SQLite keep synchronous=FULL and still carry the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from telegram import Update
+from tortoise.transactions import in_transaction
+
+from bot.context import MinshengApp, Services
+from storage.citizens import citizen_language
+from storage.inbox import PendingUpdate, fail_update, finish_update, pending_updates
+from storage.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+_handler_errors: ContextVar[list[BaseException] | None] = ContextVar(
+    "handler_errors", default=None
+)
+
+
+def report_handler_error(error: BaseException | None) -> None:
+    """Called by the error handler: the update being handled failed and must roll back."""
+    box = _handler_errors.get()
+    if box is not None and error is not None:
+        box.append(error)
+
+
+class HandlerFailed(Exception):
+    """A handler raised; carried out of the savepoint so it rolls back."""
+
+
+class AlreadyHandled(Exception):
+    """Another worker marked the update done first; this attempt must leave no trace."""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        app: MinshengApp,
+        services: Services,
+        *,
+        lanes: int,
+        batch: int = 256,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._app = app
+        self._services = services
+        self._lanes = lanes
+        self._batch = batch
+        self._on_commit = on_commit
+        self._wake = asyncio.Event()
+        self.handled = 0
+        self.failed = 0
+        self.last_pass: float = 0.0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle stored updates until told to stop; a pass under way is finished first."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                done = await self.drain_once()
+            except Exception:
+                log.exception("dispatch pass failed; trying again shortly")
+                done = 0
+                await asyncio.sleep(0.5)
+            if not done:
+                waiters = [asyncio.ensure_future(self._wake.wait()),
+                           asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def drain_once(self) -> int:
+        """One pass over pending updates; returns how many were taken."""
+        self.last_pass = asyncio.get_running_loop().time()
+        pending = await pending_updates(self._batch)
+        if not pending:
+            return 0
+        chats: dict[int, list[PendingUpdate]] = {}
+        for item in pending:
+            chats.setdefault(item.chat_key, []).append(item)
+        lanes: list[list[PendingUpdate]] = [[] for _ in range(self._lanes)]
+        for index, items in enumerate(chats.values()):
+            lanes[index % self._lanes].extend(items)
+        await asyncio.gather(*(self._run_lane(lane) for lane in lanes if lane))
+        return len(pending)
+
+    async def _run_lane(self, items: list[PendingUpdate]) -> None:
+        try:
+            async with in_transaction():
+                for item in items:
+                    await self._handle(item)
+        except Exception:
+            # The lane's transaction itself failed (e.g. the database was busy): handle its
+            # updates one transaction each, so one bad update cannot hold back the others.
+            log.warning("lane of %d updates failed to commit; retrying singly", len(items),
+                        exc_info=True)
+            for item in items:
+                async with in_transaction():
+                    await self._handle(item)
+        self._on_commit()
+
+    async def _handle(self, item: PendingUpdate) -> None:
+        box: list[BaseException] = []
+        token = _handler_errors.set(box)
+        try:
+            async with in_transaction():  # a savepoint inside the lane's transaction
+                update = Update.de_json(item.payload, self._app.bot)
+                await self._app.process_update(update)
+                if box:
+                    raise HandlerFailed from box[0]
+                if not await finish_update(item.id, now=self._services.clock.now()):
+                    raise AlreadyHandled
+            self.handled += 1
+        except AlreadyHandled:
+            log.info("update %s was handled elsewhere", item.update_id)
+        except Exception as exc:
+            cause = exc.__cause__ if isinstance(exc, HandlerFailed) else exc
+            log.exception("update %s failed: %r", item.update_id, cause)
+            self.failed += 1
+            await fail_update(item.id, repr(cause), now=self._services.clock.now())
+            await self._apologize(item)
+        finally:
+            _handler_errors.reset(token)
+
+    async def _apologize(self, item: PendingUpdate) -> None:
+        """Tell the person their message did not go through, in their language."""
+        from handlers.errors import apology  # handlers depend on us, not the other way
+
+        user_id = _sender_id(item.payload)
+        if user_id is None or item.chat_key != user_id:
+            return  # only private chats get an apology; groups would be noise
+        language = await citizen_language(user_id, self._services.settings.default_language)
+        text = apology(self._services.catalogs.get(language))
+        await enqueue(user_id, "sendMessage", {"text": text},
+                      now=self._services.clock.now(), update_id=item.update_id)
+
+
+def _sender_id(payload: dict[str, Any]) -> int | None:
+    for key in ("message", "edited_message", "callback_query"):
+        part = payload.get(key)
+        if isinstance(part, dict) and isinstance(part.get("from"), dict):
+            user_id = part["from"].get("id")
+            return user_id if isinstance(user_id, int) else None
+    return None
+
+
+def chat_key_of(payload: dict[str, Any]) -> int:
+    """The unit of ordering: the chat an update belongs to, else its user, else 0."""
+    for key in ("message", "edited_message", "channel_post", "edited_channel_post",
+                "business_message"):
+        part = payload.get(key)
+        if isinstance(part, dict) and isinstance(part.get("chat"), dict):
+            chat_id = part["chat"].get("id")
+            if isinstance(chat_id, int):
+                return chat_id
+    query = payload.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            chat_id = message["chat"].get("id")
+            if isinstance(chat_id, int):
+                return chat_id
+    for part in payload.values():
+        if isinstance(part, dict) and isinstance(part.get("from"), dict):
+            user_id = part["from"].get("id")
+            if isinstance(user_id, int):
+                return user_id
+    return 0

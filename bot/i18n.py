@@ -1,0 +1,78 @@
+"""Translations: the gettext catalogues in locales/, compiled in memory with Babel at start-up."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.settings import LANGUAGES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "minsheng"
+
+# Telegram's setMyCommands takes two-letter codes only, so Chinese gets one menu.
+COMMAND_MENU_CODES = {"en": "en", "zh_Hans": "zh", "ru": "ru"}
+
+
+@dataclass(frozen=True)
+class Translator:
+    """One language's catalogue; message ids are English sentences with named placeholders."""
+
+    language: str
+    _catalog: gettext.NullTranslations
+
+    def gettext(self, message: str, /, **params: object) -> str:
+        text = self._catalog.gettext(message)
+        return text.format(**params) if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **params: object) -> str:
+        return self._catalog.ngettext(singular, plural, n).format(n=n, **params)
+
+
+class Catalogs:
+    """All languages' translators, built once at start-up."""
+
+    def __init__(self, default_language: str = "en", directory: Path = LOCALES_DIR) -> None:
+        self.default_language = default_language
+        self._translators = {lang: Translator(lang, _compile(directory, lang)) for lang in LANGUAGES}
+
+    def get(self, language: str | None) -> Translator:
+        if language in self._translators:
+            return self._translators[language]
+        return self._translators[self.default_language]
+
+
+def _compile(directory: Path, language: str) -> gettext.NullTranslations:
+    po_path = directory / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=language.replace("_Hans", "").replace("_Hant", ""))
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def guess_language(language_code: str | None, default: str) -> str:
+    """Map Telegram's IETF `language_code` (en, ru-RU, zh-hans, zh-TW, zh) to our languages."""
+    if not language_code:
+        return default
+    try:
+        locale = Locale.parse(language_code.replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError):
+        return default
+    if locale.language == "zh":
+        traditional = locale.script == "Hant" or (
+            locale.script is None and locale.territory in ("TW", "HK", "MO")
+        )
+        return "zh_Hant" if traditional else "zh_Hans"
+    if locale.language in ("en", "ru"):
+        return locale.language
+    return default

@@ -1,0 +1,40 @@
+"""Inline buttons: data is checked before any feature sees it; anything else has 'expired'.
+
+Callback data comes from the client and can be forged, or stale (a button from an old version
+of a message), so each feature's handler accepts only data matching its own pattern, and the
+catch-all registered after all of them answers everything else with the same polite notice.
+"""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Update
+from telegram.ext import CallbackQueryHandler
+
+from bot.context import MinshengContext
+from handlers.common import UpdateShapeError, answer_button, who
+
+
+class ButtonHandler(CallbackQueryHandler[MinshengContext, None]):
+    """A CallbackQueryHandler that never accepts a query without data.
+
+    python-telegram-bot's own lets a query with no (or empty) data through any pattern.
+    """
+
+    def check_update(self, update: object) -> bool | object | None:
+        if not (isinstance(update, Update) and update.callback_query):
+            return None
+        if not update.callback_query.data:
+            return False
+        return super().check_update(update)
+
+
+def query_of(update: Update) -> CallbackQuery:
+    if update.callback_query is None:
+        raise UpdateShapeError("update has no callback query")
+    return update.callback_query
+
+
+async def on_expired_button(update: Update, context: MinshengContext) -> None:
+    """Answer a button no feature recognises: it has expired, and nothing changes."""
+    _, t = await who(update, context)
+    await answer_button(update, context, t.gettext("This button has expired."))

@@ -1,0 +1,89 @@
+"""Small pieces every handler uses: who is talking, in which language, and how to answer.
+
+Handlers never call the Bot API themselves: an answer is an outbox row written in the same
+transaction as the update's other effects, and the sender delivers it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Chat, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, User
+from telegram import ReplyKeyboardRemove as KeyboardRemove
+
+from bot.context import MinshengContext
+from bot.i18n import Translator, guess_language
+from storage.citizens import CitizenView, touch_citizen
+from storage.outbox import enqueue
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | KeyboardRemove
+
+
+class UpdateShapeError(Exception):
+    """The update lacks a part this handler needs; its filters should have kept it away."""
+
+
+def user_of(update: Update) -> User:
+    if update.effective_user is None:
+        raise UpdateShapeError("update has no user")
+    return update.effective_user
+
+
+def chat_of(update: Update) -> Chat:
+    if update.effective_chat is None:
+        raise UpdateShapeError("update has no chat")
+    return update.effective_chat
+
+
+async def who(update: Update, context: MinshengContext) -> tuple[CitizenView, Translator]:
+    """The citizen behind the update (created on first contact) and their translator."""
+    user = user_of(update)
+    default = context.services.settings.default_language
+    citizen = await touch_citizen(
+        user.id,
+        first_name=user.first_name or "",
+        guessed_language=guess_language(user.language_code, default),
+    )
+    return citizen, context.services.catalogs.get(citizen.language)
+
+
+async def send(
+    update: Update,
+    context: MinshengContext,
+    text: str,
+    *,
+    chat_id: int | None = None,
+    markup: Markup | None = None,
+    **params: Any,
+) -> None:
+    """Queue a plain-text message (no parse_mode unless given: user text stays data)."""
+    payload: dict[str, Any] = {"text": text, **params}
+    if markup is not None:
+        payload["reply_markup"] = markup.to_dict()
+    target = chat_id if chat_id is not None else chat_of(update).id
+    await call(update, context, "sendMessage", {"chat_id": target, **payload})
+
+
+async def call(
+    update: Update, context: MinshengContext, method: str, params: dict[str, Any]
+) -> None:
+    """Queue any Bot API call caused by this update."""
+    chat_id = params.get("chat_id")
+    await enqueue(
+        chat_id if isinstance(chat_id, int) else None,
+        method,
+        {k: v for k, v in params.items() if k != "chat_id"},
+        now=context.services.clock.now(),
+        update_id=update.update_id,
+    )
+
+
+async def answer_button(update: Update, context: MinshengContext, text: str = "") -> None:
+    """Stop the spinner on a pressed inline button, optionally with a short notice."""
+    query = update.callback_query
+    if query is None:
+        raise UpdateShapeError("update has no callback query")
+    params: dict[str, Any] = {"callback_query_id": query.id}
+    if text:
+        params["text"] = text
+    await call(update, context, "answerCallbackQuery", params)

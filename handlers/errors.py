@@ -1,0 +1,32 @@
+"""The error handler: log the failure, let the dispatcher roll back and apologize."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.context import MinshengContext
+from bot.i18n import Translator
+
+logger = logging.getLogger(__name__)
+
+
+def apology(t: Translator) -> str:
+    return t.gettext(
+        "Sorry, something went wrong on our side. Please try again in a minute; "
+        "what you sent before is safe."
+    )
+
+
+async def on_error(update: object, context: MinshengContext) -> None:
+    """Log the failure (update id only), hand it to the dispatcher, and stop this update."""
+    # Imported here: the dispatcher imports handlers to build the application.
+    from bot.dispatcher import report_handler_error
+
+    update_id = update.update_id if isinstance(update, Update) else None
+    # The update id, never the text: citizens' words stay out of the logs.
+    logger.error("handler failed on update %s", update_id, exc_info=context.error)
+    report_handler_error(context.error)
+    raise ApplicationHandlerStop

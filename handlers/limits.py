@@ -1,0 +1,8 @@
+"""How much citizen input the desk takes at once; intake and fallback answers share these."""
+
+from __future__ import annotations
+
+# Telegram itself allows 4,096 characters; a round figure leaves room and is easy to state.
+TEXT_LIMIT = 4000
+# Unknown commands are echoed back; anything longer is cut so the echo stays one short line.
+COMMAND_ECHO_LIMIT = 64

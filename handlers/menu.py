@@ -1,0 +1,44 @@
+"""The main menu (a reply keyboard) and the command list, each built in one place to grow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from telegram import ReplyKeyboardMarkup
+from telegram.ext import filters
+
+from bot.i18n import Catalogs, Translator
+from bot.settings import LANGUAGES
+
+
+def help_label(t: Translator) -> str:
+    return t.gettext("Help")
+
+
+def language_label(t: Translator) -> str:
+    return t.gettext("Language")
+
+
+def main_menu(t: Translator) -> ReplyKeyboardMarkup:
+    """The reply keyboard shown with the welcome; new features add their buttons here."""
+    return ReplyKeyboardMarkup(
+        [[help_label(t), language_label(t)]], resize_keyboard=True, is_persistent=True
+    )
+
+
+def label_filter(catalogs: Catalogs, label: Callable[[Translator], str]) -> filters.BaseFilter:
+    """A button's text in every language: a keyboard sent before a switch keeps its old labels."""
+    return filters.Text(sorted({label(catalogs.get(language)) for language in LANGUAGES}))
+
+
+def commands(t: Translator) -> list[tuple[str, str]]:
+    """The commands citizens may use, with their descriptions, in the order menus show them."""
+    return [
+        ("start", t.gettext("Welcome and main menu")),
+        ("help", t.gettext("What this desk does and how to use it")),
+        ("language", t.gettext("Choose your language")),
+    ]
+
+
+def command_lines(t: Translator) -> str:
+    return "\n".join(f"/{name} — {description}" for name, description in commands(t))

@@ -1,0 +1,69 @@
+"""Citizens: who talks to the bot, in which language, and whether they can be reached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.models import Citizen
+
+
+@dataclass(frozen=True)
+class CitizenView:
+    id: int
+    language: str
+    language_chosen: bool
+    first_name: str
+    blocked: bool
+    unreachable: bool
+
+
+def _view(row: Citizen) -> CitizenView:
+    return CitizenView(
+        id=row.id,
+        language=row.language,
+        language_chosen=row.language_chosen,
+        first_name=row.first_name,
+        blocked=row.blocked,
+        unreachable=row.unreachable,
+    )
+
+
+async def touch_citizen(user_id: int, *, first_name: str, guessed_language: str) -> CitizenView:
+    """The citizen behind a user id, created on first contact with the guessed language.
+
+    A citizen who writes again is reachable again, whatever the last send said.
+    """
+    row = await Citizen.get_or_none(id=user_id)
+    if row is None:
+        row = await Citizen.create(
+            id=user_id, language=guessed_language, first_name=first_name[:128]
+        )
+        return _view(row)
+    changes: dict[str, object] = {}
+    if row.unreachable:
+        changes["unreachable"] = False
+    if not row.language_chosen and row.language != guessed_language:
+        changes["language"] = guessed_language
+    if first_name and row.first_name != first_name[:128]:
+        changes["first_name"] = first_name[:128]
+    if changes:
+        await Citizen.filter(id=user_id).update(**changes)
+        row = await Citizen.get(id=user_id)
+    return _view(row)
+
+
+async def choose_language(user_id: int, language: str) -> CitizenView:
+    """Keep the language a citizen picked; it wins over Telegram's guess from now on."""
+    await Citizen.filter(id=user_id).update(language=language, language_chosen=True)
+    return _view(await Citizen.get(id=user_id))
+
+
+async def citizen_language(user_id: int, default: str) -> str:
+    row = await Citizen.get_or_none(id=user_id).only("id", "language")
+    return row.language if row else default
+
+
+async def mark_unreachable(user_id: int) -> bool:
+    """The citizen blocked the bot or deleted their account; True if that is news."""
+    changed = await Citizen.filter(id=user_id, unreachable=False).update(unreachable=True)
+    return changed > 0

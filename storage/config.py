@@ -1,0 +1,45 @@
+"""Tortoise configuration: one app, its models and its migrations package.
+
+`TORTOISE_ORM` serves the `tortoise` command line (makemigrations); the runtime builds its own
+config from the settings with `tortoise_config(url)`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+DEFAULT_URL = "sqlite://var/minsheng.sqlite3"
+
+# Durability and concurrency for SQLite; Tortoise passes URL query parameters on as PRAGMAs.
+SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "FULL", "busy_timeout": "10000"}
+
+
+def with_sqlite_pragmas(url: str) -> str:
+    """Add our PRAGMAs to a SQLite URL unless the operator set them already."""
+    if not url.startswith("sqlite://"):
+        return url
+    present = url.partition("?")[2]
+    extra = [f"{k}={v}" for k, v in SQLITE_PRAGMAS.items() if f"{k}=" not in present]
+    if not extra:
+        return url
+    joiner = "&" if "?" in url else "?"
+    return url + joiner + "&".join(extra)
+
+
+def tortoise_config(url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": with_sqlite_pragmas(url)},
+        "apps": {
+            "minsheng": {
+                "models": ["storage.models"],
+                "default_connection": "default",
+                "migrations": "storage.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+TORTOISE_ORM = tortoise_config(os.environ.get("MINSHENG_DATABASE_URL", DEFAULT_URL))

@@ -1,0 +1,66 @@
+"""The inbox: every update from Telegram, stored before it is acknowledged, handled once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.models import InboxStatus, InboxUpdate
+
+
+@dataclass(frozen=True)
+class IncomingUpdate:
+    """What ingress knows of an update before it is handled."""
+
+    update_id: int
+    chat_key: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PendingUpdate:
+    id: int
+    update_id: int
+    chat_key: int
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def store_updates(updates: Sequence[IncomingUpdate], *, now: datetime) -> int:
+    """Store a batch in one transaction; an update_id seen before is ignored. Returns new rows."""
+    if not updates:
+        return 0
+    before = await InboxUpdate.filter(update_id__in=[u.update_id for u in updates]).count()
+    rows = [
+        InboxUpdate(update_id=u.update_id, chat_key=u.chat_key, payload=u.payload, received_at=now)
+        for u in {u.update_id: u for u in updates}.values()
+    ]
+    await InboxUpdate.bulk_create(rows, ignore_conflicts=True)
+    return len(rows) - before
+
+
+async def pending_updates(limit: int) -> list[PendingUpdate]:
+    """Unhandled updates, oldest first (the order Telegram gave them)."""
+    rows = await InboxUpdate.filter(status=InboxStatus.PENDING).order_by("id").limit(limit)
+    return [PendingUpdate(r.id, r.update_id, r.chat_key, r.payload, r.attempts) for r in rows]
+
+
+async def finish_update(inbox_id: int, *, now: datetime) -> bool:
+    """Mark handled; False if another worker got there first (the caller must roll back)."""
+    changed = await InboxUpdate.filter(id=inbox_id, status=InboxStatus.PENDING).update(
+        status=InboxStatus.DONE, handled_at=now
+    )
+    return changed == 1
+
+
+async def fail_update(inbox_id: int, error: str, *, now: datetime) -> None:
+    """Give up on an update whose handler raised; it stays for an operator to inspect."""
+    await InboxUpdate.filter(id=inbox_id).update(
+        status=InboxStatus.FAILED, error=error[:2000], handled_at=now, attempts=1
+    )
+
+
+async def count_by_status() -> dict[str, int]:
+    return {s.value: await InboxUpdate.filter(status=s).count() for s in InboxStatus}

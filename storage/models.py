@@ -1,0 +1,159 @@
+"""Tortoise models: the tables of the system of record.
+
+Business rules live in the operation modules beside this one; a model only says what is stored.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    UNCERTAIN = "uncertain"  # a send timed out: it may have been delivered
+    SENT = "sent"
+    FAILED = "failed"  # permanent: blocked, bad request, given up
+
+
+class Citizen(Model):
+    """Anyone who talks to the bot (staff are citizens too, with a Staff row)."""
+
+    id = fields.BigIntField(primary_key=True, generated=False)  # Telegram user id
+    language = fields.CharField(max_length=16)
+    language_chosen = fields.BooleanField(default=False)
+    first_name = fields.CharField(max_length=128, default="")
+    phone = fields.CharField(max_length=32, null=True)
+    blocked = fields.BooleanField(default=False)  # barred by staff
+    unreachable = fields.BooleanField(default=False)  # they blocked the bot
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "citizen"
+
+
+class Draft(Model):
+    """The conversation a citizen is in: its step and what they entered so far."""
+
+    citizen_id = fields.BigIntField(primary_key=True, generated=False)
+    step = fields.CharField(max_length=32)
+    data = fields.JSONField(default=dict)
+    reminded = fields.BooleanField(default=False)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "draft"
+
+
+class InboxUpdate(Model):
+    """An update from Telegram, stored before it is acknowledged."""
+
+    id = fields.BigIntField(primary_key=True)
+    update_id = fields.BigIntField(unique=True)
+    chat_key = fields.BigIntField()  # chat id, else user id, else 0: the unit of ordering
+    payload = fields.JSONField()
+    status = fields.CharEnumField(InboxStatus, max_length=16, default=InboxStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    error = fields.TextField(null=True)
+    received_at = fields.DatetimeField()
+    handled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "inbox_update"
+        indexes = (("status", "id"),)
+
+
+class OutboxMessage(Model):
+    """A call to the Bot API that a committed change wants made (usually a message)."""
+
+    id = fields.BigIntField(primary_key=True)
+    chat_id = fields.BigIntField(null=True)
+    method = fields.CharField(max_length=32)
+    payload = fields.JSONField()
+    status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    dedupe_key = fields.CharField(max_length=128, null=True, unique=True)
+    update_id = fields.BigIntField(null=True)  # the inbound update that caused it
+    message_id = fields.BigIntField(null=True)
+    error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (("status", "id"), ("chat_id", "status"))
+
+
+class Department(Model):
+    """A unit that handles cases, in a tree: city → bureau or district → office.
+
+    Rows are never deleted: a department dropped from the catalogue file is marked inactive, so
+    the cases it handled keep their department.
+    """
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)  # the stable key in the catalogue file
+    parent: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "minsheng.Department", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    names: fields.JSONField[dict[str, str]] = fields.JSONField()  # en, zh_Hans, zh_Hant, ru
+    active = fields.BooleanField(default=True)
+    review_required = fields.BooleanField(default=True)  # its replies go to supervisors first
+
+    class Meta:
+        table = "department"
+
+
+class Category(Model):
+    """What a case is about: a domain (parent null) or one of its categories, from the catalogue.
+
+    A leaf category carries the default department and the time limit: hours or working days,
+    exactly one of them (neither for an emergency, which is diverted instead of filed). Rows are
+    never deleted; dropped codes become inactive.
+    """
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)
+    parent: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
+        "minsheng.Category", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    names: fields.JSONField[dict[str, str]] = fields.JSONField()
+    department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "minsheng.Department", related_name="categories", null=True, on_delete=fields.RESTRICT
+    )
+    time_limit_hours = fields.IntField(null=True)
+    time_limit_working_days = fields.IntField(null=True)
+    location_required = fields.BooleanField(default=False)
+    emergency = fields.BooleanField(default=False)  # divert to emergency numbers, never file
+    # The category's own typed fields (number, date, choice, text), later Open311 attributes.
+    questions: fields.JSONField[list[dict[str, object]]] = fields.JSONField(default=list)
+    sort = fields.IntField(default=0)
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "category"
+
+
+class CatalogMeta(Model):
+    """Catalogue-wide settings that are read whole: emergency numbers and keywords, the area.
+
+    One row per key ("default"); a JSON document rather than tables because nothing ever queries
+    inside it, it is small, and it is always replaced whole when the file is loaded.
+    """
+
+    key = fields.CharField(max_length=32, primary_key=True)
+    data: fields.JSONField[dict[str, object]] = fields.JSONField()
+    loaded_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "catalog_meta"

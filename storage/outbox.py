@@ -1,0 +1,156 @@
+"""The outbox: every call to the Bot API that a committed change wants made.
+
+Rows are written in the same transaction as the change that causes them; the sender reads them,
+calls Telegram, and records the outcome here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from storage.citizens import mark_unreachable
+from storage.models import OutboxMessage, OutboxStatus
+
+OPEN = (OutboxStatus.PENDING, OutboxStatus.UNCERTAIN)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    chat_id: int | None
+    method: str
+    payload: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime
+    uncertain: bool
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # transient: try again at `retry_at`
+    UNCERTAIN = "uncertain"  # timed out: may have been delivered; retry at `retry_at`
+    FAILED = "failed"  # permanent
+    UNREACHABLE = "unreachable"  # the recipient blocked the bot or is gone
+    MIGRATED = "migrated"  # the group became a supergroup: `new_chat_id`
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outbox_id: int
+    outcome: Outcome
+    chat_id: int | None = None
+    message_id: int | None = None
+    retry_at: datetime | None = None
+    error: str | None = None
+    new_chat_id: int | None = None
+    counts_as_attempt: bool = True
+
+
+async def enqueue(
+    chat_id: int | None,
+    method: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    update_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    """Ask for one Bot API call. With a dedupe key, asking twice queues it once."""
+    row = OutboxMessage(
+        chat_id=chat_id,
+        method=method,
+        payload=payload,
+        next_attempt_at=now,
+        created_at=now,
+        update_id=update_id,
+        dedupe_key=dedupe_key,
+    )
+    if dedupe_key is None:
+        await row.save()
+    else:
+        await OutboxMessage.bulk_create([row], ignore_conflicts=True)
+
+
+async def due_messages(now: datetime, limit: int) -> tuple[list[Outgoing], datetime | None]:
+    """Unsent rows whose time has come, oldest first, and when the next waiting one is due.
+
+    A chat whose oldest unsent row waits for a retry is left out whole, so its order holds.
+    """
+    waiting = await OutboxMessage.filter(status__in=OPEN, next_attempt_at__gt=now).values_list(
+        "chat_id", "next_attempt_at"
+    )
+    blocked = {chat for chat, _ in waiting if chat is not None}
+    next_due = min((at for _, at in waiting), default=None)
+    query = OutboxMessage.filter(status__in=OPEN, next_attempt_at__lte=now)
+    if blocked:
+        query = query.exclude(chat_id__in=list(blocked))
+    rows = await query.order_by("id").limit(limit)
+    return [_outgoing(r) for r in rows], next_due
+
+
+def _outgoing(row: OutboxMessage) -> Outgoing:
+    return Outgoing(
+        id=row.id,
+        chat_id=row.chat_id,
+        method=row.method,
+        payload=row.payload,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        uncertain=row.status == OutboxStatus.UNCERTAIN,
+    )
+
+
+async def record_results(results: Sequence[SendResult], *, now: datetime) -> None:
+    """Store what Telegram answered, for a batch of sends, in one transaction."""
+    if not results:
+        return
+    async with in_transaction():
+        for result in results:
+            await _record(result, now)
+
+
+async def _record(result: SendResult, now: datetime) -> None:
+    rows = OutboxMessage.filter(id=result.outbox_id)
+    attempts = F("attempts") + 1 if result.counts_as_attempt else F("attempts")
+    match result.outcome:
+        case Outcome.SENT:
+            await rows.update(
+                status=OutboxStatus.SENT,
+                message_id=result.message_id,
+                sent_at=now,
+                attempts=F("attempts") + 1,
+            )
+        case Outcome.RETRY | Outcome.UNCERTAIN:
+            status = OutboxStatus.UNCERTAIN if result.outcome is Outcome.UNCERTAIN else None
+            changes: dict[str, Any] = {
+                "next_attempt_at": result.retry_at or now,
+                "error": result.error,
+                "attempts": attempts,
+            }
+            if status is not None:
+                changes["status"] = status
+            await rows.update(**changes)
+        case Outcome.FAILED:
+            await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
+        case Outcome.UNREACHABLE:
+            await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
+            if result.chat_id is not None and result.chat_id > 0:
+                await mark_unreachable(result.chat_id)
+                await OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN).update(
+                    status=OutboxStatus.FAILED, error="recipient unreachable"
+                )
+        case Outcome.MIGRATED:
+            await OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN).update(
+                chat_id=result.new_chat_id, next_attempt_at=now
+            )
+
+
+async def count_by_status() -> dict[str, int]:
+    return {s.value: await OutboxMessage.filter(status=s).count() for s in OutboxStatus}

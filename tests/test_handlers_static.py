@@ -1,0 +1,283 @@
+"""Which handler each kind of update reaches, checked on the real Application without network."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from telegram import Update
+from telegram.ext import Application, BaseHandler, CommandHandler, ContextTypes
+from telegram.request import BaseRequest
+
+from bot.context import MinshengApp, MinshengContext
+from bot.i18n import COMMAND_MENU_CODES, Catalogs
+from bot.settings import LANGUAGES
+from handlers import command_menus, register
+from handlers.buttons import on_expired_button
+from handlers.fallback import command_of, on_not_text, on_text, on_unknown_command
+from handlers.help import on_help
+from handlers.language import LANGUAGE_NAMES, choice_data, on_choice, on_language, parse_choice
+from handlers.limits import COMMAND_ECHO_LIMIT
+from handlers.menu import main_menu
+from handlers.start import on_start
+
+BOT = {"id": 1, "is_bot": True, "first_name": "Minsheng", "username": "minsheng_bot"}
+USER = {"id": 42, "is_bot": False, "first_name": "Li", "language_code": "zh-hans"}
+PRIVATE = {"id": 42, "type": "private", "first_name": "Li"}
+GROUP = {"id": -1001, "type": "supergroup", "title": "Staff"}
+SMALL_GROUP = {"id": -5, "type": "group", "title": "Neighbours"}
+CHANNEL = {"id": -1002, "type": "channel", "title": "City news"}
+FILE = {"file_id": "f", "file_unique_id": "u"}
+
+NOT_TEXT: dict[str, Any] = {
+    "sticker": {
+        **FILE, "type": "regular", "width": 512, "height": 512,
+        "is_animated": False, "is_video": False,
+    },
+    "voice": {**FILE, "duration": 3},
+    "video": {**FILE, "width": 640, "height": 480, "duration": 3},
+    "video_note": {**FILE, "length": 240, "duration": 3},
+    "document": FILE,
+    "animation": {**FILE, "width": 320, "height": 240, "duration": 2},
+    "photo": [{**FILE, "width": 90, "height": 90}],
+    "poll": {
+        "id": "p", "question": "?",
+        "options": [{"text": "a", "voter_count": 0, "persistent_id": "a"}],
+        "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
+        "type": "regular", "allows_multiple_answers": False,
+        "allows_revoting": False, "members_only": False,
+    },
+    "dice": {"emoji": "🎲", "value": 3},
+    "contact": {"phone_number": "+86 10 12345", "first_name": "Li"},
+    "location": {"latitude": 39.9, "longitude": 116.4},
+}  # fmt: skip
+
+MENU_LABELS = {"Help": on_help, "帮助": on_help, "說明": on_help, "Помощь": on_help}
+MENU_LABELS |= {"Language": on_language, "语言": on_language, "語言": on_language}
+MENU_LABELS |= {"Язык": on_language}
+
+TEXTS: dict[str, Callable[..., Any]] = {
+    "/start": on_start,
+    "/start case-ABC": on_start,
+    "/help": on_help,
+    "/language": on_language,
+    "/frobnicate now": on_unknown_command,
+    "/HELP": on_help,  # python-telegram-bot compares commands case-insensitively
+    "/start@minsheng_bot": on_start,
+    "/start@another_bot": on_unknown_command,  # a private chat has no other bot
+    "hello": on_text,
+    "help": on_text,
+    "x" * 5000: on_text,
+    **MENU_LABELS,
+}
+
+
+class OnlyGetMe(BaseRequest):
+    """Answers getMe (command handlers need the bot's username); any other call fails."""
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        assert url.endswith("/getMe"), f"no network in these tests: {method} {url}"
+        return 200, json.dumps({"ok": True, "result": BOT}).encode()
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[MinshengApp]:
+    application: MinshengApp = (
+        Application.builder()
+        .token("1:x")
+        .context_types(ContextTypes(context=MinshengContext))
+        .updater(None)
+        .request(OnlyGetMe())
+        .get_updates_request(OnlyGetMe())
+        .build()
+    )
+    register(application)
+    asyncio.run(application.bot.initialize())
+    yield application
+    asyncio.run(application.bot.shutdown())
+
+
+def content(text: str) -> dict[str, Any]:
+    if not text.startswith("/"):
+        return {"text": text}
+    command = {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+    return {"text": text, "entities": [command]}
+
+
+def message(chat: dict[str, Any], body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    sender = {} if chat["type"] == "channel" else {"from": USER}
+    return {"message_id": 7, "date": 1_700_000_000, "chat": chat, **sender, **body, **extra}
+
+
+def update(app: MinshengApp, **fields: Any) -> Update:
+    parsed = Update.de_json({"update_id": 1000, **fields}, app.bot)
+    assert parsed is not None
+    return parsed
+
+
+def handlers(app: MinshengApp) -> Iterator[BaseHandler[Any, Any, Any]]:
+    for group in sorted(app.handlers):
+        yield from app.handlers[group]
+
+
+def matches(app: MinshengApp, upd: Update) -> list[Callable[..., Any]]:
+    """The callbacks that would run, one per group: the first match of each."""
+    found = []
+    for group in sorted(app.handlers):
+        for handler in app.handlers[group]:
+            if handler.check_update(upd):
+                found.append(handler.callback)
+                break
+    return found
+
+
+def bodies() -> Iterator[dict[str, Any]]:
+    yield from (content(text) for text in TEXTS)
+    yield from ({kind: value} for kind, value in NOT_TEXT.items())
+
+
+@pytest.mark.parametrize(("text", "callback"), TEXTS.items(), ids=lambda v: str(v)[:20])
+def test_new_private_text_reaches_its_handler(
+    app: MinshengApp, text: str, callback: Callable[..., Any]
+) -> None:
+    assert matches(app, update(app, message=message(PRIVATE, content(text)))) == [callback]
+
+
+@pytest.mark.parametrize("kind", NOT_TEXT)
+def test_what_is_not_text_gets_the_menu_pointer(app: MinshengApp, kind: str) -> None:
+    upd = update(app, message=message(PRIVATE, {kind: NOT_TEXT[kind]}))
+    assert matches(app, upd) == [on_not_text]
+
+
+def test_every_command_handler_takes_new_messages_only(app: MinshengApp) -> None:
+    command_handlers = [h for h in handlers(app) if isinstance(h, CommandHandler)]
+    assert command_handlers
+    for handler in command_handlers:
+        for command in handler.commands:
+            edited = message(PRIVATE, content(f"/{command}"), edit_date=1_700_000_100)
+            assert not handler.check_update(update(app, edited_message=edited)), command
+
+
+def test_edited_messages_match_nothing(app: MinshengApp) -> None:
+    for body in bodies():
+        edited = message(PRIVATE, body, edit_date=1_700_000_100)
+        assert matches(app, update(app, edited_message=edited)) == [], body
+
+
+@pytest.mark.parametrize("chat", [GROUP, SMALL_GROUP], ids=["supergroup", "group"])
+def test_group_messages_match_nothing(app: MinshengApp, chat: dict[str, Any]) -> None:
+    for body in bodies():
+        assert matches(app, update(app, message=message(chat, body))) == [], body
+
+
+def test_channels_and_userless_updates_match_nothing(app: MinshengApp) -> None:
+    for body in bodies():
+        post = message(CHANNEL, body, sender_chat=CHANNEL)
+        assert matches(app, update(app, channel_post=post)) == [], body
+        assert matches(app, update(app, edited_channel_post=post)) == [], body
+    assert matches(app, update(app, poll=NOT_TEXT["poll"])) == []
+    member = {"user": USER, "status": "kicked", "until_date": 0}
+    left = {
+        "chat": PRIVATE, "from": USER, "date": 1_700_000_000,
+        "old_chat_member": {"user": USER, "status": "member"}, "new_chat_member": member,
+    }  # fmt: skip
+    assert matches(app, update(app, my_chat_member=left)) == []
+
+
+def button(app: MinshengApp, **query: Any) -> Update:
+    body = {"id": "q", "from": USER, "chat_instance": "c", **query}
+    return update(app, callback_query={"message": message(PRIVATE, content("…")), **body})
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_language_buttons_reach_the_choice(app: MinshengApp, language: str) -> None:
+    assert parse_choice(choice_data(language)) == language
+    assert matches(app, button(app, data=choice_data(language))) == [on_choice]
+
+
+@given(st.text() | st.binary().map(lambda b: b.decode("latin-1")))
+@example("lang:en\n")
+@example("lang:EN")
+@example("lang:xx")
+@example("lang:")
+@example("lang:en:1")
+@example(" lang:ru")
+@example("lang:zh_Hans\x00")
+@example("")
+def test_forged_button_data_is_expired(app: MinshengApp, data: str) -> None:
+    expected = on_choice if parse_choice(data) in LANGUAGES else on_expired_button
+    assert matches(app, button(app, data=data)) == [expected]
+    if expected is on_choice:
+        assert re.fullmatch(r"lang:(en|zh_Hans|zh_Hant|ru)", data)
+
+
+def test_buttons_without_data_are_expired(app: MinshengApp) -> None:
+    assert matches(app, button(app)) == [on_expired_button]
+    assert matches(app, button(app, game_short_name="g")) == [on_expired_button]
+
+
+def test_every_main_menu_button_works_in_every_language(app: MinshengApp) -> None:
+    catalogs = Catalogs()
+    routed = set()
+    for language in LANGUAGES:
+        for row in main_menu(catalogs.get(language)).keyboard:
+            for key in row:
+                found = matches(app, update(app, message=message(PRIVATE, content(key.text))))
+                assert found in ([on_help], [on_language]), (language, key.text)
+                routed.add(found[0])
+    assert routed == {on_help, on_language}
+
+
+def test_callbacks_have_one_line_docstrings(app: MinshengApp) -> None:
+    for handler in handlers(app):
+        doc = (handler.callback.__doc__ or "").strip()
+        assert doc, handler.callback
+        assert "\n" not in doc, handler.callback
+    for callback in app.error_handlers:
+        assert callback.__doc__
+
+
+def test_command_menus_list_the_registered_commands(app: MinshengApp) -> None:
+    registered = {c for h in handlers(app) if isinstance(h, CommandHandler) for c in h.commands}
+    menus = command_menus(Catalogs())
+    assert set(menus) == {"", *COMMAND_MENU_CODES.values()}
+    for menu in menus.values():
+        assert {name for name, _ in menu} == registered
+        for name, description in menu:
+            assert re.fullmatch(r"[a-z0-9_]{1,32}", name)
+            assert 3 <= len(description) <= 256
+    assert menus["zh"] != menus["en"] != menus["ru"]
+
+
+def test_language_names_cover_every_language() -> None:
+    assert list(LANGUAGE_NAMES) == list(LANGUAGES)
+
+
+def test_unknown_command_is_echoed_short(app: MinshengApp) -> None:
+    long_command = "/" + "a" * 500
+    upd = update(app, message=message(PRIVATE, content(long_command + " and more")))
+    assert upd.message is not None
+    echoed = command_of(upd.message)
+    assert len(echoed) <= COMMAND_ECHO_LIMIT
+    assert echoed.startswith("/aaa")
+    short = update(app, message=message(PRIVATE, content("/frobnicate now")))
+    assert short.message is not None
+    assert command_of(short.message) == "/frobnicate"
