@@ -32,6 +32,7 @@ class Figures:
     p50_ms: float
     p99_ms: float
     peak_rss_mb: float
+    cpu_ms_per_update: float
 
 
 def _command(kind: str, sandbox: Sandbox, rtt: float, workdir: Path) -> tuple[list[str], dict[str, str]]:
@@ -50,6 +51,14 @@ def _command(kind: str, sandbox: Sandbox, rtt: float, workdir: Path) -> tuple[li
     transport = "aiohttp" if rtt == 0 else "default"
     return [sys.executable, "-m", "bot.ceiling", "--api-url", sandbox.api_url,
             "--token", sandbox.config.token, "--transport", transport], env
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -82,10 +91,12 @@ async def measure(kind: str, users: int, messages: int, rtt: float) -> Figures:
                     await sandbox.wait_for_messages(user_id, sent + 1, timeout=600)
                     latencies.append(time.perf_counter() - started)
 
+            cpu_before = _cpu_seconds(process.pid)
             started = time.perf_counter()
             await asyncio.gather(*(user(FIRST_USER + n) for n in range(users)))
             elapsed = time.perf_counter() - started
             rss = _peak_rss_mb(process.pid)
+            cpu = _cpu_seconds(process.pid) - cpu_before
         finally:
             if process.returncode is None:
                 process.terminate()
@@ -105,6 +116,7 @@ async def measure(kind: str, users: int, messages: int, rtt: float) -> Figures:
         p50_ms=round(statistics.median(latencies) * 1000, 1),
         p99_ms=round(latencies[min(total - 1, int(total * 0.99))] * 1000, 1),
         peak_rss_mb=round(rss, 1),
+        cpu_ms_per_update=round(cpu / total * 1000, 2),
     )
 
 
@@ -128,9 +140,10 @@ async def run_bench(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"{args.users} users x {messages} messages, round trip {args.rtt:g} ms")
-    print(f"{'':10}{'updates/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'peak RSS MB':>14}")
+    print(f"{'':10}{'updates/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'peak RSS MB':>14}"
+          f"{'CPU ms/update':>15}")
     for kind, fig in best.items():
         print(f"{kind:10}{fig.updates_per_second:>12}{fig.p50_ms:>10}{fig.p99_ms:>10}"
-              f"{fig.peak_rss_mb:>14}")
+              f"{fig.peak_rss_mb:>14}{fig.cpu_ms_per_update:>15}")
     print(f"ratio pipeline/ceiling: {ratio:.2f}")
     return 0

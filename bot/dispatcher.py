@@ -2,9 +2,12 @@
 
 A pass takes a batch of pending updates, keeps each chat's updates together and in order, and
 splits the chats over a few lanes that run in parallel. A lane handles its updates in ONE
-transaction, each update in its own savepoint: the update's effects, its outbox rows and its
-done-mark commit together, and an update whose handler fails rolls back alone. Committing many
-updates at once is what lets SQLite keep synchronous=FULL and still carry the load.
+transaction: their effects, their outbox rows and their done-marks commit together. Committing
+many updates at once is what lets SQLite keep synchronous=FULL and still carry the load.
+If anything in a lane fails, the lane rolls back whole and its updates go again one per
+transaction, so only the failing update is marked failed (handlers touch nothing but the
+database, so running them again is safe). This costs less than a savepoint per update, which
+would add two statements to every update for a failure that is rare.
 """
 
 from __future__ import annotations
@@ -20,8 +23,14 @@ from tortoise.transactions import in_transaction
 
 from bot.context import MinshengApp, Services
 from storage.citizens import citizen_language
-from storage.inbox import PendingUpdate, fail_update, finish_update, pending_updates
-from storage.outbox import enqueue
+from storage.inbox import (
+    PendingUpdate,
+    fail_update,
+    finish_update,
+    finish_updates,
+    pending_updates,
+)
+from storage.outbox import collected_outbox, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -103,27 +112,40 @@ class Dispatcher:
     async def _run_lane(self, items: list[PendingUpdate]) -> None:
         try:
             async with in_transaction():
-                for item in items:
-                    await self._handle(item)
-        except Exception:
-            # The lane's transaction itself failed (e.g. the database was busy): handle its
-            # updates one transaction each, so one bad update cannot hold back the others.
-            log.warning("lane of %d updates failed to commit; retrying singly", len(items),
-                        exc_info=True)
+                async with collected_outbox():
+                    for item in items:
+                        await self._process(item)
+                # One statement marks the lane's updates done; if another worker got any of
+                # them first, the count differs and the whole lane rolls back.
+                done = [item.id for item in items]
+                if not await finish_updates(done, now=self._services.clock.now()):
+                    raise AlreadyHandled
+            self.handled += len(items)
+        except Exception as exc:
+            # A handler failed, the database was busy, or another worker raced us: nothing of
+            # the lane was kept. Go again one update per transaction, so only the update that
+            # fails fails, and the chat's next updates still flow.
+            log.info("lane of %d updates rolled back (%r); one by one now", len(items), exc)
             for item in items:
-                async with in_transaction():
-                    await self._handle(item)
+                await self._handle_alone(item)
         self._on_commit()
 
-    async def _handle(self, item: PendingUpdate) -> None:
+    async def _process(self, item: PendingUpdate) -> None:
+        """Run one update through the handlers; raise if one of them failed."""
         box: list[BaseException] = []
         token = _handler_errors.set(box)
         try:
-            async with in_transaction():  # a savepoint inside the lane's transaction
-                update = Update.de_json(item.payload, self._app.bot)
-                await self._app.process_update(update)
-                if box:
-                    raise HandlerFailed from box[0]
+            await self._app.process_update(Update.de_json(item.payload, self._app.bot))
+        finally:
+            _handler_errors.reset(token)
+        if box:
+            raise HandlerFailed(item.update_id) from box[0]
+
+    async def _handle_alone(self, item: PendingUpdate) -> None:
+        """One update, one transaction; on failure, mark it failed and apologize."""
+        try:
+            async with in_transaction():
+                await self._process(item)
                 if not await finish_update(item.id, now=self._services.clock.now()):
                     raise AlreadyHandled
             self.handled += 1
@@ -131,12 +153,11 @@ class Dispatcher:
             log.info("update %s was handled elsewhere", item.update_id)
         except Exception as exc:
             cause = exc.__cause__ if isinstance(exc, HandlerFailed) else exc
-            log.exception("update %s failed: %r", item.update_id, cause)
+            log.error("update %s failed: %r", item.update_id, cause)  # noqa: TRY400
             self.failed += 1
-            await fail_update(item.id, repr(cause), now=self._services.clock.now())
-            await self._apologize(item)
-        finally:
-            _handler_errors.reset(token)
+            async with in_transaction():
+                await fail_update(item.id, repr(cause), now=self._services.clock.now())
+                await self._apologize(item)
 
     async def _apologize(self, item: PendingUpdate) -> None:
         """Tell the person their message did not go through, in their language."""

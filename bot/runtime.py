@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import signal
 import warnings
@@ -36,7 +38,7 @@ from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
-POLLER_SILENCE_ALERT = 300.0  # seconds without a successful getUpdates before we alert
+WATCHDOG_MAX_INTERVAL = 30.0  # the watchdog looks at least this often (threshold / 3 if less)
 
 
 def build_application(settings: Settings, token: str, catalogs: Catalogs) -> MinshengApp:
@@ -68,6 +70,7 @@ class Runtime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     poller: Poller | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    polling_since: float = 0.0  # loop time polling started; the silence counts from here too
 
     @property
     def bot(self) -> Bot:
@@ -101,7 +104,12 @@ class Runtime:
             }
             if code:
                 params["language_code"] = code
-            key = "commands:" + code + ":" + str(abs(hash(str(params))) % 10**12)
+            # A stable digest: hash() of a str changes with every process (PYTHONHASHSEED), so
+            # each restart would queue the menus again instead of deduplicating them.
+            digest = hashlib.sha256(
+                json.dumps(params, sort_keys=True, ensure_ascii=False).encode()
+            ).hexdigest()[:16]
+            key = "commands:" + code + ":" + digest
             await enqueue(None, "setMyCommands", params, now=now, dedupe_key=key)
         self.sender.wake()
 
@@ -111,11 +119,13 @@ class Runtime:
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Poll until a signal or a fatal error; then drain, confirm the offset, and close."""
-        self.poller = Poller(self.bot, self.services.clock, self.dispatcher.wake,
-                             timeout=self.services.settings.poll_timeout)
+        poller = _Poller(self.bot, self.services.clock, self.dispatcher.wake,
+                         timeout=self.services.settings.poll_timeout)
+        self.poller = poller
+        self.polling_since = asyncio.get_running_loop().time()
         await self.bot.do_api_request("deleteWebhook", api_kwargs={})
         self.spawn_workers()
-        poll = asyncio.create_task(self.poller.run(self.stop), name="poller")
+        poll = asyncio.create_task(poller.run(self.stop), name="poller")
         watchdog = asyncio.create_task(self._watch_poller(), name="watchdog")
         if handle_signals:
             self._on_signals()
@@ -129,6 +139,7 @@ class Runtime:
             poll.cancel()
             watchdog.cancel()
             await asyncio.gather(poll, watchdog, stopper, return_exceptions=True)
+            await poller.settled()  # a batch being stored is stored whole, then confirmed
             await self.shutdown()
 
     async def run_webhook(self, web_app: web.Application) -> None:
@@ -168,9 +179,9 @@ class Runtime:
             pass
         while asyncio.get_running_loop().time() < deadline:
             idle_for = await drain.pump()
-            if idle_for > 0.4 and not drain._lanes:
+            if drain.idle:
                 break
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(min(idle_for, 0.05))
         await drain.stop_and_flush()
         if self.poller is not None:
             await self.poller.confirm()
@@ -180,15 +191,48 @@ class Runtime:
     def sender_limiter(self) -> SendLimiter:
         return SendLimiter.from_settings(self.services.settings)
 
+    def poll_age(self) -> float | None:
+        """Seconds since the last successful getUpdates (or since polling began); None when
+        this runtime does not poll."""
+        if self.poller is None or not self.polling_since:
+            return None
+        last = max(self.poller.last_success, self.polling_since)
+        return max(0.0, asyncio.get_running_loop().time() - last)
+
     async def _watch_poller(self) -> None:
-        """Alert when polling has not succeeded for a while: Telegram keeps updates 24 h only."""
+        """Alert when polling has not succeeded for a while: Telegram keeps updates 24 h only.
+
+        The alert is logged, and queued once per hour to the staff chat (dedupe key
+        `alert:poller:<YYYYmmddHH>`), in the default language.
+        """
+        threshold = self.services.settings.poll_alert_after
         while True:
-            await asyncio.sleep(30)
-            if self.poller is None or not self.poller.last_success:
+            await asyncio.sleep(min(WATCHDOG_MAX_INTERVAL, threshold / 3))
+            silent = self.poll_age()
+            if silent is None or silent <= threshold:
                 continue
-            silent = asyncio.get_running_loop().time() - self.poller.last_success
-            if silent > POLLER_SILENCE_ALERT:
-                log.error("ALERT: no successful getUpdates for %.0f s", silent)
+            log.error("ALERT: no successful getUpdates for %.0f s (alert after %.0f s); "
+                      "Telegram keeps updates for 24 h only", silent, threshold)
+            try:
+                await self._queue_poller_alert(silent)
+            except Exception:
+                log.exception("could not queue the poller alert for the staff chat")
+
+    async def _queue_poller_alert(self, silent: float) -> None:
+        settings = self.services.settings
+        if settings.staff_chat_id is None:
+            return
+        now = self.services.clock.now()
+        t = self.services.catalogs.get(settings.default_language)
+        text = t.gettext(
+            "Alert: the bot has received nothing from Telegram for {seconds} seconds. Telegram "
+            "keeps waiting messages for 24 hours only: please check the bot's server and its "
+            "network now.",
+            seconds=int(silent),
+        )
+        await enqueue(settings.staff_chat_id, "sendMessage", {"text": text}, now=now,
+                      dedupe_key=f"alert:poller:{now:%Y%m%d%H}")
+        self.sender.wake()
 
     async def health(self) -> dict[str, Any]:
         try:
@@ -196,8 +240,32 @@ class Runtime:
         except Exception as exc:  # the probe must answer, whatever broke
             return {"ok": False, "database": f"unreachable: {type(exc).__name__}"}
         running = all(not t.done() for t in self.tasks) and bool(self.tasks)
-        return {"ok": running, "database": "ok", "workers": running,
+        age = self.poll_age()
+        polling = age is None or age <= self.services.settings.poll_alert_after
+        return {"ok": running and polling, "database": "ok", "workers": running,
+                "last_poll_age": None if age is None else round(age, 1), "polling": polling,
                 "inbox": inbox, "outbox": outbox}
+
+
+class _Poller(Poller):
+    """The poller, with each batch's store shielded from cancellation.
+
+    Stopping cancels the long poll; a batch that had already come back must still be stored
+    whole (and then confirmed by the shutdown), not cut off between getUpdates and the inbox.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._storing: asyncio.Future[None] | None = None
+
+    async def store(self, batch: list[dict[str, Any]]) -> None:
+        self._storing = asyncio.ensure_future(super().store(batch))
+        await asyncio.shield(self._storing)
+
+    async def settled(self) -> None:
+        """Wait for a store under way (its errors were the poll task's to report)."""
+        if self._storing is not None:
+            await asyncio.gather(self._storing, return_exceptions=True)
 
 
 async def run_with(settings: Settings, mode: str) -> None:

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     dispatch_lanes: int = Field(default=4, ge=1, le=64)
     request_timeout: float = Field(default=10.0, gt=0)
     poll_timeout: int = Field(default=25, ge=0, le=50)
+    # Seconds without a successful getUpdates before the watchdog alerts (log and staff chat).
+    poll_alert_after: float = Field(default=300.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -28,17 +28,15 @@ class PendingUpdate:
     attempts: int
 
 
-async def store_updates(updates: Sequence[IncomingUpdate], *, now: datetime) -> int:
-    """Store a batch in one transaction; an update_id seen before is ignored. Returns new rows."""
+async def store_updates(updates: Sequence[IncomingUpdate], *, now: datetime) -> None:
+    """Store a batch in one statement; an update_id seen before is ignored."""
     if not updates:
-        return 0
-    before = await InboxUpdate.filter(update_id__in=[u.update_id for u in updates]).count()
+        return
     rows = [
         InboxUpdate(update_id=u.update_id, chat_key=u.chat_key, payload=u.payload, received_at=now)
         for u in {u.update_id: u for u in updates}.values()
     ]
     await InboxUpdate.bulk_create(rows, ignore_conflicts=True)
-    return len(rows) - before
 
 
 async def pending_updates(limit: int) -> list[PendingUpdate]:
@@ -53,6 +51,17 @@ async def finish_update(inbox_id: int, *, now: datetime) -> bool:
         status=InboxStatus.DONE, handled_at=now
     )
     return changed == 1
+
+
+async def finish_updates(inbox_ids: Sequence[int], *, now: datetime) -> bool:
+    """Mark a batch handled in one statement; False if another worker took any of them first
+    (the caller must then roll back and go one by one)."""
+    if not inbox_ids:
+        return True
+    changed = await InboxUpdate.filter(id__in=list(inbox_ids), status=InboxStatus.PENDING).update(
+        status=InboxStatus.DONE, handled_at=now
+    )
+    return changed == len(inbox_ids)
 
 
 async def fail_update(inbox_id: int, error: str, *, now: datetime) -> None:

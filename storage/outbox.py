@@ -6,7 +6,9 @@ calls Telegram, and records the outcome here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +22,8 @@ from storage.models import OutboxMessage, OutboxStatus
 
 OPEN = (OutboxStatus.PENDING, OutboxStatus.UNCERTAIN)
 
+_collecting: ContextVar[list[OutboxMessage] | None] = ContextVar("outbox_batch", default=None)
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -27,7 +31,7 @@ class Outgoing:
     chat_id: int | None
     method: str
     payload: dict[str, Any]
-    attempts: int
+    attempts: int  # unsuccessful attempts so far
     next_attempt_at: datetime
     uncertain: bool
 
@@ -62,7 +66,10 @@ async def enqueue(
     update_id: int | None = None,
     dedupe_key: str | None = None,
 ) -> None:
-    """Ask for one Bot API call. With a dedupe key, asking twice queues it once."""
+    """Ask for one Bot API call. With a dedupe key, asking twice queues it once.
+
+    Inside `collected_outbox()` the row is written when the block ends, with its neighbours.
+    """
     row = OutboxMessage(
         chat_id=chat_id,
         method=method,
@@ -72,27 +79,39 @@ async def enqueue(
         update_id=update_id,
         dedupe_key=dedupe_key,
     )
-    if dedupe_key is None:
+    batch = _collecting.get()
+    if batch is not None:
+        batch.append(row)
+    elif dedupe_key is None:
         await row.save()
     else:
         await OutboxMessage.bulk_create([row], ignore_conflicts=True)
 
 
-async def due_messages(now: datetime, limit: int) -> tuple[list[Outgoing], datetime | None]:
-    """Unsent rows whose time has come, oldest first, and when the next waiting one is due.
+@asynccontextmanager
+async def collected_outbox() -> AsyncIterator[None]:
+    """Write the rows queued inside the block in one statement at its end (same transaction).
 
-    A chat whose oldest unsent row waits for a retry is left out whole, so its order holds.
+    The dispatcher wraps a lane of updates in it: one INSERT instead of one per message.
     """
-    waiting = await OutboxMessage.filter(status__in=OPEN, next_attempt_at__gt=now).values_list(
-        "chat_id", "next_attempt_at"
-    )
-    blocked = {chat for chat, _ in waiting if chat is not None}
-    next_due = min((at for _, at in waiting), default=None)
-    query = OutboxMessage.filter(status__in=OPEN, next_attempt_at__lte=now)
-    if blocked:
-        query = query.exclude(chat_id__in=list(blocked))
-    rows = await query.order_by("id").limit(limit)
-    return [_outgoing(r) for r in rows], next_due
+    batch: list[OutboxMessage] = []
+    token = _collecting.set(batch)
+    try:
+        yield
+    finally:
+        _collecting.reset(token)
+    if batch:
+        await OutboxMessage.bulk_create(batch, ignore_conflicts=True)
+
+
+async def open_messages_after(cursor: int, limit: int) -> list[Outgoing]:
+    """Unsent rows with an id above `cursor`, oldest first (ids grow with time).
+
+    The sender reads each row once this way and keeps it until its outcome is recorded; after a
+    restart it starts again from 0 and so picks up everything still open, retries included.
+    """
+    rows = await OutboxMessage.filter(status__in=OPEN, id__gt=cursor).order_by("id").limit(limit)
+    return [_outgoing(r) for r in rows]
 
 
 def _outgoing(row: OutboxMessage) -> Outgoing:
@@ -111,22 +130,23 @@ async def record_results(results: Sequence[SendResult], *, now: datetime) -> Non
     """Store what Telegram answered, for a batch of sends, in one transaction."""
     if not results:
         return
+    sent = [
+        OutboxMessage(id=r.outbox_id, status=OutboxStatus.SENT, message_id=r.message_id,
+                      sent_at=now)
+        for r in results if r.outcome is Outcome.SENT
+    ]
     async with in_transaction():
+        if sent:  # the common case, in one statement
+            await OutboxMessage.bulk_update(sent, fields=["status", "message_id", "sent_at"])
         for result in results:
-            await _record(result, now)
+            if result.outcome is not Outcome.SENT:
+                await _record(result, now)
 
 
 async def _record(result: SendResult, now: datetime) -> None:
     rows = OutboxMessage.filter(id=result.outbox_id)
     attempts = F("attempts") + 1 if result.counts_as_attempt else F("attempts")
     match result.outcome:
-        case Outcome.SENT:
-            await rows.update(
-                status=OutboxStatus.SENT,
-                message_id=result.message_id,
-                sent_at=now,
-                attempts=F("attempts") + 1,
-            )
         case Outcome.RETRY | Outcome.UNCERTAIN:
             status = OutboxStatus.UNCERTAIN if result.outcome is Outcome.UNCERTAIN else None
             changes: dict[str, Any] = {

@@ -1,0 +1,124 @@
+"""One Bot API call for one outbox row, and what Telegram's answer means for the row.
+
+The order of the checks matters: BadRequest is a subclass of NetworkError in
+python-telegram-bot, and it is permanent, so it is classified first.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import warnings
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.transport import ConnectTimedOut
+from storage.outbox import Outcome, Outgoing, SendResult
+
+log = logging.getLogger(__name__)
+
+# Calls that put a message in a chat count against Telegram's per-chat and overall limits.
+LIMITED_METHODS = frozenset(
+    {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "sendLocation", "copyMessage"}
+)
+TEXT_LIMIT = 4096
+GIVE_UP_AFTER = timedelta(hours=24)
+MAX_ATTEMPTS = 200
+
+
+async def deliver(bot: Bot, item: Outgoing, now: datetime) -> SendResult:
+    """Make the call; never raises for an answer from Telegram or the network."""
+    params: dict[str, Any] = dict(item.payload)
+    if item.chat_id is not None:
+        params["chat_id"] = item.chat_id
+    try:
+        answer = await _call(bot, item.method, params)
+    except TelegramError as exc:
+        return classify(item, exc, now)
+    message_id = answer.get("message_id") if isinstance(answer, dict) else None
+    return SendResult(item.id, Outcome.SENT, item.chat_id, message_id=message_id)
+
+
+async def _call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
+    try:
+        return await bot.do_api_request(method, api_kwargs=params)
+    except BadRequest as exc:
+        problem = exc.message.lower()
+        if "can't parse entities" in problem and "parse_mode" in params:
+            plain = {k: v for k, v in params.items() if k not in ("parse_mode", "entities")}
+            return await bot.do_api_request(method, api_kwargs=plain)
+        text = params.get("text")
+        if "message is too long" in problem and method == "sendMessage" and text:
+            answer: Any = None
+            for part in split_text(str(text), TEXT_LIMIT):
+                answer = await bot.do_api_request(method, api_kwargs={**params, "text": part})
+            return answer
+        raise
+
+
+def classify(item: Outgoing, exc: TelegramError, now: datetime) -> SendResult:
+    """Map Telegram's answer to what the outbox does next."""
+    if isinstance(exc, RetryAfter):
+        wait = retry_after_seconds(exc) + random.uniform(0.05, 0.5)  # noqa: S311
+        return SendResult(item.id, Outcome.RETRY, item.chat_id, error=str(exc),
+                          retry_at=now + timedelta(seconds=wait), counts_as_attempt=False)
+    if isinstance(exc, ChatMigrated):
+        return SendResult(item.id, Outcome.MIGRATED, item.chat_id,
+                          new_chat_id=int(exc.new_chat_id), error=str(exc))
+    if isinstance(exc, Forbidden):
+        log.warning("chat %s is unreachable: %s", item.chat_id, exc.message)
+        return SendResult(item.id, Outcome.UNREACHABLE, item.chat_id, error=exc.message)
+    if isinstance(exc, BadRequest):
+        if "message is not modified" in exc.message.lower():
+            return SendResult(item.id, Outcome.SENT, item.chat_id)
+        log.error("outbox %s refused by Telegram: %s", item.id, exc.message)
+        return SendResult(item.id, Outcome.FAILED, item.chat_id, error=exc.message)
+    if now - item.next_attempt_at > GIVE_UP_AFTER or item.attempts >= MAX_ATTEMPTS:
+        log.error("outbox %s given up after %s attempts: %s", item.id, item.attempts, exc)
+        return SendResult(item.id, Outcome.FAILED, item.chat_id, error=f"gave up: {exc}")
+    retry_at = now + timedelta(seconds=backoff(item.attempts))
+    if isinstance(exc, TimedOut) and not isinstance(exc, ConnectTimedOut):
+        return SendResult(item.id, Outcome.UNCERTAIN, item.chat_id, retry_at=retry_at,
+                          error="timed out; may have been delivered")
+    if isinstance(exc, NetworkError):
+        log.warning("outbox %s: %s; retrying", item.id, exc.message)
+    return SendResult(item.id, Outcome.RETRY, item.chat_id, retry_at=retry_at, error=str(exc))
+
+
+def backoff(attempts: int) -> float:
+    """Exponential from half a second, capped at five minutes, with jitter."""
+    base: float = min(300.0, 0.5 * 2 ** min(attempts, 10))
+    return base * random.uniform(0.75, 1.25)  # noqa: S311
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut a long text into parts Telegram takes, at line or word breaks where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+            if 0xD800 <= ord(text[cut - 1]) <= 0xDBFF:  # never split a surrogate pair
+                cut -= 1
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n ")
+    parts.append(text)
+    return [p for p in parts if p]
