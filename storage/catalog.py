@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from storage.catalog_checks import CatalogInvalid as CatalogInvalid
@@ -232,13 +233,13 @@ def _category_view(row: dict[str, Any]) -> CategoryView:
 
 async def domains() -> list[CategoryView]:
     """Active domains that have at least one active category, in catalogue order."""
-    rows = await Category.filter(parent_id=None, active=True, children__active=True).distinct()
-    rows_values = await (
-        Category.filter(id__in=[r.id for r in rows])
+    with_categories = Category.filter(active=True, parent_id__not_isnull=True).values("parent_id")
+    rows = await (
+        Category.filter(parent_id=None, active=True, id__in=Subquery(with_categories))
         .order_by("sort", "id")
         .values(*_CATEGORY_COLUMNS)
     )
-    return [_category_view(row) for row in rows_values]
+    return [_category_view(row) for row in rows]
 
 
 async def categories_of(domain_code: str) -> list[CategoryView]:

@@ -238,6 +238,14 @@ async def test_a_department_left_out_becomes_inactive(sample: None, tmp_path: Pa
     assert "west-jinqiao-street" not in {d.code for d in await catalog.departments()}
 
 
+async def test_a_domain_without_active_categories_is_not_offered(db: None, tmp_path: Path) -> None:
+    await load_catalog(write(tmp_path, MINI))
+    assert [d.code for d in await catalog.domains()] == ["roads"]
+    await load_catalog(write(tmp_path, MINI + "active = false\n"))
+    assert (await catalog.category("roads.potholes")).active is False
+    assert await catalog.domains() == []
+
+
 # --- refusing bad files -------------------------------------------------------------------------
 
 MINI = """
