@@ -48,16 +48,28 @@ class Catalogs:
         return self._translators[self.default_language]
 
 
+def catalogue_files(directory: Path, language: str) -> list[Path]:
+    """A language's catalogues: `minsheng.po` and one file per feature beside it.
+
+    Features own their messages in their own file so work on one does not touch another's; a
+    message id may stand in only one of them (a test checks).
+    """
+    return sorted((directory / language / "LC_MESSAGES").glob("*.po"))
+
+
 def _compile(directory: Path, language: str) -> gettext.NullTranslations:
-    po_path = directory / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not po_path.exists():
-        return gettext.NullTranslations()
-    with po_path.open("rb") as handle:
-        catalog = read_po(handle, locale=language.replace("_Hans", "").replace("_Hant", ""))
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    merged: gettext.NullTranslations = gettext.NullTranslations()
+    locale = language.replace("_Hans", "").replace("_Hant", "")
+    for po_path in reversed(catalogue_files(directory, language)):
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        translations = gettext.GNUTranslations(buffer)
+        translations.add_fallback(merged)
+        merged = translations
+    return merged
 
 
 def guess_language(language_code: str | None, default: str) -> str:

@@ -26,10 +26,12 @@ from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
 from bot.dispatcher import Dispatcher
 from bot.i18n import Catalogs
+from bot.notices import NoticeRenderer
 from bot.ingress import Poller
 from bot.ratelimit import SendLimiter
 from bot.sender import Sender
 from bot.settings import Settings
+from bot.sweeps import Sweeper
 from bot.transport import AiohttpRequest
 from storage.db import close_database, open_database
 from storage.inbox import count_by_status as inbox_counts
@@ -88,7 +90,7 @@ class Runtime:
         app.bot_data[SERVICES_KEY] = services
         await app.initialize()
         sender = Sender(app.bot, services.clock, SendLimiter.from_settings(settings),
-                        concurrency=settings.send_concurrency)
+                        NoticeRenderer(services), concurrency=settings.send_concurrency)
         dispatcher = Dispatcher(app, services, lanes=settings.dispatch_lanes,
                                 on_commit=sender.wake)
         runtime = cls(services, app, dispatcher, sender)
@@ -114,6 +116,8 @@ class Runtime:
         self.sender.wake()
 
     def spawn_workers(self) -> None:
+        sweeper = Sweeper(self.services, self.services.settings.sweep_interval, self.sender.wake)
+        self.tasks.append(asyncio.create_task(sweeper.run(self.stop), name="sweeper"))
         self.tasks.append(asyncio.create_task(self.dispatcher.run(self.stop), name="dispatcher"))
         self.tasks.append(asyncio.create_task(self.sender.run(self.stop), name="sender"))
 
@@ -174,7 +178,7 @@ class Runtime:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         deadline = asyncio.get_running_loop().time() + grace
         drain = Sender(self.bot, self.services.clock, self.sender_limiter(),
-                       concurrency=self.services.settings.send_concurrency)
+                       NoticeRenderer(self.services), concurrency=self.services.settings.send_concurrency)
         while await self.dispatcher.drain_once():
             pass
         while asyncio.get_running_loop().time() < deadline:

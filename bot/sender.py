@@ -13,11 +13,14 @@ import logging
 from collections import deque
 from dataclasses import replace
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Bot
 
 from bot.clock import Clock
 from bot.delivery import LIMITED_METHODS, deliver
 from bot.ratelimit import SendLimiter
+from storage.notices import NOTICE_METHOD
 from storage.outbox import Outcome, Outgoing, SendResult, open_messages_after, record_results
 
 log = logging.getLogger(__name__)
@@ -30,10 +33,18 @@ IDLE_POLL = 2.0  # seconds between looks at the database when nobody wakes us
 class Sender:
     """Reads outbox rows, sends them chat by chat, records the outcomes."""
 
-    def __init__(
-        self, bot: Bot, clock: Clock, limiter: SendLimiter, *, concurrency: int, batch: int = 1000
+    def __init__(  # noqa: PLR0913
+        self,
+        bot: Bot,
+        clock: Clock,
+        limiter: SendLimiter,
+        render: Callable[[Outgoing], Awaitable[Outgoing]],
+        *,
+        concurrency: int,
+        batch: int = 1000,
     ) -> None:
         self._bot = bot
+        self._render = render
         self._clock = clock
         self._limiter = limiter
         self._concurrency = concurrency
@@ -134,6 +145,14 @@ class Sender:
             while queue and queue[0].next_attempt_at <= self._clock.now():
                 item = queue.popleft()
                 self._queued -= 1
+                if item.method == NOTICE_METHOD:
+                    try:
+                        item = await self._render(item)
+                    except Exception as exc:
+                        log.exception("notice %s could not be rendered", item.id)
+                        self._results.append(SendResult(item.id, Outcome.FAILED, item.chat_id,
+                                                        error=f"render: {exc!r}"))
+                        continue
                 if chat_id is not None and item.method in LIMITED_METHODS:
                     await self._limiter.acquire(chat_id)
                 result = await deliver(self._bot, item, self._clock.now())

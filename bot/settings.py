@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     rate_time_scale: float = Field(default=1.0, gt=0)
     send_concurrency: int = Field(default=64, ge=1, le=1000)
     dispatch_lanes: int = Field(default=4, ge=1, le=64)
+    sweep_interval: float = Field(default=60.0, gt=0)
     request_timeout: float = Field(default=10.0, gt=0)
     poll_timeout: int = Field(default=25, ge=0, le=50)
     # Seconds without a successful getUpdates before the watchdog alerts (log and staff chat).

@@ -10,7 +10,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import DOMAIN, LOCALES_DIR, Catalogs
+from bot.i18n import LOCALES_DIR, Catalogs, catalogue_files
 from bot.settings import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +33,21 @@ def extracted() -> dict[MsgId, str]:
 
 
 def catalogue(language: str) -> Catalog:
-    with (LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
-        return read_po(handle)
+    """All of a language's catalogue files as one; a message in two files fails the test."""
+    merged: Catalog | None = None
+    for path in catalogue_files(LOCALES_DIR, language):
+        with path.open("rb") as handle:
+            part = read_po(handle)
+        if merged is None:
+            merged = part
+            continue
+        for message in part:
+            if not message.id:
+                continue
+            assert message.id not in merged, f"{path.name}: {message.id!r} is in two catalogues"
+            merged[message.id] = message
+    assert merged is not None, f"no catalogue for {language}"
+    return merged
 
 
 def placeholders(text: str) -> set[str]:

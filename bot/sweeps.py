@@ -1,0 +1,56 @@
+"""Sweeps: the jobs that time drives (reminders, expiry, deadlines), read from the database.
+
+There are no in-memory timers: each sweep asks the database what is due now and does it in a
+transaction that also records that it was done, so a restart loses nothing and a sweep that
+runs twice sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.context import Services
+
+log = logging.getLogger(__name__)
+
+Sweep = Callable[[datetime], Awaitable[int]]  # does what is due at `now`; returns how much
+
+
+def all_sweeps(services: Services) -> dict[str, Sweep]:
+    """Every sweep, by name, in the order they run."""
+    return {}
+
+
+class Sweeper:
+    def __init__(self, services: Services, interval: float, on_work: Callable[[], None]) -> None:
+        self._services = services
+        self._interval = interval
+        self._on_work = on_work
+        self._sweeps = all_sweeps(services)
+        self.runs = 0
+        self.last_run: float = 0.0
+
+    async def run_once(self) -> int:
+        """Run every sweep once; a failing sweep is logged and does not stop the others."""
+        done = 0
+        for name, sweep in self._sweeps.items():
+            try:
+                done += await sweep(self._services.clock.now())
+            except Exception:
+                log.exception("sweep %s failed", name)
+        self.runs += 1
+        self.last_run = asyncio.get_running_loop().time()
+        if done:
+            self._on_work()
+        return done
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.run_once()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+            except TimeoutError:
+                continue
