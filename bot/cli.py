@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.logs import setup_logging
 from bot.settings import SettingsError, load_settings
@@ -29,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="serve Telegram by long polling (needs MINSHENG_BOT_TOKEN)")
     sub.add_parser("webhook", help="serve Telegram's webhook with aiohttp")
     sub.add_parser("migrate", help="apply database migrations")
+    catalog = sub.add_parser("catalog", help="the catalogue of departments and categories")
+    catalog.add_argument("action", choices=("load",))
+    catalog.add_argument("file", type=Path, help="a catalogue TOML file")
     bench = sub.add_parser("bench", help="measure the pipeline against a bare bot")
     bench.add_argument("--users", type=int, default=500)
     bench.add_argument("--messages", type=int, default=None, help="per user (10; 2 at --rtt)")
@@ -71,6 +75,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         await migrate_database(settings.database_url)
         print("migrations applied")
         return 0
+    if args.command == "catalog":
+        return await _load_catalog(settings.database_url, args.file)
     from bot.runtime import run_with
 
     try:
@@ -78,4 +84,23 @@ async def _dispatch(args: argparse.Namespace) -> int:
     except PollingConflict as exc:
         log.critical("ALERT: another instance polls with this token (%s); exiting", exc)
         return EXIT_CONFLICT
+    return 0
+
+
+async def _load_catalog(database_url: str, path: Path) -> int:
+    from storage.catalog import CatalogInvalid, load_catalog
+    from storage.db import close_database, open_database
+
+    await open_database(database_url)
+    try:
+        report = await load_catalog(path)
+    except CatalogInvalid as exc:
+        print(f"minsheng: {path} was not loaded, nothing changed:\n{exc}", file=sys.stderr)
+        return EXIT_SETTINGS
+    except OSError as exc:
+        print(f"minsheng: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_SETTINGS
+    finally:
+        await close_database()
+    print(f"catalogue loaded from {path}: {report}")
     return 0

@@ -33,6 +33,7 @@ from bot.sender import Sender
 from bot.settings import Settings
 from bot.sweeps import Sweeper
 from bot.transport import AiohttpRequest
+from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
 from storage.db import close_database, open_database
 from storage.inbox import count_by_status as inbox_counts
 from storage.outbox import count_by_status as outbox_counts
@@ -85,6 +86,9 @@ class Runtime:
         # The outbox replays raw Bot API calls through do_api_request on purpose.
         warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
         await open_database(settings.database_url)
+        if not await catalog_loaded():
+            report = await load_catalog(settings.catalog_file or SAMPLE_CATALOG)
+            log.info("catalogue loaded at first start: %s", report)
         services = Services(settings, Catalogs(settings.default_language), clock or SystemClock())
         app = build_application(settings, token, services.catalogs)
         app.bot_data[SERVICES_KEY] = services

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_language: str = "en"
 
+    # The catalogue of departments and categories loaded at first start (default: the sample).
+    catalog_file: Path | None = None
+    # Citizens: new cases a day, and the message flood that gets a polite slow-down.
+    cases_per_day: int = Field(default=5, ge=1)
+    flood_messages: int = Field(default=20, ge=2)
+    flood_seconds: float = Field(default=10.0, gt=0)
+
     # Outbox sender limits (Telegram's FAQ: ~30/s overall, 20/min per group, ~1/s per chat).
     rate_limits: bool = True
     rate_overall_per_second: float = Field(default=30.0, gt=0)

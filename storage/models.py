@@ -69,7 +69,7 @@ class InboxUpdate(Model):
 
     class Meta:
         table = "inbox_update"
-        indexes = (("status", "id"),)
+        indexes = (("status", "id"), ("chat_key", "received_at"))
 
 
 class OutboxMessage(Model):

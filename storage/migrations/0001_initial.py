@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('handled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'inbox_update', 'app': 'minsheng', 'indexes': [Index(fields=['status', 'id'])], 'pk_attr': 'id', 'table_description': 'An update from Telegram, stored before it is acknowledged.'},
+            options={'table': 'inbox_update', 'app': 'minsheng', 'indexes': [Index(fields=['status', 'id']), Index(fields=['chat_key', 'received_at'])], 'pk_attr': 'id', 'table_description': 'An update from Telegram, stored before it is acknowledged.'},
             bases=['Model'],
         ),
         ops.CreateModel(
