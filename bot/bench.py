@@ -35,7 +35,9 @@ class Figures:
     cpu_ms_per_update: float
 
 
-def _command(kind: str, sandbox: Sandbox, rtt: float, workdir: Path) -> tuple[list[str], dict[str, str]]:
+def _command(
+    kind: str, sandbox: Sandbox, rtt: float, workdir: Path
+) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     if kind == "pipeline":
         env.update({

@@ -22,14 +22,17 @@ class Services:
 SERVICES_KEY = "services"
 
 
-class MinshengContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+_Data = dict[Any, Any]
+
+
+class MinshengContext(CallbackContext[ExtBot[None], _Data, _Data, _Data]):
     """CallbackContext with the bot's services; built by the Application for every update."""
 
     @property
     def services(self) -> Services:
         services = self.application.bot_data.get(SERVICES_KEY)
         if not isinstance(services, Services):
-            raise RuntimeError("the application was built without its services")
+            raise TypeError("the application was built without its services")
         return services
 
 

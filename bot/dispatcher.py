@@ -119,7 +119,7 @@ class Dispatcher:
                 # them first, the count differs and the whole lane rolls back.
                 done = [item.id for item in items]
                 if not await finish_updates(done, now=self._services.clock.now()):
-                    raise AlreadyHandled
+                    raise AlreadyHandled  # noqa: TRY301 - leaving the block rolls back
             self.handled += len(items)
         except Exception as exc:
             # A handler failed, the database was busy, or another worker raced us: nothing of
@@ -147,7 +147,7 @@ class Dispatcher:
             async with in_transaction():
                 await self._process(item)
                 if not await finish_update(item.id, now=self._services.clock.now()):
-                    raise AlreadyHandled
+                    raise AlreadyHandled  # noqa: TRY301 - leaving the block rolls back
             self.handled += 1
         except AlreadyHandled:
             log.info("update %s was handled elsewhere", item.update_id)

@@ -40,7 +40,9 @@ class Catalogs:
 
     def __init__(self, default_language: str = "en", directory: Path = LOCALES_DIR) -> None:
         self.default_language = default_language
-        self._translators = {lang: Translator(lang, _compile(directory, lang)) for lang in LANGUAGES}
+        self._translators = {
+            lang: Translator(lang, _compile(directory, lang)) for lang in LANGUAGES
+        }
 
     def get(self, language: str | None) -> Translator:
         if language in self._translators:

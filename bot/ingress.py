@@ -33,7 +33,7 @@ class PollingConflict(Exception):
 def to_incoming(payload: dict[str, Any]) -> IncomingUpdate:
     update_id = payload.get("update_id")
     if not isinstance(update_id, int):
-        raise ValueError("update without an integer update_id")
+        raise TypeError("update without an integer update_id")
     return IncomingUpdate(update_id=update_id, chat_key=chat_key_of(payload), payload=payload)
 
 
@@ -103,11 +103,13 @@ class Poller:
         for payload in batch:
             try:
                 incoming.append(to_incoming(payload))
-            except ValueError:
+            except TypeError:
                 log.warning("dropping an update without update_id")
         await store_updates(incoming, now=self._clock.now())
         self.received += len(incoming)
-        self._offset = max(u["update_id"] for u in batch if isinstance(u.get("update_id"), int)) + 1
+        ids = [u["update_id"] for u in batch if isinstance(u.get("update_id"), int)]
+        if ids:
+            self._offset = max(ids) + 1
         self._on_stored()
 
 
@@ -124,7 +126,7 @@ def webhook_handler(
         try:
             payload = json.loads(await request.read())
             incoming = to_incoming(payload)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError):  # bad JSON, or JSON that is not an update
             return web.json_response({"ok": False, "description": "not an update"}, status=400)
         try:
             await store_updates([incoming], now=clock.now())

@@ -26,8 +26,8 @@ from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
 from bot.dispatcher import Dispatcher
 from bot.i18n import Catalogs
-from bot.notices import NoticeRenderer
 from bot.ingress import Poller
+from bot.notices import NoticeRenderer
 from bot.ratelimit import SendLimiter
 from bot.sender import Sender
 from bot.settings import Settings
@@ -182,7 +182,8 @@ class Runtime:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         deadline = asyncio.get_running_loop().time() + grace
         drain = Sender(self.bot, self.services.clock, self.sender_limiter(),
-                       NoticeRenderer(self.services), concurrency=self.services.settings.send_concurrency)
+                       NoticeRenderer(self.services),
+                       concurrency=self.services.settings.send_concurrency)
         while await self.dispatcher.drain_once():
             pass
         while asyncio.get_running_loop().time() < deadline:

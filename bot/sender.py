@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from dataclasses import replace
-
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from telegram import Bot
 
@@ -33,7 +32,7 @@ IDLE_POLL = 2.0  # seconds between looks at the database when nobody wakes us
 class Sender:
     """Reads outbox rows, sends them chat by chat, records the outcomes."""
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         bot: Bot,
         clock: Clock,
@@ -93,10 +92,10 @@ class Sender:
             await asyncio.gather(flusher, return_exceptions=True)
             await self.stop_and_flush()
 
-    async def stop_and_flush(self, timeout: float = 5.0) -> None:
+    async def stop_and_flush(self, wait: float = 5.0) -> None:
         """Let the sends under way finish (briefly), then record every outcome."""
         if self._lanes:
-            await asyncio.wait(self._lanes, timeout=timeout)
+            await asyncio.wait(self._lanes, timeout=wait)
         await self._flush()
 
     async def pump(self) -> float:
@@ -205,10 +204,10 @@ class Sender:
         self.sent += sum(1 for r in results if r.outcome is Outcome.SENT)
 
 
-async def _wait_any(event: asyncio.Event, stop: asyncio.Event, timeout: float) -> None:
+async def _wait_any(event: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
     waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(stop.wait())]
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiter in waiters:
             waiter.cancel()

@@ -141,7 +141,7 @@ class Settings(BaseSettings):
 def load_settings(env_file: Path | str | None = ".env", **overrides: object) -> Settings:
     """Build the settings, turning validation errors into one line that names the variable."""
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg, arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "MINSHENG_" + str(first["loc"][0]).upper() if first["loc"] else "MINSHENG_*"
