@@ -23,6 +23,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.clock import Clock
 from bot.transport import ConnectTimedOut
 from storage.outbox import Outcome, Outgoing, SendResult
 
@@ -37,15 +38,18 @@ GIVE_UP_AFTER = timedelta(hours=24)
 MAX_ATTEMPTS = 200
 
 
-async def deliver(bot: Bot, item: Outgoing, now: datetime) -> SendResult:
-    """Make the call; never raises for an answer from Telegram or the network."""
+async def deliver(bot: Bot, item: Outgoing, clock: Clock) -> SendResult:
+    """Make the call; never raises for an answer from Telegram or the network.
+
+    Retry times count from when the answer (or the timeout) came, not from the call's start.
+    """
     params: dict[str, Any] = dict(item.payload)
     if item.chat_id is not None:
         params["chat_id"] = item.chat_id
     try:
         answer = await _call(bot, item.method, params)
     except TelegramError as exc:
-        return classify(item, exc, now)
+        return classify(item, exc, clock.now())
     message_id = answer.get("message_id") if isinstance(answer, dict) else None
     return SendResult(item.id, Outcome.SENT, item.chat_id, message_id=message_id)
 

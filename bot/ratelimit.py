@@ -2,11 +2,16 @@
 
 Each limit is a sliding window (at most `count` sends in any `window` seconds), the same shape
 as the limits Telegram states, so what we allow can be checked against what it allows.
+A send stays in its windows from the moment it is allowed until its answer is back, and then
+counts at the time of the answer: Telegram saw it somewhere in between, so counting it at the
+later end can only be stricter. (Counting it when it was allowed let sends that were slow to
+arrive, on a fresh connection, bunch up with the next window's.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -15,7 +20,8 @@ from dataclasses import dataclass
 from bot.settings import Settings
 
 # Arrival times jitter by the network: keep a margin so the far side never counts one too many.
-MARGIN = 1.08
+MARGIN = 1.05
+IN_FLIGHT_POLL = 0.005
 
 
 @dataclass(frozen=True)
@@ -24,23 +30,40 @@ class Window:
     seconds: float
 
 
+class Slot:
+    """One send in the windows it counts against; `at` is infinite while it is under way."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at = math.inf
+
+    def done(self, at: float) -> None:
+        self.at = at
+
+
 class SlidingWindow:
-    """Send times of one key; `delay()` says how long until one more send fits."""
+    """The sends of one key; `delay()` says how long until one more send fits."""
 
     def __init__(self, window: Window) -> None:
         self.window = window
-        self._times: deque[float] = deque()
+        self._slots: deque[Slot] = deque()
 
     def delay(self, now: float) -> float:
         span = self.window.seconds * MARGIN
-        while self._times and now - self._times[0] >= span:
-            self._times.popleft()
-        if len(self._times) < self.window.count:
+        if len(self._slots) >= self.window.count:
+            self._slots = deque(s for s in self._slots if now - s.at < span)
+        if len(self._slots) < self.window.count:
             return 0.0
-        return self._times[0] + span - now
+        finished = [s.at for s in self._slots if s.at != math.inf]
+        return min(finished) + span - now if finished else IN_FLIGHT_POLL
 
-    def take(self, now: float) -> None:
-        self._times.append(now)
+    def take(self, slot: Slot) -> None:
+        self._slots.append(slot)
+
+    @property
+    def quiet(self) -> bool:
+        return not self._slots
 
 
 class SendLimiter:
@@ -76,6 +99,9 @@ class SendLimiter:
     def enabled(self) -> bool:
         return self._overall is not None
 
+    def now(self) -> float:
+        return self._clock()
+
     def _window_of(self, chat_id: int) -> SlidingWindow | None:
         shape = self._group if chat_id < 0 else self._chat
         if shape is None:
@@ -85,14 +111,11 @@ class SendLimiter:
             window = self._per_chat[chat_id] = SlidingWindow(shape)
         return window
 
-    def chat_delay(self, chat_id: int) -> float:
-        """How long this chat must wait, without taking a slot (for scheduling)."""
-        window = self._window_of(chat_id)
-        return window.delay(self._clock()) if window else 0.0
-
-    async def acquire(self, chat_id: int) -> None:
+    async def acquire(self, chat_id: int) -> Slot:
+        """Wait until one more send to `chat_id` fits; call `slot.done(now())` when answered."""
+        slot = Slot()
         if not self.enabled:
-            return
+            return slot
         chat_window = self._window_of(chat_id)
         while True:
             async with self._lock:
@@ -103,15 +126,14 @@ class SendLimiter:
                 )
                 if wait <= 0:
                     if self._overall:
-                        self._overall.take(now)
+                        self._overall.take(slot)
                     if chat_window:
-                        chat_window.take(now)
-                    return
+                        chat_window.take(slot)
+                    return slot
             await asyncio.sleep(wait)
 
-    def forget_idle(self) -> None:
-        """Drop windows of chats that have been quiet for a while (memory stays bounded)."""
+    def forget_quiet(self) -> None:
+        """Drop the windows of chats with nothing in them, so memory stays bounded."""
         now = self._clock()
-        idle = [k for k, w in self._per_chat.items() if w.delay(now) == 0 and not w._times]
-        for key in idle:
+        for key in [k for k, w in self._per_chat.items() if w.delay(now) == 0 and w.quiet]:
             del self._per_chat[key]

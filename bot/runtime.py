@@ -41,6 +41,7 @@ from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_RESERVE = 3.0  # seconds of the grace period kept for recording outcomes and the offset
 WATCHDOG_MAX_INTERVAL = 30.0  # the watchdog looks at least this often (threshold / 3 if less)
 
 
@@ -179,23 +180,39 @@ class Runtime:
     async def shutdown(self, grace: float = 20.0) -> None:
         """Handle what is stored, send what is queued (within the grace period), close."""
         self.stop.set()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        deadline = asyncio.get_running_loop().time() + grace
-        drain = Sender(self.bot, self.services.clock, self.sender_limiter(),
-                       NoticeRenderer(self.services),
-                       concurrency=self.services.settings.send_concurrency)
-        while await self.dispatcher.drain_once():
-            pass
-        while asyncio.get_running_loop().time() < deadline:
-            idle_for = await drain.pump()
-            if drain.idle:
-                break
-            await asyncio.sleep(min(idle_for, 0.05))
-        await drain.stop_and_flush()
-        if self.poller is not None:
-            await self.poller.confirm()
-        await self.app.shutdown()
-        await close_database()
+        loop = asyncio.get_running_loop()
+        # The whole shutdown stays within `grace`: the last seconds are kept for recording the
+        # outcomes and confirming the offset; whatever is still unsent goes out after restart.
+        deadline = loop.time() + grace - SHUTDOWN_RESERVE
+        if self.tasks:
+            _, late = await asyncio.wait(self.tasks, timeout=max(0.1, deadline - loop.time()))
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        # Whatever fails here, the database is closed: its worker thread would otherwise keep
+        # the process alive after SIGTERM.
+        try:
+            drain = Sender(self.bot, self.services.clock, self.sender_limiter(),
+                           NoticeRenderer(self.services),
+                           concurrency=self.services.settings.send_concurrency)
+            while await self.dispatcher.drain_once():
+                pass
+            while asyncio.get_running_loop().time() < deadline:
+                idle_for = await drain.pump()
+                if drain.idle:
+                    break
+                await asyncio.sleep(min(idle_for, 0.05))
+            await drain.stop_and_flush(wait=max(0.5, min(5.0, deadline - loop.time())))
+            if self.poller is not None:
+                try:
+                    await asyncio.wait_for(self.poller.confirm(), timeout=SHUTDOWN_RESERVE / 2)
+                except TimeoutError:
+                    log.warning("could not confirm the offset in time; the updates are stored")
+        finally:
+            try:
+                await self.app.shutdown()
+            finally:
+                await close_database()
 
     def sender_limiter(self) -> SendLimiter:
         return SendLimiter.from_settings(self.services.settings)

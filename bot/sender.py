@@ -51,6 +51,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._fresh = True  # new rows may be in the database: read past the cursor
         self._cursor = 0
+        self._pumps = 0
         self._queues: dict[int | None, deque[Outgoing]] = {}
         self._queued = 0
         self._busy: set[int | None] = set()  # chats with a lane running
@@ -109,13 +110,16 @@ class Sender:
                 self._queued += 1
                 self._cursor = max(self._cursor, row.id)
             self._fresh = len(rows) >= self._batch  # a full batch: there may be more
+        self._pumps += 1
+        if self._pumps % 1000 == 0:
+            self._limiter.forget_quiet()
         now = self._clock.now()
         next_due = IDLE_POLL
         for chat_id, queue in list(self._queues.items()):
+            if chat_id in self._busy:
+                continue  # its lane may put a retry back into this very queue
             if not queue:
                 del self._queues[chat_id]
-                continue
-            if chat_id in self._busy:
                 continue
             wait = (queue[0].next_attempt_at - now).total_seconds()
             if wait > 0:
@@ -152,9 +156,14 @@ class Sender:
                         self._results.append(SendResult(item.id, Outcome.FAILED, item.chat_id,
                                                         error=f"render: {exc!r}"))
                         continue
+                slot = None
                 if chat_id is not None and item.method in LIMITED_METHODS:
-                    await self._limiter.acquire(chat_id)
-                result = await deliver(self._bot, item, self._clock.now())
+                    slot = await self._limiter.acquire(chat_id)
+                try:
+                    result = await deliver(self._bot, item, self._clock)
+                finally:
+                    if slot is not None:
+                        slot.done(self._limiter.now())
                 self._results.append(result)
                 if self._settle(item, result, queue) or chat_id is None:
                     break

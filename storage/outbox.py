@@ -131,13 +131,21 @@ async def record_results(results: Sequence[SendResult], *, now: datetime) -> Non
     if not results:
         return
     sent = [
-        OutboxMessage(id=r.outbox_id, status=OutboxStatus.SENT, message_id=r.message_id,
-                      sent_at=now)
-        for r in results if r.outcome is Outcome.SENT
+        OutboxMessage(
+            id=r.outbox_id,
+            status=OutboxStatus.SENT,
+            chat_id=r.chat_id,  # where it went: a migrated group's new id
+            message_id=r.message_id,
+            sent_at=now,
+        )
+        for r in results
+        if r.outcome is Outcome.SENT
     ]
     async with in_transaction():
         if sent:  # the common case, in one statement
-            await OutboxMessage.bulk_update(sent, fields=["status", "message_id", "sent_at"])
+            await OutboxMessage.bulk_update(
+                sent, fields=["status", "chat_id", "message_id", "sent_at"]
+            )
         for result in results:
             if result.outcome is not Outcome.SENT:
                 await _record(result, now)
