@@ -132,10 +132,17 @@ class Dispatcher:
 
     async def _process(self, item: PendingUpdate) -> None:
         """Run one update through the handlers; raise if one of them failed."""
+        try:
+            update = Update.de_json(item.payload, self._app.bot)
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+            # Telegram does not send bodies like this; nothing can be done with one but to
+            # note it and move on (it is kept in the inbox as it came).
+            log.warning("update %s is unreadable and is skipped: %r", item.update_id, exc)
+            return
         box: list[BaseException] = []
         token = _handler_errors.set(box)
         try:
-            await self._app.process_update(Update.de_json(item.payload, self._app.bot))
+            await self._app.process_update(update)
         finally:
             _handler_errors.reset(token)
         if box:

@@ -53,6 +53,7 @@ class Poller:
 
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
+        store_failures = 0
         while not stop.is_set():
             try:
                 batch = await self._bot.do_api_request(
@@ -75,8 +76,19 @@ class Poller:
                 continue
             failures = 0
             self.last_success = asyncio.get_running_loop().time()
-            if batch:
+            if not batch:
+                continue
+            try:
                 await self.store(batch)
+            except Exception as exc:
+                # Not stored, so not confirmed: the offset stays and the next getUpdates brings
+                # the same batch again. Polling on (rather than dying) is what keeps it safe.
+                store_failures += 1
+                log.warning("could not store %d updates (%r); they stay unconfirmed, retrying",
+                            len(batch), exc)
+                await _sleep_or_stop(stop, min(10.0, 0.25 * 2 ** min(store_failures, 6)))
+                continue
+            store_failures = 0
 
     def _params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"timeout": self._timeout, "limit": 100}

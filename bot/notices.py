@@ -27,6 +27,6 @@ class NoticeRenderer:
         payload = item.payload
         rendered = await render_notice(
             str(payload.get("kind")), dict(payload.get("params") or {}),
-            self._services.catalogs.get(language),
+            self._services.catalogs.get(language), zone=self._services.settings.zone,
         )
         return replace(item, method=rendered.method, payload=rendered.params)

@@ -151,7 +151,7 @@ class Runtime:
             await poller.settled()  # a batch being stored is stored whole, then confirmed
             await self.shutdown()
 
-    async def run_webhook(self, web_app: web.Application) -> None:
+    async def run_webhook(self, web_app: web.Application, *, handle_signals: bool = True) -> None:
         settings = self.services.settings
         self.spawn_workers()
         runner = web.AppRunner(web_app, access_log=None)
@@ -164,7 +164,8 @@ class Runtime:
                 "url": settings.webhook_url, "secret_token": settings.secret(),
                 "max_connections": 40,
             })
-        self._on_signals()
+        if handle_signals:
+            self._on_signals()
         try:
             await self.stop.wait()
         finally:

@@ -9,6 +9,7 @@ written back in batches: a crash between a send and its record re-sends that one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -75,7 +76,8 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until told to stop; then let the sends under way finish and record them."""
-        flusher = asyncio.create_task(self._flush_loop())
+        flushing = asyncio.Event()
+        flusher = asyncio.create_task(self._flush_loop(flushing))
         try:
             while not stop.is_set():
                 self._wake.clear()
@@ -89,7 +91,8 @@ class Sender:
                 if not self._wake.is_set():
                     self._fresh = True  # woken by time alone: look at the database again
         finally:
-            flusher.cancel()
+            # Never cancel a task that may be inside a transaction: SQLite's lock would leak.
+            flushing.set()
             await asyncio.gather(flusher, return_exceptions=True)
             await self.stop_and_flush()
 
@@ -193,9 +196,10 @@ class Sender:
                 self._queued += len(moved)
         return True
 
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_EVERY)
+    async def _flush_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=FLUSH_EVERY)
             try:
                 await self._flush()
             except Exception:

@@ -8,20 +8,30 @@ runs twice sends nothing twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.context import Services
+from storage.drafts import discard_abandoned_drafts, remind_idle_drafts
 
 log = logging.getLogger(__name__)
+
+DRAFT_REMIND_AFTER = timedelta(hours=24)
+DRAFT_DISCARD_AFTER = timedelta(days=7)
 
 Sweep = Callable[[datetime], Awaitable[int]]  # does what is due at `now`; returns how much
 
 
 def all_sweeps(services: Services) -> dict[str, Sweep]:
     """Every sweep, by name, in the order they run."""
-    return {}
+    return {
+        # Unfinished requests: discarded after 7 days (told once), reminded once after 24 h.
+        # Discarding runs first, so a draft idle for a week is not reminded on its way out.
+        "drafts_discard": functools.partial(discard_abandoned_drafts, idle=DRAFT_DISCARD_AFTER),
+        "drafts_remind": functools.partial(remind_idle_drafts, idle=DRAFT_REMIND_AFTER),
+    }
 
 
 class Sweeper:
