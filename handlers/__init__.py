@@ -6,46 +6,100 @@ wires them to the updates they serve.
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.context import MinshengApp
 from bot.i18n import COMMAND_MENU_CODES, Catalogs
+from handlers.add_info import on_add_button, on_reply
 from handlers.buttons import ButtonHandler, on_expired_button
+from handlers.case_card import ADD_PATTERN, CASE_PATTERN, PAGE_PATTERN
 from handlers.errors import on_error
-from handlers.fallback import NOT_TEXT, on_not_text, on_text, on_unknown_command
+from handlers.fallback import NOT_TEXT, on_unknown_command
+from handlers.flood import GATE_GROUP, on_any_update
 from handlers.help import on_help
+from handlers.intake import on_cancel, on_intake_button, on_new_request
+from handlers.intake_data import PATTERN as INTAKE_PATTERN
 from handlers.language import CHOICE_PATTERN, on_choice, on_language
-from handlers.menu import commands, help_label, label_filter, language_label
+from handlers.menu import (
+    commands,
+    help_label,
+    label_filter,
+    language_label,
+    my_requests_label,
+    new_request_label,
+    track_label,
+)
+from handlers.my_requests import on_case, on_my_requests, on_page
+from handlers.privacy import FORGET_PATTERN, on_forget, on_forget_choice, on_mydata, on_privacy
 from handlers.start import on_start
+from handlers.steps import and_reask, guarded, route_step
+from handlers.tracking import on_status, on_track_button
 
 # Citizens are served in private chats, and only new messages act: an edited message must never
-# run a command again (an edit of "/start" or of a menu button does nothing).
-CITIZEN = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+# run a command again (an edit of "/start" or of a menu button does nothing), and a message must
+# come from someone (filters.User with allow_empty matches any sender, never none).
+CITIZEN = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.User(allow_empty=True)
 
 
 def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
     """Add every handler and the error handler; `catalogs` gives the menu labels to match."""
     catalogs = catalogs or Catalogs()
+    # The citizen gate, in a group of its own that runs before the one below: every citizen
+    # update passes it (a flood is counted over all of them) and it can end an update there
+    # (ApplicationHandlerStop) before any feature answers. It must not share the group below,
+    # where only the first matching handler runs.
+    app.add_handler(TypeHandler(Update, on_any_update), group=GATE_GROUP)
     # One group on purpose: python-telegram-bot runs at most one handler per group, the first
     # that matches, and each update must get exactly one answer. So the order below is the
     # priority: specific before general, and the catch-alls last.
     app.add_handlers(
         [
             # Commands before free text: "/help" is text too.
-            CommandHandler("start", on_start, filters=CITIZEN),
-            CommandHandler("help", on_help, filters=CITIZEN),
+            # guarded(): in the middle of a request, a command or menu button asks "continue or
+            # discard?" instead of running; /language and /cancel act at once on purpose.
+            CommandHandler("start", guarded(on_start), filters=CITIZEN),
+            CommandHandler("help", guarded(on_help), filters=CITIZEN),
             CommandHandler("language", on_language, filters=CITIZEN),
+            CommandHandler("cancel", on_cancel, filters=CITIZEN),
+            # Following requests: tracking, privacy.
+            CommandHandler("status", on_status, filters=CITIZEN),
+            CommandHandler("privacy", on_privacy, filters=CITIZEN),
+            CommandHandler("mydata", on_mydata, filters=CITIZEN),
+            CommandHandler("forget", on_forget, filters=CITIZEN),
             # Main menu buttons, matched in every language (old keyboards keep old labels).
-            MessageHandler(CITIZEN & label_filter(catalogs, help_label), on_help),
+            MessageHandler(CITIZEN & label_filter(catalogs, new_request_label),
+                           guarded(on_new_request)),
+            MessageHandler(CITIZEN & label_filter(catalogs, help_label), guarded(on_help)),
             MessageHandler(CITIZEN & label_filter(catalogs, language_label), on_language),
+            MessageHandler(CITIZEN & label_filter(catalogs, my_requests_label),
+                           guarded(on_my_requests)),
+            MessageHandler(CITIZEN & label_filter(catalogs, track_label),
+                           guarded(on_track_button)),
             # Inline buttons: each feature's own pattern first; any other data is forged or
             # stale and gets "expired" from the catch-all, which must stay after all of them.
-            ButtonHandler(on_choice, pattern=CHOICE_PATTERN),
+            # A new language re-asks the step of a request in progress, in that language.
+            ButtonHandler(and_reask(on_choice), pattern=CHOICE_PATTERN),
+            ButtonHandler(on_intake_button, pattern=INTAKE_PATTERN),
+            ButtonHandler(on_page, pattern=PAGE_PATTERN),
+            ButtonHandler(on_case, pattern=CASE_PATTERN),
+            ButtonHandler(on_add_button, pattern=ADD_PATTERN),
+            ButtonHandler(on_forget_choice, pattern=FORGET_PATTERN),
             CallbackQueryHandler(on_expired_button),
             # Whatever no feature claimed. Commands before text, as above.
             MessageHandler(CITIZEN & filters.COMMAND, on_unknown_command),
-            MessageHandler(CITIZEN & filters.TEXT, on_text),
-            MessageHandler(CITIZEN & NOT_TEXT, on_not_text),
+            # Text and media go to the step the citizen's draft is on (handlers.steps), and
+            # to the no-conversation answers of handlers.fallback when there is none.
+            # A reply to our message about a case adds to that case (others go on to the step).
+            MessageHandler(CITIZEN & filters.REPLY & (filters.TEXT | filters.PHOTO), on_reply),
+            MessageHandler(CITIZEN & filters.TEXT, route_step),
+            MessageHandler(CITIZEN & NOT_TEXT, route_step),
             # Not handled, by design: groups and channels, edited messages, service messages,
             # and updates without a user. They get no answer.
         ]

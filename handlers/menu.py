@@ -19,10 +19,27 @@ def language_label(t: Translator) -> str:
     return t.gettext("Language")
 
 
+def my_requests_label(t: Translator) -> str:
+    return t.gettext("My requests")
+
+
+def track_label(t: Translator) -> str:
+    return t.gettext("Track a request")
+
+
+def new_request_label(t: Translator) -> str:
+    return t.gettext("New request")
+
+
 def main_menu(t: Translator) -> ReplyKeyboardMarkup:
     """The reply keyboard shown with the welcome; new features add their buttons here."""
     return ReplyKeyboardMarkup(
-        [[help_label(t), language_label(t)]], resize_keyboard=True, is_persistent=True
+        [
+            [new_request_label(t), my_requests_label(t), track_label(t), help_label(t)],
+            [language_label(t)],
+        ],
+        resize_keyboard=True,
+        is_persistent=True,
     )
 
 
@@ -37,6 +54,11 @@ def commands(t: Translator) -> list[tuple[str, str]]:
         ("start", t.gettext("Welcome and main menu")),
         ("help", t.gettext("What this desk does and how to use it")),
         ("language", t.gettext("Choose your language")),
+        ("cancel", t.gettext("Discard the request you are filling in")),
+        ("status", t.gettext("Follow a request by its tracking number")),
+        ("privacy", t.gettext("What we keep about you, and why")),
+        ("mydata", t.gettext("Get everything we keep about you")),
+        ("forget", t.gettext("Erase your personal data")),
     ]
 
 

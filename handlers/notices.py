@@ -7,8 +7,10 @@ recipient's language. The sender calls `render_notice` just before it sends the 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
 
@@ -21,6 +23,13 @@ class Rendered:
 
 Renderer = Callable[[dict[str, Any], Translator], Awaitable[Rendered]]
 
+# The desk's time zone while a notice is rendered (dates are shown in it); set by render_notice.
+_zone: ContextVar[ZoneInfo] = ContextVar("notice_zone")
+
+
+def notice_zone() -> ZoneInfo:
+    return _zone.get(None) or ZoneInfo("UTC")
+
 
 class NoticeUnknown(Exception):
     """A notice kind that no renderer knows: a programming error, reported, not retried."""
@@ -28,11 +37,30 @@ class NoticeUnknown(Exception):
 
 def renderers() -> dict[str, Renderer]:
     """Every notice kind and its renderer, in one place."""
-    return {}
+    # Imported here: the renderers' modules use Rendered and notice_zone from this one.
+    from handlers import case_card, flood, intake_notices
+
+    return {
+        # Following requests: the staff chat's cards, and the citizen gate's notices.
+        "staff_new_case": case_card.render_staff_new_case,
+        "staff_case_photos": case_card.render_staff_case_photos,
+        "staff_case_addition": case_card.render_staff_case_addition,
+        "citizen_slow_down": flood.render_slow_down,
+        "citizen_blocked": flood.render_blocked,
+        # Filing a request: the draft sweeps' notices.
+        "draft_reminder": intake_notices.render_draft_reminder,
+        "draft_discarded": intake_notices.render_draft_discarded,
+    }
 
 
-async def render_notice(kind: str, params: dict[str, Any], t: Translator) -> Rendered:
+async def render_notice(
+    kind: str, params: dict[str, Any], t: Translator, *, zone: ZoneInfo | None = None
+) -> Rendered:
     renderer = renderers().get(kind)
     if renderer is None:
         raise NoticeUnknown(kind)
-    return await renderer(params, t)
+    token = _zone.set(zone or ZoneInfo("UTC"))
+    try:
+        return await renderer(params, t)
+    finally:
+        _zone.reset(token)

@@ -8,6 +8,9 @@ from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.common import send, who
 from handlers.menu import main_menu
+from handlers.tracking import track
+
+TRACK_PAYLOAD = "track-"
 
 
 def welcome(t: Translator) -> str:
@@ -23,7 +26,10 @@ def welcome(t: Translator) -> str:
 
 async def on_start(update: Update, context: MinshengContext) -> None:
     """Welcome the citizen and show the main menu."""
-    # A payload (t.me/<bot>?start=<payload>) will open a request or a draft in later features;
-    # until then every /start, with or without one, is a plain welcome.
+    # A payload (t.me/<bot>?start=<payload>): "track-<number>" shows that request after the
+    # welcome; any other payload is a plain welcome.
     _, t = await who(update, context)
     await send(update, context, welcome(t), markup=main_menu(t))
+    payload = context.args[0] if context.args else ""
+    if payload.startswith(TRACK_PAYLOAD):
+        await track(update, context, payload.removeprefix(TRACK_PAYLOAD))

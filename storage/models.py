@@ -157,3 +157,121 @@ class CatalogMeta(Model):
 
     class Meta:
         table = "catalog_meta"
+
+
+class CaseKind(StrEnum):
+    COMPLAINT = "complaint"  # 投诉
+    REPORT = "report"  # 反映
+    INQUIRY = "inquiry"  # 咨询
+    SUGGESTION = "suggestion"  # 建议
+
+
+class CaseStatus(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    AWAITING_CITIZEN = "awaiting_citizen"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    MERGED = "merged"
+
+
+class Actor(StrEnum):
+    CITIZEN = "citizen"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class Case(Model):
+    """A citizen's request (诉求), from submission to its end: closed, rejected or merged.
+
+    `citizen` becomes null when the citizen asks to be forgotten; kind, category, department,
+    status and times stay so statistics stay true. `version` grows with every change so that
+    concurrent staff actions can detect each other (optimistic locking).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    tracking = fields.CharField(max_length=12, unique=True)  # canonical, no dashes
+    citizen: fields.ForeignKeyNullableRelation[Citizen] = fields.ForeignKeyField(
+        "minsheng.Citizen", related_name="cases", null=True, on_delete=fields.SET_NULL
+    )
+    kind = fields.CharEnumField(CaseKind, max_length=16)
+    category: fields.ForeignKeyRelation[Category] = fields.ForeignKeyField(
+        "minsheng.Category", related_name="cases", on_delete=fields.RESTRICT
+    )
+    # Set when the case is accepted (assigned); until then staff are offered the proposed one.
+    department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "minsheng.Department", related_name="cases", null=True, on_delete=fields.RESTRICT
+    )
+    proposed_department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "minsheng.Department", related_name="proposed_cases", null=True,
+        on_delete=fields.RESTRICT,
+    )  # fmt: skip
+    status = fields.CharEnumField(CaseStatus, max_length=16, default=CaseStatus.SUBMITTED)
+    text = fields.TextField()
+    photos: fields.JSONField[list[str]] = fields.JSONField(default=list)  # Telegram file_ids
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    address = fields.CharField(max_length=512, null=True)
+    answers: fields.JSONField[dict[str, object]] = fields.JSONField(default=dict)
+    phone = fields.CharField(max_length=32, null=True)
+    anonymous = fields.BooleanField(default=False)
+    channel = fields.CharField(max_length=16, default="telegram")
+    created_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    due_at = fields.DatetimeField(null=True)
+    answered_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    reopen_count = fields.IntField(default=0)
+    transfer_count = fields.IntField(default=0)
+    repeat = fields.BooleanField(default=False)  # flagged for the coordination meeting
+    duplicate_of: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
+        "minsheng.Case", related_name="duplicates", null=True, on_delete=fields.SET_NULL
+    )
+    version = fields.IntField(default=0)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "service_case"
+        indexes = (("citizen_id", "created_at"), ("status", "category_id"), ("due_at",))
+
+
+class Event(Model):
+    """One thing that happened to a case, with who did it: the audit trail and the timeline.
+
+    `public` events are the ones a citizen sees; internal notes and audit entries are not.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "minsheng.Case", related_name="events", on_delete=fields.RESTRICT
+    )
+    kind = fields.CharField(max_length=32)  # submitted, citizen_added, accepted, ...
+    actor = fields.CharEnumField(Actor, max_length=16)
+    actor_id = fields.BigIntField(null=True)  # the Telegram user id of a citizen or staff member
+    payload: fields.JSONField[dict[str, object]] = fields.JSONField(default=dict)
+    public = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "case_event"
+        indexes = (("case_id", "id"),)
+
+
+class TrackingLookup(Model):
+    """A citizen asked for a case by number and it was not theirs (or does not exist).
+
+    The audit of row 22 (who looked up someone else's case) and the count behind the per-citizen
+    lookup limit of row 23. Lookups of one's own cases are not recorded: they reveal nothing.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    citizen_id = fields.BigIntField()
+    tracking = fields.CharField(max_length=12)  # canonical
+    foreign = fields.BooleanField()  # the case exists and belongs to someone else
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "tracking_lookup"
+        indexes = (("citizen_id", "created_at"),)

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from aiohttp import ClientSession, web
+
+from bot.clock import Clock
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox, SandboxConfig
 from bot.settings import Settings, load_settings
@@ -53,9 +59,9 @@ def settings_for(sandbox: Sandbox, db_path: Path, **extra: str) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings: Settings) -> AsyncIterator[Runtime]:
+async def running_bot(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Runtime]:
     """The real runtime in this process, polling the sandbox, stopped cleanly at the end."""
-    runtime = await Runtime.start(settings)
+    runtime = await Runtime.start(settings, clock)
     task = asyncio.create_task(runtime.run_polling(handle_signals=False))
     try:
         yield runtime
@@ -117,12 +123,7 @@ def texts(messages: list[dict[str, Any]]) -> list[str]:
 
 # -- Helpers for the ingress, dispatch, settings and conversation tests ------------------------
 
-import json  # noqa: E402 - appended section; the functions above stay as they were
-import socket  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
-from aiohttp import ClientSession, web  # noqa: E402
 
 TEST_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"  # shaped like a real one, not one
 

@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from storage.models import InboxStatus, OutboxStatus
+from storage.models import Actor, CaseKind, CaseStatus, InboxStatus, OutboxStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -70,6 +70,41 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Case',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('tracking', fields.CharField(unique=True, max_length=12)),
+                ('citizen', fields.ForeignKeyField('minsheng.Citizen', source_field='citizen_id', null=True, db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.SET_NULL)),
+                ('kind', fields.CharEnumField(description='COMPLAINT: complaint\nREPORT: report\nINQUIRY: inquiry\nSUGGESTION: suggestion', enum_type=CaseKind, max_length=16)),
+                ('category', fields.ForeignKeyField('minsheng.Category', source_field='category_id', db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('department', fields.ForeignKeyField('minsheng.Department', source_field='department_id', null=True, db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('proposed_department', fields.ForeignKeyField('minsheng.Department', source_field='proposed_department_id', null=True, db_constraint=True, to_field='id', related_name='proposed_cases', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(default=CaseStatus.SUBMITTED, description='SUBMITTED: submitted\nACCEPTED: accepted\nIN_PROGRESS: in_progress\nAWAITING_CITIZEN: awaiting_citizen\nANSWERED: answered\nCLOSED: closed\nREJECTED: rejected\nMERGED: merged', enum_type=CaseStatus, max_length=16)),
+                ('text', fields.TextField(unique=False)),
+                ('photos', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('latitude', fields.FloatField(null=True)),
+                ('longitude', fields.FloatField(null=True)),
+                ('address', fields.CharField(null=True, max_length=512)),
+                ('answers', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('phone', fields.CharField(null=True, max_length=32)),
+                ('anonymous', fields.BooleanField(default=False)),
+                ('channel', fields.CharField(default='telegram', max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('accepted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('due_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reopen_count', fields.IntField(default=0)),
+                ('transfer_count', fields.IntField(default=0)),
+                ('repeat', fields.BooleanField(default=False)),
+                ('duplicate_of', fields.ForeignKeyField('minsheng.Case', source_field='duplicate_of_id', null=True, db_constraint=True, to_field='id', related_name='duplicates', on_delete=OnDelete.SET_NULL)),
+                ('version', fields.IntField(default=0)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'service_case', 'app': 'minsheng', 'indexes': [Index(fields=['citizen_id', 'created_at']), Index(fields=['status', 'category_id']), Index(fields=['due_at'])], 'pk_attr': 'id', 'table_description': "A citizen's request (诉求), from submission to its end: closed, rejected or merged."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Draft',
             fields=[
                 ('citizen_id', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
@@ -79,6 +114,21 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'draft', 'app': 'minsheng', 'pk_attr': 'citizen_id', 'table_description': 'The conversation a citizen is in: its step and what they entered so far.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Event',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('minsheng.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharField(max_length=32)),
+                ('actor', fields.CharEnumField(description='CITIZEN: citizen\nSTAFF: staff\nSYSTEM: system', enum_type=Actor, max_length=16)),
+                ('actor_id', fields.BigIntField(null=True)),
+                ('payload', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('public', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'case_event', 'app': 'minsheng', 'indexes': [Index(fields=['case_id', 'id'])], 'pk_attr': 'id', 'table_description': 'One thing that happened to a case, with who did it: the audit trail and the timeline.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -115,6 +165,18 @@ class Migration(migrations.Migration):
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'outbox_message', 'app': 'minsheng', 'indexes': [Index(fields=['status', 'id']), Index(fields=['chat_id', 'status'])], 'pk_attr': 'id', 'table_description': 'A call to the Bot API that a committed change wants made (usually a message).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='TrackingLookup',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('citizen_id', fields.BigIntField()),
+                ('tracking', fields.CharField(max_length=12)),
+                ('foreign', fields.BooleanField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'tracking_lookup', 'app': 'minsheng', 'indexes': [Index(fields=['citizen_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A citizen asked for a case by number and it was not theirs (or does not exist).'},
             bases=['Model'],
         ),
     ]

@@ -1,0 +1,287 @@
+"""What intake says at each step: the prompt and its keyboard, sent again whenever re-asked.
+
+KIND → DOMAIN ⇄ CATEGORY → QUESTION (each of the category's own, if any) → DESCRIPTION
+     → PHOTOS → LOCATION → CONTACT → SUMMARY → (submit: a case; cancel: nothing)
+DOMAIN and CATEGORY have Back; SUMMARY's Edit jumps to a step and comes back after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from babel.dates import format_date
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+
+from bot.context import MinshengContext
+from bot.i18n import Translator
+from handlers.common import send
+from handlers.intake_data import KINDS, data, save
+from handlers.menu import main_menu
+from storage.catalog import EmergencyInfo, Question, categories_of, category, domains
+from storage.drafts import DraftView, Step
+
+MAX_PHOTOS = 5
+DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 3000
+ADDRESS_MIN, ADDRESS_MAX = 3, 300
+SUMMARY_LIMIT = 4000  # Telegram takes 4,096 characters a message
+Ask = Callable[[Update, MinshengContext, Translator, DraftView], Awaitable[None]]
+
+
+def babel_locale(t: Translator) -> str:
+    return t.language
+
+
+def kind_name(t: Translator, kind: str) -> str:
+    names = {
+        "complaint": t.gettext("Complaint"),
+        "report": t.gettext("Report"),
+        "inquiry": t.gettext("Inquiry"),
+        "suggestion": t.gettext("Suggestion"),
+    }
+    return names.get(kind, kind)
+
+
+def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=cb) for label, cb in row] for row in rows]
+    )
+
+
+def back_row(t: Translator) -> list[tuple[str, str]]:
+    return [(t.gettext("« Back"), data("back"))]
+
+
+def skip_label(t: Translator) -> str:
+    return t.gettext("Skip")
+
+
+def anonymous_label(t: Translator) -> str:
+    return t.gettext("Stay anonymous")
+
+
+def emergency_text(t: Translator, info: EmergencyInfo) -> str:
+    lines = "\n".join(f"☎ {n.number} — {n.name(t.language)}" for n in info.numbers)
+    return t.gettext(
+        "This desk is not for emergencies. If life, health or property is in danger right now, "
+        "call at once:\n{numbers}",
+        numbers=lines,
+    )
+
+
+async def ask_kind(update: Update, context: MinshengContext, t: Translator, d: DraftView) -> None:
+    rows = [[(kind_name(t, k), data("k", k)) for k in KINDS[:2]]]
+    rows.append([(kind_name(t, k), data("k", k)) for k in KINDS[2:]])
+    text = t.gettext(
+        "What would you like to send: a complaint, a report, an inquiry or a suggestion?"
+    )
+    await send(update, context, text, markup=inline(rows))
+
+
+async def ask_domain(
+    update: Update, context: MinshengContext, t: Translator, d: DraftView
+) -> None:
+    areas = await domains()
+    rows = [[(a.name(t.language), data("d", a.id))] for a in areas]
+    text = t.gettext("What is it about? Choose an area.")
+    await send(update, context, text, markup=inline([*rows, back_row(t)]))
+
+
+async def ask_category(
+    update: Update, context: MinshengContext, t: Translator, d: DraftView
+) -> None:
+    cats = await categories_of(str(d.data.get("domain")))
+    rows = [[(c.name(t.language), data("c", c.id))] for c in cats]
+    text = t.gettext("Which of these fits best?")
+    await send(update, context, text, markup=inline([*rows, back_row(t)]))
+
+
+async def current_question(d: DraftView) -> Question | None:
+    questions = (await category(str(d.data.get("category")))).questions
+    index = int(d.data.get("q", 0))
+    return questions[index] if index < len(questions) else None
+
+
+async def ask_question(
+    update: Update, context: MinshengContext, t: Translator, d: DraftView
+) -> None:
+    question = await current_question(d)
+    if question is None:
+        return
+    rows = []
+    if question.type == "choice":
+        rows = [[(c.name(t.language), data("a", i))] for i, c in enumerate(question.choices)]
+    if not question.required:
+        rows.append([(skip_label(t), data("skip"))])
+    await send(update, context, question.prompt(t.language), markup=inline(rows) if rows else None)
+
+
+async def ask_description(
+    update: Update, context: MinshengContext, t: Translator, d: DraftView
+) -> None:
+    text = t.gettext(
+        "Please describe the matter in your own words: what happened, where and since when "
+        "({min} to {max} characters). You may also send a photo with the description as its "
+        "caption.",
+        min=DESCRIPTION_MIN,
+        max=DESCRIPTION_MAX,
+    )
+    await send(update, context, text)
+
+
+async def ask_photos(
+    update: Update, context: MinshengContext, t: Translator, d: DraftView
+) -> None:
+    text = t.gettext(
+        "You may send up to {limit} photos of the problem; press Done when you have sent them, "
+        "or Skip.",
+        limit=MAX_PHOTOS,
+    )
+    rows = [[(t.gettext("Done"), data("done")), (skip_label(t), data("skip"))]]
+    await send(update, context, text, markup=inline(rows))
+
+
+async def ask_location(
+    update: Update, context: MinshengContext, t: Translator, d: DraftView
+) -> None:
+    share = KeyboardButton(t.gettext("📍 Share my location"), request_location=True)
+    if d.data.get("location_required"):
+        text = t.gettext(
+            "Where is it? This kind of request needs a place: share your location "
+            "with the button below, or type the address."
+        )
+        keys = [[share]]
+    else:
+        text = t.gettext(
+            "Where is it? Share your location with the button below, type the "
+            "address, or press Skip."
+        )
+        keys = [[share], [KeyboardButton(skip_label(t))]]
+    markup = ReplyKeyboardMarkup(keys, resize_keyboard=True, one_time_keyboard=True)
+    await send(update, context, text, markup=markup)
+
+
+async def ask_contact(
+    update: Update, context: MinshengContext, t: Translator, d: DraftView
+) -> None:
+    share = KeyboardButton(t.gettext("📱 Share my phone number"), request_contact=True)
+    keys = [[share], [KeyboardButton(anonymous_label(t))]]
+    markup = ReplyKeyboardMarkup(keys, resize_keyboard=True, one_time_keyboard=True)
+    text = t.gettext(
+        "How may staff reach you? Share your phone number with the button below, "
+        "or stay anonymous: staff will still answer you here."
+    )
+    await send(update, context, text, markup=markup)
+
+
+async def ask_summary(
+    update: Update, context: MinshengContext, t: Translator, d: DraftView
+) -> None:
+    # The summary holds what the citizen typed: plain text, no parse_mode, so it stays data.
+    await send(update, context, await summary_text(t, d), markup=main_menu(t))
+    e = "e"
+    rows = [
+        [(t.gettext("Edit kind"), data(e, "kind")),
+         (t.gettext("Edit category"), data(e, "category"))],
+        [(t.gettext("Edit description"), data(e, "description")),
+         (t.gettext("Edit photos"), data(e, "photos"))],
+        [(t.gettext("Edit place"), data(e, "location")),
+         (t.gettext("Edit contact"), data(e, "contact"))],
+    ]  # fmt: skip
+    if d.data.get("answers"):
+        rows.insert(1, [(t.gettext("Edit answers"), data(e, "answers"))])
+    rows.append([(t.gettext("✅ Submit"), data("submit")), (t.gettext("Cancel"), data("cancel"))])
+    question = t.gettext("Is everything right? Submit it, change a part, or cancel.")
+    await send(update, context, question, markup=inline(rows))
+
+
+async def summary_text(t: Translator, d: DraftView) -> str:
+    cat = await category(str(d.data.get("category")))
+    area = await category(str(cat.domain_code)) if cat.domain_code else cat
+    path = f"{area.name(t.language)} › {cat.name(t.language)}"
+    lines = [
+        t.gettext("Please check your request:"),
+        "",
+        t.gettext("Kind: {kind}", kind=kind_name(t, str(d.data.get("kind")))),
+        t.gettext("Category: {category}", category=path),
+    ]
+    answers = d.data.get("answers") or {}
+    for question in cat.questions:
+        if question.code in answers:
+            shown = answer_text(t, question, answers[question.code])
+            lines.append(f"{question.prompt(t.language)}: {shown}")
+    description = str(d.data.get("description", ""))
+    lines.append(t.gettext("Description: {text}", text=description))
+    photos = len(d.data.get("photos") or [])
+    lines.append(t.gettext("Photos: {n}", n=photos))
+    lines.append(t.gettext("Place: {place}", place=place_text(t, d.data.get("location"))))
+    phone = d.data.get("phone")
+    contact = phone if phone else t.gettext("anonymous")
+    lines.append(t.gettext("Contact: {contact}", contact=contact))
+    text = "\n".join(lines)
+    if len(text) > SUMMARY_LIMIT:  # long answers on top of a long description: shorten it
+        keep = max(0, len(description) - (len(text) - SUMMARY_LIMIT) - 1)
+        text = text.replace(description, description[:keep] + "…", 1)
+    return text
+
+
+def answer_text(t: Translator, question: Question, value: object) -> str:
+    if question.type == "choice":
+        names = {c.code: c.name(t.language) for c in question.choices}
+        return names.get(str(value), str(value))
+    if question.type == "date" and isinstance(value, str):
+        from datetime import date
+
+        return format_date(date.fromisoformat(value), "medium", locale=babel_locale(t))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def place_text(t: Translator, location: object) -> str:
+    if not isinstance(location, dict):
+        return t.gettext("not given")
+    if location.get("address"):
+        return str(location["address"])
+    return f"{float(location['lat']):.5f}, {float(location['lon']):.5f}"
+
+
+ASKS: dict[Step, Ask] = {
+    Step.KIND: ask_kind,
+    Step.DOMAIN: ask_domain,
+    Step.CATEGORY: ask_category,
+    Step.QUESTION: ask_question,
+    Step.DESCRIPTION: ask_description,
+    Step.PHOTOS: ask_photos,
+    Step.LOCATION: ask_location,
+    Step.CONTACT: ask_contact,
+    Step.SUMMARY: ask_summary,
+}
+
+
+async def ask(update: Update, context: MinshengContext, t: Translator, draft: DraftView) -> None:
+    """Send the prompt and keyboard of the draft's step (again)."""
+    asker = ASKS.get(draft.step)
+    if asker is not None:
+        await asker(update, context, t, draft)
+
+
+async def go(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    draft: DraftView,
+    step: Step,
+    **changes: object,
+) -> DraftView:
+    """Move the draft to `step` (with changes) and ask it; reaching the summary ends an edit."""
+    if step is Step.SUMMARY:
+        changes["editing"] = None
+    moved = await save(context, draft, step, **changes)
+    await ask(update, context, t, moved)
+    return moved

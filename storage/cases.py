@@ -1,0 +1,273 @@
+"""Cases: a citizen files one, follows it and adds to it. Each operation is one transaction.
+
+The case change, its event (the audit trail and the citizen's timeline) and the notices it causes
+(outbox rows) are written together or not at all. The citizen's own confirmation is the
+handler's answer; the staff chat is told here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from storage.case_views import CASE_COLUMNS as CASE_COLUMNS
+from storage.case_views import END_STATUSES as END_STATUSES
+from storage.case_views import EVENT_COLUMNS, case_view, event_view
+from storage.case_views import OPEN_STATUSES as OPEN_STATUSES
+from storage.case_views import CaseClosed as CaseClosed
+from storage.case_views import CaseLimitReached as CaseLimitReached
+from storage.case_views import CaseNotFound as CaseNotFound
+from storage.case_views import CaseView as CaseView
+from storage.case_views import CategoryUnavailable as CategoryUnavailable
+from storage.case_views import CitizenBlocked as CitizenBlocked
+from storage.case_views import CitizenNotFound as CitizenNotFound
+from storage.case_views import EventView as EventView
+from storage.case_views import Location as Location
+from storage.case_views import NewCase as NewCase
+from storage.catalog import CategoryNotFound
+from storage.models import Actor as Actor
+from storage.models import Case, Category, Citizen, Event
+from storage.models import CaseKind as CaseKind
+from storage.models import CaseStatus as CaseStatus
+from storage.notices import notify
+from storage.tracking import (
+    TrackingNumberMalformed,
+    TrackingNumberMistyped,
+    new_tracking_number,
+    parse_tracking_number,
+)
+from storage.workdays import due_at
+
+DAY = timedelta(hours=24)
+_TRACKING_ATTEMPTS = 5
+_CATEGORY_COLUMNS = (
+    "id", "parent_id", "department_id", "active", "emergency", "time_limit_hours",
+    "time_limit_working_days",
+)  # fmt: skip
+
+
+async def submit_case(
+    new: NewCase,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    daily_limit: int,
+    staff_chat_id: int | None,
+) -> CaseView:
+    """File a case: status submitted, a fresh tracking number, a due date, the staff told.
+
+    Raises CitizenNotFound, CitizenBlocked, CaseLimitReached (`daily_limit` cases created in the
+    24 hours before `now`), CategoryNotFound for an unknown code and its subclass
+    CategoryUnavailable for a domain, a retired category or an emergency (those are diverted).
+    The due date runs from `now` on the category's limit (working days: Monday to Friday in
+    `zone`); the department is left for acceptance, the category's default is proposed.
+    """
+    _require_aware(now)
+    async with in_transaction():
+        citizen = await Citizen.get_or_none(id=new.citizen_id).only("id", "blocked")
+        if citizen is None:
+            raise CitizenNotFound(new.citizen_id)
+        if citizen.blocked:
+            raise CitizenBlocked(new.citizen_id)
+        recent = await Case.filter(citizen_id=new.citizen_id, created_at__gt=now - DAY).count()
+        if recent >= daily_limit:
+            raise CaseLimitReached(daily_limit)
+        cat = await Category.filter(code=new.category_code).first().values(*_CATEGORY_COLUMNS)
+        if cat is None:
+            raise CategoryNotFound(new.category_code)
+        if cat["parent_id"] is None or not cat["active"] or cat["emergency"]:
+            raise CategoryUnavailable(new.category_code)
+        hours, days = cat["time_limit_hours"], cat["time_limit_working_days"]
+        due = None
+        if hours is not None or days is not None:
+            due = due_at(now, hours=hours, working_days=days, zone=zone)
+        location = new.location
+        values: dict[str, Any] = {
+            "citizen_id": new.citizen_id,
+            "kind": CaseKind(new.kind),
+            "category_id": cat["id"],
+            "proposed_department_id": cat["department_id"],
+            "status": CaseStatus.SUBMITTED,
+            "text": new.text,
+            "photos": list(new.photos),
+            "latitude": location.latitude if location else None,
+            "longitude": location.longitude if location else None,
+            "address": location.address if location else None,
+            "answers": dict(new.answers),
+            "phone": new.phone,
+            "anonymous": new.anonymous,
+            "channel": new.channel,
+            "created_at": now,
+            "due_at": due,
+            "updated_at": now,
+        }
+        case = await _create_with_fresh_tracking(values)
+        await Event.create(
+            case_id=case.id,
+            kind="submitted",
+            actor=Actor.CITIZEN,
+            actor_id=new.citizen_id,
+            payload={"kind": str(CaseKind(new.kind)), "category": new.category_code},
+            public=True,
+            created_at=now,
+        )
+        if staff_chat_id is not None:
+            facts = {"tracking": case.tracking}
+            await notify(staff_chat_id, "staff_new_case", facts, now=now)
+            if new.photos:
+                await notify(staff_chat_id, "staff_case_photos", facts, now=now)
+        return await _view_by_id(case.id)
+
+
+async def _create_with_fresh_tracking(values: dict[str, Any]) -> Case:
+    """Insert under a new random number; on the rare collision, try another.
+
+    Each try is a savepoint, so a failed insert does not poison the surrounding transaction
+    (PostgreSQL aborts a whole transaction on an error outside one).
+    """
+    for attempt in range(1, _TRACKING_ATTEMPTS + 1):
+        tracking = new_tracking_number()
+        try:
+            async with in_transaction():
+                return await Case.create(tracking=tracking, **values)
+        except IntegrityError:
+            if attempt == _TRACKING_ATTEMPTS or not await Case.exists(tracking=tracking):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def case_of_citizen(tracking: str, citizen_id: int) -> CaseView:
+    """A citizen's own case by number; CaseNotFound when absent or someone else's (no leak).
+
+    The number may be canonical or as typed (any case, dashes); handlers that want to say
+    "mistyped" parse it first with storage.tracking.parse_tracking_number.
+    """
+    async with in_transaction():
+        row = (
+            await _case_query(tracking).filter(citizen_id=citizen_id).first().values(*CASE_COLUMNS)
+        )
+    if row is None:
+        raise CaseNotFound(tracking)
+    return case_view(row)
+
+
+async def case_by_tracking(tracking: str) -> CaseView:
+    """Any case by number, for staff and notice renderers; CaseNotFound when absent."""
+    async with in_transaction():
+        row = await _case_query(tracking).first().values(*CASE_COLUMNS)
+    if row is None:
+        raise CaseNotFound(tracking)
+    return case_view(row)
+
+
+async def public_timeline(tracking: str) -> list[EventView]:
+    """The events a citizen may see on a case, oldest first; CaseNotFound when absent.
+
+    No ownership check here: call case_of_citizen first on the citizen side.
+    """
+    async with in_transaction():
+        case = await _case_query(tracking).first().values("id")
+        if case is None:
+            raise CaseNotFound(tracking)
+        rows = await (
+            Event.filter(case_id=case["id"], public=True).order_by("id").values(*EVENT_COLUMNS)
+        )
+    return [event_view(row) for row in rows]
+
+
+async def cases_of_citizen(
+    citizen_id: int, *, page: int, per_page: int = 5
+) -> tuple[list[CaseView], int]:
+    """One page (0-based) of a citizen's cases, newest first, and how many they have in all.
+
+    A page past the end is empty (the total tells the caller where the end is).
+    """
+    if page < 0 or per_page < 1:
+        raise ValueError("page must be >= 0 and per_page >= 1")
+    async with in_transaction():
+        mine = Case.filter(citizen_id=citizen_id)
+        total = await mine.count()
+        rows = await (
+            mine.order_by("-created_at", "-id")
+            .offset(page * per_page)
+            .limit(per_page)
+            .values(*CASE_COLUMNS)
+        )
+    return [case_view(row) for row in rows], total
+
+
+async def add_information(
+    tracking: str,
+    citizen_id: int,
+    *,
+    text: str,
+    photos: tuple[str, ...],
+    now: datetime,
+    staff_chat_id: int | None,
+) -> CaseView:
+    """Append a citizen's text and/or photos to their open case and tell the staff chat.
+
+    The addition is a public "citizen_added" event; its photos also join the case's photos.
+    Raises CaseNotFound (absent or not theirs), CaseClosed (the case has ended), ValueError
+    when there is neither text nor a photo. The status is left as it is.
+    """
+    _require_aware(now)
+    if not text.strip() and not photos:
+        raise ValueError("nothing to add: give text or photos")
+    async with in_transaction():
+        # Locks the row on PostgreSQL (a no-op on SQLite, where writers are serialized anyway),
+        # so two additions cannot lose each other's photos.
+        case = (
+            await _case_query(tracking).filter(citizen_id=citizen_id).select_for_update().first()
+        )
+        if case is None:
+            raise CaseNotFound(tracking)
+        if case.status in END_STATUSES:
+            raise CaseClosed(tracking)
+        event = await Event.create(
+            case_id=case.id,
+            kind="citizen_added",
+            actor=Actor.CITIZEN,
+            actor_id=citizen_id,
+            payload={"text": text, "photos": list(photos)},
+            public=True,
+            created_at=now,
+        )
+        changes: dict[str, Any] = {"updated_at": now, "version": F("version") + 1}
+        if photos:
+            changes["photos"] = [*case.photos, *photos]
+        await Case.filter(id=case.id).update(**changes)
+        if staff_chat_id is not None:
+            facts = {"tracking": case.tracking, "event_id": event.id}
+            await notify(staff_chat_id, "staff_case_addition", facts, now=now)
+        return await _view_by_id(case.id)
+
+
+def _canonical(tracking: str) -> str | None:
+    try:
+        return parse_tracking_number(tracking)
+    except (TrackingNumberMalformed, TrackingNumberMistyped):
+        return None
+
+
+def _case_query(tracking: str) -> QuerySet[Case]:
+    """Cases with this number (none for text that is no valid number)."""
+    canonical = _canonical(tracking)
+    if canonical is None:
+        return Case.filter(id__in=[])
+    return Case.filter(tracking=canonical)
+
+
+async def _view_by_id(case_id: int) -> CaseView:
+    return case_view(await Case.filter(id=case_id).first().values(*CASE_COLUMNS))
+
+
+def _require_aware(moment: datetime) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("timezone-aware datetimes only")

@@ -1,0 +1,66 @@
+"""The citizen gate (RELIABILITY row 32): a flood gets one "slow down" and is not served, other
+citizens are served as usual; a citizen blocked by staff is told once, then silence."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from pathlib import Path
+
+from bot.sandbox import Sandbox
+from tests.following import desk
+from tests.harness import eventually, query, wait_inbox_settled
+
+FLOODER, BYSTANDER, BLOCKED = 73_001, 73_002, 73_003
+SLOW_DOWN = "You are sending messages very fast"
+
+
+async def test_a_burst_of_100_gets_one_notice_and_others_are_served(
+    sandbox: Sandbox, db_path: Path
+) -> None:
+    async with desk(sandbox, db_path) as d:
+        await d.say(BYSTANDER, "/help", 1)  # the bot is up
+        for i in range(100):
+            sandbox.send_text(FLOODER, f"message {i}")
+        started = time.monotonic()
+        await d.say(BYSTANDER, "/help", 2)
+        assert time.monotonic() - started < 3.0
+        await wait_inbox_settled(db_path, 102)
+        await eventually(
+            lambda: (
+                query(
+                    db_path,
+                    "SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'uncertain')",
+                )[0][0]
+                == 0
+            ),
+            20,
+            what="the answers sent",
+        )
+        received = [m["text"] for m in sandbox.messages(FLOODER)]
+        assert sum(SLOW_DOWN in text for text in received) == 1
+        limit = d.runtime.services.settings.flood_messages
+        # The first `limit` messages are answered (two messages each: too-long check aside, the
+        # menu pointer), then one notice, then nothing.
+        assert len(received) == limit + 1
+        assert SLOW_DOWN in received[-1]
+        assert (
+            query(db_path, "SELECT count(*) FROM inbox_update WHERE status = 'done'")[0][0] == 102
+        )
+        assert sandbox.violations == []
+
+
+async def test_a_blocked_citizen_is_told_once(sandbox: Sandbox, db_path: Path) -> None:
+    async with desk(sandbox, db_path) as d:
+        await d.say(BLOCKED, "/start", 1)
+        with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn, conn:
+            conn.execute("UPDATE citizen SET blocked = 1 WHERE id = ?", (BLOCKED,))
+        told = await d.say(BLOCKED, "New request", 2)
+        assert told["text"].startswith("The desk's staff have restricted this account")
+        for text in ("hello", "/start", "My requests"):
+            sandbox.send_text(BLOCKED, text)
+        # Their privacy rights stay: /privacy is still answered, and nothing else was.
+        privacy = await d.say(BLOCKED, "/privacy", 3)
+        assert privacy["text"].startswith("What this desk keeps about you")
+        assert len(sandbox.messages(BLOCKED)) == 3
