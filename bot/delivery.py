@@ -113,16 +113,28 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def split_text(text: str, limit: int) -> list[str]:
-    """Cut a long text into parts Telegram takes, at line or word breaks where possible."""
+    """Cut a long text into parts of at most `limit` UTF-16 units, at a line or word break
+    where one is in the second half of the part; the parts join back to the text exactly."""
     parts: list[str] = []
-    while len(text) > limit:
-        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
-        if cut < limit // 2:
-            cut = limit
-            if 0xD800 <= ord(text[cut - 1]) <= 0xDBFF:  # never split a surrogate pair
-                cut -= 1
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n ")
-    parts.append(text)
-    return [p for p in parts if p]
+    start = 0
+    while start < len(text):
+        end, units, last_break = start, 0, -1
+        while end < len(text):
+            width = 2 if ord(text[end]) > 0xFFFF else 1
+            if units + width > limit:
+                break
+            units += width
+            end += 1
+            if text[end - 1] in "\n ":
+                last_break = end
+        if end < len(text) and last_break > start + (end - start) // 2:
+            end = last_break
+        parts.append(text[start:end])
+        start = end
+    return parts

@@ -101,7 +101,7 @@ class Messenger:
             return {}
         mode = p.text("parse_mode")
         caption, entities = parse_text(raw, mode)
-        if len(caption) > 1024:
+        if _utf16(caption) > 1024:
             raise bad_request("message caption is too long")
         return {"caption": caption, "raw_text": raw, "parse_mode": mode, "entities": entities}
 
@@ -115,7 +115,7 @@ class Messenger:
             entities = p.raw("entities")
         if not text.strip():
             raise bad_request("message text is empty")
-        if len(text) > 4096:
+        if _utf16(text) > 4096:  # counted as Telegram's entity offsets are: UTF-16 units
             raise bad_request("message is too long")
         return {"text": text, "raw_text": raw, "parse_mode": mode, "entities": entities}
 
@@ -275,3 +275,7 @@ class Messenger:
             raise bad_request("message to delete not found")
         self.world.add_event("user_delete", chat_id, message)
         return True
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
