@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from storage.models import Citizen
+from storage.sql import fetch
 
 
 @dataclass(frozen=True)
@@ -33,23 +34,35 @@ async def touch_citizen(user_id: int, *, first_name: str, guessed_language: str)
 
     A citizen who writes again is reachable again, whatever the last send said.
     """
-    row = await Citizen.get_or_none(id=user_id)
-    if row is None:
+    rows = await fetch(  # read on almost every update: plain SQL (storage/sql.py)
+        "SELECT id, language, language_chosen, first_name, blocked, unreachable"
+        " FROM citizen WHERE id = ?",
+        user_id,
+    )
+    if not rows:
         row = await Citizen.create(
             id=user_id, language=guessed_language, first_name=first_name[:128]
         )
         return _view(row)
+    seen = CitizenView(
+        id=int(rows[0]["id"]),
+        language=str(rows[0]["language"]),
+        language_chosen=bool(rows[0]["language_chosen"]),
+        first_name=str(rows[0]["first_name"]),
+        blocked=bool(rows[0]["blocked"]),
+        unreachable=bool(rows[0]["unreachable"]),
+    )
     changes: dict[str, object] = {}
-    if row.unreachable:
+    if seen.unreachable:
         changes["unreachable"] = False
-    if not row.language_chosen and row.language != guessed_language:
+    if not seen.language_chosen and seen.language != guessed_language:
         changes["language"] = guessed_language
-    if first_name and row.first_name != first_name[:128]:
+    if first_name and seen.first_name != first_name[:128]:
         changes["first_name"] = first_name[:128]
-    if changes:
-        await Citizen.filter(id=user_id).update(**changes)
-        row = await Citizen.get(id=user_id)
-    return _view(row)
+    if not changes:
+        return seen
+    await Citizen.filter(id=user_id).update(**changes)
+    return replace(seen, **changes)  # type: ignore[arg-type]
 
 
 async def choose_language(user_id: int, language: str) -> CitizenView:

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from storage.models import Draft
 from storage.notices import notify
+from storage.sql import as_datetime, as_json, fetch
 
 
 class Step(StrEnum):
@@ -53,17 +54,29 @@ class DraftView:
 
 
 def _view(row: Draft) -> DraftView | None:
+    return _view_of(row.citizen_id, row.step, dict(row.data or {}), row.updated_at)
+
+
+def _view_of(
+    citizen_id: int, step: str, data: dict[str, Any], updated_at: datetime
+) -> DraftView | None:
     try:
-        step = Step(row.step)
+        known = Step(step)
     except ValueError:  # written by a newer version that has since been rolled back
         return None
-    return DraftView(row.citizen_id, step, dict(row.data or {}), row.updated_at)
+    return DraftView(citizen_id, known, data, updated_at)
 
 
 async def current_draft(citizen_id: int) -> DraftView | None:
     """The citizen's draft, or None (also for a row whose step this version does not know)."""
-    row = await Draft.get_or_none(citizen_id=citizen_id)
-    return _view(row) if row is not None else None
+    rows = await fetch(  # read on every private message: plain SQL (storage/sql.py)
+        "SELECT citizen_id, step, data, updated_at FROM draft WHERE citizen_id = ?", citizen_id
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    data = as_json(row["data"]) or {}
+    return _view_of(row["citizen_id"], row["step"], data, as_datetime(row["updated_at"]))
 
 
 async def set_draft(

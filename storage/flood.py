@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.models import Citizen, InboxUpdate
+from storage.sql import as_datetime, fetch
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,28 @@ async def gate_state(
     Later updates already stored do not count: the first updates of a burst are served, the
     rest are not, whatever order the workers take them in.
     """
-    blocked = await Citizen.filter(id=user_id, blocked=True).exists()
-    this = await InboxUpdate.filter(update_id=update_id).first().values("id", "received_at")
-    if this is None:
-        return GateState(recent=0, received_at=None, blocked=blocked)
-    recent = await InboxUpdate.filter(
-        chat_key=chat_key,
-        received_at__gte=this["received_at"] - window,
-        received_at__lte=this["received_at"],
-        id__lte=this["id"],
-    ).count()
-    return GateState(recent=recent, received_at=this["received_at"], blocked=blocked)
+    # Every private update passes here: plain SQL, two queries (see storage/sql.py).
+    rows = await fetch(
+        "SELECT i.id, i.received_at, c.blocked FROM inbox_update i"
+        " LEFT JOIN citizen c ON c.id = ? WHERE i.update_id = ?",
+        user_id,
+        update_id,
+    )
+    if not rows:
+        blocked = await fetch("SELECT blocked FROM citizen WHERE id = ?", user_id)
+        return GateState(
+            recent=0, received_at=None, blocked=bool(blocked and blocked[0]["blocked"])
+        )
+    this = rows[0]
+    received_at = as_datetime(this["received_at"])
+    counted = await fetch(
+        "SELECT count(*) AS n FROM inbox_update WHERE chat_key = ? AND received_at >= ?"
+        " AND received_at <= ? AND id <= ?",
+        chat_key,
+        received_at - window,
+        received_at,
+        this["id"],
+    )
+    return GateState(
+        recent=int(counted[0]["n"]), received_at=received_at, blocked=bool(this["blocked"])
+    )

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import InboxStatus, InboxUpdate
+from storage.sql import as_json, fetch
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,16 @@ async def store_updates(updates: Sequence[IncomingUpdate], *, now: datetime) -> 
 
 async def pending_updates(limit: int) -> list[PendingUpdate]:
     """Unhandled updates, oldest first (the order Telegram gave them)."""
-    rows = await InboxUpdate.filter(status=InboxStatus.PENDING).order_by("id").limit(limit)
-    return [PendingUpdate(r.id, r.update_id, r.chat_key, r.payload, r.attempts) for r in rows]
+    rows = await fetch(  # every update passes here: plain SQL (storage/sql.py)
+        "SELECT id, update_id, chat_key, payload, attempts FROM inbox_update"
+        " WHERE status = ? ORDER BY id LIMIT ?",
+        InboxStatus.PENDING.value,
+        limit,
+    )
+    return [
+        PendingUpdate(r["id"], r["update_id"], r["chat_key"], as_json(r["payload"]), r["attempts"])
+        for r in rows
+    ]
 
 
 async def finish_update(inbox_id: int, *, now: datetime) -> bool:

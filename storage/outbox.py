@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from storage.citizens import mark_unreachable
 from storage.models import OutboxMessage, OutboxStatus
+from storage.sql import as_datetime, as_json, fetch
 
 OPEN = (OutboxStatus.PENDING, OutboxStatus.UNCERTAIN)
 
@@ -110,20 +111,25 @@ async def open_messages_after(cursor: int, limit: int) -> list[Outgoing]:
     The sender reads each row once this way and keeps it until its outcome is recorded; after a
     restart it starts again from 0 and so picks up everything still open, retries included.
     """
-    rows = await OutboxMessage.filter(status__in=OPEN, id__gt=cursor).order_by("id").limit(limit)
-    return [_outgoing(r) for r in rows]
-
-
-def _outgoing(row: OutboxMessage) -> Outgoing:
-    return Outgoing(
-        id=row.id,
-        chat_id=row.chat_id,
-        method=row.method,
-        payload=row.payload,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        uncertain=row.status == OutboxStatus.UNCERTAIN,
+    rows = await fetch(  # every message passes here: plain SQL (storage/sql.py)
+        "SELECT id, chat_id, method, payload, attempts, next_attempt_at, status"
+        " FROM outbox_message WHERE status IN (?, ?) AND id > ? ORDER BY id LIMIT ?",
+        *(s.value for s in OPEN),
+        cursor,
+        limit,
     )
+    return [
+        Outgoing(
+            id=r["id"],
+            chat_id=r["chat_id"],
+            method=r["method"],
+            payload=as_json(r["payload"]),
+            attempts=r["attempts"],
+            next_attempt_at=as_datetime(r["next_attempt_at"]),
+            uncertain=r["status"] == OutboxStatus.UNCERTAIN.value,
+        )
+        for r in rows
+    ]
 
 
 async def record_results(results: Sequence[SendResult], *, now: datetime) -> None:

@@ -1,0 +1,50 @@
+"""Plain SQL for the few reads every update makes, where the ORM's query building costs four
+times what the database does (about 220 µs against 50 µs a query here).
+
+The SQL is written once with `?` placeholders and standard syntax; PostgreSQL gets `$1, $2, …`.
+Datetimes are passed as Tortoise stores them (ISO text on SQLite) and read back aware.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.connection import get_connection
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def _dialect_sql(sql: str, dialect: str) -> str:
+    if dialect != "postgres":
+        return sql
+    counter = iter(range(1, 1000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+def _param(value: Any, dialect: str) -> Any:
+    if isinstance(value, datetime) and dialect == "sqlite":
+        return value.astimezone(UTC).isoformat(sep=" ")
+    return value
+
+
+async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Rows as dicts, on the connection of the transaction under way if there is one."""
+    connection = get_connection("default")
+    dialect = connection.capabilities.dialect
+    return await connection.execute_query_dict(
+        _dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
+    )
+
+
+def as_json(value: Any) -> Any:
+    """A JSON column's value as read by `fetch` (text on SQLite, decoded on PostgreSQL)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def as_datetime(value: Any) -> datetime:
+    """A datetime column's value as read by `fetch`: aware, in UTC."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
