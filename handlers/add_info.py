@@ -17,9 +17,9 @@ from telegram import Message, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
-from handlers.buttons import on_expired_button, query_of
+from handlers.buttons import pressed_case
 from handlers.case_card import ADD_PATTERN, CASE_PATTERN, matched
-from handlers.common import answer_button, send, user_of, who
+from handlers.common import send, user_of, who
 from handlers.fallback import message_of, on_not_text, on_text
 from handlers.tracking import begin_step, not_found
 from storage.cases import CaseClosed, CaseNotFound, add_information, case_of_citizen
@@ -42,20 +42,17 @@ def closed(t: Translator) -> str:
 
 async def on_add_button(update: Update, context: MinshengContext) -> None:
     """add:<number>: ask for what to add, if the case is the presser's and still open."""
-    tracking = matched(ADD_PATTERN, query_of(update).data)
-    if tracking is None:
-        await on_expired_button(update, context)
+    pressed = await pressed_case(update, context, ADD_PATTERN)
+    if pressed is None:
         return
-    _, t = await who(update, context)
-    user = user_of(update)
-    await answer_button(update, context)
+    tracking, t, user_id = pressed
     try:
-        case = await case_of_citizen(tracking, user.id)
+        case = await case_of_citizen(tracking, user_id)
     except CaseNotFound:
-        await send(update, context, not_found(t), chat_id=user.id)
+        await send(update, context, not_found(t), chat_id=user_id)
         return
     if not case.is_open:
-        await send(update, context, closed(t), chat_id=user.id)
+        await send(update, context, closed(t), chat_id=user_id)
         return
     if await begin_step(update, context, t, Step.ADD_INFO, {"tracking": tracking}):
         text = t.gettext(
@@ -63,7 +60,7 @@ async def on_add_button(update: Update, context: MinshengContext) -> None:
             "with a caption. Send /cancel to stop.",
             number=format_tracking_number(tracking),
         )
-        await send(update, context, text, chat_id=user.id)
+        await send(update, context, text, chat_id=user_id)
 
 
 def _largest_photo(message: Message) -> tuple[str, ...]:

@@ -7,11 +7,14 @@ catch-all registered after all of them answers everything else with the same pol
 
 from __future__ import annotations
 
+import re
+
 from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import MinshengContext
-from handlers.common import UpdateShapeError, answer_button, who
+from bot.i18n import Translator
+from handlers.common import UpdateShapeError, answer_button, user_of, who
 
 
 class ButtonHandler(CallbackQueryHandler[MinshengContext, None]):
@@ -38,3 +41,18 @@ async def on_expired_button(update: Update, context: MinshengContext) -> None:
     """Answer a button no feature recognises: it has expired, and nothing changes."""
     _, t = await who(update, context)
     await answer_button(update, context, t.gettext("This button has expired."))
+
+
+async def pressed_case(
+    update: Update, context: MinshengContext, pattern: re.Pattern[str]
+) -> tuple[str, Translator, int] | None:
+    """A pressed case button: its tracking number, the presser's translator and user id, with
+    the spinner stopped. Data that does not fit `pattern` gets "expired" and None."""
+    data = query_of(update).data
+    found = pattern.match(data) if isinstance(data, str) else None
+    if found is None:
+        await on_expired_button(update, context)
+        return None
+    _, t = await who(update, context)
+    await answer_button(update, context)
+    return found.group(1), t, user_of(update).id

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
-from handlers.buttons import on_expired_button, query_of
+from handlers.buttons import on_expired_button, pressed_case, query_of
 from handlers.case_card import (
     CASE_PATTERN,
     PAGE_PATTERN,
@@ -96,12 +96,9 @@ async def on_page(update: Update, context: MinshengContext) -> None:
 
 async def on_case(update: Update, context: MinshengContext) -> None:
     """case:<number>: the details of the case, if it is the presser's, as a new message."""
-    tracking = matched(CASE_PATTERN, query_of(update).data)
-    if tracking is None:
-        await on_expired_button(update, context)
+    pressed = await pressed_case(update, context, CASE_PATTERN)
+    if pressed is None:
         return
-    _, t = await who(update, context)
-    user = user_of(update)
-    await answer_button(update, context)
-    text, markup = await case_answer(context, user.id, t, tracking)
-    await send(update, context, text, chat_id=user.id, markup=markup)
+    tracking, t, user_id = pressed
+    text, markup = await case_answer(context, user_id, t, tracking)
+    await send(update, context, text, chat_id=user_id, markup=markup)
