@@ -3,13 +3,14 @@ and time: one reminder after a day, discarded after a week."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox
 from bot.sweeps import all_sweeps
-from tests.harness import query
+from tests.harness import BotProcess, bot_env, query, wait_until
 from tests.test_intake import (
     CATALOGS,
     Citizen,
@@ -100,3 +101,40 @@ async def test_idle_drafts_are_reminded_once_then_discarded(
         assert await sweep(timedelta(days=9)) == 0
         kinds = query(db_path, "SELECT payload FROM outbox_message WHERE chat_id = ?", (c.id,))
         assert sum('"draft_reminder"' in row[0] for row in kinds) == 1
+
+
+DESCRIPTION = "Счёт за отопление вырос вдвое без всяких объяснений."
+
+
+def catalogue_ready(db_path: Path) -> bool:
+    try:
+        return query(db_path, "SELECT count(*) FROM category")[0][0] > 0
+    except sqlite3.OperationalError:
+        return False
+
+
+async def test_kill_nine_mid_conversation_resumes(
+    sandbox: Sandbox, db_path: Path, tmp_path: Path
+) -> None:
+    """The bot process is killed with SIGKILL in the middle of a conversation and started
+    again: the citizen goes on at the same step with everything entered so far."""
+    env = bot_env(sandbox, db_path, MINSHENG_FLOOD_MESSAGES="10000")
+    bot = BotProcess(env, tmp_path / "bot.log")
+    bot.start()
+    try:
+        await wait_until(lambda: catalogue_ready(db_path), 30, "the bot's first start")
+        c = Citizen(sandbox, db_path, 5402, "ru")
+        await fill_to_description(c, "complaint", "heating", "heating.fees")
+        await c.say(DESCRIPTION)
+        assert c.step() == "photos"
+        bot.kill()
+        c._push(text=c.t.gettext("Skip"))  # sent while the bot is down
+        bot.start()
+        await c.settle()
+        assert c.step() == "photos"  # free text at the photos step: asked again, not lost
+        where = await c.press("in:skip")
+        assert any(k.get("request_location") for k in reply_keys(where[-1]))
+        assert c.step() == "location"
+        assert c.draft()[1]["description"] == DESCRIPTION
+    finally:
+        bot.kill()
