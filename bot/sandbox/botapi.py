@@ -102,6 +102,9 @@ class BotApi:
         if key in self._async_methods:
             name, coroutine = self._async_methods[key]
             self.world.count(name)
+            # Only when named in FaultConfig.methods: long polls are never faulted by default.
+            if self._inject_fault(name, params):
+                await self.pause(self._faults.timeout_seconds)
             return _ok(await coroutine(params))
         entry = self._methods.get(key)
         if entry is None:
