@@ -275,3 +275,49 @@ class TrackingLookup(Model):
     class Meta:
         table = "tracking_lookup"
         indexes = (("citizen_id", "created_at"),)
+
+
+class StaffRole(StrEnum):
+    HANDLER = "handler"  # works the cases of their department
+    SUPERVISOR = "supervisor"  # routes, reviews and chases (in a subtree, or everywhere)
+    ADMIN = "admin"  # everything, including who is staff
+
+
+class Staff(Model):
+    """A staff member: a Telegram user with a role and, for handlers, their department.
+
+    A supervisor's department limits them to that subtree of the department tree (null: all of
+    it). Rows are never deleted: removal clears `active`, so the audit trail keeps its people.
+    """
+
+    user_id = fields.BigIntField(primary_key=True, generated=False)  # Telegram user id
+    role = fields.CharEnumField(StaffRole, max_length=16)
+    department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "minsheng.Department", related_name="staff", null=True, on_delete=fields.RESTRICT
+    )
+    active = fields.BooleanField(default=True)
+    added_by = fields.BigIntField(null=True)  # null for the admins named in the settings
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "staff"
+
+
+class AccessDenial(Model):
+    """A staff action refused for lack of a role or department (the access audit).
+
+    Kept apart from case events so that denials without a case (staff management, bans) and
+    denials to non-staff users are recorded too; a denial on a case also gets a private event.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    user_id = fields.BigIntField()
+    action = fields.CharField(max_length=32)
+    tracking = fields.CharField(max_length=12, null=True)  # canonical, when a case was named
+    reason = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "access_denial"
+        indexes = (("user_id", "created_at"),)

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Citizen',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('id', fields.BigIntField(generated=False, primary_key=True, unique=True, db_index=True)),
                 ('language', fields.CharField(max_length=16)),
                 ('language_chosen', fields.BooleanField(default=False)),
                 ('first_name', fields.CharField(default='', max_length=128)),
@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Draft',
             fields=[
-                ('citizen_id', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('citizen_id', fields.BigIntField(generated=False, primary_key=True, unique=True, db_index=True)),
                 ('step', fields.CharField(max_length=32)),
                 ('data', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('reminded', fields.BooleanField(default=False)),

@@ -1,0 +1,180 @@
+"""The case lifecycle for staff: route, reject, transfer, merge, close and reopen a case.
+
+The questions, answers and replies are in storage.lifecycle_replies and re-exported here, so
+callers import everything from this module. Each operation is one transaction that authorizes
+the staff member (storage.staff), checks the move in lifecycle_core.TRANSITIONS, writes the case
+guarded by its version, an event (actor: the staff member) and the citizen's notice.
+
+Status path: submitted → accepted → in_progress ⇄ awaiting_citizen → answered → closed, with
+reopen → in_progress; rejected and merged are ends. A case stays "accepted" (signed for) until
+its first work action (a question or a reply), which puts it in progress.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from storage.case_views import END_STATUSES, CaseNotFound, CaseView
+from storage.lifecycle_core import CITIZEN_ANSWER as CITIZEN_ANSWER
+from storage.lifecycle_core import TRANSITIONS as TRANSITIONS
+from storage.lifecycle_core import CaseChangedMeanwhile as CaseChangedMeanwhile
+from storage.lifecycle_core import ReplyAlreadyPending as ReplyAlreadyPending
+from storage.lifecycle_core import ReplyNotPending as ReplyNotPending
+from storage.lifecycle_core import (
+    Snapshot,
+    TransitionRefused,
+    department_id,
+    load_case,
+    record,
+    run_staff_action,
+    tell_citizen,
+    view_of,
+    write_case,
+)
+from storage.lifecycle_replies import ReplyView as ReplyView
+from storage.lifecycle_replies import approve_reply as approve_reply
+from storage.lifecycle_replies import ask_citizen as ask_citizen
+from storage.lifecycle_replies import citizen_answered as citizen_answered
+from storage.lifecycle_replies import return_reply as return_reply
+from storage.lifecycle_replies import submit_reply as submit_reply
+from storage.models import Actor, Case, CaseStatus, Category
+from storage.staff import StaffAction, StaffView
+from storage.workdays import due_at
+
+__all__ = ["TransitionRefused"]
+
+STAFF = Actor.STAFF
+
+
+async def accept_case(
+    tracking: str, department_code: str, *, by: int, now: datetime, zone: ZoneInfo
+) -> CaseView:
+    """Accept a submitted case into a department; the due date runs from `now`.
+
+    The limit is the category's (hours, or working days in `zone`); a category without one
+    leaves no due date. The citizen is told ("case_accepted": department, due_at).
+    """
+    target = await department_id(department_code)
+
+    async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
+        limits = await Category.filter(id=case.category_id).first().values(
+            "time_limit_hours", "time_limit_working_days"
+        )  # fmt: skip
+        hours, days = limits["time_limit_hours"], limits["time_limit_working_days"]
+        due = None
+        if hours is not None or days is not None:
+            due = due_at(now, hours=hours, working_days=days, zone=zone)
+        await write_case(
+            case, now, status=status, department_id=target, accepted_at=now, due_at=due
+        )
+        iso = due.isoformat() if due else None
+        await record(case, "accepted", actor=STAFF, actor_id=by, now=now, public=True,
+                     department=department_code, due_at=iso)  # fmt: skip
+        await tell_citizen(case, "case_accepted", now, department=department_code, due_at=iso)
+        return await view_of(case)
+
+    return await run_staff_action(
+        tracking, StaffAction.ACCEPT, by=by, now=now, work=work, targets=(target,)
+    )
+
+
+async def reject_case(tracking: str, reason: str, *, by: int, now: datetime) -> CaseView:
+    """Decline a case (不予受理) with a reason the citizen is told ("case_rejected")."""
+    _require_text(reason, "reason")
+
+    async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
+        await write_case(case, now, status=status, closed_at=now)
+        await record(case, "rejected", actor=STAFF, actor_id=by, now=now, public=True,
+                     reason=reason)  # fmt: skip
+        await tell_citizen(case, "case_rejected", now, reason=reason)
+        return await view_of(case)
+
+    return await run_staff_action(tracking, StaffAction.REJECT, by=by, now=now, work=work)
+
+
+async def transfer_case(
+    tracking: str, department_code: str, reason: str, *, by: int, now: datetime
+) -> CaseView:
+    """Move an accepted case to another department (counted); it is signed for afresh there.
+
+    The due date is kept: the citizen's clock does not restart because of a misrouting.
+    An internal event only; the citizen is not told.
+    """
+    _require_text(reason, "reason")
+    target = await department_id(department_code)
+
+    async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
+        if case.department_id == target:
+            raise TransitionRefused(case.tracking, case.status, "transfer", "same department")
+        transfers = await _count(case, "transfer_count")
+        await write_case(
+            case, now, status=status, department_id=target, transfer_count=transfers + 1
+        )
+        await record(case, "transferred", actor=STAFF, actor_id=by, now=now, public=False,
+                     department=department_code, reason=reason)  # fmt: skip
+        return await view_of(case)
+
+    return await run_staff_action(
+        tracking, StaffAction.TRANSFER, by=by, now=now, work=work, targets=(target,)
+    )
+
+
+async def close_case(tracking: str, *, by: int, now: datetime) -> CaseView:
+    """Close an answered case (办结); the citizen is told ("case_closed")."""
+
+    async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
+        await write_case(case, now, status=status, closed_at=now)
+        await record(case, "closed", actor=STAFF, actor_id=by, now=now, public=True)
+        await tell_citizen(case, "case_closed", now)
+        return await view_of(case)
+
+    return await run_staff_action(tracking, StaffAction.CLOSE, by=by, now=now, work=work)
+
+
+async def merge_case(tracking: str, into: str, *, by: int, now: datetime) -> CaseView:
+    """Merge a duplicate into an open case (并案); the citizen is told ("case_merged": into).
+
+    Raises CaseNotFound when `into` does not exist, TransitionRefused when it is the case
+    itself or has ended.
+    """
+
+    async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
+        other = await load_case(into)
+        if other is None:
+            raise CaseNotFound(into)
+        if other.id == case.id or other.status in END_STATUSES:
+            raise TransitionRefused(case.tracking, case.status, "merge", f"into {other.status}")
+        await write_case(case, now, status=status, duplicate_of_id=other.id, closed_at=now)
+        await record(case, "merged", actor=STAFF, actor_id=by, now=now, public=True,
+                     into=other.tracking)  # fmt: skip
+        await tell_citizen(case, "case_merged", now, into=other.tracking)
+        return await view_of(case)
+
+    return await run_staff_action(tracking, StaffAction.MERGE, by=by, now=now, work=work)
+
+
+async def reopen_case(tracking: str, *, by: int, now: datetime) -> CaseView:
+    """Reopen an answered or closed case in its department (counted); the citizen is told."""
+
+    async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
+        reopens = await _count(case, "reopen_count")
+        await write_case(
+            case, now, status=status, reopen_count=reopens + 1, answered_at=None, closed_at=None
+        )
+        await record(case, "reopened", actor=STAFF, actor_id=by, now=now, public=True)
+        await tell_citizen(case, "case_reopened", now)
+        return await view_of(case)
+
+    return await run_staff_action(tracking, StaffAction.REOPEN, by=by, now=now, work=work)
+
+
+async def _count(case: Snapshot, column: str) -> int:
+    # Read in the same transaction; the version guard makes a lost increment impossible.
+    row = await Case.filter(id=case.id).first().values(column)
+    return int(row[column]) if row else 0
+
+
+def _require_text(text: str, name: str) -> None:
+    if not text.strip():
+        raise ValueError(f"{name} must not be empty")

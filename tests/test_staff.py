@@ -1,0 +1,226 @@
+"""Staff: roles, managing the staff list, and the access matrix, with every denial audited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from tortoise.context import tortoise_test_context
+
+from storage.cases import CaseNotFound, Location, NewCase, submit_case
+from storage.catalog import SAMPLE_CATALOG, DepartmentNotFound, load_catalog
+from storage.lifecycle import accept_case, submit_reply
+from storage.models import AccessDenial, CaseKind, Citizen, Event, StaffRole
+from storage.staff import (
+    StaffAction,
+    StaffDepartmentRequired,
+    StaffLastAdmin,
+    StaffNotAuthorized,
+    StaffNotFound,
+    add_staff,
+    authorize,
+    ensure_admins,
+    list_staff,
+    remove_staff,
+    staff_member,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2025, 1, 10, 18, 0, tzinfo=SHANGHAI)  # a Friday evening
+ALICE, BOB = 1001, 1002  # citizens; Bob is no staff member
+ADMIN, SUPERVISOR, HOUSING_SUP, WATER_SUP = 1, 2, 3, 4
+HEAT_HANDLER, WATER_HANDLER = 5, 6
+# heating.no-heat proposes heating-company, under housing-bureau; water-company is elsewhere.
+TEAM = (
+    (SUPERVISOR, StaffRole.SUPERVISOR, None),
+    (HOUSING_SUP, StaffRole.SUPERVISOR, "housing-bureau"),
+    (WATER_SUP, StaffRole.SUPERVISOR, "water-authority"),
+    (HEAT_HANDLER, StaffRole.HANDLER, "heating-company"),
+    (WATER_HANDLER, StaffRole.HANDLER, "water-company"),
+)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[None]:
+    url = f"sqlite://{tmp_path}/t.sqlite3"
+    async with tortoise_test_context(["storage.models"], db_url=url, app_label="minsheng"):
+        await load_catalog(SAMPLE_CATALOG)
+        for user_id in (ALICE, BOB):
+            await Citizen.create(id=user_id, language="en")
+        await ensure_admins([ADMIN], now=NOW)
+        for user_id, role, department in TEAM:
+            await add_staff(user_id, role, department, by=ADMIN, now=NOW)
+        yield
+
+
+async def file_case(citizen_id: int = ALICE) -> str:
+    new = NewCase(
+        citizen_id=citizen_id, kind=CaseKind.COMPLAINT, category_code="heating.no-heat",
+        text="The radiators in building 3 have been cold since Monday.", photos=(),
+        location=Location(39.9, 116.4, "Heping Road 3"), answers={}, phone=None,
+        anonymous=False,
+    )  # fmt: skip
+    case = await submit_case(new, now=NOW, zone=SHANGHAI, daily_limit=50, staff_chat_id=None)
+    return case.tracking
+
+
+async def denials() -> list[tuple[int, str, str | None, str]]:
+    rows = await AccessDenial.all().order_by("id")
+    return [(r.user_id, r.action, r.tracking, r.reason) for r in rows]
+
+
+async def events(tracking: str, kind: str | None = None) -> list[dict[str, Any]]:
+    query = Event.filter(case__tracking=tracking).order_by("id")
+    if kind is not None:
+        query = query.filter(kind=kind)
+    return list(await query.values("kind", "actor", "actor_id", "payload", "public"))
+
+
+async def test_ensure_admins_is_idempotent_and_promotes(db: None) -> None:
+    await ensure_admins([ADMIN, 7, HEAT_HANDLER], now=NOW)
+    await ensure_admins([7], now=NOW)
+    roles = [(s.user_id, s.role) for s in await list_staff()]
+    assert roles[:3] == [(ADMIN, "admin"), (HEAT_HANDLER, "admin"), (7, "admin")]
+    promoted = await staff_member(HEAT_HANDLER)
+    assert promoted is not None
+    assert promoted.department_code is None
+
+
+async def test_list_staff_orders_by_role(db: None) -> None:
+    listed = [(s.user_id, s.role.value, s.department_code) for s in await list_staff()]
+    assert listed == [
+        (ADMIN, "admin", None),
+        (SUPERVISOR, "supervisor", None),
+        (HOUSING_SUP, "supervisor", "housing-bureau"),
+        (WATER_SUP, "supervisor", "water-authority"),
+        (HEAT_HANDLER, "handler", "heating-company"),
+        (WATER_HANDLER, "handler", "water-company"),
+    ]
+    assert all(s.added_by == ADMIN for s in (await list_staff())[1:])
+
+
+async def test_only_admins_manage_staff_and_denials_are_audited(db: None) -> None:
+    with pytest.raises(StaffNotAuthorized):
+        await add_staff(BOB, StaffRole.ADMIN, None, by=SUPERVISOR, now=NOW)
+    with pytest.raises(StaffNotAuthorized):
+        await remove_staff(ADMIN, by=BOB, now=NOW)
+    assert await staff_member(BOB) is None
+    assert await denials() == [
+        (SUPERVISOR, "manage_staff", None, "role"),
+        (BOB, "manage_staff", None, "not_staff"),
+    ]
+
+
+async def test_add_staff_checks_department(db: None) -> None:
+    with pytest.raises(StaffDepartmentRequired):
+        await add_staff(BOB, StaffRole.HANDLER, None, by=ADMIN, now=NOW)
+    with pytest.raises(DepartmentNotFound):
+        await add_staff(BOB, StaffRole.HANDLER, "no-such-office", by=ADMIN, now=NOW)
+    assert await staff_member(BOB) is None
+
+
+async def test_remove_then_add_again_and_keep_one_admin(db: None) -> None:
+    removed = await remove_staff(WATER_HANDLER, by=ADMIN, now=NOW)
+    assert not removed.active
+    assert await staff_member(WATER_HANDLER) is None
+    with pytest.raises(StaffNotFound):
+        await remove_staff(WATER_HANDLER, by=ADMIN, now=NOW)
+    back = await add_staff(WATER_HANDLER, StaffRole.SUPERVISOR, None, by=ADMIN, now=NOW)
+    assert (back.role, back.active) == (StaffRole.SUPERVISOR, True)
+    with pytest.raises(StaffLastAdmin):
+        await remove_staff(ADMIN, by=ADMIN, now=NOW)
+    with pytest.raises(StaffLastAdmin):
+        await add_staff(ADMIN, StaffRole.SUPERVISOR, None, by=ADMIN, now=NOW)
+    await add_staff(BOB, StaffRole.ADMIN, None, by=ADMIN, now=NOW)
+    await remove_staff(ADMIN, by=BOB, now=NOW)
+    assert await staff_member(ADMIN) is None
+
+
+A = StaffAction
+MATRIX = [
+    # (user, action, allowed) on a submitted heating case (proposed: heating-company)
+    (BOB, A.VIEW, False),
+    (BOB, A.REPLY, False),
+    (WATER_HANDLER, A.REPLY, False),
+    (WATER_HANDLER, A.VIEW, False),
+    (HEAT_HANDLER, A.REPLY, True),
+    (HEAT_HANDLER, A.ASK, True),
+    (HEAT_HANDLER, A.ACCEPT, False),
+    (HEAT_HANDLER, A.APPROVE, False),
+    (SUPERVISOR, A.ACCEPT, True),
+    (SUPERVISOR, A.APPROVE, True),
+    (SUPERVISOR, A.MANAGE_STAFF, False),
+    (HOUSING_SUP, A.ACCEPT, True),
+    (HOUSING_SUP, A.REOPEN, True),
+    (WATER_SUP, A.ACCEPT, False),
+    (WATER_SUP, A.RETURN_REPLY, False),
+    *[(ADMIN, action, True) for action in StaffAction],
+]
+
+
+@pytest.mark.parametrize(("user", "action", "allowed"), MATRIX)
+async def test_access_matrix(db: None, user: int, action: StaffAction, allowed: bool) -> None:
+    tracking = await file_case()
+    if allowed:
+        staff = await authorize(user, action, tracking, now=NOW)
+        assert staff.user_id == user
+        assert await denials() == []
+        return
+    with pytest.raises(StaffNotAuthorized) as denied:
+        await authorize(user, action, tracking, now=NOW)
+    assert denied.value.user_id == user
+    assert await denials() == [(user, action.value, tracking, denied.value.reason)]
+    audit = await events(tracking, "authz_denied")
+    assert audit == [
+        {"kind": "authz_denied", "actor": "staff", "actor_id": user, "public": False,
+         "payload": {"action": action.value, "reason": denied.value.reason}},
+    ]  # fmt: skip
+
+
+async def test_subtree_supervisor_and_caseless_actions(db: None) -> None:
+    await authorize(SUPERVISOR, A.BAN, None, now=NOW)
+    await authorize(ADMIN, A.MANAGE_STAFF, None, now=NOW)
+    with pytest.raises(StaffNotAuthorized):
+        await authorize(HOUSING_SUP, A.BAN, None, now=NOW)
+    with pytest.raises(StaffNotAuthorized):
+        await authorize(HEAT_HANDLER, A.BAN, None, now=NOW)
+    assert [d[3] for d in await denials()] == ["department", "role"]
+
+
+async def test_absent_case_is_not_found_for_staff_and_denied_to_others(db: None) -> None:
+    with pytest.raises(StaffNotAuthorized):
+        await authorize(BOB, A.VIEW, "ABCD-EFGH-JKMN", now=NOW)
+    with pytest.raises(CaseNotFound):
+        await authorize(HEAT_HANDLER, A.VIEW, "ABCD-EFGH-JKMN", now=NOW)
+    assert [d[0] for d in await denials()] == [BOB]
+
+
+async def test_operations_enforce_access_and_audit(db: None) -> None:
+    """The same matrix through operations: a refusal changes nothing but the audit."""
+    tracking = await file_case()
+    with pytest.raises(StaffNotAuthorized):
+        await accept_case(tracking, "heating-company", by=HEAT_HANDLER, now=NOW, zone=SHANGHAI)
+    with pytest.raises(StaffNotAuthorized):  # the target lies outside their subtree
+        await accept_case(tracking, "water-company", by=HOUSING_SUP, now=NOW, zone=SHANGHAI)
+    accepted = await accept_case(
+        tracking, "heating-company", by=HOUSING_SUP, now=NOW, zone=SHANGHAI
+    )
+    assert accepted.department_code == "heating-company"
+    for outsider in (BOB, WATER_HANDLER):
+        with pytest.raises(StaffNotAuthorized):
+            await submit_reply(tracking, "Fixed on Tuesday.", by=outsider, now=NOW)
+    reply = await submit_reply(tracking, "Fixed on Tuesday.", by=HEAT_HANDLER, now=NOW)
+    assert reply.by == HEAT_HANDLER
+    assert [(d[0], d[1], d[3]) for d in await denials()] == [
+        (HEAT_HANDLER, "accept", "role"),
+        (HOUSING_SUP, "accept", "department"),
+        (BOB, "reply", "not_staff"),
+        (WATER_HANDLER, "reply", "department"),
+    ]
+    kinds = [e["kind"] for e in await events(tracking)]
+    assert kinds == ["submitted", "authz_denied", "authz_denied", "accepted", "authz_denied",
+                     "authz_denied", "reply_submitted"]  # fmt: skip
