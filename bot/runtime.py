@@ -38,6 +38,7 @@ from storage.db import close_database, open_database
 from storage.inbox import count_by_status as inbox_counts
 from storage.outbox import count_by_status as outbox_counts
 from storage.outbox import enqueue
+from storage.staff import ensure_admins
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class Runtime:
             report = await load_catalog(settings.catalog_file or SAMPLE_CATALOG)
             log.info("catalogue loaded at first start: %s", report)
         services = Services(settings, Catalogs(settings.default_language), clock or SystemClock())
+        await ensure_admins(settings.admin_ids, now=services.clock.now())
         app = build_application(settings, token, services.catalogs)
         app.bot_data[SERVICES_KEY] = services
         await app.initialize()

@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from bot.context import MinshengApp
 from bot.i18n import COMMAND_MENU_CODES, Catalogs
+from handlers import staff_admin, staff_cases
 from handlers.add_info import on_add_button, on_reply
 from handlers.buttons import ButtonHandler, on_expired_button
 from handlers.case_card import ADD_PATTERN, CASE_PATTERN, PAGE_PATTERN
@@ -47,6 +48,9 @@ from handlers.tracking import on_status, on_track_button
 # come from someone (filters.User with allow_empty matches any sender, never none).
 CITIZEN = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.User(allow_empty=True)
 
+# Staff commands: not in the citizens' command menus.
+STAFF_COMMANDS = staff_admin.COMMANDS + staff_cases.COMMANDS
+
 
 def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
     """Add every handler and the error handler; `catalogs` gives the menu labels to match."""
@@ -61,6 +65,11 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
     # priority: specific before general, and the catch-alls last.
     app.add_handlers(
         [
+            # Staff first: their commands work in the staff chat and in private chats, so they
+            # must come before the citizens' catch-alls (an unknown command, "expired" buttons).
+            # Whoever sends them, storage decides whether they may (a citizen is told no).
+            *staff_admin.handlers(app),
+            *staff_cases.handlers(app),
             # Commands before free text: "/help" is text too.
             # guarded(): in the middle of a request, a command or menu button asks "continue or
             # discard?" instead of running; /language and /cancel act at once on purpose.

@@ -265,9 +265,13 @@ def album(photos: Sequence[str], caption: str) -> list[InputMediaPhoto]:
 
 
 async def render_staff_new_case(params: dict[str, Any], t: Translator) -> Rendered:
-    """ "staff_new_case" {tracking}: the new-case card (actions come with the staff features)."""
+    """ "staff_new_case" {tracking}: the new-case card, with its Accept and Reject buttons."""
+    from handlers.staff_cases import card_keyboard  # it imports this module
+
     case = await case_by_tracking(str(params["tracking"]))
-    return Rendered("sendMessage", {"text": await staff_card(case, t, notice_zone())})
+    markup = card_keyboard(case.tracking, t).to_dict()
+    text = await staff_card(case, t, notice_zone())
+    return Rendered("sendMessage", {"text": text, "reply_markup": markup})
 
 
 async def render_staff_case_photos(params: dict[str, Any], t: Translator) -> Rendered:

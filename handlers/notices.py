@@ -38,7 +38,7 @@ class NoticeUnknown(Exception):
 def renderers() -> dict[str, Renderer]:
     """Every notice kind and its renderer, in one place."""
     # Imported here: the renderers' modules use Rendered and notice_zone from this one.
-    from handlers import case_card, flood, intake_notices
+    from handlers import case_card, flood, intake_notices, staff_cases
 
     return {
         # Following requests: the staff chat's cards, and the citizen gate's notices.
@@ -50,6 +50,9 @@ def renderers() -> dict[str, Renderer]:
         # Filing a request: the draft sweeps' notices.
         "draft_reminder": intake_notices.render_draft_reminder,
         "draft_discarded": intake_notices.render_draft_discarded,
+        # The staff desk: what the citizen is told when staff act on their case.
+        "case_accepted": staff_cases.render_case_accepted,
+        "case_rejected": staff_cases.render_case_rejected,
     }
 
 

@@ -7,6 +7,7 @@ handler's answer; the staff chat is told here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -179,6 +180,27 @@ async def public_timeline(tracking: str) -> list[EventView]:
             Event.filter(case_id=case["id"], public=True).order_by("id").values(*EVENT_COLUMNS)
         )
     return [event_view(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event as staff see it: who did it, and whether the citizen sees it too."""
+
+    event: EventView
+    actor_id: int | None
+    public: bool
+
+
+async def audit_trail(tracking: str) -> list[AuditEntry]:
+    """Every event on a case, private ones included, oldest first (for staff only)."""
+    async with in_transaction():
+        case = await _case_query(tracking).first().values("id")
+        if case is None:
+            raise CaseNotFound(tracking)
+        rows = await Event.filter(case_id=case["id"]).order_by("id").values(
+            *EVENT_COLUMNS, "actor_id", "public"
+        )
+    return [AuditEntry(event_view(row), row["actor_id"], bool(row["public"])) for row in rows]
 
 
 async def cases_of_citizen(

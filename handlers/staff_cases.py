@@ -1,0 +1,307 @@
+"""Staff working cases: the new-case card's Accept and Reject buttons, `/case`, `/reject`.
+
+Every button and command is authorized again in storage (a button's existence proves nothing:
+its data comes from the client), so a forged or stale press changes nothing. Two staff members
+pressing at once: the first wins, the other is told the request was already handled.
+
+    card ──Accept──▶ departments ──dept──▶ accepted (card edited, citizen told)
+      │                   └──« Back──▶ card
+      └──Reject──▶ reasons ──reason──▶ rejected (card edited, citizen told)
+                      └──Other──▶ "type /reject <number> <reason>"
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
+
+from bot.context import MinshengApp, MinshengContext
+from bot.i18n import Translator
+from handlers.buttons import ButtonHandler, on_expired_button, query_of
+from handlers.case_card import department_name, event_name, staff_card, when
+from handlers.common import answer_button, call, send, user_of, who
+from handlers.notices import Rendered, notice_zone
+from handlers.staff_admin import not_allowed, staff_filter
+from storage.case_views import CaseNotFound, CaseView
+from storage.cases import audit_trail, case_by_tracking
+from storage.catalog import departments
+from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused, accept_case, reject_case
+from storage.models import CaseStatus
+from storage.staff import StaffAction, StaffNotAuthorized, authorize
+from storage.tracking import ALPHABET, LENGTH, format_tracking_number
+
+COMMANDS = ("case", "reject")
+
+# Callback data, matched whole; at most 7 + 12 + 1 + 9 bytes, well under Telegram's 64.
+_NUMBER = f"([{ALPHABET}]{{{LENGTH}}})"
+ACCEPT_PATTERN = re.compile(rf"^st:acc:{_NUMBER}\Z")
+REJECT_PATTERN = re.compile(rf"^st:rej:{_NUMBER}\Z")
+BACK_PATTERN = re.compile(rf"^st:back:{_NUMBER}\Z")
+DEPARTMENT_PATTERN = re.compile(rf"^st:dep:{_NUMBER}:(\d{{1,9}})\Z")
+REASON_PATTERN = re.compile(rf"^st:rsn:{_NUMBER}:(remit|dup|info|other)\Z")
+
+# Message ids as written, so a standard reason is stored in English and shown translated.
+SOURCE = Translator("en", gettext.NullTranslations())
+
+
+def standard_reasons(t: Translator) -> dict[str, str]:
+    return {
+        "remit": t.gettext("Not within the desk's remit"),
+        "dup": t.gettext("A duplicate of another request"),
+        "info": t.gettext("Not enough information to act on"),
+    }
+
+
+def card_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
+    """The new-case card's actions."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(t.gettext("Accept"), callback_data=f"st:acc:{tracking}"),
+        InlineKeyboardButton(t.gettext("Reject"), callback_data=f"st:rej:{tracking}"),
+    ]])  # fmt: skip
+
+
+def back(tracking: str, t: Translator) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(t.gettext("« Back"), callback_data=f"st:back:{tracking}")]
+
+
+async def department_keyboard(case: CaseView, t: Translator) -> InlineKeyboardMarkup:
+    """Every active department, the case's proposed one first."""
+    found = await departments()
+    found.sort(key=lambda d: d.code != case.proposed_department_code)
+    rows = [[InlineKeyboardButton(d.names.get(t.language) or d.code,
+                                  callback_data=f"st:dep:{case.tracking}:{d.id}")]
+            for d in found]  # fmt: skip
+    return InlineKeyboardMarkup([*rows, back(case.tracking, t)])
+
+
+def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
+    reasons = [*standard_reasons(t).items(), ("other", t.gettext("Other reason…"))]
+    rows = [[InlineKeyboardButton(label, callback_data=f"st:rsn:{tracking}:{code}")]
+            for code, label in reasons]  # fmt: skip
+    return InlineKeyboardMarkup([*rows, back(tracking, t)])
+
+
+async def pressed(
+    update: Update, context: MinshengContext, pattern: re.Pattern[str]
+) -> tuple[re.Match[str], Translator] | None:
+    """A staff button's data, matched; anything else gets "expired" (and None)."""
+    data = query_of(update).data
+    found = pattern.match(data) if isinstance(data, str) else None
+    if found is None:
+        await on_expired_button(update, context)
+        return None
+    return found, (await who(update, context))[1]
+
+
+async def allowed(
+    update: Update, context: MinshengContext, action: StaffAction, tracking: str, t: Translator
+) -> CaseView | None:
+    """The case if the presser may take `action` on it now; else answered, and None."""
+    try:
+        await authorize(user_of(update).id, action, tracking, now=context.services.clock.now())
+        case = await case_by_tracking(tracking)
+    except (StaffNotAuthorized, CaseNotFound):
+        await answer_button(update, context, not_allowed(t))
+        return None
+    if case.status not in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED) or (
+        action is StaffAction.ACCEPT and case.status is not CaseStatus.SUBMITTED
+    ):
+        await answer_button(update, context, t.gettext("This request was already handled."))
+        return None
+    return case
+
+
+async def edit_markup(update: Update, context: MinshengContext, markup: Any) -> None:
+    message = query_of(update).message
+    if message is not None:
+        await call(update, context, "editMessageReplyMarkup", {
+            "chat_id": message.chat.id, "message_id": message.message_id,
+            "reply_markup": markup.to_dict()})  # fmt: skip
+
+
+async def on_accept(update: Update, context: MinshengContext) -> None:
+    """Accept pressed: offer the departments to route the case to."""
+    if (got := await pressed(update, context, ACCEPT_PATTERN)) is None:
+        return
+    found, t = got
+    tracking = found.group(1)
+    if (case := await allowed(update, context, StaffAction.ACCEPT, tracking, t)) is not None:
+        await answer_button(update, context)
+        await edit_markup(update, context, await department_keyboard(case, t))
+
+
+async def on_reject(update: Update, context: MinshengContext) -> None:
+    """Reject pressed: offer the standard reasons."""
+    if (got := await pressed(update, context, REJECT_PATTERN)) is None:
+        return
+    found, t = got
+    tracking = found.group(1)
+    if await allowed(update, context, StaffAction.REJECT, tracking, t) is not None:
+        await answer_button(update, context)
+        await edit_markup(update, context, reason_keyboard(tracking, t))
+
+
+async def on_back(update: Update, context: MinshengContext) -> None:
+    """Back pressed: the card's own buttons again."""
+    if (got := await pressed(update, context, BACK_PATTERN)) is None:
+        return
+    found, t = got
+    if await allowed(update, context, StaffAction.REJECT, found.group(1), t) is not None:
+        await answer_button(update, context)
+        await edit_markup(update, context, card_keyboard(found.group(1), t))
+
+
+async def on_department(update: Update, context: MinshengContext) -> None:
+    """A department pressed: accept the case into it and mark the card."""
+    if (got := await pressed(update, context, DEPARTMENT_PATTERN)) is None:
+        return
+    found, t = got
+    tracking, dept_id = found.group(1), int(found.group(2))
+    code = next((d.code for d in await departments() if d.id == dept_id), None)
+    if code is None:
+        await on_expired_button(update, context)
+        return
+    settings, now = context.services.settings, context.services.clock.now()
+    act = accept_case(tracking, code, by=user_of(update).id, now=now, zone=settings.zone)
+    if (case := await acted(update, context, act, t)) is not None:
+        done = t.gettext("Accepted by {name} → {department}", name=user_of(update).first_name,
+                         department=await department_name(code, t))  # fmt: skip
+        await mark_card(update, context, case, t, done)
+
+
+async def on_reason(update: Update, context: MinshengContext) -> None:
+    """A reason pressed: reject the case with it (or explain how to type one)."""
+    if (got := await pressed(update, context, REASON_PATTERN)) is None:
+        return
+    found, t = got
+    tracking, code = found.group(1), found.group(2)
+    if code == "other":
+        shown = format_tracking_number(tracking)
+        await answer_button(update, context, t.gettext(
+            "Send /reject {number} followed by the reason.", number=shown))  # fmt: skip
+        return
+    reason = standard_reasons(SOURCE)[code]
+    act = reject_case(tracking, reason, by=user_of(update).id, now=context.services.clock.now())
+    if (case := await acted(update, context, act, t)) is not None:
+        done = t.gettext("Rejected by {name}: {reason}", name=user_of(update).first_name,
+                         reason=standard_reasons(t)[code])  # fmt: skip
+        await mark_card(update, context, case, t, done)
+
+
+async def acted(update: Update, context: MinshengContext, act: Any, t: Translator) -> Any:
+    """Await a lifecycle operation; on refusal answer why and give None."""
+    try:
+        case = await act
+    except (StaffNotAuthorized, CaseNotFound):
+        await answer_button(update, context, not_allowed(t))
+        return None
+    except (TransitionRefused, CaseChangedMeanwhile):
+        await answer_button(update, context, t.gettext("This request was already handled."))
+        return None
+    await answer_button(update, context)
+    return case
+
+
+async def mark_card(
+    update: Update, context: MinshengContext, case: CaseView, t: Translator, done: str
+) -> None:
+    """Edit the pressed card: its text with what was done, and no buttons left."""
+    message = query_of(update).message
+    if message is None:
+        return
+    text = await staff_card(case, t, context.services.settings.zone)
+    await call(update, context, "editMessageText", {
+        "chat_id": message.chat.id, "message_id": message.message_id,
+        "text": f"{text}\n\n{done}"})  # fmt: skip
+
+
+async def on_case(update: Update, context: MinshengContext) -> None:
+    """Show staff a case: its card and the full timeline, with who did what."""
+    _, t = await who(update, context)
+    tracking = (context.args or [""])[0]
+    try:
+        await authorize(user_of(update).id, StaffAction.VIEW, tracking,
+                        now=context.services.clock.now())  # fmt: skip
+        case = await case_by_tracking(tracking)
+    except (StaffNotAuthorized, CaseNotFound):
+        await send(update, context, not_allowed(t))
+        return
+    await send(update, context, await timeline_card(case, t, context))
+
+
+async def timeline_card(case: CaseView, t: Translator, context: MinshengContext) -> str:
+    zone = context.services.settings.zone
+    lines = [await staff_card(case, t, zone), "", t.gettext("Timeline:")]
+    for entry in await audit_trail(case.tracking):
+        event = entry.event
+        who_did = f"{event.actor} {entry.actor_id or ''}".strip()
+        detail = " · ".join(f"{k}: {v}" for k, v in sorted(event.payload.items()))
+        name = event_name(t, event) if entry.public else event.kind
+        lines.append(f"• {when(event.created_at, zone, t.language)} — {name} ({who_did})"
+                     + (f" — {detail}" if detail else ""))  # fmt: skip
+    return "\n".join(lines)[:4096]
+
+
+async def on_reject_command(update: Update, context: MinshengContext) -> None:
+    """Reject a case with a typed reason: /reject <number> <reason>."""
+    _, t = await who(update, context)
+    args = list(context.args or [])
+    if len(args) < 2:
+        await send(update, context, t.gettext("Usage: /reject <number> <reason>"))
+        return
+    try:
+        case = await reject_case(args[0], " ".join(args[1:]), by=user_of(update).id,
+                                 now=context.services.clock.now())  # fmt: skip
+    except (StaffNotAuthorized, CaseNotFound):
+        await send(update, context, not_allowed(t))
+        return
+    except (TransitionRefused, CaseChangedMeanwhile):
+        await send(update, context, t.gettext("This request was already handled."))
+        return
+    number = format_tracking_number(case.tracking)
+    await send(update, context, t.gettext("Request {number} was rejected.", number=number))
+
+
+def handlers(app: MinshengApp) -> list[Any]:
+    """The staff case commands and the card's buttons, for register()."""
+    staff = staff_filter(app)
+    return [
+        CommandHandler("case", on_case, filters=staff),
+        CommandHandler("reject", on_reject_command, filters=staff),
+        ButtonHandler(on_accept, pattern=ACCEPT_PATTERN),
+        ButtonHandler(on_reject, pattern=REJECT_PATTERN),
+        ButtonHandler(on_back, pattern=BACK_PATTERN),
+        ButtonHandler(on_department, pattern=DEPARTMENT_PATTERN),
+        ButtonHandler(on_reason, pattern=REASON_PATTERN),
+    ]
+
+
+# -- Notice renderers for the citizen (storage sends the facts; text is made at send time) --
+
+
+async def render_case_accepted(params: dict[str, Any], t: Translator) -> Rendered:
+    """ "case_accepted" {tracking, department, due_at}: where the case went, and by when."""
+    number = format_tracking_number(str(params["tracking"]))
+    department = await department_name(params.get("department"), t)
+    lines = [t.gettext("Your request {number} was accepted and passed to {department}.",
+                       number=number, department=department)]  # fmt: skip
+    if params.get("due_at"):
+        due = when(datetime.fromisoformat(str(params["due_at"])), notice_zone(), t.language)
+        lines.append(t.gettext("An answer is due by {due}.", due=due))
+    return Rendered("sendMessage", {"text": "\n".join(lines)})
+
+
+async def render_case_rejected(params: dict[str, Any], t: Translator) -> Rendered:
+    """ "case_rejected" {tracking, reason}: the case was declined, and why."""
+    number = format_tracking_number(str(params["tracking"]))
+    reason = str(params["reason"])
+    known = {english: code for code, english in standard_reasons(SOURCE).items()}
+    shown = standard_reasons(t)[known[reason]] if reason in known else reason
+    return Rendered("sendMessage", {"text": t.gettext(
+        "Your request {number} was not accepted. Reason: {reason}", number=number,
+        reason=shown)})  # fmt: skip

@@ -1,0 +1,183 @@
+"""The staff desk end to end through the sandbox: managing staff, the new-case card's Accept and
+Reject buttons, /case, and what the citizen is told, with every staff entry point denied to a
+citizen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import CommandHandler
+
+from bot.sandbox import Sandbox
+from storage.citizens import choose_language
+from storage.tracking import format_tracking_number
+from tests.following import Desk, buttons, desk
+from tests.harness import eventually, query
+
+ADMIN, SUPERVISOR, HANDLER, CITIZEN = 72_001, 72_002, 72_003, 72_004
+DENIED = "Sorry, you may not do that."
+
+
+def staff_desk(sandbox: Sandbox, db_path: Path) -> Any:
+    return desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN))
+
+
+def roles(db_path: Path) -> list[tuple[Any, ...]]:
+    return query(db_path, "SELECT user_id, role FROM staff WHERE active ORDER BY user_id")
+
+
+async def answer_of(sandbox: Sandbox, update: dict[str, Any]) -> str:
+    """The text a pressed button was answered with ("" for none)."""
+    query_id = update["callback_query"]["id"]
+    answers = sandbox.callback_answers
+    found = await eventually(lambda: answers.get(query_id), 10, what="the button's answer")
+    return str(found.get("text") or "")
+
+
+async def press(d: Desk, user_id: int, message: dict[str, Any], data: str) -> str:
+    return await answer_of(
+        d.sandbox, d.sandbox.press_button(user_id, d.staff, message["message_id"], data)
+    )
+
+
+def card_of(d: Desk) -> dict[str, Any]:
+    return d.sandbox.messages(d.staff)[-1]
+
+
+async def edited(d: Desk, message_id: int, before: int) -> dict[str, Any]:
+    def current() -> dict[str, Any]:
+        return next(m for m in d.sandbox.messages(d.staff) if m["message_id"] == message_id)
+
+    await eventually(lambda: len(current()["edits"]) > before, 10, what="an edit")
+    return current()
+
+
+async def add_team(d: Desk) -> None:
+    """The admin adds a supervisor by id (privately) and a handler by reply (in the group)."""
+    done = await d.say(ADMIN, f"/staff add {SUPERVISOR} supervisor", 1)
+    assert done["text"] == f"Done: • {SUPERVISOR} — supervisor"
+    hello = d.sandbox.send_text(HANDLER, "hello, I'm new", chat_id=d.staff)
+    d.sandbox.send_text(ADMIN, "/staff add handler heating-company", chat_id=d.staff,
+                        reply_to_message_id=hello["message"]["message_id"])  # fmt: skip
+    added = await d.sandbox.wait_for_messages(d.staff, 1, timeout=10)
+    assert added[-1]["text"] == f"Done: • {HANDLER} — handler — heating-company"
+
+
+async def test_admins_manage_staff_and_others_are_told_no(sandbox: Sandbox, db_path: Path) -> None:
+    async with staff_desk(sandbox, db_path) as d:
+        await add_team(d)
+        listed = await d.say(ADMIN, "/staff list", 2)
+        assert listed["text"].split("\n") == [
+            "Staff:", f"• {ADMIN} — admin", f"• {SUPERVISOR} — supervisor",
+            f"• {HANDLER} — handler — heating-company",
+        ]  # fmt: skip
+        before = roles(db_path)
+        assert (await d.say(CITIZEN, f"/staff add {CITIZEN} admin", 1))["text"] == DENIED
+        # A supervisor may not manage staff either; told so in their own language.
+        refused = await d.say(SUPERVISOR, f"/staff remove {HANDLER}", 1, language_code="ru")
+        assert refused["text"] == "Извините, у вас нет на это прав."
+        assert roles(db_path) == before
+        usage = await d.say(ADMIN, "/staff add handler", 3)
+        assert usage["text"].startswith("Usage: /staff add")
+        removed = await d.say(ADMIN, f"/staff remove {HANDLER}", 4)
+        assert removed["text"] == f"{HANDLER} is no longer staff."
+        last = await d.say(ADMIN, f"/staff remove {ADMIN}", 5)
+        assert last["text"].startswith("That would leave the desk without an admin")
+        assert query(db_path, "SELECT count(*) FROM access_denial")[0][0] == 2
+
+
+async def test_accepting_from_the_card(sandbox: Sandbox, db_path: Path) -> None:
+    async with staff_desk(sandbox, db_path) as d:
+        await add_team(d)
+        case = await d.file_case(CITIZEN, notify_staff=True)
+        await choose_language(CITIZEN, "zh_Hans")
+        await sandbox.wait_for_messages(d.staff, 2, timeout=10)
+        card = card_of(d)
+        number = format_tracking_number(case.tracking)
+        assert card["text"].startswith(f"New request {number}")
+        assert buttons(card) == [("Accept", f"st:acc:{case.tracking}"),
+                                 ("Reject", f"st:rej:{case.tracking}")]  # fmt: skip
+        # A handler may not route; nothing changes.
+        assert await press(d, HANDLER, card, f"st:acc:{case.tracking}") == DENIED
+        assert await press(d, SUPERVISOR, card, f"st:acc:{case.tracking}") == ""
+        offered = await edited(d, card["message_id"], 0)
+        first = buttons(offered)[0]
+        assert first[0] == "City Heating Company"
+        assert first[1].startswith(f"st:dep:{case.tracking}:")
+        assert all(len(data.encode()) <= 64 for _, data in buttons(offered))
+        assert await press(d, SUPERVISOR, offered, first[1]) == ""
+        done = await edited(d, card["message_id"], 1)
+        assert done["text"].endswith("\n\nAccepted by User 72002 → City Heating Company")
+        assert buttons(done) == []
+        status = query(db_path, "SELECT status FROM service_case")
+        assert status == [("accepted",)]
+        told = (await sandbox.wait_for_messages(CITIZEN, 1, timeout=10))[-1]["text"]
+        assert told.startswith(f"您的诉求 {number} 已受理，并转交市热力集团办理。\n")
+        assert "年" in told.split("\n")[1]  # the due date, written the Chinese way
+        # A second press (an old keyboard, or a colleague at the same moment) changes nothing.
+        again = await press(d, ADMIN, offered, first[1])
+        assert again == "This request was already handled."
+        assert query(db_path, "SELECT count(*) FROM case_event WHERE kind = 'accepted'") == [(1,)]
+        # /case: the card and the whole timeline, with who did what.
+        shown = await d.say(SUPERVISOR, f"/case {number}", 1)
+        assert "Timeline:" in shown["text"]
+        assert f"Accepted and assigned to a department (staff {SUPERVISOR})" in shown["text"]
+        assert f"authz_denied (staff {HANDLER})" in shown["text"]
+
+
+async def test_rejecting_from_the_card_and_forged_presses(sandbox: Sandbox, db_path: Path) -> None:
+    async with staff_desk(sandbox, db_path) as d:
+        await add_team(d)
+        case = await d.file_case(CITIZEN, notify_staff=True)
+        other = await d.file_case(CITIZEN)
+        await sandbox.wait_for_messages(d.staff, 2, timeout=10)
+        card = card_of(d)
+        # A citizen forging the Accept button of a case: told no, nothing changes.
+        forged = sandbox.press_button(CITIZEN, CITIZEN, 1, f"st:acc:{other.tracking}", force=True)
+        assert await answer_of(sandbox, forged) == DENIED
+        forged = sandbox.press_button(CITIZEN, CITIZEN, 1, f"st:back:{other.tracking}", force=True)
+        assert await answer_of(sandbox, forged) == DENIED
+        assert await press(d, SUPERVISOR, card, f"st:rej:{case.tracking}") == ""
+        reasons = await edited(d, card["message_id"], 0)
+        assert [data for _, data in buttons(reasons)] == [
+            f"st:rsn:{case.tracking}:{code}" for code in ("remit", "dup", "info", "other")
+        ] + [f"st:back:{case.tracking}"]
+        hint = await press(d, SUPERVISOR, reasons, f"st:rsn:{case.tracking}:other")
+        shown = format_tracking_number(case.tracking)
+        assert hint == f"Send /reject {shown} followed by the reason."
+        assert await press(d, SUPERVISOR, reasons, f"st:rsn:{case.tracking}:dup") == ""
+        done = await edited(d, card["message_id"], 1)
+        assert done["text"].endswith("Rejected by User 72002: A duplicate of another request")
+        told = (await sandbox.wait_for_messages(CITIZEN, 1, timeout=10))[-1]["text"]
+        assert told == (f"Your request {format_tracking_number(case.tracking)} was not accepted."
+                        " Reason: A duplicate of another request")  # fmt: skip
+        # The other case, by typed command with a reason of one's own.
+        typed = await d.say(SUPERVISOR, f"/reject {other.tracking} Please call 110 instead", 1)
+        assert typed["text"] == f"Request {format_tracking_number(other.tracking)} was rejected."
+        told = (await sandbox.wait_for_messages(CITIZEN, 2, timeout=10))[-1]["text"]
+        assert told.endswith("Reason: Please call 110 instead")
+        statuses = query(db_path, "SELECT status FROM service_case ORDER BY id")
+        assert statuses == [("rejected",), ("rejected",)]
+        denials = query(db_path, "SELECT user_id, action, reason FROM access_denial")
+        assert denials == [(CITIZEN, "accept", "not_staff"), (CITIZEN, "reject", "not_staff")]
+
+
+async def test_every_staff_command_denies_a_citizen(sandbox: Sandbox, db_path: Path) -> None:
+    async with staff_desk(sandbox, db_path) as d:
+        case = await d.file_case(CITIZEN)
+        staff_commands = sorted(
+            command
+            for group in d.runtime.app.handlers.values()
+            for handler in group
+            if isinstance(handler, CommandHandler)
+            and (handler.callback.__module__.startswith("handlers.staff")
+                 or any(c.startswith("staff") for c in handler.commands))
+            for command in handler.commands
+        )  # fmt: skip
+        assert staff_commands == ["case", "reject", "staff"]
+        for n, command in enumerate(staff_commands, start=1):
+            answer = await d.say(CITIZEN, f"/{command} {case.tracking} list add remove", n)
+            assert answer["text"] == DENIED, command
+        assert query(db_path, "SELECT status FROM service_case") == [("submitted",)]
+        assert query(db_path, "SELECT count(*) FROM staff") == [(1,)]
