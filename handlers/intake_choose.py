@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 
 from telegram import Update
@@ -20,12 +21,19 @@ from storage.drafts import DraftView, Step
 TEXT_ANSWER_MAX = 500
 
 
+async def reask(
+    update: Update, context: MinshengContext, draft: DraftView, hint: Callable[[Translator], str]
+) -> None:
+    """Say what the step needs instead, and ask the step again with its keyboard."""
+    _, t = await who(update, context)
+    await send(update, context, hint(t))
+    await ask(update, context, t, draft)
+
+
 async def not_a_button(update: Update, context: MinshengContext, draft: DraftView) -> None:
     """Free text or media where a button is expected: say so and show the keyboard again."""
-    _, t = await who(update, context)
-    hint = t.gettext("That is not what I need here; please choose one of the buttons below.")
-    await send(update, context, hint)
-    await ask(update, context, t, draft)
+    await reask(update, context, draft, lambda t: t.gettext(
+        "That is not what I need here; please choose one of the buttons below."))  # fmt: skip
 
 
 async def pick_kind(

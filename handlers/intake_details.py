@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.common import send, user_of, who
-from handlers.intake_choose import not_a_button
+from handlers.intake_choose import not_a_button, reask
 from handlers.intake_data import after_details, data, message_of, save
 from handlers.intake_prompts import (
     ADDRESS_MAX,
@@ -173,10 +173,9 @@ def done_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 
 async def not_a_photo(update: Update, context: MinshengContext, draft: DraftView) -> None:
-    _, t = await who(update, context)
-    hint = t.gettext("That is not what I need here; please send a photo, or press Done.")
-    await send(update, context, hint)
-    await ask(update, context, t, draft)
+    """Anything but a photo at the photos step: say so and ask again."""
+    await reask(update, context, draft, lambda t: t.gettext(
+        "That is not what I need here; please send a photo, or press Done."))  # fmt: skip
 
 
 async def photos_done(
