@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.context import Services
 from storage.drafts import discard_abandoned_drafts, remind_idle_drafts
+from storage.rating import close_unrated, remind_unrated
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ def all_sweeps(services: Services) -> dict[str, Sweep]:
         # Discarding runs first, so a draft idle for a week is not reminded on its way out.
         "drafts_discard": functools.partial(discard_abandoned_drafts, idle=DRAFT_DISCARD_AFTER),
         "drafts_remind": functools.partial(remind_idle_drafts, idle=DRAFT_REMIND_AFTER),
+        # Answers nobody rated: closed as "no feedback" after 7 days, reminded once after 3
+        # (closing first, for the same reason as above).
+        "rating_close": close_unrated,
+        "rating_remind": remind_unrated,
     }
 
 

@@ -17,7 +17,7 @@ from telegram.ext import (
 
 from bot.context import MinshengApp
 from bot.i18n import COMMAND_MENU_CODES, Catalogs
-from handlers import staff_admin, staff_cases
+from handlers import rating, staff_admin, staff_cases, staff_review, staff_work, staff_work_reply
 from handlers.add_info import on_add_button, on_reply
 from handlers.buttons import ButtonHandler, on_expired_button
 from handlers.case_card import ADD_PATTERN, CASE_PATTERN, PAGE_PATTERN
@@ -49,7 +49,7 @@ from handlers.tracking import on_status, on_track_button
 CITIZEN = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.User(allow_empty=True)
 
 # Staff commands: not in the citizens' command menus.
-STAFF_COMMANDS = staff_admin.COMMANDS + staff_cases.COMMANDS
+STAFF_COMMANDS = staff_admin.COMMANDS + staff_cases.COMMANDS + staff_work.COMMANDS
 
 
 def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
@@ -70,6 +70,9 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             # Whoever sends them, storage decides whether they may (a citizen is told no).
             *staff_admin.handlers(app),
             *staff_cases.handlers(app),
+            *staff_work.handlers(app),
+            *staff_review.handlers(),
+            *staff_work_reply.handlers(app),
             # Commands before free text: "/help" is text too.
             # guarded(): in the middle of a request, a command or menu button asks "continue or
             # discard?" instead of running; /language and /cancel act at once on purpose.
@@ -100,6 +103,7 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             ButtonHandler(on_case, pattern=CASE_PATTERN),
             ButtonHandler(on_add_button, pattern=ADD_PATTERN),
             ButtonHandler(on_forget_choice, pattern=FORGET_PATTERN),
+            *rating.handlers(app),
             CallbackQueryHandler(on_expired_button),
             # Whatever no feature claimed. Commands before text, as above.
             MessageHandler(CITIZEN & filters.COMMAND, on_unknown_command),

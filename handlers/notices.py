@@ -38,7 +38,7 @@ class NoticeUnknown(Exception):
 def renderers() -> dict[str, Renderer]:
     """Every notice kind and its renderer, in one place."""
     # Imported here: the renderers' modules use Rendered and notice_zone from this one.
-    from handlers import case_card, flood, intake_notices, staff_cases
+    from handlers import case_card, flood, intake_notices, rating, staff_cases
 
     return {
         # Following requests: the staff chat's cards, and the citizen gate's notices.
@@ -53,6 +53,14 @@ def renderers() -> dict[str, Renderer]:
         # The staff desk: what the citizen is told when staff act on their case.
         "case_accepted": staff_cases.render_case_accepted,
         "case_rejected": staff_cases.render_case_rejected,
+        # The answer and the callback (回访), and the case's other moves.
+        "case_answered": rating.render_case_answered,
+        "rating_reminder": rating.render_rating_reminder,
+        "case_closed": rating.render_case_closed,
+        "case_reopened": rating.render_case_reopened,
+        "case_merged": rating.render_case_merged,
+        "case_question": rating.render_case_question,
+        "staff_case_reopened": rating.render_staff_case_reopened,
     }
 
 

@@ -321,3 +321,36 @@ class AccessDenial(Model):
     class Meta:
         table = "access_denial"
         indexes = (("user_id", "created_at"),)
+
+
+class RatingSolved(StrEnum):
+    SOLVED = "solved"
+    PARTLY = "partly"
+    NOT_SOLVED = "not_solved"
+
+
+class RatingSatisfaction(StrEnum):
+    SATISFIED = "satisfied"
+    BASIC = "basic"  # basically satisfied
+    UNSATISFIED = "unsatisfied"
+
+
+class Rating(Model):
+    """The citizen's rating of the answer (回访): one per case, written once per answer.
+
+    After a reopen and a new answer the same row is rated afresh; once the case is closed it
+    cannot change (storage.rating enforces both).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.OneToOneRelation[Case] = fields.OneToOneField(
+        "minsheng.Case", related_name="rating", on_delete=fields.RESTRICT
+    )
+    solved = fields.CharEnumField(RatingSolved, max_length=16)
+    satisfaction = fields.CharEnumField(RatingSatisfaction, max_length=16)
+    comment = fields.TextField(null=True)
+    rated_at = fields.DatetimeField()
+    citizen_id = fields.BigIntField(null=True)  # the Telegram user id of who rated
+
+    class Meta:
+        table = "case_rating"

@@ -14,7 +14,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from storage.case_views import CASE_COLUMNS, EVENT_COLUMNS, OPEN_STATUSES, case_view, event_view
-from storage.models import Actor, Case, CaseStatus, Citizen, Draft, Event
+from storage.models import Actor, Case, CaseStatus, Citizen, Draft, Event, Rating
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,8 @@ async def forget_citizen(citizen_id: int, *, now: datetime) -> ForgetReport:
             )  # fmt: skip
         await Citizen.filter(id=citizen_id).update(phone=None, first_name="")
         await Draft.filter(citizen_id=citizen_id).delete()
+        # Ratings stay for the figures; who gave them, and what they wrote, do not.
+        await Rating.filter(citizen_id=citizen_id).update(citizen_id=None, comment=None)
     return ForgetReport(cases_closed=len(open_ids), cases_anonymized=len(all_ids))
 
 

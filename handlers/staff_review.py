@@ -1,0 +1,190 @@
+"""The review gate in the staff chat: a submitted reply's card with Approve and Return.
+
+    card ──Approve──▶ approved (card edited, the citizen gets the reply: "case_answered")
+      └──Return──▶ reasons ──reason──▶ returned (card edited; the handler replies again)
+                      ├──Other──▶ "type /return <number> <reason>"
+                      └──« Back──▶ card
+
+The card is sent by the /reply handler itself (storage writes no notice for a reply under
+review), in the desk's default language. Every press is authorized again in storage.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.context import MinshengContext
+from bot.i18n import Translator
+from handlers.buttons import ButtonHandler, query_of
+from handlers.common import answer_button, call, send, user_of
+from handlers.staff_admin import not_allowed
+from handlers.staff_cases import edit_markup, pressed
+from storage.case_views import CaseNotFound
+from storage.lifecycle import (
+    CaseChangedMeanwhile,
+    ReplyView,
+    TransitionRefused,
+    approve_reply,
+    return_reply,
+)
+from storage.staff import StaffAction, StaffNotAuthorized, authorize
+from storage.tracking import ALPHABET, LENGTH, format_tracking_number
+
+_NUMBER = f"([{ALPHABET}]{{{LENGTH}}})"
+APPROVE_PATTERN = re.compile(rf"^sr:ok:{_NUMBER}\Z")
+RETURN_PATTERN = re.compile(rf"^sr:ret:{_NUMBER}\Z")
+BACK_PATTERN = re.compile(rf"^sr:back:{_NUMBER}\Z")
+REASON_PATTERN = re.compile(rf"^sr:rsn:{_NUMBER}:(vague|miss|tone|other)\Z")
+
+# Message ids as written, so a standard reason is stored in English.
+SOURCE = Translator("en", gettext.NullTranslations())
+
+
+def return_reasons(t: Translator) -> dict[str, str]:
+    return {
+        "vague": t.gettext("Too short or vague"),
+        "miss": t.gettext("Does not answer the request"),
+        "tone": t.gettext("Needs a more courteous tone"),
+    }
+
+
+def review_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(t.gettext("Approve"), callback_data=f"sr:ok:{tracking}"),
+        InlineKeyboardButton(t.gettext("Return"), callback_data=f"sr:ret:{tracking}"),
+    ]])  # fmt: skip
+
+
+def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
+    reasons = [*return_reasons(t).items(), ("other", t.gettext("Other reason…"))]
+    rows = [[InlineKeyboardButton(label, callback_data=f"sr:rsn:{tracking}:{code}")]
+            for code, label in reasons]  # fmt: skip
+    back = InlineKeyboardButton(t.gettext("« Back"), callback_data=f"sr:back:{tracking}")
+    return InlineKeyboardMarkup([*rows, [back]])
+
+
+def review_card(reply: ReplyView, t: Translator, min_length: int) -> str:
+    """The reviewer's view of a reply: whose, on which case, the text, and any warning signs."""
+    lines = [
+        t.gettext("Reply to review: {number}", number=format_tracking_number(reply.tracking)),
+        t.gettext("From staff {user}", user=reply.by),
+        "",
+        reply.text,
+    ]
+    if reply.perfunctory:
+        signs = [t.gettext("shorter than {count} characters", count=min_length)
+                 if sign == "short" else f"“{sign}”" for sign in reply.signs]  # fmt: skip
+        lines += ["", t.gettext("⚠ Looks perfunctory: {signs}", signs=", ".join(signs))]
+    return "\n".join(lines)[:4096]
+
+
+async def send_review_card(
+    update: Update, context: MinshengContext, reply: ReplyView, min_length: int
+) -> None:
+    """Put a submitted reply's card, with Approve and Return, in the staff chat (if any)."""
+    settings = context.services.settings
+    if settings.staff_chat_id is None:
+        return
+    t = context.services.catalogs.get(settings.default_language)
+    await send(update, context, review_card(reply, t, min_length),
+               chat_id=settings.staff_chat_id,
+               markup=review_keyboard(reply.tracking, t))  # fmt: skip
+
+
+async def reviewed(update: Update, context: MinshengContext, act: Any, t: Translator) -> bool:
+    """Await a review operation; on refusal answer the press with why, and give False."""
+    try:
+        await act
+    except (StaffNotAuthorized, CaseNotFound):
+        await answer_button(update, context, not_allowed(t))
+        return False
+    except (TransitionRefused, CaseChangedMeanwhile):
+        await answer_button(update, context, t.gettext("This reply was already reviewed."))
+        return False
+    await answer_button(update, context)
+    return True
+
+
+async def mark(update: Update, context: MinshengContext, done: str) -> None:
+    """The pressed card with what was done, and no buttons left."""
+    message = query_of(update).message
+    if message is None:
+        return
+    text = getattr(message, "text", None) or ""
+    await call(update, context, "editMessageText", {
+        "chat_id": message.chat.id, "message_id": message.message_id,
+        "text": f"{text}\n\n{done}"[:4096]})  # fmt: skip
+
+
+async def on_approve(update: Update, context: MinshengContext) -> None:
+    """Approve pressed: the reply goes to the citizen and the case is answered."""
+    if (got := await pressed(update, context, APPROVE_PATTERN)) is None:
+        return
+    found, t = got
+    by, now = user_of(update).id, context.services.clock.now()
+    if await reviewed(update, context, approve_reply(found.group(1), by=by, now=now), t):
+        await mark(update, context, t.gettext("Approved by {name}",
+                                              name=user_of(update).first_name))  # fmt: skip
+
+
+async def may_return(update: Update, context: MinshengContext, tracking: str,
+                     t: Translator) -> bool:  # fmt: skip
+    try:
+        await authorize(user_of(update).id, StaffAction.RETURN_REPLY, tracking,
+                        now=context.services.clock.now())  # fmt: skip
+    except (StaffNotAuthorized, CaseNotFound):
+        await answer_button(update, context, not_allowed(t))
+        return False
+    await answer_button(update, context)
+    return True
+
+
+async def on_return(update: Update, context: MinshengContext) -> None:
+    """Return pressed: offer the standard reasons."""
+    if (got := await pressed(update, context, RETURN_PATTERN)) is None:
+        return
+    found, t = got
+    if await may_return(update, context, found.group(1), t):
+        await edit_markup(update, context, reason_keyboard(found.group(1), t))
+
+
+async def on_back(update: Update, context: MinshengContext) -> None:
+    """Back pressed: Approve and Return again."""
+    if (got := await pressed(update, context, BACK_PATTERN)) is None:
+        return
+    found, t = got
+    if await may_return(update, context, found.group(1), t):
+        await edit_markup(update, context, review_keyboard(found.group(1), t))
+
+
+async def on_reason(update: Update, context: MinshengContext) -> None:
+    """A reason pressed: return the reply with it (or explain how to type one)."""
+    if (got := await pressed(update, context, REASON_PATTERN)) is None:
+        return
+    found, t = got
+    tracking, code = found.group(1), found.group(2)
+    if code == "other":
+        await answer_button(update, context, t.gettext(
+            "Send /return {number} followed by the reason.",
+            number=format_tracking_number(tracking)))  # fmt: skip
+        return
+    by, now = user_of(update).id, context.services.clock.now()
+    act = return_reply(tracking, return_reasons(SOURCE)[code], by=by, now=now)
+    if await reviewed(update, context, act, t):
+        await mark(update, context, t.gettext("Returned by {name}: {reason}",
+                                              name=user_of(update).first_name,
+                                              reason=return_reasons(t)[code]))  # fmt: skip
+
+
+def handlers() -> list[Any]:
+    """The review card's buttons, for register()."""
+    return [
+        ButtonHandler(on_approve, pattern=APPROVE_PATTERN),
+        ButtonHandler(on_return, pattern=RETURN_PATTERN),
+        ButtonHandler(on_back, pattern=BACK_PATTERN),
+        ButtonHandler(on_reason, pattern=REASON_PATTERN),
+    ]

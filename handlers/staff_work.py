@@ -1,0 +1,288 @@
+"""Staff working a case by command: /transfer, /reply, /ask, /close, /merge, /reopen, and the
+review gate's /approve and /return (its buttons are in handlers.staff_review).
+
+A handler only parses the command, calls the storage operation (which authorizes the staff
+member and checks the move) and words the outcome in one line, in the staff member's language:
+done, not allowed, not possible in the case's state, changed meanwhile, not found, or usage.
+A submitted reply goes to review: handlers.staff_review puts its card in the staff chat.
+
+The review gate's perfunctory check uses the module constants below until the desk's settings
+carry them (MIN_REPLY_LENGTH, PERFUNCTORY_PHRASES).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.context import MinshengApp, MinshengContext
+from bot.i18n import Translator
+from handlers.common import send, user_of, who
+from handlers.staff_admin import not_allowed, staff_filter
+from handlers.staff_review import send_review_card
+from storage.case_views import CaseNotFound
+from storage.catalog import DepartmentNotFound
+from storage.lifecycle import (
+    CaseChangedMeanwhile,
+    ReplyAlreadyPending,
+    ReplyNotPending,
+    TransitionRefused,
+    approve_reply,
+    ask_citizen,
+    close_case,
+    merge_case,
+    reopen_case,
+    return_reply,
+    submit_reply,
+    transfer_case,
+)
+from storage.staff import StaffAction, StaffNotAuthorized, authorize, staff_member
+from storage.tracking import (
+    TrackingNumberMalformed,
+    TrackingNumberMistyped,
+    format_tracking_number,
+    parse_tracking_number,
+)
+
+COMMANDS = ("transfer", "reply", "ask", "close", "merge", "reopen", "approve", "return")
+
+# The review gate's signs of a brush-off. Constants for now: to become desk settings.
+MIN_REPLY_LENGTH = 20
+PERFUNCTORY_PHRASES = ("please ask another department", "请咨询其他部门", "не по адресу")
+
+
+def shown(number: str) -> str:
+    """A tracking number as staff typed it, in the usual dashed form when it is one."""
+    try:
+        return format_tracking_number(parse_tracking_number(number))
+    except (TrackingNumberMalformed, TrackingNumberMistyped):  # echoed back as typed
+        return number
+
+
+async def outcome(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    number: str,
+    act: Callable[[], Awaitable[Any]],
+    done: Callable[[Any], str],
+) -> Any:
+    """Run a lifecycle operation and answer in one line, whatever happened; its result or None."""
+    try:
+        result = await act()
+    except StaffNotAuthorized:
+        await send(update, context, not_allowed(t))
+        return None
+    except CaseNotFound:
+        await send(update, context, t.gettext("There is no request {number}.",
+                                              number=shown(number)))  # fmt: skip
+        return None
+    except ReplyAlreadyPending:
+        await send(
+            update,
+            context,
+            t.gettext("A reply to {number} is already waiting for review.", number=shown(number)),
+        )
+        return None
+    except ReplyNotPending:
+        await send(
+            update,
+            context,
+            t.gettext("No reply to {number} is waiting for review.", number=shown(number)),
+        )
+        return None
+    except TransitionRefused:
+        await send(update, context, t.gettext(
+            "That cannot be done to request {number} in its present state.",
+            number=shown(number)))  # fmt: skip
+        return None
+    except CaseChangedMeanwhile:
+        await send(update, context, t.gettext(
+            "Someone changed request {number} just now; nothing was done. Look again with "
+            "/case {number}.", number=shown(number)))  # fmt: skip
+        return None
+    await send(update, context, done(result))
+    return result
+
+
+async def usage_or_denied(update: Update, context: MinshengContext, t: Translator,
+                          text: str) -> None:  # fmt: skip
+    """A malformed command: its usage for staff, the one not-allowed line for anyone else."""
+    member = await staff_member(user_of(update).id)
+    await send(update, context, text if member is not None else not_allowed(t))
+
+
+def parsed(context: MinshengContext, count: int) -> list[str] | None:
+    """The first `count - 1` words and the rest as one text (or just one word); None if too few."""
+    args = list(context.args or [])
+    if len(args) < count:
+        return None
+    if count == 1:
+        return args[:1]
+    return [*args[: count - 1], " ".join(args[count - 1 :])]
+
+
+def stamp(context: MinshengContext, update: Update) -> dict[str, Any]:
+    return {"by": user_of(update).id, "now": context.services.clock.now()}
+
+
+async def on_transfer(update: Update, context: MinshengContext) -> None:
+    """/transfer <number> <department code> <reason>: to another department (counted)."""
+    _, t = await who(update, context)
+    if (args := parsed(context, 3)) is None:
+        await usage_or_denied(update, context, t, t.gettext(
+            "Usage: /transfer <number> <department code> <reason>"))  # fmt: skip
+        return
+    number, code, reason = args
+    try:
+        await outcome(
+            update, context, t, number,
+            lambda: transfer_case(number, code, reason, **stamp(context, update)),
+            lambda case: t.gettext("Request {number} was transferred to {department}.",
+                                   number=shown(case.tracking), department=code),
+        )  # fmt: skip
+    except DepartmentNotFound:
+        # Checked before the staff member is: say "no such department" only to those allowed.
+        try:
+            await authorize(user_of(update).id, StaffAction.TRANSFER, number,
+                            now=context.services.clock.now())  # fmt: skip
+        except (StaffNotAuthorized, CaseNotFound):
+            await send(update, context, not_allowed(t))
+            return
+        await send(
+            update,
+            context,
+            t.gettext("There is no active department with the code {code}.", code=code),
+        )
+
+
+async def on_reply(update: Update, context: MinshengContext) -> None:
+    """/reply <number> <text>: a reply to the citizen, sent to review first."""
+    _, t = await who(update, context)
+    if (args := parsed(context, 2)) is None:
+        await usage_or_denied(update, context, t, t.gettext("Usage: /reply <number> <text>"))
+        return
+    await submit(update, context, t, *args)
+
+
+async def submit(
+    update: Update, context: MinshengContext, t: Translator, number: str, text: str
+) -> None:
+    """Submit a reply for review and put its card in the staff chat."""
+    reply = await outcome(
+        update, context, t, number,
+        lambda: submit_reply(number, text, **stamp(context, update),
+                             min_length=MIN_REPLY_LENGTH,
+                             perfunctory_phrases=PERFUNCTORY_PHRASES),
+        lambda reply: t.gettext("Your reply to {number} was sent for review.",
+                                number=shown(reply.tracking)),
+    )  # fmt: skip
+    if reply is not None:
+        await send_review_card(update, context, reply, MIN_REPLY_LENGTH)
+
+
+async def on_ask(update: Update, context: MinshengContext) -> None:
+    """/ask <number> <question>: ask the citizen for more; the case awaits their answer."""
+    _, t = await who(update, context)
+    if (args := parsed(context, 2)) is None:
+        await usage_or_denied(update, context, t, t.gettext("Usage: /ask <number> <question>"))
+        return
+    number, question = args
+    await outcome(
+        update, context, t, number,
+        lambda: ask_citizen(number, question, **stamp(context, update)),
+        lambda case: t.gettext("Your question on {number} was sent to the citizen.",
+                               number=shown(case.tracking)),
+    )  # fmt: skip
+
+
+async def on_close(update: Update, context: MinshengContext) -> None:
+    """/close <number>: close an answered case."""
+    _, t = await who(update, context)
+    if (args := parsed(context, 1)) is None:
+        await usage_or_denied(update, context, t, t.gettext("Usage: /close <number>"))
+        return
+    number = args[0]
+    await outcome(
+        update, context, t, number,
+        lambda: close_case(number, **stamp(context, update)),
+        lambda case: t.gettext("Request {number} was closed.", number=shown(case.tracking)),
+    )  # fmt: skip
+
+
+async def on_merge(update: Update, context: MinshengContext) -> None:
+    """/merge <number> <into>: merge a duplicate into an open case."""
+    _, t = await who(update, context)
+    args = list(context.args or [])
+    if len(args) != 2:
+        await usage_or_denied(update, context, t, t.gettext("Usage: /merge <number> <into>"))
+        return
+    number, into = args
+    await outcome(
+        update, context, t, number,
+        lambda: merge_case(number, into, **stamp(context, update)),
+        lambda case: t.gettext("Request {number} was merged into {into}.",
+                               number=shown(case.tracking), into=shown(into)),
+    )  # fmt: skip
+
+
+async def on_reopen(update: Update, context: MinshengContext) -> None:
+    """/reopen <number>: reopen an answered or closed case in its department."""
+    _, t = await who(update, context)
+    if (args := parsed(context, 1)) is None:
+        await usage_or_denied(update, context, t, t.gettext("Usage: /reopen <number>"))
+        return
+    number = args[0]
+    await outcome(
+        update, context, t, number,
+        lambda: reopen_case(number, **stamp(context, update)),
+        lambda case: t.gettext("Request {number} was reopened.", number=shown(case.tracking)),
+    )  # fmt: skip
+
+
+async def on_approve(update: Update, context: MinshengContext) -> None:
+    """/approve <number>: pass the reply waiting for review; the citizen gets it."""
+    _, t = await who(update, context)
+    if (args := parsed(context, 1)) is None:
+        await usage_or_denied(update, context, t, t.gettext("Usage: /approve <number>"))
+        return
+    number = args[0]
+    await outcome(
+        update, context, t, number,
+        lambda: approve_reply(number, **stamp(context, update)),
+        lambda case: t.gettext("The reply to {number} was approved and sent to the citizen.",
+                               number=shown(case.tracking)),
+    )  # fmt: skip
+
+
+async def on_return(update: Update, context: MinshengContext) -> None:
+    """/return <number> <reason>: send the reply waiting for review back to its handler."""
+    _, t = await who(update, context)
+    if (args := parsed(context, 2)) is None:
+        await usage_or_denied(update, context, t, t.gettext("Usage: /return <number> <reason>"))
+        return
+    number, reason = args
+    await outcome(
+        update, context, t, number,
+        lambda: return_reply(number, reason, **stamp(context, update)),
+        lambda case: t.gettext("The reply to {number} was returned to its handler.",
+                               number=shown(case.tracking)),
+    )  # fmt: skip
+
+
+def handlers(app: MinshengApp) -> list[Any]:
+    """The staff work commands, for register()."""
+    staff = staff_filter(app)
+    return [
+        CommandHandler("transfer", on_transfer, filters=staff),
+        CommandHandler("reply", on_reply, filters=staff),
+        CommandHandler("ask", on_ask, filters=staff),
+        CommandHandler("close", on_close, filters=staff),
+        CommandHandler("merge", on_merge, filters=staff),
+        CommandHandler("reopen", on_reopen, filters=staff),
+        CommandHandler("approve", on_approve, filters=staff),
+        CommandHandler("return", on_return, filters=staff),
+    ]
