@@ -17,7 +17,15 @@ from telegram.ext import (
 
 from bot.context import MinshengApp
 from bot.i18n import COMMAND_MENU_CODES, Catalogs
-from handlers import rating, staff_admin, staff_cases, staff_review, staff_work, staff_work_reply
+from handlers import (
+    rating,
+    staff_admin,
+    staff_cases,
+    staff_queue,
+    staff_review,
+    staff_work,
+    staff_work_reply,
+)
 from handlers.add_info import on_add_button, on_reply
 from handlers.buttons import ButtonHandler, on_expired_button
 from handlers.case_card import ADD_PATTERN, CASE_PATTERN, PAGE_PATTERN
@@ -49,7 +57,9 @@ from handlers.tracking import on_status, on_track_button
 CITIZEN = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.User(allow_empty=True)
 
 # Staff commands: not in the citizens' command menus.
-STAFF_COMMANDS = staff_admin.COMMANDS + staff_cases.COMMANDS + staff_work.COMMANDS
+STAFF_COMMANDS = (
+    staff_admin.COMMANDS + staff_cases.COMMANDS + staff_work.COMMANDS + staff_queue.COMMANDS
+)
 
 
 def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
@@ -73,6 +83,7 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             *staff_work.handlers(app),
             *staff_review.handlers(),
             *staff_work_reply.handlers(app),
+            *staff_queue.handlers(app),
             # Commands before free text: "/help" is text too.
             # guarded(): in the middle of a request, a command or menu button asks "continue or
             # discard?" instead of running; /language and /cancel act at once on purpose.

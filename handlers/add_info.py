@@ -25,6 +25,8 @@ from handlers.tracking import begin_step, not_found
 from storage.cases import CaseClosed, CaseNotFound, add_information, case_of_citizen
 from storage.drafts import DraftView, Step, discard_draft, set_draft
 from storage.following import sent_message
+from storage.lifecycle import citizen_answered
+from storage.models import CaseStatus
 from storage.notices import NOTICE_METHOD
 from storage.tracking import format_tracking_number
 
@@ -104,9 +106,11 @@ async def append(
     now = context.services.clock.now()
     staff = context.services.settings.staff_chat_id
     try:
-        await add_information(
+        case = await add_information(
             tracking, citizen_id, text=text, photos=photos, now=now, staff_chat_id=staff
         )
+        if case.status is CaseStatus.AWAITING_CITIZEN:  # this was the answer to a question
+            await citizen_answered(tracking, citizen_id, text or "(photo)", now=now)
     except (CaseNotFound, CaseClosed) as exc:
         if draft is not None:
             await discard_draft(citizen_id)

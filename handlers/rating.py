@@ -272,7 +272,11 @@ async def render_case_merged(params: dict[str, Any], t: Translator) -> Rendered:
 async def render_case_question(params: dict[str, Any], t: Translator) -> Rendered:
     """ "case_question" {tracking, question}: the department asks for more."""
     head = t.gettext("About your request {number}, the department asks:", number=_number(params))
-    return _message(f"{head}\n\n{params['question']}")
+    answer = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.gettext("Answer"), callback_data=f"add:{params['tracking']}")]]
+    )
+    note = t.gettext("Press Answer, or reply to this message.")
+    return _message(f"{head}\n\n{params['question']}\n\n{note}", answer)
 
 
 async def render_staff_case_reopened(params: dict[str, Any], t: Translator) -> Rendered:

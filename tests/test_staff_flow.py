@@ -10,7 +10,7 @@ from typing import Any
 from telegram.ext import CommandHandler
 
 from bot.sandbox import Sandbox
-from handlers import staff_work
+from handlers import staff_queue, staff_work
 from storage.citizens import choose_language
 from storage.tracking import format_tracking_number
 from tests.following import Desk, buttons, desk
@@ -176,7 +176,9 @@ async def test_every_staff_command_denies_a_citizen(sandbox: Sandbox, db_path: P
                  or any(c.startswith("staff") for c in handler.commands))
             for command in handler.commands
         )  # fmt: skip
-        assert staff_commands == sorted(["case", "reject", "staff", *staff_work.COMMANDS])
+        assert staff_commands == sorted(
+            ["case", "reject", "staff", *staff_work.COMMANDS, *staff_queue.COMMANDS]
+        )
         for n, command in enumerate(staff_commands, start=1):
             answer = await d.say(CITIZEN, f"/{command} {case.tracking} list add remove", n)
             assert answer["text"] == DENIED, command

@@ -1,0 +1,217 @@
+"""Staff queues and small staff commands: /queue (with Prev · Next buttons), /note, /assign,
+/ban and /unban.
+
+As in handlers.staff_work, a handler parses, calls storage (which authorizes) and answers in
+one line in the staff member's language; /queue answers with a page of up to ten lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
+
+from bot.context import MinshengApp, MinshengContext
+from bot.i18n import Translator
+from handlers.buttons import ButtonHandler
+from handlers.common import answer_button, call, send, user_of, who
+from handlers.staff_admin import not_allowed, staff_filter
+from handlers.staff_cases import pressed
+from handlers.staff_work import outcome, parsed, shown, stamp, usage_or_denied
+from storage.case_views import CitizenNotFound
+from storage.catalog import DepartmentNotFound
+from storage.lifecycle import accept_case
+from storage.queue import QueueFilter, QueuePage, add_note, queue_page, set_blocked
+from storage.staff import StaffAction, StaffNotAuthorized, authorize
+from storage.tracking import format_tracking_number
+
+COMMANDS = ("queue", "note", "assign", "ban", "unban")
+PAGE_PATTERN = re.compile(r"^sq:(new|mine|department|overdue|review):(\d{1,4})$")
+
+
+def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -> str:
+    names = {
+        QueueFilter.NEW: t.gettext("New requests"),
+        QueueFilter.MINE: t.gettext("Open requests in your reach"),
+        QueueFilter.DEPARTMENT: t.gettext("Open requests of your department"),
+        QueueFilter.OVERDUE: t.gettext("Overdue requests"),
+        QueueFilter.REVIEW: t.gettext("Replies waiting for review"),
+    }
+    head = t.gettext("{queue}: {total}, page {page} of {pages}", queue=names[page.filter],
+                     total=page.total, page=page.page, pages=page.pages)  # fmt: skip
+    if not page.lines:
+        return f"{head}\n{t.gettext('Nothing here.')}"
+    zone = context.services.settings.zone
+    lines = [
+        f"{format_tracking_number(line.tracking)} · {line.status} · {line.category_code} · "
+        + (line.due_at.astimezone(zone).strftime("%Y-%m-%d") if line.due_at else "—")
+        for line in page.lines
+    ]
+    return "\n".join([head, *lines])
+
+
+def queue_keyboard(page: QueuePage, t: Translator) -> InlineKeyboardMarkup | None:
+    row, data = [], f"sq:{page.filter}"
+    if page.page > 1:
+        row.append(
+            InlineKeyboardButton(t.gettext("‹ Prev"), callback_data=f"{data}:{page.page - 1}")
+        )
+    if page.page < page.pages:
+        row.append(
+            InlineKeyboardButton(t.gettext("Next ›"), callback_data=f"{data}:{page.page + 1}")
+        )
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def queue_usage(t: Translator) -> str:
+    return t.gettext("Usage: /queue [new|mine|department|overdue|review] [page]")
+
+
+async def on_queue(update: Update, context: MinshengContext) -> None:
+    """/queue [filter] [page]: one page of a queue (new cases by default)."""
+    _, t = await who(update, context)
+    args = list(context.args or [])
+    which, number = QueueFilter.NEW, 1
+    if args and args[0].isdigit():
+        args = ["new", *args]
+    if args:
+        if args[0].lower() not in set(QueueFilter) or len(args) > 2:
+            await usage_or_denied(update, context, t, queue_usage(t))
+            return
+        which = QueueFilter(args[0].lower())
+    if len(args) == 2:
+        if not args[1].isdigit() or len(args[1]) > 4:
+            await usage_or_denied(update, context, t, queue_usage(t))
+            return
+        number = int(args[1])
+    try:
+        page = await queue_page(user_of(update).id, which, number,
+                                now=context.services.clock.now())  # fmt: skip
+    except StaffNotAuthorized:
+        await send(update, context, not_allowed(t))
+        return
+    await send(update, context, queue_text(page, t, context), markup=queue_keyboard(page, t))
+
+
+async def on_queue_page(update: Update, context: MinshengContext) -> None:
+    """Prev or Next pressed: the same message shows the other page."""
+    if (got := await pressed(update, context, PAGE_PATTERN)) is None:
+        return
+    found, t = got
+    try:
+        page = await queue_page(user_of(update).id, QueueFilter(found.group(1)),
+                                int(found.group(2)), now=context.services.clock.now())  # fmt: skip
+    except StaffNotAuthorized:
+        await answer_button(update, context, not_allowed(t))
+        return
+    await answer_button(update, context)
+    message = update.callback_query.message if update.callback_query else None
+    if message is None:
+        return
+    params: dict[str, Any] = {"chat_id": message.chat.id, "message_id": message.message_id,
+                              "text": queue_text(page, t, context)}  # fmt: skip
+    if (markup := queue_keyboard(page, t)) is not None:
+        params["reply_markup"] = markup.to_dict()
+    await call(update, context, "editMessageText", params)
+
+
+async def on_note(update: Update, context: MinshengContext) -> None:
+    """/note <number> <text>: an internal note, never shown to the citizen."""
+    _, t = await who(update, context)
+    if (args := parsed(context, 2)) is None:
+        await usage_or_denied(update, context, t, t.gettext("Usage: /note <number> <text>"))
+        return
+    number, text = args
+    await outcome(
+        update, context, t, number,
+        lambda: add_note(number, text, **stamp(context, update)),
+        lambda tracking: t.gettext("Your note was added to {number}.", number=shown(tracking)),
+    )  # fmt: skip
+
+
+async def on_assign(update: Update, context: MinshengContext) -> None:
+    """/assign <number> <department code>: the first routing (accepts the case)."""
+    _, t = await who(update, context)
+    args = list(context.args or [])
+    if len(args) != 2:
+        await usage_or_denied(update, context, t, t.gettext(
+            "Usage: /assign <number> <department code>"))  # fmt: skip
+        return
+    number, code = args
+    zone = context.services.settings.zone
+    try:
+        await outcome(
+            update, context, t, number,
+            lambda: accept_case(number, code, **stamp(context, update), zone=zone),
+            lambda case: t.gettext("Request {number} was assigned to {department}.",
+                                   number=shown(case.tracking), department=code),
+        )  # fmt: skip
+    except DepartmentNotFound:
+        try:
+            await authorize(user_of(update).id, StaffAction.ASSIGN, number,
+                            now=context.services.clock.now())  # fmt: skip
+        except (StaffNotAuthorized, LookupError):
+            await send(update, context, not_allowed(t))
+            return
+        await send(
+            update,
+            context,
+            t.gettext("There is no active department with the code {code}.", code=code),
+        )
+
+
+async def blocking(update: Update, context: MinshengContext, blocked: bool) -> None:
+    """/ban <user id> <reason> and /unban <user id>."""
+    _, t = await who(update, context)
+    args = parsed(context, 2) if blocked else list(context.args or [])
+    if args is None or len(args) != (2 if blocked else 1) or not args[0].isdigit():
+        usage = (t.gettext("Usage: /ban <user id> <reason>") if blocked
+                 else t.gettext("Usage: /unban <user id>"))  # fmt: skip
+        await usage_or_denied(update, context, t, usage)
+        return
+    citizen_id, reason = int(args[0]), (args[1] if blocked else "")
+    try:
+        changed = await set_blocked(citizen_id, blocked, reason=reason,
+                                    **stamp(context, update))  # fmt: skip
+    except StaffNotAuthorized:
+        await send(update, context, not_allowed(t))
+        return
+    except CitizenNotFound:
+        await send(update, context, t.gettext("No one with the user id {user_id} has written to "
+                                              "the bot.", user_id=citizen_id))  # fmt: skip
+        return
+    who_ = {"user_id": citizen_id}
+    if blocked and changed:
+        done = t.gettext("User {user_id} is now blocked.", **who_)
+    elif blocked:
+        done = t.gettext("User {user_id} was already blocked.", **who_)
+    elif changed:
+        done = t.gettext("User {user_id} is no longer blocked.", **who_)
+    else:
+        done = t.gettext("User {user_id} was not blocked.", **who_)
+    await send(update, context, done)
+
+
+async def on_ban(update: Update, context: MinshengContext) -> None:
+    """/ban <user id> <reason>: bar a citizen from the bot (told once, then silence)."""
+    await blocking(update, context, True)
+
+
+async def on_unban(update: Update, context: MinshengContext) -> None:
+    """/unban <user id>: lift a citizen's bar."""
+    await blocking(update, context, False)
+
+
+def handlers(app: MinshengApp) -> list[Any]:
+    """The queue and small staff commands, and the queue's page buttons, for register()."""
+    staff = staff_filter(app)
+    return [
+        CommandHandler("queue", on_queue, filters=staff),
+        CommandHandler("note", on_note, filters=staff),
+        CommandHandler("assign", on_assign, filters=staff),
+        CommandHandler("ban", on_ban, filters=staff),
+        CommandHandler("unban", on_unban, filters=staff),
+        ButtonHandler(on_queue_page, pattern=PAGE_PATTERN),
+    ]

@@ -1,0 +1,180 @@
+"""Staff queues and the small staff operations that change no case status: notes and bans.
+
+`queue_page` lists cases for /queue (new · mine · department · overdue · review), limited to
+the caller's reach: a handler's department, a supervisor's subtree, everything for admins and
+unrestricted supervisors. `add_note` writes an internal event; `set_blocked` bars or frees a
+citizen. Each authorizes through storage.staff; a denial is audited after the rollback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from storage.case_views import OPEN_STATUSES, CaseNotFound, CitizenNotFound
+from storage.lifecycle_core import REVIEW_EVENTS, load_case, record
+from storage.models import Actor, Case, CaseStatus, Citizen, Event, Staff, StaffRole
+from storage.staff import (
+    StaffAction,
+    StaffNotAuthorized,
+    _subtree,
+    check,
+    check_is_staff,
+    record_denial,
+)
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+
+
+class QueueFilter(StrEnum):
+    NEW = "new"
+    MINE = "mine"
+    DEPARTMENT = "department"
+    OVERDUE = "overdue"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    tracking: str
+    status: CaseStatus
+    category_code: str
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    filter: QueueFilter
+    lines: tuple[QueueLine, ...]
+    page: int  # 1-based, clamped to the pages there are
+    pages: int  # at least 1
+    total: int
+
+
+async def _reach(user_id: int) -> tuple[frozenset[int] | None, int | None]:
+    """(departments the staff member may see, None for all; their own department)."""
+    row = await Staff.filter(user_id=user_id, active=True).first().values("role", "department_id")
+    if row is None:
+        raise StaffNotAuthorized(user_id, StaffAction.VIEW, None, "not_staff")
+    own = row["department_id"]
+    if StaffRole(row["role"]) is StaffRole.ADMIN or own is None:
+        return None, own
+    if StaffRole(row["role"]) is StaffRole.HANDLER:
+        return frozenset({own}), own
+    return await _subtree(own), own
+
+
+def _in(departments: frozenset[int]) -> Q:
+    ids = list(departments)
+    return Q(department_id__in=ids) | Q(department_id=None, proposed_department_id__in=ids)
+
+
+async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: datetime) -> QueuePage:
+    """One page of a staff queue, oldest first; StaffNotAuthorized (audited) for non-staff."""
+    which = QueueFilter(which)
+    try:
+        async with in_transaction():
+            reach, own = await _reach(user_id)
+            query = Case.all()
+            if reach is not None:  # new cases by where they are proposed, others by department
+                routed = Q(department_id__in=list(reach))
+                scope = _in(reach) if which is QueueFilter.NEW else routed
+                query = query.filter(scope)
+            if which is QueueFilter.NEW:
+                query = query.filter(status=CaseStatus.SUBMITTED)
+            else:
+                query = query.filter(status__in=list(OPEN_STATUSES))
+            if which is QueueFilter.DEPARTMENT:
+                query = (query.filter(department_id=own) if own is not None
+                         else query.filter(department_id__isnull=False))  # fmt: skip
+            elif which is QueueFilter.OVERDUE:
+                query = query.filter(due_at__lt=now)
+            elif which is QueueFilter.REVIEW:
+                working = query.filter(status=CaseStatus.IN_PROGRESS)
+                ids = await working.values_list("id", flat=True)
+                query = Case.filter(id__in=await _awaiting_review(list(ids)))
+            total = await query.count()
+            pages = max(1, -(-total // PAGE_SIZE))
+            page = min(max(1, page), pages)
+            rows = await query.order_by("id").offset((page - 1) * PAGE_SIZE).limit(
+                PAGE_SIZE).values("tracking", "status", "category__code", "due_at")  # fmt: skip
+    except StaffNotAuthorized as denied:
+        await record_denial(denied, now=now)
+        raise
+    lines = tuple(_line(row) for row in rows)
+    return QueuePage(filter=which, lines=lines, page=page, pages=pages, total=total)
+
+
+def _line(row: dict[str, Any]) -> QueueLine:
+    return QueueLine(
+        tracking=row["tracking"],
+        status=CaseStatus(row["status"]),
+        category_code=row["category__code"],
+        due_at=row["due_at"],
+    )
+
+
+async def _awaiting_review(case_ids: list[int]) -> list[int]:
+    """The cases whose latest review event is a submitted reply (as lifecycle_core decides)."""
+    if not case_ids:
+        return []
+    latest: dict[int, str] = {}
+    events = Event.filter(case_id__in=case_ids, kind__in=REVIEW_EVENTS).order_by("id")
+    for case_id, kind in await events.values_list("case_id", "kind"):
+        latest[case_id] = kind
+    return [case_id for case_id, kind in latest.items() if kind == "reply_submitted"]
+
+
+async def add_note(tracking: str, text: str, *, by: int, now: datetime) -> str:
+    """An internal note on a case (never shown to the citizen); the canonical number.
+
+    Raises ValueError for an empty note, CaseNotFound, StaffNotAuthorized (audited).
+    """
+    if not text.strip():
+        raise ValueError("note must not be empty")
+    try:
+        async with in_transaction():
+            case = await load_case(tracking)
+            if case is None:
+                await check_is_staff(by, StaffAction.NOTE, None)  # a non-staff user learns nothing
+                raise CaseNotFound(tracking)
+            await check(by, StaffAction.NOTE, (case.scope,), tracking=case.tracking)
+            await record(case, "note", actor=Actor.STAFF, actor_id=by, now=now, public=False,
+                         text=text)  # fmt: skip
+            return case.tracking
+    except StaffNotAuthorized as denied:
+        await record_denial(denied, now=now)
+        raise
+
+
+async def set_blocked(
+    citizen_id: int, blocked: bool, *, by: int, now: datetime, reason: str = ""
+) -> bool:
+    """Bar (or free) a citizen; whether anything changed.
+
+    Raises StaffNotAuthorized (audited) unless `by` may ban, CitizenNotFound for an unknown user.
+    """
+    try:
+        async with in_transaction():
+            await check(by, StaffAction.BAN)
+            current = await Citizen.filter(id=citizen_id).first().values_list(
+                "blocked", flat=True)  # fmt: skip
+            if current is None:
+                raise CitizenNotFound(citizen_id)
+            if bool(current) == blocked:
+                return False
+            await Citizen.filter(id=citizen_id).update(blocked=blocked, updated_at=now)
+    except StaffNotAuthorized as denied:
+        await record_denial(denied, now=now)
+        raise
+    log.info("citizen %s %s by staff %s: %s", citizen_id,
+             "blocked" if blocked else "unblocked", by, reason or "-")  # fmt: skip
+    return True
