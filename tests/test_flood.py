@@ -6,13 +6,15 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.sandbox import Sandbox
+from storage.staff import ensure_admins
 from tests.following import desk
 from tests.harness import eventually, query, wait_inbox_settled
 
-FLOODER, BYSTANDER, BLOCKED = 73_001, 73_002, 73_003
+FLOODER, BYSTANDER, BLOCKED, STAFF = 73_001, 73_002, 73_003, 73_004
 SLOW_DOWN = "You are sending messages very fast"
 
 
@@ -64,3 +66,16 @@ async def test_a_blocked_citizen_is_told_once(sandbox: Sandbox, db_path: Path) -
         privacy = await d.say(BLOCKED, "/privacy", 3)
         assert privacy["text"].startswith("What this desk keeps about you")
         assert len(sandbox.messages(BLOCKED)) == 3
+
+
+async def test_staff_working_fast_are_not_a_flood(sandbox: Sandbox, db_path: Path) -> None:
+    """The gate is for citizens: a staff member sending many commands at once is served."""
+    async with desk(sandbox, db_path) as d:
+        await d.say(BYSTANDER, "/help", 1)  # the bot is up
+        await ensure_admins((STAFF,), now=datetime.now(UTC))
+        burst = d.runtime.services.settings.flood_messages + 5
+        for _ in range(burst):
+            sandbox.send_text(STAFF, "/help")
+        await wait_inbox_settled(db_path, 1 + burst)
+        await eventually(lambda: len(sandbox.messages(STAFF)) == burst, 20, what="every answer")
+        assert not any(SLOW_DOWN in m["text"] for m in sandbox.messages(STAFF))
