@@ -19,12 +19,19 @@ from handlers.buttons import ButtonHandler
 from handlers.common import answer_button, call, send, user_of, who
 from handlers.staff_admin import not_allowed, staff_filter
 from handlers.staff_cases import pressed
-from handlers.staff_work import outcome, parsed, shown, stamp, usage_or_denied
+from handlers.staff_work import (
+    no_such_department,
+    outcome,
+    parsed,
+    shown,
+    stamp,
+    usage_or_denied,
+)
 from storage.case_views import CitizenNotFound
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import accept_case
 from storage.queue import QueueFilter, QueuePage, add_note, queue_page, set_blocked
-from storage.staff import StaffAction, StaffNotAuthorized, authorize
+from storage.staff import StaffAction, StaffNotAuthorized
 from storage.tracking import format_tracking_number
 
 COMMANDS = ("queue", "note", "assign", "ban", "unban")
@@ -149,17 +156,7 @@ async def on_assign(update: Update, context: MinshengContext) -> None:
                                    number=shown(case.tracking), department=code),
         )  # fmt: skip
     except DepartmentNotFound:
-        try:
-            await authorize(user_of(update).id, StaffAction.ASSIGN, number,
-                            now=context.services.clock.now())  # fmt: skip
-        except (StaffNotAuthorized, LookupError):
-            await send(update, context, not_allowed(t))
-            return
-        await send(
-            update,
-            context,
-            t.gettext("There is no active department with the code {code}.", code=code),
-        )
+        await no_such_department(update, context, t, number, code, StaffAction.ASSIGN)
 
 
 async def blocking(update: Update, context: MinshengContext, blocked: bool) -> None:

@@ -145,18 +145,7 @@ async def on_transfer(update: Update, context: MinshengContext) -> None:
                                    number=shown(case.tracking), department=code),
         )  # fmt: skip
     except DepartmentNotFound:
-        # Checked before the staff member is: say "no such department" only to those allowed.
-        try:
-            await authorize(user_of(update).id, StaffAction.TRANSFER, number,
-                            now=context.services.clock.now())  # fmt: skip
-        except (StaffNotAuthorized, CaseNotFound):
-            await send(update, context, not_allowed(t))
-            return
-        await send(
-            update,
-            context,
-            t.gettext("There is no active department with the code {code}.", code=code),
-        )
+        await no_such_department(update, context, t, number, code, StaffAction.TRANSFER)
 
 
 async def on_reply(update: Update, context: MinshengContext) -> None:
@@ -286,3 +275,25 @@ def handlers(app: MinshengApp) -> list[Any]:
         CommandHandler("approve", on_approve, filters=staff),
         CommandHandler("return", on_return, filters=staff),
     ]
+
+
+async def no_such_department(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    number: str,
+    code: str,
+    action: StaffAction,
+) -> None:
+    """Storage looks the department up before the person: say "no such department" only to
+    those allowed to act on the case, so a citizen learns nothing of the department codes."""
+    try:
+        await authorize(user_of(update).id, action, number, now=context.services.clock.now())
+    except (StaffNotAuthorized, LookupError):
+        await send(update, context, not_allowed(t))
+        return
+    await send(
+        update,
+        context,
+        t.gettext("There is no active department with the code {code}.", code=code),
+    )
