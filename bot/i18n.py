@@ -35,6 +35,10 @@ class Translator:
         return self._catalog.ngettext(singular, plural, n).format(n=n, **params)
 
 
+# Message ids as written, for texts stored in English and translated when shown (reasons).
+SOURCE = Translator("en", gettext.NullTranslations())
+
+
 class Catalogs:
     """All languages' translators, built once at start-up."""
 

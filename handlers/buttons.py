@@ -15,6 +15,10 @@ from telegram.ext import CallbackQueryHandler
 from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.common import UpdateShapeError, answer_button, user_of, who
+from storage.tracking import ALPHABET, LENGTH
+
+# A tracking number inside callback data, as one regex group (every case button uses it).
+NUMBER_GROUP = f"([{ALPHABET}]{{{LENGTH}}})"
 
 
 class ButtonHandler(CallbackQueryHandler[MinshengContext, None]):

@@ -17,19 +17,19 @@ from babel.dates import format_date, format_time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
 from bot.i18n import Translator
+from handlers.buttons import NUMBER_GROUP
 from handlers.notices import Rendered, notice_zone
 from storage.case_views import CaseView, EventView
 from storage.cases import case_by_tracking
 from storage.catalog import CategoryNotFound, DepartmentNotFound, category, department
 from storage.following import addition
 from storage.models import CaseKind, CaseStatus
-from storage.tracking import ALPHABET, LENGTH, format_tracking_number
+from storage.tracking import format_tracking_number
 
 # Callback data of the buttons about cases, defined once and matched whole (\Z, not $: "$" also
 # matches before a trailing newline). A number in data is canonical; ownership is checked anew.
-_NUMBER = f"([{ALPHABET}]{{{LENGTH}}})"
-CASE_PATTERN = re.compile(rf"^case:{_NUMBER}\Z")
-ADD_PATTERN = re.compile(rf"^add:{_NUMBER}\Z")
+CASE_PATTERN = re.compile(rf"^case:{NUMBER_GROUP}\Z")
+ADD_PATTERN = re.compile(rf"^add:{NUMBER_GROUP}\Z")
 PAGE_PATTERN = re.compile(r"^my:p:(\d{1,4})\Z")
 
 

@@ -11,15 +11,14 @@ counts once. The buttons live on the answer's message and are edited in place.
 
 from __future__ import annotations
 
-import gettext
 import re
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengApp, MinshengContext
-from bot.i18n import Translator
-from handlers.buttons import ButtonHandler, on_expired_button, query_of
+from bot.i18n import SOURCE, Translator
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, on_expired_button, query_of
 from handlers.common import answer_button, call, user_of, who
 from handlers.notices import Rendered
 from storage.case_views import CaseNotFound
@@ -34,16 +33,13 @@ from storage.rating import (
     reopen_by_citizen,
     reopen_offered,
 )
-from storage.tracking import ALPHABET, LENGTH, format_tracking_number
+from storage.tracking import format_tracking_number
 
-_NUMBER = f"([{ALPHABET}]{{{LENGTH}}})"
-SOLVED_PATTERN = re.compile(rf"^rt:s:{_NUMBER}:(solved|partly|not_solved)\Z")
-SATISFACTION_PATTERN = re.compile(rf"^rt:f:{_NUMBER}:(satisfied|basic|unsatisfied)\Z")
-COMMENT_PATTERN = re.compile(rf"^rt:c:{_NUMBER}:(quick|unclear|slow|skip)\Z")
-REOPEN_PATTERN = re.compile(rf"^rt:r:{_NUMBER}\Z")
+SOLVED_PATTERN = re.compile(rf"^rt:s:{NUMBER_GROUP}:(solved|partly|not_solved)\Z")
+SATISFACTION_PATTERN = re.compile(rf"^rt:f:{NUMBER_GROUP}:(satisfied|basic|unsatisfied)\Z")
+COMMENT_PATTERN = re.compile(rf"^rt:c:{NUMBER_GROUP}:(quick|unclear|slow|skip)\Z")
+REOPEN_PATTERN = re.compile(rf"^rt:r:{NUMBER_GROUP}\Z")
 
-# Message ids as written: a suggested comment is stored in English.
-SOURCE = Translator("en", gettext.NullTranslations())
 MAX_TEXT = 4096
 
 

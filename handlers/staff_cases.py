@@ -12,7 +12,6 @@ pressing at once: the first wins, the other is told the request was already hand
 
 from __future__ import annotations
 
-import gettext
 import re
 from datetime import datetime
 from typing import Any
@@ -21,8 +20,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
-from bot.i18n import Translator
-from handlers.buttons import ButtonHandler, on_expired_button, query_of
+from bot.i18n import SOURCE, Translator
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, on_expired_button, query_of
 from handlers.case_card import department_name, event_name, staff_card, when
 from handlers.common import answer_button, call, send, user_of, who
 from handlers.notices import Rendered, notice_zone
@@ -33,20 +32,16 @@ from storage.catalog import departments
 from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused, accept_case, reject_case
 from storage.models import CaseStatus
 from storage.staff import StaffAction, StaffNotAuthorized, authorize
-from storage.tracking import ALPHABET, LENGTH, format_tracking_number
+from storage.tracking import format_tracking_number
 
 COMMANDS = ("case", "reject")
 
 # Callback data, matched whole; at most 7 + 12 + 1 + 9 bytes, well under Telegram's 64.
-_NUMBER = f"([{ALPHABET}]{{{LENGTH}}})"
-ACCEPT_PATTERN = re.compile(rf"^st:acc:{_NUMBER}\Z")
-REJECT_PATTERN = re.compile(rf"^st:rej:{_NUMBER}\Z")
-BACK_PATTERN = re.compile(rf"^st:back:{_NUMBER}\Z")
-DEPARTMENT_PATTERN = re.compile(rf"^st:dep:{_NUMBER}:(\d{{1,9}})\Z")
-REASON_PATTERN = re.compile(rf"^st:rsn:{_NUMBER}:(remit|dup|info|other)\Z")
-
-# Message ids as written, so a standard reason is stored in English and shown translated.
-SOURCE = Translator("en", gettext.NullTranslations())
+ACCEPT_PATTERN = re.compile(rf"^st:acc:{NUMBER_GROUP}\Z")
+REJECT_PATTERN = re.compile(rf"^st:rej:{NUMBER_GROUP}\Z")
+BACK_PATTERN = re.compile(rf"^st:back:{NUMBER_GROUP}\Z")
+DEPARTMENT_PATTERN = re.compile(rf"^st:dep:{NUMBER_GROUP}:(\d{{1,9}})\Z")
+REASON_PATTERN = re.compile(rf"^st:rsn:{NUMBER_GROUP}:(remit|dup|info|other)\Z")
 
 
 def standard_reasons(t: Translator) -> dict[str, str]:

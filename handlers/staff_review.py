@@ -11,15 +11,14 @@ review), in the desk's default language. Every press is authorized again in stor
 
 from __future__ import annotations
 
-import gettext
 import re
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengContext
-from bot.i18n import Translator
-from handlers.buttons import ButtonHandler, query_of
+from bot.i18n import SOURCE, Translator
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of
 from handlers.common import answer_button, call, send, user_of
 from handlers.staff_admin import not_allowed
 from handlers.staff_cases import edit_markup, pressed
@@ -32,16 +31,12 @@ from storage.lifecycle import (
     return_reply,
 )
 from storage.staff import StaffAction, StaffNotAuthorized, authorize
-from storage.tracking import ALPHABET, LENGTH, format_tracking_number
+from storage.tracking import format_tracking_number
 
-_NUMBER = f"([{ALPHABET}]{{{LENGTH}}})"
-APPROVE_PATTERN = re.compile(rf"^sr:ok:{_NUMBER}\Z")
-RETURN_PATTERN = re.compile(rf"^sr:ret:{_NUMBER}\Z")
-BACK_PATTERN = re.compile(rf"^sr:back:{_NUMBER}\Z")
-REASON_PATTERN = re.compile(rf"^sr:rsn:{_NUMBER}:(vague|miss|tone|other)\Z")
-
-# Message ids as written, so a standard reason is stored in English.
-SOURCE = Translator("en", gettext.NullTranslations())
+APPROVE_PATTERN = re.compile(rf"^sr:ok:{NUMBER_GROUP}\Z")
+RETURN_PATTERN = re.compile(rf"^sr:ret:{NUMBER_GROUP}\Z")
+BACK_PATTERN = re.compile(rf"^sr:back:{NUMBER_GROUP}\Z")
+REASON_PATTERN = re.compile(rf"^sr:rsn:{NUMBER_GROUP}:(vague|miss|tone|other)\Z")
 
 
 def return_reasons(t: Translator) -> dict[str, str]:
