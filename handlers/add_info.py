@@ -22,11 +22,10 @@ from handlers.case_card import ADD_PATTERN, CASE_PATTERN, matched
 from handlers.common import send, user_of, who
 from handlers.fallback import message_of, on_not_text, on_text
 from handlers.tracking import begin_step, not_found
-from storage.cases import CaseClosed, CaseNotFound, add_information, case_of_citizen
+from storage.cases import CaseClosed, CaseNotFound, case_of_citizen
 from storage.drafts import DraftView, Step, discard_draft, set_draft
 from storage.following import sent_message
-from storage.lifecycle import citizen_answered
-from storage.models import CaseStatus
+from storage.lifecycle import citizen_adds
 from storage.notices import NOTICE_METHOD
 from storage.tracking import format_tracking_number
 
@@ -106,11 +105,9 @@ async def append(
     now = context.services.clock.now()
     staff = context.services.settings.staff_chat_id
     try:
-        case = await add_information(
+        await citizen_adds(
             tracking, citizen_id, text=text, photos=photos, now=now, staff_chat_id=staff
         )
-        if case.status is CaseStatus.AWAITING_CITIZEN:  # this was the answer to a question
-            await citizen_answered(tracking, citizen_id, text or "(photo)", now=now)
     except (CaseNotFound, CaseClosed) as exc:
         if draft is not None:
             await discard_draft(citizen_id)

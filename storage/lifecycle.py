@@ -35,6 +35,7 @@ from storage.lifecycle_core import (
 from storage.lifecycle_replies import ReplyView as ReplyView
 from storage.lifecycle_replies import approve_reply as approve_reply
 from storage.lifecycle_replies import ask_citizen as ask_citizen
+from storage.lifecycle_replies import citizen_adds as citizen_adds
 from storage.lifecycle_replies import citizen_answered as citizen_answered
 from storage.lifecycle_replies import return_reply as return_reply
 from storage.lifecycle_replies import submit_reply as submit_reply

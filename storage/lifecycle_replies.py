@@ -15,6 +15,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from storage.case_views import CaseNotFound, CaseView
+from storage.cases import add_information
 from storage.lifecycle_core import (
     CITIZEN_ANSWER,
     ReplyAlreadyPending,
@@ -160,3 +161,23 @@ async def return_reply(tracking: str, reason: str, *, by: int, now: datetime) ->
 def _require_text(text: str, name: str) -> None:
     if not text.strip():
         raise ValueError(f"{name} must not be empty")
+
+
+async def citizen_adds(
+    tracking: str,
+    citizen_id: int,
+    *,
+    text: str,
+    photos: tuple[str, ...],
+    now: datetime,
+    staff_chat_id: int | None,
+) -> CaseView:
+    """What a citizen sends about their open case: an addition, and when the department had
+    asked them something, also the answer that puts the case back in progress."""
+    async with in_transaction():
+        case = await add_information(
+            tracking, citizen_id, text=text, photos=photos, now=now, staff_chat_id=staff_chat_id
+        )
+        if case.status is CaseStatus.AWAITING_CITIZEN:
+            case = await citizen_answered(tracking, citizen_id, text or "(photo)", now=now)
+        return case
