@@ -226,6 +226,25 @@ class Case(Model):
     reopen_count = fields.IntField(default=0)
     transfer_count = fields.IntField(default=0)
     repeat = fields.BooleanField(default=False)  # flagged for the coordination meeting
+    # Routing (hotline style): the lead department (`department`) signs for the case (签收)
+    # by `sign_due_at`, or returns it as misrouted (退单); co-handling departments are rows of
+    # CoHandling. A case transferred too often is routed by hand by a supervisor.
+    signed_at = fields.DatetimeField(null=True)
+    sign_due_at = fields.DatetimeField(null=True)
+    route_by_hand = fields.BooleanField(default=False)
+    # Time limits: acceptance is due by `accept_due_at` (set at submission); `due_at` is the
+    # answer deadline (set at acceptance, moved by pauses and granted extensions).
+    accept_due_at = fields.DatetimeField(null=True)
+    first_answered_at = fields.DatetimeField(null=True)  # never reset by a reopen
+    urgent = fields.BooleanField(default=False)
+    paused_at = fields.DatetimeField(null=True)  # awaiting the citizen since: the clock stops
+    extension_count = fields.IntField(default=0)  # granted extensions (延期)
+    extension_pending = fields.BooleanField(default=False)
+    # What the deadline sweeps have done for the current deadline (cleared when it moves).
+    due_reminded_at = fields.DatetimeField(null=True)
+    escalated_at = fields.DatetimeField(null=True)
+    accept_escalated_at = fields.DatetimeField(null=True)
+    supporters = fields.IntField(default=0)  # citizens who joined the case as theirs too
     duplicate_of: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
         "minsheng.Case", related_name="duplicates", null=True, on_delete=fields.SET_NULL
     )
@@ -234,7 +253,13 @@ class Case(Model):
 
     class Meta:
         table = "service_case"
-        indexes = (("citizen_id", "created_at"), ("status", "category_id"), ("due_at",))
+        indexes = (
+            ("citizen_id", "created_at"),
+            ("status", "category_id"),
+            ("due_at",),
+            ("created_at",),
+            ("department_id", "status"),
+        )
 
 
 class Event(Model):
@@ -354,3 +379,54 @@ class Rating(Model):
 
     class Meta:
         table = "case_rating"
+
+
+class CoHandling(Model):
+    """A co-handling department (协办) of a case, beside the lead department (the case's own).
+
+    Its staff see the case and add their input as notes; the lead department answers.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "minsheng.Case", related_name="co_handlers", on_delete=fields.RESTRICT
+    )
+    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "minsheng.Department", related_name="co_handled", on_delete=fields.RESTRICT
+    )
+    added_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "case_co_department"
+        unique_together = (("case", "department"),)
+
+
+class CaseFollower(Model):
+    """A citizen who joined someone else's open case as theirs too: told of its every move."""
+
+    id = fields.BigIntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "minsheng.Case", related_name="followers", on_delete=fields.RESTRICT
+    )
+    citizen_id = fields.BigIntField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "case_follower"
+        unique_together = (("case", "citizen_id"),)
+        indexes = (("citizen_id",),)
+
+
+class SweepMark(Model):
+    """A once-per-period job that is done (a day's overdue list, a week's digest), by key.
+
+    Written in the same transaction as the job's messages, so a sweep that runs twice, or a
+    restart in between, sends nothing twice.
+    """
+
+    key = fields.CharField(max_length=64, primary_key=True)
+    done_at = fields.DatetimeField()
+
+    class Meta:
+        table = "sweep_mark"
