@@ -40,11 +40,19 @@ class StaffAction(StrEnum):
     BAN = "ban"
     MANAGE_STAFF = "manage_staff"
     VIEW = "view"
+    SIGN = "sign"  # the lead department signs for a routed case (签收)
+    SEND_BACK = "send_back"  # the lead department returns it as misrouted (退单)
+    CO_HANDLE = "co_handle"  # add a co-handling department (协办)
+    URGENT = "urgent"  # mark a case urgent, with its own shorter limit
+    REQUEST_EXTENSION = "request_extension"  # a department asks for more time (延期)
+    DECIDE_EXTENSION = "decide_extension"  # a supervisor grants or refuses it
+    REPORTS = "reports"  # statistics, digests and exports
 
 
 # Handlers work the cases of their own department; supervisors route, review and chase.
 _HANDLER_ACTIONS = frozenset({StaffAction.REPLY, StaffAction.ASK, StaffAction.NOTE,
-                              StaffAction.VIEW})  # fmt: skip
+                              StaffAction.VIEW, StaffAction.SIGN, StaffAction.SEND_BACK,
+                              StaffAction.REQUEST_EXTENSION})  # fmt: skip
 _SUPERVISOR_ACTIONS = frozenset(StaffAction) - {StaffAction.MANAGE_STAFF}
 # Actions that name no case: a supervisor limited to a subtree may not take them.
 _CASELESS_ACTIONS = frozenset({StaffAction.BAN, StaffAction.MANAGE_STAFF})
