@@ -46,7 +46,7 @@ class Draft(Model):
 
     citizen_id = fields.BigIntField(primary_key=True, generated=False)
     step = fields.CharField(max_length=32)
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, object]] = fields.JSONField(default=dict)
     reminded = fields.BooleanField(default=False)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -60,7 +60,7 @@ class InboxUpdate(Model):
     id = fields.BigIntField(primary_key=True)
     update_id = fields.BigIntField(unique=True)
     chat_key = fields.BigIntField()  # chat id, else user id, else 0: the unit of ordering
-    payload = fields.JSONField()
+    payload: fields.JSONField[dict[str, object]] = fields.JSONField()
     status = fields.CharEnumField(InboxStatus, max_length=16, default=InboxStatus.PENDING)
     attempts = fields.IntField(default=0)
     error = fields.TextField(null=True)
@@ -78,7 +78,7 @@ class OutboxMessage(Model):
     id = fields.BigIntField(primary_key=True)
     chat_id = fields.BigIntField(null=True)
     method = fields.CharField(max_length=32)
-    payload = fields.JSONField()
+    payload: fields.JSONField[dict[str, object]] = fields.JSONField()
     status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
