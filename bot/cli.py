@@ -1,4 +1,4 @@
-"""The `minsheng` command: demo, run, webhook, migrate, catalog, bench."""
+"""The `minsheng` command: demo, run, webhook, migrate, catalog, staff, apikey, bench."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.admin_cli import add_admin_parsers, run_admin_command
 from bot.logs import setup_logging
 from bot.settings import SettingsError, load_settings
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="serve Telegram by long polling (needs MINSHENG_BOT_TOKEN)")
     sub.add_parser("webhook", help="serve Telegram's webhook with aiohttp")
     sub.add_parser("migrate", help="apply database migrations")
+    add_admin_parsers(sub)
     catalog = sub.add_parser("catalog", help="the catalogue of departments and categories")
     catalog.add_argument("action", choices=("load",))
     catalog.add_argument("file", type=Path, help="a catalogue TOML file")
@@ -77,6 +79,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "catalog":
         return await _load_catalog(settings.database_url, args.file)
+    if args.command in ("staff", "apikey"):
+        return await run_admin_command(args, settings)
     from bot.runtime import run_with
 
     try:

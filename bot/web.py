@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.ingress import webhook_handler
+from bot.open311 import add_open311_routes
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -21,6 +22,7 @@ def make_web_app(runtime: Runtime, secret: str) -> web.Application:
     receive = webhook_handler(secret, runtime.services.clock, runtime.dispatcher.wake)
     app.router.add_post(runtime.services.settings.webhook_path, receive)
     app.router.add_get("/healthz", healthz)
+    add_open311_routes(app, runtime)
     return app
 
 

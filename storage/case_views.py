@@ -62,9 +62,13 @@ class Location:
 
 @dataclass(frozen=True)
 class NewCase:
-    """What a citizen submits, as the intake conversation collected it."""
+    """What a citizen submits, as the intake conversation collected it.
 
-    citizen_id: int
+    `citizen_id` is None for a request filed through another channel (an Open311 client, a
+    call-taker), whose `source` names it (the API key's name, the staff member).
+    """
+
+    citizen_id: int | None
     kind: CaseKind
     category_code: str
     text: str
@@ -74,6 +78,7 @@ class NewCase:
     phone: str | None
     anonymous: bool
     channel: str = "telegram"
+    source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -71,14 +71,8 @@ async def submit_case(
     """
     _require_aware(now)
     async with in_transaction():
-        citizen = await Citizen.get_or_none(id=new.citizen_id).only("id", "blocked")
-        if citizen is None:
-            raise CitizenNotFound(new.citizen_id)
-        if citizen.blocked:
-            raise CitizenBlocked(new.citizen_id)
-        recent = await Case.filter(citizen_id=new.citizen_id, created_at__gt=now - DAY).count()
-        if recent >= daily_limit:
-            raise CaseLimitReached(daily_limit)
+        if new.citizen_id is not None:
+            await _check_citizen(new.citizen_id, now=now, daily_limit=daily_limit)
         cat = await Category.filter(code=new.category_code).first().values(*_CATEGORY_COLUMNS)
         if cat is None:
             raise CategoryNotFound(new.category_code)
@@ -114,7 +108,11 @@ async def submit_case(
             kind="submitted",
             actor=Actor.CITIZEN,
             actor_id=new.citizen_id,
-            payload={"kind": str(CaseKind(new.kind)), "category": new.category_code},
+            payload={
+                "kind": str(CaseKind(new.kind)),
+                "category": new.category_code,
+                **({"channel": new.channel, "source": new.source} if new.source else {}),
+            },
             public=True,
             created_at=now,
         )
@@ -124,6 +122,17 @@ async def submit_case(
             if new.photos:
                 await notify(staff_chat_id, "staff_case_photos", facts, now=now)
         return await _view_by_id(case.id)
+
+
+async def _check_citizen(citizen_id: int, *, now: datetime, daily_limit: int) -> None:
+    citizen = await Citizen.get_or_none(id=citizen_id).only("id", "blocked")
+    if citizen is None:
+        raise CitizenNotFound(citizen_id)
+    if citizen.blocked:
+        raise CitizenBlocked(citizen_id)
+    recent = await Case.filter(citizen_id=citizen_id, created_at__gt=now - DAY).count()
+    if recent >= daily_limit:
+        raise CaseLimitReached(daily_limit)
 
 
 async def _create_with_fresh_tracking(values: dict[str, Any]) -> Case:

@@ -1,0 +1,209 @@
+"""The OpenAPI 3.0 document of the Open311 GeoReport v2 interface (bot/open311.py).
+
+Written by hand, beside the routes it describes; the schemathesis test runs it against the live
+server, so a route and its description cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_TEXT = {"type": "string"}
+_NULLABLE_TEXT = {"type": "string", "nullable": True}
+_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": _TEXT},
+    },
+}
+_SERVICE = {
+    "type": "object",
+    "required": ["service_code", "service_name", "metadata", "type"],
+    "properties": {
+        "service_code": _TEXT,
+        "service_name": _TEXT,
+        "description": _TEXT,
+        "metadata": {"type": "boolean"},
+        "type": {"type": "string", "enum": ["realtime", "batch", "blackbox"]},
+        "keywords": _TEXT,
+        "group": _TEXT,
+    },
+}
+_ATTRIBUTE = {
+    "type": "object",
+    "required": ["variable", "code", "datatype", "required", "order", "description"],
+    "properties": {
+        "variable": {"type": "boolean"},
+        "code": _TEXT,
+        "datatype": {
+            "type": "string",
+            "enum": ["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"],
+        },
+        "required": {"type": "boolean"},
+        "datatype_description": _TEXT,
+        "order": {"type": "integer"},
+        "description": _TEXT,
+        "values": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"key": _TEXT, "name": _TEXT}},
+        },
+    },
+}
+_REQUEST = {
+    "type": "object",
+    "required": ["service_request_id", "status", "service_code", "requested_datetime"],
+    "properties": {
+        "service_request_id": _TEXT,
+        "status": {"type": "string", "enum": ["open", "closed"]},
+        "status_notes": _NULLABLE_TEXT,
+        "service_name": _TEXT,
+        "service_code": _TEXT,
+        "description": _NULLABLE_TEXT,
+        "agency_responsible": _NULLABLE_TEXT,
+        "service_notice": _NULLABLE_TEXT,
+        "requested_datetime": {"type": "string", "format": "date-time"},
+        "updated_datetime": {"type": "string", "format": "date-time", "nullable": True},
+        "expected_datetime": {"type": "string", "format": "date-time", "nullable": True},
+        "address": _NULLABLE_TEXT,
+        "address_id": _NULLABLE_TEXT,
+        "zipcode": _NULLABLE_TEXT,
+        "lat": {"type": "number", "nullable": True},
+        "long": {"type": "number", "nullable": True},
+        "media_url": _NULLABLE_TEXT,
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(code): _json(_ERRORS, "error") for code in codes}
+
+
+def _query(name: str, description: str, fmt: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if fmt:
+        schema["format"] = fmt
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    requests = {"type": "array", "items": _REQUEST}
+    filed = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["service_request_id"],
+            "properties": {
+                "service_request_id": _TEXT,
+                "service_notice": _TEXT,
+                "account_id": _NULLABLE_TEXT,
+            },
+        },
+    }
+    form = {
+        "type": "object",
+        "required": ["api_key", "service_code", "description"],
+        "properties": {
+            "api_key": _TEXT,
+            "service_code": _TEXT,
+            "description": {"type": "string", "minLength": 10, "maxLength": 3000},
+            "lat": _TEXT,
+            "long": _TEXT,
+            "address_string": _TEXT,
+            "phone": _TEXT,
+            "jurisdiction_id": _TEXT,
+        },
+        "additionalProperties": {"type": "string"},
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Minsheng Open311 GeoReport v2",
+            "version": "2",
+            "description": "Requests of the desk's other channels. Dates are W3C date-times; "
+            "service_request_id is the case's tracking number.",
+        },
+        "paths": {
+            "/open311/v2/discovery.json": {
+                "get": {"responses": {"200": _json({"type": "object"}, "discovery")}}
+            },
+            "/open311/v2/services.json": {
+                "get": {
+                    "responses": {
+                        "200": _json({"type": "array", "items": _SERVICE}, "the services")
+                    }
+                }
+            },
+            "/open311/v2/services/{service_code}.json": {
+                "get": {
+                    "parameters": [
+                        {
+                            "name": "service_code",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "service_code": _TEXT,
+                                    "attributes": {"type": "array", "items": _ATTRIBUTE},
+                                },
+                            },
+                            "the service's attributes",
+                        ),
+                        **_errors(404),
+                    },
+                }
+            },
+            "/open311/v2/requests.json": {
+                "get": {
+                    "parameters": [
+                        _query("service_request_id", "comma-separated tracking numbers"),
+                        _query("service_code", "one service"),
+                        _query("start_date", "filed at or after", "date-time"),
+                        _query("end_date", "filed at or before", "date-time"),
+                        _query("status", "open, closed, or both comma-separated"),
+                    ],
+                    "responses": {
+                        "200": _json(requests, "requests, newest first"),
+                        **_errors(400),
+                    },
+                },
+                "post": {
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/x-www-form-urlencoded": {"schema": form}},
+                    },
+                    "responses": {"201": _json(filed, "filed"), **_errors(400, 403, 404, 413)},
+                },
+            },
+            "/open311/v2/requests/{service_request_id}.json": {
+                "get": {
+                    "parameters": [
+                        {
+                            "name": "service_request_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": _json(requests, "the request"), **_errors(404)},
+                }
+            },
+        },
+    }

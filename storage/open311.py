@@ -1,0 +1,181 @@
+"""What the Open311 GeoReport v2 interface reads: services, their attributes, and requests.
+
+Rows become plain dicts in the spec's field names; the web layer (bot/open311.py) only encodes
+them. Personal data never leaves: no citizen, phone, name or photo; a request filed in the
+Telegram chat (where nobody was told it would be published) shows neither its text nor its
+place, only its category, status, dates, department and the public answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage.case_views import OPEN_STATUSES
+from storage.catalog_checks import localized
+from storage.models import Case, CaseStatus, Category, Event
+from storage.tracking import format_tracking_number
+
+OPEN311_CHANNEL = "open311"
+PUBLISHED_CHANNELS = frozenset({OPEN311_CHANNEL, "phone", "web"})  # text filed to be public
+DEFAULT_WINDOW = timedelta(days=90)  # the spec's default when no dates are given
+MAX_RESULTS = 1000  # the spec's default cap
+# The spec knows two statuses. An answered case counts as closed: the desk has given its
+# answer (status_notes), even though the citizen may still rate it or have it reopened.
+_OPEN = frozenset(OPEN_STATUSES) - {CaseStatus.ANSWERED}
+_CLOSED = frozenset(CaseStatus) - _OPEN
+_NOTE_EVENTS = ("answered", "rejected", "merged")
+_DATATYPES = {"number": "number", "date": "datetime", "choice": "singlevaluelist",
+              "text": "text"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    ids: Sequence[str] = ()  # canonical tracking numbers
+    service_code: str | None = None
+    statuses: Sequence[str] = ()  # "open", "closed"
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def open311_status(status: CaseStatus) -> str:
+    return "open" if status in _OPEN else "closed"
+
+
+async def services(language: str) -> list[dict[str, Any]]:
+    """Every category a request may be filed under, grouped by its domain."""
+    domains = {
+        row["id"]: row["names"]
+        for row in await Category.filter(parent_id=None).values("id", "names")
+    }
+    rows = await _fileable().order_by("parent_id", "sort", "id").values(
+        "code", "names", "parent_id", "questions"
+    )  # fmt: skip
+    return [
+        {
+            "service_code": row["code"],
+            "service_name": localized(row["names"], language),
+            "description": localized(row["names"], language),
+            "metadata": bool(row["questions"]),
+            "type": "realtime",
+            "keywords": "",
+            "group": localized(domains.get(row["parent_id"], {}), language),
+        }
+        for row in rows
+    ]
+
+
+async def service_definition(code: str, language: str) -> dict[str, Any] | None:
+    """A category's attributes (its questions), or None for an unknown or unfileable code."""
+    row = await _fileable().filter(code=code).first().values("code", "questions")
+    if row is None:
+        return None
+    attributes = []
+    for order, question in enumerate(row["questions"], start=1):
+        attribute: dict[str, Any] = {
+            "variable": True,
+            "code": question["code"],
+            "datatype": _DATATYPES.get(question["type"], "string"),
+            "required": bool(question.get("required")),
+            "datatype_description": _bounds(question),
+            "order": order,
+            "description": localized(question.get("prompt") or {}, language),
+        }
+        if question.get("choices"):
+            attribute["values"] = [
+                {"key": c["code"], "name": localized(c["names"], language)}
+                for c in question["choices"]
+            ]
+        attributes.append(attribute)
+    return {"service_code": row["code"], "attributes": attributes}
+
+
+async def category_questions(code: str) -> list[dict[str, Any]] | None:
+    """The questions of a fileable category, or None when the code cannot be filed under."""
+    row = await _fileable().filter(code=code).first().values("questions")
+    return None if row is None else list(row["questions"])
+
+
+async def requests(wanted: RequestFilter, language: str, *, now: datetime) -> list[dict[str, Any]]:
+    """Requests matching the filter, newest first, at most MAX_RESULTS."""
+    query = Case.all()
+    if wanted.ids:
+        query = query.filter(tracking__in=list(wanted.ids))
+    else:
+        start = wanted.start or (wanted.end or now) - DEFAULT_WINDOW
+        query = query.filter(created_at__gte=start)
+    if wanted.end is not None:
+        query = query.filter(created_at__lte=wanted.end)
+    if wanted.service_code:
+        query = query.filter(category__code=wanted.service_code)
+    statuses = set(wanted.statuses)
+    if statuses == {"open"}:
+        query = query.filter(status__in=list(_OPEN))
+    elif statuses == {"closed"}:
+        query = query.filter(status__in=list(_CLOSED))
+    rows = await query.order_by("-created_at", "-id").limit(MAX_RESULTS).values(
+        "id", "tracking", "status", "channel", "text", "latitude", "longitude", "address",
+        "created_at", "updated_at", "due_at", "category__code", "category__names",
+        "department__names",
+    )  # fmt: skip
+    notes = await _latest_notes([row["id"] for row in rows])
+    return [_request(row, notes.get(row["id"]), language) for row in rows]
+
+
+def _request(row: dict[str, Any], note: str | None, language: str) -> dict[str, Any]:
+    published = row["channel"] in PUBLISHED_CHANNELS
+    department = row["department__names"]
+    return {
+        "service_request_id": format_tracking_number(row["tracking"]),
+        "status": open311_status(CaseStatus(row["status"])),
+        "status_notes": note,
+        "service_name": localized(row["category__names"], language),
+        "service_code": row["category__code"],
+        "description": row["text"] if published else None,
+        "agency_responsible": localized(department, language) if department else None,
+        "service_notice": None,
+        "requested_datetime": _iso(row["created_at"]),
+        "updated_datetime": _iso(row["updated_at"]),
+        "expected_datetime": _iso(row["due_at"]),
+        "address": row["address"] if published else None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": row["latitude"] if published else None,
+        "long": row["longitude"] if published else None,
+        "media_url": None,
+    }
+
+
+async def _latest_notes(case_ids: list[int]) -> dict[int, str]:
+    """The public part of each case's latest answer, rejection or merge."""
+    if not case_ids:
+        return {}
+    rows = await Event.filter(case_id__in=case_ids, kind__in=_NOTE_EVENTS, public=True).order_by(
+        "id"
+    ).values("case_id", "kind", "payload")  # fmt: skip
+    notes: dict[int, str] = {}
+    for row in rows:  # later events overwrite earlier ones
+        payload = row["payload"]
+        if row["kind"] == "answered":
+            notes[row["case_id"]] = str(payload.get("text", ""))
+        elif row["kind"] == "rejected":
+            notes[row["case_id"]] = str(payload.get("reason", ""))
+        else:
+            notes[row["case_id"]] = f"→ {format_tracking_number(str(payload.get('into', '')))}"
+    return notes
+
+
+def _fileable() -> Any:
+    return Category.filter(parent_id__not_isnull=True, active=True, emergency=False)
+
+
+def _bounds(question: dict[str, Any]) -> str:
+    if question["type"] != "number":
+        return ""
+    return f"{question.get('min', '')}..{question.get('max', '')}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,187 @@
+"""Open311 GeoReport v2, end to end: the webhook server's /open311/v2/ over real HTTP, a real
+SQLite file, the sandbox as Telegram. Filing with a key issued by `minsheng apikey add`; the
+filed request reaches the staff chat as any case does; personal data never leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.sandbox import Sandbox
+from storage.case_views import Location
+from storage.tracking import format_tracking_number
+from tests.following import Desk
+from tests.harness import query, webhook_bot, webhook_settings
+
+SECRET = "open311-secret"
+DESCRIPTION = "路灯不亮已经一周了，晚上走路很危险，请尽快修理。"
+
+
+def base_url(settings: Any) -> str:
+    return f"http://{settings.webhook_listen}/open311/v2"
+
+
+async def operator(db_path: Path, *args: str) -> str:
+    """Run `minsheng ARGS` as the operator would, on the bot's database; its output."""
+    env = {**os.environ, "MINSHENG_DATABASE_URL": f"sqlite://{db_path}",
+           "MINSHENG_BOT_TOKEN": "1:x"}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    return out.decode().strip()
+
+
+async def call(method: str, url: str, data: dict[str, str] | None = None) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http, http.request(method, url, data=data) as answer:
+        return answer.status, await answer.json(content_type=None)
+
+
+async def test_services_and_definitions(sandbox: Sandbox, db_path: Path) -> None:
+    """The categories are the services; a category's questions are its attributes."""
+    settings = webhook_settings(sandbox, db_path, SECRET)
+    async with webhook_bot(settings, sandbox, db_path):
+        base = base_url(settings)
+        status, discovery = await call("GET", f"{base}/discovery.json")
+        assert status == 200
+        assert discovery["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
+        status, found = await call("GET", f"{base}/services.json")
+        codes = {s["service_code"]: s for s in found}
+        assert status == 200
+        assert "heating.no-heat" in codes
+        assert codes["heating.no-heat"]["metadata"] is True
+        assert not any(code.startswith("emergency") for code in codes)  # never filed
+        status, definition = await call("GET", f"{base}/services/heating.no-heat.json")
+        assert status == 200
+        attributes = {a["code"]: a for a in definition["attributes"]}
+        assert attributes["indoor_temp"]["datatype"] == "number"
+        assert attributes["indoor_temp"]["required"] is True
+        status, missing = await call("GET", f"{base}/services/no-such-thing.json")
+        assert status == 404
+        assert missing[0]["code"] == 404
+        status, other = await call("GET", f"{base}/requests.xml")
+        assert status == 404
+        assert other[0]["code"] == 404
+
+
+async def test_file_and_follow_a_request(sandbox: Sandbox, db_path: Path) -> None:
+    """A request filed with a key is a case: a tracking number, the staff chat's card, the
+    channel recorded; it can be read back by its number, and with filters."""
+    settings = webhook_settings(sandbox, db_path, SECRET)
+    async with webhook_bot(settings, sandbox, db_path):
+        key = await operator(db_path, "apikey", "add", "web-form")
+        base = base_url(settings)
+        form = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION,
+                "lat": "39.9087", "long": "116.3975", "phone": "+86 10 1234 5678"}  # fmt: skip
+        status, filed = await call("POST", f"{base}/requests.json", form)
+        assert status == 201, filed
+        number = filed[0]["service_request_id"]
+        canonical = number.replace("-", "")
+        [(channel, phone, citizen)] = query(
+            db_path, "SELECT channel, phone, citizen_id FROM service_case WHERE tracking = ?",
+            (canonical,),
+        )  # fmt: skip
+        assert (channel, phone, citizen) == ("open311", "+86 10 1234 5678", None)
+        await sandbox.wait_for_messages(sandbox.config.staff_group_id, 1, timeout=10)
+        status, [request] = await call("GET", f"{base}/requests/{number}.json")
+        assert status == 200
+        assert request["status"] == "open"
+        assert request["description"] == DESCRIPTION
+        assert request["service_code"] == "urban.street-lights"
+        assert "phone" not in request
+        assert request["lat"] == 39.9087
+        status, listed = await call("GET", f"{base}/requests.json?status=open")
+        assert [r["service_request_id"] for r in listed] == [number]
+        status, listed = await call("GET", f"{base}/requests.json?status=closed")
+        assert status == 200
+        assert listed == []
+        status, listed = await call("GET", f"{base}/requests.json?service_code=water.outage")
+        assert listed == []
+
+
+async def test_chat_requests_keep_their_text_private(sandbox: Sandbox, db_path: Path) -> None:
+    """A request filed in the chat shows its category, status and dates, never its text, place
+    or citizen; an unknown or foreign-looking id is a 404 in the spec's shape."""
+    settings = webhook_settings(sandbox, db_path, SECRET)
+    async with webhook_bot(settings, sandbox, db_path) as runtime:
+        desk = Desk(sandbox, runtime, db_path)
+        case = await desk.file_case(
+            4242, text="My neighbour Wang Wei at flat 12 plays drums at night.",
+            location=Location(39.9, 116.4, "Flat 12, Dongcheng"),
+        )  # fmt: skip
+        base = base_url(settings)
+        number = format_tracking_number(case.tracking)
+        status, [request] = await call("GET", f"{base}/requests/{number}.json")
+        assert status == 200
+        assert request["description"] is None
+        assert request["address"] is None
+        assert request["lat"] is None
+        assert request["long"] is None
+        assert "Wang" not in str(request)
+        assert "4242" not in str(request)
+        status, missing = await call("GET", f"{base}/requests/ABCD-EFGH-JKMN.json")
+        assert status == 404
+        assert missing == [{"code": 404, "description": missing[0]["description"]}]
+
+
+async def test_bad_filings_change_nothing(sandbox: Sandbox, db_path: Path) -> None:
+    """Key missing or wrong (403), unknown service (404), oversized or malformed fields (400),
+    a revoked key (403): each an error in the spec's shape, and no case is filed."""
+    settings = webhook_settings(sandbox, db_path, SECRET)
+    async with webhook_bot(settings, sandbox, db_path):
+        key = await operator(db_path, "apikey", "add", "hotline")
+        base = f"{base_url(settings)}/requests.json"
+        good = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION}
+        cases: list[tuple[dict[str, str], int, str]] = [
+            ({k: v for k, v in good.items() if k != "api_key"}, 403, "api_key"),
+            ({**good, "api_key": key[:-1] + "x"}, 403, "api_key"),
+            ({**good, "service_code": "no.such"}, 404, "service_code"),
+            ({**good, "description": "短"}, 400, "description"),
+            ({**good, "description": "长" * 3001}, 400, "description"),
+            ({**good, "lat": "39.9"}, 400, "lat and long"),
+            ({**good, "lat": "91", "long": "116"}, 400, "lat must be"),
+            ({**good, "address_string": "x" * 301}, 400, "address_string"),
+            ({**good, "phone": "call me maybe"}, 400, "phone"),
+            ({**good, "service_code": "heating.no-heat"}, 400, "attribute[indoor_temp]"),
+            ({**good, "service_code": "heating.no-heat", "attribute[indoor_temp]": "99",
+              "attribute[since]": "2026-11-20"}, 400, "attribute[indoor_temp]"),
+            ({**good, "attribute[colour]": "red"}, 400, "attribute[colour]"),
+        ]  # fmt: skip
+        for form, expected, names in cases:
+            status, body = await call("POST", base, form)
+            assert status == expected, (form, body)
+            assert body[0]["code"] == expected, body
+            assert names in body[0]["description"], body
+        status, body = await call("POST", base, {**good, "description": "x" * 70_000})
+        assert status == 413
+        assert query(db_path, "SELECT count(*) FROM service_case") == [(0,)]
+        await operator(db_path, "apikey", "revoke", "hotline")
+        status, body = await call("POST", base, good)
+        assert status == 403
+        assert query(db_path, "SELECT count(*) FROM service_case") == [(0,)]
+
+
+async def test_filters_are_checked(sandbox: Sandbox, db_path: Path) -> None:
+    settings = webhook_settings(sandbox, db_path, SECRET)
+    async with webhook_bot(settings, sandbox, db_path):
+        base = f"{base_url(settings)}/requests.json"
+        for bad in (
+            "status=pending",
+            "start_date=yesterday",
+            "start_date=2026-11-01T00:00:00",
+            "start_date=2026-11-02T00:00:00Z&end_date=2026-11-01T00:00:00Z",
+        ):
+            status, body = await call("GET", f"{base}?{bad}")
+            assert (status, body[0]["code"]) == (400, 400), bad
+        today = datetime.now(UTC).date().isoformat()
+        status, body = await call("GET", f"{base}?start_date={today}T00:00:00Z")
+        assert status == 200
+        assert body == []
