@@ -430,3 +430,20 @@ class SweepMark(Model):
 
     class Meta:
         table = "sweep_mark"
+
+
+class ApiKey(Model):
+    """A key another channel of the desk uses to file requests through Open311.
+
+    Only a hash of the key is kept: the key itself is shown once, when it is issued.
+    """
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=64, unique=True)  # who holds it: "web-form", "hotline"
+    key_hash = fields.CharField(max_length=64, unique=True)  # sha256 hex of the key
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"
