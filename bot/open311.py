@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 PREFIX = "/open311/v2"
+KEY_HEADER = "X-Api-Key"  # the key may come as a header instead of the api_key field
 MAX_BODY = 64 * 1024  # form fields only; photos are not taken through this interface
 _RUNTIME: web.AppKey[Runtime] = web.AppKey("open311_runtime")
 
@@ -38,7 +39,7 @@ def add_open311_routes(app: web.Application, runtime: Runtime) -> None:
     routes.add_post(f"{PREFIX}/requests.json", file_request)
     routes.add_get(f"{PREFIX}/requests/{{id}}.json", one_request)
     routes.add_get(f"{PREFIX}/openapi.json", openapi)
-    routes.add_route("*", f"{PREFIX}/{{rest:.*}}", not_found)
+    routes.add_get(f"{PREFIX}/{{rest:.*}}", not_found)  # other methods: aiohttp's 405
 
 
 def error(status: int, description: str) -> web.Response:
@@ -112,7 +113,8 @@ async def file_request(request: web.Request) -> web.Response:
         return error(400, "the body must be application/x-www-form-urlencoded or multipart")
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     runtime = request.app[_RUNTIME]
-    channel = await key_holder(fields.get("api_key", ""), now=_now(request))
+    key = request.headers.get(KEY_HEADER) or fields.get("api_key", "")
+    channel = await key_holder(key, now=_now(request))
     if channel is None:
         return error(403, "api_key missing or not valid")
     try:
@@ -162,7 +164,7 @@ def _split(value: str | None) -> list[str]:
 
 def _date(query: Any, name: str) -> datetime | None:
     raw = query.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))

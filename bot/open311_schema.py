@@ -113,9 +113,9 @@ def openapi_document() -> dict[str, Any]:
     }
     form = {
         "type": "object",
-        "required": ["api_key", "service_code", "description"],
+        "required": ["service_code", "description"],
         "properties": {
-            "api_key": _TEXT,
+            "api_key": {"type": "string", "description": "the key, unless sent as X-Api-Key"},
             "service_code": _TEXT,
             "description": {"type": "string", "minLength": 10, "maxLength": 3000},
             "lat": _TEXT,
@@ -133,6 +133,11 @@ def openapi_document() -> dict[str, Any]:
             "version": "2",
             "description": "Requests of the desk's other channels. Dates are W3C date-times; "
             "service_request_id is the case's tracking number.",
+        },
+        "components": {
+            "securitySchemes": {
+                "header_key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+            }
         },
         "paths": {
             "/open311/v2/discovery.json": {
@@ -189,6 +194,7 @@ def openapi_document() -> dict[str, Any]:
                         "required": True,
                         "content": {"application/x-www-form-urlencoded": {"schema": form}},
                     },
+                    "security": [{"header_key": []}],
                     "responses": {"201": _json(filed, "filed"), **_errors(400, 403, 404, 413)},
                 },
             },
