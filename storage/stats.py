@@ -1,0 +1,327 @@
+"""The desk's figures for a period: counted by the database, never by loading cases.
+
+`compute_stats` answers for the cases received (created) in [start, end): one aggregate query
+grouped by lead department (CASE WHEN sums over service_case and its rating), one window query
+for the median and 90th percentile of the time to the first answer, overall and per department.
+Both read the (created_at) index only for the period's rows, so a month of a large desk is
+counted in well under a second. README.md ("Figures") defines every figure exactly.
+
+Datetimes are ISO text in SQLite (all UTC, same format), so columns are compared with each other
+and with `now` as text; the seconds between two of them come from julianday() there and from
+EXTRACT(EPOCH ...) on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tortoise.connection import get_connection
+from tortoise.transactions import in_transaction
+
+from storage.catalog import DepartmentNotFound
+from storage.models import Department, Staff, StaffRole
+from storage.sql import fetch
+from storage.staff import StaffAction, StaffNotAuthorized, _subtree, check, record_denial
+
+OPEN_UNANSWERED = ("submitted", "accepted", "in_progress", "awaiting_citizen")
+# The score that ranks departments: weights of the rates it averages (README "Figures").
+SCORE_WEIGHTS = {
+    "on_time_completion_rate": 0.3,
+    "response_rate": 0.2,
+    "resolution_rate": 0.25,
+    "satisfaction_rate": 0.25,
+}
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts for one set of cases; each rate is None when its denominator is zero."""
+
+    received: int = 0
+    accepted: int = 0
+    sign_counted: int = 0  # signed for, or unsigned past sign_due_at
+    signed_on_time: int = 0
+    response_counted: int = 0  # first answer given, or none yet and past due_at
+    responded_on_time: int = 0
+    answered: int = 0  # has a first answer
+    completion_base: int = 0  # accepted and not merged into another case
+    completed: int = 0  # closed
+    completion_counted: int = 0  # closed with a due date, or unanswered past it
+    completed_on_time: int = 0
+    rated: int = 0
+    resolved: int = 0  # solved or partly
+    satisfied: int = 0  # satisfied or basically satisfied
+    reopened: int = 0
+    median_answer_hours: float | None = None
+    p90_answer_hours: float | None = None
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return _rate(self.accepted, self.received)
+
+    @property
+    def on_time_sign_rate(self) -> float | None:
+        return _rate(self.signed_on_time, self.sign_counted)
+
+    @property
+    def response_rate(self) -> float | None:
+        return _rate(self.responded_on_time, self.response_counted)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return _rate(self.resolved, self.rated)
+
+    @property
+    def completion_rate(self) -> float | None:
+        return _rate(self.completed, self.completion_base)
+
+    @property
+    def on_time_completion_rate(self) -> float | None:
+        return _rate(self.completed_on_time, self.completion_counted)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _rate(self.satisfied, self.rated)
+
+    @property
+    def feedback_rate(self) -> float | None:
+        return _rate(self.rated, self.answered)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return _rate(self.reopened, self.answered)
+
+    @property
+    def score(self) -> float | None:
+        """The weighted mean of the ranking rates that have a denominator (0..100)."""
+        parts = [(w, getattr(self, name)) for name, w in SCORE_WEIGHTS.items()]
+        present = [(w, v) for w, v in parts if v is not None]
+        if not present:
+            return None
+        return 100 * sum(w * v for w, v in present) / sum(w for w, _ in present)
+
+
+Marks = tuple[float, float]  # median and 90th percentile, hours
+_COUNTS = tuple(f for f in Figures.__dataclass_fields__ if not f.endswith("_hours"))
+
+
+@dataclass(frozen=True)
+class DepartmentStats:
+    code: str | None  # None: cases not yet assigned to a department
+    figures: Figures
+    rank: int | None  # by score, best first; None when there is no score (or no department)
+
+
+@dataclass(frozen=True)
+class Stats:
+    start: datetime
+    end: datetime
+    department_code: str | None
+    total: Figures
+    departments: tuple[DepartmentStats, ...] = field(default=())
+
+
+def _dialect() -> str:
+    return str(get_connection("default").capabilities.dialect)
+
+
+def seconds_between(later: str, earlier: str) -> str:
+    """SQL for the seconds from one datetime column to another, in this database's dialect."""
+    if _dialect() == "postgres":
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+async def scope_ids(department_code: str | None) -> list[int] | None:
+    """The department and its subtree, by id; None for every department."""
+    if department_code is None:
+        return None
+    dept_id = await department_id(department_code)
+    if dept_id is None:
+        raise DepartmentNotFound(department_code)
+    return sorted(await _subtree(dept_id))
+
+
+async def department_id(code: str) -> int | None:
+    row = await Department.filter(code=code).first().values("id")
+    return None if row is None else int(row["id"])
+
+
+def scope_sql(ids: list[int] | None) -> tuple[str, list[int]]:
+    """A WHERE fragment for cases of these departments (unassigned ones by proposal)."""
+    if ids is None:
+        return "", []
+    marks = ", ".join("?" for _ in ids)
+    # The unary plus keeps SQLite on the created_at index (the period is the narrow part):
+    # without it, it scans the department's cases of every year (457 ms → 52 ms on 1M cases).
+    return (
+        f" AND (+c.department_id IN ({marks}) OR (c.department_id IS NULL"
+        f" AND c.proposed_department_id IN ({marks})))",
+        [*ids, *ids],
+    )
+
+
+_FIRST = "COALESCE(c.first_answered_at, c.answered_at)"
+_OPEN = ", ".join(f"'{s}'" for s in OPEN_UNANSWERED)
+_AGGREGATE = f"""
+SELECT c.department_id AS dept,
+  COUNT(*) AS received,
+  SUM(CASE WHEN c.accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS accepted,
+  SUM(CASE WHEN c.sign_due_at IS NOT NULL AND (c.signed_at IS NOT NULL OR c.sign_due_at <= ?)
+      THEN 1 ELSE 0 END) AS sign_counted,
+  SUM(CASE WHEN c.signed_at <= c.sign_due_at THEN 1 ELSE 0 END) AS signed_on_time,
+  SUM(CASE WHEN c.due_at IS NOT NULL AND ({_FIRST} IS NOT NULL
+      OR (c.status NOT IN ('merged', 'rejected') AND c.due_at <= ?)) THEN 1 ELSE 0 END)
+      AS response_counted,
+  SUM(CASE WHEN {_FIRST} <= c.due_at THEN 1 ELSE 0 END) AS responded_on_time,
+  SUM(CASE WHEN {_FIRST} IS NOT NULL THEN 1 ELSE 0 END) AS answered,
+  SUM(CASE WHEN c.accepted_at IS NOT NULL AND c.status <> 'merged' THEN 1 ELSE 0 END)
+      AS completion_base,
+  SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END) AS completed,
+  SUM(CASE WHEN c.due_at IS NOT NULL AND (c.status = 'closed'
+      OR (c.status IN ({_OPEN}) AND c.due_at <= ?)) THEN 1 ELSE 0 END) AS completion_counted,
+  SUM(CASE WHEN c.status = 'closed' AND COALESCE(c.answered_at, c.closed_at) <= c.due_at
+      THEN 1 ELSE 0 END) AS completed_on_time,
+  SUM(CASE WHEN r.id IS NOT NULL THEN 1 ELSE 0 END) AS rated,
+  SUM(CASE WHEN r.solved IN ('solved', 'partly') THEN 1 ELSE 0 END) AS resolved,
+  SUM(CASE WHEN r.satisfaction IN ('satisfied', 'basic') THEN 1 ELSE 0 END) AS satisfied,
+  SUM(CASE WHEN c.reopen_count > 0 THEN 1 ELSE 0 END) AS reopened
+FROM service_case c LEFT JOIN case_rating r ON r.case_id = c.id
+WHERE c.created_at >= ? AND c.created_at < ?"""  # noqa: S608 - constants only
+
+
+async def _counts(
+    start: datetime, end: datetime, ids: list[int] | None, now: datetime
+) -> dict[int | None, dict[str, int]]:
+    where, params = scope_sql(ids)
+    rows = await fetch(
+        _AGGREGATE + where + " GROUP BY c.department_id", now, now, now, start, end, *params
+    )
+    return {row["dept"]: {k: int(row[k] or 0) for k in _COUNTS} for row in rows}
+
+
+async def _percentiles(
+    start: datetime, end: datetime, ids: list[int] | None
+) -> tuple[Marks | None, dict[int | None, Marks]]:
+    """Median and 90th percentile (nearest rank) of hours to the first answer: overall, and
+    per department, from one pass over the period's answered cases."""
+    where, params = scope_sql(ids)
+    seconds = seconds_between(_FIRST, "c.created_at")
+    picked = " OR ".join(
+        f"{rank} = ({k} * {n} + {k}) / {d}"
+        for rank, n in (("rn", "n"), ("rn_all", "n_all"))
+        for k, d in ((1, 2), (9, 10))
+    )
+    rows = await fetch(
+        "SELECT dept, rn, n, rn_all, n_all, secs FROM (SELECT dept, secs,"  # noqa: S608
+        " ROW_NUMBER() OVER (PARTITION BY dept ORDER BY secs) AS rn,"
+        " COUNT(*) OVER (PARTITION BY dept) AS n,"
+        " ROW_NUMBER() OVER (ORDER BY secs) AS rn_all, COUNT(*) OVER () AS n_all"
+        f" FROM (SELECT c.department_id AS dept, {seconds} AS secs FROM service_case c"
+        f" WHERE c.created_at >= ? AND c.created_at < ? AND {_FIRST} IS NOT NULL{where}) b) t"
+        f" WHERE {picked}",
+        start,
+        end,
+        *params,
+    )
+    overall: dict[str, float] = {}
+    found: dict[int | None, dict[str, float]] = {}
+    for row in rows:
+        hours = float(row["secs"]) / 3600
+        for marks, rank, n in (
+            (found.setdefault(row["dept"], {}), row["rn"], row["n"]),
+            (overall, row["rn_all"], row["n_all"]),
+        ):
+            if int(rank) == (int(n) + 1) // 2:
+                marks["median"] = hours
+            if int(rank) == (9 * int(n) + 9) // 10:
+                marks["p90"] = hours
+    per_dept = {dept: (m["median"], m["p90"]) for dept, m in found.items() if len(m) == 2}
+    return ((overall["median"], overall["p90"]) if overall else None), per_dept
+
+
+def _figures(counts: dict[str, int], marks: Marks | None) -> Figures:
+    median, p90 = marks if marks is not None else (None, None)
+    return Figures(**counts, median_answer_hours=median, p90_answer_hours=p90)
+
+
+async def compute_stats(
+    start: datetime,
+    end: datetime,
+    department_code: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> Stats:
+    """The figures of the cases received in [start, end), in a department's subtree or all.
+
+    `now` decides which open cases are already late (default: the wall clock). Raises
+    DepartmentNotFound for an unknown code. The caller checks access (see `report_scope`).
+    """
+    now = now or datetime.now(UTC)
+    async with in_transaction():
+        ids = await scope_ids(department_code)
+        counts = await _counts(start, end, ids, now)
+        overall, per_dept = await _percentiles(start, end, ids)
+        codes = dict(await Department.all().values_list("id", "code"))
+    total_counts = {k: sum(c[k] for c in counts.values()) for k in _COUNTS}
+    total = _figures(total_counts, overall)
+    rows = [
+        (codes.get(d) if d is not None else None, _figures(c, per_dept.get(d)))
+        for d, c in counts.items()
+    ]
+    return Stats(start, end, department_code, total, rank_departments(rows))
+
+
+def rank_departments(rows: list[tuple[str | None, Figures]]) -> tuple[DepartmentStats, ...]:
+    """Departments by score (best first), then by volume and code; unscored ones last."""
+
+    def key(row: tuple[str | None, Figures]) -> tuple[int, float, int, str]:
+        code, figures = row
+        score = figures.score if code is not None else None
+        return (score is None, -(score or 0.0), -figures.received, code or "~")
+
+    ranked, rank = [], 0
+    for code, figures in sorted(rows, key=key):
+        scored = code is not None and figures.score is not None
+        rank += scored
+        ranked.append(DepartmentStats(code, figures, rank if scored else None))
+    return tuple(ranked)
+
+
+async def report_scope(user_id: int, department_code: str | None, *, now: datetime) -> str | None:
+    """Whom a report may cover: the department asked for, or the caller's whole reach.
+
+    Supervisors and admins only (StaffAction.REPORTS). A supervisor limited to a subtree gets
+    their own subtree when they name none, and is refused one outside it. Raises
+    StaffNotAuthorized (audited) and DepartmentNotFound.
+    """
+    try:
+        async with in_transaction():
+            row = (
+                await Staff.filter(user_id=user_id, active=True)
+                .first()
+                .values("role", "department__code", "department_id")
+            )
+            restricted = (
+                row is not None
+                and StaffRole(row["role"]) is StaffRole.SUPERVISOR
+                and row["department_id"] is not None
+            )
+            if department_code is None and restricted and row is not None:
+                department_code = row["department__code"]
+            dept_id = None
+            if department_code is not None:
+                dept_id = await department_id(department_code)
+                if dept_id is None:
+                    await check(user_id, StaffAction.REPORTS, ())  # non-staff learn nothing
+                    raise DepartmentNotFound(department_code)
+            await check(user_id, StaffAction.REPORTS, (dept_id,))
+            return department_code
+    except StaffNotAuthorized as denied:
+        await record_denial(denied, now=now)
+        raise
