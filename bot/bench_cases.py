@@ -1,0 +1,266 @@
+"""`minsheng bench --cases N`: the desk's reads at the size of a city, timed through its own code.
+
+A SQLite file of N generated cases (bot.case_generator) is opened the way the bot opens its
+database, and three things are timed with the storage functions the handlers call:
+
+* /stats for the latest full month (storage.stats.compute_stats), for the whole desk and for its
+  busiest department: the median of five runs;
+* a citizen's status lookup (handlers.tracking: parse the number, then storage.cases
+  case_of_citizen and public_timeline) for random cases: p50 and p99;
+* /queue pages (storage.queue.queue_page) of the busiest views — new, department, overdue — for
+  an admin and for the handler of the busiest department, on pages 1 to 20: p50 and p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.case_generator import ADMIN_ID, FIRST_STAFF, ZONE, Generated, build
+
+STATS_RUNS = 5
+LOOKUPS = 10_000
+QUEUE_REQUESTS = 1_000
+QUEUE_VIEWS = ("new", "department", "overdue")
+DEEPEST_PAGE = 20
+# The issue's targets, in milliseconds.
+TARGETS = {"stats_ms": 1000.0, "lookup_p99_ms": 5.0, "queue_ms": 20.0}
+
+
+def percentile(sorted_values: list[float], share: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * share))]
+
+
+def latest_full_month(now: datetime) -> tuple[datetime, datetime]:
+    """[first day of last month, first day of this month) in the desk's time zone."""
+    local = now.astimezone(ZONE)
+    end = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    previous = end.replace(year=end.year - 1, month=12) if end.month == 1 else end.replace(
+        month=end.month - 1)  # fmt: skip
+    return previous, end
+
+
+def _case_count(path: Path) -> int:
+    if not path.exists():
+        return 0
+    db = sqlite3.connect(path)
+    try:
+        found = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'service_case'"
+        ).fetchone()
+        return db.execute("SELECT count(*) FROM service_case").fetchone()[0] if found else 0
+    finally:
+        db.close()
+
+
+async def _timed(call: Callable[[], Awaitable[Any]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return (time.perf_counter() - started) * 1000
+
+
+async def measure_stats(now: datetime) -> dict[str, Any]:
+    from tortoise.connection import get_connection
+
+    from storage.stats import compute_stats
+
+    start, end = latest_full_month(now)
+    _, rows = await get_connection("default").execute_query(
+        "SELECT d.code FROM service_case c JOIN department d ON d.id = c.department_id"
+        " WHERE c.created_at >= ? AND c.created_at < ? GROUP BY d.code"
+        " ORDER BY count(*) DESC LIMIT 1",
+        [start.astimezone(UTC).isoformat(" "), end.astimezone(UTC).isoformat(" ")],
+    )
+    busiest = rows[0][0] if rows else None
+    whole = [await _timed(lambda: compute_stats(start, end, None, now=now))
+             for _ in range(STATS_RUNS)]  # fmt: skip
+    one = [await _timed(lambda: compute_stats(start, end, busiest, now=now))
+           for _ in range(STATS_RUNS)]  # fmt: skip
+    received = (await compute_stats(start, end, None, now=now)).total.received
+    return {
+        "month": start.strftime("%Y-%m"),
+        "received": received,
+        "all_ms": round(statistics.median(whole), 1),
+        "department": busiest,
+        "department_ms": round(statistics.median(one), 1),
+    }
+
+
+async def measure_lookups(rng: random.Random, count: int) -> dict[str, Any]:
+    """The citizen's lookup as handlers.tracking makes it, for `count` random own cases."""
+    from tortoise.connection import get_connection
+
+    from storage.cases import case_of_citizen, public_timeline
+    from storage.tracking import format_tracking_number, parse_tracking_number
+
+    conn = get_connection("default")
+    _, rows = await conn.execute_query("SELECT max(id) FROM service_case")
+    top = rows[0][0] or 0
+    ids = [rng.randint(1, top) for _ in range(count)]
+    distinct = sorted(set(ids))
+    found: dict[int, tuple[str, int]] = {}
+    for i in range(0, len(distinct), 500):
+        chunk = distinct[i : i + 500]
+        _, rows = await conn.execute_query(
+            "SELECT id, tracking, citizen_id FROM service_case WHERE citizen_id IS NOT NULL"  # noqa: S608
+            f" AND id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update({row[0]: (row[1], row[2]) for row in rows})
+    pairs = [found[i] for i in ids if i in found]  # random order, repeats as in life
+    times = []
+    for tracking, citizen_id in pairs:
+        typed = format_tracking_number(tracking).lower()  # as a citizen might type it
+        started = time.perf_counter()
+        canonical = parse_tracking_number(typed)
+        await case_of_citizen(canonical, citizen_id)
+        await public_timeline(canonical)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "lookups": len(times),
+        "p50_ms": round(statistics.median(times), 2),
+        "p99_ms": round(percentile(times, 0.99), 2),
+        "max_ms": round(times[-1], 2),
+    }
+
+
+async def measure_queue(rng: random.Random, count: int, now: datetime) -> dict[str, Any]:
+    """/queue pages for an admin and for the busiest department's handler."""
+    from tortoise.connection import get_connection
+
+    from storage.queue import QueueFilter, queue_page
+
+    _, rows = await get_connection("default").execute_query(
+        "SELECT department_id FROM service_case WHERE department_id IS NOT NULL"
+        " AND status IN ('accepted', 'in_progress', 'awaiting_citizen', 'answered')"
+        " GROUP BY department_id ORDER BY count(*) DESC LIMIT 1"
+    )
+    people = [ADMIN_ID] + ([FIRST_STAFF + rows[0][0]] if rows else [])
+    pages: dict[tuple[int, str], int] = {}
+    for user in people:
+        for view in QUEUE_VIEWS:
+            first = await queue_page(user, QueueFilter(view), 1, now=now)
+            pages[user, view] = first.pages
+    times: dict[str, list[float]] = {view: [] for view in QUEUE_VIEWS}
+    for n in range(count):
+        user, view = people[n % len(people)], QUEUE_VIEWS[n // len(people) % len(QUEUE_VIEWS)]
+        page = rng.randint(1, min(DEEPEST_PAGE, pages[user, view]))
+        started = time.perf_counter()
+        await queue_page(user, QueueFilter(view), page, now=now)
+        times[view].append((time.perf_counter() - started) * 1000)
+    every = sorted(t for view in times.values() for t in view)
+    per_view = {}
+    for view, values in times.items():
+        values.sort()
+        per_view[view] = {"p50_ms": round(statistics.median(values), 2),
+                          "p99_ms": round(percentile(values, 0.99), 2)}  # fmt: skip
+    totals = {f"{'admin' if user == ADMIN_ID else 'handler'}:{view}": p
+              for (user, view), p in pages.items()}  # fmt: skip
+    return {
+        "requests": len(every),
+        "p50_ms": round(statistics.median(every), 2),
+        "p99_ms": round(percentile(every, 0.99), 2),
+        "views": per_view,
+        "pages": totals,
+    }
+
+
+async def bench_file(path: Path, seed: int = 1) -> dict[str, Any]:
+    """Open the file as the bot does and time the three reads."""
+    from storage.db import close_database, open_database
+
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    await open_database(f"sqlite://{path}")
+    try:
+        stats = await measure_stats(now)
+        lookup = await measure_lookups(rng, LOOKUPS)
+        queue = await measure_queue(rng, QUEUE_REQUESTS, now)
+    finally:
+        await close_database()
+    return {"stats": stats, "lookup": lookup, "queue": queue}
+
+
+def _summary(path: Path, cases: int, made: Generated | None, figures: dict[str, Any]) -> dict:
+    size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    stats, lookup, queue = figures["stats"], figures["lookup"], figures["queue"]
+    return {
+        "database": str(path),
+        "cases": cases,
+        "database_mb": round(size / 2**20, 1),
+        "generation": None if made is None else {
+            "cases": made.cases, "events": made.events, "ratings": made.ratings,
+            "citizens": made.citizens, "seconds": round(made.seconds, 1),
+            "cases_per_second": round(made.cases_per_second),
+        },
+        **figures,
+        "targets_met": {
+            "stats": max(stats["all_ms"], stats["department_ms"]) < TARGETS["stats_ms"],
+            "lookup": lookup["p99_ms"] < TARGETS["lookup_p99_ms"],
+            "queue": queue["p99_ms"] < TARGETS["queue_ms"],
+        },
+    }  # fmt: skip
+
+
+def _print_table(summary: dict[str, Any]) -> None:
+    made, stats = summary["generation"], summary["stats"]
+    lookup, queue, met = summary["lookup"], summary["queue"], summary["targets_met"]
+    print(f"{summary['cases']:,} cases in {summary['database']} ({summary['database_mb']} MB)")
+    if made:
+        print(f"generated in {made['seconds']} s: {made['cases_per_second']:,} cases/s, "
+              f"{made['events']:,} events, {made['ratings']:,} ratings")  # fmt: skip
+    print(f"{'measure':34}{'p50 / median ms':>17}{'p99 ms':>10}{'target ms':>11}  met")
+    rows = [
+        (f"/stats {stats['month']} all ({stats['received']:,} cases)", stats["all_ms"], "",
+         "< 1000", met["stats"]),
+        (f"/stats {stats['month']} {stats['department']}", stats["department_ms"], "",
+         "< 1000", met["stats"]),
+        (f"status lookup x{lookup['lookups']:,}", lookup["p50_ms"], lookup["p99_ms"],
+         "p99 < 5", met["lookup"]),
+        (f"/queue page x{queue['requests']:,}", queue["p50_ms"], queue["p99_ms"], "< 20",
+         met["queue"]),
+    ] + [(f"  /queue {view}", v["p50_ms"], v["p99_ms"], "", "")
+         for view, v in queue["views"].items()]  # fmt: skip
+    for name, mid, p99, target, ok in rows:
+        mark = "" if ok == "" else ("yes" if ok else "NO")
+        print(f"{name:34}{mid:>17}{p99!s:>10}{target:>11}  {mark}")
+
+
+async def run_case_bench(args: argparse.Namespace) -> int:
+    """Generate (or reuse `--db`) and measure; the temporary file goes unless --keep."""
+    folder = None if args.db else Path(tempfile.mkdtemp(prefix="minsheng-cases-"))
+    path = Path(args.db) if folder is None else folder / "cases.sqlite3"
+    try:
+        made = None
+        existing = _case_count(path)
+        if existing == 0:
+            if not args.json:
+                print(f"generating {args.cases:,} cases into {path}", flush=True)
+            made = await build(path, args.cases, quiet=args.json)
+            existing = made.cases
+        elif not args.json:
+            print(f"reusing {path}: {existing:,} cases", flush=True)
+        figures = await bench_file(path)
+        summary = _summary(path, existing, made, figures)
+        if args.json:
+            print(json.dumps(summary, indent=2, ensure_ascii=False))
+        else:
+            _print_table(summary)
+        if folder is not None and args.keep:
+            print(f"kept the database: {path}", file=sys.stderr if args.json else sys.stdout)
+    finally:
+        if folder is not None and not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
