@@ -1,0 +1,102 @@
+"""The "new case" form for call-takers: what a caller says, filed as a case of channel "phone".
+
+The caller is told the tracking number and a one-time claim code, shown once on the page that
+confirms the filing; with both they link the case to their Telegram account (/claim).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.dashboard.pages import category_choices, message_page, render
+from bot.dashboard.session import RUNTIME, csrf_ok
+from bot.dashboard.views import staff_only
+from bot.i18n import Translator
+from handlers.case_card import kind_name
+from storage.case_views import CategoryUnavailable, Location, NewCase
+from storage.catalog import CategoryNotFound
+from storage.claims import NotStaff, file_for_caller
+from storage.models import CaseKind
+from storage.staff import StaffView
+from storage.tracking import format_tracking_number
+
+DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 3000  # as in the chat
+ADDRESS_MAX, PHONE_MAX = 300, 32
+_FIELDS = ("kind", "category", "text", "address", "phone")
+
+
+@staff_only
+async def new_case(request: web.Request, staff: StaffView, t: Translator) -> web.StreamResponse:
+    form = dict.fromkeys(_FIELDS, "")
+    filed = None
+    flash = ""
+    status = 200
+    if request.method == "POST":
+        posted = await request.post()
+        form = {key: str(posted.get(key, "")).strip() for key in _FIELDS}
+        if not csrf_ok(request, str(posted.get("csrf", ""))):
+            return await message_page(request, t, staff, t.gettext("Please try again"),
+                                      t.gettext("The form had expired. Open the page again."),
+                                      403)  # fmt: skip
+        problem = _problem(form)
+        if problem is None:
+            services = request.app[RUNTIME].services
+            new = NewCase(
+                citizen_id=None, kind=CaseKind(form["kind"]), category_code=form["category"],
+                text=form["text"], photos=(),
+                location=Location(None, None, form["address"]) if form["address"] else None,
+                answers={}, phone=form["phone"] or None, anonymous=not form["phone"],
+            )  # fmt: skip
+            try:
+                case, code = await file_for_caller(
+                    new, by=staff.user_id, now=services.clock.now(),
+                    zone=services.settings.zone, staff_chat_id=services.settings.staff_chat_id,
+                )  # fmt: skip
+            except (CategoryNotFound, CategoryUnavailable):
+                problem = "category"
+            except NotStaff:
+                raise web.HTTPSeeOther("/web/") from None
+            else:
+                filed = {"number": format_tracking_number(case.tracking), "code": code}
+                form = dict.fromkeys(_FIELDS, "")
+        if problem is not None:
+            flash, status = _problem_line(t, problem), 400
+    return render(
+        request, "new_case.html", t, staff, status=status, title=t.gettext("New case by phone"),
+        form=form, filed=filed, flash=flash, flash_error=bool(flash),
+        kinds=[(kind.value, kind_name(t, kind)) for kind in CaseKind],
+        categories=await category_choices(t.language),
+    )  # fmt: skip
+
+
+def _problem(form: dict[str, str]) -> str | None:
+    if form["kind"] not in set(CaseKind):
+        return "kind"
+    if not DESCRIPTION_MIN <= len(form["text"]) <= DESCRIPTION_MAX:
+        return "text"
+    if len(form["address"]) > ADDRESS_MAX:
+        return "address"
+    if len(form["phone"]) > PHONE_MAX:
+        return "phone"
+    if not form["category"]:
+        return "category"
+    return None
+
+
+def _problem_line(t: Translator, problem: str) -> str:
+    lines = {
+        "kind": t.gettext("Please choose the kind of request."),
+        "category": t.gettext("Please choose a category."),
+        "text": t.gettext("Please write what the caller says: {min} to {max} characters.",
+                          min=DESCRIPTION_MIN, max=DESCRIPTION_MAX),
+        "address": t.gettext("The address is too long: at most {max} characters.",
+                             max=ADDRESS_MAX),
+        "phone": t.gettext("The phone number is too long: at most {max} characters.",
+                           max=PHONE_MAX),
+    }  # fmt: skip
+    return lines[problem]
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/web/new", new_case)
+    app.router.add_post("/web/new", new_case)

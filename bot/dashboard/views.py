@@ -1,0 +1,253 @@
+"""The dashboard's routes: sign-in and out, the queue, a case, its actions, phone intake.
+
+Every route but sign-in asks who is signed in (bot.dashboard.session) and reads their role
+afresh; every POST checks the CSRF token first. Case actions call the same storage operations
+as the bot's commands, which authorize in storage: the dashboard adds no rule of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.dashboard.actions import ACTIONS, done_line, run_action
+from bot.dashboard.pages import (
+    category_choices,
+    department_choices,
+    message_page,
+    render,
+    translator_for,
+)
+from bot.dashboard.session import (
+    RUNTIME,
+    clear_session_cookie,
+    csrf_ok,
+    current_staff,
+    session_id,
+    set_session_cookie,
+)
+from bot.i18n import Translator
+from handlers.case_card import staff_card, when
+from handlers.staff_display import staff_status_name, timeline_lines
+from handlers.staff_outcomes import REFUSALS, refusal
+from storage.case_search import CaseFilter, search_cases
+from storage.case_views import CaseNotFound, CaseView
+from storage.cases import audit_trail, case_by_tracking
+from storage.models import CaseStatus
+from storage.staff import StaffAction, StaffNotAuthorized, StaffView, authorize
+from storage.tracking import format_tracking_number
+from storage.web_access import end_session, redeem_login
+
+EXCERPT = 80
+
+
+def _now(request: web.Request) -> datetime:
+    return request.app[RUNTIME].services.clock.now()
+
+
+async def signed_in(request: web.Request) -> tuple[StaffView, Translator] | web.Response:
+    """The staff member and their translator, or the page that says to sign in (401)."""
+    staff = await current_staff(request)
+    t = await translator_for(request, staff)
+    if staff is None:
+        return await message_page(
+            request, t, None, t.gettext("Please sign in"),
+            t.gettext("Ask the bot for /web: it sends you a sign-in link, valid for 10 minutes "
+                      "and good for one use."), 401,
+        )  # fmt: skip
+    return staff, t
+
+
+StaffRoute = Callable[[web.Request, StaffView, Translator], Awaitable[web.StreamResponse]]
+
+
+def staff_only(view: StaffRoute) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A route for signed-in staff: everyone else gets the sign-in page (401)."""
+
+    @functools.wraps(view)
+    async def route(request: web.Request) -> web.StreamResponse:
+        who = await signed_in(request)
+        if isinstance(who, web.Response):
+            return who
+        return await view(request, *who)
+
+    return route
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    session = await redeem_login(request.query.get("t", ""), now=_now(request))
+    if session is None:
+        t = await translator_for(request, None)
+        return await message_page(
+            request, t, None, t.gettext("This link does not work"),
+            t.gettext("Sign-in links work once, for 10 minutes. Ask the bot for /web again."),
+            403,
+        )  # fmt: skip
+    redirect = web.HTTPSeeOther("/web/")
+    set_session_cookie(request, redirect, session)
+    raise redirect
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    session = session_id(request)
+    if session is not None and csrf_ok(request, str(form.get("csrf", ""))):
+        await end_session(session, now=_now(request))
+    redirect = web.HTTPSeeOther("/web/")
+    clear_session_cookie(redirect)
+    raise redirect
+
+
+@staff_only
+async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.StreamResponse:
+    zone = request.app[RUNTIME].services.settings.zone
+    form = {key: request.query.get(key, "") for key in
+            ("status", "department", "category", "overdue", "repeat", "q")}  # fmt: skip
+    status = form["status"]
+    wanted = CaseFilter(
+        status=CaseStatus(status) if status in set(CaseStatus) else None,
+        open_only=status == "", department=form["department"] or None,
+        category=form["category"] or None, overdue=form["overdue"] == "1",
+        repeat=form["repeat"] == "1", text=form["q"],
+    )  # fmt: skip
+    try:
+        page = int(request.query.get("page", "1"))
+    except ValueError:
+        page = 1
+    try:
+        listing = await search_cases(staff.user_id, wanted, page, now=_now(request))
+    except StaffNotAuthorized:
+        return await _refused(request, staff, t)
+    rows = [
+        {
+            "number": format_tracking_number(row.tracking),
+            "status": staff_status_name(t, row.status),
+            "category": row.category_code,
+            "excerpt": row.text if len(row.text) <= EXCERPT else row.text[:EXCERPT] + "…",
+            "due": when(row.due_at, zone, t.language) if row.due_at else "",
+            "repeat": row.repeat,
+            "urgent": row.urgent,
+        }
+        for row in listing.rows
+    ]
+
+    def page_link(number: int) -> str:
+        return "/web/?" + urlencode({**{k: v for k, v in form.items() if v}, "page": number})
+
+    return render(
+        request, "queue.html", t, staff, title=t.gettext("Queue"), form=form, rows=rows,
+        listing=listing, page_link=page_link,
+        statuses=[(s.value, staff_status_name(t, s)) for s in CaseStatus],
+        departments=await department_choices(t.language),
+        categories=await category_choices(t.language),
+    )  # fmt: skip
+
+
+@staff_only
+async def case_page(request: web.Request, staff: StaffView, t: Translator) -> web.StreamResponse:
+    number = request.match_info["number"]
+    case = await _viewable(request, staff, number)
+    if case is None:
+        return await _refused(request, staff, t)
+    done = request.query.get("done", "")
+    flash = done_line(t, done, number) if done in ACTIONS else ""
+    return await _render_case(request, staff, t, case, flash)
+
+
+async def _render_case(
+    request: web.Request, staff: StaffView, t: Translator, case: CaseView, flash: str,
+    *, error: bool = False, status: int = 200,
+) -> web.Response:  # fmt: skip
+    zone = request.app[RUNTIME].services.settings.zone
+    number = format_tracking_number(case.tracking)
+    card = "\n".join(
+        [
+            await staff_card(case, t, zone),
+            t.gettext("Status: {status}", status=staff_status_name(t, case.status)),
+        ]
+    )
+    map_link = None
+    if case.location and case.location.latitude is not None:
+        lat, lon = case.location.latitude, case.location.longitude
+        map_link = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+    photos = [f"/web/case/{number}/photo/{i}" for i in range(len(case.photos))]
+    return render(
+        request, "case.html", t, staff, status=status, title=number, number=number, card=card,
+        map_link=map_link, photos=photos, flash=flash, flash_error=error,
+        timeline=await timeline_lines(t, await audit_trail(case.tracking), zone),
+        departments=await department_choices(t.language),
+    )  # fmt: skip
+
+
+@staff_only
+async def case_action(request: web.Request, staff: StaffView, t: Translator) -> web.StreamResponse:
+    number, action = request.match_info["number"], request.match_info["action"]
+    form = {key: str(value) for key, value in (await request.post()).items()}
+    if not csrf_ok(request, form.get("csrf", "")):
+        return await message_page(
+            request,
+            t,
+            staff,
+            t.gettext("Please try again"),
+            t.gettext("The form had expired. Open the page again."),
+            403,
+        )
+    if action not in ACTIONS:
+        raise web.HTTPNotFound()
+    try:
+        await run_action(action, number, form, staff, request.app[RUNTIME].services)
+    except REFUSALS as refused:
+        case = await _viewable(request, staff, number)
+        if case is None:
+            return await _refused(request, staff, t)
+        status = 403 if isinstance(refused, StaffNotAuthorized) else 409
+        return await _render_case(request, staff, t, case, refusal(t, number, refused),
+                                  error=True, status=status)  # fmt: skip
+    except ValueError:
+        case = await _viewable(request, staff, number)
+        if case is None:
+            return await _refused(request, staff, t)
+        return await _render_case(request, staff, t, case, t.gettext("Please fill in the form."),
+                                  error=True, status=400)  # fmt: skip
+    raise web.HTTPSeeOther(f"/web/case/{number}?" + urlencode({"done": action}))
+
+
+@staff_only
+async def photo(request: web.Request, staff: StaffView, t: Translator) -> web.StreamResponse:
+    """A case's photo, fetched from Telegram through the bot (the file URL holds the token)."""
+    case = await _viewable(request, staff, request.match_info["number"])
+    index = int(request.match_info["index"])
+    if case is None or index >= len(case.photos):
+        raise web.HTTPNotFound()
+    bot = request.app[RUNTIME].bot
+    file = await bot.get_file(case.photos[index])
+    data = await file.download_as_bytearray()
+    return web.Response(body=bytes(data), content_type="image/jpeg",
+                        headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
+
+
+async def _viewable(request: web.Request, staff: StaffView, number: str) -> CaseView | None:
+    """The case if this staff member may see it (checked in storage, audited), else None."""
+    try:
+        await authorize(staff.user_id, StaffAction.VIEW, number, now=_now(request))
+        return await case_by_tracking(number)
+    except (StaffNotAuthorized, CaseNotFound):
+        return None
+
+
+async def _refused(request: web.Request, staff: StaffView, t: Translator) -> web.Response:
+    return await message_page(request, t, staff, t.gettext("Not available"),
+                              t.gettext("That is not available to you."), 403)  # fmt: skip
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/web/login", login)
+    app.router.add_post("/web/logout", logout)
+    app.router.add_get("/web/", queue)
+    app.router.add_get(r"/web/case/{number}", case_page)
+    app.router.add_post(r"/web/case/{number}/{action}", case_action)
+    app.router.add_get(r"/web/case/{number}/photo/{index:\d{1,2}}", photo)

@@ -1,0 +1,55 @@
+"""Why a staff action on a case did not happen, in one line, for the bot and the dashboard."""
+
+from __future__ import annotations
+
+from bot.i18n import Translator
+from handlers.staff_admin import not_allowed
+from storage.case_views import CaseNotFound
+from storage.catalog import DepartmentNotFound
+from storage.lifecycle import (
+    CaseChangedMeanwhile,
+    ReplyAlreadyPending,
+    ReplyNotPending,
+    TransitionRefused,
+)
+from storage.staff import StaffNotAuthorized
+from storage.tracking import (
+    TrackingNumberMalformed,
+    TrackingNumberMistyped,
+    format_tracking_number,
+    parse_tracking_number,
+)
+
+# What a staff action on a case may raise that is the staff member's to hear, not a fault.
+CASE_REFUSALS = (StaffNotAuthorized, CaseNotFound, TransitionRefused, CaseChangedMeanwhile)
+# The same, where the department codes come from a form (the dashboard: staff only, signed in).
+REFUSALS = (*CASE_REFUSALS, DepartmentNotFound)
+
+
+def shown(number: str) -> str:
+    """A tracking number as staff typed it, in the usual dashed form when it is one."""
+    try:
+        return format_tracking_number(parse_tracking_number(number))
+    except (TrackingNumberMalformed, TrackingNumberMistyped):  # echoed back as typed
+        return number
+
+
+def refusal(t: Translator, number: str, error: Exception) -> str:
+    """The one line for a refused action (an exception of REFUSALS)."""
+    if isinstance(error, StaffNotAuthorized):
+        return not_allowed(t)
+    if isinstance(error, CaseNotFound):
+        return t.gettext("There is no request {number}.", number=shown(number))
+    if isinstance(error, DepartmentNotFound):
+        return t.gettext("There is no active department with the code {code}.", code=str(error))
+    if isinstance(error, ReplyAlreadyPending):
+        return t.gettext("A reply to {number} is already waiting for review.",
+                         number=shown(number))  # fmt: skip
+    if isinstance(error, ReplyNotPending):
+        return t.gettext("No reply to {number} is waiting for review.", number=shown(number))
+    if isinstance(error, TransitionRefused):
+        return t.gettext("That cannot be done to request {number} in its present state.",
+                         number=shown(number))  # fmt: skip
+    return t.gettext(
+        "Someone changed request {number} just now; nothing was done. Look again with "
+        "/case {number}.", number=shown(number))  # fmt: skip
