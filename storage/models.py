@@ -259,6 +259,7 @@ class Case(Model):
             ("due_at",),
             ("created_at",),
             ("department_id", "status"),
+            ("status", "due_at"),  # the overdue queue: open and past due
         )
 
 
@@ -447,3 +448,51 @@ class ApiKey(Model):
 
     class Meta:
         table = "api_key"
+
+
+class WebLogin(Model):
+    """A one-time sign-in link for the staff dashboard, asked for with /web.
+
+    Only the token's hash is kept; it works once, within minutes, for an active staff member.
+    """
+
+    token_hash = fields.CharField(max_length=64, primary_key=True)
+    user_id = fields.BigIntField()
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "web_login"
+
+
+class WebSession(Model):
+    """A signed-in dashboard session: the cookie carries its id, signed. Signing out ends it."""
+
+    id = fields.CharField(max_length=64, primary_key=True)  # random, url-safe
+    user_id = fields.BigIntField()
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "web_session"
+
+
+class ClaimCode(Model):
+    """The code a caller gets with a case filed for them by phone, to follow it in the bot.
+
+    Only its hash is kept; it links the case to the first Telegram account that gives it
+    together with the tracking number, once.
+    """
+
+    case: fields.OneToOneRelation[Case] = fields.OneToOneField(
+        "minsheng.Case", related_name="claim_code", on_delete=fields.RESTRICT, primary_key=True
+    )
+    code_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+    claimed_at = fields.DatetimeField(null=True)
+    claimed_by = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "claim_code"
