@@ -7,10 +7,19 @@ import logging
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox, SandboxConfig
 from bot.settings import load_settings
+from bot.web import serve_public_side
+from storage.catalog import DepartmentNotFound
+from storage.inbox import highest_update_id
+from storage.outbox import forget_command_menus, highest_message_id
+from storage.staff import StaffRole, add_staff, staff_changes
 
 log = logging.getLogger(__name__)
 
 DEMO_STAFF_ID = 9001
+# A handler of the sample catalogue's heating company: their replies go to review, so the
+# admin can walk the review gate (Approve · Return) too.
+DEMO_HANDLER_ID = 9002
+DEMO_HANDLER_DEPARTMENT = "heating-company"
 
 
 async def run_demo(host: str, port: int, database_url: str) -> None:
@@ -26,12 +35,36 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
         admin_ids=(DEMO_STAFF_ID,),
         staff_chat_id=config.staff_group_id,
         poll_timeout=10,
+        # Open311 and the staff dashboard (/web in the staff pane sends the sign-in link).
+        web_listen=f"{host}:{port + 1}",
     )
     try:
         runtime = await Runtime.start(settings)
+        # The sandbox starts empty, the database does not: carry on its update and message
+        # numbers (a repeated update_id would be taken for a redelivery and skipped).
+        sandbox.world.continue_after(await highest_update_id(), await highest_message_id())
+        await add_demo_handler(runtime)
+        # The sandbox starts empty, the database does not: send the command menus again.
+        await forget_command_menus()
+        await runtime.queue_command_menus()
         print(f"\n  Minsheng demo is running: open {base}/ in a browser.")
-        print(f"  Citizen pane: user 1001. Staff pane: admin {DEMO_STAFF_ID}. Ctrl-C stops.\n",
-              flush=True)
-        await runtime.run_polling()
+        print(f"  Staff dashboard: send /web in the staff pane's private chat; Open311 at "
+              f"http://{host}:{port + 1}/open311/v2/services.json")
+        print(f"  Citizen pane: user 1001. Staff pane: admin {DEMO_STAFF_ID} (tick \"Staff group "
+              f"chat\" for the new-request cards); user {DEMO_HANDLER_ID} is a handler of "
+              f"{DEMO_HANDLER_DEPARTMENT}. Ctrl-C stops.\n", flush=True)  # fmt: skip
+        async with serve_public_side(runtime):
+            await runtime.run_polling()
     finally:
         await sandbox.stop()
+
+
+async def add_demo_handler(runtime: Runtime) -> None:
+    """Make the demo's handler staff once (kept as it is if the admin changed it since)."""
+    if await staff_changes([DEMO_HANDLER_ID]):
+        return
+    try:
+        await add_staff(DEMO_HANDLER_ID, StaffRole.HANDLER, DEMO_HANDLER_DEPARTMENT,
+                        by=DEMO_STAFF_ID, now=runtime.services.clock.now())  # fmt: skip
+    except DepartmentNotFound:
+        log.info("no %s department in this catalogue: no demo handler", DEMO_HANDLER_DEPARTMENT)

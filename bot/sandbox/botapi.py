@@ -32,6 +32,12 @@ CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is acti
                     "deleteWebhook to delete the webhook first")
 CALLBACK_EXPIRED = "query is too old and response timeout expired or query ID is invalid"
 _CHAT_CHECKED = FAULTABLE_METHODS | {"sendChatAction"}
+# Telegram's BotCommandScope types and the fields each one needs.
+COMMAND_SCOPES: dict[str, tuple[str, ...]] = {
+    "default": (), "all_private_chats": (), "all_group_chats": (),
+    "all_chat_administrators": (), "chat": ("chat_id",), "chat_administrators": ("chat_id",),
+    "chat_member": ("chat_id", "user_id"),
+}  # fmt: skip
 _SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
                   504: "Gateway Timeout"}
 
@@ -271,12 +277,20 @@ class BotApi:
         return True
 
     def _commands_key(self, p: Params) -> str:
+        """Menus are kept per scope and language: "" (default), "zh", "chat:-100|ru", ..."""
         scope = p.raw("scope")
         language = p.text("language_code") or ""
-        if isinstance(scope, dict) and scope.get("type", "default") != "default":
-            extra = f":{scope['chat_id']}" if "chat_id" in scope else ""
-            return f"{scope['type']}{extra}|{language}"
-        return language
+        if scope is None:
+            return language
+        if not isinstance(scope, dict) or scope.get("type") not in COMMAND_SCOPES:
+            raise bad_request("can't parse BotCommandScope JSON object")
+        needs = COMMAND_SCOPES[scope["type"]]
+        if any(not isinstance(scope.get(field), int | str) for field in needs):
+            raise bad_request("chat not found")
+        if scope["type"] == "default":
+            return language
+        extra = "".join(f":{scope[field]}" for field in needs)
+        return f"{scope['type']}{extra}|{language}"
 
     def set_my_commands(self, p: Params, at: float) -> bool:
         commands = p.raw("commands")

@@ -159,6 +159,12 @@ class World:
 
     # -- updates ----------------------------------------------------------------------------
 
+    def continue_after(self, update_id: int, message_id: int) -> None:
+        """Number new updates and messages after these, as Telegram would for a bot that has
+        seen them (a sandbox started afresh against a database kept from an earlier run)."""
+        self._next_update_id = max(self._next_update_id, update_id + 1)
+        self._next_message_id = max(self._next_message_id, message_id + 1)
+
     def push_update(self, fields: JsonDict) -> JsonDict:
         """Queue an update (its ``update_id`` assigned here) and wake whoever waits."""
         update: JsonDict = {"update_id": self._next_update_id}

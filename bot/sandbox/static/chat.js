@@ -83,6 +83,8 @@ class Pane {
       this.sendText();
     });
     root.querySelector(".photo-button").addEventListener("click", () => this.photoInput.click());
+    this.commandMenu = root.querySelector(".command-menu");
+    root.querySelector(".menu-button").addEventListener("click", () => this.toggleCommands());
     this.photoInput.addEventListener("change", () => this.sendPhoto());
     root.querySelector(".location-button").addEventListener("click", () => this.askLocation());
     this.redraw();
@@ -136,6 +138,41 @@ class Pane {
     this.send({ location: { latitude, longitude } });
   }
 
+  // The menu Telegram would show in this chat: the narrowest scope that has one, in the
+  // user's language first (setMyCommands keys kept by the sandbox: "chat:<id>|<lang>", ...).
+  async toggleCommands() {
+    if (!this.commandMenu.hidden) {
+      this.commandMenu.hidden = true;
+      return;
+    }
+    const { commands } = await (await fetch("/control/commands")).json();
+    const chatId = this.chatId();
+    const lang = (this.languageCode() || "").slice(0, 2);
+    const scopes = [`chat:${chatId}|`, chatId < 0 ? "all_group_chats|" : "all_private_chats|", ""];
+    const keys = scopes.flatMap((scope) => (lang ? [scope + lang, scope] : [scope]));
+    const found = keys.find((key) => commands[key] && commands[key].length);
+    const menu = found ? commands[found] : [];
+    this.commandMenu.replaceChildren();
+    for (const { command, description } of menu) {
+      const button = document.createElement("button");
+      button.type = "button";
+      const name = document.createElement("span");
+      name.textContent = `/${command}`;
+      const about = document.createElement("span");
+      about.className = "description";
+      about.textContent = description;
+      button.append(name, about);
+      button.addEventListener("click", () => {
+        this.text.value = `/${command} `;
+        this.commandMenu.hidden = true;
+        this.text.focus();
+      });
+      this.commandMenu.append(button);
+    }
+    if (!menu.length) this.showToast("No command menu for this chat");
+    this.commandMenu.hidden = !menu.length;
+  }
+
   showToast(text, alert) {
     this.toast.textContent = text;
     this.toast.classList.toggle("alert", Boolean(alert));
@@ -145,6 +182,7 @@ class Pane {
   }
 
   redraw() {
+    if (this.commandMenu) this.commandMenu.hidden = true;
     const chatId = this.chatId();
     const group = chatId < 0;
     this.label.textContent = group
