@@ -1,4 +1,5 @@
-"""The `minsheng` command: demo, run, webhook, migrate, catalog, staff, apikey, bench."""
+"""The `minsheng` command: demo, run, webhook, migrate, backup, catalog, staff, apikey, bench,
+report, export."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from bot.admin_cli import add_admin_parsers, run_admin_command
 from bot.logs import setup_logging
+from bot.reports_cli import add_parsers as add_report_parsers
+from bot.reports_cli import run_export, run_report
 from bot.settings import SettingsError, load_settings
 
 log = logging.getLogger("minsheng")
@@ -31,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="serve Telegram by long polling (needs MINSHENG_BOT_TOKEN)")
     sub.add_parser("webhook", help="serve Telegram's webhook with aiohttp")
     sub.add_parser("migrate", help="apply database migrations")
+    backup = sub.add_parser("backup", help="copy the live SQLite database and check the copy")
+    backup.add_argument("file", type=Path, help="where the copy goes")
+    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     add_admin_parsers(sub)
+    add_report_parsers(sub)  # report, export
     catalog = sub.add_parser("catalog", help="the catalogue of departments and categories")
     catalog.add_argument("action", choices=("load",))
     catalog.add_argument("file", type=Path, help="a catalogue TOML file")
@@ -41,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rtt", type=float, default=0.0, help="sandbox round trip, ms")
     bench.add_argument("--repeat", type=int, default=1)
     bench.add_argument("--json", action="store_true", help="print a JSON summary")
+    bench.add_argument(
+        "--cases", type=int, default=None,
+        help="instead: time /stats, lookups and /queue over N generated cases",
+    )  # fmt: skip
+    bench.add_argument("--db", type=Path, default=None, help="with --cases: this file")
+    bench.add_argument("--keep", action="store_true", help="with --cases: keep the file")
     return parser
 
 
@@ -66,6 +79,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         await run_demo(args.host, args.port, args.database)
         return 0
+    if args.command == "bench" and args.cases is not None:
+        from bot.bench_cases import run_case_bench
+
+        return await run_case_bench(args)
     if args.command == "bench":
         from bot.bench import run_bench
 
@@ -79,8 +96,17 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "catalog":
         return await _load_catalog(settings.database_url, args.file)
+    if args.command == "backup":
+        from bot.backup import run_backup
+
+        return await asyncio.to_thread(run_backup, settings.database_url, args.file,
+                                       force=args.force)
     if args.command in ("staff", "apikey"):
         return await run_admin_command(args, settings)
+    if args.command == "report":
+        return await run_report(settings, args)
+    if args.command == "export":
+        return await run_export(settings, args)
     from bot.runtime import run_with
 
     try:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.i18n import Catalogs
+from bot.metrics import Metrics
 from bot.settings import Settings
+from storage.work_calendar import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,14 @@ class Services:
     settings: Settings
     catalogs: Catalogs
     clock: Clock
+    # Read from its file once at start-up (Runtime.start); None: weekends only, no holidays.
+    work_calendar: WorkCalendar | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # this runtime's own counters
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar every due date is computed on."""
+        return self.work_calendar or WorkCalendar(zone=self.settings.zone)
 
 
 SERVICES_KEY = "services"

@@ -80,6 +80,7 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event) -> None:
         """Handle stored updates until told to stop; a pass under way is finished first."""
         while not stop.is_set():
+            self._services.metrics.beat("dispatcher")
             self._wake.clear()
             try:
                 done = await self.drain_once()
@@ -121,6 +122,7 @@ class Dispatcher:
                 if not await finish_updates(done, now=self._services.clock.now()):
                     raise AlreadyHandled  # noqa: TRY301 - leaving the block rolls back
             self.handled += len(items)
+            self._services.metrics.handled(items, self._services.clock.now())
         except Exception as exc:
             # A handler failed, the database was busy, or another worker raced us: nothing of
             # the lane was kept. Go again one update per transaction, so only the update that
@@ -156,12 +158,14 @@ class Dispatcher:
                 if not await finish_update(item.id, now=self._services.clock.now()):
                     raise AlreadyHandled  # noqa: TRY301 - leaving the block rolls back
             self.handled += 1
+            self._services.metrics.handled([item], self._services.clock.now())
         except AlreadyHandled:
             log.info("update %s was handled elsewhere", item.update_id)
         except Exception as exc:
             cause = exc.__cause__ if isinstance(exc, HandlerFailed) else exc
             log.error("update %s failed: %r", item.update_id, cause)  # noqa: TRY400
             self.failed += 1
+            self._services.metrics.failed_update()
             async with in_transaction():
                 await fail_update(item.id, repr(cause), now=self._services.clock.now())
                 await self._apologize(item)

@@ -25,6 +25,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
 from bot.dispatcher import Dispatcher
+from bot.health import HealthProbe, serve_operations
 from bot.i18n import Catalogs
 from bot.ingress import Poller
 from bot.notices import NoticeRenderer
@@ -33,10 +34,9 @@ from bot.sender import Sender
 from bot.settings import Settings
 from bot.sweeps import Sweeper
 from bot.transport import AiohttpRequest
+from handlers.staff_menu import queue_staff_menus
 from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
 from storage.db import close_database, open_database
-from storage.inbox import count_by_status as inbox_counts
-from storage.outbox import count_by_status as outbox_counts
 from storage.outbox import enqueue
 from storage.staff import ensure_admins
 
@@ -76,6 +76,7 @@ class Runtime:
     poller: Poller | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     polling_since: float = 0.0  # loop time polling started; the silence counts from here too
+    probe: HealthProbe = field(default_factory=HealthProbe)  # /healthz and /metrics
 
     @property
     def bot(self) -> Bot:
@@ -85,22 +86,30 @@ class Runtime:
     async def start(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         """Open the database, build the bot, queue the command menus. Workers start later."""
         token = settings.token()
+        calendar = settings.calendar()  # a malformed file stops start-up, before the database
         # The outbox replays raw Bot API calls through do_api_request on purpose.
         warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
         await open_database(settings.database_url)
         if not await catalog_loaded():
             report = await load_catalog(settings.catalog_file or SAMPLE_CATALOG)
             log.info("catalogue loaded at first start: %s", report)
-        services = Services(settings, Catalogs(settings.default_language), clock or SystemClock())
+        services = Services(settings, Catalogs(settings.default_language), clock or SystemClock(),
+                            calendar)  # fmt: skip
+        year = services.clock.now().astimezone(settings.zone).year
+        if year not in calendar.official_years:
+            log.warning("the working calendar has no official schedule for %d: update "
+                        "MINSHENG_CALENDAR_FILE", year)  # fmt: skip
         await ensure_admins(settings.admin_ids, now=services.clock.now())
         app = build_application(settings, token, services.catalogs)
         app.bot_data[SERVICES_KEY] = services
         await app.initialize()
         sender = Sender(app.bot, services.clock, SendLimiter.from_settings(settings),
-                        NoticeRenderer(services), concurrency=settings.send_concurrency)
+                        NoticeRenderer(services), concurrency=settings.send_concurrency,
+                        staff_chat_id=settings.staff_chat_id, metrics=services.metrics)
         dispatcher = Dispatcher(app, services, lanes=settings.dispatch_lanes,
                                 on_commit=sender.wake)
         runtime = cls(services, app, dispatcher, sender)
+        runtime.probe.remember_file(settings.database_url)
         await runtime.queue_command_menus()
         return runtime
 
@@ -120,6 +129,9 @@ class Runtime:
             ).hexdigest()[:16]
             key = "commands:" + code + ":" + digest
             await enqueue(None, "setMyCommands", params, now=now, dedupe_key=key)
+        # The staff chat's menu and each staff member's own (handlers.staff_menu).
+        await queue_staff_menus(self.services.catalogs, self.services.settings.staff_chat_id,
+                                now=now)
         self.sender.wake()
 
     def spawn_workers(self) -> None:
@@ -197,7 +209,9 @@ class Runtime:
         try:
             drain = Sender(self.bot, self.services.clock, self.sender_limiter(),
                            NoticeRenderer(self.services),
-                           concurrency=self.services.settings.send_concurrency)
+                           concurrency=self.services.settings.send_concurrency,
+                           staff_chat_id=self.services.settings.staff_chat_id,
+                           metrics=self.services.metrics)
             while await self.dispatcher.drain_once():
                 pass
             while asyncio.get_running_loop().time() < deadline:
@@ -264,16 +278,8 @@ class Runtime:
         self.sender.wake()
 
     async def health(self) -> dict[str, Any]:
-        try:
-            inbox, outbox = await inbox_counts(), await outbox_counts()
-        except Exception as exc:  # the probe must answer, whatever broke
-            return {"ok": False, "database": f"unreachable: {type(exc).__name__}"}
-        running = all(not t.done() for t in self.tasks) and bool(self.tasks)
-        age = self.poll_age()
-        polling = age is None or age <= self.services.settings.poll_alert_after
-        return {"ok": running and polling, "database": "ok", "workers": running,
-                "last_poll_age": None if age is None else round(age, 1), "polling": polling,
-                "inbox": inbox, "outbox": outbox}
+        """The database, the backlogs and the workers' pulse (bot/health.py); `ok` or not."""
+        return await self.probe.report(self)
 
 
 class _Poller(Poller):
@@ -307,5 +313,10 @@ async def run_with(settings: Settings, mode: str) -> None:
         runtime = await Runtime.start(settings)
         await runtime.run_webhook(make_web_app(runtime, secret))
     else:
+        from bot.web import serve_public_side
+
         runtime = await Runtime.start(settings)
-        await runtime.run_polling()
+        # /healthz and /metrics on MINSHENG_HEALTH_LISTEN; Open311 and the dashboard on
+        # MINSHENG_WEB_LISTEN (each only if set).
+        async with serve_operations(runtime), serve_public_side(runtime):
+            await runtime.run_polling()

@@ -19,6 +19,7 @@ from telegram import Bot
 
 from bot.clock import Clock
 from bot.delivery import LIMITED_METHODS, deliver
+from bot.metrics import Metrics
 from bot.ratelimit import SendLimiter
 from storage.notices import NOTICE_METHOD
 from storage.outbox import Outcome, Outgoing, SendResult, open_messages_after, record_results
@@ -42,8 +43,11 @@ class Sender:
         *,
         concurrency: int,
         batch: int = 1000,
+        staff_chat_id: int | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._bot = bot
+        self._staff_chat_id = staff_chat_id  # told when a citizen becomes unreachable
         self._render = render
         self._clock = clock
         self._limiter = limiter
@@ -59,6 +63,7 @@ class Sender:
         self._results: list[SendResult] = []
         self._lanes: set[asyncio.Task[None]] = set()
         self.sent = 0
+        self.metrics = metrics or Metrics()
 
     @property
     def backlog(self) -> int:
@@ -80,6 +85,7 @@ class Sender:
         flusher = asyncio.create_task(self._flush_loop(flushing))
         try:
             while not stop.is_set():
+                self.metrics.beat("sender")
                 self._wake.clear()
                 try:
                     idle_for = await self.pump()
@@ -210,11 +216,13 @@ class Sender:
             return
         results, self._results = self._results, []
         try:
-            await record_results(results, now=self._clock.now())
+            await record_results(results, now=self._clock.now(),
+                                 staff_chat_id=self._staff_chat_id)
         except Exception:
             self._results = results + self._results
             raise
         self.sent += sum(1 for r in results if r.outcome is Outcome.SENT)
+        self.metrics.sends_recorded(results)
 
 
 async def _wait_any(event: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:

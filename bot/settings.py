@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import time
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -10,8 +12,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.work_calendar import SHIPPED_CALENDAR, CalendarInvalid, WorkCalendar, load_calendar
+from storage.workdays import parse_working_hours
+
 LANGUAGES = ("en", "zh_Hans", "zh_Hant", "ru")
 DEFAULT_DATABASE_URL = "sqlite://var/minsheng.sqlite3"
+# Stock brush-offs that mark a reply as perfunctory for its reviewer (a setting's default).
+PERFUNCTORY_PHRASES = (
+    "please ask another department",
+    "not our responsibility",
+    "请咨询其他部门",
+    "不属于我单位职责",
+    "請諮詢其他部門",
+    "не по адресу",
+)
 
 
 class SettingsError(Exception):
@@ -36,6 +50,14 @@ class Settings(BaseSettings):
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     timezone: str = "Asia/Shanghai"
     default_language: str = "en"
+    # The staff dashboard (/web): its public base URL, where sign-in links point (default: the
+    # web server's own listen address), and the key that signs its cookies (default: a random
+    # key at each start, so a restart signs everyone out).
+    web_url: str | None = None
+    web_secret: SecretStr | None = None
+    # Where `minsheng run` (polling) serves Open311 and the dashboard, HOST:PORT (empty: not
+    # served); `minsheng webhook` serves them beside the webhook on MINSHENG_WEBHOOK_LISTEN.
+    web_listen: str | None = None
 
     # The catalogue of departments and categories loaded at first start (default: the sample).
     catalog_file: Path | None = None
@@ -43,6 +65,15 @@ class Settings(BaseSettings):
     cases_per_day: int = Field(default=5, ge=1)
     flood_messages: int = Field(default=20, ge=2)
     flood_seconds: float = Field(default=10.0, gt=0)
+    # Duplicates: an open case is offered to join (and shown to staff) only if both places, when
+    # both requests have one, are at most this many metres apart.
+    duplicate_distance_m: float = Field(default=300.0, gt=0)
+    # Routing: hours (elapsed) a lead department has to sign for a case routed to it (签收).
+    sign_limit_hours: float = Field(default=2.0, gt=0)
+    # The review gate marks a reply as perfunctory (敷衍) for the reviewer when it is shorter than
+    # this many characters or contains one of these phrases (any case; a JSON list of strings).
+    perfunctory_min_chars: int = Field(default=20, ge=0)
+    perfunctory_phrases: Annotated[tuple[str, ...], NoDecode] = PERFUNCTORY_PHRASES
 
     # Outbox sender limits (Telegram's FAQ: ~30/s overall, 20/min per group, ~1/s per chat).
     rate_limits: bool = True
@@ -59,6 +90,21 @@ class Settings(BaseSettings):
     poll_timeout: int = Field(default=25, ge=0, le=50)
     # Seconds without a successful getUpdates before the watchdog alerts (log and staff chat).
     poll_alert_after: float = Field(default=300.0, gt=0)
+    # Operations: where `minsheng run` serves /healthz and /metrics (HOST:PORT; none if empty;
+    # `minsheng webhook` serves them beside the webhook), how long the probe's database query
+    # may take, and how long a worker may go without turning its loop before it counts as stuck.
+    health_listen: str | None = None
+    health_db_timeout: float = Field(default=2.0, gt=0)
+    health_stale_after: float = Field(default=60.0, gt=0)
+
+    # Time limits: the working calendar (holidays, make-up days; default: the shipped file for
+    # mainland China), the working hours the acceptance limit counts, and the overdue list.
+    calendar_file: Path | None = None
+    working_hours: str = "09:00-12:00,13:00-18:00"
+    accept_limit_hours: float = Field(default=2.0, gt=0)
+    overdue_list_at: str = "09:00"  # local time of the daily overdue list to the staff chat
+    # The weekly digest (民声摘报) to the staff chat: a weekday and local time, or "off".
+    digest_at: str = "MON 09:00"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -67,6 +113,50 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         if isinstance(value, int):
             return (value,)
+        return value
+
+    @field_validator("perfunctory_phrases", mode="before")
+    @classmethod
+    def _json_phrases(cls, value: object) -> object:
+        """A JSON list of strings from the environment; empty means the defaults."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return PERFUNCTORY_PHRASES
+        try:
+            phrases = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"must be a JSON list of strings: {exc}") from exc
+        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            raise ValueError('must be a JSON list of strings, e.g. ["not our job"]')
+        return tuple(p for p in phrases if p.strip())
+
+    @field_validator("calendar_file", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: str) -> str:
+        parse_working_hours(value)  # ValueError names the bad span
+        return value
+
+    @field_validator("overdue_list_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be HH:MM, e.g. 09:00") from None
+        return value
+
+    @field_validator("digest_at")
+    @classmethod
+    def _weekly_slot(cls, value: str) -> str:
+        from storage.digest import parse_schedule
+
+        parse_schedule(value)  # raises ValueError with what is expected
         return value
 
     @field_validator("timezone")
@@ -91,6 +181,16 @@ class Settings(BaseSettings):
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit():
             raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8080")
+        return value
+
+    @field_validator("health_listen", "web_listen")
+    @classmethod
+    def _optional_host_port(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9090, or empty")
         return value
 
     @field_validator("bot_api_url", "webhook_url", "bot_file_url")
@@ -123,6 +223,19 @@ class Settings(BaseSettings):
     @property
     def webhook_path(self) -> str:
         return urlsplit(self.webhook_url).path or "/" if self.webhook_url else "/webhook"
+
+    @property
+    def overdue_list_time(self) -> time:
+        return time.fromisoformat(self.overdue_list_at)
+
+    def calendar(self) -> WorkCalendar:
+        """The working calendar, read from its file, or a SettingsError naming the variable."""
+        path = self.calendar_file or SHIPPED_CALENDAR
+        try:
+            return load_calendar(path, zone=self.zone,
+                                 periods=parse_working_hours(self.working_hours))  # fmt: skip
+        except CalendarInvalid as exc:
+            raise SettingsError(f"MINSHENG_CALENDAR_FILE is malformed: {exc}") from None
 
     def token(self) -> str:
         """The bot token, or a SettingsError naming the variable."""

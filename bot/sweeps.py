@@ -14,6 +14,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.context import Services
+from storage.deadline_sweeps import (
+    escalate_overdue,
+    escalate_unaccepted,
+    remind_due,
+    send_overdue_list,
+)
+from storage.digest import send_weekly_digest
 from storage.drafts import discard_abandoned_drafts, remind_idle_drafts
 from storage.rating import close_unrated, remind_unrated
 
@@ -27,6 +34,16 @@ Sweep = Callable[[datetime], Awaitable[int]]  # does what is due at `now`; retur
 
 def all_sweeps(services: Services) -> dict[str, Sweep]:
     """Every sweep, by name, in the order they run."""
+    settings = services.settings
+    staff_chat = settings.staff_chat_id
+    overdue_list = functools.partial(
+        send_overdue_list, staff_chat_id=staff_chat, zone=settings.zone,
+        at=settings.overdue_list_time,
+    )  # fmt: skip
+    weekly_digest = functools.partial(
+        send_weekly_digest, staff_chat_id=staff_chat, zone=settings.zone,
+        schedule=settings.digest_at,
+    )  # fmt: skip
     return {
         # Unfinished requests: discarded after 7 days (told once), reminded once after 24 h.
         # Discarding runs first, so a draft idle for a week is not reminded on its way out.
@@ -36,6 +53,15 @@ def all_sweeps(services: Services) -> dict[str, Sweep]:
         # (closing first, for the same reason as above).
         "rating_close": close_unrated,
         "rating_remind": remind_unrated,
+        # Time limits (storage.deadline_sweeps): unaccepted cases past their limit, escalation
+        # at the due date, the 75 % reminder (after escalation, so a case found already overdue
+        # is escalated, not reminded), and the daily overdue list.
+        "deadline_accept": functools.partial(escalate_unaccepted, staff_chat_id=staff_chat),
+        "deadline_escalate": functools.partial(escalate_overdue, staff_chat_id=staff_chat),
+        "deadline_remind": functools.partial(remind_due, staff_chat_id=staff_chat),
+        "deadline_overdue_list": overdue_list,
+        # The weekly digest (民声摘报) of the past week, once the configured time has come.
+        "weekly_digest": weekly_digest,
     }
 
 
@@ -51,11 +77,15 @@ class Sweeper:
     async def run_once(self) -> int:
         """Run every sweep once; a failing sweep is logged and does not stop the others."""
         done = 0
+        self._services.metrics.beat("sweeper")
         for name, sweep in self._sweeps.items():
             try:
                 done += await sweep(self._services.clock.now())
             except Exception:
                 log.exception("sweep %s failed", name)
+                self._services.metrics.sweep_ran(name, ok=False)
+            else:
+                self._services.metrics.sweep_ran(name, ok=True)
         self.runs += 1
         self.last_run = asyncio.get_running_loop().time()
         if done:

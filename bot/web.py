@@ -1,18 +1,33 @@
-"""The aiohttp application served by `minsheng webhook`: the webhook and the health probe."""
+"""The aiohttp applications: everything on one server in webhook mode, the public side alone
+in polling mode.
+
+`minsheng webhook` serves the webhook, /healthz and /metrics (bot/health.py), Open311
+(bot/open311.py) and the staff dashboard (bot/dashboard) on MINSHENG_WEBHOOK_LISTEN.
+`minsheng run` has no webhook; it serves Open311 and the dashboard on MINSHENG_WEB_LISTEN when
+that is set (and /healthz, /metrics on MINSHENG_HEALTH_LISTEN, kept off the public network).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.dashboard.app import add_dashboard_routes
+from bot.health import operations_routes
 from bot.ingress import webhook_handler
 from bot.open311 import add_open311_routes
+from bot.serving import serving
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+
+log = logging.getLogger(__name__)
 
 
 def make_web_app(runtime: Runtime, secret: str) -> web.Application:
@@ -21,13 +36,27 @@ def make_web_app(runtime: Runtime, secret: str) -> web.Application:
     app[RUNTIME] = runtime
     receive = webhook_handler(secret, runtime.services.clock, runtime.dispatcher.wake)
     app.router.add_post(runtime.services.settings.webhook_path, receive)
-    app.router.add_get("/healthz", healthz)
-    add_open311_routes(app, runtime)
+    app.add_routes(operations_routes(runtime))  # /healthz and /metrics (bot/health.py)
+    add_public_routes(app, runtime)
     return app
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """200 while the database answers and the workers run; 503 otherwise."""
-    runtime = request.app[RUNTIME]
-    report = await runtime.health()
-    return web.json_response(report, status=200 if report["ok"] else 503)
+def add_public_routes(app: web.Application, runtime: Runtime) -> None:
+    """What people and other systems use: Open311 and the staff dashboard."""
+    add_open311_routes(app, runtime)
+    add_dashboard_routes(app, runtime)
+
+
+@contextlib.asynccontextmanager
+async def serve_public_side(runtime: Runtime) -> AsyncIterator[None]:
+    """Serve Open311 and the dashboard on MINSHENG_WEB_LISTEN while the block runs (if set)."""
+    listen = runtime.services.settings.web_listen
+    if listen is None:
+        yield
+        return
+    app = web.Application(client_max_size=1024 * 1024)
+    app[RUNTIME] = runtime
+    add_public_routes(app, runtime)
+    async with serving(app, listen):
+        log.info("Open311 and the dashboard on http://%s/", listen)
+        yield

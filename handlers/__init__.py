@@ -18,11 +18,19 @@ from telegram.ext import (
 from bot.context import MinshengApp
 from bot.i18n import COMMAND_MENU_CODES, Catalogs
 from handlers import (
+    attribution,
+    claim,
+    deadlines,
+    duplicates,
     rating,
     staff_admin,
     staff_cases,
+    staff_details,
     staff_queue,
+    staff_reports,
     staff_review,
+    staff_routing,
+    staff_web,
     staff_work,
     staff_work_reply,
 )
@@ -58,13 +66,23 @@ CITIZEN = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.User(a
 
 # Staff commands: not in the citizens' command menus.
 STAFF_COMMANDS = (
-    staff_admin.COMMANDS + staff_cases.COMMANDS + staff_work.COMMANDS + staff_queue.COMMANDS
+    staff_admin.COMMANDS
+    + staff_cases.COMMANDS
+    + staff_work.COMMANDS
+    + staff_queue.COMMANDS
+    + deadlines.COMMANDS
+    + staff_routing.COMMANDS
+    + staff_reports.COMMANDS
+    + staff_web.COMMANDS
 )
 
 
 def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
     """Add every handler and the error handler; `catalogs` gives the menu labels to match."""
     catalogs = catalogs or Catalogs()
+    # Before anything else: a command or button with no person behind it (an anonymous group
+    # admin, a message sent on behalf of a chat) is refused and stops there (RELIABILITY 19).
+    app.add_handlers(attribution.handlers(app), group=attribution.ATTRIBUTION_GROUP)
     # The citizen gate, in a group of its own that runs before the one below: every citizen
     # update passes it (a flood is counted over all of them) and it can end an update there
     # (ApplicationHandlerStop) before any feature answers. It must not share the group below,
@@ -82,8 +100,14 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             *staff_cases.handlers(app),
             *staff_work.handlers(app),
             *staff_review.handlers(),
+            *staff_details.handlers(),
             *staff_work_reply.handlers(app),
             *staff_queue.handlers(app),
+            *staff_reports.handlers(app),  # /stats, /export, /digest
+            *duplicates.handlers(app),  # the new-case card's "Merge into N"
+            *staff_routing.handlers(app),
+            *deadlines.handlers(app),  # urgent, extensions (延期) and their buttons
+            *staff_web.handlers(app),  # /web: a sign-in link to the dashboard
             # Commands before free text: "/help" is text too.
             # guarded(): in the middle of a request, a command or menu button asks "continue or
             # discard?" instead of running; /language and /cancel act at once on purpose.
@@ -96,6 +120,7 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             CommandHandler("privacy", on_privacy, filters=CITIZEN),
             CommandHandler("mydata", on_mydata, filters=CITIZEN),
             CommandHandler("forget", on_forget, filters=CITIZEN),
+            *claim.handlers(app),  # /claim: a case filed by phone becomes the caller's
             # Main menu buttons, matched in every language (old keyboards keep old labels).
             MessageHandler(CITIZEN & label_filter(catalogs, new_request_label),
                            guarded(on_new_request)),

@@ -109,6 +109,7 @@ def event_name(t: Translator, event: EventView) -> str:
         "extended": t.gettext("Due date extended"),
         "escalated": t.gettext("Escalated to supervisors"),
         "rated": t.gettext("You rated the answer"),
+        "joined": t.gettext("Another citizen joined this request"),
     }
     return names.get(event.kind) or t.gettext("Updated")
 
@@ -265,12 +266,18 @@ def album(photos: Sequence[str], caption: str) -> list[InputMediaPhoto]:
 
 
 async def render_staff_new_case(params: dict[str, Any], t: Translator) -> Rendered:
-    """ "staff_new_case" {tracking}: the new-case card, with its Accept and Reject buttons."""
+    """ "staff_new_case" {tracking, duplicates?}: the new-case card, with its Accept and Reject
+    buttons, and a "Merge into N" button for each possible duplicate."""
+    from handlers.duplicates import duplicate_line, duplicate_rows
     from handlers.staff_cases import card_keyboard  # it imports this module
 
     case = await case_by_tracking(str(params["tracking"]))
     markup = card_keyboard(case.tracking, t).to_dict()
     text = await staff_card(case, t, notice_zone())
+    duplicates = [str(number) for number in params.get("duplicates") or ()]
+    if duplicates:
+        text += "\n\n" + duplicate_line(duplicates, t)
+        markup["inline_keyboard"] += duplicate_rows(case.tracking, duplicates, t)
     return Rendered("sendMessage", {"text": text, "reply_markup": markup})
 
 

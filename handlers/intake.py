@@ -17,6 +17,7 @@ from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.buttons import query_of
 from handlers.common import answer_button, send, user_of, who
+from handlers.duplicates import join, offer_similar
 from handlers.intake_choose import (
     go_back,
     pick_category,
@@ -125,11 +126,22 @@ async def edit(
 async def submit(
     update: Update, context: MinshengContext, t: Translator, draft: DraftView, arg: str
 ) -> str:
+    """Submit: first the open requests like this one, to join instead (if there are any)."""
+    if await offer_similar(update, context, t, draft):
+        return ""
+    return await file_anyway(update, context, t, draft, arg)
+
+
+async def file_anyway(
+    update: Update, context: MinshengContext, t: Translator, draft: DraftView, arg: str
+) -> str:
     settings = context.services.settings
     try:
         case = await submit_case(
             new_case(draft), now=context.services.clock.now(), zone=settings.zone,
             daily_limit=settings.cases_per_day, staff_chat_id=settings.staff_chat_id,
+            calendar=context.services.calendar, accept_hours=settings.accept_limit_hours,
+            duplicate_distance_m=settings.duplicate_distance_m,
         )  # fmt: skip
     except CaseLimitReached as limit:
         n = limit.limit
@@ -209,6 +221,8 @@ BUTTONS: dict[str, Button] = {
     "notem": not_an_emergency,
     "e": edit,
     "submit": submit,
+    "j": join,
+    "file": file_anyway,
     "cancel": drop,
     "go": resume,
     "drop": drop,

@@ -5,6 +5,7 @@ action is valid at certain steps only; a press at any other step (or with no dra
 
     in:k:<kind>   in:d:<domain id>   in:c:<category id>   in:a:<choice index>   in:back
     in:skip   in:done   in:notem   in:e:<field>   in:submit   in:cancel   in:go   in:drop
+    in:j:<index of a similar request shown>   in:file (file anyway)
 
 Category codes may be up to 64 characters, so domains and categories travel as their row ids.
 """
@@ -48,6 +49,8 @@ ACTION_STEPS: dict[str, frozenset[Step]] = {
     "notem": frozenset({Step.DESCRIPTION}),
     "e": frozenset({Step.SUMMARY}),
     "submit": frozenset({Step.SUMMARY}),
+    "j": frozenset({Step.SUMMARY}),  # join a similar request instead (handlers.duplicates)
+    "file": frozenset({Step.SUMMARY}),
     "cancel": INTAKE_STEPS,
     "go": INTAKE_STEPS,
     "drop": INTAKE_STEPS,
@@ -58,6 +61,7 @@ _ARGS = {
     "c": r"[0-9]{1,9}",
     "a": r"[0-9]{1,2}",
     "e": "|".join(EDITS),
+    "j": r"[0-9]",
 }
 _PLAIN = "|".join(a for a in ACTION_STEPS if a not in _ARGS)
 _WITH_ARG = "|".join(_ARGS)

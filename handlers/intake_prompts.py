@@ -2,6 +2,7 @@
 
 KIND → DOMAIN ⇄ CATEGORY → QUESTION (each of the category's own, if any) → DESCRIPTION
      → PHOTOS → LOCATION → CONTACT → SUMMARY → (submit: a case; cancel: nothing)
+At Submit, open requests like this one are offered to join instead (handlers.duplicates).
 DOMAIN and CATEGORY have Back; SUMMARY's Edit jumps to a step and comes back after it.
 """
 
@@ -282,6 +283,7 @@ async def go(
     """Move the draft to `step` (with changes) and ask it; reaching the summary ends an edit."""
     if step is Step.SUMMARY:
         changes["editing"] = None
+        changes["similar"] = None  # an offer of similar requests is made afresh at Submit
     moved = await save(context, draft, step, **changes)
     await ask(update, context, t, moved)
     return moved

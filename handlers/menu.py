@@ -56,6 +56,7 @@ def commands(t: Translator) -> list[tuple[str, str]]:
         ("language", t.gettext("Choose your language")),
         ("cancel", t.gettext("Discard the request you are filling in")),
         ("status", t.gettext("Follow a request by its tracking number")),
+        ("claim", t.gettext("Follow a request that was filed for you by phone")),
         ("privacy", t.gettext("What we keep about you, and why")),
         ("mydata", t.gettext("Get everything we keep about you")),
         ("forget", t.gettext("Erase your personal data")),

@@ -38,7 +38,18 @@ class NoticeUnknown(Exception):
 def renderers() -> dict[str, Renderer]:
     """Every notice kind and its renderer, in one place."""
     # Imported here: the renderers' modules use Rendered and notice_zone from this one.
-    from handlers import case_card, flood, intake_notices, rating, staff_cases
+    from handlers import (
+        case_card,
+        deadline_notices,
+        duplicates,
+        flood,
+        intake_notices,
+        rating,
+        reachability,
+        routing_notices,
+        staff_cases,
+        staff_reports,
+    )
 
     return {
         # Following requests: the staff chat's cards, and the citizen gate's notices.
@@ -61,6 +72,29 @@ def renderers() -> dict[str, Renderer]:
         "case_merged": rating.render_case_merged,
         "case_question": rating.render_case_question,
         "staff_case_reopened": rating.render_staff_case_reopened,
+        # Duplicates: joining a similar request, and the answer as its followers get it.
+        "case_joined": duplicates.render_case_joined,
+        "followed_case_answered": duplicates.render_followed_case_answered,
+        # Routing like a hotline: routed (sign for), sent back (退单), co-handling, by hand.
+        "staff_case_routed": routing_notices.render_staff_case_routed,
+        "staff_case_sent_back": routing_notices.render_staff_case_sent_back,
+        "staff_case_co_handling": routing_notices.render_staff_case_co_handling,
+        "staff_case_route_by_hand": routing_notices.render_staff_case_route_by_hand,
+        # Time limits: the new due date, extensions (延期), reminders, escalation (督办).
+        "case_due_changed": deadline_notices.render_case_due_changed,
+        "staff_extension_requested": deadline_notices.render_staff_extension_requested,
+        "staff_extension_granted": deadline_notices.render_staff_extension_granted,
+        "staff_extension_refused": deadline_notices.render_staff_extension_refused,
+        "staff_due_reminder": deadline_notices.render_staff_due_reminder,
+        "staff_case_escalated": deadline_notices.render_staff_case_escalated,
+        "staff_accept_overdue": deadline_notices.render_staff_accept_overdue,
+        "staff_overdue_list": deadline_notices.render_staff_overdue_list,
+        # Reports: the charts and the CSV file, made at send time; the weekly digest.
+        "stats_charts": staff_reports.render_stats_charts,
+        "stats_export": staff_reports.render_stats_export,
+        "weekly_digest": staff_reports.render_weekly_digest,
+        # Operations: a citizen the bot can no longer reach (storage.reachability).
+        "staff_citizen_unreachable": reachability.render_citizen_unreachable,
     }
 
 

@@ -14,6 +14,7 @@ from telegram.ext import CommandHandler, filters
 from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
 from bot.i18n import Translator
 from handlers.common import send, user_of, who
+from handlers.staff_menu import queue_member_menus
 from storage.catalog import DepartmentNotFound
 from storage.staff import (
     StaffAction,
@@ -111,6 +112,8 @@ async def on_staff(update: Update, context: MinshengContext) -> None:
         await send(update, context, usage(t))
         return
     await send(update, context, await change(t, command, *target, by=admin, now=now))
+    # Their private chat's command menu follows the change (queued once per change, if any).
+    await queue_member_menus(context.services.catalogs, now=now, user_ids=[target[0]])
 
 
 async def change(t: Translator, command: str, user_id: int, rest: list[str], **by: Any) -> str:

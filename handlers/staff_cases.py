@@ -22,15 +22,17 @@ from telegram.ext import CommandHandler
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
 from handlers.buttons import NUMBER_GROUP, ButtonHandler, on_expired_button, query_of
-from handlers.case_card import department_name, event_name, staff_card, when
-from handlers.common import answer_button, call, send, user_of, who
+from handlers.case_card import department_name, staff_card, when
+from handlers.common import answer_button, call, chat_of, send, user_of, who
 from handlers.notices import Rendered, notice_zone
 from handlers.staff_admin import not_allowed, staff_filter
+from handlers.staff_display import staff_status_name, timeline_lines
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
 from storage.catalog import departments
 from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused, accept_case, reject_case
 from storage.models import CaseStatus
+from storage.notices import NOTICE_METHOD
 from storage.staff import StaffAction, StaffNotAuthorized, authorize
 from storage.tracking import format_tracking_number
 
@@ -53,10 +55,11 @@ def standard_reasons(t: Translator) -> dict[str, str]:
 
 
 def card_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    """The new-case card's actions."""
+    """The new-case card's actions (Details: handlers.staff_details)."""
     return InlineKeyboardMarkup([[
         InlineKeyboardButton(t.gettext("Accept"), callback_data=f"st:acc:{tracking}"),
         InlineKeyboardButton(t.gettext("Reject"), callback_data=f"st:rej:{tracking}"),
+        InlineKeyboardButton(t.gettext("Details"), callback_data=f"st:det:{tracking}"),
     ]])  # fmt: skip
 
 
@@ -162,7 +165,10 @@ async def on_department(update: Update, context: MinshengContext) -> None:
         await on_expired_button(update, context)
         return
     settings, now = context.services.settings, context.services.clock.now()
-    act = accept_case(tracking, code, by=user_of(update).id, now=now, zone=settings.zone)
+    act = accept_case(tracking, code, by=user_of(update).id, now=now, zone=settings.zone,
+                      sign_hours=settings.sign_limit_hours,
+                      staff_chat_id=settings.staff_chat_id,
+                      calendar=context.services.calendar)  # fmt: skip
     if (case := await acted(update, context, act, t)) is not None:
         done = t.gettext("Accepted by {name} → {department}", name=user_of(update).first_name,
                          department=await department_name(code, t))  # fmt: skip
@@ -216,7 +222,7 @@ async def mark_card(
 
 
 async def on_case(update: Update, context: MinshengContext) -> None:
-    """Show staff a case: its card and the full timeline, with who did what."""
+    """Show staff a case: its card, the full timeline with who did what, and its photos."""
     _, t = await who(update, context)
     tracking = (context.args or [""])[0]
     try:
@@ -226,20 +232,30 @@ async def on_case(update: Update, context: MinshengContext) -> None:
     except (StaffNotAuthorized, CaseNotFound):
         await send(update, context, not_allowed(t))
         return
-    await send(update, context, await timeline_card(case, t, context))
+    await send_details(update, context, case, t, chat_of(update).id)
 
 
 async def timeline_card(case: CaseView, t: Translator, context: MinshengContext) -> str:
     zone = context.services.settings.zone
-    lines = [await staff_card(case, t, zone), "", t.gettext("Timeline:")]
-    for entry in await audit_trail(case.tracking):
-        event = entry.event
-        who_did = f"{event.actor} {entry.actor_id or ''}".strip()
-        detail = " · ".join(f"{k}: {v}" for k, v in sorted(event.payload.items()))
-        name = event_name(t, event) if entry.public else event.kind
-        lines.append(f"• {when(event.created_at, zone, t.language)} — {name} ({who_did})"
-                     + (f" — {detail}" if detail else ""))  # fmt: skip
+    from handlers.staff_routing import routing_lines  # it imports this module
+
+    lines = [await staff_card(case, t, zone),
+             t.gettext("Status: {status}", status=staff_status_name(t, case.status)),
+             *await routing_lines(case.tracking, t, zone), "",
+             t.gettext("Timeline:")]  # fmt: skip
+    # Every event in words (handlers.staff_display), internal notes included.
+    lines += await timeline_lines(t, await audit_trail(case.tracking), zone)
     return "\n".join(lines)[:4096]
+
+
+async def send_details(
+    update: Update, context: MinshengContext, case: CaseView, t: Translator, chat_id: int
+) -> None:
+    """A case's details into a chat: the card and timeline, then its photos (an album)."""
+    await send(update, context, await timeline_card(case, t, context), chat_id=chat_id)
+    if case.photos:
+        photos = {"kind": "staff_case_photos", "params": {"tracking": case.tracking}}
+        await call(update, context, NOTICE_METHOD, {"chat_id": chat_id, **photos})
 
 
 async def on_reject_command(update: Update, context: MinshengContext) -> None:

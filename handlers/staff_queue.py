@@ -19,6 +19,8 @@ from handlers.buttons import ButtonHandler
 from handlers.common import answer_button, call, send, user_of, who
 from handlers.staff_admin import not_allowed, staff_filter
 from handlers.staff_cases import pressed
+from handlers.staff_display import staff_status_name
+from handlers.staff_routing import assigned, co_handling_refused, settings_of
 from handlers.staff_work import (
     no_such_department,
     outcome,
@@ -31,11 +33,14 @@ from storage.case_views import CitizenNotFound
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import accept_case
 from storage.queue import QueueFilter, QueuePage, add_note, queue_page, set_blocked
+from storage.routing import CoHandlingRefused
 from storage.staff import StaffAction, StaffNotAuthorized
 from storage.tracking import format_tracking_number
 
 COMMANDS = ("queue", "note", "assign", "ban", "unban")
-PAGE_PATTERN = re.compile(r"^sq:(new|mine|department|overdue|review):(\d{1,4})$")
+PAGE_PATTERN = re.compile(
+    r"^sq:(new|mine|department|overdue|review|hand|repeat|extensions):(\d{1,4})$"
+)
 
 
 def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -> str:
@@ -45,6 +50,9 @@ def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -> str:
         QueueFilter.DEPARTMENT: t.gettext("Open requests of your department"),
         QueueFilter.OVERDUE: t.gettext("Overdue requests"),
         QueueFilter.REVIEW: t.gettext("Replies waiting for review"),
+        QueueFilter.HAND: t.gettext("Requests to route by hand"),
+        QueueFilter.REPEAT: t.gettext("Repeat requests (reopened twice or filed again)"),
+        QueueFilter.EXTENSIONS: t.gettext("Requests for more time waiting for a decision"),
     }
     head = t.gettext("{queue}: {total}, page {page} of {pages}", queue=names[page.filter],
                      total=page.total, page=page.page, pages=page.pages)  # fmt: skip
@@ -52,7 +60,8 @@ def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -> str:
         return f"{head}\n{t.gettext('Nothing here.')}"
     zone = context.services.settings.zone
     lines = [
-        f"{format_tracking_number(line.tracking)} · {line.status} · {line.category_code} · "
+        f"{format_tracking_number(line.tracking)} · {staff_status_name(t, line.status)} · "
+        f"{line.category_code} · "
         + (line.due_at.astimezone(zone).strftime("%Y-%m-%d") if line.due_at else "—")
         for line in page.lines
     ]
@@ -73,7 +82,9 @@ def queue_keyboard(page: QueuePage, t: Translator) -> InlineKeyboardMarkup | Non
 
 
 def queue_usage(t: Translator) -> str:
-    return t.gettext("Usage: /queue [new|mine|department|overdue|review] [page]")
+    return t.gettext(
+        "Usage: /queue [new|mine|department|overdue|review|repeat|hand|extensions] [page]"
+    )
 
 
 async def on_queue(update: Update, context: MinshengContext) -> None:
@@ -139,24 +150,29 @@ async def on_note(update: Update, context: MinshengContext) -> None:
 
 
 async def on_assign(update: Update, context: MinshengContext) -> None:
-    """/assign <number> <department code>: the first routing (accepts the case)."""
+    """/assign <number> <lead department> [co-handling departments…]: the first routing."""
     _, t = await who(update, context)
     args = list(context.args or [])
-    if len(args) != 2:
-        await usage_or_denied(update, context, t, t.gettext(
-            "Usage: /assign <number> <department code>"))  # fmt: skip
+    if len(args) < 2:
+        usage = t.gettext(
+            "Usage: /assign <number> <lead department code> [co-handling department codes]"
+        )
+        await usage_or_denied(update, context, t, usage)
         return
-    number, code = args
+    number, code, co = args[0], args[1], args[2:]
     zone = context.services.settings.zone
     try:
         await outcome(
             update, context, t, number,
-            lambda: accept_case(number, code, **stamp(context, update), zone=zone),
-            lambda case: t.gettext("Request {number} was assigned to {department}.",
-                                   number=shown(case.tracking), department=code),
+            lambda: accept_case(number, code, **stamp(context, update), zone=zone,
+                                co_handling=co, **settings_of(context),
+                                calendar=context.services.calendar),
+            lambda case: assigned(t, shown(case.tracking), code, co),
         )  # fmt: skip
-    except DepartmentNotFound:
-        await no_such_department(update, context, t, number, code, StaffAction.ASSIGN)
+    except DepartmentNotFound as missing:
+        await no_such_department(update, context, t, number, str(missing), StaffAction.ASSIGN)
+    except CoHandlingRefused as refused:
+        await co_handling_refused(update, context, t, refused, StaffAction.ASSIGN)
 
 
 async def blocking(update: Update, context: MinshengContext, blocked: bool) -> None:

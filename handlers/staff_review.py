@@ -6,7 +6,10 @@
                       └──« Back──▶ card
 
 The card is sent by the /reply handler itself (storage writes no notice for a reply under
-review), in the desk's default language. Every press is authorized again in storage.
+review), in the desk's default language. Every press is authorized again in storage. A reply
+that needs no review (its department has review off, or a supervisor or admin wrote it) gets
+no card: storage answers the citizen at once. The card's perfunctory mark uses the settings'
+MINSHENG_PERFUNCTORY_MIN_CHARS and MINSHENG_PERFUNCTORY_PHRASES (storage finds the signs).
 """
 
 from __future__ import annotations

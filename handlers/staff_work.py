@@ -4,10 +4,10 @@ review gate's /approve and /return (its buttons are in handlers.staff_review).
 A handler only parses the command, calls the storage operation (which authorizes the staff
 member and checks the move) and words the outcome in one line, in the staff member's language:
 done, not allowed, not possible in the case's state, changed meanwhile, not found, or usage.
-A submitted reply goes to review: handlers.staff_review puts its card in the staff chat.
-
-The review gate's perfunctory check uses the module constants below until the desk's settings
-carry them (MIN_REPLY_LENGTH, PERFUNCTORY_PHRASES).
+A submitted reply goes to review (handlers.staff_review puts its card in the staff chat), or
+straight to the citizen when storage finds no review is needed (a department without review, a
+supervisor's or admin's own reply). What marks a reply as perfunctory for its reviewer is set in
+the settings (MINSHENG_PERFUNCTORY_MIN_CHARS, MINSHENG_PERFUNCTORY_PHRASES).
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
 from handlers.common import send, user_of, who
 from handlers.staff_admin import not_allowed, staff_filter
+from handlers.staff_outcomes import CASE_REFUSALS, refusal, shown
 from handlers.staff_review import send_review_card
-from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import (
-    CaseChangedMeanwhile,
-    ReplyAlreadyPending,
-    ReplyNotPending,
-    TransitionRefused,
+    ReplyView,
     approve_reply,
     ask_citizen,
     close_case,
@@ -40,26 +37,8 @@ from storage.lifecycle import (
     transfer_case,
 )
 from storage.staff import StaffAction, StaffNotAuthorized, authorize, staff_member
-from storage.tracking import (
-    TrackingNumberMalformed,
-    TrackingNumberMistyped,
-    format_tracking_number,
-    parse_tracking_number,
-)
 
 COMMANDS = ("transfer", "reply", "ask", "close", "merge", "reopen", "approve", "return")
-
-# The review gate's signs of a brush-off. Constants for now: to become desk settings.
-MIN_REPLY_LENGTH = 20
-PERFUNCTORY_PHRASES = ("please ask another department", "请咨询其他部门", "не по адресу")
-
-
-def shown(number: str) -> str:
-    """A tracking number as staff typed it, in the usual dashed form when it is one."""
-    try:
-        return format_tracking_number(parse_tracking_number(number))
-    except (TrackingNumberMalformed, TrackingNumberMistyped):  # echoed back as typed
-        return number
 
 
 async def outcome(
@@ -73,36 +52,8 @@ async def outcome(
     """Run a lifecycle operation and answer in one line, whatever happened; its result or None."""
     try:
         result = await act()
-    except StaffNotAuthorized:
-        await send(update, context, not_allowed(t))
-        return None
-    except CaseNotFound:
-        await send(update, context, t.gettext("There is no request {number}.",
-                                              number=shown(number)))  # fmt: skip
-        return None
-    except ReplyAlreadyPending:
-        await send(
-            update,
-            context,
-            t.gettext("A reply to {number} is already waiting for review.", number=shown(number)),
-        )
-        return None
-    except ReplyNotPending:
-        await send(
-            update,
-            context,
-            t.gettext("No reply to {number} is waiting for review.", number=shown(number)),
-        )
-        return None
-    except TransitionRefused:
-        await send(update, context, t.gettext(
-            "That cannot be done to request {number} in its present state.",
-            number=shown(number)))  # fmt: skip
-        return None
-    except CaseChangedMeanwhile:
-        await send(update, context, t.gettext(
-            "Someone changed request {number} just now; nothing was done. Look again with "
-            "/case {number}.", number=shown(number)))  # fmt: skip
+    except CASE_REFUSALS as refused:
+        await send(update, context, refusal(t, number, refused))
         return None
     await send(update, context, done(result))
     return result
@@ -137,10 +88,13 @@ async def on_transfer(update: Update, context: MinshengContext) -> None:
             "Usage: /transfer <number> <department code> <reason>"))  # fmt: skip
         return
     number, code, reason = args
+    settings = context.services.settings  # the new department signs for it afresh
     try:
         await outcome(
             update, context, t, number,
-            lambda: transfer_case(number, code, reason, **stamp(context, update)),
+            lambda: transfer_case(number, code, reason, **stamp(context, update),
+                                  sign_hours=settings.sign_limit_hours,
+                                  staff_chat_id=settings.staff_chat_id),
             lambda case: t.gettext("Request {number} was transferred to {department}.",
                                    number=shown(case.tracking), department=code),
         )  # fmt: skip
@@ -160,17 +114,26 @@ async def on_reply(update: Update, context: MinshengContext) -> None:
 async def submit(
     update: Update, context: MinshengContext, t: Translator, number: str, text: str
 ) -> None:
-    """Submit a reply for review and put its card in the staff chat."""
+    """Submit a reply: for review (its card goes to the staff chat), or to the citizen at once."""
+    settings = context.services.settings
     reply = await outcome(
         update, context, t, number,
         lambda: submit_reply(number, text, **stamp(context, update),
-                             min_length=MIN_REPLY_LENGTH,
-                             perfunctory_phrases=PERFUNCTORY_PHRASES),
-        lambda reply: t.gettext("Your reply to {number} was sent for review.",
-                                number=shown(reply.tracking)),
+                             min_length=settings.perfunctory_min_chars,
+                             perfunctory_phrases=settings.perfunctory_phrases),
+        lambda reply: submitted(reply, t),
     )  # fmt: skip
-    if reply is not None:
-        await send_review_card(update, context, reply, MIN_REPLY_LENGTH)
+    if reply is not None and reply.awaits_review:
+        await send_review_card(update, context, reply, settings.perfunctory_min_chars)
+
+
+def submitted(reply: ReplyView, t: Translator) -> str:
+    """What the author of a reply is told: where it went."""
+    if reply.awaits_review:
+        return t.gettext("Your reply to {number} was sent for review.",
+                         number=shown(reply.tracking))  # fmt: skip
+    return t.gettext("Your reply to {number} was sent to the citizen.",
+                     number=shown(reply.tracking))  # fmt: skip
 
 
 async def on_ask(update: Update, context: MinshengContext) -> None:

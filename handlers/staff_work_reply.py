@@ -2,7 +2,8 @@
 
 A Telegram reply (text, not a command) to one of the bot's messages in the staff chat whose
 first line ends with a case number (the new-case card, "New request 7KQM-3XNA-R9TD") is as
-`/reply <number> <text>`: it goes to review. A reply to any other message is left alone.
+`/reply <number> <text>`: it goes to review, or straight to the citizen where no review is
+needed (handlers.staff_work.submit). A reply to any other message is left alone.
 Photos are not taken this way yet.
 """
 

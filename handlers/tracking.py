@@ -10,6 +10,7 @@ A number that is not the citizen's gets the same "not found" whether the case ex
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
@@ -18,9 +19,11 @@ from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.case_card import case_keyboard, citizen_card
 from handlers.common import send, user_of, who
+from handlers.duplicates import follower_card
 from handlers.fallback import message_of
 from storage.cases import CaseNotFound, case_of_citizen, public_timeline
 from storage.drafts import DraftView, Step, current_draft, discard_draft, set_draft
+from storage.duplicates import followed_case
 from storage.following import failed_lookups, record_failed_lookup
 from storage.tracking import (
     TrackingNumberMalformed,
@@ -74,6 +77,9 @@ async def case_answer(
     try:
         case = await case_of_citizen(canonical, citizen_id)
     except CaseNotFound:
+        with contextlib.suppress(CaseNotFound):  # a case they joined reads like their own
+            followed = await followed_case(canonical, citizen_id)
+            return await follower_card(followed, await public_timeline(canonical), t, context)
         now = context.services.clock.now()
         foreign = await record_failed_lookup(citizen_id, canonical, now=now)
         log.info(

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -32,8 +32,9 @@ from storage.case_views import EventView as EventView
 from storage.case_views import Location as Location
 from storage.case_views import NewCase as NewCase
 from storage.catalog import CategoryNotFound
+from storage.duplicates import DEFAULT_DISTANCE_M, flag_if_repeat, similar_open_cases
 from storage.models import Actor as Actor
-from storage.models import Case, Category, Citizen, Event
+from storage.models import Case, CaseFollower, Category, Citizen, Event
 from storage.models import CaseKind as CaseKind
 from storage.models import CaseStatus as CaseStatus
 from storage.notices import notify
@@ -43,6 +44,7 @@ from storage.tracking import (
     new_tracking_number,
     parse_tracking_number,
 )
+from storage.work_calendar import WorkCalendar
 from storage.workdays import due_at
 
 DAY = timedelta(hours=24)
@@ -60,6 +62,9 @@ async def submit_case(
     zone: ZoneInfo,
     daily_limit: int,
     staff_chat_id: int | None,
+    duplicate_distance_m: float = DEFAULT_DISTANCE_M,
+    calendar: WorkCalendar | None = None,
+    accept_hours: float | None = None,
 ) -> CaseView:
     """File a case: status submitted, a fresh tracking number, a due date, the staff told.
 
@@ -67,7 +72,11 @@ async def submit_case(
     24 hours before `now`), CategoryNotFound for an unknown code and its subclass
     CategoryUnavailable for a domain, a retired category or an emergency (those are diverted).
     The due date runs from `now` on the category's limit (working days: Monday to Friday in
-    `zone`); the department is left for acceptance, the category's default is proposed.
+    `zone`, or on `calendar` with its holidays); the department is left for acceptance, the
+    category's default is proposed. Acceptance is due `accept_hours` working hours from `now`
+    on `calendar` (accept_due_at; none without both).
+    A case like one of the citizen's closed within 30 days is flagged repeat; the staff card
+    lists open cases like it (storage.duplicates, places within `duplicate_distance_m`).
     """
     _require_aware(now)
     async with in_transaction():
@@ -81,7 +90,11 @@ async def submit_case(
         hours, days = cat["time_limit_hours"], cat["time_limit_working_days"]
         due = None
         if hours is not None or days is not None:
-            due = due_at(now, hours=hours, working_days=days, zone=zone)
+            due = (calendar.due(now, hours=hours, working_days=days) if calendar is not None
+                   else due_at(now, hours=hours, working_days=days, zone=zone))  # fmt: skip
+        accept_due = None
+        if calendar is not None and accept_hours is not None:
+            accept_due = calendar.working_hours_after(now, accept_hours)
         location = new.location
         values: dict[str, Any] = {
             "citizen_id": new.citizen_id,
@@ -100,6 +113,7 @@ async def submit_case(
             "channel": new.channel,
             "created_at": now,
             "due_at": due,
+            "accept_due_at": accept_due,
             "updated_at": now,
         }
         case = await _create_with_fresh_tracking(values)
@@ -116,9 +130,16 @@ async def submit_case(
             public=True,
             created_at=now,
         )
+        await flag_if_repeat(case.id, now=now)
         if staff_chat_id is not None:
             facts = {"tracking": case.tracking}
-            await notify(staff_chat_id, "staff_new_case", facts, now=now)
+            # The staff card lists the open cases like this one, to merge it into with a tap.
+            similar = await similar_open_cases(
+                new.category_code, new.text, new.location, now=now,
+                distance_m=duplicate_distance_m, exclude_case=case.tracking,
+            )  # fmt: skip
+            card = {**facts, "duplicates": [s.tracking for s in similar]} if similar else facts
+            await notify(staff_chat_id, "staff_new_case", card, now=now)
             if new.photos:
                 await notify(staff_chat_id, "staff_case_photos", facts, now=now)
         return await _view_by_id(case.id)
@@ -158,10 +179,8 @@ async def case_of_citizen(tracking: str, citizen_id: int) -> CaseView:
     The number may be canonical or as typed (any case, dashes); handlers that want to say
     "mistyped" parse it first with storage.tracking.parse_tracking_number.
     """
-    async with in_transaction():
-        row = (
-            await _case_query(tracking).filter(citizen_id=citizen_id).first().values(*CASE_COLUMNS)
-        )
+    # One statement, so no transaction around it: the status lookup is the desk's busiest read.
+    row = await _case_query(tracking).filter(citizen_id=citizen_id).first().values(*CASE_COLUMNS)
     if row is None:
         raise CaseNotFound(tracking)
     return case_view(row)
@@ -181,13 +200,13 @@ async def public_timeline(tracking: str) -> list[EventView]:
 
     No ownership check here: call case_of_citizen first on the citizen side.
     """
-    async with in_transaction():
-        case = await _case_query(tracking).first().values("id")
-        if case is None:
-            raise CaseNotFound(tracking)
-        rows = await (
-            Event.filter(case_id=case["id"], public=True).order_by("id").values(*EVENT_COLUMNS)
-        )
+    # The events joined to their case by number in one statement; the case itself is looked for
+    # only when there are none (every filed case has its public "submitted" event).
+    number = _canonical(tracking)
+    events = Event.filter(case__tracking=number, public=True).order_by("id")
+    rows = await events.values(*EVENT_COLUMNS) if number is not None else []
+    if not rows and not await _case_query(tracking).exists():
+        raise CaseNotFound(tracking)
     return [event_view(row) for row in rows]
 
 
@@ -217,12 +236,14 @@ async def cases_of_citizen(
 ) -> tuple[list[CaseView], int]:
     """One page (0-based) of a citizen's cases, newest first, and how many they have in all.
 
-    A page past the end is empty (the total tells the caller where the end is).
+    The cases they joined (storage.duplicates) count as theirs here. A page past the end is
+    empty (the total tells the caller where the end is).
     """
     if page < 0 or per_page < 1:
         raise ValueError("page must be >= 0 and per_page >= 1")
     async with in_transaction():
-        mine = Case.filter(citizen_id=citizen_id)
+        joined = Subquery(CaseFollower.filter(citizen_id=citizen_id).values("case_id"))
+        mine = Case.filter(Q(citizen_id=citizen_id) | Q(id__in=joined))
         total = await mine.count()
         rows = await (
             mine.order_by("-created_at", "-id")

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import InboxStatus, InboxUpdate
-from storage.sql import as_json, fetch
+from storage.sql import as_datetime, as_json, fetch
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class PendingUpdate:
     chat_key: int
     payload: dict[str, Any]
     attempts: int
+    received_at: datetime | None = None  # for the latency metric
 
 
 async def store_updates(updates: Sequence[IncomingUpdate], *, now: datetime) -> None:
@@ -43,13 +44,20 @@ async def store_updates(updates: Sequence[IncomingUpdate], *, now: datetime) -> 
 async def pending_updates(limit: int) -> list[PendingUpdate]:
     """Unhandled updates, oldest first (the order Telegram gave them)."""
     rows = await fetch(  # every update passes here: plain SQL (storage/sql.py)
-        "SELECT id, update_id, chat_key, payload, attempts FROM inbox_update"
+        "SELECT id, update_id, chat_key, payload, attempts, received_at FROM inbox_update"
         " WHERE status = ? ORDER BY id LIMIT ?",
         InboxStatus.PENDING.value,
         limit,
     )
     return [
-        PendingUpdate(r["id"], r["update_id"], r["chat_key"], as_json(r["payload"]), r["attempts"])
+        PendingUpdate(
+            r["id"],
+            r["update_id"],
+            r["chat_key"],
+            as_json(r["payload"]),
+            r["attempts"],
+            as_datetime(r["received_at"]),
+        )
         for r in rows
     ]
 
@@ -78,6 +86,12 @@ async def fail_update(inbox_id: int, error: str, *, now: datetime) -> None:
     await InboxUpdate.filter(id=inbox_id).update(
         status=InboxStatus.FAILED, error=error[:2000], handled_at=now, attempts=1
     )
+
+
+async def highest_update_id() -> int:
+    """The largest update_id ever stored (0 for none)."""
+    rows = await fetch("SELECT max(update_id) AS top FROM inbox_update")
+    return int(rows[0]["top"] or 0) if rows else 0
 
 
 async def count_by_status() -> dict[str, int]:

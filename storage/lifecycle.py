@@ -12,10 +12,13 @@ its first work action (a question or a reply), which puts it in progress.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from storage.case_views import END_STATUSES, CaseNotFound, CaseView
+from storage.deadlines import reopen_changes
+from storage.duplicates import follow_merged
 from storage.lifecycle_core import CITIZEN_ANSWER as CITIZEN_ANSWER
 from storage.lifecycle_core import TRANSITIONS as TRANSITIONS
 from storage.lifecycle_core import CaseChangedMeanwhile as CaseChangedMeanwhile
@@ -40,7 +43,15 @@ from storage.lifecycle_replies import citizen_answered as citizen_answered
 from storage.lifecycle_replies import return_reply as return_reply
 from storage.lifecycle_replies import submit_reply as submit_reply
 from storage.models import Actor, Case, CaseStatus, Category
+from storage.routing import (
+    DEFAULT_SIGN_HOURS,
+    co_department_ids,
+    counted_transfer,
+    routed,
+    sign_window,
+)
 from storage.staff import StaffAction, StaffView
+from storage.work_calendar import WorkCalendar
 from storage.workdays import due_at
 
 __all__ = ["TransitionRefused"]
@@ -49,14 +60,20 @@ STAFF = Actor.STAFF
 
 
 async def accept_case(
-    tracking: str, department_code: str, *, by: int, now: datetime, zone: ZoneInfo
-) -> CaseView:
+    tracking: str, department_code: str, *, by: int, now: datetime, zone: ZoneInfo,
+    sign_hours: float = DEFAULT_SIGN_HOURS, co_handling: Sequence[str] = (),
+    staff_chat_id: int | None = None, calendar: WorkCalendar | None = None,
+) -> CaseView:  # fmt: skip
     """Accept a submitted case into a department; the due date runs from `now`.
 
-    The limit is the category's (hours, or working days in `zone`); a category without one
-    leaves no due date. The citizen is told ("case_accepted": department, due_at).
+    The limit is the category's (hours, or working days on `calendar`, with its holidays and
+    make-up days; without one, Monday to Friday in `zone`); a category without one leaves no
+    due date. The citizen is told ("case_accepted": department, due_at). The lead
+    department is to sign for it within `sign_hours`; `co_handling` departments join it, and
+    the staff chat is told (storage.routing.routed).
     """
     target = await department_id(department_code)
+    co = await co_department_ids(tracking, co_handling, lead=target)
 
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
         limits = await Category.filter(id=case.category_id).first().values(
@@ -65,18 +82,22 @@ async def accept_case(
         hours, days = limits["time_limit_hours"], limits["time_limit_working_days"]
         due = None
         if hours is not None or days is not None:
-            due = due_at(now, hours=hours, working_days=days, zone=zone)
-        await write_case(
-            case, now, status=status, department_id=target, accepted_at=now, due_at=due
-        )
+            due = (calendar.due(now, hours=hours, working_days=days) if calendar is not None
+                   else due_at(now, hours=hours, working_days=days, zone=zone))  # fmt: skip
+        window = sign_window(now, sign_hours)
+        fresh = {"due_reminded_at": None, "escalated_at": None}  # a new deadline, unswept
+        await write_case(case, now, status=status, department_id=target, accepted_at=now,
+                         due_at=due, **window, **fresh)  # fmt: skip
         iso = due.isoformat() if due else None
         await record(case, "accepted", actor=STAFF, actor_id=by, now=now, public=True,
                      department=department_code, due_at=iso)  # fmt: skip
         await tell_citizen(case, "case_accepted", now, department=department_code, due_at=iso)
+        await routed(case, department_code, co, by=by, now=now,
+                     sign_due_at=window["sign_due_at"], staff_chat_id=staff_chat_id)  # fmt: skip
         return await view_of(case)
 
     return await run_staff_action(
-        tracking, StaffAction.ACCEPT, by=by, now=now, work=work, targets=(target,)
+        tracking, StaffAction.ACCEPT, by=by, now=now, work=work, targets=(target, *co.values())
     )
 
 
@@ -95,8 +116,9 @@ async def reject_case(tracking: str, reason: str, *, by: int, now: datetime) -> 
 
 
 async def transfer_case(
-    tracking: str, department_code: str, reason: str, *, by: int, now: datetime
-) -> CaseView:
+    tracking: str, department_code: str, reason: str, *, by: int, now: datetime,
+    sign_hours: float = DEFAULT_SIGN_HOURS, staff_chat_id: int | None = None,
+) -> CaseView:  # fmt: skip
     """Move an accepted case to another department (counted); it is signed for afresh there.
 
     The due date is kept: the citizen's clock does not restart because of a misrouting.
@@ -108,12 +130,13 @@ async def transfer_case(
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
         if case.department_id == target:
             raise TransitionRefused(case.tracking, case.status, "transfer", "same department")
-        transfers = await _count(case, "transfer_count")
-        await write_case(
-            case, now, status=status, department_id=target, transfer_count=transfers + 1
-        )
+        counted = await counted_transfer(case, by=by, now=now, staff_chat_id=staff_chat_id)
+        window = sign_window(now, sign_hours)
+        await write_case(case, now, status=status, department_id=target, **counted, **window)
         await record(case, "transferred", actor=STAFF, actor_id=by, now=now, public=False,
                      department=department_code, reason=reason)  # fmt: skip
+        await routed(case, department_code, {}, by=by, now=now,
+                     sign_due_at=window["sign_due_at"], staff_chat_id=staff_chat_id)  # fmt: skip
         return await view_of(case)
 
     return await run_staff_action(
@@ -136,6 +159,8 @@ async def close_case(tracking: str, *, by: int, now: datetime) -> CaseView:
 async def merge_case(tracking: str, into: str, *, by: int, now: datetime) -> CaseView:
     """Merge a duplicate into an open case (并案); the citizen is told ("case_merged": into).
 
+    The merged case's citizen and followers follow `into` from then on (storage.duplicates).
+
     Raises CaseNotFound when `into` does not exist, TransitionRefused when it is the case
     itself or has ended.
     """
@@ -146,10 +171,14 @@ async def merge_case(tracking: str, into: str, *, by: int, now: datetime) -> Cas
             raise CaseNotFound(into)
         if other.id == case.id or other.status in END_STATUSES:
             raise TransitionRefused(case.tracking, case.status, "merge", f"into {other.status}")
-        await write_case(case, now, status=status, duplicate_of_id=other.id, closed_at=now)
+        # An end: the clock stopped for the citizen's answer has nothing left to time.
+        await write_case(
+            case, now, status=status, duplicate_of_id=other.id, closed_at=now, paused_at=None
+        )
         await record(case, "merged", actor=STAFF, actor_id=by, now=now, public=True,
                      into=other.tracking)  # fmt: skip
         await tell_citizen(case, "case_merged", now, into=other.tracking)
+        await follow_merged(case.id, other.id, now=now)  # they follow the case it went into
         return await view_of(case)
 
     return await run_staff_action(tracking, StaffAction.MERGE, by=by, now=now, work=work)
@@ -160,9 +189,8 @@ async def reopen_case(tracking: str, *, by: int, now: datetime) -> CaseView:
 
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
         reopens = await _count(case, "reopen_count")
-        await write_case(
-            case, now, status=status, reopen_count=reopens + 1, answered_at=None, closed_at=None
-        )
+        await write_case(case, now, status=status, answered_at=None, closed_at=None,
+                         **reopen_changes(reopens + 1))  # fmt: skip
         await record(case, "reopened", actor=STAFF, actor_id=by, now=now, public=True)
         await tell_citizen(case, "case_reopened", now)
         return await view_of(case)

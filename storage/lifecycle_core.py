@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from storage.case_views import CASE_COLUMNS, CaseNotFound, CaseView, case_view
 from storage.catalog import DepartmentNotFound
+from storage.duplicates import tell_followers
 from storage.models import Actor, Case, CaseStatus, Department, Event
 from storage.notices import notify
 from storage.staff import (
@@ -57,7 +58,22 @@ TRANSITIONS: dict[tuple[CaseStatus, str], CaseStatus] = {
     (S.ACCEPTED, A.MERGE): S.MERGED,
     (S.IN_PROGRESS, A.MERGE): S.MERGED,
     (S.AWAITING_CITIZEN, A.MERGE): S.MERGED,
+    # Routing (storage.routing): the lead department signs for a routed case, or returns it
+    # as misrouted before working it (to the supervisors, to route again); co-handling
+    # departments join a routed case while it is worked.
+    (S.ACCEPTED, A.SIGN): S.ACCEPTED,
+    (S.ACCEPTED, A.SEND_BACK): S.SUBMITTED,
+    (S.ACCEPTED, A.CO_HANDLE): S.ACCEPTED,
+    (S.IN_PROGRESS, A.CO_HANDLE): S.IN_PROGRESS,
+    (S.AWAITING_CITIZEN, A.CO_HANDLE): S.AWAITING_CITIZEN,
 }
+# Time limits (storage.deadlines): urgent and extensions move the clock of an accepted case
+# that is still worked, never its status.
+TRANSITIONS.update({
+    (status, action): status
+    for status in (S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_CITIZEN)
+    for action in (A.URGENT, A.REQUEST_EXTENSION, A.DECIDE_EXTENSION)
+})  # fmt: skip
 
 # The events that decide whether a reply waits for review: the latest of them says.
 REVIEW_EVENTS = ("reply_submitted", "reply_returned", "answered", "transferred", "reopened")
@@ -204,9 +220,11 @@ async def record(
 
 
 async def tell_citizen(case: Snapshot, kind: str, now: datetime, **params: Any) -> None:
-    """A notice to the case's citizen, unless they asked to be forgotten."""
+    """A notice to the case's citizen, unless they asked to be forgotten, and to its followers."""
+    facts = {"tracking": case.tracking, **params}
     if case.citizen_id is not None:
-        await notify(case.citizen_id, kind, {"tracking": case.tracking, **params}, now=now)
+        await notify(case.citizen_id, kind, facts, now=now)
+    await tell_followers(case.id, kind, facts, now=now)
 
 
 async def pending_reply(case: Snapshot) -> dict[str, Any] | None:

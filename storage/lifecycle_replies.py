@@ -4,18 +4,24 @@ Import these through `storage.lifecycle`. The review gate: a handler's reply wai
 supervisor (event "reply_submitted"); approving sends it to the citizen (status answered),
 returning sends it back to the handler (the case stays in progress). Which reply waits is read
 from the events, the latest of lifecycle_core.REVIEW_EVENTS deciding.
+
+Not every reply waits: a department whose `review_required` is off answers the citizen at once,
+and so does a supervisor or an admin (they are the reviewers; a review of their own reply
+would only be a second click). Such a reply is the reply and its approval in one step, both
+moves checked in the transition table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import add_information
+from storage.deadlines import pause_changes, resume_changes
 from storage.lifecycle_core import (
     CITIZEN_ANSWER,
     ReplyAlreadyPending,
@@ -30,7 +36,8 @@ from storage.lifecycle_core import (
     view_of,
     write_case,
 )
-from storage.models import Actor, CaseStatus
+from storage.models import Actor, Case, CaseStatus, Department, StaffRole
+from storage.routing import signed_by_work
 from storage.staff import StaffAction, StaffView
 
 STAFF = Actor.STAFF
@@ -38,7 +45,8 @@ STAFF = Actor.STAFF
 
 @dataclass(frozen=True)
 class ReplyView:
-    """A reply submitted for review, with the reviewer's warning signs."""
+    """A submitted reply, with the reviewer's warning signs; `awaits_review` is False when it
+    went straight to the citizen (the case is then answered)."""
 
     tracking: str
     text: str
@@ -46,6 +54,7 @@ class ReplyView:
     submitted_at: datetime
     perfunctory: bool  # looks like a brush-off: too short or a stock phrase
     signs: tuple[str, ...]  # "short", and each matched phrase
+    awaits_review: bool = True
 
 
 def perfunctory_signs(text: str, *, min_length: int, phrases: Sequence[str]) -> tuple[str, ...]:
@@ -68,7 +77,9 @@ async def ask_citizen(tracking: str, question: str, *, by: int, now: datetime) -
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
         if await pending_reply(case) is not None:
             raise ReplyAlreadyPending(case.tracking, case.status, "ask", "reply under review")
-        await write_case(case, now, status=status)
+        signed = await signed_by_work(case, now=now)  # the first work signs
+        paused = await pause_changes(case.id, now)  # the clock stops while the citizen is asked
+        await write_case(case, now, status=status, **signed, **paused)
         await record(case, "question", actor=STAFF, actor_id=by, now=now, public=True,
                      question=question)  # fmt: skip
         await tell_citizen(case, "case_question", now, question=question)
@@ -93,7 +104,8 @@ async def citizen_answered(
         if case is None or case.citizen_id != citizen_id:
             raise CaseNotFound(tracking)
         status = next_status(case, CITIZEN_ANSWER)
-        await write_case(case, now, status=status)
+        resumed = await resume_changes(case.id, now)  # the due date moves by the pause
+        await write_case(case, now, status=status, **resumed)
         await record(case, "citizen_answered", actor=Actor.CITIZEN, actor_id=citizen_id,
                      now=now, public=True, text=text)  # fmt: skip
         return await view_of(case)
@@ -108,7 +120,9 @@ async def submit_reply(
     min_length: int = 0,
     perfunctory_phrases: Sequence[str] = (),
 ) -> ReplyView:
-    """A handler's reply, to review: an internal "reply_submitted" event, marked if perfunctory.
+    """A reply to the citizen: to review (an internal "reply_submitted" event, marked if
+    perfunctory), or, when no review is needed (see the module's docstring), straight to the
+    citizen as if approved at once (a public "answered" event with `direct`).
 
     The first reply on an accepted case puts it in progress. Raises ReplyAlreadyPending while
     another reply waits for review.
@@ -119,12 +133,37 @@ async def submit_reply(
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> ReplyView:
         if await pending_reply(case) is not None:
             raise ReplyAlreadyPending(case.tracking, case.status, "reply", "reply under review")
-        await write_case(case, now, status=status)
+        signed = await signed_by_work(case, now=now)  # the first work signs
+        if not await needs_review(case, staff):
+            answered = next_status(replace(case, status=status), StaffAction.APPROVE)
+            await write_case(case, now, status=answered, answered_at=now, **signed)
+            await first_answer(case, now)
+            await record(case, "answered", actor=STAFF, actor_id=by, now=now, public=True,
+                         text=text, direct=True, perfunctory=bool(signs),
+                         signs=list(signs))  # fmt: skip
+            await tell_citizen(case, "case_answered", now, text=text)
+            return ReplyView(case.tracking, text, by, now, bool(signs), signs, False)
+        await write_case(case, now, status=status, **signed)
         await record(case, "reply_submitted", actor=STAFF, actor_id=by, now=now, public=False,
                      text=text, perfunctory=bool(signs), signs=list(signs))  # fmt: skip
         return ReplyView(case.tracking, text, by, now, bool(signs), signs)
 
     return await run_staff_action(tracking, StaffAction.REPLY, by=by, now=now, work=work)
+
+
+async def needs_review(case: Snapshot, staff: StaffView) -> bool:
+    """Whether this staff member's reply on this case waits for a supervisor: a handler's does,
+    unless the case's department has review turned off."""
+    if staff.role is not StaffRole.HANDLER:
+        return False
+    required = await Department.filter(id=case.department_id).first().values_list(
+        "review_required", flat=True)  # fmt: skip
+    return required is not False  # no department (never for a worked case): review
+
+
+async def first_answer(case: Snapshot, now: datetime) -> None:
+    """Stamp the case's first answer (kept through reopening, for the response figures)."""
+    await Case.filter(id=case.id, first_answered_at__isnull=True).update(first_answered_at=now)
 
 
 async def approve_reply(tracking: str, *, by: int, now: datetime) -> CaseView:
@@ -136,6 +175,7 @@ async def approve_reply(tracking: str, *, by: int, now: datetime) -> CaseView:
             raise ReplyNotPending(case.tracking, case.status, "approve", "no reply to review")
         text = str(reply["text"])
         await write_case(case, now, status=status, answered_at=now)
+        await first_answer(case, now)
         await record(case, "answered", actor=STAFF, actor_id=by, now=now, public=True, text=text)
         await tell_citizen(case, "case_answered", now, text=text)
         return await view_of(case)

@@ -17,7 +17,6 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from storage.citizens import mark_unreachable
 from storage.models import OutboxMessage, OutboxStatus
 from storage.sql import as_datetime, as_json, fetch
 
@@ -132,8 +131,13 @@ async def open_messages_after(cursor: int, limit: int) -> list[Outgoing]:
     ]
 
 
-async def record_results(results: Sequence[SendResult], *, now: datetime) -> None:
-    """Store what Telegram answered, for a batch of sends, in one transaction."""
+async def record_results(
+    results: Sequence[SendResult], *, now: datetime, staff_chat_id: int | None = None
+) -> None:
+    """Store what Telegram answered, for a batch of sends, in one transaction.
+
+    A citizen found unreachable is announced to `staff_chat_id` (storage.reachability).
+    """
     if not results:
         return
     sent = [
@@ -154,10 +158,10 @@ async def record_results(results: Sequence[SendResult], *, now: datetime) -> Non
             )
         for result in results:
             if result.outcome is not Outcome.SENT:
-                await _record(result, now)
+                await _record(result, now, staff_chat_id)
 
 
-async def _record(result: SendResult, now: datetime) -> None:
+async def _record(result: SendResult, now: datetime, staff_chat_id: int | None) -> None:
     rows = OutboxMessage.filter(id=result.outbox_id)
     attempts = F("attempts") + 1 if result.counts_as_attempt else F("attempts")
     match result.outcome:
@@ -176,7 +180,10 @@ async def _record(result: SendResult, now: datetime) -> None:
         case Outcome.UNREACHABLE:
             await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
             if result.chat_id is not None and result.chat_id > 0:
-                await mark_unreachable(result.chat_id)
+                # Imported here: storage.reachability writes notices, which are outbox rows.
+                from storage.reachability import citizen_unreachable
+
+                await citizen_unreachable(result.chat_id, now=now, staff_chat_id=staff_chat_id)
                 await OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN).update(
                     status=OutboxStatus.FAILED, error="recipient unreachable"
                 )
@@ -184,6 +191,22 @@ async def _record(result: SendResult, now: datetime) -> None:
             await OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN).update(
                 chat_id=result.new_chat_id, next_attempt_at=now
             )
+
+
+async def forget_command_menus() -> int:
+    """Drop every queued or sent command-menu call, so the next start queues them all again.
+
+    For a Bot API that forgot them (the demo's sandbox starts empty each time); against
+    Telegram, which keeps menus, there is no need.
+    """
+    methods = ("setMyCommands", "deleteMyCommands")
+    return await OutboxMessage.filter(method__in=methods).delete()
+
+
+async def highest_message_id() -> int:
+    """The largest message_id Telegram gave a sent row, in any chat (0 for none)."""
+    rows = await fetch("SELECT max(message_id) AS top FROM outbox_message")
+    return int(rows[0]["top"] or 0) if rows else 0
 
 
 async def count_by_status() -> dict[str, int]:

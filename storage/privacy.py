@@ -14,7 +14,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from storage.case_views import CASE_COLUMNS, EVENT_COLUMNS, OPEN_STATUSES, case_view, event_view
-from storage.models import Actor, Case, CaseStatus, Citizen, Draft, Event, Rating
+from storage.models import Actor, Case, CaseFollower, CaseStatus, Citizen, Draft, Event, Rating
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,11 @@ async def forget_citizen(citizen_id: int, *, now: datetime) -> ForgetReport:
             )  # fmt: skip
         await Citizen.filter(id=citizen_id).update(phone=None, first_name="")
         await Draft.filter(citizen_id=citizen_id).delete()
+        # The requests they joined: they follow them no more; the supporter counts stay.
+        await CaseFollower.filter(citizen_id=citizen_id).delete()
+        await Event.filter(kind="joined", actor=Actor.CITIZEN, actor_id=citizen_id).update(
+            actor_id=None
+        )
         # Ratings stay for the figures; who gave them, and what they wrote, do not.
         await Rating.filter(citizen_id=citizen_id).update(citizen_id=None, comment=None)
     return ForgetReport(cases_closed=len(open_ids), cases_anonymized=len(all_ids))

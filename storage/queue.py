@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from storage.case_views import OPEN_STATUSES, CaseNotFound, CitizenNotFound
 from storage.lifecycle_core import REVIEW_EVENTS, load_case, record
-from storage.models import Actor, Case, CaseStatus, Citizen, Event, Staff, StaffRole
+from storage.models import Actor, Case, CaseStatus, Citizen, Department, Event, Staff, StaffRole
 from storage.staff import (
     StaffAction,
     StaffNotAuthorized,
@@ -40,6 +40,9 @@ class QueueFilter(StrEnum):
     DEPARTMENT = "department"
     OVERDUE = "overdue"
     REVIEW = "review"
+    HAND = "hand"  # passed on too often: a supervisor routes these by hand (storage.routing)
+    REPEAT = "repeat"  # flagged for the coordination meeting (storage.deadlines), open or not
+    EXTENSIONS = "extensions"  # a department's request for more time waits for a decision
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,11 @@ async def _reach(user_id: int) -> tuple[frozenset[int] | None, int | None]:
     return await _subtree(own), own
 
 
+async def reach_of(user_id: int) -> frozenset[int] | None:
+    """Departments a staff member may see (None: all); StaffNotAuthorized for non-staff."""
+    return (await _reach(user_id))[0]
+
+
 def _in(departments: frozenset[int]) -> Q:
     ids = list(departments)
     return Q(department_id__in=ids) | Q(department_id=None, proposed_department_id__in=ids)
@@ -86,17 +94,28 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
             query = Case.all()
             if reach is not None:  # new cases by where they are proposed, others by department
                 routed = Q(department_id__in=list(reach))
-                scope = _in(reach) if which is QueueFilter.NEW else routed
+                unrouted = which in (QueueFilter.NEW, QueueFilter.HAND, QueueFilter.REPEAT)
+                scope = _in(reach) if unrouted else routed
                 query = query.filter(scope)
             if which is QueueFilter.NEW:
                 query = query.filter(status=CaseStatus.SUBMITTED)
+            elif which is QueueFilter.REPEAT:  # closed ones too: the meeting looks back
+                query = query.filter(repeat=True)
             else:
                 query = query.filter(status__in=list(OPEN_STATUSES))
             if which is QueueFilter.DEPARTMENT:
+                # Every department by id rather than "any department": departments are never
+                # deleted, and the list lets SQLite count on the (department, status) index
+                # instead of reading every open case (1M cases: 100 ms → 2 ms).
+                everyone = Department.all().values_list("id", flat=True)
                 query = (query.filter(department_id=own) if own is not None
-                         else query.filter(department_id__isnull=False))  # fmt: skip
+                         else query.filter(department_id__in=list(await everyone)))  # fmt: skip
             elif which is QueueFilter.OVERDUE:
                 query = query.filter(due_at__lt=now)
+            elif which is QueueFilter.HAND:
+                query = query.filter(route_by_hand=True)
+            elif which is QueueFilter.EXTENSIONS:
+                query = query.filter(extension_pending=True)
             elif which is QueueFilter.REVIEW:
                 working = query.filter(status=CaseStatus.IN_PROGRESS)
                 ids = await working.values_list("id", flat=True)
@@ -104,8 +123,12 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
             total = await query.count()
             pages = max(1, -(-total // PAGE_SIZE))
             page = min(max(1, page), pages)
-            rows = await query.order_by("id").offset((page - 1) * PAGE_SIZE).limit(
-                PAGE_SIZE).values("tracking", "status", "category__code", "due_at")  # fmt: skip
+            # The page's ids first, from the index alone; then only their rows. Sorting the rows
+            # of every matching case to keep ten would read them all (1M cases: 55 ms → 1 ms).
+            ids = await query.order_by("id").offset((page - 1) * PAGE_SIZE).limit(
+                PAGE_SIZE).values_list("id", flat=True)  # fmt: skip
+            rows = await Case.filter(id__in=list(ids)).order_by("id").values(
+                "tracking", "status", "category__code", "due_at")  # fmt: skip
     except StaffNotAuthorized as denied:
         await record_denial(denied, now=now)
         raise

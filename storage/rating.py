@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from storage.case_views import CaseNotFound
+from storage.deadlines import reopen_changes
 from storage.lifecycle_core import (
     CaseChangedMeanwhile,
     Snapshot,
@@ -230,8 +231,8 @@ async def reopen_by_citizen(
             raise ReopenTooLate(f"case {case.tracking}: answered more than 7 days ago")
         row = await Case.filter(id=case.id).first().values("reopen_count")
         reopens = int(row["reopen_count"]) if row else 0
-        await write_case(case, now, status=CaseStatus.IN_PROGRESS, reopen_count=reopens + 1,
-                         answered_at=None, closed_at=None)  # fmt: skip
+        await write_case(case, now, status=CaseStatus.IN_PROGRESS, answered_at=None,
+                         closed_at=None, **reopen_changes(reopens + 1))  # fmt: skip
         await record(case, "reopened", actor=CITIZEN, actor_id=citizen_id, now=now,
                      public=True, reason="unsatisfied")  # fmt: skip
         await tell_citizen(case, "case_reopened", now)

@@ -18,7 +18,16 @@ from tortoise.transactions import in_transaction
 
 from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
-from storage.models import AccessDenial, Actor, Case, Department, Event, Staff, StaffRole
+from storage.models import (
+    AccessDenial,
+    Actor,
+    Case,
+    CoHandling,
+    Department,
+    Event,
+    Staff,
+    StaffRole,
+)
 from storage.tracking import TrackingNumberMalformed, TrackingNumberMistyped, parse_tracking_number
 
 __all__ = ["DepartmentNotFound", "StaffRole"]
@@ -56,6 +65,8 @@ _HANDLER_ACTIONS = frozenset({StaffAction.REPLY, StaffAction.ASK, StaffAction.NO
 _SUPERVISOR_ACTIONS = frozenset(StaffAction) - {StaffAction.MANAGE_STAFF}
 # Actions that name no case: a supervisor limited to a subtree may not take them.
 _CASELESS_ACTIONS = frozenset({StaffAction.BAN, StaffAction.MANAGE_STAFF})
+# What the staff of a co-handling department may do on the case (the lead department answers).
+_CO_HANDLING_ACTIONS = frozenset({StaffAction.VIEW, StaffAction.NOTE})
 
 
 class StaffNotAuthorized(Exception):
@@ -128,6 +139,7 @@ async def check(
     allowed = _HANDLER_ACTIONS if staff.role is StaffRole.HANDLER else _SUPERVISOR_ACTIONS
     if action not in allowed:
         raise StaffNotAuthorized(user_id, action, tracking, "role")
+    reach: frozenset[int] = frozenset({own}) if own is not None else frozenset()
     if staff.role is StaffRole.HANDLER:
         fits = bool(departments) and all(d == own for d in departments)
     elif own is None:
@@ -135,8 +147,11 @@ async def check(
     elif action in _CASELESS_ACTIONS:
         fits = False
     else:
-        subtree = await _subtree(own)
-        fits = all(d in subtree for d in departments)
+        reach = await _subtree(own)
+        fits = all(d in reach for d in departments)
+    if not fits and action in _CO_HANDLING_ACTIONS and tracking is not None:
+        # A co-handling department (协办) of the case sees it and adds its input as notes.
+        fits = await CoHandling.exists(case__tracking=tracking, department_id__in=list(reach))
     if not fits:
         raise StaffNotAuthorized(user_id, action, tracking, "department")
     return staff
@@ -179,6 +194,14 @@ async def record_denial(denied: StaffNotAuthorized, *, now: datetime) -> None:
                 payload={"action": str(denied.action), "reason": denied.reason}, public=False,
                 created_at=now,
             )  # fmt: skip
+
+
+async def record_unattributable(sender_id: int, what: str, *, now: datetime) -> None:
+    """Audit an action refused because no person can be named behind it: an anonymous group
+    admin or a message sent on behalf of a chat (`what`: the command, "reply" or "button")."""
+    await AccessDenial.create(
+        user_id=sender_id, action=what[:32], tracking=None, reason="anonymous", created_at=now
+    )
 
 
 async def authorize(
@@ -308,6 +331,18 @@ async def staff_member(user_id: int) -> StaffView | None:
     async with in_transaction():
         row = await Staff.filter(user_id=user_id, active=True).first().values(*_COLUMNS)
     return None if row is None else _view(row)
+
+
+async def staff_changes(
+    user_ids: Iterable[int] | None = None,
+) -> dict[int, tuple[bool, datetime]]:
+    """Each staff row (active or not): whether it is active and when it last changed.
+
+    The staff command menus follow these: one menu per change of a member's row.
+    """
+    rows = Staff.all() if user_ids is None else Staff.filter(user_id__in=list(user_ids))
+    found = await rows.values_list("user_id", "active", "updated_at")
+    return {int(user_id): (bool(active), at) for user_id, active, at in found}
 
 
 async def list_staff() -> list[StaffView]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -55,8 +56,11 @@ async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
         await asyncio.gather(*(user(n) for n in range(USERS)))
 
         def all_sent() -> bool:
-            rows = query(db_path, "SELECT status, count(*) FROM outbox_message "
-                                  "WHERE update_id IS NOT NULL GROUP BY status")
+            try:
+                rows = query(db_path, "SELECT status, count(*) FROM outbox_message "
+                                      "WHERE update_id IS NOT NULL GROUP BY status")
+            except sqlite3.OperationalError:  # the child has not created its database yet
+                return False
             return dict(rows) == {"sent": USERS * MESSAGES}
 
         try:

@@ -14,7 +14,7 @@ from bot.clock import Clock, ManualClock
 from bot.sandbox import Sandbox
 from bot.sweeps import all_sweeps
 from storage.citizens import choose_language
-from storage.lifecycle import accept_case, approve_reply, submit_reply
+from storage.lifecycle import accept_case, submit_reply
 from storage.tracking import format_tracking_number
 from tests.following import OPEN_SENDS, Desk, buttons
 from tests.harness import eventually, query, running_bot, settings_for
@@ -35,13 +35,13 @@ async def rating_desk(
 
 
 async def answered(d: Desk, citizen: int, now: datetime | None = None) -> tuple[str, Any]:
-    """A case filed, accepted, replied to and approved through storage; the answer's message."""
+    """A case filed, accepted and answered through storage (an admin's reply needs no review);
+    the answer's message."""
     now = now or datetime.now(UTC)
     case = await d.file_case(citizen, at=now)
     zone = d.runtime.services.settings.zone
     await accept_case(case.tracking, "heating-company", by=ADMIN, now=now, zone=zone)
     await submit_reply(case.tracking, REPLY, by=ADMIN, now=now)
-    await approve_reply(case.tracking, by=ADMIN, now=now)
     message = (await d.sandbox.wait_for_messages(citizen, 2, timeout=10))[-1]
     return case.tracking, message
 
@@ -138,7 +138,6 @@ async def test_unsatisfied_reopens_and_staff_are_told(sandbox: Sandbox, db_path:
         # Answered again: the same rating row is rated afresh, and this time it closes.
         now = datetime.now(UTC)
         await submit_reply(tracking, REPLY + " Checked again.", by=ADMIN, now=now)
-        await approve_reply(tracking, by=ADMIN, now=now)
         second = (await sandbox.wait_for_messages(CITIZEN, 4, timeout=10))[-1]
         await d.press_edit(CITIZEN, second, f"rt:s:{tracking}:solved")
         await d.press_edit(CITIZEN, second, f"rt:f:{tracking}:basic")

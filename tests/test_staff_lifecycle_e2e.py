@@ -138,19 +138,20 @@ async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Path) -> None:
             SECOND,
             number,
         ])  # fmt: skip
-        # The staff chat, in English: the team's line, the card, two returned/approved cards,
-        # the reopening, and the last card.
+        # The staff chat, in English: the team's line, the card, the routing notice (sign for
+        # by), two returned/approved cards, the reopening, and the last card.
         staff = texts(sandbox.messages(d.staff))
         in_order(staff, [
             f"Done: • {HANDLER}",
             f"New request {number}",
+            f"Request {number} was routed to City Heating Company; sign for it by ",
             f"Reply to review: {number}",
             f"Reply to review: {number}",
             f"Request {number} was reopened by the citizen",
             f"Reply to review: {number}",
         ])  # fmt: skip
-        assert "Returned by User 72002: Too short or vague" in staff[2]
-        assert "Approved by User 72002" in staff[3]
+        assert "Returned by User 72002: Too short or vague" in staff[3]
+        assert "Approved by User 72002" in staff[4]
         answered = query(db_path, "SELECT count(*) FROM case_event WHERE kind = 'answered'")
         assert answered == [(2,)]
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import Catalogs
 from bot.sandbox import Sandbox
 from handlers import STAFF_COMMANDS
+from handlers.attribution import refusal
 from storage.lifecycle import accept_case
 from storage.tracking import format_tracking_number
 from tests.following import Desk, desk
@@ -46,6 +48,21 @@ EXPECTED: dict[str, frozenset[str]] = {
     "assign": frozenset({"supervisor", "admin"}),
     "ban": frozenset({"supervisor", "admin"}),  # caseless: only an unrestricted supervisor
     "unban": frozenset({"supervisor", "admin"}),
+    # Routing: the lead department signs for a case or sends it back; supervisors add co-handlers.
+    "sign": frozenset({"handler", "supervisor", "admin"}),
+    "sendback": frozenset({"handler", "supervisor", "admin"}),
+    "cohandle": frozenset({"supervisor", "admin"}),
+    # Time limits: supervisors mark urgent and decide extensions the lead department asks for.
+    "urgent": frozenset({"supervisor", "admin"}),
+    "extend": frozenset({"handler", "supervisor", "admin"}),
+    "grant": frozenset({"supervisor", "admin"}),
+    "refuse": frozenset({"supervisor", "admin"}),
+    # Reports: figures, the weekly digest and the CSV file, for supervisors and admins.
+    "stats": frozenset({"supervisor", "admin"}),
+    "digest": frozenset({"supervisor", "admin"}),
+    "export": frozenset({"supervisor", "admin"}),
+    # The dashboard: any staff member gets a sign-in link (what they may do there is as here).
+    "web": frozenset(ROLES) - {"citizen"},
 }
 
 
@@ -94,6 +111,10 @@ async def line_for(d: Desk, command: str, tracking: str) -> str:
         return f"/{command} {number}" + (" Say which valve, please" if command == "return" else "")
     if command == "merge":
         return f"/merge {number} {format_tracking_number(await accepted(d))}"
+    if command in ("grant", "refuse"):  # an extension request waiting for a decision
+        sent = await say(d, HANDLER, f"/extend {number} 2 Waiting for the spare part")
+        assert sent.startswith("Your request for 2 more working days")
+        return f"/{command} {number}" + (" Two weeks is enough" if command == "refuse" else "")
     return {
         "case": f"/case {number}",
         "reject": f"/reject {number} Not a matter for the city",
@@ -107,6 +128,15 @@ async def line_for(d: Desk, command: str, tracking: str) -> str:
         "assign": f"/assign {number} gas-company",
         "ban": "/ban 74777 Abusive messages",
         "unban": "/unban 74777",
+        "sign": f"/sign {number}",
+        "sendback": f"/sendback {number} Not ours: the boiler is the gas company's",
+        "cohandle": f"/cohandle {number} gas-company",
+        "urgent": f"/urgent {number} 4",
+        "extend": f"/extend {number} 2 Waiting for the spare part",
+        "stats": "/stats month",
+        "digest": "/digest",
+        "export": "/export month",
+        "web": "/web",
     }[command]
 
 
@@ -189,7 +219,7 @@ async def test_anonymous_admins_are_not_attributable(sandbox: Sandbox, db_path: 
         staff_chat = len(sandbox.messages(d.staff))
         anonymous_message(d, f"/close {number}")
         told = await sandbox.wait_for_messages(d.staff, staff_chat + 1, timeout=10)
-        assert told[-1]["text"] == DENIED
+        assert told[-1]["text"] == refusal(Catalogs().get("en"))  # not the generic DENIED
         assert case_row(db_path, tracking) == before
         # An admin who "adds the sender" of an anonymous admin's message must not make every
         # anonymous admin of the group staff: GroupAnonymousBot is nobody in particular.
@@ -204,8 +234,12 @@ async def test_anonymous_admins_are_not_attributable(sandbox: Sandbox, db_path: 
                      (ANONYMOUS,)) == []  # fmt: skip
         anonymous_message(d, f"/ask {number} Which flat?")
         told = await sandbox.wait_for_messages(d.staff, staff_chat + 3, timeout=10)
-        assert told[-1]["text"] == DENIED
+        assert told[-1]["text"] == refusal(Catalogs().get("en"))
         assert case_row(db_path, tracking) == before
+        # Audited as denials of nobody in particular (handlers.attribution).
+        assert query(db_path, "SELECT user_id, action, reason FROM access_denial WHERE "
+                              "reason = 'anonymous'") == [(ANONYMOUS, "close", "anonymous"),
+                                                          (ANONYMOUS, "ask", "anonymous")]
 
 
 async def test_a_namesake_of_staff_gets_nothing(sandbox: Sandbox, db_path: Path) -> None:

@@ -63,7 +63,7 @@ async def test_queue_new_pages_and_mine(sandbox: Sandbox, db_path: Path) -> None
             "Overdue requests: 0, page 1 of 1\nNothing here."
         )
         assert (await d.say(SUPERVISOR, "/queue later", 5))["text"] == (
-            "Usage: /queue [new|mine|department|overdue|review] [page]"
+            "Usage: /queue [new|mine|department|overdue|review|repeat|hand|extensions] [page]"
         )
 
 
@@ -96,7 +96,7 @@ async def test_note_assign_and_review_queue(sandbox: Sandbox, db_path: Path) -> 
         review = await d.say(SUPERVISOR, "/queue review", 4)
         assert review["text"].split("\n")[:2] == [
             "Replies waiting for review: 1, page 1 of 1",
-            f"{number} · in_progress · heating.fees · "
+            f"{number} · in progress · heating.fees · "
             + review["text"].split("\n")[1].rsplit(" · ", 1)[1],
         ]
         department = await d.say(HANDLER, "/queue department", 4)
