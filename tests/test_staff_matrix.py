@@ -21,6 +21,7 @@ from storage.tracking import format_tracking_number
 from tests.following import Desk, desk
 from tests.harness import query
 from tests.test_staff_flow import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team
+from tests.test_staff_ops import group_message
 
 FILER = 74_001  # the citizen whose cases are worked (told of changes, so kept out of the matrix)
 CITIZEN = 74_002  # a citizen trying staff commands
@@ -190,23 +191,9 @@ async def test_a_revoked_supervisor_is_denied_at_once(sandbox: Sandbox, db_path:
 
 def anonymous_message(d: Desk, text: str, *, reply_to: dict[str, Any] | None = None) -> None:
     """A message in the staff group sent by an anonymous group admin (or as the group)."""
-    group = d.sandbox.world.chat(d.staff)
-    message: dict[str, Any] = {
-        "message_id": d.sandbox.world.new_message_id(),
-        "from": {"id": ANONYMOUS, "is_bot": True, "first_name": "Group",
-                 "username": "GroupAnonymousBot"},
-        "sender_chat": group,
-        "chat": group,
-        "date": int(datetime.now(UTC).timestamp()),
-        "text": text,
-    }  # fmt: skip
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": len(text.split()[0])}]  # fmt: skip
-    if reply_to is not None:
-        message["reply_to_message"] = reply_to
-    d.sandbox.world.record_user_message(message)
-    d.sandbox.inject_update({"message": message})
+    sender = {"id": ANONYMOUS, "is_bot": True, "first_name": "Group",
+              "username": "GroupAnonymousBot"}  # fmt: skip
+    group_message(d, sender, d.sandbox.world.chat(d.staff), text, reply_to=reply_to)
 
 
 async def test_anonymous_admins_are_not_attributable(sandbox: Sandbox, db_path: Path) -> None:
