@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable
 
 import pytest
@@ -43,10 +42,9 @@ def test_shape_of_a_new_number() -> None:
 
 
 def test_a_million_numbers_have_no_collision() -> None:
-    started = time.perf_counter()
+    # No time limit here: speed is the benchmark's business, and a loaded CI machine is slow.
     numbers = {new_tracking_number() for _ in range(1_000_000)}
     assert len(numbers) == 1_000_000
-    assert time.perf_counter() - started < 15
 
 
 def test_the_weights_catch_every_single_error_and_adjacent_swap_by_construction() -> None:
