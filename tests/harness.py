@@ -358,3 +358,20 @@ async def stop_bot(bot: BotProcess, grace: float = 30.0) -> int:
     except TimeoutError:
         bot.kill()
         raise
+
+
+@contextlib.asynccontextmanager
+async def other_writer(db_path: Path, *, busy_seconds: float = 20.0) -> AsyncIterator[None]:
+    """Another writer (a backup, a cron job) holds SQLite's write lock until the block ends.
+
+    The lock is taken in a worker thread: the bot under test runs on this event loop, and may
+    be halfway through a transaction that it must be able to finish before the lock is free.
+    """
+    conn = sqlite3.connect(db_path, timeout=busy_seconds, isolation_level=None,
+                           check_same_thread=False)  # fmt: skip
+    try:
+        await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
+        yield
+        await asyncio.to_thread(conn.execute, "ROLLBACK")
+    finally:
+        conn.close()

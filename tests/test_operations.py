@@ -31,6 +31,7 @@ from tests.harness import (
     bot_env,
     eventually,
     free_port,
+    other_writer,
     query,
     running_bot,
     settings_for,
@@ -136,18 +137,6 @@ async def test_healthz_turns_503_when_the_database_file_is_removed(
         assert report["database"]["problem"].startswith("file replaced under the running bot")
 
 
-@contextlib.contextmanager
-def write_lock(db_path: Path) -> Any:
-    """Another process holds SQLite's write lock (a long cron job) until the block ends."""
-    conn = sqlite3.connect(db_path, timeout=20, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        yield
-        conn.execute("ROLLBACK")
-    finally:
-        conn.close()
-
-
 async def test_healthz_turns_503_while_the_database_is_locked_and_the_sender_stalls(
     sandbox: Sandbox, db_path: Path
 ) -> None:
@@ -165,7 +154,7 @@ async def test_healthz_turns_503_while_the_database_is_locked_and_the_sender_sta
         sandbox.send_text(61_101, "/help")
         await sandbox.wait_for_messages(61_101, 1, timeout=10)
         assert (await health(base))[0] == 200
-        with write_lock(db_path):
+        async with other_writer(db_path):
             sandbox.send_text(61_101, "/help")  # storing it waits for the lock
 
             async def sender_stalled() -> dict[str, Any] | None:
