@@ -8,11 +8,8 @@ directly, as Telegram (or a forger) would.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from bot.settings import Settings
 from tests.harness import (
     ROOT,
     ApiRecorder,
+    other_writer,
     polling_bot,
     query,
     settings_for,
@@ -72,18 +70,6 @@ def inbox_ids(db_path: Path) -> list[int]:
 def replies_to(db_path: Path, update_id: int) -> int:
     sql = "SELECT count(*) FROM outbox_message WHERE update_id = ?"
     return int(query(db_path, sql, (update_id,))[0][0])
-
-
-@contextlib.contextmanager
-def locked(db_path: Path) -> Iterator[None]:
-    """Another writer holds the database's write lock until the block ends."""
-    conn = sqlite3.connect(db_path, timeout=5, isolation_level=None)
-    try:
-        conn.execute("BEGIN EXCLUSIVE")
-        yield
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
 
 
 async def test_webhook_carries_start_to_the_reply(sandbox: Sandbox, db_path: Path) -> None:
@@ -166,7 +152,7 @@ async def test_webhook_answers_503_while_the_database_is_locked(
     update = private_update(10_201, 3401, "/start")
     async with webhook_bot(settings, sandbox, db_path):
         assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
-        with locked(db_path):
+        async with other_writer(db_path):
             started = time.monotonic()
             assert await post(settings, update, SECRET) == 503
             waited = time.monotonic() - started
@@ -193,7 +179,7 @@ async def test_polling_survives_a_lock_longer_than_the_busy_timeout(
     async with polling_bot(settings, db_path) as runtime:
         sandbox.send_text(3501, "/start")
         await sandbox.wait_for_messages(3501, 1, timeout=10)
-        with locked(db_path):
+        async with other_writer(db_path):
             polls = sandbox.stats.get("getUpdates", 0)
             sandbox.send_text(3502, "/start")
             # The poller fetches the update, fails to store it, and polls again.
