@@ -106,12 +106,12 @@ async def _apikey(args: argparse.Namespace) -> int:
         print(f"revoked {args.name}")
         return 0
     try:
-        key = await add_key(args.name, now=SystemClock().now())
+        issued = await add_key(args.name, now=SystemClock().now())
     except ValueError as bad:
         return _refuse(str(bad))
     except ApiKeyNameTaken:
         return _refuse(f"a key named {args.name} exists (names are never reused)")
-    print(key)
+    print(issued)
     print(f"(key for {args.name}: shown only now; send it as the api_key field)", file=sys.stderr)
     return 0
 

@@ -26,7 +26,8 @@ from handlers.case_card import when
 from handlers.common import answer_button, call, send, user_of, who
 from handlers.staff_admin import not_allowed, staff_filter
 from handlers.staff_cases import pressed
-from handlers.staff_work import outcome, parsed, shown, stamp, usage_or_denied
+from handlers.staff_outcomes import shown
+from handlers.staff_work import outcome, parsed, stamp, usage_or_denied
 from storage.case_views import CaseNotFound
 from storage.deadlines import (
     MAX_EXTENSION_DAYS,

@@ -20,15 +20,9 @@ from handlers.common import answer_button, call, send, user_of, who
 from handlers.staff_admin import not_allowed, staff_filter
 from handlers.staff_cases import pressed
 from handlers.staff_display import staff_status_name
+from handlers.staff_outcomes import shown
 from handlers.staff_routing import assigned, co_handling_refused, settings_of
-from handlers.staff_work import (
-    no_such_department,
-    outcome,
-    parsed,
-    shown,
-    stamp,
-    usage_or_denied,
-)
+from handlers.staff_work import no_such_department, outcome, parsed, stamp, usage_or_denied
 from storage.case_views import CitizenNotFound
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import accept_case

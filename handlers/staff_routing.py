@@ -29,7 +29,8 @@ from handlers.case_card import department_name, when
 from handlers.common import answer_button, call, send, user_of, who
 from handlers.staff_admin import not_allowed, staff_filter
 from handlers.staff_cases import acted, edit_markup, pressed
-from handlers.staff_work import no_such_department, outcome, parsed, shown, stamp, usage_or_denied
+from handlers.staff_outcomes import shown
+from handlers.staff_work import no_such_department, outcome, parsed, stamp, usage_or_denied
 from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused
