@@ -193,7 +193,9 @@ async def bench_file(path: Path, seed: int = 1) -> dict[str, Any]:
     return {"stats": stats, "lookup": lookup, "queue": queue}
 
 
-def _summary(path: Path, cases: int, made: Generated | None, figures: dict[str, Any]) -> dict[str, Any]:
+def _summary(
+    path: Path, cases: int, made: Generated | None, figures: dict[str, Any]
+) -> dict[str, Any]:
     size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
     stats, lookup, queue = figures["stats"], figures["lookup"], figures["queue"]
     return {

@@ -18,7 +18,7 @@ from bot.open311_filing import Filing, FilingRefused, parse_filing
 from bot.open311_schema import openapi_document
 from storage.apikeys import key_holder
 from storage.open311 import RequestFilter, requests, service_definition, services
-from storage.tracking import TrackingNumberMalformed, TrackingNumberMistyped, parse_tracking_number
+from storage.tracking import canonical_or_none
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -95,7 +95,7 @@ async def list_requests(request: web.Request) -> web.Response:
 
 
 async def one_request(request: web.Request) -> web.Response:
-    number = _canonical(request.match_info["id"])
+    number = canonical_or_none(request.match_info["id"])
     if number is None:
         return error(404, "service_request_id not found")
     found = await requests(RequestFilter(ids=[number]), _language(request), now=_now(request))
@@ -138,7 +138,7 @@ async def not_found(request: web.Request) -> web.Response:
 def _filter(query: Any) -> RequestFilter:
     ids = []
     for raw in _split(query.get("service_request_id")):
-        number = _canonical(raw)
+        number = canonical_or_none(raw)
         if number is not None:
             ids.append(number)
         elif len(raw) > 32:
@@ -174,9 +174,3 @@ def _date(query: Any, name: str) -> datetime | None:
         raise ValueError(f"{name} needs a time zone, e.g. 2026-11-01T00:00:00Z")
     return parsed
 
-
-def _canonical(text: str) -> str | None:
-    try:
-        return parse_tracking_number(text)
-    except (TrackingNumberMalformed, TrackingNumberMistyped):
-        return None

@@ -17,12 +17,7 @@ from handlers.common import send, user_of, who
 from handlers.tracking import LOOKUP_LIMIT
 from storage.claims import ClaimRefused, claim_case
 from storage.following import failed_lookups
-from storage.tracking import (
-    TrackingNumberMalformed,
-    TrackingNumberMistyped,
-    format_tracking_number,
-    parse_tracking_number,
-)
+from storage.tracking import canonical_or_none, format_tracking_number
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.User(allow_empty=True)
 
@@ -46,9 +41,8 @@ async def on_claim(update: Update, context: MinshengContext) -> None:
     refused = t.gettext(
         "That number and claim code do not match a request waiting to be claimed. Please "
         "check both; each code works once.")  # fmt: skip
-    try:
-        number = parse_tracking_number(" ".join(args[:-1]))
-    except (TrackingNumberMalformed, TrackingNumberMistyped):
+    number = canonical_or_none(" ".join(args[:-1]))
+    if number is None:
         await send(update, context, refused)
         return
     try:

@@ -17,12 +17,7 @@ from telegram.ext import MessageHandler, filters
 from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
 from handlers.common import who
 from handlers.staff_work import submit
-from storage.tracking import (
-    LENGTH,
-    TrackingNumberMalformed,
-    TrackingNumberMistyped,
-    parse_tracking_number,
-)
+from storage.tracking import LENGTH, canonical_or_none
 
 
 class StaffChatOnly(filters.MessageFilter):
@@ -48,10 +43,7 @@ def named_case(message: Message | None) -> str | None:
     words = (message.text or message.caption or "").split("\n", 1)[0].split()
     if not words or len(words[-1]) < LENGTH:
         return None
-    try:
-        return parse_tracking_number(words[-1])
-    except (TrackingNumberMalformed, TrackingNumberMistyped):
-        return None
+    return canonical_or_none(words[-1])
 
 
 async def on_card_reply(update: Update, context: MinshengContext) -> None:

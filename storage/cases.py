@@ -38,12 +38,7 @@ from storage.models import Case, CaseFollower, Category, Citizen, Event
 from storage.models import CaseKind as CaseKind
 from storage.models import CaseStatus as CaseStatus
 from storage.notices import notify
-from storage.tracking import (
-    TrackingNumberMalformed,
-    TrackingNumberMistyped,
-    new_tracking_number,
-    parse_tracking_number,
-)
+from storage.tracking import canonical_or_none, new_tracking_number
 from storage.work_calendar import WorkCalendar
 from storage.workdays import due_at
 
@@ -202,7 +197,7 @@ async def public_timeline(tracking: str) -> list[EventView]:
     """
     # The events joined to their case by number in one statement; the case itself is looked for
     # only when there are none (every filed case has its public "submitted" event).
-    number = _canonical(tracking)
+    number = canonical_or_none(tracking)
     events = Event.filter(case__tracking=number, public=True).order_by("id")
     rows = await events.values(*EVENT_COLUMNS) if number is not None else []
     if not rows and not await _case_query(tracking).exists():
@@ -301,16 +296,10 @@ async def add_information(
         return await _view_by_id(case.id)
 
 
-def _canonical(tracking: str) -> str | None:
-    try:
-        return parse_tracking_number(tracking)
-    except (TrackingNumberMalformed, TrackingNumberMistyped):
-        return None
-
 
 def _case_query(tracking: str) -> QuerySet[Case]:
     """Cases with this number (none for text that is no valid number)."""
-    canonical = _canonical(tracking)
+    canonical = canonical_or_none(tracking)
     if canonical is None:
         return Case.filter(id__in=[])
     return Case.filter(tracking=canonical)

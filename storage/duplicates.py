@@ -35,7 +35,7 @@ from storage.case_views import (
 from storage.models import Actor, Case, CaseFollower, CaseStatus, Category, Event
 from storage.notices import notify
 from storage.similarity import THRESHOLD, alike, cosine, tokens
-from storage.tracking import TrackingNumberMalformed, TrackingNumberMistyped, parse_tracking_number
+from storage.tracking import canonical_or_none
 
 DEFAULT_DISTANCE_M = 300.0
 CANDIDATE_WINDOW = timedelta(days=60)  # an older open case is stale news to a new citizen
@@ -126,12 +126,6 @@ async def similar_open_cases(
     return found[:limit]
 
 
-def _canonical(tracking: str) -> str | None:
-    try:
-        return parse_tracking_number(tracking)
-    except (TrackingNumberMalformed, TrackingNumberMistyped):
-        return None
-
 
 async def join_case(tracking: str, citizen_id: int, *, now: datetime) -> tuple[CaseView, bool]:
     """The citizen joins an open case as theirs too; (the case, whether they newly joined).
@@ -140,7 +134,7 @@ async def join_case(tracking: str, citizen_id: int, *, now: datetime) -> tuple[C
     a public "joined" event and the citizen's notice that they now follow it. Raises
     CaseNotFound, CaseClosed (ended) and CaseAlreadyYours; none of them changes anything.
     """
-    number = _canonical(tracking)
+    number = canonical_or_none(tracking)
     async with in_transaction():
         case = None if number is None else await Case.filter(tracking=number).first().values(
             "id", "citizen_id", "status"
@@ -203,7 +197,7 @@ async def follow_merged(case_id: int, into_id: int, *, now: datetime) -> None:
 
 async def followed_case(tracking: str, citizen_id: int) -> CaseView:
     """A case the citizen follows, by number; CaseNotFound otherwise (the same as for others)."""
-    number = _canonical(tracking)
+    number = canonical_or_none(tracking)
     async with in_transaction():
         row = None
         if number is not None:

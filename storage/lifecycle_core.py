@@ -28,7 +28,7 @@ from storage.staff import (
     check_is_staff,
     record_denial,
 )
-from storage.tracking import TrackingNumberMalformed, TrackingNumberMistyped, parse_tracking_number
+from storage.tracking import canonical_or_none
 
 T = TypeVar("T")
 S = CaseStatus
@@ -129,16 +129,10 @@ _SNAPSHOT_COLUMNS = ("id", "tracking", "status", "version", "citizen_id", "depar
                      "proposed_department_id", "category_id")  # fmt: skip
 
 
-def canonical(tracking: str) -> str | None:
-    try:
-        return parse_tracking_number(tracking)
-    except (TrackingNumberMalformed, TrackingNumberMistyped):
-        return None
-
 
 async def load_case(tracking: str) -> Snapshot | None:
     """The case by number as it is now, or None."""
-    number = canonical(tracking)
+    number = canonical_or_none(tracking)
     if number is None:
         return None
     row = await Case.filter(tracking=number).first().values(*_SNAPSHOT_COLUMNS)

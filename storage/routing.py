@@ -29,7 +29,6 @@ from storage.case_views import CaseNotFound
 from storage.lifecycle_core import (
     Snapshot,
     TransitionRefused,
-    canonical,
     department_id,
     record,
     run_staff_action,
@@ -38,6 +37,7 @@ from storage.lifecycle_core import (
 from storage.models import Actor, Case, CaseStatus, CoHandling, Department
 from storage.notices import notify
 from storage.staff import StaffAction, StaffView
+from storage.tracking import canonical_or_none
 
 DEFAULT_SIGN_HOURS = 2.0
 HAND_ROUTING_AFTER = 2  # passes between departments; one more and a supervisor routes by hand
@@ -74,7 +74,7 @@ class RoutingView:
 
 async def routing_of(tracking: str) -> RoutingView:
     """A case's routing; CaseNotFound. Staff only: callers authorize VIEW first."""
-    number = canonical(tracking)
+    number = canonical_or_none(tracking)
     async with in_transaction():
         row = await Case.filter(tracking=number or "").first().values(
             "id", "tracking", "status", "department__code", "signed_at", "sign_due_at",

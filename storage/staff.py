@@ -28,7 +28,7 @@ from storage.models import (
     Staff,
     StaffRole,
 )
-from storage.tracking import TrackingNumberMalformed, TrackingNumberMistyped, parse_tracking_number
+from storage.tracking import canonical_or_none
 
 __all__ = ["DepartmentNotFound", "StaffRole"]
 
@@ -212,7 +212,7 @@ async def authorize(
     A denial is audited before it is raised. A non-staff user is denied before the case is
     looked up (so nothing leaks); staff naming an absent case get CaseNotFound.
     """
-    canonical = _canonical(case_tracking) if case_tracking is not None else None
+    canonical = canonical_or_none(case_tracking) if case_tracking is not None else None
     try:
         async with in_transaction():
             if case_tracking is None:
@@ -237,12 +237,6 @@ async def check_is_staff(user_id: int, action: StaffAction, tracking: str | None
     if not await Staff.exists(user_id=user_id, active=True):
         raise StaffNotAuthorized(user_id, action, tracking, "not_staff")
 
-
-def _canonical(tracking: str) -> str | None:
-    try:
-        return parse_tracking_number(tracking)
-    except (TrackingNumberMalformed, TrackingNumberMistyped):
-        return None
 
 
 async def add_staff(

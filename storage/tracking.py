@@ -127,3 +127,11 @@ def looks_like_tracking_number(text: str) -> bool:
     if is_valid_tracking_number(compact):
         return True
     return LENGTH - 2 <= len(compact) <= LENGTH + 2 and any(ch.isdigit() for ch in compact)
+
+
+def canonical_or_none(text: str) -> str | None:
+    """The canonical number in `text`, or None when it is not a well-typed number."""
+    try:
+        return parse_tracking_number(text)
+    except (TrackingNumberMalformed, TrackingNumberMistyped):
+        return None
