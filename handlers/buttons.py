@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import MinshengContext
@@ -19,6 +19,18 @@ from storage.tracking import ALPHABET, LENGTH
 
 # A tracking number inside callback data, as one regex group (every case button uses it).
 NUMBER_GROUP = f"([{ALPHABET}]{{{LENGTH}}})"
+
+
+def reasons_keyboard(
+    reasons: dict[str, str], t: Translator, *, reason_data: str, back_data: str
+) -> InlineKeyboardMarkup:
+    """Standard reasons one per row (data `reason_data` + code), "Other reason…" (code
+    "other"), and « Back: the keyboard of every refusal that needs a reason."""
+    choices = [*reasons.items(), ("other", t.gettext("Other reason…"))]
+    rows = [[InlineKeyboardButton(label, callback_data=f"{reason_data}{code}")]
+            for code, label in choices]  # fmt: skip
+    back = InlineKeyboardButton(t.gettext("« Back"), callback_data=back_data)
+    return InlineKeyboardMarkup([*rows, [back]])
 
 
 class ButtonHandler(CallbackQueryHandler[MinshengContext, None]):

@@ -21,7 +21,13 @@ from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, on_expired_button, query_of
+from handlers.buttons import (
+    NUMBER_GROUP,
+    ButtonHandler,
+    on_expired_button,
+    query_of,
+    reasons_keyboard,
+)
 from handlers.case_card import department_name, staff_card, when
 from handlers.common import answer_button, call, chat_of, send, user_of, who
 from handlers.notices import Rendered, notice_zone
@@ -30,8 +36,13 @@ from handlers.staff_display import staff_status_name, timeline_lines
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
 from storage.catalog import departments
-from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused, accept_case, reject_case
-from storage.models import CaseStatus
+from storage.lifecycle import (
+    CaseChangedMeanwhile,
+    TransitionRefused,
+    accept_case,
+    possible,
+    reject_case,
+)
 from storage.notices import NOTICE_METHOD
 from storage.staff import StaffAction, StaffNotAuthorized, authorize
 from storage.tracking import format_tracking_number
@@ -78,10 +89,8 @@ async def department_keyboard(case: CaseView, t: Translator) -> InlineKeyboardMa
 
 
 def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    reasons = [*standard_reasons(t).items(), ("other", t.gettext("Other reason…"))]
-    rows = [[InlineKeyboardButton(label, callback_data=f"st:rsn:{tracking}:{code}")]
-            for code, label in reasons]  # fmt: skip
-    return InlineKeyboardMarkup([*rows, back(tracking, t)])
+    return reasons_keyboard(standard_reasons(t), t, reason_data=f"st:rsn:{tracking}:",
+                            back_data=f"st:back:{tracking}")  # fmt: skip
 
 
 async def pressed(
@@ -106,9 +115,7 @@ async def allowed(
     except (StaffNotAuthorized, CaseNotFound):
         await answer_button(update, context, not_allowed(t))
         return None
-    if case.status not in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED) or (
-        action is StaffAction.ACCEPT and case.status is not CaseStatus.SUBMITTED
-    ):
+    if not possible(case.status, action):
         await answer_button(update, context, t.gettext("This request was already handled."))
         return None
     return case

@@ -21,7 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengContext
 from bot.i18n import SOURCE, Translator
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of, reasons_keyboard
 from handlers.common import answer_button, call, send, user_of
 from handlers.staff_admin import not_allowed
 from handlers.staff_cases import edit_markup, pressed
@@ -58,11 +58,8 @@ def review_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
 
 
 def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    reasons = [*return_reasons(t).items(), ("other", t.gettext("Other reason…"))]
-    rows = [[InlineKeyboardButton(label, callback_data=f"sr:rsn:{tracking}:{code}")]
-            for code, label in reasons]  # fmt: skip
-    back = InlineKeyboardButton(t.gettext("« Back"), callback_data=f"sr:back:{tracking}")
-    return InlineKeyboardMarkup([*rows, [back]])
+    return reasons_keyboard(return_reasons(t), t, reason_data=f"sr:rsn:{tracking}:",
+                            back_data=f"sr:back:{tracking}")  # fmt: skip
 
 
 def review_card(reply: ReplyView, t: Translator, min_length: int) -> str:

@@ -24,7 +24,7 @@ from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of, reasons_keyboard
 from handlers.case_card import department_name, when
 from handlers.common import answer_button, call, send, user_of, who
 from handlers.staff_admin import not_allowed, staff_filter
@@ -33,8 +33,7 @@ from handlers.staff_outcomes import shown
 from handlers.staff_work import no_such_department, outcome, parsed, stamp, usage_or_denied
 from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
-from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused
-from storage.models import CaseStatus
+from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused, possible
 from storage.routing import (
     AlreadySigned,
     CoHandlingRefused,
@@ -65,11 +64,8 @@ def send_back_reasons(t: Translator) -> dict[str, str]:
 
 
 def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    reasons = [*send_back_reasons(t).items(), ("other", t.gettext("Other reason…"))]
-    rows = [[InlineKeyboardButton(label, callback_data=f"ro:rsn:{tracking}:{code}")]
-            for code, label in reasons]  # fmt: skip
-    back = InlineKeyboardButton(t.gettext("« Back"), callback_data=f"ro:kb:{tracking}")
-    return InlineKeyboardMarkup([*rows, [back]])
+    return reasons_keyboard(send_back_reasons(t), t, reason_data=f"ro:rsn:{tracking}:",
+                            back_data=f"ro:kb:{tracking}")  # fmt: skip
 
 
 def routing_keyboard(tracking: str, t: Translator, *, signed: bool) -> InlineKeyboardMarkup:
@@ -221,7 +217,7 @@ async def may_send_back(
     except (StaffNotAuthorized, CaseNotFound):
         await answer_button(update, context, not_allowed(t))
         return None
-    if view.status is not CaseStatus.ACCEPTED:
+    if not possible(view.status, StaffAction.SEND_BACK):
         await answer_button(update, context, t.gettext("This request was already handled."))
         return None
     return view

@@ -35,6 +35,7 @@ from storage.lifecycle_core import (
     view_of,
     write_case,
 )
+from storage.lifecycle_core import possible as possible
 from storage.lifecycle_replies import ReplyView as ReplyView
 from storage.lifecycle_replies import approve_reply as approve_reply
 from storage.lifecycle_replies import ask_citizen as ask_citizen

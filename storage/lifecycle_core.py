@@ -141,6 +141,11 @@ async def load_case(tracking: str) -> Snapshot | None:
     return Snapshot(**{**row, "status": CaseStatus(row["status"])})
 
 
+def possible(status: CaseStatus, action: str) -> bool:
+    """Whether TRANSITIONS has this move: to offer a button only while it can work."""
+    return (status, action) in TRANSITIONS
+
+
 def next_status(case: Snapshot, action: str) -> CaseStatus:
     """The status after `action`, from TRANSITIONS; TransitionRefused when not allowed."""
     after = TRANSITIONS.get((case.status, action))
