@@ -10,7 +10,7 @@ from bot.settings import load_settings
 from bot.web import serve_public_side
 from storage.catalog import DepartmentNotFound
 from storage.inbox import highest_update_id
-from storage.outbox import forget_command_menus, highest_message_id
+from storage.outbox import forget_calls, highest_message_id
 from storage.staff import StaffRole, add_staff, staff_changes
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
         sandbox.world.continue_after(await highest_update_id(), await highest_message_id())
         await add_demo_handler(runtime)
         # The sandbox starts empty, the database does not: send the command menus again.
-        await forget_command_menus()
+        await forget_calls(("setMyCommands", "deleteMyCommands"))
         await runtime.queue_command_menus()
         print(f"\n  Minsheng demo is running: open {base}/ in a browser.")
         print(f"  Staff dashboard: send /web in the staff pane's private chat; Open311 at "

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from handlers.limits import ADDRESS_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN
 from storage.case_views import Location, NewCase
 from storage.cases import submit_case
 from storage.models import CaseKind
@@ -23,8 +24,6 @@ from storage.tracking import format_tracking_number
 if TYPE_CHECKING:
     from bot.context import Services
 
-DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 3000  # as in the chat
-ADDRESS_MAX = 300
 ANSWER_MAX = 500
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{2,30}$")
 _ATTRIBUTE = re.compile(r"^attribute\[([a-z0-9_.-]{1,64})\]$")

@@ -23,13 +23,15 @@ from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.common import send
 from handlers.intake_data import KINDS, data, save
+from handlers.limits import ADDRESS_MAX as ADDRESS_MAX
+from handlers.limits import ADDRESS_MIN as ADDRESS_MIN
+from handlers.limits import DESCRIPTION_MAX as DESCRIPTION_MAX
+from handlers.limits import DESCRIPTION_MIN as DESCRIPTION_MIN
 from handlers.menu import main_menu
 from storage.catalog import EmergencyInfo, Question, categories_of, category, domains
 from storage.drafts import DraftView, Step
 
 MAX_PHOTOS = 5
-DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 3000
-ADDRESS_MIN, ADDRESS_MAX = 3, 300
 SUMMARY_LIMIT = 4000  # Telegram takes 4,096 characters a message
 Ask = Callable[[Update, MinshengContext, Translator, DraftView], Awaitable[None]]
 

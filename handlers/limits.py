@@ -6,3 +6,6 @@ from __future__ import annotations
 TEXT_LIMIT = 4000
 # Unknown commands are echoed back; anything longer is cut so the echo stays one short line.
 COMMAND_ECHO_LIMIT = 64
+# A request's description and address, in every channel (chat, Open311, phone intake).
+DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 3000
+ADDRESS_MIN, ADDRESS_MAX = 3, 300

@@ -92,7 +92,3 @@ async def highest_update_id() -> int:
     """The largest update_id ever stored (0 for none)."""
     rows = await fetch("SELECT max(update_id) AS top FROM inbox_update")
     return int(rows[0]["top"] or 0) if rows else 0
-
-
-async def count_by_status() -> dict[str, int]:
-    return {s.value: await InboxUpdate.filter(status=s).count() for s in InboxStatus}

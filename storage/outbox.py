@@ -193,21 +193,12 @@ async def _record(result: SendResult, now: datetime, staff_chat_id: int | None) 
             )
 
 
-async def forget_command_menus() -> int:
-    """Drop every queued or sent command-menu call, so the next start queues them all again.
-
-    For a Bot API that forgot them (the demo's sandbox starts empty each time); against
-    Telegram, which keeps menus, there is no need.
-    """
-    methods = ("setMyCommands", "deleteMyCommands")
-    return await OutboxMessage.filter(method__in=methods).delete()
+async def forget_calls(methods: Sequence[str]) -> int:
+    """Drop every queued or sent call of these methods, so their dedupe keys are free again."""
+    return await OutboxMessage.filter(method__in=list(methods)).delete()
 
 
 async def highest_message_id() -> int:
     """The largest message_id Telegram gave a sent row, in any chat (0 for none)."""
     rows = await fetch("SELECT max(message_id) AS top FROM outbox_message")
     return int(rows[0]["top"] or 0) if rows else 0
-
-
-async def count_by_status() -> dict[str, int]:
-    return {s.value: await OutboxMessage.filter(status=s).count() for s in OutboxStatus}

@@ -13,6 +13,7 @@ from bot.dashboard.session import RUNTIME, csrf_ok
 from bot.dashboard.views import staff_only
 from bot.i18n import Translator
 from handlers.case_card import kind_name
+from handlers.limits import ADDRESS_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN
 from storage.case_views import CategoryUnavailable, Location, NewCase
 from storage.catalog import CategoryNotFound
 from storage.claims import NotStaff, file_for_caller
@@ -20,8 +21,7 @@ from storage.models import CaseKind
 from storage.staff import StaffView
 from storage.tracking import format_tracking_number
 
-DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 3000  # as in the chat
-ADDRESS_MAX, PHONE_MAX = 300, 32
+PHONE_MAX = 32
 _FIELDS = ("kind", "category", "text", "address", "phone")
 
 

@@ -84,3 +84,9 @@ async def category_choices(language: str) -> list[tuple[str, str]]:
             if leaf.active and not leaf.emergency:
                 choices.append((leaf.code, f"{domain.name(language)} › {leaf.name(language)}"))
     return choices
+
+
+async def refused_page(request: web.Request, t: Translator, staff: StaffView) -> web.Response:
+    """What a staff member sees of a page or case that is not theirs to see (403)."""
+    return await message_page(request, t, staff, t.gettext("Not available"),
+                              t.gettext("That is not available to you."), 403)  # fmt: skip

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.dashboard.pages import department_choices, message_page, render
+from bot.dashboard.pages import department_choices, message_page, refused_page, render
 from bot.dashboard.session import RUNTIME
 from bot.dashboard.views import staff_only
 from bot.i18n import Translator
@@ -35,8 +35,7 @@ async def _scope(
         period = parse_period(form["period"] or "month", now=now, zone=zone)
         scope = await report_scope(staff.user_id, form["department"] or None, now=now)
     except (StaffNotAuthorized, DepartmentNotFound):
-        return await message_page(request, t, staff, t.gettext("Not available"),
-                                  t.gettext("That is not available to you."), 403)  # fmt: skip
+        return await refused_page(request, t, staff)
     except PeriodInvalid:
         return await message_page(
             request, t, staff, t.gettext("Statistics"),

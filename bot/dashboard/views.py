@@ -19,6 +19,7 @@ from bot.dashboard.pages import (
     category_choices,
     department_choices,
     message_page,
+    refused_page,
     render,
     translator_for,
 )
@@ -121,7 +122,7 @@ async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.St
     try:
         listing = await search_cases(staff.user_id, wanted, page, now=_now(request))
     except StaffNotAuthorized:
-        return await _refused(request, staff, t)
+        return await refused_page(request, t, staff)
     rows = [
         {
             "number": format_tracking_number(row.tracking),
@@ -152,7 +153,7 @@ async def case_page(request: web.Request, staff: StaffView, t: Translator) -> we
     number = request.match_info["number"]
     case = await _viewable(request, staff, number)
     if case is None:
-        return await _refused(request, staff, t)
+        return await refused_page(request, t, staff)
     done = request.query.get("done", "")
     flash = done_line(t, done, number) if done in ACTIONS else ""
     return await _render_case(request, staff, t, case, flash)
@@ -203,14 +204,14 @@ async def case_action(request: web.Request, staff: StaffView, t: Translator) -> 
     except REFUSALS as refused:
         case = await _viewable(request, staff, number)
         if case is None:
-            return await _refused(request, staff, t)
+            return await refused_page(request, t, staff)
         status = 403 if isinstance(refused, StaffNotAuthorized) else 409
         return await _render_case(request, staff, t, case, refusal(t, number, refused),
                                   error=True, status=status)  # fmt: skip
     except ValueError:
         case = await _viewable(request, staff, number)
         if case is None:
-            return await _refused(request, staff, t)
+            return await refused_page(request, t, staff)
         return await _render_case(request, staff, t, case, t.gettext("Please fill in the form."),
                                   error=True, status=400)  # fmt: skip
     raise web.HTTPSeeOther(f"/web/case/{number}?" + urlencode({"done": action}))
@@ -237,11 +238,6 @@ async def _viewable(request: web.Request, staff: StaffView, number: str) -> Case
         return await case_by_tracking(number)
     except (StaffNotAuthorized, CaseNotFound):
         return None
-
-
-async def _refused(request: web.Request, staff: StaffView, t: Translator) -> web.Response:
-    return await message_page(request, t, staff, t.gettext("Not available"),
-                              t.gettext("That is not available to you."), 403)  # fmt: skip
 
 
 def routes(app: web.Application) -> None:
