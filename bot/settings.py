@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     health_db_timeout: float = Field(default=2.0, gt=0)
     health_stale_after: float = Field(default=60.0, gt=0)
 
+    # Privacy: days after which the raw payloads of handled updates and sent messages, failed
+    # lookups, and ended sessions and sign-in links are purged; and whether /forget keeps the
+    # words of a citizen's cases because the desk must keep case records by law (/privacy says).
+    retention_days: int = Field(default=30, ge=1)
+    keep_case_records: bool = False
+
     # Time limits: the working calendar (holidays, make-up days; default: the shipped file for
     # mainland China), the working hours the acceptance limit counts, and the overdue list.
     calendar_file: Path | None = None

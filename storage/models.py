@@ -34,6 +34,9 @@ class Citizen(Model):
     phone = fields.CharField(max_length=32, null=True)
     blocked = fields.BooleanField(default=False)  # barred by staff
     unreachable = fields.BooleanField(default=False)  # they blocked the bot
+    # /forget asks to confirm with a button that carries this one-time value, so that a forged
+    # or replayed "yes" erases nothing.
+    forget_nonce = fields.CharField(max_length=32, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -218,6 +221,13 @@ class Case(Model):
     phone = fields.CharField(max_length=32, null=True)
     anonymous = fields.BooleanField(default=False)
     channel = fields.CharField(max_length=16, default="telegram")
+    # Publication (公开): only with the citizen's consent, and then only the public text and
+    # note that staff wrote or approved; never `text` or the private answer. A case is
+    # published when it has consent and a public text.
+    publish_consent = fields.BooleanField(default=False)
+    public_text = fields.TextField(null=True)
+    public_note = fields.TextField(null=True)
+    erased_at = fields.DatetimeField(null=True)  # the citizen's words erased on request
     created_at = fields.DatetimeField()
     accepted_at = fields.DatetimeField(null=True)
     due_at = fields.DatetimeField(null=True)
@@ -443,11 +453,33 @@ class ApiKey(Model):
     name = fields.CharField(max_length=64, unique=True)  # who holds it: "web-form", "hotline"
     key_hash = fields.CharField(max_length=64, unique=True)  # sha256 hex of the key
     active = fields.BooleanField(default=True)
+    # A partner system's key may read the status of private cases (never their text or notes).
+    read_private = fields.BooleanField(default=False)
+    per_minute = fields.IntField(default=10)  # filings a key may make a minute, and a day
+    per_day = fields.IntField(default=500)
     created_at = fields.DatetimeField()
     last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_key"
+
+
+class QuotaUse(Model):
+    """How often a subject (an API key, a hashed client address) acted in one time window.
+
+    Counted in the database so that every worker sees the same quota; old windows are purged
+    by the retention sweep.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    subject = fields.CharField(max_length=96)
+    window_start = fields.DatetimeField()
+    count = fields.IntField(default=0)
+
+    class Meta:
+        table = "quota_use"
+        unique_together = (("subject", "window_start"),)
+        indexes = (("window_start",),)
 
 
 class WebLogin(Model):
@@ -467,9 +499,12 @@ class WebLogin(Model):
 
 
 class WebSession(Model):
-    """A signed-in dashboard session: the cookie carries its id, signed. Signing out ends it."""
+    """A signed-in dashboard session: the cookie carries its token, signed. Signing out ends it.
 
-    id = fields.CharField(max_length=64, primary_key=True)  # random, url-safe
+    Only the token's hash is kept, as the id: a copy of the database signs nobody in.
+    """
+
+    id = fields.CharField(max_length=64, primary_key=True)  # sha256 hex of the cookie's token
     user_id = fields.BigIntField()
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
