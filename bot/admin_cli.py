@@ -2,7 +2,9 @@
 
 The operator holds the database, so these need no Telegram account; staff changes are recorded
 as made by the first admin of MINSHENG_ADMIN_IDS (who is made an admin first, as at start-up),
-so the audit trail always names a person. An API key is printed once and never again.
+so the audit trail always names a person. An API key is printed once and never again; it has a
+quota of filings a minute and a day, and with --read-private it reads the status of private
+cases (for a partner system).
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ import sys
 
 from bot.clock import SystemClock
 from bot.settings import Settings
-from storage.apikeys import ApiKeyNameTaken, ApiKeyNotFound, add_key, list_keys, revoke_key
+from storage.apikeys import (
+    ApiKeyNameTaken,
+    ApiKeyNotFound,
+    add_key,
+    default_quota,
+    list_keys,
+    revoke_key,
+)
 from storage.catalog import DepartmentNotFound
 from storage.db import close_database, open_database
 from storage.models import StaffRole
@@ -44,9 +53,25 @@ def add_admin_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     key_actions = keys.add_subparsers(dest="action", required=True)
     key_add = key_actions.add_parser("add", help="issue a key (printed once)")
     key_add.add_argument("name", help="who holds it, e.g. web-form")
+    per_minute, per_day = default_quota()
+    key_add.add_argument("--per-minute", type=_positive, default=per_minute,
+                         help=f"filings a minute (default {per_minute})")  # fmt: skip
+    key_add.add_argument("--per-day", type=_positive, default=per_day,
+                         help=f"filings a day (default {per_day})")  # fmt: skip
+    key_add.add_argument(
+        "--read-private", action="store_true",
+        help="may read the status (no text, notes or place) of private cases",
+    )  # fmt: skip
     key_revoke = key_actions.add_parser("revoke", help="revoke a key")
     key_revoke.add_argument("name")
-    key_actions.add_parser("list", help="the keys (names only)")
+    key_actions.add_parser("list", help="the keys: name, state, last use, quota, scope")
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
 
 
 async def run_admin_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,7 +121,9 @@ async def _apikey(args: argparse.Namespace) -> int:
     if args.action == "list":
         for key in await list_keys():
             used = key.last_used_at.isoformat() if key.last_used_at else "never used"
-            print(f"{key.name}\t{'active' if key.active else 'revoked'}\t{used}")
+            scope = "read-private" if key.read_private else "public"
+            print(f"{key.name}\t{'active' if key.active else 'revoked'}\t{used}\t"
+                  f"{key.per_minute}/minute\t{key.per_day}/day\t{scope}")  # fmt: skip
         return 0
     if args.action == "revoke":
         try:
@@ -106,7 +133,10 @@ async def _apikey(args: argparse.Namespace) -> int:
         print(f"revoked {args.name}")
         return 0
     try:
-        issued = await add_key(args.name, now=SystemClock().now())
+        issued = await add_key(
+            args.name, now=SystemClock().now(), read_private=args.read_private,
+            per_minute=args.per_minute, per_day=args.per_day,
+        )  # fmt: skip
     except ValueError as bad:
         return _refuse(str(bad))
     except ApiKeyNameTaken:

@@ -4,20 +4,38 @@ Discovery, services, service definitions, and requests (list, one by id, and fil
 API key). JSON only; errors in the spec's shape, `[{"code": 400, "description": "..."}]`.
 A filed request enters the same workflow as one from the chat, with its channel recorded.
 The OpenAPI document of this interface is served at /open311/v2/openapi.json.
+
+Reads show published requests only (storage.open311), unless a key with the read_private scope
+is given. Every read is metered, a minute at a time: by its key when one is given, else by the
+client's address, kept only as a keyed hash. The address is the peer's (request.remote): behind
+a reverse proxy that is the proxy, whose X-Forwarded-For is not trusted. A key's filings have
+their own quota (a minute and a day). Past a quota: 429 with Retry-After.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import json
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.forms import FormUnreadable, read_form
 from bot.open311_filing import Filing, FilingRefused, parse_filing
 from bot.open311_schema import openapi_document
-from storage.apikeys import key_holder
-from storage.open311 import RequestFilter, requests, service_definition, services
+from storage.apikeys import KeyHolder, key_holder
+from storage.open311 import (
+    DEFAULT_WINDOW,
+    RequestFilter,
+    requests,
+    service_definition,
+    services,
+)
+from storage.quota import DAY, MINUTE, QuotaExceeded, Window, spend
 from storage.tracking import canonical_or_none
 
 if TYPE_CHECKING:
@@ -27,23 +45,77 @@ PREFIX = "/open311/v2"
 KEY_HEADER = "X-Api-Key"  # the key may come as a header instead of the api_key field
 MAX_BODY = 64 * 1024  # form fields only; photos are not taken through this interface
 _RUNTIME: web.AppKey[Runtime] = web.AppKey("open311_runtime")
+_ADDRESS_KEY: web.AppKey[bytes] = web.AppKey("open311_address_key")
+_EARLIEST = datetime.min.replace(tzinfo=UTC) + DEFAULT_WINDOW
+_HOLDER: web.RequestKey[KeyHolder] = web.RequestKey("open311_key_holder", KeyHolder)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def add_open311_routes(app: web.Application, runtime: Runtime) -> None:
     app[_RUNTIME] = runtime
+    # Addresses are counted under a keyed hash: the rows do not give them back, and the key is
+    # the same for every worker of the desk (all share the bot's token), so they count alike.
+    token = runtime.services.settings.token()
+    app[_ADDRESS_KEY] = hashlib.sha256(b"minsheng open311 reads\0" + token.encode()).digest()
     routes = app.router
-    routes.add_get(f"{PREFIX}/discovery.json", discovery)
-    routes.add_get(f"{PREFIX}/services.json", list_services)
-    routes.add_get(f"{PREFIX}/services/{{code}}.json", define_service)
-    routes.add_get(f"{PREFIX}/requests.json", list_requests)
+    routes.add_get(f"{PREFIX}/discovery.json", metered(discovery))
+    routes.add_get(f"{PREFIX}/services.json", metered(list_services))
+    routes.add_get(f"{PREFIX}/services/{{code}}.json", metered(define_service))
+    routes.add_get(f"{PREFIX}/requests.json", metered(list_requests))
     routes.add_post(f"{PREFIX}/requests.json", file_request)
-    routes.add_get(f"{PREFIX}/requests/{{id}}.json", one_request)
-    routes.add_get(f"{PREFIX}/openapi.json", openapi)
-    routes.add_get(f"{PREFIX}/{{rest:.*}}", not_found)  # other methods: aiohttp's 405
+    routes.add_get(f"{PREFIX}/requests/{{id}}.json", metered(one_request))
+    routes.add_get(f"{PREFIX}/openapi.json", metered(openapi))
+    routes.add_get(f"{PREFIX}/{{rest:.*}}", metered(not_found))  # other methods: aiohttp's 405
 
 
 def error(status: int, description: str) -> web.Response:
     return web.json_response([{"code": status, "description": description}], status=status)
+
+
+def too_many(exceeded: QuotaExceeded, what: str) -> web.Response:
+    window = exceeded.window
+    answer = error(429, f"too many {what}: at most {window.limit} a {window.name}; "
+                        f"try again in {exceeded.retry_after} seconds")  # fmt: skip
+    answer.headers["Retry-After"] = str(exceeded.retry_after)
+    return answer
+
+
+def metered(handler: Handler) -> Handler:
+    """A read, counted against its key or its client's address; 403 for a key not valid."""
+
+    @functools.wraps(handler)
+    async def read(request: web.Request) -> web.StreamResponse:
+        now = _now(request)
+        key = request.headers.get(KEY_HEADER) or request.query.get("api_key", "")
+        holder = await key_holder(key, now=now) if key else None
+        subject = f"key:{holder.id}:reads" if holder else f"addr:{_address_hash(request)}"
+        try:
+            await spend(subject, _reads(request), now=now)
+        except QuotaExceeded as exceeded:
+            return too_many(exceeded, "reads")
+        if key and holder is None:
+            return error(403, "api_key not valid (leave it out to read published requests)")
+        if holder is not None:
+            request[_HOLDER] = holder
+        return await handler(request)
+
+    return read
+
+
+def _reads(request: web.Request) -> list[Window]:
+    """The window of a client's reads (and of a stranger's filing attempts)."""
+    settings = request.app[_RUNTIME].services.settings
+    return [Window("minute", MINUTE, settings.open311_reads_per_minute)]
+
+
+def _address_hash(request: web.Request) -> str:
+    address = (request.remote or "unknown").encode()
+    return hmac.new(request.app[_ADDRESS_KEY], address, hashlib.sha256).hexdigest()[:40]
+
+
+def _private_status(request: web.Request) -> bool:
+    holder = request.get(_HOLDER)  # set by `metered`
+    return holder is not None and holder.read_private
 
 
 def _language(request: web.Request) -> str:
@@ -90,7 +162,8 @@ async def list_requests(request: web.Request) -> web.Response:
         wanted = _filter(request.query)
     except ValueError as bad:
         return error(400, str(bad))
-    found = await requests(wanted, _language(request), now=_now(request))
+    found = await requests(wanted, _language(request), now=_now(request),
+                           private_status=_private_status(request))  # fmt: skip
     return web.json_response(found)
 
 
@@ -98,7 +171,8 @@ async def one_request(request: web.Request) -> web.Response:
     number = canonical_or_none(request.match_info["id"])
     if number is None:
         return error(404, "service_request_id not found")
-    found = await requests(RequestFilter(ids=[number]), _language(request), now=_now(request))
+    found = await requests(RequestFilter(ids=[number]), _language(request), now=_now(request),
+                           private_status=_private_status(request))  # fmt: skip
     if not found:
         return error(404, "service_request_id not found")
     return web.json_response(found)
@@ -108,18 +182,28 @@ async def file_request(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_BODY:
         return error(413, "request body too large")
     try:
-        form = await request.post()
-    except (ValueError, web.HTTPException):
+        form = await read_form(request)
+    except FormUnreadable:
         return error(400, "the body must be application/x-www-form-urlencoded or multipart")
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     runtime = request.app[_RUNTIME]
     key = request.headers.get(KEY_HEADER) or fields.get("api_key", "")
-    channel = await key_holder(key, now=_now(request))
-    if channel is None:
+    holder = await key_holder(key, now=_now(request))
+    if holder is None:
+        try:  # counted as a read of the address: a stranger's tries are bounded too
+            await spend(f"addr:{_address_hash(request)}", _reads(request), now=_now(request))
+        except QuotaExceeded as exceeded:
+            return too_many(exceeded, "requests without a valid key")
         return error(403, "api_key missing or not valid")
+    quota = [Window("minute", MINUTE, holder.per_minute), Window("day", DAY, holder.per_day)]
+    try:
+        # Every filing attempt counts, refused or not: the quota bounds the work a key causes.
+        await spend(f"key:{holder.id}", quota, now=_now(request))
+    except QuotaExceeded as exceeded:
+        return too_many(exceeded, "filings for this key")
     try:
         filing: Filing = await parse_filing(fields)
-        filed = await filing.submit(runtime.services, key_name=channel)
+        filed = await filing.submit(runtime.services, key_name=holder.name)
     except FilingRefused as refused:
         return error(refused.status, str(refused))
     return web.json_response(
@@ -172,5 +256,13 @@ def _date(query: Any, name: str) -> datetime | None:
         raise ValueError(f"{name} must be a W3C date-time, e.g. 2026-11-01T00:00:00Z") from None
     if parsed.tzinfo is None:
         raise ValueError(f"{name} needs a time zone, e.g. 2026-11-01T00:00:00Z")
-    return parsed
-
+    # In UTC from here on: comparing or shifting a date at the edge of the calendar in another
+    # zone would overflow; so would the default window before the earliest day.
+    try:
+        moment = parsed.astimezone(UTC)
+    except OverflowError:
+        moment = None
+    if moment is None or moment < _EARLIEST:
+        raise ValueError(f"{name} is outside the dates this server can represent "
+                         f"({_EARLIEST.date()} to 9999-12-31, UTC)")  # fmt: skip
+    return moment

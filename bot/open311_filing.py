@@ -1,9 +1,12 @@
 """Filing a request through Open311: the form's fields checked, then the same submit_case.
 
 Every field is checked before anything is written; a refusal names the field in the spec's error
-shape (400), an unknown service_code is 404. The request is filed without a Telegram citizen,
-with its channel ("open311") and the key's name in the submitted event, so staff see where it
-came from.
+shape (400), an unknown service_code is 404. Control characters are refused in every field and
+format characters (right-to-left overrides among them) stripped (storage.plain_text); the
+description's minimum counts visible characters. The request is filed without a Telegram
+citizen, with its channel ("open311") and the key's name in the submitted event, so staff see
+where it came from. It is private unless the filing says `consent_to_publish=true` (an
+extension of the spec): then staff may publish a public text of it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from storage.case_views import Location, NewCase
 from storage.cases import submit_case
 from storage.models import CaseKind
 from storage.open311 import OPEN311_CHANNEL, category_questions
+from storage.plain_text import TextHasControls, clean_text, visible_length
 from storage.tracking import format_tracking_number
 
 if TYPE_CHECKING:
@@ -27,6 +31,8 @@ if TYPE_CHECKING:
 ANSWER_MAX = 500
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{2,30}$")
 _ATTRIBUTE = re.compile(r"^attribute\[([a-z0-9_.-]{1,64})\]$")
+CONSENT_FIELD = "consent_to_publish"  # an extension: the filer agreed to publication
+_CONSENT = {"true": True, "false": False}
 
 
 class FilingRefused(Exception):
@@ -42,6 +48,7 @@ class Filing:
     location: Location | None
     answers: dict[str, Any]
     phone: str | None
+    publish_consent: bool = False
 
     async def submit(self, services: Services, *, key_name: str) -> str:
         """File it; the formatted tracking number."""
@@ -51,7 +58,7 @@ class Filing:
                 citizen_id=None, kind=CaseKind.REPORT, category_code=self.service_code,
                 text=self.description, photos=(), location=self.location,
                 answers=self.answers, phone=self.phone, anonymous=False,
-                channel=OPEN311_CHANNEL, source=key_name,
+                channel=OPEN311_CHANNEL, source=key_name, publish_consent=self.publish_consent,
             ),
             now=services.clock.now(), zone=settings.zone, daily_limit=settings.cases_per_day,
             staff_chat_id=settings.staff_chat_id,
@@ -59,26 +66,44 @@ class Filing:
         return format_tracking_number(case.tracking)
 
 
-async def parse_filing(fields: dict[str, str]) -> Filing:
+async def parse_filing(raw: dict[str, str]) -> Filing:
     """The checked filing; FilingRefused naming the first field in error."""
+    fields = _cleaned(raw)
     code = fields.get("service_code", "").strip()
     if not code:
         raise FilingRefused("service_code is required")
-    questions = await category_questions(code) if len(code) <= 64 else None
+    questions = await category_questions(code)
     if questions is None:
         raise FilingRefused(f"service_code {code[:64]!r} not found", 404)
     description = fields.get("description", "").strip()
-    if not DESCRIPTION_MIN <= len(description) <= DESCRIPTION_MAX:
+    if visible_length(description) < DESCRIPTION_MIN or len(description) > DESCRIPTION_MAX:
         raise FilingRefused(
             f"description is required, {DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters"
+            " (spaces and invisible characters do not count)"
         )
     phone = fields.get("phone", "").strip() or None
     if phone is not None and not _PHONE.match(phone):
         raise FilingRefused("phone is not a telephone number")
+    consent = _CONSENT.get(fields.get(CONSENT_FIELD, "false"))
+    if consent is None:
+        raise FilingRefused(f"{CONSENT_FIELD} must be true or false")
     return Filing(
         service_code=code, description=description, location=_location(fields),
-        answers=_answers(fields, questions), phone=phone,
+        answers=_answers(fields, questions), phone=phone, publish_consent=consent,
     )  # fmt: skip
+
+
+def _cleaned(fields: dict[str, str]) -> dict[str, str]:
+    """Every field without format characters; FilingRefused for one with a control character
+    in its name or its value."""
+    cleaned = {}
+    for name, value in fields.items():
+        shown = name if len(name) <= 64 and name.isprintable() else "a field's name"
+        try:
+            cleaned[clean_text(name)] = clean_text(value)
+        except TextHasControls as found:
+            raise FilingRefused(f"{shown} holds a control character ({found})") from None
+    return cleaned
 
 
 def _location(fields: dict[str, str]) -> Location | None:

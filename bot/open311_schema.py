@@ -84,6 +84,29 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(code): _json(_ERRORS, "error") for code in codes}
 
 
+def _limited() -> dict[str, Any]:
+    """429: a quota is spent (reads a minute per client or key; a key's filings)."""
+    answer = _json(_ERRORS, "too many requests: wait as long as Retry-After says")
+    answer["headers"] = {
+        "Retry-After": {"description": "seconds until the quota's window ends",
+                        "schema": {"type": "integer", "minimum": 1}},
+    }  # fmt: skip
+    return {"429": answer}
+
+
+def _read(
+    responses: dict[str, Any], parameters: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A GET: metered, so it may also answer 429 (and 403 for a key that is not valid)."""
+    key = _query(
+        "api_key",
+        "optional; the key may also come as the X-Api-Key header. A key with the read_private "
+        "scope also reads the status of unpublished requests",
+    )
+    return {"parameters": [*(parameters or []), key],
+            "responses": {**responses, **_errors(403), **_limited()}}  # fmt: skip
+
+
 def _query(name: str, description: str, fmt: str | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string"}
     if fmt:
@@ -95,6 +118,10 @@ def _query(name: str, description: str, fmt: str | None = None) -> dict[str, Any
         "schema": schema,
         "description": description,
     }
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -123,6 +150,12 @@ def openapi_document() -> dict[str, Any]:
             "address_string": _TEXT,
             "phone": _TEXT,
             "jurisdiction_id": _TEXT,
+            "consent_to_publish": {
+                "type": "string",
+                "enum": ["true", "false"],
+                "description": "an extension: the filer agrees that staff publish a public text "
+                "of the request (default false: private)",
+            },
         },
         "additionalProperties": {"type": "string"},
     }
@@ -132,7 +165,11 @@ def openapi_document() -> dict[str, Any]:
             "title": "Minsheng Open311 GeoReport v2",
             "version": "2",
             "description": "Requests of the desk's other channels. Dates are W3C date-times; "
-            "service_request_id is the case's tracking number.",
+            "service_request_id is the case's tracking number. Reads show published requests "
+            "only (the filer agreed, and staff approved a public text, shown as description; "
+            "status_notes is the public note); a key with the read_private scope also reads "
+            "the status of the others. Reads are limited a minute per client address or key, "
+            "filings a minute and a day per key: past a limit, 429 with Retry-After.",
         },
         "components": {
             "securitySchemes": {
@@ -141,26 +178,14 @@ def openapi_document() -> dict[str, Any]:
         },
         "paths": {
             "/open311/v2/discovery.json": {
-                "get": {"responses": {"200": _json({"type": "object"}, "discovery")}}
+                "get": _read({"200": _json({"type": "object"}, "discovery")})
             },
             "/open311/v2/services.json": {
-                "get": {
-                    "responses": {
-                        "200": _json({"type": "array", "items": _SERVICE}, "the services")
-                    }
-                }
+                "get": _read({"200": _json({"type": "array", "items": _SERVICE}, "the services")})
             },
             "/open311/v2/services/{service_code}.json": {
-                "get": {
-                    "parameters": [
-                        {
-                            "name": "service_code",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": {
+                "get": _read(
+                    {
                         "200": _json(
                             {
                                 "type": "object",
@@ -173,43 +198,38 @@ def openapi_document() -> dict[str, Any]:
                         ),
                         **_errors(404),
                     },
-                }
+                    [_path("service_code")],
+                )
             },
             "/open311/v2/requests.json": {
-                "get": {
-                    "parameters": [
+                "get": _read(
+                    {"200": _json(requests, "published requests, newest first"), **_errors(400)},
+                    [
                         _query("service_request_id", "comma-separated tracking numbers"),
                         _query("service_code", "one service"),
                         _query("start_date", "filed at or after", "date-time"),
                         _query("end_date", "filed at or before", "date-time"),
                         _query("status", "open, closed, or both comma-separated"),
                     ],
-                    "responses": {
-                        "200": _json(requests, "requests, newest first"),
-                        **_errors(400),
-                    },
-                },
+                ),
                 "post": {
                     "requestBody": {
                         "required": True,
                         "content": {"application/x-www-form-urlencoded": {"schema": form}},
                     },
                     "security": [{"header_key": []}],
-                    "responses": {"201": _json(filed, "filed"), **_errors(400, 403, 404, 413)},
+                    "responses": {
+                        "201": _json(filed, "filed"),
+                        **_errors(400, 403, 404, 413),
+                        **_limited(),
+                    },
                 },
             },
             "/open311/v2/requests/{service_request_id}.json": {
-                "get": {
-                    "parameters": [
-                        {
-                            "name": "service_request_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": {"200": _json(requests, "the request"), **_errors(404)},
-                }
+                "get": _read(
+                    {"200": _json(requests, "the request, if published"), **_errors(404)},
+                    [_path("service_request_id")],
+                )
             },
         },
     }

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Where `minsheng run` (polling) serves Open311 and the dashboard, HOST:PORT (empty: not
     # served); `minsheng webhook` serves them beside the webhook on MINSHENG_WEBHOOK_LISTEN.
     web_listen: str | None = None
+    # Open311 reads a client may make a minute: by its address without a key, else by its key.
+    open311_reads_per_minute: int = Field(default=60, ge=1)
 
     # The catalogue of departments and categories loaded at first start (default: the sample).
     catalog_file: Path | None = None
@@ -90,15 +92,16 @@ class Settings(BaseSettings):
     poll_timeout: int = Field(default=25, ge=0, le=50)
     # Seconds without a successful getUpdates before the watchdog alerts (log and staff chat).
     poll_alert_after: float = Field(default=300.0, gt=0)
-    # Operations: where `minsheng run` serves /healthz and /metrics (HOST:PORT; none if empty;
-    # `minsheng webhook` serves them beside the webhook), how long the probe's database query
+    # Operations: where `minsheng run` and `minsheng webhook` serve /healthz and /metrics
+    # (HOST:PORT; none if empty; never beside the webhook), how long the probe's database query
     # may take, and how long a worker may go without turning its loop before it counts as stuck.
     health_listen: str | None = None
     health_db_timeout: float = Field(default=2.0, gt=0)
     health_stale_after: float = Field(default=60.0, gt=0)
 
     # Privacy: days after which the raw payloads of handled updates and sent messages, failed
-    # lookups, and ended sessions and sign-in links are purged; and whether /forget keeps the
+    # lookups and redeemed claim codes are purged (storage.retention; spent sessions and
+    # sign-in links go at once); and whether /forget keeps the
     # words of a citizen's cases because the desk must keep case records by law (/privacy says).
     retention_days: int = Field(default=30, ge=1)
     keep_case_records: bool = False

@@ -79,6 +79,7 @@ class NewCase:
     anonymous: bool
     channel: str = "telegram"
     source: str | None = None
+    publish_consent: bool = False  # the citizen agreed that a public text may be published
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ class CaseView:
     updated_at: datetime
     # The category's default department when the case was filed: staff are offered it first.
     proposed_department_code: str | None = None
+    # When the citizen's words (text, answers, place, photos) were erased at their request.
+    erased_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -119,6 +122,7 @@ CASE_COLUMNS = (
     "id", "tracking", "citizen_id", "kind", "category__code", "department__code",
     "proposed_department__code", "status", "text", "photos", "latitude", "longitude", "address",
     "answers", "phone", "anonymous", "channel", "created_at", "due_at", "updated_at",
+    "erased_at",
 )  # fmt: skip
 
 EVENT_COLUMNS = ("kind", "actor", "payload", "created_at")
@@ -146,6 +150,7 @@ def case_view(row: dict[str, Any]) -> CaseView:
         due_at=row["due_at"],
         updated_at=row["updated_at"],
         proposed_department_code=row["proposed_department__code"],
+        erased_at=row.get("erased_at"),
     )
 
 

@@ -106,6 +106,7 @@ async def submit_case(
             "phone": new.phone,
             "anonymous": new.anonymous,
             "channel": new.channel,
+            "publish_consent": new.publish_consent,
             "created_at": now,
             "due_at": due,
             "accept_due_at": accept_due,

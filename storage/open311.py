@@ -1,32 +1,34 @@
 """What the Open311 GeoReport v2 interface reads: services, their attributes, and requests.
 
 Rows become plain dicts in the spec's field names; the web layer (bot/open311.py) only encodes
-them. Personal data never leaves: no citizen, phone, name or photo; a request filed in the
-Telegram chat (where nobody was told it would be published) shows neither its text nor its
-place, only its category, status, dates, department and the public answer.
+them. What a citizen told the desk is not the public's: a request is read without a key only
+once it is published (the citizen agreed, and staff wrote or approved its public text), and
+then it shows that public text and the public note, never the citizen's words, place, contact
+or photos, nor the staff's answer. A partner system's key with the read_private scope also
+reads the status of the private ones: category, department, status and dates, nothing else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.case_views import OPEN_STATUSES
 from storage.catalog_checks import localized
-from storage.models import Case, CaseStatus, Category, Event
+from storage.models import Case, CaseStatus, Category
+from storage.publication import published_cases
 from storage.tracking import format_tracking_number
 
 OPEN311_CHANNEL = "open311"
-PUBLISHED_CHANNELS = frozenset({OPEN311_CHANNEL, "phone", "web"})  # text filed to be public
 DEFAULT_WINDOW = timedelta(days=90)  # the spec's default when no dates are given
 MAX_RESULTS = 1000  # the spec's default cap
+CODE_MAX = 64  # Category.code: a longer code names nothing (and the ORM refuses to compare it)
 # The spec knows two statuses. An answered case counts as closed: the desk has given its
 # answer (status_notes), even though the citizen may still rate it or have it reopened.
 _OPEN = frozenset(OPEN_STATUSES) - {CaseStatus.ANSWERED}
 _CLOSED = frozenset(CaseStatus) - _OPEN
-_NOTE_EVENTS = ("answered", "rejected", "merged")
 _DATATYPES = {"number": "number", "date": "datetime", "choice": "singlevaluelist",
               "text": "text"}  # fmt: skip
 
@@ -69,6 +71,8 @@ async def services(language: str) -> list[dict[str, Any]]:
 
 async def service_definition(code: str, language: str) -> dict[str, Any] | None:
     """A category's attributes (its questions), or None for an unknown or unfileable code."""
+    if len(code) > CODE_MAX:
+        return None
     row = await _fileable().filter(code=code).first().values("code", "questions")
     if row is None:
         return None
@@ -94,17 +98,24 @@ async def service_definition(code: str, language: str) -> dict[str, Any] | None:
 
 async def category_questions(code: str) -> list[dict[str, Any]] | None:
     """The questions of a fileable category, or None when the code cannot be filed under."""
+    if len(code) > CODE_MAX:
+        return None
     row = await _fileable().filter(code=code).first().values("questions")
     return None if row is None else list(row["questions"])
 
 
-async def requests(wanted: RequestFilter, language: str, *, now: datetime) -> list[dict[str, Any]]:
-    """Requests matching the filter, newest first, at most MAX_RESULTS."""
-    query = Case.all()
+async def requests(
+    wanted: RequestFilter, language: str, *, now: datetime, private_status: bool = False
+) -> list[dict[str, Any]]:
+    """Published requests matching the filter, newest first, at most MAX_RESULTS.
+
+    With `private_status` (a key with the read_private scope) the others too, by their status.
+    """
+    query = Case.all() if private_status else published_cases()
     if wanted.ids:
         query = query.filter(tracking__in=list(wanted.ids))
     else:
-        start = wanted.start or (wanted.end or now) - DEFAULT_WINDOW
+        start = wanted.start or _earlier(wanted.end or now, DEFAULT_WINDOW)
         query = query.filter(created_at__gte=start)
     if wanted.end is not None:
         query = query.filter(created_at__lte=wanted.end)
@@ -116,55 +127,43 @@ async def requests(wanted: RequestFilter, language: str, *, now: datetime) -> li
     elif statuses == {"closed"}:
         query = query.filter(status__in=list(_CLOSED))
     rows = await query.order_by("-created_at", "-id").limit(MAX_RESULTS).values(
-        "id", "tracking", "status", "channel", "text", "latitude", "longitude", "address",
-        "created_at", "updated_at", "due_at", "category__code", "category__names",
-        "department__names",
+        "tracking", "status", "publish_consent", "public_text", "public_note", "created_at",
+        "updated_at", "due_at", "category__code", "category__names", "department__names",
     )  # fmt: skip
-    notes = await _latest_notes([row["id"] for row in rows])
-    return [_request(row, notes.get(row["id"]), language) for row in rows]
+    return [_request(row, language) for row in rows]
 
 
-def _request(row: dict[str, Any], note: str | None, language: str) -> dict[str, Any]:
-    published = row["channel"] in PUBLISHED_CHANNELS
+def _request(row: dict[str, Any], language: str) -> dict[str, Any]:
+    published = bool(row["publish_consent"] and row["public_text"])
     department = row["department__names"]
     return {
         "service_request_id": format_tracking_number(row["tracking"]),
         "status": open311_status(CaseStatus(row["status"])),
-        "status_notes": note,
+        "status_notes": (row["public_note"] or None) if published else None,
         "service_name": localized(row["category__names"], language),
         "service_code": row["category__code"],
-        "description": row["text"] if published else None,
+        "description": row["public_text"] if published else None,
         "agency_responsible": localized(department, language) if department else None,
         "service_notice": None,
         "requested_datetime": _iso(row["created_at"]),
         "updated_datetime": _iso(row["updated_at"]),
         "expected_datetime": _iso(row["due_at"]),
-        "address": row["address"] if published else None,
+        # The place is the citizen's (often their home): a published case does not show it.
+        "address": None,
         "address_id": None,
         "zipcode": None,
-        "lat": row["latitude"] if published else None,
-        "long": row["longitude"] if published else None,
+        "lat": None,
+        "long": None,
         "media_url": None,
     }
 
 
-async def _latest_notes(case_ids: list[int]) -> dict[int, str]:
-    """The public part of each case's latest answer, rejection or merge."""
-    if not case_ids:
-        return {}
-    rows = await Event.filter(case_id__in=case_ids, kind__in=_NOTE_EVENTS, public=True).order_by(
-        "id"
-    ).values("case_id", "kind", "payload")  # fmt: skip
-    notes: dict[int, str] = {}
-    for row in rows:  # later events overwrite earlier ones
-        payload = row["payload"]
-        if row["kind"] == "answered":
-            notes[row["case_id"]] = str(payload.get("text", ""))
-        elif row["kind"] == "rejected":
-            notes[row["case_id"]] = str(payload.get("reason", ""))
-        else:
-            notes[row["case_id"]] = f"→ {format_tracking_number(str(payload.get('into', '')))}"
-    return notes
+def _earlier(moment: datetime, span: timedelta) -> datetime:
+    """`span` before `moment`, or the earliest date there is when that would be before it."""
+    try:
+        return moment - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _fileable() -> Any:

@@ -2,8 +2,8 @@
 
 `check` is the decision (used by every staff operation inside its own transaction);
 `authorize` is the same decision for callers outside an operation, with the denial audited.
-Every denial is recorded twice over: an AccessDenial row always, and a private "authz_denied"
-event on the case when one was named and exists.
+Every denial is recorded in the access log (an AccessDenial row) and nowhere else: an event on
+the case would let anyone who can forge a button press write into that case's history.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
 from storage.models import (
     AccessDenial,
-    Actor,
     Case,
     CoHandling,
     Department,
-    Event,
     Staff,
     StaffRole,
 )
@@ -56,12 +54,13 @@ class StaffAction(StrEnum):
     REQUEST_EXTENSION = "request_extension"  # a department asks for more time (延期)
     DECIDE_EXTENSION = "decide_extension"  # a supervisor grants or refuses it
     REPORTS = "reports"  # statistics, digests and exports
+    PUBLISH = "publish"  # write or approve the public text of a case whose citizen consented
 
 
 # Handlers work the cases of their own department; supervisors route, review and chase.
 _HANDLER_ACTIONS = frozenset({StaffAction.REPLY, StaffAction.ASK, StaffAction.NOTE,
                               StaffAction.VIEW, StaffAction.SIGN, StaffAction.SEND_BACK,
-                              StaffAction.REQUEST_EXTENSION})  # fmt: skip
+                              StaffAction.REQUEST_EXTENSION, StaffAction.PUBLISH})  # fmt: skip
 _SUPERVISOR_ACTIONS = frozenset(StaffAction) - {StaffAction.MANAGE_STAFF}
 # Actions that name no case: a supervisor limited to a subtree may not take them.
 _CASELESS_ACTIONS = frozenset({StaffAction.BAN, StaffAction.MANAGE_STAFF})
@@ -172,28 +171,18 @@ async def _subtree(root: int) -> frozenset[int]:
 
 
 async def record_denial(denied: StaffNotAuthorized, *, now: datetime) -> None:
-    """Audit a denial: an AccessDenial row, and a private event on the named case if it exists.
+    """Audit a denial in the access log (never on the case: see the module's docstring).
 
     Call it after the refused operation's transaction has rolled back (in a new one), or the
     audit would be rolled back with it.
     """
-    async with in_transaction():
-        await AccessDenial.create(
-            user_id=denied.user_id,
-            action=str(denied.action),
-            tracking=denied.tracking,
-            reason=denied.reason,
-            created_at=now,
-        )
-        if denied.tracking is None:
-            return
-        case_id = await Case.filter(tracking=denied.tracking).first().values_list("id", flat=True)
-        if case_id is not None:
-            await Event.create(
-                case_id=case_id, kind="authz_denied", actor=Actor.STAFF, actor_id=denied.user_id,
-                payload={"action": str(denied.action), "reason": denied.reason}, public=False,
-                created_at=now,
-            )  # fmt: skip
+    await AccessDenial.create(
+        user_id=denied.user_id,
+        action=str(denied.action),
+        tracking=denied.tracking,
+        reason=denied.reason,
+        created_at=now,
+    )
 
 
 async def record_unattributable(sender_id: int, what: str, *, now: datetime) -> None:

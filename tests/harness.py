@@ -222,15 +222,16 @@ def webhook_settings(sandbox: Sandbox, db_path: Path, secret: str, **extra: str)
 
 @contextlib.asynccontextmanager
 async def webhook_bot(
-    settings: Settings, sandbox: Sandbox | None = None, db_path: Path | None = None
-) -> AsyncIterator[Runtime]:
+    settings: Settings, sandbox: Sandbox | None = None, db_path: Path | None = None,
+    clock: Clock | None = None,
+) -> AsyncIterator[Runtime]:  # fmt: skip
     """The real runtime serving `make_web_app` in this process, as `minsheng webhook` does.
 
     Yields once the webhook server answers and, given the sandbox, once it was told the
     webhook URL (setWebhook is the last step of start-up)."""
     from bot.web import make_web_app
 
-    runtime = await Runtime.start(settings)
+    runtime = await Runtime.start(settings, clock)
     task = asyncio.create_task(runtime.run_webhook(make_web_app(runtime, settings.secret())))
     try:
         if sandbox is not None:

@@ -1,6 +1,7 @@
 """Open311 GeoReport v2, end to end: the webhook server's /open311/v2/ over real HTTP, a real
 SQLite file, the sandbox as Telegram. Filing with a key issued by `minsheng apikey add`; the
-filed request reaches the staff chat as any case does; personal data never leaves."""
+filed request reaches the staff chat as any case does; a request that is not published is not
+read without a key (tests/test_open311_privacy.py has the rest of publication by consent)."""
 
 from __future__ import annotations
 
@@ -74,10 +75,12 @@ async def test_services_and_definitions(sandbox: Sandbox, db_path: Path) -> None
 
 async def test_file_and_follow_a_request(sandbox: Sandbox, db_path: Path) -> None:
     """A request filed with a key is a case: a tracking number, the staff chat's card, the
-    channel recorded; it can be read back by its number, and with filters."""
+    channel recorded. It is private (filed without consent): not read without a key, while a
+    partner's key with the read_private scope reads its status by number and with filters."""
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path):
         key = await operator(db_path, "apikey", "add", "web-form")
+        partner = await operator(db_path, "apikey", "add", "partner", "--read-private")
         base = base_url(settings)
         form = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION,
                 "lat": "39.9087", "long": "116.3975", "phone": "+86 10 1234 5678"}  # fmt: skip
@@ -85,31 +88,37 @@ async def test_file_and_follow_a_request(sandbox: Sandbox, db_path: Path) -> Non
         assert status == 201, filed
         number = filed[0]["service_request_id"]
         canonical = number.replace("-", "")
-        [(channel, phone, citizen)] = query(
-            db_path, "SELECT channel, phone, citizen_id FROM service_case WHERE tracking = ?",
-            (canonical,),
+        [(channel, phone, citizen, consent)] = query(
+            db_path, "SELECT channel, phone, citizen_id, publish_consent FROM service_case"
+            " WHERE tracking = ?", (canonical,),
         )  # fmt: skip
-        assert (channel, phone, citizen) == ("open311", "+86 10 1234 5678", None)
+        assert (channel, phone, citizen, consent) == ("open311", "+86 10 1234 5678", None, 0)
         await sandbox.wait_for_messages(sandbox.config.staff_group_id, 1, timeout=10)
-        status, [request] = await call("GET", f"{base}/requests/{number}.json")
+        status, _ = await call("GET", f"{base}/requests/{number}.json")
+        assert status == 404
+        status, listed = await call("GET", f"{base}/requests.json")
+        assert (status, listed) == (200, [])
+        status, [request] = await call("GET", f"{base}/requests/{number}.json?api_key={partner}")
         assert status == 200
         assert request["status"] == "open"
-        assert request["description"] == DESCRIPTION
         assert request["service_code"] == "urban.street-lights"
+        assert request["description"] is None
         assert "phone" not in request
-        assert request["lat"] == 39.9087
-        status, listed = await call("GET", f"{base}/requests.json?status=open")
+        assert request["lat"] is None
+        mine = f"api_key={partner}"
+        status, listed = await call("GET", f"{base}/requests.json?status=open&{mine}")
         assert [r["service_request_id"] for r in listed] == [number]
-        status, listed = await call("GET", f"{base}/requests.json?status=closed")
+        status, listed = await call("GET", f"{base}/requests.json?status=closed&{mine}")
         assert status == 200
         assert listed == []
-        status, listed = await call("GET", f"{base}/requests.json?service_code=water.outage")
+        water = f"{base}/requests.json?service_code=water.outage&{mine}"
+        status, listed = await call("GET", water)
         assert listed == []
 
 
-async def test_chat_requests_keep_their_text_private(sandbox: Sandbox, db_path: Path) -> None:
-    """A request filed in the chat shows its category, status and dates, never its text, place
-    or citizen; an unknown or foreign-looking id is a 404 in the spec's shape."""
+async def test_chat_requests_are_not_read_without_a_key(sandbox: Sandbox, db_path: Path) -> None:
+    """A request filed in the chat is private: without a key it is a 404 by its number, in the
+    spec's shape, like an unknown id, and absent from every list, also walked back by end_date."""
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         desk = Desk(sandbox, runtime, db_path)
@@ -119,17 +128,16 @@ async def test_chat_requests_keep_their_text_private(sandbox: Sandbox, db_path: 
         )  # fmt: skip
         base = base_url(settings)
         number = format_tracking_number(case.tracking)
-        status, [request] = await call("GET", f"{base}/requests/{number}.json")
-        assert status == 200
-        assert request["description"] is None
-        assert request["address"] is None
-        assert request["lat"] is None
-        assert request["long"] is None
-        assert "Wang" not in str(request)
-        assert "4242" not in str(request)
-        status, missing = await call("GET", f"{base}/requests/ABCD-EFGH-JKMN.json")
-        assert status == 404
-        assert missing == [{"code": 404, "description": missing[0]["description"]}]
+        status, found = await call("GET", f"{base}/requests/{number}.json")
+        status_unknown, missing = await call("GET", f"{base}/requests/ABCD-EFGH-JKMN.json")
+        assert (status, status_unknown) == (404, 404)
+        assert found == [{"code": 404, "description": missing[0]["description"]}]
+        walks = ["", f"?service_request_id={number}", "?end_date=2999-01-01T00:00:00Z",
+                 "?start_date=2000-01-01T00:00:00Z&end_date=2999-01-01T00:00:00Z",
+                 f"?end_date={datetime.now(UTC).date().isoformat()}T23:59:59Z"]  # fmt: skip
+        for walk in walks:
+            status, listed = await call("GET", f"{base}/requests.json{walk}")
+            assert (status, listed) == (200, []), walk
 
 
 async def test_bad_filings_change_nothing(sandbox: Sandbox, db_path: Path) -> None:

@@ -1,14 +1,21 @@
 """The "new case" form for call-takers: what a caller says, filed as a case of channel "phone".
 
 The caller is told the tracking number and a one-time claim code, shown once on the page that
-confirms the filing; with both they link the case to their Telegram account (/claim).
+confirms the filing; with both they link the case to their Telegram account (/claim). The case
+is private unless the call-taker ticks that the caller agreed to publish it; even then only a
+public text that staff approve is published (storage.publication).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.dashboard.pages import category_choices, message_page, render
+from bot.dashboard.pages import (
+    category_choices,
+    expired_page,
+    posted_form,
+    render,
+)
 from bot.dashboard.session import RUNTIME, csrf_ok
 from bot.dashboard.views import staff_only
 from bot.i18n import Translator
@@ -22,7 +29,7 @@ from storage.staff import StaffView
 from storage.tracking import format_tracking_number
 
 PHONE_MAX = 32
-_FIELDS = ("kind", "category", "text", "address", "phone")
+_FIELDS = ("kind", "category", "text", "address", "phone", "consent")
 
 
 @staff_only
@@ -32,12 +39,10 @@ async def new_case(request: web.Request, staff: StaffView, t: Translator) -> web
     flash = ""
     status = 200
     if request.method == "POST":
-        posted = await request.post()
+        posted = await posted_form(request, t, staff)
         form = {key: str(posted.get(key, "")).strip() for key in _FIELDS}
         if not csrf_ok(request, str(posted.get("csrf", ""))):
-            return await message_page(request, t, staff, t.gettext("Please try again"),
-                                      t.gettext("The form had expired. Open the page again."),
-                                      403)  # fmt: skip
+            return await expired_page(request, t, staff)
         problem = _problem(form)
         if problem is None:
             services = request.app[RUNTIME].services
@@ -46,6 +51,7 @@ async def new_case(request: web.Request, staff: StaffView, t: Translator) -> web
                 text=form["text"], photos=(),
                 location=Location(None, None, form["address"]) if form["address"] else None,
                 answers={}, phone=form["phone"] or None, anonymous=not form["phone"],
+                publish_consent=form["consent"] == "yes",
             )  # fmt: skip
             try:
                 case, code = await file_for_caller(
