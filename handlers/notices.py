@@ -41,8 +41,8 @@ def renderers() -> dict[str, Renderer]:
     from handlers import (
         case_card,
         deadline_notices,
-        duplicates,
         flood,
+        follower_notices,
         intake_notices,
         rating,
         reachability,
@@ -72,9 +72,14 @@ def renderers() -> dict[str, Renderer]:
         "case_merged": rating.render_case_merged,
         "case_question": rating.render_case_question,
         "staff_case_reopened": rating.render_staff_case_reopened,
-        # Duplicates: joining a similar request, and the answer as its followers get it.
-        "case_joined": duplicates.render_case_joined,
-        "followed_case_answered": duplicates.render_followed_case_answered,
+        # Duplicates: joining a similar request, and its moves as its followers hear of them.
+        "case_joined": follower_notices.render_case_joined,
+        "followed_case_accepted": follower_notices.render_followed_case_accepted,
+        "followed_case_answered": follower_notices.render_followed_case_answered,
+        "followed_case_rejected": follower_notices.render_followed_case_rejected,
+        "followed_case_closed": follower_notices.render_followed_case_closed,
+        "followed_case_reopened": follower_notices.render_followed_case_reopened,
+        "followed_case_merged": follower_notices.render_followed_case_merged,
         # Routing like a hotline: routed (sign for), sent back (退单), co-handling, by hand.
         "staff_case_routed": routing_notices.render_staff_case_routed,
         "staff_case_sent_back": routing_notices.render_staff_case_sent_back,

@@ -258,11 +258,13 @@ async def render_case_reopened(params: dict[str, Any], t: Translator) -> Rendere
 
 
 async def render_case_merged(params: dict[str, Any], t: Translator) -> Rendered:
-    """ "case_merged" {tracking, into}: follow the other case from now on."""
+    """ "case_merged" {tracking, into}: they follow the other case from now on, as a follower
+    (storage.followers: told when it moves, never given its answer)."""
     into = format_tracking_number(str(params["into"]))
     return _message(t.gettext(
-        "Your request {number} was merged into request {into} about the same problem; "
-        "follow that one with /status {into}.", number=_number(params), into=into))  # fmt: skip
+        "Your request {number} was merged into request {into} about the same problem. You now "
+        "follow {into}: you will be told when it moves, and can look it up with /status {into}.",
+        number=_number(params), into=into))  # fmt: skip
 
 
 async def render_case_question(params: dict[str, Any], t: Translator) -> Rendered:

@@ -8,6 +8,7 @@ from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import (
     CaseChangedMeanwhile,
+    MergeRefused,
     ReplyAlreadyPending,
     ReplyNotPending,
     TransitionRefused,
@@ -21,7 +22,8 @@ from storage.tracking import (
 )
 
 # What a staff action on a case may raise that is the staff member's to hear, not a fault.
-CASE_REFUSALS = (StaffNotAuthorized, CaseNotFound, TransitionRefused, CaseChangedMeanwhile)
+CASE_REFUSALS = (StaffNotAuthorized, CaseNotFound, TransitionRefused, CaseChangedMeanwhile,
+                 MergeRefused)  # fmt: skip
 # The same, where the department codes come from a form (the dashboard: staff only, signed in).
 REFUSALS = (*CASE_REFUSALS, DepartmentNotFound)
 
@@ -34,12 +36,21 @@ def shown(number: str) -> str:
         return number
 
 
+def merge_refusal(t: Translator, error: MergeRefused) -> str:
+    """One line for every refused merge, whichever case and reason (storage.lifecycle)."""
+    return t.gettext(
+        "Nothing was merged: {number} and {into} must both be open requests that you may "
+        "work on.", number=shown(error.tracking), into=shown(error.into))  # fmt: skip
+
+
 def refusal(t: Translator, number: str, error: Exception) -> str:
     """The one line for a refused action (an exception of REFUSALS)."""
     if isinstance(error, StaffNotAuthorized):
         return not_allowed(t)
     if isinstance(error, CaseNotFound):
         return t.gettext("There is no request {number}.", number=shown(number))
+    if isinstance(error, MergeRefused):
+        return merge_refusal(t, error)
     if isinstance(error, DepartmentNotFound):
         return t.gettext("There is no active department with the code {code}.", code=str(error))
     if isinstance(error, ReplyAlreadyPending):

@@ -23,7 +23,7 @@ from handlers.duplicates import follower_card
 from handlers.fallback import message_of
 from storage.cases import CaseNotFound, case_of_citizen, public_timeline
 from storage.drafts import DraftView, Step, current_draft, discard_draft, set_draft
-from storage.duplicates import followed_case
+from storage.followers import followed_case
 from storage.following import failed_lookups, record_failed_lookup
 from storage.tracking import (
     TrackingNumberMalformed,

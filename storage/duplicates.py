@@ -1,12 +1,14 @@
-"""Duplicates: open cases about the same problem, joining one, and who follows a case.
+"""Duplicates: open cases about the same problem, and joining one instead of filing.
 
 A citizen about to file is shown the open cases like theirs (storage.similarity: same category,
 similar text, places within a distance when both have one) and may join one instead: they
-follow it (a CaseFollower row), it counts one more supporter, and from then on they are told of
-its every move like its own citizen (lifecycle_core.tell_citizen calls tell_followers). Staff
-see the same list on the new-case card and merge with one tap; a merged case's citizen and
-followers then follow the case it went into. A citizen who files again what was closed for
-them within REPEAT_WINDOW gets the new case flagged "repeat" for the coordination meeting.
+follow it (storage.followers), and it counts one more supporter. What they are shown of a case
+that is not theirs is what another citizen may see (DESIGN.md, "Who sees what"): its category,
+status, age, supporters, whether it is nearby, and a published case's public text; never its
+citizen's words, nor how far away it is (two offers from two points would place its citizen).
+Staff see the same list on the new-case card and merge with one tap (storage.lifecycle). A
+citizen who files again what was closed for them within REPEAT_WINDOW gets the new case flagged
+"repeat" for the coordination meeting.
 
 Candidates come from one query on the (status, category_id) index: open cases of the category
 created in the last CANDIDATE_WINDOW, newest first, at most CANDIDATE_LIMIT rows.
@@ -18,20 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from storage.case_views import (
-    CASE_COLUMNS,
     END_STATUSES,
     OPEN_STATUSES,
     CaseClosed,
     CaseNotFound,
-    CaseView,
     Location,
-    case_view,
 )
+from storage.followers import FollowedCase, case_for_follower, follow, published
 from storage.models import Actor, Case, CaseFollower, CaseStatus, Category, Event
 from storage.notices import notify
 from storage.similarity import THRESHOLD, alike, cosine, tokens
@@ -42,15 +41,8 @@ CANDIDATE_WINDOW = timedelta(days=60)  # an older open case is stale news to a n
 CANDIDATE_LIMIT = 300
 SHOWN = 3
 REPEAT_WINDOW = timedelta(days=30)
-EXCERPT = 80  # characters of another citizen's text shown with an offer
+PUBLIC_EXCERPT = 200  # characters of a published case's public text shown with an offer
 JOINED = "case_joined"
-# What followers are told instead of the citizen's own notice: None for nothing. They get the
-# answer without rating buttons (rating is the case's own citizen's), and not the department's
-# questions, which only the citizen who wrote the request can answer.
-FOLLOWER_KINDS: dict[str, str | None] = {
-    "case_answered": "followed_case_answered",
-    "case_question": None,
-}
 
 
 class CaseAlreadyYours(Exception):
@@ -59,13 +51,15 @@ class CaseAlreadyYours(Exception):
 
 @dataclass(frozen=True)
 class SimilarCase:
-    """An open case like the one at hand, as a citizen or staff member is shown it."""
+    """An open case like the one at hand, as a citizen about to file may be shown it."""
 
     tracking: str
     category_code: str
-    excerpt: str
-    distance_m: float | None  # when both places are known
-    supporters: int
+    status: CaseStatus
+    created_at: datetime
+    supporters: int  # its own citizen, and those who joined
+    nearby: bool  # both places known, and within the duplicate distance
+    public_text: str | None  # an excerpt, only when the case is published
     score: float
 
 
@@ -75,9 +69,12 @@ def _point(location: Location | None) -> tuple[float, float] | None:
     return (location.latitude, location.longitude)
 
 
-def _excerpt(text: str) -> str:
+def _public_excerpt(row: dict[str, Any]) -> str | None:
+    text = row["public_text"]
+    if not isinstance(text, str) or not published(bool(row["publish_consent"]), text):
+        return None
     flat = " ".join(text.split())
-    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
+    return flat if len(flat) <= PUBLIC_EXCERPT else flat[: PUBLIC_EXCERPT - 1] + "…"
 
 
 async def similar_open_cases(
@@ -109,9 +106,13 @@ async def similar_open_cases(
     if exclude_citizen is not None:
         followed = CaseFollower.filter(citizen_id=exclude_citizen).values("case_id")
         joined = [row["case_id"] for row in await followed]
-        query = query.exclude(citizen_id=exclude_citizen).exclude(id__in=joined)
+        # `NOT citizen_id = ?` is unknown, not true, for a case with no citizen (filed by
+        # phone, or its citizen forgotten): say outright that those stay.
+        mine = Q(citizen_id=exclude_citizen) & Q(citizen_id__isnull=False)
+        query = query.exclude(mine).exclude(id__in=joined)
     rows = await query.order_by("-created_at").limit(CANDIDATE_LIMIT).values(
-        "tracking", "text", "latitude", "longitude", "supporters"
+        "tracking", "text", "latitude", "longitude", "supporters", "status", "created_at",
+        "publish_consent", "public_text",
     )  # fmt: skip
     mine, here = tokens(text), _point(location)
     found = []
@@ -119,15 +120,16 @@ async def similar_open_cases(
         there = None if row["latitude"] is None else (row["latitude"], row["longitude"])
         match = alike(mine, tokens(row["text"]), here, there, distance_m)
         if match is not None:
-            score, apart = match
-            found.append(SimilarCase(row["tracking"], category_code, _excerpt(row["text"]),
-                                     apart, int(row["supporters"]), score))  # fmt: skip
+            score, apart = match  # a distance only when both places are known, and within
+            found.append(SimilarCase(
+                row["tracking"], category_code, CaseStatus(row["status"]), row["created_at"],
+                int(row["supporters"]) + 1, apart is not None, _public_excerpt(row), score,
+            ))  # fmt: skip
     found.sort(key=lambda similar: -similar.score)
     return found[:limit]
 
 
-
-async def join_case(tracking: str, citizen_id: int, *, now: datetime) -> tuple[CaseView, bool]:
+async def join_case(tracking: str, citizen_id: int, *, now: datetime) -> tuple[FollowedCase, bool]:
     """The citizen joins an open case as theirs too; (the case, whether they newly joined).
 
     One transaction: the follower row (unique: joining twice counts once), one more supporter,
@@ -145,67 +147,14 @@ async def join_case(tracking: str, citizen_id: int, *, now: datetime) -> tuple[C
             raise CaseAlreadyYours(tracking)
         if CaseStatus(case["status"]) in END_STATUSES:
             raise CaseClosed(tracking)
-        joined = await _follow(case["id"], citizen_id, now)
+        joined = await follow(case["id"], citizen_id, now)
         if joined:
             await Event.create(
                 case_id=case["id"], kind="joined", actor=Actor.CITIZEN, actor_id=citizen_id,
                 payload={}, public=True, created_at=now,
             )  # fmt: skip
             await notify(citizen_id, JOINED, {"tracking": number}, now=now)
-        row = await Case.filter(id=case["id"]).first().values(*CASE_COLUMNS)
-    return case_view(row), joined
-
-
-async def _follow(case_id: int, citizen_id: int, now: datetime) -> bool:
-    """Add a follower and count a supporter; False (and nothing changed) if they follow it.
-
-    The insert is a savepoint, so a lost race on the unique row does not poison the transaction.
-    """
-    try:
-        async with in_transaction():
-            await CaseFollower.create(case_id=case_id, citizen_id=citizen_id, created_at=now)
-    except IntegrityError:
-        return False
-    await Case.filter(id=case_id).update(supporters=F("supporters") + 1)
-    return True
-
-
-async def tell_followers(case_id: int, kind: str, facts: dict[str, Any], *, now: datetime) -> None:
-    """The followers' copy of a notice to a case's citizen (FOLLOWER_KINDS may change it)."""
-    kind_for_them = FOLLOWER_KINDS.get(kind, kind)
-    if kind_for_them is None:
-        return
-    for row in await CaseFollower.filter(case_id=case_id).order_by("id").values("citizen_id"):
-        await notify(int(row["citizen_id"]), kind_for_them, facts, now=now)
-
-
-async def follow_merged(case_id: int, into_id: int, *, now: datetime) -> None:
-    """After a merge, the merged case's citizen and followers follow the case it went into.
-
-    Each counts one supporter there (unless they follow it already or it is their own).
-    """
-    merged = await Case.filter(id=case_id).first().values("citizen_id")
-    into = await Case.filter(id=into_id).first().values("citizen_id")
-    followers = CaseFollower.filter(case_id=case_id).order_by("id").values("citizen_id")
-    people = [int(row["citizen_id"]) for row in await followers]
-    if merged and merged["citizen_id"] is not None:
-        people.insert(0, merged["citizen_id"])
-    for citizen_id in people:
-        if into is not None and citizen_id != into["citizen_id"]:
-            await _follow(into_id, int(citizen_id), now)
-
-
-async def followed_case(tracking: str, citizen_id: int) -> CaseView:
-    """A case the citizen follows, by number; CaseNotFound otherwise (the same as for others)."""
-    number = canonical_or_none(tracking)
-    async with in_transaction():
-        row = None
-        if number is not None:
-            followed = Case.filter(tracking=number, followers__citizen_id=citizen_id)
-            row = await followed.first().values(*CASE_COLUMNS)
-    if row is None:
-        raise CaseNotFound(tracking)
-    return case_view(row)
+        return await case_for_follower(case["id"]), joined
 
 
 async def flag_if_repeat(case_id: int, *, now: datetime) -> str | None:

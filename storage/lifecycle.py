@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from storage.case_views import END_STATUSES, CaseNotFound, CaseView
 from storage.deadlines import reopen_changes
-from storage.duplicates import follow_merged
+from storage.followers import follow_merged
 from storage.lifecycle_core import CITIZEN_ANSWER as CITIZEN_ANSWER
 from storage.lifecycle_core import TRANSITIONS as TRANSITIONS
 from storage.lifecycle_core import CaseChangedMeanwhile as CaseChangedMeanwhile
@@ -51,13 +51,23 @@ from storage.routing import (
     routed,
     sign_window,
 )
-from storage.staff import StaffAction, StaffView
+from storage.staff import StaffAction, StaffNotAuthorized, StaffView, check
 from storage.work_calendar import WorkCalendar
 from storage.workdays import due_at
 
 __all__ = ["TransitionRefused"]
 
 STAFF = Actor.STAFF
+
+
+class MergeRefused(Exception):
+    """A case cannot be merged into that one: one of the two is missing or not the staff
+    member's, or the target is the case itself or has ended. Nothing was changed."""
+
+    def __init__(self, tracking: str, into: str) -> None:
+        super().__init__(f"case {tracking} cannot be merged into {into}")
+        self.tracking = tracking
+        self.into = into
 
 
 async def accept_case(
@@ -160,18 +170,22 @@ async def close_case(tracking: str, *, by: int, now: datetime) -> CaseView:
 async def merge_case(tracking: str, into: str, *, by: int, now: datetime) -> CaseView:
     """Merge a duplicate into an open case (并案); the citizen is told ("case_merged": into).
 
-    The merged case's citizen and followers follow `into` from then on (storage.duplicates).
+    The merged case's citizen and followers follow `into` from then on (storage.followers): told
+    when it moves, never given its answer, which is written to its own citizen.
 
-    Raises CaseNotFound when `into` does not exist, TransitionRefused when it is the case
-    itself or has ended.
+    The staff member must be allowed to merge on both cases. Raises MergeRefused, with the same
+    words for every reason, when either case is not theirs (audited), when either is missing,
+    and when `into` is the case itself or has ended: telling these apart would tell a supervisor
+    of one department which numbers exist elsewhere and how they stand.
     """
 
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
         other = await load_case(into)
-        if other is None:
-            raise CaseNotFound(into)
-        if other.id == case.id or other.status in END_STATUSES:
-            raise TransitionRefused(case.tracking, case.status, "merge", f"into {other.status}")
+        if other is None or other.id == case.id:
+            raise MergeRefused(tracking, into)
+        await check(by, StaffAction.MERGE, (other.scope,), tracking=other.tracking)
+        if other.status in END_STATUSES:
+            raise MergeRefused(tracking, into)
         # An end: the clock stopped for the citizen's answer has nothing left to time.
         await write_case(
             case, now, status=status, duplicate_of_id=other.id, closed_at=now, paused_at=None
@@ -182,7 +196,15 @@ async def merge_case(tracking: str, into: str, *, by: int, now: datetime) -> Cas
         await follow_merged(case.id, other.id, now=now)  # they follow the case it went into
         return await view_of(case)
 
-    return await run_staff_action(tracking, StaffAction.MERGE, by=by, now=now, work=work)
+    try:
+        # A denial on either case is audited by run_staff_action, after its rollback.
+        return await run_staff_action(tracking, StaffAction.MERGE, by=by, now=now, work=work)
+    except StaffNotAuthorized as denied:
+        if denied.reason != "department":  # not staff, or a role that never merges
+            raise
+        raise MergeRefused(tracking, into) from None
+    except CaseNotFound:
+        raise MergeRefused(tracking, into) from None
 
 
 async def reopen_case(tracking: str, *, by: int, now: datetime) -> CaseView:

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from storage.case_views import CASE_COLUMNS, CaseNotFound, CaseView, case_view
 from storage.catalog import DepartmentNotFound
-from storage.duplicates import tell_followers
+from storage.followers import tell_followers
 from storage.models import Actor, Case, CaseStatus, Department, Event
 from storage.notices import notify
 from storage.staff import (
@@ -219,7 +219,8 @@ async def record(
 
 
 async def tell_citizen(case: Snapshot, kind: str, now: datetime, **params: Any) -> None:
-    """A notice to the case's citizen, unless they asked to be forgotten, and to its followers."""
+    """A notice to the case's citizen, unless they asked to be forgotten, and the followers' own
+    notice of the move, if it is one they hear of (storage.followers)."""
     facts = {"tracking": case.tracking, **params}
     if case.citizen_id is not None:
         await notify(case.citizen_id, kind, facts, now=now)

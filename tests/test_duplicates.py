@@ -112,16 +112,19 @@ async def test_a_second_citizen_joins_and_follows(sandbox: Sandbox, db_path: Pat
         [offer] = await bob.press("in:submit")
         lines = offer["text"].split("\n")
         assert lines[0] == "Other citizens have already reported something similar:"
-        assert lines[2] == f"{number} · Heating fees and billing · 1 supporter · 113 m away"
-        assert lines[3] == f"“{FIRST}”"
+        # Another citizen's request: what it is and how it stands, never their words or how far.
+        assert lines[2] == f"{number} · Heating fees and billing · 1 supporter · nearby"
+        assert lines[3] == "Status: submitted · filed less than a day ago"
+        assert lines[4] == ""
+        assert FIRST not in offer["text"]
         assert buttons(offer) == [(f"Join {number}", "in:j:0"), ("File mine anyway", "in:file")]
         assert len(cases(db_path)) == 1
         assert bob.step() == "summary"
 
         [told] = await bob.press("in:j:0")
         assert told["text"] == (
-            f"You joined request {number}; nothing new was filed. You will be told of its every "
-            f"move. Look it up any time with /status {number}."
+            f"You joined request {number}; nothing new was filed. You will be told when it is "
+            f"accepted, answered and closed. Look it up any time with /status {number}."
         )
         assert buttons(told) == [("Follow this request", f"case:{first.tracking}")]
         assert bob.draft() is None
@@ -137,13 +140,13 @@ async def test_a_second_citizen_joins_and_follows(sandbox: Sandbox, db_path: Pat
             await join_case(first.tracking, ALICE, now=now)
         assert cases(db_path) == [(first.tracking, "submitted", 1)]
 
-        # The case moves: the follower is told like its own citizen, and may look it up.
+        # The case moves: the follower is told, and may look it up.
         zone = d.runtime.services.settings.zone
         await accept_case(first.tracking, "heating-company", by=ADMIN, now=now, zone=zone)
         await bob.settle()
         [accepted] = bob.new()
-        assert accepted["text"].startswith(
-            f"Your request {number} was accepted and passed to City Heating Company."
+        assert accepted["text"] == (
+            f"Request {number}, which you follow, was accepted and passed to City Heating Company."
         )
         [card] = await bob.say(f"/status {number}")
         assert card["text"].startswith(f"Request {number} (you follow it)\nStatus: accepted\n")
@@ -151,11 +154,12 @@ async def test_a_second_citizen_joins_and_follows(sandbox: Sandbox, db_path: Pat
         assert [label for label, _ in buttons(card)] == ["« My requests"]
         [listed] = await bob.say(bob.t.gettext("My requests"))
         assert [data for _, data in buttons(listed)] == [f"case:{first.tracking}"]
-        # The answer: rating buttons for the case's own citizen only.
+        # The answer, and its rating buttons, are for the case's own citizen only.
         await submit_reply(first.tracking, REPLY, by=ADMIN, now=now)
         await bob.settle()
         [answer] = bob.new()
-        assert answer["text"] == f"The answer to request {number}, which you follow:\n\n{REPLY}"
+        assert answer["text"].startswith(f"Request {number}, which you follow, was answered.")
+        assert REPLY not in answer["text"]
         assert buttons(answer) == []
         own = (await sandbox.wait_for_messages(ALICE, 2, timeout=10))[-1]
         assert next(data for _, data in buttons(own)).startswith("rt:")
