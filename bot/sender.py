@@ -173,6 +173,8 @@ class Sender:
                 finally:
                     if slot is not None:
                         slot.done(self._limiter.now())
+                if item.secret:  # a sign-in link: its stored copy goes once it has ended
+                    result = replace(result, secret=True)
                 self._results.append(result)
                 if self._settle(item, result, queue) or chat_id is None:
                     break

@@ -23,6 +23,7 @@ from storage.deadline_sweeps import (
 from storage.digest import send_weekly_digest
 from storage.drafts import discard_abandoned_drafts, remind_idle_drafts
 from storage.rating import close_unrated, remind_unrated
+from storage.retention import retention_sweep
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ def all_sweeps(services: Services) -> dict[str, Sweep]:
         "deadline_overdue_list": overdue_list,
         # The weekly digest (民声摘报) of the past week, once the configured time has come.
         "weekly_digest": weekly_digest,
+        # Raw payloads and spent records purged after MINSHENG_RETENTION_DAYS (at most hourly).
+        "retention": functools.partial(retention_sweep, days=settings.retention_days),
     }
 
 

@@ -156,6 +156,16 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def erased(t: Translator) -> str:
+    """What stands where the citizen's words were erased at their request (/forget)."""
+    return t.gettext("(erased at the citizen's request)")
+
+
+def description(case: CaseView, t: Translator) -> str:
+    """The citizen's description of the case, or the erased marker."""
+    return erased(t) if case.erased_at is not None else case.text
+
+
 async def citizen_card(
     case: CaseView, timeline: list[EventView], t: Translator, zone: ZoneInfo
 ) -> str:
@@ -172,7 +182,7 @@ async def citizen_card(
     ]
     if case.due_at is not None:
         lines.append(t.gettext("Due by: {due}", due=when(case.due_at, zone, t.language)))
-    lines += ["", t.gettext("You wrote: {text}", text=excerpt(case.text)), ""]
+    lines += ["", t.gettext("You wrote: {text}", text=excerpt(description(case, t))), ""]
     lines.append(t.gettext("What happened so far:"))
     lines += [
         f"• {when(event.created_at, zone, t.language)} — {event_name(t, event)}"
@@ -247,7 +257,7 @@ async def staff_card(case: CaseView, t: Translator, zone: ZoneInfo) -> str:
     answers = await answer_lines(case, t.language)
     if answers:
         lines += [t.gettext("Answers:"), *answers]
-    lines += ["", case.text]
+    lines += ["", description(case, t)]
     return "\n".join(lines)
 
 
@@ -286,6 +296,8 @@ async def render_staff_case_photos(params: dict[str, Any], t: Translator) -> Ren
     case = await case_by_tracking(str(params["tracking"]))
     caption = t.gettext("Photos of request {number}", number=format_tracking_number(case.tracking))
     photos = case.photos[:MEDIA_GROUP_LIMIT]
+    if not photos:  # erased at the citizen's request after the notice was queued
+        return Rendered("sendMessage", {"text": f"{caption}\n\n{erased(t)}"})
     if len(photos) == 1:
         return Rendered("sendPhoto", {"photo": photos[0], "caption": caption})
     return Rendered("sendMediaGroup", {"media": album(photos, caption)})
@@ -296,6 +308,8 @@ async def render_staff_case_addition(params: dict[str, Any], t: Translator) -> R
     tracking = str(params["tracking"])
     added = await addition(tracking, int(params["event_id"]))
     text = str(added.payload.get("text") or "") if added else ""
+    if added is not None and added.payload.get("erased"):
+        text = erased(t)
     photos = [str(p) for p in added.payload.get("photos") or ()] if added else []
     head = t.gettext(
         "The citizen added to request {number}:", number=format_tracking_number(tracking)

@@ -32,12 +32,12 @@ log = logging.getLogger(__name__)
 GATE_GROUP = -1
 # A blocked citizen may still see and erase what is kept about them.
 PRIVACY_COMMANDS = ("/privacy", "/mydata", "/forget")
-PRIVACY_BUTTONS = ("forget:yes", "forget:no")
+PRIVACY_BUTTONS = ("forget:yes:", "forget:no:")  # then the question's one-time value
 
 
 def _privacy_request(update: Update) -> bool:
     if update.callback_query is not None:
-        return update.callback_query.data in PRIVACY_BUTTONS
+        return (update.callback_query.data or "").startswith(PRIVACY_BUTTONS)
     text = (update.message.text or "") if update.message else ""
     word = text.split(maxsplit=1)[0].split("@")[0].lower() if text.strip() else ""
     return word in PRIVACY_COMMANDS

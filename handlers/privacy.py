@@ -1,8 +1,12 @@
 """Privacy: /privacy says what is kept and why, /mydata sends it all, /forget erases it.
 
-    /forget ──▶ [CONFIRM_FORGET] ──forget:yes──▶ open requests withdrawn, personal data erased
-                      │          └─forget:no───▶ nothing changes
+    /forget ──▶ [CONFIRM_FORGET] ──forget:yes:N──▶ open requests withdrawn, personal data erased
+                      │          └─forget:no:N───▶ nothing changes
                       └ typed text: "please use the buttons" (consent is never guessed from text)
+
+N is the question's one-time value (Citizen.forget_nonce): a forged, stale or replayed "yes"
+has expired and erases nothing. /privacy and the question say whether the desk keeps case texts
+by law (MINSHENG_KEEP_CASE_RECORDS) and how long raw messages are kept.
 
 The export goes only to the user who asked, in their private chat (RELIABILITY row 38).
 """
@@ -17,42 +21,80 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
+from bot.settings import Settings
 from handlers.buttons import on_expired_button, query_of
-from handlers.case_card import matched
 from handlers.common import answer_button, send, user_of, who
 from handlers.tracking import FOLLOW_STEPS
 from storage.drafts import DraftView, Step, current_draft, discard_draft, set_draft
-from storage.privacy import citizen_export, forget_citizen
+from storage.privacy import (
+    ForgetNotConfirmed,
+    ask_to_forget,
+    cancel_forget,
+    citizen_export,
+    confirm_forget,
+    open_forget_question,
+)
 
 log = logging.getLogger(__name__)
 
-FORGET_PATTERN = re.compile(r"^forget:(yes|no)\Z")
+# The question's one-time value rides on both buttons (storage.privacy.ask_to_forget).
+FORGET_PATTERN = re.compile(r"^forget:(yes|no):([0-9a-f]{32})\Z")
 CHUNK = 3900  # characters per export message; Telegram takes 4,096
 
 
-def privacy_notice(t: Translator) -> str:
-    return t.gettext(
-        "What this desk keeps about you, and why:\n"
-        "• Your Telegram user id, first name and language: to answer you in your language.\n"
-        "• Your requests: what you wrote, photos, the place, and your phone number only if you "
-        "shared it. The city's departments use them to solve the problem and to call you back.\n"
-        "• The history of each request: so you and the departments see what happened.\n"
-        "• A request you have started but not sent: deleted after 7 days.\n"
-        "• Numbers you looked up that are not yours: to stop people guessing other people's "
-        "requests.\n\n"
-        "Requests are kept as the city's records of its public services. Staff see a request's "
-        "details; other citizens never do.\n\n"
-        "/mydata sends you everything we keep about you.\n"
-        "/forget erases your personal data: your name and phone, and the places and photos of "
-        "your requests. What you reported stays, without your name, so the city's figures stay "
-        "true."
-    )
+def privacy_notice(t: Translator, settings: Settings) -> str:
+    """What is kept and why, in the variant the desk's law says (are case texts kept on
+    /forget?), and how long raw messages are kept."""
+    if settings.keep_case_records:
+        kept = t.gettext(
+            "What this desk keeps about you, and why:\n"
+            "• Your Telegram user id, first name and language: to answer you in your language.\n"
+            "• Your requests: what you wrote, photos, the place, and your phone number only if "
+            "you shared it. The city's departments use them to solve the problem and to call you "
+            "back.\n"
+            "• The history of each request: so you and the departments see what happened.\n"
+            "• A request you have started but not sent: deleted after 7 days.\n"
+            "• Numbers you looked up that are not yours: to stop people guessing other people's "
+            "requests.\n\n"
+            "This desk must keep its case records by law. Staff see a request's details; other "
+            "citizens never do.\n\n"
+            "/mydata sends you everything we keep about you.\n"
+            "/forget erases your name, your phone number and our copies of your messages with "
+            "the bot, and unlinks your requests from you. The requests themselves, with what you "
+            "wrote, the places and the photos, stay in the desk's records without your name."
+        )
+    else:
+        kept = t.gettext(
+            "What this desk keeps about you, and why:\n"
+            "• Your Telegram user id, first name and language: to answer you in your language.\n"
+            "• Your requests: what you wrote, photos, the place, and your phone number only if "
+            "you shared it. The city's departments use them to solve the problem and to call you "
+            "back.\n"
+            "• The history of each request: so you and the departments see what happened.\n"
+            "• A request you have started but not sent: deleted after 7 days.\n"
+            "• Numbers you looked up that are not yours: to stop people guessing other people's "
+            "requests.\n\n"
+            "Staff see a request's details; other citizens never do.\n\n"
+            "/mydata sends you everything we keep about you.\n"
+            "/forget erases your name, your phone number, our copies of your messages with the "
+            "bot, and from your requests what you wrote, your answers, the places and the photos. "
+            "Each request keeps only its category, department, dates, status, the answer and "
+            "your rating, without your name, so the city's figures stay true."
+        )
+    days = settings.retention_days
+    retention = t.ngettext(
+        "Our copies of the messages you exchange with the bot, and the numbers you looked up "
+        "that are not yours, are deleted {days} day after they were handled.",
+        "Our copies of the messages you exchange with the bot, and the numbers you looked up "
+        "that are not yours, are deleted {days} days after they were handled.",
+        days, days=days)  # fmt: skip
+    return f"{kept}\n\n{retention}"
 
 
 async def on_privacy(update: Update, context: MinshengContext) -> None:
     """/privacy: what is kept, why, and how to see or erase it."""
     _, t = await who(update, context)
-    await send(update, context, privacy_notice(t))
+    await send(update, context, privacy_notice(t, context.services.settings))
 
 
 def chunks(text: str, size: int = CHUNK) -> list[str]:
@@ -92,66 +134,88 @@ async def on_mydata(update: Update, context: MinshengContext) -> None:
         await send(update, context, part, chat_id=user_id)
 
 
-def consent_keyboard(t: Translator) -> InlineKeyboardMarkup:
+def consent_keyboard(t: Translator, nonce: str) -> InlineKeyboardMarkup:
+    """Erase · Keep, bound to one question by its one-time value."""
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t.gettext("Yes, erase my data"), callback_data="forget:yes"),
-                InlineKeyboardButton(t.gettext("No, keep it"), callback_data="forget:no"),
+                InlineKeyboardButton(t.gettext("Yes, erase my data"),
+                                     callback_data=f"forget:yes:{nonce}"),
+                InlineKeyboardButton(t.gettext("No, keep it"), callback_data=f"forget:no:{nonce}"),
             ]
         ]
-    )
+    )  # fmt: skip
 
 
-def forget_question(t: Translator) -> str:
+def forget_question(t: Translator, settings: Settings) -> str:
+    if settings.keep_case_records:
+        return t.gettext(
+            "Erase your personal data?\n\n"
+            "Your name, your phone number and our copies of your messages with the bot will be "
+            "erased for good, and your requests will no longer be linked to you. This desk must "
+            "keep its case records by law, so what you wrote in your requests, the places and "
+            "the photos stay in its records. Requests of yours that are still open will be "
+            "withdrawn (closed) first, because the departments could no longer reach you.\n\n"
+            "This cannot be undone."
+        )
     return t.gettext(
         "Erase your personal data?\n\n"
-        "Your name and phone number, and the places and photos of your requests, will be "
-        "erased for good. Requests of yours that are still open will be withdrawn (closed) "
-        "first, because the departments could no longer reach you. What you reported stays, "
-        "without your name, for the city's figures.\n\n"
+        "Your name, your phone number, our copies of your messages with the bot, and from your "
+        "requests what you wrote, your answers, the places and the photos will be erased for "
+        "good. Requests of yours that are still open will be withdrawn (closed) first, because "
+        "the departments could no longer reach you. Each request keeps only its category, "
+        "department, dates, status and answer, without your name, for the city's figures.\n\n"
         "This cannot be undone."
     )
 
 
 async def on_forget(update: Update, context: MinshengContext) -> None:
-    """/forget: explain, and ask for consent with two buttons."""
+    """/forget: explain, and ask for consent with two buttons bound to this question."""
     _, t = await who(update, context)
     user_id = user_of(update).id
     draft = await current_draft(user_id)
     # A request being written is left alone; the buttons work without the step.
     if draft is None or draft.step in FOLLOW_STEPS:
         await set_draft(user_id, Step.CONFIRM_FORGET, {}, now=context.services.clock.now())
-    await send(update, context, forget_question(t), markup=consent_keyboard(t))
+    nonce = await ask_to_forget(user_id)
+    settings = context.services.settings
+    await send(update, context, forget_question(t, settings), markup=consent_keyboard(t, nonce))
 
 
 async def on_forget_reply(update: Update, context: MinshengContext, draft: DraftView) -> None:
     """Text while the question is open: consent is given with the buttons only."""
     _, t = await who(update, context)
+    user_id = user_of(update).id
+    nonce = await open_forget_question(user_id) or await ask_to_forget(user_id)
     await send(
         update,
         context,
         t.gettext("Please answer with the buttons: erase, or keep."),
-        markup=consent_keyboard(t),
+        markup=consent_keyboard(t, nonce),
     )
 
 
 async def on_forget_choice(update: Update, context: MinshengContext) -> None:
-    """forget:yes erases (after withdrawing open requests); forget:no changes nothing."""
-    choice = matched(FORGET_PATTERN, query_of(update).data)
-    if choice is None:
+    """forget:yes:N erases if N is the open question's value; forget:no:N changes nothing."""
+    data = query_of(update).data
+    found = FORGET_PATTERN.match(data) if isinstance(data, str) else None
+    if found is None:
         await on_expired_button(update, context)
         return
+    choice, nonce = found.groups()
     _, t = await who(update, context)
-    user_id = user_of(update).id
-    await answer_button(update, context)
+    user_id, now = user_of(update).id, context.services.clock.now()
     if choice == "no":
-        draft = await current_draft(user_id)
-        if draft is not None and draft.step == Step.CONFIRM_FORGET:
-            await discard_draft(user_id)
-        await send(update, context, t.gettext("Nothing was erased."), chat_id=user_id)
+        await keep_data(update, context, t, nonce)
         return
-    report = await forget_citizen(user_id, now=context.services.clock.now())
+    keep = context.services.settings.keep_case_records
+    try:
+        report = await confirm_forget(user_id, nonce, now=now, keep_case_texts=keep,
+                                      update_id=update.update_id)  # fmt: skip
+    except ForgetNotConfirmed:
+        await answer_button(update, context, t.gettext("This button has expired."))
+        return
+    await answer_button(update, context)
     log.info("personal data erased for %s: %s", user_id, report)
     text = t.gettext(
         "Done: your personal data is erased. Requests withdrawn: {closed}. Requests kept "
@@ -160,3 +224,16 @@ async def on_forget_choice(update: Update, context: MinshengContext) -> None:
         kept=report.cases_anonymized,
     )
     await send(update, context, text, chat_id=user_id)
+
+
+async def keep_data(
+    update: Update, context: MinshengContext, t: Translator, nonce: str
+) -> None:
+    """forget:no: the question's buttons are spent, and nothing changes."""
+    user_id = user_of(update).id
+    await answer_button(update, context)
+    await cancel_forget(user_id, nonce)
+    draft = await current_draft(user_id)
+    if draft is not None and draft.step == Step.CONFIRM_FORGET:
+        await discard_draft(user_id)
+    await send(update, context, t.gettext("Nothing was erased."), chat_id=user_id)

@@ -1,8 +1,9 @@
 """/web: a staff member asks for a one-time sign-in link to the dashboard.
 
 The link is sent only in a private chat: in the staff group anyone could open it first. It works
-once, for 10 minutes (storage.web_access); a non-staff user gets the one not-allowed line and the
-denial is audited like any other staff command.
+once, for 10 minutes (storage.web_access); its outbox row is secret, so the stored copy of the
+link is scrubbed once sent. A non-staff user gets the one not-allowed line and the denial is
+audited like any other staff command.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.context import MinshengApp, MinshengContext
 from bot.dashboard.address import dashboard_url
 from handlers.common import chat_of, send, user_of, who
 from handlers.staff_admin import not_allowed, staff_filter
+from storage.outbox import enqueue
 from storage.staff import StaffAction, StaffNotAuthorized, check_is_staff, record_denial
 from storage.web_access import LINK_LIFETIME, NotStaff, issue_login
 
@@ -49,7 +51,10 @@ async def on_web(update: Update, context: MinshengContext) -> None:
         "Your sign-in link to the dashboard, good for one use within {minutes} minute:\n{link}",
         "Your sign-in link to the dashboard, good for one use within {minutes} minutes:\n{link}",
         minutes, minutes=minutes, link=link)  # fmt: skip
-    await send(update, context, text, link_preview_options={"is_disabled": True})
+    # Marked secret: the outbox keeps the link only until it has been sent.
+    await enqueue(user_id, "sendMessage",
+                  {"text": text, "link_preview_options": {"is_disabled": True}},
+                  now=now, update_id=update.update_id, secret=True)  # fmt: skip
 
 
 def handlers(app: MinshengApp) -> list[Any]:

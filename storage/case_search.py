@@ -43,6 +43,7 @@ class CaseRow:
     due_at: datetime | None
     repeat: bool
     urgent: bool
+    erased: bool = False  # the citizen's words were erased at their request
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ async def search_cases(user_id: int, wanted: CaseFilter, page: int, *, now: date
     page = min(max(1, page), pages)
     rows = await query.order_by("-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).values(
         "tracking", "status", "category__code", "department__code", "text", "created_at",
-        "due_at", "repeat", "urgent",
+        "due_at", "repeat", "urgent", "erased_at",
     )  # fmt: skip
     return CaseList(tuple(_row(row) for row in rows), page, pages, total)
 
@@ -92,4 +93,5 @@ def _row(row: dict[str, Any]) -> CaseRow:
         category_code=row["category__code"], department_code=row["department__code"],
         text=row["text"], created_at=row["created_at"], due_at=row["due_at"],
         repeat=bool(row["repeat"]), urgent=bool(row["urgent"]),
+        erased=row["erased_at"] is not None,
     )  # fmt: skip

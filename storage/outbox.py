@@ -21,6 +21,10 @@ from storage.models import OutboxMessage, OutboxStatus
 from storage.sql import as_datetime, as_json, fetch
 
 OPEN = (OutboxStatus.PENDING, OutboxStatus.UNCERTAIN)
+# A secret message (a sign-in link) is marked with this key in its stored payload; the key never
+# reaches the Bot API, and the payload is replaced by SCRUBBED once the message has ended.
+SCRUB_MARK = "_scrub_once_sent"
+SCRUBBED: dict[str, Any] = {"secret": "removed once sent"}
 
 _collecting: ContextVar[list[OutboxMessage] | None] = ContextVar("outbox_batch", default=None)
 
@@ -34,6 +38,7 @@ class Outgoing:
     attempts: int  # unsuccessful attempts so far
     next_attempt_at: datetime
     uncertain: bool
+    secret: bool = False  # its payload is scrubbed once it has been sent (or has failed)
 
 
 class Outcome(StrEnum):
@@ -55,6 +60,7 @@ class SendResult:
     error: str | None = None
     new_chat_id: int | None = None
     counts_as_attempt: bool = True
+    secret: bool = False  # the row was secret: scrub its payload when it ends
 
 
 async def enqueue(
@@ -65,15 +71,17 @@ async def enqueue(
     now: datetime,
     update_id: int | None = None,
     dedupe_key: str | None = None,
+    secret: bool = False,
 ) -> None:
-    """Ask for one Bot API call. With a dedupe key, asking twice queues it once.
+    """Ask for one Bot API call. With a dedupe key, asking twice queues it once. A `secret`
+    call's payload (a sign-in link) is kept only until the call has been made.
 
     Inside `collected_outbox()` the row is written when the block ends, with its neighbours.
     """
     row = OutboxMessage(
         chat_id=chat_id,
         method=method,
-        payload=payload,
+        payload={**payload, SCRUB_MARK: True} if secret else payload,
         next_attempt_at=now,
         created_at=now,
         update_id=update_id,
@@ -104,6 +112,12 @@ async def collected_outbox() -> AsyncIterator[None]:
         await OutboxMessage.bulk_create(batch, ignore_conflicts=True)
 
 
+def collected() -> list[OutboxMessage]:
+    """The rows queued inside the current `collected_outbox()` block and not written yet (an
+    erasure must reach them too: they commit with it)."""
+    return _collecting.get() or []
+
+
 async def open_messages_after(cursor: int, limit: int) -> list[Outgoing]:
     """Unsent rows with an id above `cursor`, oldest first (ids grow with time).
 
@@ -117,18 +131,22 @@ async def open_messages_after(cursor: int, limit: int) -> list[Outgoing]:
         cursor,
         limit,
     )
-    return [
-        Outgoing(
-            id=r["id"],
-            chat_id=r["chat_id"],
-            method=r["method"],
-            payload=as_json(r["payload"]),
-            attempts=r["attempts"],
-            next_attempt_at=as_datetime(r["next_attempt_at"]),
-            uncertain=r["status"] == OutboxStatus.UNCERTAIN.value,
-        )
-        for r in rows
-    ]
+    return [_outgoing(r) for r in rows]
+
+
+def _outgoing(r: dict[str, Any]) -> Outgoing:
+    payload = as_json(r["payload"])
+    secret = bool(payload.pop(SCRUB_MARK, False))
+    return Outgoing(
+        id=r["id"],
+        chat_id=r["chat_id"],
+        method=r["method"],
+        payload=payload,
+        attempts=r["attempts"],
+        next_attempt_at=as_datetime(r["next_attempt_at"]),
+        uncertain=r["status"] == OutboxStatus.UNCERTAIN.value,
+        secret=secret,
+    )
 
 
 async def record_results(
@@ -159,6 +177,10 @@ async def record_results(
         for result in results:
             if result.outcome is not Outcome.SENT:
                 await _record(result, now, staff_chat_id)
+        ended = (Outcome.SENT, Outcome.FAILED, Outcome.UNREACHABLE)
+        scrub = [r.outbox_id for r in results if r.secret and r.outcome in ended]
+        if scrub:
+            await OutboxMessage.filter(id__in=scrub).update(payload=SCRUBBED)
 
 
 async def _record(result: SendResult, now: datetime, staff_chat_id: int | None) -> None:

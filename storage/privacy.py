@@ -1,11 +1,14 @@
 """Privacy: what we hold about a citizen, and forgetting it on request (/privacy, /forget).
 
-Forgetting keeps the figures true: a case loses who filed it and how to reach them, but keeps
-its kind, category, department, status and times, so statistics and digests do not change.
+Forgetting keeps the figures true: a case loses who filed it, how to reach them and what they
+wrote, but keeps its kind, category, department, status, times, staff answers and rating, so
+statistics and digests do not change. The confirming button carries a one-time value kept on the
+citizen (forget_nonce), so a forged or replayed "yes" erases nothing.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +17,18 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from storage.case_views import CASE_COLUMNS, EVENT_COLUMNS, OPEN_STATUSES, case_view, event_view
-from storage.models import Actor, Case, CaseFollower, CaseStatus, Citizen, Draft, Event, Rating
+from storage.erasure import ERASED, erase_case_words, erase_inbox, erase_outbox
+from storage.models import (
+    Actor,
+    Case,
+    CaseFollower,
+    CaseStatus,
+    Citizen,
+    ClaimCode,
+    Draft,
+    Event,
+    Rating,
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +63,9 @@ async def citizen_export(citizen_id: int) -> dict[str, Any]:
             }
         )
     return {
-        "citizen": _jsonable(citizen) if citizen else None,
+        # The /forget question's one-time value is a key, not something known about them.
+        "citizen": _jsonable({k: v for k, v in citizen.items() if k != "forget_nonce"})
+        if citizen else None,
         "draft": _jsonable(draft) if draft else None,
         "cases": [_case_export(row, timelines[row["id"]]) for row in rows],
     }
@@ -87,15 +103,62 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
-async def forget_citizen(citizen_id: int, *, now: datetime) -> ForgetReport:
-    """Withdraw a citizen's open cases, then erase their personal data (the handler asked for
-    consent). Running it again finds nothing more to do.
+class ForgetNotConfirmed(Exception):
+    """The confirming button's one-time value is wrong, stale or spent: nothing was erased."""
 
-    Erased: the citizen's phone and name; on each of their cases the phone, the location, the
-    photos (all their cases have ended by then), the photos of their additions, and the link to
-    them (citizen id on the case, actor id on their own events). Kept: the Citizen row with its
-    language (they may come back), case texts, kind, category, department, status and times.
-    Each case gets an internal "personal_data_erased" event for the audit trail.
+
+async def ask_to_forget(citizen_id: int) -> str:
+    """A fresh one-time value for the /forget question's buttons; earlier buttons expire."""
+    nonce = secrets.token_hex(16)  # 32 characters: "forget:yes:<nonce>" fits in 64 bytes
+    await Citizen.filter(id=citizen_id).update(forget_nonce=nonce)
+    return nonce
+
+
+async def open_forget_question(citizen_id: int) -> str | None:
+    """The one-time value of the /forget question the citizen has not answered yet, if any."""
+    row = await Citizen.filter(id=citizen_id).first().values("forget_nonce")
+    return str(row["forget_nonce"]) if row and row["forget_nonce"] else None
+
+
+async def cancel_forget(citizen_id: int, nonce: str) -> None:
+    """The citizen said no on the question with this value: its buttons are spent."""
+    await Citizen.filter(id=citizen_id, forget_nonce=nonce).update(forget_nonce=None)
+
+
+async def confirm_forget(
+    citizen_id: int, nonce: str, *, now: datetime, keep_case_texts: bool,
+    update_id: int | None = None,
+) -> ForgetReport:  # fmt: skip
+    """Forget the citizen if `nonce` is the value of their open /forget question, spending it;
+    ForgetNotConfirmed (nothing erased) otherwise. See forget_citizen."""
+    async with in_transaction():
+        spent = 0
+        if nonce:  # a conditional UPDATE: two presses at once erase once
+            spent = await Citizen.filter(id=citizen_id, forget_nonce=nonce).update(
+                forget_nonce=None
+            )
+        if spent != 1:
+            raise ForgetNotConfirmed(citizen_id)
+        return await forget_citizen(citizen_id, now=now, keep_case_texts=keep_case_texts,
+                                    update_id=update_id)  # fmt: skip
+
+
+async def forget_citizen(
+    citizen_id: int, *, now: datetime, keep_case_texts: bool = False,
+    update_id: int | None = None,
+) -> ForgetReport:  # fmt: skip
+    """Withdraw a citizen's open cases, then erase them, in one transaction (the handler asked
+    for consent). Running it again finds nothing more to do.
+
+    Erased: the citizen's name and phone; on each of their cases the phone, the link to them
+    (citizen id on the case, actor id on their own events) and, unless `keep_case_texts` (a
+    desk that must keep case records by law), their words (storage.erasure.erase_case_words);
+    their rating comments; their draft; the inbox and outbox rows that carry them
+    (storage.erasure; `update_id` is the update being handled, erased too). Kept: the Citizen
+    row with its language (they may come back), kind, category, department, status, times,
+    staff answers and ratings, so the figures stay true. Each case gets an internal
+    "personal_data_erased" event for the audit trail. A published case is unpublished: the
+    consent to publish goes with the rest.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("timezone-aware datetimes only")
@@ -104,7 +167,8 @@ async def forget_citizen(citizen_id: int, *, now: datetime) -> ForgetReport:
         open_ids = [
             r["id"] for r in await mine.filter(status__in=list(OPEN_STATUSES)).values("id")
         ]
-        all_ids = [r["id"] for r in await mine.values("id")]
+        cases = await mine.values("id", "tracking")
+        all_ids = [r["id"] for r in cases]
         if open_ids:
             await Case.filter(id__in=open_ids).update(
                 status=CaseStatus.CLOSED, closed_at=now, updated_at=now,
@@ -118,7 +182,9 @@ async def forget_citizen(citizen_id: int, *, now: datetime) -> ForgetReport:
                 ]
             )  # fmt: skip
         if all_ids:
-            await _erase_additions(all_ids)
+            if not keep_case_texts:
+                await erase_case_words(all_ids, now=now)
+            await Event.filter(case_id__in=all_ids, kind="rating_comment").update(payload=ERASED)
             await Event.filter(
                 case_id__in=all_ids, actor=Actor.CITIZEN, actor_id=citizen_id
             ).update(actor_id=None)
@@ -129,11 +195,16 @@ async def forget_citizen(citizen_id: int, *, now: datetime) -> ForgetReport:
                     for case_id in all_ids
                 ]
             )  # fmt: skip
+            # Erasure withdraws the consent to publish too: the public text, though staff
+            # wrote it, tells the citizen's story.
             await Case.filter(id__in=all_ids).update(
-                citizen_id=None, phone=None, address=None, latitude=None, longitude=None,
-                photos=[], updated_at=now, version=F("version") + 1,
+                citizen_id=None, phone=None, publish_consent=False, public_text=None,
+                public_note=None, updated_at=now, version=F("version") + 1,
             )  # fmt: skip
-        await Citizen.filter(id=citizen_id).update(phone=None, first_name="")
+        trackings = [str(r["tracking"]) for r in cases]
+        their_updates = await erase_inbox(citizen_id, trackings, current_update_id=update_id)
+        await erase_outbox(citizen_id, trackings, their_updates)
+        await Citizen.filter(id=citizen_id).update(phone=None, first_name="", forget_nonce=None)
         await Draft.filter(citizen_id=citizen_id).delete()
         # The requests they joined: they follow them no more; the supporter counts stay.
         await CaseFollower.filter(citizen_id=citizen_id).delete()
@@ -142,13 +213,5 @@ async def forget_citizen(citizen_id: int, *, now: datetime) -> ForgetReport:
         )
         # Ratings stay for the figures; who gave them, and what they wrote, do not.
         await Rating.filter(citizen_id=citizen_id).update(citizen_id=None, comment=None)
+        await ClaimCode.filter(claimed_by=citizen_id).update(claimed_by=None)
     return ForgetReport(cases_closed=len(open_ids), cases_anonymized=len(all_ids))
-
-
-async def _erase_additions(case_ids: list[int]) -> None:
-    """Drop the photos from the citizen's additions; their text stays like the case text."""
-    rows = await Event.filter(case_id__in=case_ids, kind="citizen_added").values("id", "payload")
-    for row in rows:
-        if row["payload"].get("photos"):
-            payload = {**row["payload"], "photos": []}
-            await Event.filter(id=row["id"]).update(payload=payload)

@@ -1,7 +1,8 @@
 """Staff sign-in to the dashboard: one-time links asked for in the bot, and sessions.
 
 A link's token is 32 random bytes, kept only as a hash, valid LINK_LIFETIME and once. Redeeming
-it starts a session (a random id the cookie carries, signed by the web layer). Every request
+it starts a session: another random token, which the cookie carries (signed by the web layer)
+and which is kept only as its hash too, so a copy of the database signs nobody in. Every request
 asks `session_staff`, which reads the staff table afresh, so a removed staff member is out at
 their next click, whatever their cookie says.
 """
@@ -41,7 +42,8 @@ async def issue_login(user_id: int, *, now: datetime) -> str:
 
 
 async def redeem_login(token: str, *, now: datetime) -> str | None:
-    """A new session id for a valid, unused, unexpired token of active staff; else None.
+    """A new session token for a valid, unused, unexpired link token of active staff; else
+    None. Only the session token's hash is stored (WebSession.id).
 
     The token is spent by a conditional UPDATE, so two clicks at once start one session.
     """
@@ -58,22 +60,24 @@ async def redeem_login(token: str, *, now: datetime) -> str | None:
             return None
         session = secrets.token_urlsafe(32)
         await WebSession.create(
-            id=session, user_id=login.user_id, created_at=now, expires_at=now + SESSION_LIFETIME
-        )
+            id=_hash(session), user_id=login.user_id, created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )  # fmt: skip
         return session
 
 
-async def session_staff(session_id: str, *, now: datetime) -> StaffView | None:
-    """The active staff member of a live session, or None."""
-    if not session_id or len(session_id) > 64:
+async def session_staff(session: str, *, now: datetime) -> StaffView | None:
+    """The active staff member of a live session, by its token (the cookie's), or None."""
+    if not session or len(session) > 64:
         return None
     row = await WebSession.filter(
-        id=session_id, ended_at__isnull=True, expires_at__gt=now
+        id=_hash(session), ended_at__isnull=True, expires_at__gt=now
     ).first().values("user_id")  # fmt: skip
     if row is None:
         return None
     return await staff_member(int(row["user_id"]))
 
 
-async def end_session(session_id: str, *, now: datetime) -> None:
-    await WebSession.filter(id=session_id, ended_at__isnull=True).update(ended_at=now)
+async def end_session(session: str, *, now: datetime) -> None:
+    """Sign out: the session, by its token, ends everywhere."""
+    await WebSession.filter(id=_hash(session), ended_at__isnull=True).update(ended_at=now)

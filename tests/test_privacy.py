@@ -21,6 +21,7 @@ from storage.cases import (
     submit_case,
 )
 from storage.catalog import SAMPLE_CATALOG, load_catalog
+from storage.erasure import ERASED
 from storage.models import Case, Citizen, Draft, Event
 from storage.privacy import ForgetReport, citizen_export, forget_citizen
 from tests.test_cases import ALICE, BOB, FRIDAY_EVENING, SHANGHAI, STAFF_CHAT, new_case
@@ -97,20 +98,19 @@ async def test_forget_closes_open_cases_and_erases_personal_data(
     for tracking in alice_cases:
         after = await case_by_tracking(tracking)
         was = before[tracking]
-        # Personal data gone.
+        # Personal data gone, and what they wrote (replaced by the erased marker).
         assert after.citizen_id is None
         assert after.phone is None
         assert after.location is None
         assert after.photos == ()
+        assert (after.text, after.answers, after.erased_at) == ("", {}, LATER)
         # What statistics need, kept.
         assert after.status is CaseStatus.CLOSED
         assert not after.is_open
         assert (after.kind, after.category_code, after.department_code) == (
             was.kind, was.category_code, was.department_code
         )  # fmt: skip
-        assert (after.created_at, after.due_at, after.text) == (
-            was.created_at, was.due_at, was.text
-        )  # fmt: skip
+        assert (after.created_at, after.due_at) == (was.created_at, was.due_at)
         assert after.updated_at == LATER
         with pytest.raises(CaseNotFound):
             await case_of_citizen(tracking, ALICE)
@@ -122,7 +122,7 @@ async def test_forget_closes_open_cases_and_erases_personal_data(
     withdrawn = await public_timeline(open_one)
     assert [e.kind for e in withdrawn] == ["submitted", "citizen_added", "withdrawn"]
     assert withdrawn[-1].actor == "citizen"
-    assert withdrawn[1].payload == {"text": "Photo of the thermometer", "photos": []}
+    assert withdrawn[1].payload == ERASED
     assert [e.kind for e in await public_timeline(closed_one)] == ["submitted"]
     closed_at = (
         await Case.filter(tracking__in=alice_cases)

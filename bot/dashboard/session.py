@@ -5,7 +5,8 @@ SameSite=Strict, and Secure when the dashboard is served over HTTPS. The session
 in the database (storage.web_access), so signing out ends it everywhere and a removed staff
 member is refused at once. Every form carries a CSRF token: an HMAC of the session id under a
 derived key, checked on every POST (SameSite=Strict already stops cross-site posts in current
-browsers; the token also covers older ones).
+browsers; the token also covers older ones). Both come from the client: anything but the ASCII
+we issue (a cookie or token with other characters) is refused like a wrong one, never an error.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ SECURE: web.AppKey[bool] = web.AppKey("dashboard_secure")
 
 
 def _mac(key: bytes, purpose: bytes, value: str) -> str:
-    return hmac.new(key + purpose, value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key + purpose, value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time equality of what the client sent and what we expect: compare_digest takes
+    ASCII strings only (other text raises TypeError), so bytes it is."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, session: str) -> None:
@@ -48,7 +55,9 @@ def session_id(request: web.Request) -> str | None:
     """The session id from a cookie whose signature holds, or None."""
     raw = request.cookies.get(COOKIE, "")
     session, _, mac = raw.rpartition(".")
-    if not session or not hmac.compare_digest(mac, _mac(request.app[KEY], b"cookie", session)):
+    if not session or not raw.isascii():
+        return None
+    if not _same(mac, _mac(request.app[KEY], b"cookie", session)):
         return None
     return session
 
@@ -66,4 +75,4 @@ def csrf_token(request: web.Request) -> str:
 
 def csrf_ok(request: web.Request, submitted: str) -> bool:
     session = session_id(request)
-    return session is not None and hmac.compare_digest(submitted, csrf_token(request))
+    return session is not None and _same(submitted, csrf_token(request))
