@@ -7,7 +7,8 @@ transaction across all the steps: without it SQLite restarts a copy from the fir
 whenever another process writes, and a busy bot's copy would never finish.
 
 The copy is written beside FILE under a temporary name and renamed into place once checked, so
-a failed or interrupted backup never leaves a half-written FILE behind.
+a failed or interrupted backup never leaves a half-written FILE behind. Both are made 0600,
+whatever the umask: a backup holds what citizens told the desk, as the database does.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def backup_sqlite(
     # mode=rw: never create an empty database where the live one was expected.
     src = sqlite3.connect(f"file:{source}?mode=rw", uri=True, isolation_level=None, timeout=30)
     try:
+        _create_private(partial)  # SQLite takes it as an empty database; its journal inherits
         dst = sqlite3.connect(partial, isolation_level=None)
         try:
             src.execute("BEGIN")
@@ -151,6 +153,15 @@ def run_backup(database_url: str, target: Path, *, force: bool) -> int:
     for name, count in report.counts.items():
         print(f"  {name:<{width}}  {count}")
     return 0
+
+
+def _create_private(path: Path) -> None:
+    """An empty file only this user may read or write (0600, set again past the umask)."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _sync_folder(folder: Path) -> None:

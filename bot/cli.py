@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    # Whatever a command writes (the database, its -wal and -shm, var/, a backup, an export)
+    # is for this user alone: 0600 files and 0700 folders, whatever umask the shell had.
+    os.umask(0o077)
     setup_logging(args.log_level)
     # python-telegram-bot 22 deprecates integer time periods; ask for timedeltas everywhere.
     os.environ.setdefault("PTB_TIMEDELTA", "1")

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 def operations_routes(runtime: Runtime) -> list[web.RouteDef]:
-    """GET /healthz and GET /metrics, for the webhook's app and for the operations server."""
+    """GET /healthz and GET /metrics, for the operations server (serve_operations)."""
 
     async def healthz(request: web.Request) -> web.Response:
         """200 while the bot can work (database, workers, polling); 503 otherwise."""
@@ -55,8 +55,8 @@ def operations_routes(runtime: Runtime) -> list[web.RouteDef]:
 
 @contextlib.asynccontextmanager
 async def serve_operations(runtime: Runtime) -> AsyncIterator[None]:
-    """Serve /healthz and /metrics on MINSHENG_HEALTH_LISTEN while the block runs (if set):
-    `minsheng run` has no web app of its own for a health check to reach."""
+    """Serve /healthz and /metrics on MINSHENG_HEALTH_LISTEN while the block runs (if set), in
+    both modes: never on the webhook's listener, which faces the Internet."""
     listen = runtime.services.settings.health_listen
     if listen is None:
         yield

@@ -30,11 +30,63 @@ class PollingConflict(Exception):
     """Another process polls with the same token: running on would process updates twice."""
 
 
-def to_incoming(payload: dict[str, Any]) -> IncomingUpdate:
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+BIGINT = range(-(2**63), 2**63)  # what the inbox's update_id and chat_key columns hold
+MAX_DEPTH = 64  # Telegram's deepest updates (a reply inside a pinned message) nest about 10
+
+
+class UpdateRefused(ValueError):
+    """A body that is not an update we can store; the message says why, for the sender."""
+
+
+def parse_update(body: bytes) -> IncomingUpdate:
+    """A webhook body as an update, or UpdateRefused: whatever the body, nothing else escapes."""
+    try:
+        payload = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:  # the decoder's own limit (about 1,000 levels)
+        raise UpdateRefused("nested too deeply") from None
+    except ValueError:  # not UTF-8, not JSON, or NaN and Infinity, which no database stores
+        raise UpdateRefused("not JSON") from None
+    return to_incoming(payload)
+
+
+def to_incoming(payload: object) -> IncomingUpdate:
+    """The inbox row of a decoded update, or UpdateRefused if it cannot be one.
+
+    An update_id or chat id the database cannot hold would fail every store, and Telegram
+    would retry it for a day: it is refused at once instead.
+    """
+    if not isinstance(payload, dict):
+        raise UpdateRefused("an update is a JSON object")
+    if _too_deep(payload):
+        raise UpdateRefused("nested too deeply")
     update_id = payload.get("update_id")
-    if not isinstance(update_id, int):
-        raise TypeError("update without an integer update_id")
-    return IncomingUpdate(update_id=update_id, chat_key=chat_key_of(payload), payload=payload)
+    if type(update_id) is not int:  # not bool, not float
+        raise UpdateRefused("an update needs an integer update_id")
+    if update_id < 0 or update_id not in BIGINT:
+        raise UpdateRefused("update_id out of range")
+    chat_key = chat_key_of(payload)
+    if chat_key not in BIGINT:
+        raise UpdateRefused("chat id out of range")
+    return IncomingUpdate(update_id=update_id, chat_key=chat_key, payload=payload)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(name)
+
+
+def _too_deep(payload: dict[str, Any]) -> bool:
+    """Whether objects and arrays nest deeper than MAX_DEPTH (walked without recursion)."""
+    todo: list[tuple[object, int]] = [(payload, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            todo += [(item, depth + 1) for item in value.values()]
+        elif isinstance(value, list):
+            todo += [(item, depth + 1) for item in value]
+    return False
 
 
 class Poller:
@@ -115,11 +167,12 @@ class Poller:
         for payload in batch:
             try:
                 incoming.append(to_incoming(payload))
-            except TypeError:
-                log.warning("dropping an update without update_id")
+            except UpdateRefused as refused:
+                log.warning("dropping an update that cannot be stored: %s", refused)
         await store_updates(incoming, now=self._clock.now())
         self.received += len(incoming)
-        ids = [u["update_id"] for u in batch if isinstance(u.get("update_id"), int)]
+        ids = [u["update_id"] for u in batch
+               if isinstance(u, dict) and type(u.get("update_id")) is int]  # fmt: skip
         if ids:
             self._offset = max(ids) + 1
         self._on_stored()
@@ -128,18 +181,23 @@ class Poller:
 def webhook_handler(
     secret: str, clock: Clock, on_stored: Callable[[], None]
 ) -> Callable[[web.Request], Any]:
-    """The webhook view: 403 without the right secret, 503 if the update cannot be stored."""
+    """The webhook view: 403 without the right secret, 413 for a body over the app's
+    client_max_size, 400 for a body that is not an update we can store (nothing stored), 503
+    if the update cannot be stored now (Telegram retries)."""
     expected = secret.encode()
 
     async def receive(request: web.Request) -> web.Response:
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
+        # The header's bytes as sent: aiohttp decodes them with surrogateescape, so a header
+        # that is not UTF-8 compares as what it is (unequal) instead of failing to encode.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, expected):
-            return web.json_response({"ok": False, "description": "forbidden"}, status=403)
+            return _refused("forbidden", 403)
         try:
-            payload = json.loads(await request.read())
-            incoming = to_incoming(payload)
-        except (ValueError, TypeError):  # bad JSON, or JSON that is not an update
-            return web.json_response({"ok": False, "description": "not an update"}, status=400)
+            incoming = parse_update(await request.read())
+        except web.HTTPRequestEntityTooLarge:
+            return _refused("the body is too large", 413)
+        except UpdateRefused as refused:
+            return _refused(f"not an update: {refused}", 400)
         try:
             await store_updates([incoming], now=clock.now())
         except Exception:
@@ -149,6 +207,10 @@ def webhook_handler(
         return web.json_response({"ok": True})
 
     return receive
+
+
+def _refused(description: str, status: int) -> web.Response:
+    return web.json_response({"ok": False, "description": description}, status=status)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -306,17 +306,19 @@ class _Poller(Poller):
 async def run_with(settings: Settings, mode: str) -> None:
     """`minsheng run` (polling) and `minsheng webhook`: check the secrets, then serve."""
     settings.token()
+    # In both modes /healthz and /metrics are served on MINSHENG_HEALTH_LISTEN only (if set),
+    # never beside the webhook: that listener faces the Internet.
     if mode == "webhook":
         from bot.web import make_web_app
 
         secret = settings.secret()
         runtime = await Runtime.start(settings)
-        await runtime.run_webhook(make_web_app(runtime, secret))
+        async with serve_operations(runtime):
+            await runtime.run_webhook(make_web_app(runtime, secret))
     else:
         from bot.web import serve_public_side
 
         runtime = await Runtime.start(settings)
-        # /healthz and /metrics on MINSHENG_HEALTH_LISTEN; Open311 and the dashboard on
-        # MINSHENG_WEB_LISTEN (each only if set).
+        # Open311 and the dashboard on MINSHENG_WEB_LISTEN (if set).
         async with serve_operations(runtime), serve_public_side(runtime):
             await runtime.run_polling()

@@ -1,10 +1,11 @@
-"""The aiohttp applications: everything on one server in webhook mode, the public side alone
-in polling mode.
+"""The aiohttp applications that face the public: the webhook with everything people use in
+webhook mode, the public side alone in polling mode.
 
-`minsheng webhook` serves the webhook, /healthz and /metrics (bot/health.py), Open311
-(bot/open311.py) and the staff dashboard (bot/dashboard) on MINSHENG_WEBHOOK_LISTEN.
-`minsheng run` has no webhook; it serves Open311 and the dashboard on MINSHENG_WEB_LISTEN when
-that is set (and /healthz, /metrics on MINSHENG_HEALTH_LISTEN, kept off the public network).
+`minsheng webhook` serves the webhook, Open311 (bot/open311.py) and the staff dashboard
+(bot/dashboard) on MINSHENG_WEBHOOK_LISTEN. `minsheng run` has no webhook; it serves Open311
+and the dashboard on MINSHENG_WEB_LISTEN when that is set. In both modes /healthz and /metrics
+(bot/health.py) are served on MINSHENG_HEALTH_LISTEN alone, kept off the public network: they
+ask for no credentials.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.dashboard.app import add_dashboard_routes
-from bot.health import operations_routes
 from bot.ingress import webhook_handler
 from bot.open311 import add_open311_routes
 from bot.serving import serving
@@ -36,7 +36,6 @@ def make_web_app(runtime: Runtime, secret: str) -> web.Application:
     app[RUNTIME] = runtime
     receive = webhook_handler(secret, runtime.services.clock, runtime.dispatcher.wake)
     app.router.add_post(runtime.services.settings.webhook_path, receive)
-    app.add_routes(operations_routes(runtime))  # /healthz and /metrics (bot/health.py)
     add_public_routes(app, runtime)
     return app
 

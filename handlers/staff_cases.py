@@ -251,7 +251,7 @@ async def timeline_card(case: CaseView, t: Translator, context: MinshengContext)
              *await routing_lines(case.tracking, t, zone), "",
              t.gettext("Timeline:")]  # fmt: skip
     # Every event in words (handlers.staff_display), internal notes included.
-    lines += await timeline_lines(t, await audit_trail(case.tracking), zone)
+    lines += await timeline_lines(t, case, await audit_trail(case.tracking), zone)
     return "\n".join(lines)[:4096]
 
 

@@ -1,26 +1,29 @@
 """What staff read about a case: status names, who acted, and each event of the audit trail.
 
 Stored codes ("citizen_added", actor "staff" 72001, status "in_progress") are turned into words
-here, in the staff member's language. Every event kind has one whole sentence of its own, with
+here, in the staff member's language; a citizen who chose to stay anonymous is never named by
+their Telegram id (People). Every event kind has one whole sentence of its own, with
 named placeholders for who did it and what it carried (a department, a reason, a note's text);
 a kind not named here yet reads as its code, with its facts, rather than disappear.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
-from handlers.case_card import department_name, excerpt, status_name, when
+from handlers.case_card import department_name, erased, excerpt, status_name, when
 from handlers.rating import satisfaction_labels, solved_labels
+from storage.case_views import CaseView
 from storage.cases import AuditEntry
 from storage.models import Actor, CaseStatus
 from storage.tracking import format_tracking_number
 
 TEXT_EXCERPT = 400  # characters of a note, reply or question shown in the timeline
+DENIAL_KIND = "authz_denied"
 
 # Kinds whose facts are not all worded by their sentence: the rest are shown as "key: value".
 _SHOW_FACTS = frozenset({"urgent", "extension_requested", "extension_granted",
@@ -34,15 +37,46 @@ def staff_status_name(t: Translator, status: CaseStatus) -> str:
     return status_name(t, status)
 
 
-def actor_name(t: Translator, actor: str, actor_id: int | None) -> str:
-    """Who acted: a role word and their user id ("staff member 72001"), or the system."""
-    if actor == Actor.STAFF:
-        return t.gettext("staff member {user}", user=actor_id if actor_id is not None else "?")
-    if actor == Actor.CITIZEN:
-        if actor_id is None:  # erased at their request
+class People:
+    """Who acted on one case, named as its staff may see them.
+
+    Staff members by their user id ("staff member 72001"). The citizen who filed by their id,
+    unless they chose to stay anonymous: then "anonymous citizen". Every other citizen on the
+    case (a supporter who joined it) by a letter of this case alone ("citizen A"), given in the
+    order they first acted, so the timeline tells them apart without naming anyone.
+    """
+
+    def __init__(self, case: CaseView, entries: Sequence[AuditEntry]) -> None:
+        self._filer = case.citizen_id
+        self._anonymous = case.anonymous
+        others: dict[int, str] = {}
+        for entry in entries:
+            who = entry.actor_id
+            if entry.event.actor == Actor.CITIZEN and who is not None and who != self._filer:
+                others.setdefault(who, _letters(len(others)))
+        self._others = others
+
+    def name(self, t: Translator, actor: str, actor_id: int | None) -> str:
+        if actor == Actor.STAFF:
+            return t.gettext("staff member {user}", user=actor_id if actor_id is not None else "?")
+        if actor != Actor.CITIZEN:
+            return t.gettext("the system")
+        if actor_id is None:  # erased at their request, or filed by phone or another channel
             return t.gettext("the citizen")
+        if actor_id != self._filer:
+            return t.gettext("citizen {alias}", alias=self._others.get(actor_id, "?"))
+        if self._anonymous:
+            return t.gettext("anonymous citizen")
         return t.gettext("citizen {user}", user=actor_id)
-    return t.gettext("the system")
+
+
+def _letters(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: spreadsheet column names, as many as a case needs."""
+    name, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
 
 
 class _Facts:
@@ -56,11 +90,15 @@ class _Facts:
         return excerpt(str(value), TEXT_EXCERPT) if value not in (None, "") else "—"
 
 
-async def event_sentence(t: Translator, entry: AuditEntry, zone: ZoneInfo) -> str:
+async def event_sentence(
+    t: Translator, entry: AuditEntry, people: People, zone: ZoneInfo
+) -> str:
     """One event in words: the kind's own sentence, with the actor and the facts it carried."""
     event = entry.event
-    actor = actor_name(t, event.actor, entry.actor_id)
+    actor = people.name(t, event.actor, entry.actor_id)
     facts = _Facts(event.payload)
+    if event.payload.get("erased"):  # the citizen's words, erased at their request
+        facts = _Facts({"text": erased(t), "comment": erased(t)})
     code = event.payload.get("department")
     department = await department_name(str(code), t) if code else "—"
     sentence = _sentences(t, actor, facts, department, zone).get(event.kind)
@@ -120,8 +158,6 @@ def _sentences(
                            actor=actor, text=f.text("text"))),
         "reply_returned": lambda: t.gettext("{actor} returned the reply to its author: {reason}",
                                             actor=actor, reason=f.text("reason")),
-        "authz_denied": lambda: t.gettext("{actor} was refused an action ({action})",
-                                          actor=actor, action=f.text("action")),
         "rating_solved": lambda: t.gettext("{actor} said whether it was solved: {solved}",
                                            actor=actor, solved=_label(solved_labels(t), f,
                                                                       "solved")),
@@ -189,10 +225,18 @@ def _number(tracking: object) -> str:
     return format_tracking_number(str(tracking)) if tracking else "—"
 
 
-async def timeline_lines(t: Translator, entries: list[AuditEntry], zone: ZoneInfo) -> list[str]:
-    """The audit trail, one line per event: when, and what happened in words."""
+async def timeline_lines(
+    t: Translator, case: CaseView, entries: list[AuditEntry], zone: ZoneInfo
+) -> list[str]:
+    """A case's audit trail, one line per event: when, and what happened in words.
+
+    Refused actions are the access log's (storage.staff.record_denial), not the case's: those
+    an earlier version wrote on cases ("authz_denied") are left out, as anyone could add them.
+    """
+    entries = [entry for entry in entries if entry.event.kind != DENIAL_KIND]
+    people = People(case, entries)
     return [
         f"• {when(entry.event.created_at, zone, t.language)} — "
-        + await event_sentence(t, entry, zone)
+        + await event_sentence(t, entry, people, zone)
         for entry in entries
     ]

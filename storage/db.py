@@ -1,8 +1,16 @@
-"""Opening, migrating and checking the database."""
+"""Opening, migrating and checking the database.
+
+A SQLite database holds what citizens told the desk: its file, and the -wal and -shm files
+SQLite makes beside it (with the database file's mode), are for the bot's user alone. A file
+this module creates is made 0600 and a folder 0700, whatever the umask; an existing file that
+others may read is reported at start-up (not changed: the operator may have reasons).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from pathlib import Path
 
 from tortoise import Tortoise
@@ -18,26 +26,85 @@ class DatabaseMisconfigured(Exception):
     """The database does not have the durability settings Minsheng relies on."""
 
 
-def _ensure_sqlite_folder(url: str) -> None:
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for another engine or an in-memory database."""
     if not url.startswith("sqlite://"):
-        return
+        return None
     path = url.removeprefix("sqlite://").partition("?")[0]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return Path(path) if path and path != ":memory:" else None
 
 
-async def migrate_database(url: str) -> None:
-    """Apply every migration that has not been applied yet (Tortoise's own migrations)."""
-    _ensure_sqlite_folder(url)
+def prepare_sqlite_file(url: str) -> None:
+    """Make the database's folder (0700) and file (0600) if missing; warn of open ones."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    make_private_folder(path.parent)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
+    except FileExistsError:
+        warn_if_open(path)
+        return
+    try:
+        os.fchmod(fd, PRIVATE_FILE)  # the umask may have taken bits away, never added: explicit
+    finally:
+        os.close(fd)
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` and any missing parents, each 0700; existing ones are left as they are."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=PRIVATE_FOLDER)
+        except FileExistsError:  # made meanwhile by someone else: theirs
+            continue
+        created.chmod(PRIVATE_FOLDER)
+
+
+def warn_if_open(database: Path) -> list[Path]:
+    """Log a warning for the database file and its companions if others may use them; the
+    files warned about."""
+    warned = []
+    for suffix in SQLITE_COMPANIONS:
+        path = database.with_name(database.name + suffix)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:  # absent (the -wal, -shm and -journal come and go)
+            continue
+        if mode & 0o077:
+            log.warning("%s may be read or changed by other users (mode %04o): it holds what "
+                        "citizens told the desk; chmod 600 %s", path, mode, path)  # fmt: skip
+            warned.append(path)
+    return warned
+
+
+async def _migrate(url: str) -> None:
     await migrate(config=tortoise_config(url))
     await Tortoise.close_connections()
 
 
+async def migrate_database(url: str) -> None:
+    """Apply every migration that has not been applied yet (Tortoise's own migrations)."""
+    prepare_sqlite_file(url)
+    await _migrate(url)
+
+
 async def open_database(url: str, *, run_migrations: bool = True) -> None:
     """Migrate, connect, and refuse to run on a SQLite file without WAL and synchronous=FULL."""
+    prepare_sqlite_file(url)
     if run_migrations:
-        await migrate_database(url)
-    _ensure_sqlite_folder(url)
+        await _migrate(url)
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
     await check_durability(url)
 

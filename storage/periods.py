@@ -15,6 +15,10 @@ PERIOD_WORDS = ("today", "week", "month")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 MAX_DAYS = 366 * 3  # a longer range is a typing mistake, not a report
+# Days a report may cover: no desk has records before FIRST_DAY, and LAST_DAY leaves room for
+# the day after a period (its exclusive end) and a week around it, which date.max does not.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(9998, 12, 31)
 
 
 class PeriodInvalid(ValueError):
@@ -50,6 +54,8 @@ def days_period(first: date, last: date, zone: ZoneInfo) -> Period:
         raise PeriodInvalid(f"{last} is before {first}")
     if (last - first).days > MAX_DAYS:
         raise PeriodInvalid("the range is too long")
+    if first < FIRST_DAY or last > LAST_DAY:
+        raise PeriodInvalid(f"only days from {FIRST_DAY} to {LAST_DAY}")
     return Period(
         local_midnight(first, zone), local_midnight(last + timedelta(days=1), zone), first, last
     )
@@ -62,6 +68,8 @@ def week_of(day: date, zone: ZoneInfo) -> Period:
 
 
 def month_of(year: int, month: int, zone: ZoneInfo) -> Period:
+    if not (FIRST_DAY.year <= year <= LAST_DAY.year and 1 <= month <= 12):
+        raise PeriodInvalid(f"{year:04d}-{month:02d}")
     first = date(year, month, 1)
     following = date(year + month // 12, month % 12 + 1, 1)
     return days_period(first, following - timedelta(days=1), zone)
@@ -78,10 +86,7 @@ def parse_period(text: str | None, *, now: datetime, zone: ZoneInfo) -> Period:
     if word == "month":
         return month_of(today.year, today.month, zone)
     if found := _MONTH.match(word):
-        year, month = int(found.group(1)), int(found.group(2))
-        if not 1 <= month <= 12 or year < 2000:
-            raise PeriodInvalid(word)
-        return month_of(year, month, zone)
+        return month_of(int(found.group(1)), int(found.group(2)), zone)
     if found := _RANGE.match(word):
         try:
             first, last = (date.fromisoformat(found.group(n)) for n in (1, 2))

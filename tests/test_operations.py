@@ -177,13 +177,14 @@ async def test_healthz_turns_503_while_the_database_is_locked_and_the_sender_sta
 
 
 async def test_metrics_parse_and_move_with_real_updates(sandbox: Sandbox, db_path: Path) -> None:
-    """`minsheng webhook` serves /metrics beside the webhook: Prometheus text that parses
+    """In webhook mode, /metrics on MINSHENG_HEALTH_LISTEN: Prometheus text that parses
     strictly, whose counters move with updates sent through the sandbox (handled, latency,
     sends), with a 429 from Telegram, and with the sweeps; cases by status come from the
     database."""
-    settings = webhook_settings(sandbox, db_path, "s3cret-token")
-    base = f"http://{settings.webhook_listen}"
-    async with webhook_bot(settings, sandbox, db_path) as runtime:
+    settings = webhook_settings(sandbox, db_path, "s3cret-token",
+                                MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{free_port()}")  # fmt: skip
+    base = f"http://{settings.health_listen}"
+    async with webhook_bot(settings, sandbox, db_path) as runtime, serve_operations(runtime):
         status, content_type, text = await get(f"{base}/metrics")
         assert status == 200
         assert content_type == "text/plain; version=0.0.4; charset=utf-8"

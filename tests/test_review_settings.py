@@ -200,7 +200,9 @@ async def test_details_button(sandbox: Sandbox, db_path: Path) -> None:
         lines = details["text"].split("\n")
         assert lines[0] == f"New request {number}"
         assert "Status: submitted" in lines
-        assert f"citizen {CITIZEN} filed the request" in details["text"]
+        # Filed anonymously (no phone): never shown by Telegram id.
+        assert "anonymous citizen filed the request" in details["text"]
+        assert str(CITIZEN) not in details["text"]
         assert f"staff member {HANDLER} added an internal note: {secret}" in details["text"]
         assert [p.get("photo") for p in photos] == ["photo-1", "photo-2"]
         assert photos[0].get("caption") == f"Photos of request {number}"
@@ -226,7 +228,7 @@ async def test_case_timeline_in_words(sandbox: Sandbox, db_path: Path) -> None:
         timeline = shown.split("Timeline:\n", 1)[1].split("\n")
         assert "Status: waiting for the citizen" in shown
         expected = [
-            f"citizen {CITIZEN} filed the request",
+            "anonymous citizen filed the request",
             f"staff member {SUPERVISOR} accepted the request into City Heating Company, due by ",
             f"staff member {HANDLER} asked the citizen: Which flat?",
             f"staff member {HANDLER} added an internal note: Phone first",
@@ -245,7 +247,7 @@ async def test_case_timeline_in_words(sandbox: Sandbox, db_path: Path) -> None:
         await choose_language(SUPERVISOR, "zh_Hans")
         chinese = (await d.say(SUPERVISOR, f"/case {number}", 2))["text"]
         assert "状态：待市民补充材料" in chinese
-        assert f"市民 {CITIZEN}提交了诉求" in chinese
+        assert "匿名市民提交了诉求" in chinese
         assert f"工作人员 {SUPERVISOR}受理了诉求，转交市热力集团，办理时限 " in chinese
         assert f"工作人员 {HANDLER}请市民补充：Which flat?" in chinese
         assert f"工作人员 {HANDLER}添加了内部备注：Phone first" in chinese

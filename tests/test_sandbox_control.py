@@ -128,7 +128,8 @@ async def test_photo_upload_through_control(http: aiohttp.ClientSession,
     form.add_field("user_id", "5")
     form.add_field("caption", "Broken lamp")
     form.add_field("photo", b"JPEGDATA", filename="lamp.jpg", content_type="image/jpeg")
-    async with http.post("/control/send", data=form) as response:
+    upload = {"X-Sandbox-Upload": "photo"}  # as the web chat sends it
+    async with http.post("/control/send", data=form, headers=upload) as response:
         message = (await response.json())["update"]["message"]
     assert message["caption"] == "Broken lamp"
     file_id = message["photo"][-1]["file_id"]

@@ -127,7 +127,9 @@ async def test_accepting_from_the_card(sandbox: Sandbox, db_path: Path) -> None:
         assert "Status: accepted" in shown["text"]
         assert (f"staff member {SUPERVISOR} accepted the request into City Heating Company, "
                 "due by ") in shown["text"]  # fmt: skip
-        assert f"staff member {HANDLER} was refused an action (accept)" in shown["text"]
+        # The handler's refused press is in the access log, not in the case's history.
+        assert "was refused an action" not in shown["text"]
+        assert (HANDLER, "accept") in query(db_path, "SELECT user_id, action FROM access_denial")
 
 
 async def test_rejecting_from_the_card_and_forged_presses(sandbox: Sandbox, db_path: Path) -> None:

@@ -32,8 +32,9 @@ async def _scope(
     form = {"period": request.query.get("period", "month")[:32],
             "department": request.query.get("department", "")[:64]}  # fmt: skip
     try:
-        period = parse_period(form["period"] or "month", now=now, zone=zone)
+        # Who may see reports is asked first: the period is no one else's business.
         scope = await report_scope(staff.user_id, form["department"] or None, now=now)
+        period = parse_period(form["period"] or "month", now=now, zone=zone)
     except (StaffNotAuthorized, DepartmentNotFound):
         return await refused_page(request, t, staff)
     except PeriodInvalid:

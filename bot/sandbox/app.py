@@ -32,7 +32,8 @@ class Sandbox:
 
     def make_app(self) -> web.Application:
         """The app with every route: Bot API, file download, control API and the web page."""
-        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app = web.Application(client_max_size=60 * 1024 * 1024,
+                              middlewares=[self.control.guard])  # fmt: skip
         app.add_routes([
             web.route("*", "/bot{token}/{method}", self.api.handle),
             web.get("/file/bot{token}/{path:.+}", self.api.download),
@@ -57,6 +58,7 @@ class Sandbox:
         site = web.TCPSite(runner, host, port)
         await site.start()
         self._runner = runner
+        self.control.hosts.add(host)
         bound = runner.addresses[0][1] if runner.addresses else port
         self.base_url = f"http://{host}:{bound}"
         return self.base_url

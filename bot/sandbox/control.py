@@ -1,4 +1,11 @@
-"""The control API: act as users, read what the bot sent, and steer faults and limits."""
+"""The control API: act as users, read what the bot sent, and steer faults and limits.
+
+Whoever can post to it acts as every user of the sandbox, the demo's admin included, so it
+takes requests only from its own web page or from a program: a POST must be JSON (a type no
+other site's page can send without asking first, and the sandbox never says yes), or the web
+chat's photo upload, which carries its own header for the same reason; and a browser's Origin,
+when sent, must be the sandbox's own, under a loopback name or the host it serves on.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import time
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.sandbox.actors import ActionRefused, press_button, user_message
 from bot.sandbox.botapi import BotApi
@@ -17,6 +25,11 @@ from bot.sandbox.state import World
 # Fields of /control/send that carry JSON when posted as multipart form fields.
 _JSON_FIELDS = ("photo", "location", "contact", "document", "forward_from", "sticker", "voice",
                 "video")
+
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+UPLOAD_HEADER = "X-Sandbox-Upload"  # the web chat's photo upload (multipart) sets it to "photo"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _refuse(reason: str, status: int = 400) -> web.Response:
@@ -48,6 +61,28 @@ class Control:
     def __init__(self, world: World, api: BotApi) -> None:
         self.world = world
         self.api = api
+        # Host names the web page may be opened under (Sandbox.start adds the one it serves on).
+        self.hosts: set[str] = set(LOOPBACK_NAMES)
+
+    @web.middleware
+    async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Refuse a change asked by another site's page: see the module's docstring."""
+        if request.path.startswith("/control/") and request.method not in _SAFE_METHODS:
+            origin = request.headers.get("Origin")
+            if origin is not None and not self._own(request, origin):
+                return _refuse("the control API takes requests from its own page only", 403)
+            upload = (request.path == "/control/send"
+                      and request.content_type == "multipart/form-data"
+                      and request.headers.get(UPLOAD_HEADER) == "photo")  # fmt: skip
+            if request.content_type != "application/json" and not upload:
+                return _refuse("the control API takes application/json", 415)
+        return await handler(request)
+
+    def _own(self, request: web.Request, origin: str) -> bool:
+        # Host as well as Origin: a page whose own name was made to point at this machine
+        # (DNS rebinding) sends matching ones, under a name that is neither loopback nor ours.
+        own = f"{request.scheme}://{request.host}"
+        return origin == own and (request.url.host or "") in self.hosts
 
     def routes(self) -> list[web.RouteDef]:
         return [

@@ -123,7 +123,12 @@ class Pane {
     form.append("photo", file, file.name);
     this.text.value = "";
     this.photoInput.value = "";
-    const response = await fetch("/control/send", { method: "POST", body: form });
+    // The header marks the upload as the page's own (the control API refuses other forms).
+    const response = await fetch("/control/send", {
+      method: "POST",
+      headers: { "X-Sandbox-Upload": "photo" },
+      body: form,
+    });
     if (!response.ok) this.showToast(`Photo not sent: ${response.status}`, true);
   }
 
