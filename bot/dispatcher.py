@@ -136,7 +136,7 @@ class Dispatcher:
         """Run one update through the handlers; raise if one of them failed."""
         try:
             update = Update.de_json(item.payload, self._app.bot)
-        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        except (TypeError, KeyError, AttributeError, ValueError, OverflowError) as exc:
             # Telegram does not send bodies like this; nothing can be done with one but to
             # note it and move on (it is kept in the inbox as it came).
             log.warning("update %s is unreadable and is skipped: %r", item.update_id, exc)

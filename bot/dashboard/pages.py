@@ -13,6 +13,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.dashboard.session import RUNTIME, csrf_token
+from bot.forms import Form, FormUnreadable, read_form
 from bot.i18n import Translator
 from storage.catalog import categories_of, departments, domains
 from storage.citizens import citizen_language
@@ -70,6 +71,26 @@ async def message_page(
 ) -> web.Response:  # fmt: skip
     return render(request, "message.html", t, staff, status=status, title=title,
                   message=message)  # fmt: skip
+
+
+async def expired_page(
+    request: web.Request, t: Translator, staff: StaffView | None, status: int = 403
+) -> web.Response:
+    """A form that was stale, forged or unreadable: nothing was done; open the page again."""
+    return await message_page(request, t, staff, t.gettext("Please try again"),
+                              t.gettext("The form had expired. Open the page again."),
+                              status)  # fmt: skip
+
+
+async def posted_form(request: web.Request, t: Translator, staff: StaffView | None) -> Form:
+    """The submitted form; one whose body cannot be read is answered like an expired form."""
+    try:
+        return await read_form(request)
+    except FormUnreadable:
+        page = await expired_page(request, t, staff, 400)
+        raise web.HTTPBadRequest(
+            text=page.text, content_type="text/html", headers=HEADERS
+        ) from None
 
 
 async def department_choices(language: str) -> list[tuple[str, str]]:

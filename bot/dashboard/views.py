@@ -18,7 +18,9 @@ from bot.dashboard.actions import ACTIONS, done_line, run_action
 from bot.dashboard.pages import (
     category_choices,
     department_choices,
+    expired_page,
     message_page,
+    posted_form,
     refused_page,
     render,
     translator_for,
@@ -32,13 +34,14 @@ from bot.dashboard.session import (
     set_session_cookie,
 )
 from bot.i18n import Translator
-from handlers.case_card import staff_card, when
+from handlers.case_card import erased, excerpt, staff_card, when
 from handlers.staff_display import staff_status_name, timeline_lines
 from handlers.staff_outcomes import REFUSALS, refusal
 from storage.case_search import CaseFilter, search_cases
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
 from storage.models import CaseStatus
+from storage.publication import publication_of
 from storage.staff import StaffAction, StaffNotAuthorized, StaffView, authorize
 from storage.tracking import format_tracking_number
 from storage.web_access import end_session, redeem_login
@@ -94,7 +97,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await posted_form(request, await translator_for(request, None), None)
     session = session_id(request)
     if session is not None and csrf_ok(request, str(form.get("csrf", ""))):
         await end_session(session, now=_now(request))
@@ -128,7 +131,7 @@ async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.St
             "number": format_tracking_number(row.tracking),
             "status": staff_status_name(t, row.status),
             "category": row.category_code,
-            "excerpt": row.text if len(row.text) <= EXCERPT else row.text[:EXCERPT] + "…",
+            "excerpt": erased(t) if row.erased else excerpt(row.text, EXCERPT),
             "due": when(row.due_at, zone, t.language) if row.due_at else "",
             "repeat": row.repeat,
             "urgent": row.urgent,
@@ -179,24 +182,18 @@ async def _render_case(
     return render(
         request, "case.html", t, staff, status=status, title=number, number=number, card=card,
         map_link=map_link, photos=photos, flash=flash, flash_error=error,
-        timeline=await timeline_lines(t, await audit_trail(case.tracking), zone),
+        timeline=await timeline_lines(t, case, await audit_trail(case.tracking), zone),
         departments=await department_choices(t.language),
+        publication=await publication_of(case.tracking),
     )  # fmt: skip
 
 
 @staff_only
 async def case_action(request: web.Request, staff: StaffView, t: Translator) -> web.StreamResponse:
     number, action = request.match_info["number"], request.match_info["action"]
-    form = {key: str(value) for key, value in (await request.post()).items()}
+    form = {key: str(value) for key, value in (await posted_form(request, t, staff)).items()}
     if not csrf_ok(request, form.get("csrf", "")):
-        return await message_page(
-            request,
-            t,
-            staff,
-            t.gettext("Please try again"),
-            t.gettext("The form had expired. Open the page again."),
-            403,
-        )
+        return await expired_page(request, t, staff)
     if action not in ACTIONS:
         raise web.HTTPNotFound()
     try:
@@ -226,9 +223,30 @@ async def photo(request: web.Request, staff: StaffView, t: Translator) -> web.St
         raise web.HTTPNotFound()
     bot = request.app[RUNTIME].bot
     file = await bot.get_file(case.photos[index])
-    data = await file.download_as_bytearray()
-    return web.Response(body=bytes(data), content_type="image/jpeg",
-                        headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
+    data = bytes(await file.download_as_bytearray())
+    return web.Response(body=data, headers=photo_headers(data))
+
+
+# What a photo's first bytes say it is. Anything else is served as a download, never as
+# something a browser might render (a citizen's "photo" can be any file Telegram accepted).
+IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"),
+                    (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))  # fmt: skip
+
+
+def photo_headers(data: bytes) -> dict[str, str]:
+    """The type the bytes are (images only), no sniffing, no scripts, no copies kept."""
+    kind = next((kind for magic, kind in IMAGE_SIGNATURES if data.startswith(magic)), None)
+    if kind is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        kind = "image/webp"
+    headers = {
+        "Content-Type": kind or "application/octet-stream",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "no-store",
+    }
+    if kind is None:
+        headers["Content-Disposition"] = 'attachment; filename="photo"'
+    return headers
 
 
 async def _viewable(request: web.Request, staff: StaffView, number: str) -> CaseView | None:
