@@ -14,6 +14,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from storage.case_views import OPEN_STATUSES
+from storage.catalog_checks import as_code
 from storage.models import Case, CaseStatus
 from storage.queue import reach_of
 
@@ -68,9 +69,9 @@ async def search_cases(user_id: int, wanted: CaseFilter, page: int, *, now: date
     elif wanted.open_only or wanted.overdue:
         query = query.filter(status__in=list(OPEN_STATUSES))
     if wanted.department:
-        query = query.filter(department__code=wanted.department)
+        query = query.filter(department__code=as_code(wanted.department))
     if wanted.category:
-        query = query.filter(category__code=wanted.category)
+        query = query.filter(category__code=as_code(wanted.category))
     if wanted.overdue:
         query = query.filter(due_at__lt=now)
     if wanted.repeat:

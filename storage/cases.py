@@ -32,6 +32,7 @@ from storage.case_views import EventView as EventView
 from storage.case_views import Location as Location
 from storage.case_views import NewCase as NewCase
 from storage.catalog import CategoryNotFound
+from storage.catalog_checks import as_code
 from storage.duplicates import DEFAULT_DISTANCE_M, flag_if_repeat, similar_open_cases
 from storage.models import Actor as Actor
 from storage.models import Case, CaseFollower, Category, Citizen, Event
@@ -77,7 +78,8 @@ async def submit_case(
     async with in_transaction():
         if new.citizen_id is not None:
             await _check_citizen(new.citizen_id, now=now, daily_limit=daily_limit)
-        cat = await Category.filter(code=new.category_code).first().values(*_CATEGORY_COLUMNS)
+        by_code = Category.filter(code=as_code(new.category_code))
+        cat = await by_code.first().values(*_CATEGORY_COLUMNS)
         if cat is None:
             raise CategoryNotFound(new.category_code)
         if cat["parent_id"] is None or not cat["active"] or cat["emergency"]:

@@ -17,7 +17,7 @@ from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from storage.catalog_checks import CatalogInvalid as CatalogInvalid
-from storage.catalog_checks import localized
+from storage.catalog_checks import as_code, localized
 from storage.catalog_file import CategorySpec, DepartmentSpec, read_catalog_file
 from storage.emergency import EmergencyInfo as EmergencyInfo
 from storage.emergency import EmergencyNumber as EmergencyNumber
@@ -247,7 +247,7 @@ async def categories_of(domain_code: str) -> list[CategoryView]:
     if not await Category.exists(code=domain_code, parent_id=None):
         raise CategoryNotFound(domain_code)
     rows = await (
-        Category.filter(parent__code=domain_code, active=True)
+        Category.filter(parent__code=as_code(domain_code), active=True)
         .order_by("sort", "id")
         .values(*_CATEGORY_COLUMNS)
     )
@@ -256,7 +256,7 @@ async def categories_of(domain_code: str) -> list[CategoryView]:
 
 async def category(code: str) -> CategoryView:
     """A category or domain by code, active or not (old cases still name retired ones)."""
-    row = await Category.filter(code=code).first().values(*_CATEGORY_COLUMNS)
+    row = await Category.filter(code=as_code(code)).first().values(*_CATEGORY_COLUMNS)
     if row is None:
         raise CategoryNotFound(code)
     return _category_view(row)
@@ -278,7 +278,7 @@ def _department_view(row: dict[str, Any]) -> DepartmentView:
 
 async def department(code: str) -> DepartmentView:
     """A department by code, active or not."""
-    row = await Department.filter(code=code).first().values(*_DEPARTMENT_COLUMNS)
+    row = await Department.filter(code=as_code(code)).first().values(*_DEPARTMENT_COLUMNS)
     if row is None:
         raise DepartmentNotFound(code)
     return _department_view(row)

@@ -12,6 +12,15 @@ _CODE = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 Names = dict[str, str]
 
 
+CODE_MAX = 64  # Department.code and Category.code
+
+
+def as_code(text: str) -> str:
+    """A code to look up: one longer than any stored code matches none (and the ORM refuses to
+    compare it with the column), so it becomes the empty code, which no row has."""
+    return text if len(text) <= CODE_MAX else ""
+
+
 def localized(names: Mapping[str, str], lang: str) -> str:
     """The name in a language (`zh-Hans` or `zh_Hans`), else English."""
     return names.get(lang.replace("-", "_")) or names.get("en", "")

@@ -30,6 +30,7 @@ from storage.case_views import (
     CaseNotFound,
     Location,
 )
+from storage.catalog_checks import as_code
 from storage.followers import FollowedCase, case_for_follower, follow, published
 from storage.models import Actor, Case, CaseFollower, CaseStatus, Category, Event
 from storage.notices import notify
@@ -93,7 +94,7 @@ async def similar_open_cases(
     `exclude_case` leaves out the case itself (a tracking number); `exclude_citizen` leaves out
     that citizen's own cases and the cases they already follow (nothing to join there).
     """
-    category = await Category.filter(code=category_code).first().values("id")
+    category = await Category.filter(code=as_code(category_code)).first().values("id")
     if category is None:
         return []
     query = Case.filter(

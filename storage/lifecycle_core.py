@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from storage.case_views import CASE_COLUMNS, CaseNotFound, CaseView, case_view
 from storage.catalog import DepartmentNotFound
+from storage.catalog_checks import as_code
 from storage.followers import tell_followers
 from storage.models import Actor, Case, CaseStatus, Department, Event
 from storage.notices import notify
@@ -156,7 +157,7 @@ def next_status(case: Snapshot, action: str) -> CaseStatus:
 
 async def department_id(code: str) -> int:
     """An active department's id by code; DepartmentNotFound otherwise."""
-    found = await Department.filter(code=code, active=True).first().values("id")
+    found = await Department.filter(code=as_code(code), active=True).first().values("id")
     if found is None:
         raise DepartmentNotFound(code)
     return int(found["id"])

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.case_views import OPEN_STATUSES
-from storage.catalog_checks import localized
+from storage.catalog_checks import as_code, localized
 from storage.models import Case, CaseStatus, Category
 from storage.publication import published_cases
 from storage.tracking import format_tracking_number
@@ -24,7 +24,6 @@ from storage.tracking import format_tracking_number
 OPEN311_CHANNEL = "open311"
 DEFAULT_WINDOW = timedelta(days=90)  # the spec's default when no dates are given
 MAX_RESULTS = 1000  # the spec's default cap
-CODE_MAX = 64  # Category.code: a longer code names nothing (and the ORM refuses to compare it)
 # The spec knows two statuses. An answered case counts as closed: the desk has given its
 # answer (status_notes), even though the citizen may still rate it or have it reopened.
 _OPEN = frozenset(OPEN_STATUSES) - {CaseStatus.ANSWERED}
@@ -71,9 +70,7 @@ async def services(language: str) -> list[dict[str, Any]]:
 
 async def service_definition(code: str, language: str) -> dict[str, Any] | None:
     """A category's attributes (its questions), or None for an unknown or unfileable code."""
-    if len(code) > CODE_MAX:
-        return None
-    row = await _fileable().filter(code=code).first().values("code", "questions")
+    row = await _fileable().filter(code=as_code(code)).first().values("code", "questions")
     if row is None:
         return None
     attributes = []
@@ -98,9 +95,7 @@ async def service_definition(code: str, language: str) -> dict[str, Any] | None:
 
 async def category_questions(code: str) -> list[dict[str, Any]] | None:
     """The questions of a fileable category, or None when the code cannot be filed under."""
-    if len(code) > CODE_MAX:
-        return None
-    row = await _fileable().filter(code=code).first().values("questions")
+    row = await _fileable().filter(code=as_code(code)).first().values("questions")
     return None if row is None else list(row["questions"])
 
 
@@ -120,7 +115,7 @@ async def requests(
     if wanted.end is not None:
         query = query.filter(created_at__lte=wanted.end)
     if wanted.service_code:
-        query = query.filter(category__code=wanted.service_code)
+        query = query.filter(category__code=as_code(wanted.service_code))
     statuses = set(wanted.statuses)
     if statuses == {"open"}:
         query = query.filter(status__in=list(_OPEN))

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
+from storage.catalog_checks import as_code
 from storage.models import (
     AccessDenial,
     Case,
@@ -244,8 +245,8 @@ async def add_staff(
             await check(by, StaffAction.MANAGE_STAFF)
             dept_id = None
             if department_code is not None:
-                dept_id = await Department.filter(code=department_code, active=True).first(
-                ).values_list("id", flat=True)  # fmt: skip
+                active = Department.filter(code=as_code(department_code), active=True)
+                dept_id = await active.first().values_list("id", flat=True)
                 if dept_id is None:
                     raise DepartmentNotFound(department_code)
             existing = await Staff.get_or_none(user_id=user_id)

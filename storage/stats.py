@@ -20,6 +20,7 @@ from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from storage.catalog import DepartmentNotFound
+from storage.catalog_checks import as_code
 from storage.models import Department, Staff, StaffRole
 from storage.sql import fetch
 from storage.staff import StaffAction, StaffNotAuthorized, _subtree, check, record_denial
@@ -148,7 +149,7 @@ async def scope_ids(department_code: str | None) -> list[int] | None:
 
 
 async def department_id(code: str) -> int | None:
-    row = await Department.filter(code=code).first().values("id")
+    row = await Department.filter(code=as_code(code)).first().values("id")
     return None if row is None else int(row["id"])
 
 

@@ -188,6 +188,10 @@ async def test_the_webhook_with_its_secret(served: Served, body: bytes) -> None:
 @example(call=Call(route=ACTION, params=NOTE, cookie=COOKIE, headers=multipart({})[1],
                    form=multipart({"csrf": CSRF, "te\x00xt": "x"})[0]))  # fmt: skip
 @example(call=Call(route="GET /web/stats", query="period=9999-12", cookie=COOKIE))
+@example(call=Call(route="GET /web/", query=f"category={'x' * 65}", cookie=COOKIE))
+@example(call=Call(route="GET /web/", query=f"department={'x' * 65}", cookie=COOKIE))
+@example(call=Call(route="POST /web/new", cookie=COOKIE,
+                   form={"csrf": CSRF, "category": "x" * 65, "text": "A tree fell on the road."}))
 @example(call=Call(route="GET /web/stats", query="period=9999-12-31..9999-12-31", cookie=COOKIE))
 async def test_the_dashboard(served: Served, call: Call) -> None:
     """Every route, signed in as a handler or not, with forged cookies and CSRF tokens."""
@@ -211,6 +215,7 @@ async def test_the_dashboard(served: Served, call: Call) -> None:
 @example(call=Call(route=LIST, query="end_date=0001-01-01T00:00:00-23:59"))
 @example(call=Call(route=LIST, query=encoded({"start_date": "9999-12-31T23:59:59-23:59"})))
 @example(call=Call(route="GET /open311/v2/services/{code}.json", params={"code": "x" * 65}))
+@example(call=Call(route=LIST, query=encoded({"service_code": "x" * 65})))
 async def test_open311_reads(served: Served, call: Call) -> None:
     """Every read, with dates no calendar has, bytes that are not UTF-8, keys that are not."""
     routes = [r for r in served.routes["open311"] if r[0] != "POST"]
