@@ -125,6 +125,10 @@ def _sentences(
         "withdrawn": lambda: t.gettext("{actor} withdrew the request", actor=actor),
         "personal_data_erased": lambda: t.gettext(
             "The citizen's personal data was erased at their request"),
+        "published": lambda: t.gettext(
+            "{actor} set the public text and note of the request", actor=actor),
+        "unpublished": lambda: t.gettext("{actor} withdrew the request's publication",
+                                         actor=actor),
         "accepted": lambda: _accepted(t, actor, department, p.get("due_at"), zone),
         "rejected": lambda: t.gettext("{actor} rejected the request: {reason}", actor=actor,
                                       reason=f.text("reason")),

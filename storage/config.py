@@ -12,7 +12,14 @@ from typing import Any
 DEFAULT_URL = "sqlite://var/minsheng.sqlite3"
 
 # Durability and concurrency for SQLite; Tortoise passes URL query parameters on as PRAGMAs.
-SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "FULL", "busy_timeout": "10000"}
+# secure_delete: what /forget and retention overwrite or delete is zeroed in the file, not left
+# readable in free pages.
+SQLITE_PRAGMAS = {
+    "journal_mode": "WAL",
+    "synchronous": "FULL",
+    "busy_timeout": "10000",
+    "secure_delete": "ON",
+}
 
 
 def with_sqlite_pragmas(url: str) -> str:

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from storage.case_views import CASE_COLUMNS, EVENT_COLUMNS, OPEN_STATUSES, case_view, event_view
 from storage.erasure import ERASED, erase_case_words, erase_inbox, erase_outbox
+from storage.followers import tell_followers
 from storage.models import (
     Actor,
     Case,
@@ -29,6 +30,10 @@ from storage.models import (
     Event,
     Rating,
 )
+
+# Event kinds erased whatever the desk keeps by law: the citizen's rating comment, and the
+# public text and note staff wrote with their consent (published, unpublished).
+ALWAYS_ERASED = ("rating_comment", "published", "unpublished")
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,9 @@ async def forget_citizen(
         if all_ids:
             if not keep_case_texts:
                 await erase_case_words(all_ids, now=now)
-            await Event.filter(case_id__in=all_ids, kind="rating_comment").update(payload=ERASED)
+            # Also in records mode: the rating comment, and the public texts (their consent
+            # goes below).
+            await Event.filter(case_id__in=all_ids, kind__in=ALWAYS_ERASED).update(payload=ERASED)
             await Event.filter(
                 case_id__in=all_ids, actor=Actor.CITIZEN, actor_id=citizen_id
             ).update(actor_id=None)
@@ -204,6 +211,11 @@ async def forget_citizen(
         trackings = [str(r["tracking"]) for r in cases]
         their_updates = await erase_inbox(citizen_id, trackings, current_update_id=update_id)
         await erase_outbox(citizen_id, trackings, their_updates)
+        # Followers of a withdrawn case hear that it closed (after the outbox was searched:
+        # this notice names the case but carries nothing of the citizen).
+        numbers = {int(r["id"]): str(r["tracking"]) for r in cases}
+        for case_id in open_ids:
+            await tell_followers(case_id, "case_closed", {"tracking": numbers[case_id]}, now=now)
         await Citizen.filter(id=citizen_id).update(phone=None, first_name="", forget_nonce=None)
         await Draft.filter(citizen_id=citizen_id).delete()
         # The requests they joined: they follow them no more; the supporter counts stay.

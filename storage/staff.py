@@ -223,9 +223,15 @@ async def authorize(
 
 
 async def check_is_staff(user_id: int, action: StaffAction, tracking: str | None) -> None:
-    """Deny a user who is no active staff member before any case is looked up."""
-    if not await Staff.exists(user_id=user_id, active=True):
+    """Deny a user who is no active staff member, or whose role never takes this action,
+    before any case is looked up: neither learns whether the case exists."""
+    row = await Staff.filter(user_id=user_id, active=True).first().values("role")
+    if row is None:
         raise StaffNotAuthorized(user_id, action, tracking, "not_staff")
+    role = StaffRole(row["role"])
+    allowed = _HANDLER_ACTIONS if role is StaffRole.HANDLER else _SUPERVISOR_ACTIONS
+    if role is not StaffRole.ADMIN and action not in allowed:
+        raise StaffNotAuthorized(user_id, action, tracking, "role")
 
 
 

@@ -23,7 +23,14 @@ from storage.catalog import DepartmentNotFound
 from storage.catalog_checks import as_code
 from storage.models import Department, Staff, StaffRole
 from storage.sql import fetch
-from storage.staff import StaffAction, StaffNotAuthorized, _subtree, check, record_denial
+from storage.staff import (
+    StaffAction,
+    StaffNotAuthorized,
+    _subtree,
+    check,
+    check_is_staff,
+    record_denial,
+)
 
 OPEN_UNANSWERED = ("submitted", "accepted", "in_progress", "awaiting_citizen")
 # The score that ranks departments: weights of the rates it averages (README "Figures").
@@ -317,9 +324,10 @@ async def report_scope(user_id: int, department_code: str | None, *, now: dateti
                 department_code = row["department__code"]
             dept_id = None
             if department_code is not None:
+                # Who may not see reports learns nothing, not even which codes exist.
+                await check_is_staff(user_id, StaffAction.REPORTS, None)
                 dept_id = await department_id(department_code)
                 if dept_id is None:
-                    await check(user_id, StaffAction.REPORTS, ())  # non-staff learn nothing
                     raise DepartmentNotFound(department_code)
             await check(user_id, StaffAction.REPORTS, (dept_id,))
             return department_code

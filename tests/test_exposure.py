@@ -183,3 +183,15 @@ async def test_the_control_api_serves_its_own_page_and_programs(box: Sandbox) ->
                         {**JSON, "Origin": box.base_url})  # fmt: skip
     assert got == 200
     assert box.faults.rate == 0.5
+
+
+async def test_the_control_api_reads_nothing_under_a_foreign_host_name(box: Sandbox) -> None:
+    """A page under a name made to point at this machine (DNS rebinding) reads no chat; the
+    same read under the sandbox's own name works."""
+    port = box.base_url.rsplit(":", 1)[1]
+    path = "/control/chats/1001/messages"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(box.base_url + path, headers={"Host": f"evil.example:{port}"}) as a:
+            assert a.status == 403
+        async with http.get(box.base_url + path) as answer:
+            assert answer.status == 200

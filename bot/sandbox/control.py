@@ -67,6 +67,9 @@ class Control:
     @web.middleware
     async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Refuse a change asked by another site's page: see the module's docstring."""
+        if request.path.startswith("/control/") and (request.url.host or "") not in self.hosts:
+            # A page under a name made to point here (DNS rebinding) may not read chats either.
+            return _refuse("the control API answers under its own host name only", 403)
         if request.path.startswith("/control/") and request.method not in _SAFE_METHODS:
             origin = request.headers.get("Origin")
             if origin is not None and not self._own(request, origin):
