@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from bot.backup import sqlite_file
-from bot.metrics import Labels
+from bot.metrics import Gauges, Labels
 from bot.serving import serving
 from storage.vitals import Backlog, cases_by_status, inbox_backlog, outbox_backlog
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 WORKERS = ("dispatcher", "sender", "sweeper")
 CASES_CACHE_SECONDS = 5.0
-PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,12 @@ def operations_routes(runtime: Runtime) -> list[web.RouteDef]:
 
     async def metrics(request: web.Request) -> web.Response:
         """The counters and gauges in Prometheus' text format (bot/metrics.py)."""
-        text = await runtime.probe.metrics_text(runtime)
-        return web.Response(body=text.encode(), headers={"Content-Type": PROMETHEUS_TEXT})
+        counted = runtime.services.metrics
+        counted.readings.show(await runtime.probe.gauges(runtime))
+        # Text format 0.0.4, as the README documents: the library's CONTENT_TYPE_LATEST names
+        # 1.0.0 (UTF-8 metric names), which older scrapers do not know and our names never need.
+        body = generate_latest(counted.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
     return [web.get("/healthz", healthz), web.get("/metrics", metrics)]
 
@@ -113,8 +117,8 @@ class HealthProbe:
             "last_poll_age": None if age is None else round(age, 1),
         }
 
-    async def metrics_text(self, runtime: Runtime) -> str:
-        """The counters, plus gauges read from this probe and (cached) from the database."""
+    async def gauges(self, runtime: Runtime) -> Gauges:
+        """The gauges of /metrics: read from this probe and (cached) from the database."""
         report = await self.report(runtime)
         gauges: dict[str, tuple[str, dict[Labels, float]]] = {
             "minsheng_healthy": ("1 when /healthz answers 200.", {(): int(report["ok"])}),
@@ -150,7 +154,7 @@ class HealthProbe:
                     "Cases by status.",
                     {(("status", s),): n for s, n in cases.items()},
                 )
-        return runtime.services.metrics.render(gauges)
+        return gauges
 
     def _file_problem(self, url: str) -> str | None:
         path = sqlite_file(url)

@@ -1,22 +1,29 @@
-"""The running bot's counters, kept in memory and written out in Prometheus' text format.
+"""The running bot's counters, kept in memory with prometheus-client, and the gauges beside them.
 
-The hot path only adds to integers here: no database write, no lock, no import of a client
-library. Each runtime has its own `Metrics` (on its Services), so two bots in one process (the
-tests, the demo) never share counts. Figures that live in the database (backlog, cases by
-status) are read when scraped and passed to `render` as gauges.
+The hot path only adds to counters here: no database write, nothing awaited. Each runtime has
+its own `Metrics` (on its Services) with a `CollectorRegistry` of its own, so two bots in one
+process (the tests, the demo) never share counts; the library's global REGISTRY is never used.
+Figures that live in the database (backlog, cases by status) are read by the /metrics view at
+each scrape and handed to `Readings`, the registry's collector for them.
 """
 
 from __future__ import annotations
 
-import bisect
 import time
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
 from storage.outbox import Outcome, SendResult
+
+# prometheus-client writes a `<name>_created` sample (the time of creation) beside each counter
+# and histogram: series the README does not list and no alert needs. The switch is the library's
+# global (no registry has one of its own), and this module is its only user in the process.
+# The library leaves this one function unannotated.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # Seconds from an update's arrival to its handled transaction's commit.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -32,30 +39,84 @@ class Received(Protocol):
     def received_at(self) -> datetime | None: ...
 
 
-@dataclass
-class Histogram:
-    buckets: tuple[float, ...] = LATENCY_BUCKETS
-    counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
-    total: float = 0.0
+class Readings:
+    """The gauges read at scrape time (database, health probe), as a collector of the registry.
 
-    def observe(self, value: float) -> None:
-        self.counts[bisect.bisect_left(self.buckets, value)] += 1
-        self.total += value
+    The /metrics view hands them over with `show` and writes the registry out in the same step
+    of the event loop (nothing awaited between), so two scrapes never mix their readings."""
+
+    def __init__(self) -> None:
+        self._gauges: Gauges = {}
+
+    def show(self, gauges: Gauges) -> None:
+        self._gauges = gauges
+
+    def collect(self) -> Iterator[Metric]:
+        for name, (about, readings) in self._gauges.items():
+            names = [label for label, _ in next(iter(readings), ())]
+            family = GaugeMetricFamily(name, about, labels=names)
+            for labels, value in readings.items():
+                family.add_metric([v for _, v in labels], value)
+            yield family
 
 
-@dataclass
 class Metrics:
-    """Counters by name and labels; `beats` is each worker's last loop (monotonic seconds)."""
+    """One runtime's counters and registry; `beats` is each worker's last loop (monotonic s)."""
 
-    updates: Counter[str] = field(default_factory=Counter)  # outcome -> count
-    latency: Histogram = field(default_factory=Histogram)
-    sends: Counter[str] = field(default_factory=Counter)  # outcome -> count
-    failures: Counter[str] = field(default_factory=Counter)  # reason -> count
-    retries: Counter[str] = field(default_factory=Counter)  # reason -> count
-    sweep_runs: Counter[str] = field(default_factory=Counter)
-    sweep_failures: Counter[str] = field(default_factory=Counter)
-    beats: dict[str, float] = field(default_factory=dict)
-    cache: dict[str, tuple[float, object]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.updates = _counter(
+            self.registry,
+            "minsheng_updates_handled_total",
+            "Updates from Telegram handled, by outcome (done, or failed after a retry).",
+            "outcome",
+            ("done", "failed"),
+        )
+        self.sends = _counter(
+            self.registry,
+            "minsheng_outbox_sends_total",
+            "Bot API calls made from the outbox, by outcome as recorded.",
+            "outcome",
+            sorted(o.value for o in Outcome),
+        )
+        self.failures = _counter(
+            self.registry,
+            "minsheng_outbox_failures_total",
+            "Outbox rows given up, by reason.",
+            "reason",
+            ("gave_up", "refused", "render", "unreachable"),
+        )
+        self.retries = _counter(
+            self.registry,
+            "minsheng_outbox_retries_total",
+            "Sends to be tried again, by reason (rate_limited is Telegram's 429).",
+            "reason",
+            ("error", "migrated", "rate_limited", "timeout"),
+        )
+        self.telegram_429 = Counter(
+            "minsheng_telegram_429_total",
+            "Answers 429 Too Many Requests (retry_after) seen by the sender.",
+            registry=self.registry,
+        )
+        self.sweep_runs = _counter(
+            self.registry, "minsheng_sweep_runs_total", "Sweep runs, by sweep.", "sweep", ()
+        )
+        self.sweep_failures = _counter(
+            self.registry,
+            "minsheng_sweep_failures_total",
+            "Sweep runs that raised, by sweep.",
+            "sweep",
+            (),
+        )
+        self.latency = Histogram(
+            "minsheng_update_latency_seconds",
+            "From an update's arrival to the commit of its effects.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.readings = Readings()
+        self.registry.register(self.readings)
+        self.beats: dict[str, float] = {}
 
     def beat(self, worker: str) -> None:
         """The worker went once more round its loop."""
@@ -68,93 +129,29 @@ class Metrics:
     def handled(self, items: Iterable[Received], now: datetime) -> None:
         """Updates whose effects just committed: count them and how long they took."""
         for item in items:
-            self.updates["done"] += 1
+            self.updates.labels("done").inc()
             if item.received_at is not None:
                 self.latency.observe(max(0.0, (now - item.received_at).total_seconds()))
 
     def failed_update(self) -> None:
-        self.updates["failed"] += 1
+        self.updates.labels("failed").inc()
 
     def sends_recorded(self, results: Sequence[SendResult]) -> None:
         """The outcomes of sends, once the outbox has recorded them (so never twice)."""
         for result in results:
-            self.sends[result.outcome.value] += 1
+            self.sends.labels(result.outcome.value).inc()
             reason = failure_reason(result)
             if result.outcome in (Outcome.FAILED, Outcome.UNREACHABLE):
-                self.failures[reason] += 1
+                self.failures.labels(reason).inc()
             elif result.outcome is not Outcome.SENT:
-                self.retries[reason] += 1
+                self.retries.labels(reason).inc()
+                if reason == "rate_limited":
+                    self.telegram_429.inc()
 
     def sweep_ran(self, name: str, *, ok: bool) -> None:
-        self.sweep_runs[name] += 1
+        self.sweep_runs.labels(name).inc()
         if not ok:
-            self.sweep_failures[name] += 1
-
-    def _counters(self) -> list[tuple[str, str, str | None, Counter[str], tuple[str, ...]]]:
-        """(name, help, label, values, label values always written) of every counter."""
-        limited = Counter({"": self.retries["rate_limited"]})
-        return [
-            (
-                "minsheng_updates_handled_total",
-                "Updates from Telegram handled, by outcome (done, or failed after a retry).",
-                "outcome",
-                self.updates,
-                ("done", "failed"),
-            ),
-            (
-                "minsheng_outbox_sends_total",
-                "Bot API calls made from the outbox, by outcome as recorded.",
-                "outcome",
-                self.sends,
-                tuple(o.value for o in Outcome),
-            ),
-            (
-                "minsheng_outbox_failures_total",
-                "Outbox rows given up, by reason.",
-                "reason",
-                self.failures,
-                ("refused", "gave_up", "unreachable", "render"),
-            ),
-            (
-                "minsheng_outbox_retries_total",
-                "Sends to be tried again, by reason (rate_limited is Telegram's 429).",
-                "reason",
-                self.retries,
-                ("rate_limited", "error", "timeout", "migrated"),
-            ),
-            (
-                "minsheng_telegram_429_total",
-                "Answers 429 Too Many Requests (retry_after) seen by the sender.",
-                None,
-                limited,
-                ("",),
-            ),
-            ("minsheng_sweep_runs_total", "Sweep runs, by sweep.", "sweep", self.sweep_runs, ()),
-            (
-                "minsheng_sweep_failures_total",
-                "Sweep runs that raised, by sweep.",
-                "sweep",
-                self.sweep_failures,
-                (),
-            ),
-        ]
-
-    def render(self, gauges: Gauges) -> str:
-        """Everything, in the Prometheus text exposition format (version 0.0.4)."""
-        out: list[str] = []
-        for name, help_text, label, values, known in self._counters():
-            _counter(out, name, help_text, label, values, known)
-        _histogram(
-            out,
-            "minsheng_update_latency_seconds",
-            "From an update's arrival to the commit of its effects.",
-            self.latency,
-        )
-        for gauge, (about, readings) in gauges.items():
-            out.append(f"# HELP {gauge} {about}")
-            out.append(f"# TYPE {gauge} gauge")
-            out.extend(f"{gauge}{_labels(labels)} {_number(v)}" for labels, v in readings.items())
-        return "\n".join(out) + "\n"
+            self.sweep_failures.labels(name).inc()
 
 
 def failure_reason(result: SendResult) -> str:
@@ -181,46 +178,9 @@ def failure_reason(result: SendResult) -> str:
 
 
 def _counter(
-    out: list[str],
-    name: str,
-    help_text: str,
-    label: str | None,
-    values: Counter[str],
-    known: tuple[str, ...],
-) -> None:
-    out.append(f"# HELP {name} {help_text}")
-    out.append(f"# TYPE {name} counter")
-    # Known label values are written at zero too, so rate() sees a series from its start.
-    for key in sorted(set(known) | set(values)):
-        labels: Labels = ((label, key),) if label else ()
-        out.append(f"{name}{_labels(labels)} {values[key]}")
-
-
-def _histogram(out: list[str], name: str, help_text: str, histogram: Histogram) -> None:
-    out.append(f"# HELP {name} {help_text}")
-    out.append(f"# TYPE {name} histogram")
-    running = 0
-    for bound, count in zip((*histogram.buckets, float("inf")), histogram.counts, strict=True):
-        running += count
-        out.append(f'{name}_bucket{{le="{_number(bound)}"}} {running}')
-    out.append(f"{name}_sum {_number(histogram.total)}")
-    out.append(f"{name}_count {running}")
-
-
-def _labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
-    return "{" + inner + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    if value == float("inf"):
-        return "+Inf"
-    if float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
+    registry: CollectorRegistry, name: str, about: str, label: str, known: Iterable[str]
+) -> Counter:
+    counter = Counter(name, about, [label], registry=registry)
+    for value in known:  # written at zero too, so rate() sees a series from its start
+        counter.labels(value)
+    return counter
