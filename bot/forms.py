@@ -6,7 +6,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
-Form = MultiDictProxy[str | bytes | web.FileField]
+Form = MultiDictProxy[str | bytes | bytearray | web.FileField]
 
 
 class FormUnreadable(Exception):

@@ -39,7 +39,7 @@ def cjk_font() -> str | None:
 
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    FigureCanvasAgg(figure).print_png(buffer)
+    FigureCanvasAgg(figure).print_png(buffer)  # type: ignore[no-untyped-call]  # unannotated
     return buffer.getvalue()
 
 

@@ -33,7 +33,7 @@ from storage.case_views import (
 from storage.catalog_checks import as_code
 from storage.followers import FollowedCase, case_for_follower, follow, published
 from storage.models import Actor, Case, CaseFollower, CaseStatus, Category, Event
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.similarity import THRESHOLD, alike, cosine, tokens
 from storage.tracking import canonical_or_none
 
@@ -109,8 +109,8 @@ async def similar_open_cases(
         joined = [row["case_id"] for row in await followed]
         # `NOT citizen_id = ?` is unknown, not true, for a case with no citizen (filed by
         # phone, or its citizen forgotten): say outright that those stay.
-        mine = Q(citizen_id=exclude_citizen) & Q(citizen_id__isnull=False)
-        query = query.exclude(mine).exclude(id__in=joined)
+        theirs = Q(citizen_id=exclude_citizen) & Q(citizen_id__isnull=False)
+        query = query.exclude(theirs).exclude(id__in=joined)
     rows = await query.order_by("-created_at").limit(CANDIDATE_LIMIT).values(
         "tracking", "text", "latitude", "longitude", "supporters", "status", "created_at",
         "publish_consent", "public_text",

@@ -156,9 +156,8 @@ async def needs_review(case: Snapshot, staff: StaffView) -> bool:
     unless the case's department has review turned off."""
     if staff.role is not StaffRole.HANDLER:
         return False
-    required = await Department.filter(id=case.department_id).first().values_list(
-        "review_required", flat=True)  # fmt: skip
-    return required is not False  # no department (never for a worked case): review
+    row = await Department.filter(id=case.department_id).first().values("review_required")
+    return row is None or bool(row["review_required"])  # no department (never for a worked case)
 
 
 async def first_answer(case: Snapshot, now: datetime) -> None:

@@ -118,8 +118,8 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
                 query = query.filter(extension_pending=True)
             elif which is QueueFilter.REVIEW:
                 working = query.filter(status=CaseStatus.IN_PROGRESS)
-                ids = await working.values_list("id", flat=True)
-                query = Case.filter(id__in=await _awaiting_review(list(ids)))
+                rows = await working.values("id")
+                query = Case.filter(id__in=await _awaiting_review([r["id"] for r in rows]))
             total = await query.count()
             pages = max(1, -(-total // PAGE_SIZE))
             page = min(max(1, page), pages)

@@ -111,7 +111,7 @@ class Figures:
         present = [(w, v) for w, v in parts if v is not None]
         if not present:
             return None
-        return 100 * sum(w * v for w, v in present) / sum(w for w, _ in present)
+        return float(100 * sum(w * v for w, v in present) / sum(w for w, _ in present))
 
 
 Marks = tuple[float, float]  # median and 90th percentile, hours
