@@ -51,7 +51,7 @@ def _command(
         })
         return [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"], env
     transport = "aiohttp" if rtt == 0 else "default"
-    return [sys.executable, "-m", "bot.ceiling", "--api-url", sandbox.api_url,
+    return [sys.executable, "-m", "bot.bench_bare_bot", "--api-url", sandbox.api_url,
             "--token", sandbox.config.token, "--transport", transport], env
 
 

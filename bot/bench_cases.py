@@ -27,7 +27,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tortoise.connection import get_connection
+
 from bot.case_generator import ADMIN_ID, FIRST_STAFF, ZONE, Generated, build
+from storage.cases import case_of_citizen, public_timeline
+from storage.db import close_database, open_database
+from storage.queue import QueueFilter, queue_page
+from storage.stats import compute_stats
+from storage.tracking import format_tracking_number, parse_tracking_number
 
 STATS_RUNS = 5
 LOOKUPS = 10_000
@@ -71,10 +78,6 @@ async def _timed(call: Callable[[], Awaitable[Any]]) -> float:
 
 
 async def measure_stats(now: datetime) -> dict[str, Any]:
-    from tortoise.connection import get_connection
-
-    from storage.stats import compute_stats
-
     start, end = latest_full_month(now)
     _, rows = await get_connection("default").execute_query(
         "SELECT d.code FROM service_case c JOIN department d ON d.id = c.department_id"
@@ -99,11 +102,6 @@ async def measure_stats(now: datetime) -> dict[str, Any]:
 
 async def measure_lookups(rng: random.Random, count: int) -> dict[str, Any]:
     """The citizen's lookup as handlers.tracking makes it, for `count` random own cases."""
-    from tortoise.connection import get_connection
-
-    from storage.cases import case_of_citizen, public_timeline
-    from storage.tracking import format_tracking_number, parse_tracking_number
-
     conn = get_connection("default")
     _, rows = await conn.execute_query("SELECT max(id) FROM service_case")
     top = rows[0][0] or 0
@@ -138,10 +136,6 @@ async def measure_lookups(rng: random.Random, count: int) -> dict[str, Any]:
 
 async def measure_queue(rng: random.Random, count: int, now: datetime) -> dict[str, Any]:
     """/queue pages for an admin and for the busiest department's handler."""
-    from tortoise.connection import get_connection
-
-    from storage.queue import QueueFilter, queue_page
-
     _, rows = await get_connection("default").execute_query(
         "SELECT department_id FROM service_case WHERE department_id IS NOT NULL"
         " AND status IN ('accepted', 'in_progress', 'awaiting_citizen', 'answered')"
@@ -179,8 +173,6 @@ async def measure_queue(rng: random.Random, count: int, now: datetime) -> dict[s
 
 async def bench_file(path: Path, seed: int = 1) -> dict[str, Any]:
     """Open the file as the bot does and time the three reads."""
-    from storage.db import close_database, open_database
-
     rng = random.Random(seed)
     now = datetime.now(UTC)
     await open_database(f"sqlite://{path}")

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
+from storage.db import close_database, open_database
 from storage.tracking import new_tracking_number
 
 HOUR = 3600.0
@@ -109,9 +111,6 @@ def _cumulative(pairs: tuple[tuple[str, float], ...]) -> tuple[list[str], list[f
 
 async def prepare(url: str) -> None:
     """Migrate and load the sample catalogue, as the bot does at its first start."""
-    from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
-    from storage.db import close_database, open_database
-
     await open_database(url)
     try:
         if not await catalog_loaded():

@@ -12,10 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.admin_cli import add_admin_parsers, run_admin_command
+from bot.backup import run_backup
+from bot.bench import run_bench
+from bot.bench_cases import run_case_bench
+from bot.demo import run_demo
+from bot.ingress import PollingConflict
 from bot.logs import setup_logging
 from bot.reports_cli import add_parsers as add_report_parsers
 from bot.reports_cli import run_export, run_report
+from bot.runtime import run_with
 from bot.settings import SettingsError, load_settings
+from storage.catalog import CatalogInvalid, load_catalog
+from storage.db import close_database, migrate_database, open_database
 
 log = logging.getLogger("minsheng")
 
@@ -75,33 +83,21 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
-    from bot.ingress import PollingConflict
-
     if args.command == "demo":
-        from bot.demo import run_demo
-
         await run_demo(args.host, args.port, args.database)
         return 0
     if args.command == "bench" and args.cases is not None:
-        from bot.bench_cases import run_case_bench
-
         return await run_case_bench(args)
     if args.command == "bench":
-        from bot.bench import run_bench
-
         return await run_bench(args)
     settings = load_settings()
     if args.command == "migrate":
-        from storage.db import migrate_database
-
         await migrate_database(settings.database_url)
         print("migrations applied")
         return 0
     if args.command == "catalog":
         return await _load_catalog(settings.database_url, args.file)
     if args.command == "backup":
-        from bot.backup import run_backup
-
         return await asyncio.to_thread(run_backup, settings.database_url, args.file,
                                        force=args.force)
     if args.command in ("staff", "apikey"):
@@ -110,8 +106,6 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await run_report(settings, args)
     if args.command == "export":
         return await run_export(settings, args)
-    from bot.runtime import run_with
-
     try:
         await run_with(settings, args.command)
     except PollingConflict as exc:
@@ -121,9 +115,6 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 
 async def _load_catalog(database_url: str, path: Path) -> int:
-    from storage.catalog import CatalogInvalid, load_catalog
-    from storage.db import close_database, open_database
-
     await open_database(database_url)
     try:
         report = await load_catalog(path)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
 from tortoise.transactions import in_transaction
 
 from bot.context import MinshengApp, Services
+from handlers.errors import HANDLER_ERRORS, apology
 from storage.citizens import citizen_language
 from storage.inbox import (
     PendingUpdate,
@@ -33,18 +33,6 @@ from storage.inbox import (
 from storage.outbox import collected_outbox, enqueue
 
 log = logging.getLogger(__name__)
-
-_handler_errors: ContextVar[list[BaseException] | None] = ContextVar(
-    "handler_errors", default=None
-)
-
-
-def report_handler_error(error: BaseException | None) -> None:
-    """Called by the error handler: the update being handled failed and must roll back."""
-    box = _handler_errors.get()
-    if box is not None and error is not None:
-        box.append(error)
-
 
 class HandlerFailed(Exception):
     """A handler raised; carried out of the savepoint so it rolls back."""
@@ -142,11 +130,11 @@ class Dispatcher:
             log.warning("update %s is unreadable and is skipped: %r", item.update_id, exc)
             return
         box: list[BaseException] = []
-        token = _handler_errors.set(box)
+        token = HANDLER_ERRORS.set(box)
         try:
             await self._app.process_update(update)
         finally:
-            _handler_errors.reset(token)
+            HANDLER_ERRORS.reset(token)
         if box:
             raise HandlerFailed(item.update_id) from box[0]
 
@@ -172,8 +160,6 @@ class Dispatcher:
 
     async def _apologize(self, item: PendingUpdate) -> None:
         """Tell the person their message did not go through, in their language."""
-        from handlers.errors import apology  # handlers depend on us, not the other way
-
         user_id = _sender_id(item.payload)
         if user_id is None or item.chat_key != user_id:
             return  # only private chats get an apology; groups would be noise

@@ -17,9 +17,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from handlers.limits import ADDRESS_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN
-from storage.case_views import Location, NewCase
-from storage.cases import submit_case
+from storage.cases import (
+    ADDRESS_MAX,
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    FieldOutOfLimits,
+    Location,
+    NewCase,
+    submit_case,
+)
 from storage.models import CaseKind
 from storage.open311 import OPEN311_CHANNEL, category_questions
 from storage.plain_text import TextHasControls, clean_text, visible_length
@@ -33,6 +39,13 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{2,30}$")
 _ATTRIBUTE = re.compile(r"^attribute\[([a-z0-9_.-]{1,64})\]$")
 CONSENT_FIELD = "consent_to_publish"  # an extension: the filer agreed to publication
 _CONSENT = {"true": True, "false": False}
+
+# The operation's limits (storage.cases.FieldOutOfLimits), in the spec's field names.
+_FIELD_REFUSALS = {
+    "text": f"description is required, {DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters"
+    " (spaces and invisible characters do not count)",
+    "address": f"address_string is longer than {ADDRESS_MAX} characters",
+}
 
 
 class FilingRefused(Exception):
@@ -51,18 +64,22 @@ class Filing:
     publish_consent: bool = False
 
     async def submit(self, services: Services, *, key_name: str) -> str:
-        """File it; the formatted tracking number."""
+        """File it; the formatted tracking number. FilingRefused naming a field out of limits."""
         settings = services.settings
-        case = await submit_case(
-            NewCase(
-                citizen_id=None, kind=CaseKind.REPORT, category_code=self.service_code,
-                text=self.description, photos=(), location=self.location,
-                answers=self.answers, phone=self.phone, anonymous=False,
-                channel=OPEN311_CHANNEL, source=key_name, publish_consent=self.publish_consent,
-            ),
-            now=services.clock.now(), zone=settings.zone, daily_limit=settings.cases_per_day,
-            staff_chat_id=settings.staff_chat_id,
-        )  # fmt: skip
+        try:
+            case = await submit_case(
+                NewCase(
+                    citizen_id=None, kind=CaseKind.REPORT, category_code=self.service_code,
+                    text=self.description, photos=(), location=self.location,
+                    answers=self.answers, phone=self.phone, anonymous=False,
+                    channel=OPEN311_CHANNEL, source=key_name,
+                    publish_consent=self.publish_consent,
+                ),
+                now=services.clock.now(), zone=settings.zone,
+                daily_limit=settings.cases_per_day, staff_chat_id=settings.staff_chat_id,
+            )  # fmt: skip
+        except FieldOutOfLimits as refused:
+            raise FilingRefused(_FIELD_REFUSALS[refused.field]) from None
         return format_tracking_number(case.tracking)
 
 
@@ -77,10 +94,7 @@ async def parse_filing(raw: dict[str, str]) -> Filing:
         raise FilingRefused(f"service_code {code[:64]!r} not found", 404)
     description = fields.get("description", "").strip()
     if visible_length(description) < DESCRIPTION_MIN or len(description) > DESCRIPTION_MAX:
-        raise FilingRefused(
-            f"description is required, {DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters"
-            " (spaces and invisible characters do not count)"
-        )
+        raise FilingRefused(_FIELD_REFUSALS["text"])
     phone = fields.get("phone", "").strip() or None
     if phone is not None and not _PHONE.match(phone):
         raise FilingRefused("phone is not a telephone number")
@@ -110,7 +124,7 @@ def _location(fields: dict[str, str]) -> Location | None:
     lat, long = fields.get("lat", "").strip(), fields.get("long", "").strip()
     address = fields.get("address_string", "").strip() or None
     if address is not None and len(address) > ADDRESS_MAX:
-        raise FilingRefused(f"address_string is longer than {ADDRESS_MAX} characters")
+        raise FilingRefused(_FIELD_REFUSALS["address"])
     if bool(lat) != bool(long):
         raise FilingRefused("lat and long are given together or not at all")
     latitude = longitude = None

@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.i18n import Catalogs
 from bot.settings import LANGUAGES, Settings
+from handlers.report_text import stats_text
+from storage.catalog import DepartmentNotFound
+from storage.db import close_database, open_database
+from storage.export import count_cases, export_csv
+from storage.periods import PeriodInvalid, parse_period
+from storage.stats import compute_stats
+from storage.stats_series import catalogue_names, name_in
 
 EXIT_USAGE = 2
 BAR = 30
@@ -58,14 +66,6 @@ def progress_bar(total: int, stream: TextIO) -> Callable[[int], None]:
 
 
 async def run_report(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.i18n import Catalogs
-    from handlers.report_text import stats_text
-    from storage.catalog import DepartmentNotFound
-    from storage.db import close_database, open_database
-    from storage.periods import PeriodInvalid, parse_period
-    from storage.stats import compute_stats
-    from storage.stats_series import catalogue_names, name_in
-
     t = Catalogs(settings.default_language).get(args.language or settings.default_language)
     try:
         period = parse_period(args.period, now=datetime.now(UTC), zone=settings.zone)
@@ -87,11 +87,6 @@ async def run_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def run_export(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.catalog import DepartmentNotFound
-    from storage.db import close_database, open_database
-    from storage.export import count_cases, export_csv
-    from storage.periods import PeriodInvalid, parse_period
-
     try:
         period = parse_period(args.period, now=datetime.now(UTC), zone=settings.zone)
     except PeriodInvalid:

@@ -28,12 +28,13 @@ from bot.dispatcher import Dispatcher
 from bot.health import HealthProbe, serve_operations
 from bot.i18n import Catalogs
 from bot.ingress import Poller
-from bot.notices import NoticeRenderer
+from bot.notice_rendering import NoticeRenderer
 from bot.ratelimit import SendLimiter
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.sweeps import Sweeper
 from bot.transport import AiohttpRequest
+from bot.web import make_web_app, serve_public_side
 from handlers.staff_menu import queue_staff_menus
 from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
 from storage.db import close_database, open_database
@@ -309,15 +310,11 @@ async def run_with(settings: Settings, mode: str) -> None:
     # In both modes /healthz and /metrics are served on MINSHENG_HEALTH_LISTEN only (if set),
     # never beside the webhook: that listener faces the Internet.
     if mode == "webhook":
-        from bot.web import make_web_app
-
         secret = settings.secret()
         runtime = await Runtime.start(settings)
         async with serve_operations(runtime):
             await runtime.run_webhook(make_web_app(runtime, secret))
     else:
-        from bot.web import serve_public_side
-
         runtime = await Runtime.start(settings)
         # Open311 and the dashboard on MINSHENG_WEB_LISTEN (if set).
         async with serve_operations(runtime), serve_public_side(runtime):

@@ -21,8 +21,9 @@ from bot.clock import Clock
 from bot.delivery import LIMITED_METHODS, deliver
 from bot.metrics import Metrics
 from bot.ratelimit import SendLimiter
-from storage.notices import NOTICE_METHOD
-from storage.outbox import Outcome, Outgoing, SendResult, open_messages_after, record_results
+from storage.notice_queue import NOTICE_METHOD
+from storage.outbox import Outcome, Outgoing, SendResult, open_messages_after
+from storage.send_results import record_results
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,6 @@ class Sender:
         self._lanes: set[asyncio.Task[None]] = set()
         self.sent = 0
         self.metrics = metrics or Metrics()
-
-    @property
-    def backlog(self) -> int:
-        return self._queued
 
     @property
     def idle(self) -> bool:

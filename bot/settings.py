@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.digest import parse_schedule
+from storage.due_dates import parse_working_hours
 from storage.work_calendar import SHIPPED_CALENDAR, CalendarInvalid, WorkCalendar, load_calendar
-from storage.workdays import parse_working_hours
 
 LANGUAGES = ("en", "zh_Hans", "zh_Hant", "ru")
 DEFAULT_DATABASE_URL = "sqlite://var/minsheng.sqlite3"
@@ -163,8 +164,6 @@ class Settings(BaseSettings):
     @field_validator("digest_at")
     @classmethod
     def _weekly_slot(cls, value: str) -> str:
-        from storage.digest import parse_schedule
-
         parse_schedule(value)  # raises ValueError with what is expected
         return value
 

@@ -34,7 +34,7 @@ from handlers import (
     staff_work,
     staff_work_reply,
 )
-from handlers.add_info import on_add_button, on_reply
+from handlers.add_info import on_add_button
 from handlers.buttons import ButtonHandler, on_expired_button
 from handlers.case_card import ADD_PATTERN, CASE_PATTERN, PAGE_PATTERN
 from handlers.errors import on_error
@@ -56,7 +56,7 @@ from handlers.menu import (
 from handlers.my_requests import on_case, on_my_requests, on_page
 from handlers.privacy import FORGET_PATTERN, on_forget, on_forget_choice, on_mydata, on_privacy
 from handlers.start import on_start
-from handlers.steps import and_reask, guarded, route_step
+from handlers.steps import and_reask, guarded, route_reply, route_step
 from handlers.tracking import on_status, on_track_button
 
 # Citizens are served in private chats, and only new messages act: an edited message must never
@@ -146,7 +146,7 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             # Text and media go to the step the citizen's draft is on (handlers.steps), and
             # to the no-conversation answers of handlers.fallback when there is none.
             # A reply to our message about a case adds to that case (others go on to the step).
-            MessageHandler(CITIZEN & filters.REPLY & (filters.TEXT | filters.PHOTO), on_reply),
+            MessageHandler(CITIZEN & filters.REPLY & (filters.TEXT | filters.PHOTO), route_reply),
             MessageHandler(CITIZEN & filters.TEXT, route_step),
             MessageHandler(CITIZEN & NOT_TEXT, route_step),
             # Not handled, by design: groups and channels, edited messages, service messages,

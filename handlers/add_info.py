@@ -26,7 +26,7 @@ from storage.cases import CaseClosed, CaseNotFound, case_of_citizen
 from storage.drafts import DraftView, Step, discard_draft, set_draft
 from storage.following import sent_message
 from storage.lifecycle import citizen_adds
-from storage.notices import NOTICE_METHOD
+from storage.notice_queue import NOTICE_METHOD
 from storage.tracking import format_tracking_number
 
 log = logging.getLogger(__name__)
@@ -145,16 +145,14 @@ def case_of_sent(method: str, payload: dict[str, Any]) -> str | None:
     return None
 
 
-async def on_reply(update: Update, context: MinshengContext) -> None:
-    """A reply to our message about a case adds to that case; any other reply is a message."""
+async def added_by_reply(update: Update, context: MinshengContext) -> bool:
+    """A reply to our message about a case adds to that case: True; any other reply: False."""
     message = message_of(update)
     replied = message.reply_to_message
     user_id = user_of(update).id
     sent = await sent_message(user_id, replied.message_id) if replied is not None else None
     tracking = case_of_sent(*sent) if sent is not None else None
     if tracking is None:
-        from handlers.steps import route_step  # the steps router imports this module
-
-        await route_step(update, context)
-        return
+        return False
     await append(update, context, tracking, draft=None)  # a request being written stays
+    return True

@@ -8,21 +8,16 @@ translated from their stored codes when rendered.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from handlers.buttons import NUMBER_GROUP
-from handlers.notices import Rendered, notice_zone
 from storage.case_views import CaseView, EventView
-from storage.cases import case_by_tracking
 from storage.catalog import CategoryNotFound, DepartmentNotFound, category, department
-from storage.following import addition
 from storage.models import CaseKind, CaseStatus
 from storage.tracking import format_tracking_number
 
@@ -64,7 +59,6 @@ STATUS_MARKS = {
 }
 TIMELINE_LIMIT = 20  # the latest events; a message holds 4,096 characters
 EXCERPT = 300  # characters of the citizen's own text shown on their card
-CAPTION_LIMIT = 1024  # Telegram's longest photo caption
 
 
 def status_name(t: Translator, status: CaseStatus) -> str:
@@ -259,71 +253,3 @@ async def staff_card(case: CaseView, t: Translator, zone: ZoneInfo) -> str:
         lines += [t.gettext("Answers:"), *answers]
     lines += ["", description(case, t)]
     return "\n".join(lines)
-
-
-# -- Notice renderers for the staff chat (storage sends the facts; text is made at send time) --
-
-MEDIA_GROUP_LIMIT = 10  # Telegram's most photos in one album
-
-
-def album(photos: Sequence[str], caption: str) -> list[InputMediaPhoto]:
-    """Up to ten photos, the caption on the first. Objects, not dicts: python-telegram-bot
-    fills in defaults on a "media" parameter and takes it to be InputMedia."""
-    return [
-        InputMediaPhoto(file_id, caption=caption if index == 0 else None)
-        for index, file_id in enumerate(photos[:MEDIA_GROUP_LIMIT])
-    ]
-
-
-async def render_staff_new_case(params: dict[str, Any], t: Translator) -> Rendered:
-    """ "staff_new_case" {tracking, duplicates?}: the new-case card, with its Accept and Reject
-    buttons, and a "Merge into N" button for each possible duplicate."""
-    from handlers.duplicates import duplicate_line, duplicate_rows
-    from handlers.staff_cases import card_keyboard  # it imports this module
-
-    case = await case_by_tracking(str(params["tracking"]))
-    markup = card_keyboard(case.tracking, t).to_dict()
-    text = await staff_card(case, t, notice_zone())
-    duplicates = [str(number) for number in params.get("duplicates") or ()]
-    if duplicates:
-        text += "\n\n" + duplicate_line(duplicates, t)
-        markup["inline_keyboard"] += duplicate_rows(case.tracking, duplicates, t)
-    return Rendered("sendMessage", {"text": text, "reply_markup": markup})
-
-
-async def render_staff_case_photos(params: dict[str, Any], t: Translator) -> Rendered:
-    """ "staff_case_photos" {tracking}: the case's photos, as one album (or one photo)."""
-    case = await case_by_tracking(str(params["tracking"]))
-    caption = t.gettext("Photos of request {number}", number=format_tracking_number(case.tracking))
-    photos = case.photos[:MEDIA_GROUP_LIMIT]
-    if not photos:  # erased at the citizen's request after the notice was queued
-        return Rendered("sendMessage", {"text": f"{caption}\n\n{erased(t)}"})
-    if len(photos) == 1:
-        return Rendered("sendPhoto", {"photo": photos[0], "caption": caption})
-    return Rendered("sendMediaGroup", {"media": album(photos, caption)})
-
-
-async def render_staff_case_addition(params: dict[str, Any], t: Translator) -> Rendered:
-    """ "staff_case_addition" {tracking, event_id}: what the citizen added, with its photos."""
-    tracking = str(params["tracking"])
-    added = await addition(tracking, int(params["event_id"]))
-    text = str(added.payload.get("text") or "") if added else ""
-    if added is not None and added.payload.get("erased"):
-        text = erased(t)
-    photos = [str(p) for p in added.payload.get("photos") or ()] if added else []
-    head = t.gettext(
-        "The citizen added to request {number}:", number=format_tracking_number(tracking)
-    )
-    if photos and len(head) + len(text) < CAPTION_LIMIT:
-        caption = f"{head}\n\n{text}".strip()
-        if len(photos) == 1:
-            return Rendered("sendPhoto", {"photo": photos[0], "caption": caption})
-        return Rendered("sendMediaGroup", {"media": album(photos, caption)})
-    if photos:
-        text += "\n\n" + t.ngettext(
-            "({count} photo, shown with the request's photos)",
-            "({count} photos, shown with the request's photos)",
-            len(photos),
-            count=len(photos),
-        )
-    return Rendered("sendMessage", {"text": f"{head}\n\n{text}".strip()})

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from handlers.case_card import department_name, when
-from handlers.notices import Rendered, notice_zone
+from handlers.rendered import Rendered, notice_zone
 from storage.tracking import format_tracking_number
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
@@ -11,6 +12,12 @@ from bot.context import MinshengContext
 from bot.i18n import Translator
 
 logger = logging.getLogger(__name__)
+
+# The failures of the update being handled: the dispatcher opens a box around each update and
+# rolls the update back when the error handler has put something in it.
+HANDLER_ERRORS: ContextVar[list[BaseException] | None] = ContextVar(
+    "handler_errors", default=None
+)
 
 
 def apology(t: Translator) -> str:
@@ -22,11 +29,10 @@ def apology(t: Translator) -> str:
 
 async def on_error(update: object, context: MinshengContext) -> None:
     """Log the failure (update id only), hand it to the dispatcher, and stop this update."""
-    # Imported here: the dispatcher imports handlers to build the application.
-    from bot.dispatcher import report_handler_error
-
     update_id = update.update_id if isinstance(update, Update) else None
     # The update id, never the text: citizens' words stay out of the logs.
     logger.error("handler failed on update %s", update_id, exc_info=context.error)
-    report_handler_error(context.error)
+    box = HANDLER_ERRORS.get()
+    if box is not None and context.error is not None:
+        box.append(context.error)
     raise ApplicationHandlerStop

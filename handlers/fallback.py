@@ -7,8 +7,12 @@ from telegram.ext import filters
 
 from bot.context import MinshengContext
 from handlers.common import UpdateShapeError, send, who
-from handlers.limits import COMMAND_ECHO_LIMIT, TEXT_LIMIT
 from handlers.menu import command_lines, main_menu
+
+# Telegram itself allows 4,096 characters; a round figure leaves room and is easy to state.
+TEXT_LIMIT = 4000
+# Unknown commands are echoed back; anything longer is cut so the echo stays one short line.
+COMMAND_ECHO_LIMIT = 64
 
 # What citizens may send that is not text. Service messages (a pin, a changed background) are
 # left out on purpose: they are not something the citizen said to us.

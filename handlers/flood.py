@@ -21,9 +21,9 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
-from handlers.notices import Rendered
+from handlers.rendered import Rendered
 from storage.flood import gate_state
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.staff import staff_member
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from handlers.case_card import case_data, department_name
-from handlers.notices import Rendered
+from handlers.rendered import Rendered
 from storage.tracking import format_tracking_number
 
 MAX_TEXT = 4096

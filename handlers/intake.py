@@ -36,6 +36,7 @@ from storage.cases import (
     CaseLimitReached,
     CaseView,
     CitizenBlocked,
+    FieldOutOfLimits,
     Location,
     NewCase,
     submit_case,
@@ -165,6 +166,11 @@ async def file_anyway(
         await send(update, context, t.gettext("That category is no longer available; please "
                                               "choose another."))  # fmt: skip
         await go(update, context, t, draft, Step.DOMAIN, editing=True)
+        return ""
+    except FieldOutOfLimits as refused:
+        # A draft kept from before the limits changed: that detail is asked for again.
+        step = Step.DESCRIPTION if refused.field == "text" else Step.LOCATION
+        await go(update, context, t, draft, step, editing=True)
         return ""
     await discard_draft(draft.citizen_id)
     await confirm(update, context, t, case)

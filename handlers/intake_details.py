@@ -14,10 +14,6 @@ from handlers.common import send, user_of, who
 from handlers.intake_choose import not_a_button, reask
 from handlers.intake_data import after_details, data, message_of, save
 from handlers.intake_prompts import (
-    ADDRESS_MAX,
-    ADDRESS_MIN,
-    DESCRIPTION_MAX,
-    DESCRIPTION_MIN,
     MAX_PHOTOS,
     anonymous_label,
     ask,
@@ -26,8 +22,12 @@ from handlers.intake_prompts import (
     inline,
     skip_label,
 )
+from storage.cases import ADDRESS_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN
 from storage.catalog import emergency_info, matches_emergency, service_area
 from storage.drafts import DraftView, Step
+
+# A typed address shorter than this is a slip, not a place; other channels send no typed address.
+ADDRESS_MIN = 3
 
 
 def _photo(message: Message) -> str | None:

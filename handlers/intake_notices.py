@@ -8,7 +8,7 @@ from bot.i18n import Translator
 from handlers.intake_data import data
 from handlers.intake_prompts import inline
 from handlers.menu import main_menu
-from handlers.notices import Rendered
+from handlers.rendered import Rendered
 
 
 async def render_draft_reminder(params: dict[str, Any], t: Translator) -> Rendered:

@@ -9,6 +9,7 @@ DOMAIN and CATEGORY have Back; SUMMARY's Edit jumps to a step and comes back aft
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 from babel.dates import format_date
 from telegram import (
@@ -23,11 +24,8 @@ from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.common import send
 from handlers.intake_data import KINDS, data, save
-from handlers.limits import ADDRESS_MAX as ADDRESS_MAX
-from handlers.limits import ADDRESS_MIN as ADDRESS_MIN
-from handlers.limits import DESCRIPTION_MAX as DESCRIPTION_MAX
-from handlers.limits import DESCRIPTION_MIN as DESCRIPTION_MIN
 from handlers.menu import main_menu
+from storage.cases import DESCRIPTION_MAX, DESCRIPTION_MIN
 from storage.catalog import EmergencyInfo, Question, categories_of, category, domains
 from storage.drafts import DraftView, Step
 
@@ -238,8 +236,6 @@ def answer_text(t: Translator, question: Question, value: object) -> str:
         names = {c.code: c.name(t.language) for c in question.choices}
         return names.get(str(value), str(value))
     if question.type == "date" and isinstance(value, str):
-        from datetime import date
-
         return format_date(date.fromisoformat(value), "medium", locale=babel_locale(t))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

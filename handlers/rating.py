@@ -20,7 +20,7 @@ from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
 from handlers.buttons import NUMBER_GROUP, ButtonHandler, on_expired_button, query_of
 from handlers.common import answer_button, call, user_of, who
-from handlers.notices import Rendered
+from handlers.rendered import Rendered
 from storage.case_views import CaseNotFound
 from storage.rating import (
     CaseChangedMeanwhile,

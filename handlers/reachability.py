@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import Translator
-from handlers.notices import Rendered
+from handlers.rendered import Rendered
 from storage.tracking import format_tracking_number
 
 

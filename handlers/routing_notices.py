@@ -10,9 +10,10 @@ from typing import Any
 
 from bot.i18n import SOURCE, Translator
 from handlers.case_card import department_name, when
-from handlers.notices import Rendered, notice_zone
+from handlers.rendered import Rendered, notice_zone
 from handlers.staff_cases import card_keyboard
-from handlers.staff_routing import names, routing_keyboard, send_back_reasons
+from handlers.staff_display import names
+from handlers.staff_routing import routing_keyboard, send_back_reasons
 from storage.tracking import format_tracking_number
 
 

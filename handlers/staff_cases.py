@@ -30,9 +30,9 @@ from handlers.buttons import (
 )
 from handlers.case_card import department_name, staff_card, when
 from handlers.common import answer_button, call, chat_of, send, user_of, who
-from handlers.notices import Rendered, notice_zone
+from handlers.rendered import Rendered, notice_zone
 from handlers.staff_admin import not_allowed, staff_filter
-from handlers.staff_display import staff_status_name, timeline_lines
+from handlers.staff_display import routing_lines, staff_status_name, timeline_lines
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
 from storage.catalog import departments
@@ -43,7 +43,7 @@ from storage.lifecycle import (
     possible,
     reject_case,
 )
-from storage.notices import NOTICE_METHOD
+from storage.notice_queue import NOTICE_METHOD
 from storage.staff import StaffAction, StaffNotAuthorized, authorize
 from storage.tracking import format_tracking_number
 
@@ -244,8 +244,6 @@ async def on_case(update: Update, context: MinshengContext) -> None:
 
 async def timeline_card(case: CaseView, t: Translator, context: MinshengContext) -> str:
     zone = context.services.settings.zone
-    from handlers.staff_routing import routing_lines  # it imports this module
-
     lines = [await staff_card(case, t, zone),
              t.gettext("Status: {status}", status=staff_status_name(t, case.status)),
              *await routing_lines(case.tracking, t, zone), "",

@@ -1,4 +1,5 @@
-"""What staff read about a case: status names, who acted, and each event of the audit trail.
+"""What staff read about a case: status names, who acted, each event of the audit trail, and
+where the case stands in routing (lead and co-handling departments, signing for it).
 
 Stored codes ("citizen_added", actor "staff" 72001, status "in_progress") are turned into words
 here, in the staff member's language; a citizen who chose to stay anonymous is never named by
@@ -20,6 +21,7 @@ from handlers.rating import satisfaction_labels, solved_labels
 from storage.case_views import CaseView
 from storage.cases import AuditEntry
 from storage.models import Actor, CaseStatus
+from storage.routing import routing_of
 from storage.tracking import format_tracking_number
 
 TEXT_EXCERPT = 400  # characters of a note, reply or question shown in the timeline
@@ -244,3 +246,28 @@ async def timeline_lines(
         + await event_sentence(t, entry, people, zone)
         for entry in entries
     ]
+
+
+async def names(codes: list[str] | tuple[str, ...], t: Translator) -> str:
+    """Department names in the reader's language, as a list."""
+    return ", ".join([await department_name(code, t) for code in codes])
+
+
+async def routing_lines(tracking: str, t: Translator, zone: ZoneInfo) -> list[str]:
+    """For /case: the lead and co-handling departments, and when it was (to be) signed for."""
+    view = await routing_of(tracking)
+    lines = []
+    if view.lead_code is not None:
+        lines.append(t.gettext("Lead department: {department}",
+                               department=await department_name(view.lead_code, t)))  # fmt: skip
+    if view.co_codes:
+        lines.append(t.gettext("Co-handling: {departments}",
+                               departments=await names(view.co_codes, t)))  # fmt: skip
+    if view.signed_at is not None:
+        lines.append(t.gettext("Signed for: {time}", time=when(view.signed_at, zone, t.language)))
+    elif view.sign_due_at is not None:
+        due = when(view.sign_due_at, zone, t.language)
+        lines.append(t.gettext("Not signed for yet; due by {time}", time=due))
+    if view.route_by_hand:
+        lines.append(t.gettext("A supervisor routes this request by hand."))
+    return lines

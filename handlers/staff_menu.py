@@ -63,18 +63,13 @@ PRIVATE_ONLY = frozenset({"web"})
 Menu = list[tuple[str, str]]
 
 
-def registered() -> tuple[str, ...]:
-    """The staff commands register() serves (read late: this module is imported by it)."""
-    from handlers import STAFF_COMMANDS
-
-    return tuple(STAFF_COMMANDS)
-
-
 def staff_commands(t: Translator, *, group: bool = False) -> Menu:
-    """The registered staff commands that have a description, in the menu's order (in a
-    group: without the private-only ones)."""
-    names = set(registered()) - (PRIVATE_ONLY if group else frozenset())
-    return [(name, describe(t)) for name, describe in DESCRIPTIONS.items() if name in names]
+    """The staff commands, in the menu's order (in a group: without the private-only ones)."""
+    return [
+        (name, describe(t))
+        for name, describe in DESCRIPTIONS.items()
+        if not (group and name in PRIVATE_ONLY)
+    ]
 
 
 def staff_chat_menus(catalogs: Catalogs) -> dict[str, Menu]:

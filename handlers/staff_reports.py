@@ -22,14 +22,14 @@ from telegram.ext import CommandHandler
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
 from handlers.common import chat_of, send, user_of, who
-from handlers.notices import Rendered, notice_zone
+from handlers.rendered import Rendered, notice_zone
 from handlers.report_text import digest_text, stats_text
 from handlers.staff_admin import not_allowed, staff_filter
 from handlers.staff_work import usage_or_denied
 from storage.catalog import DepartmentNotFound
 from storage.digest import digest_facts, last_full_week
 from storage.export import count_cases, export_csv
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.periods import Period, PeriodInvalid, days_period, looks_like_period, parse_period
 from storage.sql import as_datetime
 from storage.staff import StaffNotAuthorized
@@ -151,7 +151,8 @@ def _draw(
     categories: list[tuple[str, int]],
     t: Translator,
 ) -> list[bytes]:
-    """The three PNGs. matplotlib is imported here: it takes a while, and only charts need it."""
+    """The three PNGs."""
+    # deferred: matplotlib takes seconds to load, and only the charts need it.
     from handlers.report_charts import category_chart, cjk_font, rates_chart, volume_chart
 
     legend = SOURCE if t.language.startswith("zh") and cjk_font() is None else t

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CommandHandler
@@ -25,7 +24,6 @@ from telegram.ext import CommandHandler
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
 from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of, reasons_keyboard
-from handlers.case_card import department_name, when
 from handlers.common import answer_button, call, send, user_of, who
 from handlers.staff_admin import not_allowed, staff_filter
 from handlers.staff_cases import acted, edit_markup, pressed
@@ -77,11 +75,6 @@ def routing_keyboard(tracking: str, t: Translator, *, signed: bool) -> InlineKey
         )
     row.append(InlineKeyboardButton(t.gettext("Send back"), callback_data=f"ro:back:{tracking}"))
     return InlineKeyboardMarkup([row])
-
-
-async def names(codes: list[str] | tuple[str, ...], t: Translator) -> str:
-    """Department names in the reader's language, as a list."""
-    return ", ".join([await department_name(code, t) for code in codes])
 
 
 def settings_of(context: MinshengContext) -> dict[str, Any]:
@@ -265,26 +258,6 @@ async def on_send_back_reason(update: Update, context: MinshengContext) -> None:
         await call(update, context, "editMessageText", {
             "chat_id": message.chat.id, "message_id": message.message_id,
             "text": f"{message.text or ''}\n\n{done}"})  # fmt: skip
-
-
-async def routing_lines(tracking: str, t: Translator, zone: ZoneInfo) -> list[str]:
-    """For /case: the lead and co-handling departments, and when it was (to be) signed for."""
-    view = await routing_of(tracking)
-    lines = []
-    if view.lead_code is not None:
-        lines.append(t.gettext("Lead department: {department}",
-                               department=await department_name(view.lead_code, t)))  # fmt: skip
-    if view.co_codes:
-        lines.append(t.gettext("Co-handling: {departments}",
-                               departments=await names(view.co_codes, t)))  # fmt: skip
-    if view.signed_at is not None:
-        lines.append(t.gettext("Signed for: {time}", time=when(view.signed_at, zone, t.language)))
-    elif view.sign_due_at is not None:
-        due = when(view.sign_due_at, zone, t.language)
-        lines.append(t.gettext("Not signed for yet; due by {time}", time=due))
-    if view.route_by_hand:
-        lines.append(t.gettext("A supervisor routes this request by hand."))
-    return lines
 
 
 def handlers(app: MinshengApp) -> list[Any]:

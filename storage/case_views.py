@@ -24,6 +24,11 @@ OPEN_STATUSES: frozenset[CaseStatus] = frozenset(
 )
 END_STATUSES: frozenset[CaseStatus] = frozenset(CaseStatus) - OPEN_STATUSES
 
+# How much a request's description and address may hold, in every channel (chat, Open311, phone
+# intake): submit_case refuses anything outside these, and each channel's form says them first.
+DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 3000
+ADDRESS_MAX = 300
+
 
 class CaseNotFound(LookupError):
     """No such case, or not the asking citizen's: the same error, so nothing leaks."""
@@ -51,6 +56,14 @@ class CaseLimitReached(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"at most {limit} new cases in 24 hours")
         self.limit = limit
+
+
+class FieldOutOfLimits(ValueError):
+    """A new case's `field` ("text" or "address") is shorter than `low` or longer than `high`."""
+
+    def __init__(self, field: str, low: int, high: int) -> None:
+        super().__init__(f"{field} must be {low} to {high} characters")
+        self.field, self.low, self.high = field, low, high
 
 
 @dataclass(frozen=True)

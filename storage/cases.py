@@ -17,7 +17,10 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from storage.case_views import ADDRESS_MAX as ADDRESS_MAX
 from storage.case_views import CASE_COLUMNS as CASE_COLUMNS
+from storage.case_views import DESCRIPTION_MAX as DESCRIPTION_MAX
+from storage.case_views import DESCRIPTION_MIN as DESCRIPTION_MIN
 from storage.case_views import END_STATUSES as END_STATUSES
 from storage.case_views import EVENT_COLUMNS, case_view, event_view
 from storage.case_views import OPEN_STATUSES as OPEN_STATUSES
@@ -29,19 +32,20 @@ from storage.case_views import CategoryUnavailable as CategoryUnavailable
 from storage.case_views import CitizenBlocked as CitizenBlocked
 from storage.case_views import CitizenNotFound as CitizenNotFound
 from storage.case_views import EventView as EventView
+from storage.case_views import FieldOutOfLimits as FieldOutOfLimits
 from storage.case_views import Location as Location
 from storage.case_views import NewCase as NewCase
 from storage.catalog import CategoryNotFound
 from storage.catalog_checks import as_code
+from storage.due_dates import due_at
 from storage.duplicates import DEFAULT_DISTANCE_M, flag_if_repeat, similar_open_cases
 from storage.models import Actor as Actor
 from storage.models import Case, CaseFollower, Category, Citizen, Event
 from storage.models import CaseKind as CaseKind
 from storage.models import CaseStatus as CaseStatus
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.tracking import canonical_or_none, new_tracking_number
 from storage.work_calendar import WorkCalendar
-from storage.workdays import due_at
 
 DAY = timedelta(hours=24)
 _TRACKING_ATTEMPTS = 5
@@ -64,6 +68,8 @@ async def submit_case(
 ) -> CaseView:
     """File a case: status submitted, a fresh tracking number, a due date, the staff told.
 
+    Raises FieldOutOfLimits for a description or an address outside DESCRIPTION_MIN to
+    DESCRIPTION_MAX or longer than ADDRESS_MAX characters, whatever the channel.
     Raises CitizenNotFound, CitizenBlocked, CaseLimitReached (`daily_limit` cases created in the
     24 hours before `now`), CategoryNotFound for an unknown code and its subclass
     CategoryUnavailable for a domain, a retired category or an emergency (those are diverted).
@@ -75,6 +81,7 @@ async def submit_case(
     lists open cases like it (storage.duplicates, places within `duplicate_distance_m`).
     """
     _require_aware(now)
+    _check_limits(new)
     async with in_transaction():
         if new.citizen_id is not None:
             await _check_citizen(new.citizen_id, now=now, daily_limit=daily_limit)
@@ -141,6 +148,14 @@ async def submit_case(
             if new.photos:
                 await notify(staff_chat_id, "staff_case_photos", facts, now=now)
         return await _view_by_id(case.id)
+
+
+def _check_limits(new: NewCase) -> None:
+    if not DESCRIPTION_MIN <= len(new.text) <= DESCRIPTION_MAX:
+        raise FieldOutOfLimits("text", DESCRIPTION_MIN, DESCRIPTION_MAX)
+    address = new.location.address if new.location is not None else None
+    if address is not None and len(address) > ADDRESS_MAX:
+        raise FieldOutOfLimits("address", 0, ADDRESS_MAX)
 
 
 async def _check_citizen(citizen_id: int, *, now: datetime, daily_limit: int) -> None:

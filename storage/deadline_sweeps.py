@@ -25,7 +25,7 @@ from tortoise.transactions import in_transaction
 
 from storage.deadlines import reminder_point
 from storage.models import Actor, Case, CaseStatus, Event, SweepMark
-from storage.notices import notify
+from storage.notice_queue import notify
 
 RUNNING = (CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CITIZEN)
 LIST_LIMIT = 50  # cases named in the daily list; the total counts them all

@@ -32,7 +32,7 @@ from storage.lifecycle_core import (
     write_case,
 )
 from storage.models import Actor, Case, CaseStatus, Event
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.staff import StaffAction, StaffView
 from storage.work_calendar import WorkCalendar
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 from storage.models import Category, Department, SweepMark
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.periods import Period, week_of
 from storage.sql import as_datetime, fetch
 from storage.stats import OPEN_UNANSWERED, compute_stats, scope_ids, scope_sql

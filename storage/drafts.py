@@ -15,7 +15,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from storage.models import Draft
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.sql import as_datetime, as_json, fetch
 
 

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import Case, Event, InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus
-from storage.notices import NOTICE_METHOD
+from storage.notice_queue import NOTICE_METHOD
 from storage.outbox import OPEN, collected
 from storage.sql import as_json, fetch
 from storage.tracking import GROUP

@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 
 from storage.case_views import CaseNotFound
 from storage.models import Case, CaseFollower, CaseStatus
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.tracking import canonical_or_none
 
 # The filer's notices that followers hear of, and the kind each becomes for them. Left out on

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from storage.case_views import END_STATUSES, CaseNotFound, CaseView
 from storage.deadlines import reopen_changes
+from storage.due_dates import due_at
 from storage.followers import follow_merged
 from storage.lifecycle_core import CITIZEN_ANSWER as CITIZEN_ANSWER
 from storage.lifecycle_core import TRANSITIONS as TRANSITIONS
@@ -53,7 +54,6 @@ from storage.routing import (
 )
 from storage.staff import StaffAction, StaffNotAuthorized, StaffView, check
 from storage.work_calendar import WorkCalendar
-from storage.workdays import due_at
 
 __all__ = ["TransitionRefused"]
 

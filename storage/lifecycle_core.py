@@ -20,7 +20,7 @@ from storage.catalog import DepartmentNotFound
 from storage.catalog_checks import as_code
 from storage.followers import tell_followers
 from storage.models import Actor, Case, CaseStatus, Department, Event
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.staff import (
     StaffAction,
     StaffNotAuthorized,

@@ -1,7 +1,7 @@
 """The outbox: every call to the Bot API that a committed change wants made.
 
 Rows are written in the same transaction as the change that causes them; the sender reads them,
-calls Telegram, and records the outcome here.
+calls Telegram, and records the outcome (storage.send_results).
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from storage.models import OutboxMessage, OutboxStatus
 from storage.sql import as_datetime, as_json, fetch
@@ -147,72 +144,6 @@ def _outgoing(r: dict[str, Any]) -> Outgoing:
         uncertain=r["status"] == OutboxStatus.UNCERTAIN.value,
         secret=secret,
     )
-
-
-async def record_results(
-    results: Sequence[SendResult], *, now: datetime, staff_chat_id: int | None = None
-) -> None:
-    """Store what Telegram answered, for a batch of sends, in one transaction.
-
-    A citizen found unreachable is announced to `staff_chat_id` (storage.reachability).
-    """
-    if not results:
-        return
-    sent = [
-        OutboxMessage(
-            id=r.outbox_id,
-            status=OutboxStatus.SENT,
-            chat_id=r.chat_id,  # where it went: a migrated group's new id
-            message_id=r.message_id,
-            sent_at=now,
-        )
-        for r in results
-        if r.outcome is Outcome.SENT
-    ]
-    async with in_transaction():
-        if sent:  # the common case, in one statement
-            await OutboxMessage.bulk_update(
-                sent, fields=["status", "chat_id", "message_id", "sent_at"]
-            )
-        for result in results:
-            if result.outcome is not Outcome.SENT:
-                await _record(result, now, staff_chat_id)
-        ended = (Outcome.SENT, Outcome.FAILED, Outcome.UNREACHABLE)
-        scrub = [r.outbox_id for r in results if r.secret and r.outcome in ended]
-        if scrub:
-            await OutboxMessage.filter(id__in=scrub).update(payload=SCRUBBED)
-
-
-async def _record(result: SendResult, now: datetime, staff_chat_id: int | None) -> None:
-    rows = OutboxMessage.filter(id=result.outbox_id)
-    attempts = F("attempts") + 1 if result.counts_as_attempt else F("attempts")
-    match result.outcome:
-        case Outcome.RETRY | Outcome.UNCERTAIN:
-            status = OutboxStatus.UNCERTAIN if result.outcome is Outcome.UNCERTAIN else None
-            changes: dict[str, Any] = {
-                "next_attempt_at": result.retry_at or now,
-                "error": result.error,
-                "attempts": attempts,
-            }
-            if status is not None:
-                changes["status"] = status
-            await rows.update(**changes)
-        case Outcome.FAILED:
-            await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
-        case Outcome.UNREACHABLE:
-            await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
-            if result.chat_id is not None and result.chat_id > 0:
-                # Imported here: storage.reachability writes notices, which are outbox rows.
-                from storage.reachability import citizen_unreachable
-
-                await citizen_unreachable(result.chat_id, now=now, staff_chat_id=staff_chat_id)
-                await OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN).update(
-                    status=OutboxStatus.FAILED, error="recipient unreachable"
-                )
-        case Outcome.MIGRATED:
-            await OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN).update(
-                chat_id=result.new_chat_id, next_attempt_at=now
-            )
 
 
 async def forget_calls(methods: Sequence[str]) -> int:

@@ -13,7 +13,7 @@ from datetime import datetime
 from storage.case_views import OPEN_STATUSES
 from storage.citizens import mark_unreachable
 from storage.models import Case
-from storage.notices import notify
+from storage.notice_queue import notify
 
 
 async def citizen_unreachable(user_id: int, *, now: datetime, staff_chat_id: int | None) -> bool:

@@ -35,7 +35,7 @@ from storage.lifecycle_core import (
     write_case,
 )
 from storage.models import Actor, Case, CaseStatus, CoHandling, Department
-from storage.notices import notify
+from storage.notice_queue import notify
 from storage.staff import StaffAction, StaffView
 from storage.tracking import canonical_or_none
 

@@ -94,10 +94,6 @@ def cosine(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / math.sqrt(len(a) * len(b))
 
 
-def text_similarity(a: str, b: str) -> float:
-    return cosine(tokens(a), tokens(b))
-
-
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in metres (haversine; plenty exact at a city's scale)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

@@ -2,7 +2,7 @@
 
 Read once at start-up from a TOML data file (MINSHENG_CALENDAR_FILE, by default the shipped
 storage/calendar_cn.toml) and passed to every due-date computation. The arithmetic itself is
-in storage.workdays; this module only holds the lists and reads the file.
+in storage.due_dates; this module only holds the lists and reads the file.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from storage.workdays import WORKING_HOURS, due_at, is_working_day, working_hours_after
+from storage.due_dates import WORKING_HOURS, due_at, is_working_day, working_hours_after
 
 SHIPPED_CALENDAR = Path(__file__).with_name("calendar_cn.toml")
 _SATURDAY = 5
@@ -36,12 +36,12 @@ class WorkCalendar:
     years: frozenset[int] = frozenset()  # every year the file has entries for
 
     def due(self, start: datetime, *, hours: int | None, working_days: int | None) -> datetime:
-        """A limit in elapsed hours or in working days from `start` (see workdays.due_at)."""
+        """A limit in elapsed hours or in working days from `start` (see due_dates.due_at)."""
         return due_at(start, hours=hours, working_days=working_days, zone=self.zone,
                       holidays=self.holidays, workdays_extra=self.workdays_extra)  # fmt: skip
 
     def working_hours_after(self, start: datetime, hours: float) -> datetime:
-        """`hours` working hours after `start` (see workdays.working_hours_after)."""
+        """`hours` working hours after `start` (see due_dates.working_hours_after)."""
         return working_hours_after(start, hours, zone=self.zone, holidays=self.holidays,
                                    workdays_extra=self.workdays_extra,
                                    periods=self.periods)  # fmt: skip

@@ -20,8 +20,15 @@ from bot.dashboard.session import RUNTIME, csrf_ok
 from bot.dashboard.views import staff_only
 from bot.i18n import Translator
 from handlers.case_card import kind_name
-from handlers.limits import ADDRESS_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN
-from storage.case_views import CategoryUnavailable, Location, NewCase
+from storage.cases import (
+    ADDRESS_MAX,
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    CategoryUnavailable,
+    FieldOutOfLimits,
+    Location,
+    NewCase,
+)
 from storage.catalog import CategoryNotFound
 from storage.claims import NotStaff, file_for_caller
 from storage.models import CaseKind
@@ -60,6 +67,8 @@ async def new_case(request: web.Request, staff: StaffView, t: Translator) -> web
                 )  # fmt: skip
             except (CategoryNotFound, CategoryUnavailable):
                 problem = "category"
+            except FieldOutOfLimits as refused:
+                problem = refused.field  # "text" or "address", as the form names them
             except NotStaff:
                 raise web.HTTPSeeOther("/web/") from None
             else:

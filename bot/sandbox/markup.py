@@ -1,4 +1,4 @@
-"""Formatted text as Telegram reads it: HTML and MarkdownV2 into plain text plus entities.
+"""Formatted text as Telegram reads it: HTML into plain text plus entities.
 
 Offsets and lengths of entities are in UTF-16 code units, as in the Bot API.
 """
@@ -34,8 +34,6 @@ _HTML_TYPES = {
     "blockquote": "blockquote",
     "tg-emoji": "custom_emoji",
 }
-_MD_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
-_MD_MARKS = {"*": "bold", "_": "italic", "__": "underline", "~": "strikethrough", "||": "spoiler"}
 
 
 def utf16_len(text: str) -> int:
@@ -128,90 +126,11 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
     return "".join(out), entities
 
 
-def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
-    """Plain text and entities of a MarkdownV2 message; raises 400 on unescaped characters."""
-    out: list[str] = []
-    offset = 0
-    open_marks: dict[str, int] = {}
-    links: list[int] = []
-    entities: list[Entity] = []
-    pos = 0
-    n = len(source)
-
-    def emit(chunk: str) -> None:
-        nonlocal offset
-        out.append(chunk)
-        offset += utf16_len(chunk)
-
-    while pos < n:
-        char = source[pos]
-        if char == "\\" and pos + 1 < n:
-            emit(source[pos + 1])
-            pos += 2
-        elif char == "`":
-            fence = "```" if source.startswith("```", pos) else "`"
-            end = source.find(fence, pos + len(fence))
-            if end < 0:
-                raise _cannot_parse(f"can't find end of Code entity at byte offset {pos}")
-            body = source[pos + len(fence):end]
-            language = ""
-            if fence == "```" and "\n" in body:
-                first, rest = body.split("\n", 1)
-                if first and " " not in first:
-                    language, body = first, rest
-            body = re.sub(r"\\(.)", r"\1", body)
-            entity: Entity = {"type": "pre" if fence == "```" else "code", "offset": offset}
-            if language:
-                entity["language"] = language
-            emit(body)
-            entity["length"] = offset - entity["offset"]
-            entities.append(entity)
-            pos = end + len(fence)
-        elif char in "*_~|":
-            mark = source[pos:pos + 2] if source.startswith(("__", "||"), pos) else char
-            if mark not in _MD_MARKS:
-                raise _cannot_parse(f"character '{char}' is reserved and must be escaped "
-                                    "with the preceding '\\'")
-            if mark in open_marks:
-                start = open_marks.pop(mark)
-                entities.append({"type": _MD_MARKS[mark], "offset": start,
-                                 "length": offset - start})
-            else:
-                open_marks[mark] = offset
-            pos += len(mark)
-        elif char == "[":
-            links.append(offset)
-            pos += 1
-        elif char == "]" and links:
-            close = source.find(")", pos)
-            if not source.startswith("(", pos + 1) or close < 0:
-                raise _cannot_parse(f"can't find end of a URL at byte offset {pos}")
-            start = links.pop()
-            entities.append({"type": "text_link", "offset": start, "length": offset - start,
-                             "url": source[pos + 2:close]})
-            pos = close + 1
-        elif char == ">" and (pos == 0 or source[pos - 1] == "\n"):
-            pos += 1
-        elif char in _MD_RESERVED:
-            raise _cannot_parse(f"character '{char}' is reserved and must be escaped with the "
-                                "preceding '\\'")
-        else:
-            emit(char)
-            pos += 1
-    if open_marks or links:
-        raise _cannot_parse(f"can't find end of the entity starting at byte offset {pos}")
-    entities = [e for e in entities if e["length"] > 0]
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return "".join(out), entities
-
-
 def parse_text(source: str, parse_mode: str | None) -> tuple[str, list[Entity]]:
-    """Apply ``parse_mode`` (HTML, MarkdownV2 or none) to a text or caption."""
+    """Apply ``parse_mode`` (HTML or none: the bot sends no other) to a text or caption."""
     mode = (parse_mode or "").lower()
     if mode == "html":
         return parse_html(source)
-    if mode == "markdownv2":
-        return parse_markdown_v2(source)
     if mode in ("", "none"):
         return source, []
     if mode == "markdown":

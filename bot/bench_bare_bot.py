@@ -23,7 +23,7 @@ async def answer(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bot.ceiling")
+    parser = argparse.ArgumentParser(prog="python -m bot.bench_bare_bot")
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--transport", choices=("aiohttp", "default"), default="aiohttp")

@@ -6,7 +6,7 @@ import logging
 from dataclasses import replace
 
 from bot.context import Services
-from handlers.notices import render_notice
+from handlers.notice_renderers import render_notice
 from storage.citizens import citizen_language
 from storage.outbox import Outgoing
 

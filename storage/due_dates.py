@@ -1,4 +1,4 @@
-"""The working calendar: when a time limit given in hours or working days runs out.
+"""Due dates: when a time limit given in hours or working days runs out.
 
 Pure functions, no database: the holiday and make-up-day lists come from a data file
 (storage.work_calendar); here they are plain parameters.

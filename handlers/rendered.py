@@ -1,0 +1,42 @@
+"""What a notice renderer returns, and the desk's time zone while it runs.
+
+The renderers live with their features (case_card, rating, ...); handlers.notice_renderers maps
+each notice kind to one and runs it inside `rendering_in`, so that dates show in the desk's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Translator
+
+
+@dataclass(frozen=True)
+class Rendered:
+    method: str  # e.g. "sendMessage"
+    params: dict[str, Any]  # Bot API parameters without chat_id
+
+
+Renderer = Callable[[dict[str, Any], Translator], Awaitable[Rendered]]
+
+# The desk's time zone while a notice is rendered (dates are shown in it).
+_zone: ContextVar[ZoneInfo] = ContextVar("notice_zone")
+
+
+def notice_zone() -> ZoneInfo:
+    return _zone.get(None) or ZoneInfo("UTC")
+
+
+@contextmanager
+def rendering_in(zone: ZoneInfo) -> Iterator[None]:
+    """Within the block, notice_zone() is `zone`."""
+    token = _zone.set(zone)
+    try:
+        yield
+    finally:
+        _zone.reset(token)
