@@ -1,4 +1,5 @@
-"""Shared fixtures: every end-to-end test gets its own sandbox and SQLite file."""
+"""Shared fixtures: every end-to-end test gets its own sandbox and SQLite file (a copy of a
+database migrated once per test run)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
+from tests.databases import build_template, copy_database, storage_context
 from tests.harness import sandbox_config
 
 # python-telegram-bot 22 warns on integer time periods (RetryAfter) unless asked for timedeltas.
@@ -25,6 +27,21 @@ async def sandbox() -> AsyncIterator[Sandbox]:
         await box.stop()
 
 
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated database every test starts from (each xdist worker builds its own)."""
+    return build_template(tmp_path_factory.mktemp("template") / "minsheng.sqlite3")
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "minsheng.sqlite3"
+def db_path(tmp_path: Path, database_template: Path) -> Path:
+    return copy_database(database_template, tmp_path / "minsheng.sqlite3")
+
+
+@pytest.fixture
+async def db(tmp_path: Path, database_template: Path) -> AsyncIterator[None]:
+    """For the storage tests: Tortoise on a migrated SQLite file of the test's own (a module
+    that needs rows in it overrides this fixture, asking for it by the same name)."""
+    database = copy_database(database_template, tmp_path / "storage.sqlite3")
+    async with storage_context(f"sqlite://{database}"):
+        yield

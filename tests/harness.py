@@ -117,6 +117,18 @@ def query(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[A
         return conn.execute(sql, params).fetchall()
 
 
+async def execute(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
+    """Change the bot's database directly, as an operator would, in a worker thread: the bot
+    under test runs on this event loop and may hold the write lock halfway through a
+    transaction that it must be able to finish."""
+
+    def change() -> None:
+        with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn, conn:
+            conn.execute(sql, params)
+
+    await asyncio.to_thread(change)
+
+
 def texts(messages: list[dict[str, Any]]) -> list[str]:
     return [m.get("text") or m.get("caption") or "" for m in messages]
 
@@ -165,6 +177,36 @@ def outbox_open(db_path: Path) -> int:
     """Outbox rows not yet recorded as sent or failed."""
     sql = "SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'uncertain')"
     return int(query(db_path, sql)[0][0])
+
+
+async def wait_handled(db_path: Path, *updates: dict[str, Any], seconds: float = 15.0) -> None:
+    """Wait until each of ``updates`` (as the sandbox returned them) is stored and handled, and
+    the outbox holds nothing unsent: all they made the bot say has been said, and nothing
+    more will come of them."""
+    ids = [int(update["update_id"]) for update in updates]
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT count(*) FROM inbox_update WHERE status != 'pending' AND update_id IN ({marks})"  # noqa: S608
+
+    def handled() -> bool:
+        return int(query(db_path, sql, tuple(ids))[0][0]) == len(ids) and outbox_open(db_path) == 0
+
+    await wait_until(handled, seconds, f"updates {ids} handled and their replies sent")
+
+
+async def sandbox_settled(sandbox: Sandbox, seconds: float = 10.0) -> None:
+    """Wait until the sandbox has answered every call already on its way (say, from a bot
+    process just killed): its call counts stay the same across a round trip of our own."""
+    deadline = time.monotonic() + seconds
+    url = f"{sandbox.api_url}{sandbox.config.token}/getMe"
+    async with ClientSession() as session:
+        while True:
+            before = {k: v for k, v in sandbox.stats.items() if k != "getMe"}
+            async with session.post(url, json={}) as response:
+                await response.read()
+            if {k: v for k, v in sandbox.stats.items() if k != "getMe"} == before:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the sandbox was still answering calls after {seconds} s")
 
 
 async def stop_runtime(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from tortoise.context import tortoise_test_context
 
 from storage import cases
 from storage.cases import (
+    ADDRESS_MAX,
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
     Actor,
     CaseClosed,
     CaseKind,
@@ -23,64 +22,33 @@ from storage.cases import (
     CategoryUnavailable,
     CitizenBlocked,
     CitizenNotFound,
+    FieldOutOfLimits,
     Location,
-    NewCase,
     add_information,
     case_by_tracking,
     case_of_citizen,
     cases_of_citizen,
     public_timeline,
-    submit_case,
 )
-from storage.catalog import SAMPLE_CATALOG, CategoryNotFound, category, load_catalog
+from storage.catalog import CategoryNotFound, category
 from storage.models import Case, Citizen, Event, OutboxMessage
 from storage.tracking import (
     format_tracking_number,
     is_valid_tracking_number,
     new_tracking_number,
 )
+from tests.case_fixtures import (
+    ALICE,
+    BOB,
+    FRIDAY_EVENING,
+    SHANGHAI,
+    STAFF_CHAT,
+    db,
+    new_case,
+    submit,
+)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-STAFF_CHAT = -100_123
-ALICE, BOB = 1001, 1002
-# Friday 10 January 2025, 18:00 in Shanghai.
-FRIDAY_EVENING = datetime(2025, 1, 10, 18, 0, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[None]:
-    url = f"sqlite://{tmp_path}/t.sqlite3"
-    async with tortoise_test_context(["storage.models"], db_url=url, app_label="minsheng"):
-        await load_catalog(SAMPLE_CATALOG)
-        for user_id, name in ((ALICE, "Alice"), (BOB, "Bob")):
-            await Citizen.create(
-                id=user_id, language="en", first_name=name, phone="+8613800000000"
-            )
-        yield
-
-
-def new_case(citizen_id: int = ALICE, **changes: Any) -> NewCase:
-    base = NewCase(
-        citizen_id=citizen_id,
-        kind=CaseKind.COMPLAINT,
-        category_code="heating.no-heat",
-        text="The radiators in building 3 have been cold since Monday.",
-        photos=("photo-1", "photo-2"),
-        location=Location(39.9, 116.4, "Heping Road 3, flat 12"),
-        answers={"indoor_temp": 12, "since": "2025-01-06"},
-        phone="+8613800000000",
-        anonymous=False,
-    )
-    return replace(base, **changes)
-
-
-async def submit(
-    new: NewCase | None = None, *, now: datetime = FRIDAY_EVENING, limit: int = 5,
-    staff: int | None = STAFF_CHAT,
-) -> cases.CaseView:  # fmt: skip
-    return await submit_case(
-        new or new_case(), now=now, zone=SHANGHAI, daily_limit=limit, staff_chat_id=staff
-    )
+__all__ = ["db"]  # the fixture, asked for by name
 
 
 async def notices() -> list[tuple[int | None, str, dict[str, Any]]]:
@@ -180,6 +148,26 @@ async def test_blocked_or_unknown_citizen_is_refused(db: None) -> None:
         await submit(new_case(citizen_id=4242))
     assert await Case.all().count() == 0
     assert await notices() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"text": "x" * (DESCRIPTION_MIN - 1)}, "text"),
+        ({"text": "x" * (DESCRIPTION_MAX + 1)}, "text"),
+        ({"location": Location(None, None, "x" * (ADDRESS_MAX + 1))}, "address"),
+    ],
+)
+async def test_every_channel_gets_the_same_limits(
+    db: None, changes: dict[str, Any], field: str
+) -> None:
+    for citizen_id in (ALICE, None):  # the chat's citizen, or Open311 and phone intake
+        with pytest.raises(FieldOutOfLimits) as refused:
+            await submit(new_case(citizen_id=citizen_id, **changes))
+        assert refused.value.field == field
+    await submit(new_case(text="x" * DESCRIPTION_MAX))
+    await submit(new_case(text="x" * DESCRIPTION_MIN, location=None))
+    assert await Case.all().count() == 2
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tortoise.context import tortoise_test_context
 
 from storage import catalog
 from storage.catalog import (
@@ -22,13 +20,6 @@ from storage.catalog import (
 )
 from storage.catalog_checks import LANGS
 from storage.models import CatalogMeta, Category, Department
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[None]:
-    url = f"sqlite://{tmp_path}/t.sqlite3"
-    async with tortoise_test_context(["storage.models"], db_url=url, app_label="minsheng"):
-        yield
 
 
 @pytest.fixture

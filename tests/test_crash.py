@@ -157,9 +157,8 @@ def check_chats(sandbox: Sandbox, db_path: Path, workload: Workload) -> int:
 
 
 async def run_workload(
-    sandbox: Sandbox, tmp_path: Path, *, kills: int, seed: int
+    sandbox: Sandbox, tmp_path: Path, db_path: Path, *, kills: int, seed: int
 ) -> tuple[Workload, int]:
-    db_path = tmp_path / "crash.sqlite3"
     env = bot_env(sandbox, db_path, MINSHENG_SEND_CONCURRENCY=str(SEND_CONCURRENCY),
                   MINSHENG_RATE_CHAT_BURST=str(CHAT_BURST))
     bot = BotProcess(env, tmp_path / "bot.log")
@@ -199,20 +198,24 @@ def crash_seed() -> int:
     return int(value) if value else random.SystemRandom().randrange(2**32)
 
 
-async def test_no_duplicates_without_kills(sandbox: Sandbox, tmp_path: Path) -> None:
+async def test_no_duplicates_without_kills(
+    sandbox: Sandbox, tmp_path: Path, db_path: Path
+) -> None:
     seed = crash_seed()
     print(f"seed {seed} (MINSHENG_CRASH_SEED to replay)")
-    _, duplicates = await run_workload(sandbox, tmp_path, kills=0, seed=seed)
+    _, duplicates = await run_workload(sandbox, tmp_path, db_path, kills=0, seed=seed)
     print(f"replies delivered twice without kills: {duplicates}")
     assert duplicates == 0
     assert sandbox.violations == [], summary(sandbox.violations)
 
 
 @pytest.mark.slow
-async def test_kill_nine_three_times_loses_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+async def test_kill_nine_three_times_loses_nothing(
+    sandbox: Sandbox, tmp_path: Path, db_path: Path
+) -> None:
     seed = crash_seed()
     print(f"seed {seed} (MINSHENG_CRASH_SEED to replay)")
-    _, duplicates = await run_workload(sandbox, tmp_path, kills=KILLS, seed=seed)
+    _, duplicates = await run_workload(sandbox, tmp_path, db_path, kills=KILLS, seed=seed)
     print(f"replies delivered twice with {KILLS} kills: {duplicates} (bound {DUPLICATE_BOUND})")
     assert 0 <= duplicates <= DUPLICATE_BOUND
     assert sandbox.violations == [], summary(sandbox.violations)

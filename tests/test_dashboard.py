@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -17,11 +16,8 @@ from storage.case_views import Location
 from storage.tracking import format_tracking_number
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
-from tests.test_staff_flow import ADMIN, CITIZEN, HANDLER, SUPERVISOR, add_team
-
-SECRET = "dashboard-secret"
-OTHER = 72_005  # a handler of another department
-LINK = re.compile(r"(http://\S+/web/login\?t=\S+)")
+from tests.staff_desk import ADMIN, CITIZEN, HANDLER, SUPERVISOR, add_team
+from tests.web_desk import OTHER, SECRET, browser, csrf_of, get, post, sign_in_link
 
 
 @pytest.fixture
@@ -29,40 +25,6 @@ async def web_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk,
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         yield Desk(sandbox, runtime, db_path), f"http://{settings.webhook_listen}"
-
-
-async def sign_in_link(d: Desk, user_id: int) -> str:
-    """Ask the bot for /web in a private chat; the link it sends."""
-    before = len(d.sandbox.messages(user_id))
-    answer = await d.say(user_id, "/web", before + 1)
-    found = LINK.search(answer["text"])
-    assert found, answer["text"]
-    return found.group(1)
-
-
-async def browser(link: str) -> aiohttp.ClientSession:
-    """A client with a cookie jar, signed in through the link (cookies for 127.0.0.1 too)."""
-    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    async with session.get(link) as answer:
-        assert answer.status == 200, await answer.text()
-        assert answer.url.path == "/web/"
-    return session
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
-    assert found
-    return found.group(1)
-
-
-async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
-    async with session.get(url) as answer:
-        return answer.status, await answer.text()
-
-
-async def post(session: aiohttp.ClientSession, url: str, data: dict[str, Any]) -> tuple[int, str]:
-    async with session.post(url, data=data) as answer:
-        return answer.status, await answer.text()
 
 
 async def test_sign_in_reply_and_refusals(web_desk: tuple[Desk, str]) -> None:

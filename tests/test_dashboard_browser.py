@@ -18,8 +18,8 @@ from bot.sandbox import Sandbox
 from storage.tracking import format_tracking_number
 from tests.following import Desk
 from tests.harness import webhook_bot, webhook_settings
-from tests.test_dashboard import OTHER, sign_in_link
-from tests.test_staff_flow import ADMIN, CITIZEN, SUPERVISOR, add_team
+from tests.staff_desk import ADMIN, CITIZEN, SUPERVISOR, add_team
+from tests.web_desk import OTHER, sign_in_link
 
 SECRET = "browser-secret"
 REPLY = "The street light on Lane 5 was replaced this morning."

@@ -32,7 +32,7 @@ from storage.tracking import format_tracking_number
 from storage.work_calendar import SHIPPED_CALENDAR
 from tests.following import OPEN_SENDS, Desk, buttons
 from tests.harness import eventually, query, running_bot, settings_for
-from tests.test_staff_flow import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team, answer_of
+from tests.staff_desk import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team, answer_of
 
 SH = ZoneInfo("Asia/Shanghai")
 CITIZEN, OTHER = 75_001, 75_002

@@ -4,12 +4,10 @@ restart), and /digest on demand through the sandbox."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tortoise.context import tortoise_test_context
 
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox
@@ -21,8 +19,8 @@ from storage.periods import week_of
 from storage.topics import rising_topics, terms
 from tests.following import Desk
 from tests.harness import eventually, query, running_bot, settings_for
-from tests.test_staff import SHANGHAI
-from tests.test_stats import make
+from tests.staff_fixtures import SHANGHAI
+from tests.stats_fixtures import make
 
 STAFF_CHAT = -100_555
 WEEK = week_of(datetime(2025, 3, 5, tzinfo=SHANGHAI).date(), SHANGHAI)  # Mon 3 - Sun 9 March
@@ -65,11 +63,8 @@ def test_rising_topics_grow_into_the_shared_phrase() -> None:
 
 
 @pytest.fixture
-async def digest_db(tmp_path: Path) -> AsyncIterator[None]:
-    url = f"sqlite://{tmp_path}/digest.sqlite3"
-    async with tortoise_test_context(["storage.models"], db_url=url, app_label="minsheng"):
-        await load_catalog(SAMPLE_CATALOG)
-        yield
+async def digest_db(db: None) -> None:
+    await load_catalog(SAMPLE_CATALOG)
 
 
 async def plant(first: datetime, texts: tuple[str, ...], start: int) -> None:

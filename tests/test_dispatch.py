@@ -30,7 +30,9 @@ from tests.harness import (
     query,
     settings_for,
     texts,
+    wait_handled,
     wait_inbox_settled,
+    wait_until,
 )
 
 HELP_MARKER = {"en": "emergencies", "zh_Hant": "熱線", "ru": "экстренн"}
@@ -114,11 +116,11 @@ async def test_edited_commands_do_nothing(sandbox: Sandbox, db_path: Path) -> No
             sandbox.send_text(user, text, edit_of=message_id, language_code="en")
             for text in ("/start", "/language", "Language", "/start track-X")
         ]
-        sandbox.send_text(user, "/help", language_code="ru")
+        last = sandbox.send_text(user, "/help", language_code="ru")
         messages = await sandbox.wait_for_messages(user, 2, timeout=10)
-        # A reply to an edit would have been queued before the /help answer; let the outbox
-        # settle a moment to be sure nothing trails behind.
-        await asyncio.sleep(0.3)
+        # A reply to an edit would have been queued before the /help answer; with every
+        # update handled and the outbox sent, nothing can trail behind.
+        await wait_handled(db_path, original, *edits, last)
         messages = sandbox.messages(user)
 
     assert len(messages) == 2, texts(messages)
@@ -352,13 +354,18 @@ async def test_a_second_writer_costs_time_not_messages(sandbox: Sandbox, db_path
     inbox row failed and nobody got an apology."""
     users = list(range(5501, 5511))
     sorry = {apology(Catalogs().get(lang)) for lang in ("en", "zh_Hans", "zh_Hant", "ru")}
-    async with polling_bot(settings_for(sandbox, db_path), db_path):
+    async with polling_bot(settings_for(sandbox, db_path), db_path) as runtime:
         sandbox.send_text(5500, "/start")
         await sandbox.wait_for_messages(5500, 1, timeout=10)  # the bot is up
+        poller = runtime.poller
+        assert poller is not None
         async with other_writer(db_path):
+            sent_at = asyncio.get_running_loop().time()
             for user in users:
                 sandbox.send_text(user, "/help")
-            await asyncio.sleep(1.5)  # the other writer's job takes this long
+            # The other writer's job lasts until the bot has fetched these updates (and so
+            # met the lock when storing them).
+            await wait_until(lambda: poller.last_success > sent_at, 15, "a poll after the sends")
             answered_during_lock = sum(len(sandbox.messages(user)) for user in users)
         for user in users:
             await sandbox.wait_for_messages(user, 1, timeout=15)

@@ -20,14 +20,13 @@ from storage.lifecycle import accept_case, close_case, submit_reply
 from storage.privacy import forget_citizen
 from storage.similarity import THRESHOLD, alike, distance_m, tokens
 from storage.tracking import format_tracking_number
-from tests.following import Desk, buttons, desk
+from tests.duplicates_desk import FIRST, SIMILAR, dup_desk, to_summary
+from tests.following import Desk, buttons
 from tests.harness import eventually, query
-from tests.test_intake import Citizen, category_ids
-from tests.test_staff_flow import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team, press
+from tests.intake_desk import Citizen
+from tests.staff_desk import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team, press
 
 PAIRS = tomllib.loads((Path(__file__).parent / "data" / "duplicates.toml").read_text("utf-8"))
-FIRST = "幸福小区物业强制要求先交清供暖费才给开阀，不交就不供热。"
-SIMILAR = "幸福小区物业说必须一次交清今年供暖费才给开阀门供热，这合理吗？"
 HERE = Location(45.7512, 126.6301, None)
 NEARBY = {"latitude": 45.7520, "longitude": 126.6310}  # 113 m away
 ALICE, BOB, CAROL, DAN = 74_001, 74_002, 74_003, 74_004
@@ -75,28 +74,6 @@ def test_tokens_and_distance() -> None:
     # One degree of latitude is about 111 km; 0.001° about 111 m.
     assert distance_m(45.0, 126.0, 46.0, 126.0) == pytest.approx(111_195, rel=1e-3)
     assert distance_m(45.7512, 126.6301, 45.7522, 126.6301) == pytest.approx(111.2, rel=1e-2)
-
-
-def dup_desk(sandbox: Sandbox, db_path: Path, **env: str) -> Any:
-    return desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_FLOOD_MESSAGES="10000",
-                **env)  # fmt: skip
-
-
-async def to_summary(c: Citizen, text: str, location: dict[str, float] | None = None) -> None:
-    """A heating-fees complaint up to its summary, through the conversation."""
-    ids = category_ids(c.db)
-    await c.say(c.t.gettext("New request"))
-    await c.press("in:k:complaint")
-    await c.press(f"in:d:{ids['heating']}")
-    await c.press(f"in:c:{ids['heating.fees']}")
-    await c.say(text)
-    await c.press("in:skip")  # no photos
-    if location is None:
-        await c.say(c.t.gettext("Skip"))
-    else:
-        await c.send(location=location)
-    await c.say(c.t.gettext("Stay anonymous"))
-    assert c.step() == "summary"
 
 
 def cases(db_path: Path) -> list[tuple[Any, ...]]:

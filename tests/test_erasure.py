@@ -4,13 +4,10 @@ carries the open question's one-time value erases anything."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tortoise.context import tortoise_test_context
 from tortoise.transactions import in_transaction
 
 from storage.case_views import CaseNotFound
@@ -40,7 +37,7 @@ from storage.privacy import (
     open_forget_question,
 )
 from storage.tracking import format_tracking_number
-from tests.test_cases import ALICE, BOB, FRIDAY_EVENING, SHANGHAI, STAFF_CHAT, new_case
+from tests.case_fixtures import ALICE, BOB, FRIDAY_EVENING, SHANGHAI, STAFF_CHAT, new_case
 
 LATER = FRIDAY_EVENING + timedelta(days=3)
 STREET = "Heping Road 3, flat 12"
@@ -50,14 +47,11 @@ COMMENT = "Alicia says the engineer was rude"
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[None]:
-    url = f"sqlite://{tmp_path}/t.sqlite3"
-    async with tortoise_test_context(["storage.models"], db_url=url, app_label="minsheng"):
-        await load_catalog(SAMPLE_CATALOG)
-        for user_id, name in ((ALICE, "Alicia"), (BOB, "Bob")):
-            await Citizen.create(id=user_id, language="en", first_name=name,
-                                 phone="+8613955550199")  # fmt: skip
-        yield
+async def db(db: None) -> None:
+    await load_catalog(SAMPLE_CATALOG)
+    for user_id, name in ((ALICE, "Alicia"), (BOB, "Bob")):
+        await Citizen.create(id=user_id, language="en", first_name=name,
+                             phone="+8613955550199")  # fmt: skip
 
 
 async def file(citizen_id: int) -> str:

@@ -34,9 +34,8 @@ def collapse_adjacent(items: list[str]) -> list[str]:
 
 
 async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:
-    db_path = tmp_path / "bot.sqlite3"
     seed = random.SystemRandom().randrange(2**32)
     print(f"seed {seed}")
     # The bot waits 1 s for an answer; a "timeout" fault answers after 1.5 s, having delivered.
@@ -91,14 +90,13 @@ async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
 
 
 async def test_a_backlog_at_start_is_sent_within_the_limits(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:
     """100 chats wait when the bot starts: the first burst must respect 30/s overall.
 
     The sender's windows must count sends as Telegram sees them arrive; the very first sends
     also open connections, so they arrive later than they were let through.
     """
-    db_path = tmp_path / "bot.sqlite3"
     chats = [61_001 + n for n in range(100)]
     for chat in chats:
         sandbox.send_text(chat, "/help")

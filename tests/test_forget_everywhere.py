@@ -24,7 +24,7 @@ from storage.rating import add_comment
 from storage.tracking import format_tracking_number
 from tests.following import Desk, desk
 from tests.harness import query, wait_until
-from tests.test_intake import Citizen, buttons, category_ids
+from tests.intake_desk import Citizen, buttons, category_ids
 
 A_ID, B_ID, ADMIN = 7_700_001, 7_700_002, 7_700_009
 NAME = "Zinaida Qiaoplantova"

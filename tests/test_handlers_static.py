@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import inspect
 import json
@@ -20,18 +21,20 @@ from bot.context import MinshengApp, MinshengContext
 from bot.i18n import COMMAND_MENU_CODES, Catalogs
 from bot.settings import LANGUAGES
 from handlers import STAFF_COMMANDS, command_menus, register
+from handlers import steps as steps_module
 from handlers.buttons import on_expired_button
-from handlers.fallback import command_of, on_unknown_command
+from handlers.fallback import COMMAND_ECHO_LIMIT, command_of, on_unknown_command
 from handlers.flood import GATE_GROUP
 from handlers.help import on_help
 from handlers.intake import on_new_request
 from handlers.language import LANGUAGE_NAMES, choice_data, on_choice, on_language, parse_choice
-from handlers.limits import COMMAND_ECHO_LIMIT
 from handlers.menu import main_menu
 from handlers.my_requests import on_my_requests
+from handlers.staff_menu import DESCRIPTIONS
 from handlers.start import on_start
-from handlers.steps import route_step
+from handlers.steps import STEP_HANDLERS, route_step
 from handlers.tracking import on_track_button
+from storage.drafts import Step
 
 BOT = {"id": 1, "is_bot": True, "first_name": "Minsheng", "username": "minsheng_bot"}
 USER = {"id": 42, "is_bot": False, "first_name": "Li", "language_code": "zh-hans"}
@@ -295,3 +298,24 @@ def test_unknown_command_is_echoed_short(app: MinshengApp) -> None:
     short = update(app, message=message(PRIVATE, content("/frobnicate now")))
     assert short.message is not None
     assert command_of(short.message) == "/frobnicate"
+
+
+def test_every_step_has_exactly_one_handler() -> None:
+    assert set(STEP_HANDLERS) == set(Step)
+    # A key written twice in the registry's literal would silently keep the last one.
+    tree = ast.parse(inspect.getsource(steps_module))
+    registry = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == "STEP_HANDLERS"
+    )
+    assert isinstance(registry, ast.Dict)
+    keys = [ast.unparse(key) for key in registry.keys if key is not None]
+    assert sorted(keys) == sorted(f"Step.{step.name}" for step in Step)
+
+
+def test_the_staff_menu_lists_exactly_the_registered_staff_commands() -> None:
+    assert list(DESCRIPTIONS) == list(dict.fromkeys(DESCRIPTIONS))
+    assert set(DESCRIPTIONS) == set(STAFF_COMMANDS)

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,7 @@ from storage.models import ApiKey, StaffRole
 from storage.staff import add_staff
 from storage.tracking import format_tracking_number
 from storage.web_access import issue_login
+from tests.databases import copy_database
 from tests.following import Desk
 from tests.fuzz_strategies import (
     DEEP,
@@ -78,11 +80,13 @@ class Served(Target):
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Served]:
+async def served(
+    tmp_path_factory: pytest.TempPathFactory, database_template: Path
+) -> AsyncIterator[Served]:
     """The web app of `minsheng webhook`, once for the module, with a handler signed in, a case
     of their department with a photo and a place, and an Open311 key; quotas are out of the
     way, so that the fuzzing reaches past them."""
-    db_path = tmp_path_factory.mktemp("fuzz") / "minsheng.sqlite3"
+    db_path = copy_database(database_template, tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite3")
     sandbox = Sandbox(sandbox_config())
     await sandbox.start()
     env = {"MINSHENG_ADMIN_IDS": str(ADMIN), "MINSHENG_OPEN311_READS_PER_MINUTE": "100000"}

@@ -8,8 +8,8 @@ from pathlib import Path
 from bot.sandbox import Sandbox
 from storage.catalog import SAMPLE_CATALOG
 from tests.harness import query
-from tests.test_intake import Citizen, button_data, category_ids, fill_to_description, intake_bot
-from tests.test_intake import texts_of as said
+from tests.intake_desk import Citizen, button_data, category_ids, fill_to_description, intake_bot
+from tests.intake_desk import texts_of as said
 
 AREA = "\n[service_area]\ncenter = [45.757, 126.642]\nradius_km = 60\n"
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bot.delivery import split_text, utf16_length
 from bot.sandbox import Sandbox
 from tests.harness import query
-from tests.test_intake import Citizen, fill_to_description, intake_bot
+from tests.intake_desk import Citizen, fill_to_description, intake_bot
 
 # Emoji outside the BMP (two UTF-16 units each), Hebrew and Arabic (right to left), and CJK.
 LONG_MIXED = ("😀😀😀😀😀😀😀😀😀😀 שלום مرحبا 暖气" * 300)[:3000]

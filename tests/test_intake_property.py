@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.sandbox import Sandbox
 from storage.drafts import Step
 from tests.harness import query
-from tests.test_intake import Citizen, button_data, intake_bot
+from tests.intake_desk import Citizen, button_data, intake_bot
 
 USERS = (5601, 5602, 5603)
 LANGUAGES = ("en", "zh_Hans", "ru")

@@ -11,7 +11,7 @@ from bot.clock import ManualClock
 from bot.sandbox import Sandbox
 from bot.sweeps import all_sweeps
 from tests.harness import BotProcess, bot_env, query, wait_until
-from tests.test_intake import (
+from tests.intake_desk import (
     CATALOGS,
     Citizen,
     button_data,
@@ -19,7 +19,7 @@ from tests.test_intake import (
     intake_bot,
     reply_keys,
 )
-from tests.test_intake import texts_of as said
+from tests.intake_desk import texts_of as said
 
 
 async def test_restart_resumes_at_the_same_step(sandbox: Sandbox, db_path: Path) -> None:

@@ -34,7 +34,7 @@ from storage.lifecycle import (
 from storage.models import Case, Event, OutboxMessage
 from storage.routing import co_handle, send_back, sign_for
 from storage.staff import StaffAction
-from tests.test_staff import (
+from tests.staff_fixtures import (
     ADMIN,
     ALICE,
     BOB,

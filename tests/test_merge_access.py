@@ -22,8 +22,8 @@ from storage.lifecycle import MergeRefused, accept_case, close_case, submit_repl
 from storage.tracking import format_tracking_number, new_tracking_number
 from tests.following import Desk, desk
 from tests.harness import query, webhook_bot, webhook_settings
-from tests.test_dashboard import SECRET, browser, csrf_of, get, post, sign_in_link
-from tests.test_staff_flow import ADMIN, press
+from tests.staff_desk import ADMIN, press
+from tests.web_desk import SECRET, browser, csrf_of, get, post, sign_in_link
 
 HEAT_SUPERVISOR = 76_001  # a supervisor limited to the heating company
 HEAT_FILER, GAS_FILER = 76_101, 76_102

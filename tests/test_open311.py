@@ -5,9 +5,6 @@ read without a key (tests/test_open311_privacy.py has the rest of publication by
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,26 +16,7 @@ from storage.case_views import Location
 from storage.tracking import format_tracking_number
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
-
-SECRET = "open311-secret"
-DESCRIPTION = "路灯不亮已经一周了，晚上走路很危险，请尽快修理。"
-
-
-def base_url(settings: Any) -> str:
-    return f"http://{settings.webhook_listen}/open311/v2"
-
-
-async def operator(db_path: Path, *args: str) -> str:
-    """Run `minsheng ARGS` as the operator would, on the bot's database; its output."""
-    env = {**os.environ, "MINSHENG_DATABASE_URL": f"sqlite://{db_path}",
-           "MINSHENG_BOT_TOKEN": "1:x"}  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, err.decode()
-    return out.decode().strip()
+from tests.open311_desk import DESCRIPTION, SECRET, base_url, operator
 
 
 async def call(method: str, url: str, data: dict[str, str] | None = None) -> tuple[int, Any]:

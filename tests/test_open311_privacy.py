@@ -23,7 +23,7 @@ from storage.publication import set_publication
 from storage.tracking import format_tracking_number
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
-from tests.test_open311 import DESCRIPTION, SECRET, base_url, operator
+from tests.open311_desk import DESCRIPTION, SECRET, base_url, operator
 
 ADMIN = 73_001
 # What one citizen told the desk, and what staff answered them: none of it is the public's.

@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.sandbox import Sandbox
 from tests.following import Desk
 from tests.harness import webhook_bot, webhook_settings
-from tests.test_open311 import SECRET, operator
+from tests.open311_desk import SECRET, operator
 
 
 async def test_schemathesis_finds_nothing(sandbox: Sandbox, db_path: Path, tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ import contextlib
 import os
 import random
 import re
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.backup import backup_sqlite
 from bot.health import serve_operations
 from bot.sandbox import FaultConfig, Sandbox
+from tests.databases import small_database
 from tests.following import Desk
 from tests.harness import (
     ROOT,
@@ -42,45 +43,34 @@ from tests.harness import (
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
-SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$")
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)')
-
 
 def parse_prometheus(text: str) -> Samples:
-    """A strict reader of the text format (0.0.4): every sample belongs to a family declared
-    by HELP and TYPE before it; counters end in _total; a histogram's buckets only grow and
-    its +Inf bucket equals its _count. Returns {(name, labels): value}."""
+    """The text format (0.0.4) read by prometheus-client's parser, then held to more: every
+    family declared once, by HELP and TYPE; counters end in _total; no _created series; a
+    histogram's buckets only grow and its +Inf bucket equals its _count.
+    Returns {(name, labels): value}."""
     assert text.endswith("\n")
-    types: dict[str, str] = {}
     samples: Samples = {}
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            name = line.split(" ", 3)[2]
-            assert name not in types, f"{name} declared twice"
-        elif line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
-            assert kind in ("counter", "gauge", "histogram"), line
-            assert kind != "counter" or name.endswith("_total"), line
-            types[name] = kind
-        else:
-            match = SAMPLE.match(line)
-            assert match, f"not a sample: {line!r}"
-            name, _, inner, value = match.groups()
-            family = re.sub(r"_(bucket|sum|count)$", "", name)
-            assert name in types or types.get(family) == "histogram", f"undeclared: {line}"
-            labels = frozenset((k, v) for k, v, _ in LABEL.findall(inner or ""))
-            samples[(name, labels)] = float(value)
-    for name, kind in types.items():
-        if kind == "histogram":
+    declared: set[str] = set()
+    for family in text_string_to_metric_families(text):
+        assert family.type in ("counter", "gauge", "histogram"), f"undeclared: {family}"
+        assert family.documentation, f"{family.name} has no HELP"
+        assert family.name not in declared, f"{family.name} declared twice"
+        declared.add(family.name)
+        for sample in family.samples:
+            assert family.type != "counter" or sample.name.endswith("_total"), sample
+            assert not sample.name.endswith("_created"), sample
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+        if family.type == "histogram":
             buckets = sorted(
-                (float(dict(labels)["le"]), value)
-                for (sample, labels), value in samples.items()
-                if sample == f"{name}_bucket"
+                (float(s.labels["le"]), s.value)
+                for s in family.samples
+                if s.name == f"{family.name}_bucket"
             )
             counts = [count for _, count in buckets]
-            assert counts == sorted(counts), f"{name}: buckets must only grow"
+            assert counts == sorted(counts), f"{family.name}: buckets must only grow"
             assert buckets[-1][0] == float("inf")
-            assert buckets[-1][1] == samples[(f"{name}_count", frozenset())]
+            assert buckets[-1][1] == samples[(f"{family.name}_count", frozenset())]
     return samples
 
 
@@ -326,7 +316,8 @@ async def test_backup_under_load_is_a_consistent_snapshot(
 
         await eventually(up, 30, interval=0.2, what="the bot's /healthz")
         load = asyncio.create_task(drive_users(sandbox, sent))
-        await asyncio.sleep(1.0)
+        stored = "SELECT count(*) FROM inbox_update"
+        await eventually(lambda: query(db_path, stored)[0][0] >= USERS, 30, what="the load")
 
         copy = tmp_path / "backup.sqlite3"
         live_before = counts(db_path)
@@ -353,6 +344,9 @@ async def test_backup_under_load_is_a_consistent_snapshot(
         assert_consistent(slow, len(sent))
 
         await load
+        # Every update fetched and its offset confirmed before the stop: the restored bot
+        # below must find nothing new waiting at Telegram, however slowly this bot stops.
+        await eventually(lambda: not sandbox.world.pending, 30, what="the offset confirmed")
         assert await stop_bot(bot) == 0
     finally:
         bot.kill()
@@ -380,16 +374,6 @@ async def test_backup_under_load_is_a_consistent_snapshot(
         )
     assert_consistent(copy, len(sent))
     assert counts(copy)["inbox_update"] == snapshot["inbox_update"]
-
-
-def small_database(path: Path, rows: int = 2000) -> None:
-    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)")
-        conn.execute("CREATE INDEX note_body ON note (body)")
-        conn.executemany(
-            "INSERT INTO note (body) VALUES (?)",
-            [(f"note {i:06d} " + "x" * 100,) for i in range(rows)],
-        )
 
 
 def test_backup_refuses_to_overwrite_and_points_postgres_to_pg_dump(tmp_path: Path) -> None:

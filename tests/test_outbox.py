@@ -35,9 +35,8 @@ def reply_rows(db_path: Path, chat: int) -> list[tuple[int, str, int]]:
 
 
 async def test_row_11_timeout_after_delivery_is_retried_once_and_ends_sent(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:
-    db_path = tmp_path / "bot.sqlite3"
     chat = 51_001
     request_timeout = 1.0
     settings = settings_for(sandbox, db_path, MINSHENG_REQUEST_TIMEOUT=str(request_timeout))
@@ -74,9 +73,8 @@ async def test_row_11_timeout_after_delivery_is_retried_once_and_ends_sent(
 
 
 async def test_row_12_a_429_storm_pauses_each_chat_and_delivers_everything_after(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:
-    db_path = tmp_path / "bot.sqlite3"
     chats = [52_001 + n for n in range(5)]
     retry_after, storm = 2, 4.0
     async with running_bot(settings_for(sandbox, db_path)) as runtime:
@@ -111,9 +109,8 @@ async def test_row_12_a_429_storm_pauses_each_chat_and_delivers_everything_after
 
 
 async def test_row_14_blocked_or_deactivated_is_unreachable_once_and_others_unaffected(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:
-    db_path = tmp_path / "bot.sqlite3"
     blocked, gone, fine = 54_001, 54_002, 54_003
     async with running_bot(settings_for(sandbox, db_path)):
         sandbox.faults = FaultConfig(blocked_users={blocked}, deactivated_users={gone})
@@ -144,9 +141,8 @@ async def test_row_14_blocked_or_deactivated_is_unreachable_once_and_others_unaf
 
 
 async def test_row_15_chat_migrated_moves_pending_rows_and_delivers_once(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:
-    db_path = tmp_path / "bot.sqlite3"
     old, new = -4_000_001, -1_004_000_001
     settings = settings_for(sandbox, db_path)
     async with running_bot(settings):  # creates the database
@@ -165,9 +161,8 @@ async def test_row_15_chat_migrated_moves_pending_rows_and_delivers_once(
 
 
 async def test_row_16_bad_requests_are_split_made_plain_or_failed_without_retry(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:
-    db_path = tmp_path / "bot.sqlite3"
     long_chat, html_chat, nowhere = 56_001, 56_002, 0
     settings = settings_for(sandbox, db_path)
     async with running_bot(settings):

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tortoise.context import tortoise_test_context
 
 from storage.cases import (
     CaseNotFound,
@@ -24,20 +21,17 @@ from storage.catalog import SAMPLE_CATALOG, load_catalog
 from storage.erasure import ERASED
 from storage.models import Case, Citizen, Draft, Event
 from storage.privacy import ForgetReport, citizen_export, forget_citizen
-from tests.test_cases import ALICE, BOB, FRIDAY_EVENING, SHANGHAI, STAFF_CHAT, new_case
+from tests.case_fixtures import ALICE, BOB, FRIDAY_EVENING, SHANGHAI, STAFF_CHAT, new_case
 
 LATER = FRIDAY_EVENING + timedelta(days=3)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[None]:
-    url = f"sqlite://{tmp_path}/t.sqlite3"
-    async with tortoise_test_context(["storage.models"], db_url=url, app_label="minsheng"):
-        await load_catalog(SAMPLE_CATALOG)
-        for user_id, name in ((ALICE, "Alice"), (BOB, "Bob")):
-            await Citizen.create(id=user_id, language="zh_Hans", first_name=name,
-                                 phone="+8613800000000")  # fmt: skip
-        yield
+async def db(db: None) -> None:
+    await load_catalog(SAMPLE_CATALOG)
+    for user_id, name in ((ALICE, "Alice"), (BOB, "Bob")):
+        await Citizen.create(id=user_id, language="zh_Hans", first_name=name,
+                             phone="+8613800000000")  # fmt: skip
 
 
 async def file(citizen_id: int, **changes: Any) -> str:

@@ -3,19 +3,17 @@ consent: open requests withdrawn, personal data erased, the requests kept withou
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.sandbox import Sandbox
-from storage.cases import Location
+from storage.cases import DESCRIPTION_MAX, Location
 from tests.following import Desk, buttons, desk
-from tests.harness import eventually, query
+from tests.harness import eventually, execute, query
 
 ASKER, NEIGHBOUR = 72_001, 72_002
 EXPIRED = "This button has expired."
@@ -39,7 +37,8 @@ async def test_privacy_and_the_export_go_only_to_the_asker(
     sandbox: Sandbox, db_path: Path
 ) -> None:
     async with desk(sandbox, db_path) as d:
-        mine = await d.file_case(ASKER, text="Noise from the bar at 12 Elm St " + "x" * 3000)
+        noise = "Noise from the bar at 12 Elm St "
+        mine = await d.file_case(ASKER, text=noise + "x" * (DESCRIPTION_MAX - len(noise)))
         theirs = await d.file_case(NEIGHBOUR, text="Neighbour's secret complaint")
         notice = await d.say(ASKER, "/privacy", 1)
         assert notice["text"].startswith("What this desk keeps about you, and why:")
@@ -149,8 +148,7 @@ async def test_a_blocked_citizen_may_still_erase_their_data(
 ) -> None:
     async with desk(sandbox, db_path) as d:
         await d.file_case(ASKER)
-        with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn, conn:
-            conn.execute("UPDATE citizen SET blocked = 1 WHERE id = ?", (ASKER,))
+        await execute(db_path, "UPDATE citizen SET blocked = 1 WHERE id = ?", (ASKER,))
         question = await d.say(ASKER, "/forget", 1)
         done = await d.press(ASKER, question, buttons(question)[0][1], 2)
         assert done["text"].startswith("Done: your personal data is erased.")

@@ -30,10 +30,10 @@ from storage.lifecycle import (
 )
 from storage.models import Case
 from storage.tracking import format_tracking_number
+from tests.duplicates_desk import FIRST, SIMILAR, dup_desk, to_summary
 from tests.harness import query
-from tests.test_duplicates import FIRST, SIMILAR, dup_desk, to_summary
-from tests.test_intake import Citizen
-from tests.test_staff_flow import ADMIN
+from tests.intake_desk import Citizen
+from tests.staff_desk import ADMIN
 
 ALICE, BOB, CAROL = 75_001, 75_002, 75_003
 NAME, PHONE, STREET = "王秀英", "13912345678", "光明路88号4单元502"

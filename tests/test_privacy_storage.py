@@ -13,7 +13,7 @@ from storage.lifecycle import merge_case
 from storage.models import Actor, Case, Event, OutboxMessage, StaffRole
 from storage.privacy import forget_citizen
 from storage.staff import StaffNotAuthorized, add_staff, ensure_admins
-from tests.test_cases import ALICE, BOB, FRIDAY_EVENING, db, new_case, submit
+from tests.case_fixtures import ALICE, BOB, FRIDAY_EVENING, db, new_case, submit
 
 __all__ = ["db"]
 

@@ -23,8 +23,11 @@ from bot.sandbox import Sandbox
 from storage.models import CaseStatus
 from storage.queue import QueueFilter
 from storage.tracking import format_tracking_number
+from tests.duplicates_desk import to_summary
 from tests.following import Desk
 from tests.harness import eventually, query
+from tests.intake_desk import Citizen, buttons, category_ids
+from tests.open311_desk import operator
 from tests.privacy_surfaces import (
     Findings,
     Needle,
@@ -37,12 +40,9 @@ from tests.privacy_surfaces import (
     search_database,
     webhook_process,
 )
-from tests.test_dashboard import browser, sign_in_link
-from tests.test_duplicates import to_summary
-from tests.test_intake import Citizen, buttons, category_ids
-from tests.test_open311 import operator
-from tests.test_staff_flow import ADMIN, HANDLER, SUPERVISOR, add_team, answer_of
-from tests.test_staff_lifecycle_e2e import staff_says
+from tests.staff_desk import ADMIN, HANDLER, SUPERVISOR, add_team, answer_of
+from tests.staff_talk import staff_says
+from tests.web_desk import browser, sign_in_link
 
 A_ID, B_ID, OTHER = 7_731_009_413, 7_731_009_527, 72_005  # OTHER: gas company's handler
 NAME, PHONE, STREET = "Yevdokiya Zhelobova", "139-4517-2863", "88 Qiaolinwan Street"

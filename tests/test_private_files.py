@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
+from tests.databases import small_database
 from tests.harness import (
     ROOT,
     BotProcess,
@@ -27,7 +28,6 @@ from tests.harness import (
     settings_for,
     wait_until,
 )
-from tests.test_operations import small_database
 
 
 def mode(path: Path) -> int:

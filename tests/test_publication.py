@@ -15,8 +15,8 @@ from bot.sandbox import Sandbox
 from storage.tracking import format_tracking_number
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
-from tests.test_dashboard import browser, csrf_of, get, post, sign_in_link
-from tests.test_staff_flow import ADMIN, CITIZEN, HANDLER, add_team
+from tests.staff_desk import ADMIN, CITIZEN, HANDLER, add_team
+from tests.web_desk import browser, csrf_of, get, post, sign_in_link
 
 SECRET = "publication-secret"
 OTHER = 72_005  # a handler of another department

@@ -3,13 +3,10 @@ to be done, in batches, and finds nothing more the second time; the sweeper runs
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tortoise.context import tortoise_test_context
 
 from storage.cases import submit_case
 from storage.catalog import SAMPLE_CATALOG, load_catalog
@@ -29,7 +26,7 @@ from storage.models import (
     WebSession,
 )
 from storage.retention import Purged, purge_expired, retention_sweep
-from tests.test_cases import ALICE, SHANGHAI, new_case
+from tests.case_fixtures import ALICE, SHANGHAI, new_case
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=31)
@@ -38,12 +35,9 @@ DAYS = 30
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[None]:
-    url = f"sqlite://{tmp_path}/t.sqlite3"
-    async with tortoise_test_context(["storage.models"], db_url=url, app_label="minsheng"):
-        await load_catalog(SAMPLE_CATALOG)
-        await Citizen.create(id=ALICE, language="en", first_name="Alicia")
-        yield
+async def db(db: None) -> None:
+    await load_catalog(SAMPLE_CATALOG)
+    await Citizen.create(id=ALICE, language="en", first_name="Alicia")
 
 
 updates = iter(range(1, 100_000))

@@ -18,7 +18,8 @@ from storage.models import Actor, Case, Event
 from storage.tracking import format_tracking_number
 from tests.following import Desk, buttons, desk
 from tests.harness import query
-from tests.test_staff_flow import (
+from tests.review_desk import ANSWER, OTHER, review_card, status
+from tests.staff_desk import (
     ADMIN,
     CITIZEN,
     DENIED,
@@ -29,7 +30,6 @@ from tests.test_staff_flow import (
     press,
     staff_desk,
 )
-from tests.test_staff_work import ANSWER, OTHER, review_card, status
 
 SAMPLE = Path(__file__).resolve().parent.parent / "storage" / "sample_catalog.toml"
 

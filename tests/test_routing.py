@@ -20,7 +20,7 @@ from handlers.case_card import when
 from storage.tracking import format_tracking_number
 from tests.following import OPEN_SENDS, Desk, buttons
 from tests.harness import eventually, query, running_bot, settings_for
-from tests.test_staff_flow import (
+from tests.staff_desk import (
     ADMIN,
     CITIZEN,
     DENIED,

@@ -70,8 +70,6 @@ async def test_bad_requests_are_refused_like_telegram(bot: Bot, sandbox: Sandbox
         await bot.send_message(CITIZEN, "x" * 4097)
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.send_message(CITIZEN, "<b>open", parse_mode="HTML")
-    with pytest.raises(BadRequest, match=r"(?i)must be escaped"):
-        await bot.send_message(CITIZEN, "Case 1.", parse_mode="MarkdownV2")
     with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(CITIZEN, "x", reply_markup=keyboard("d" * 65))
     assert sandbox.messages(CITIZEN) == []

@@ -11,7 +11,7 @@ import pytest
 
 from bot.sandbox import Sandbox, SandboxConfig
 from bot.sandbox.core import ApiError
-from bot.sandbox.markup import parse_html, parse_markdown_v2
+from bot.sandbox.markup import parse_html
 
 CITIZEN = 1001
 
@@ -214,11 +214,3 @@ def test_html_entities_use_utf16_offsets() -> None:
     for broken in ("<b>x</i>", "<script>x</script>", "a & b", "<b>open"):
         with pytest.raises(ApiError):
             parse_html(broken)
-
-
-def test_markdown_v2_needs_escapes() -> None:
-    text, entities = parse_markdown_v2(r"*Case* A\-1 is `done`\.")
-    assert text == "Case A-1 is done."
-    assert [e["type"] for e in entities] == ["bold", "code"]
-    with pytest.raises(ApiError, match="reserved"):
-        parse_markdown_v2("Case A-1")

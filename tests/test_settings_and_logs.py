@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import sys
 from pathlib import Path
 
 from bot.sandbox import FaultConfig, Sandbox
 from tests.harness import (
-    ROOT,
     TEST_TOKEN,
     BotProcess,
     bot_env,
@@ -20,6 +17,7 @@ from tests.harness import (
     texts,
     wait_until,
 )
+from tests.start_up import start_up
 
 TOKEN_IN_URL = re.compile(r"bot\d+:")
 
@@ -85,19 +83,6 @@ CASES = {
                                          "MINSHENG_DEFAULT_LANGUAGE": "xx"},
                                  "MINSHENG_DEFAULT_LANGUAGE"),
 }
-
-
-async def start_up(workdir: Path, command: str, env: dict[str, str]) -> tuple[int, str, str]:
-    """`python -m bot <command>` in an empty folder (no developer .env), with only ``env``."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", command,
-        cwd=workdir,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    return process.returncode or 0, out.decode(), err.decode()
 
 
 async def test_a_missing_or_malformed_setting_stops_start_up(tmp_path: Path) -> None:

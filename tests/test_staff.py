@@ -3,19 +3,12 @@ the access log (and never on the case)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import datetime
-from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
-
 import pytest
-from tortoise.context import tortoise_test_context
 
-from storage.cases import CaseNotFound, Location, NewCase, submit_case
-from storage.catalog import SAMPLE_CATALOG, DepartmentNotFound, load_catalog
+from storage.cases import CaseNotFound
+from storage.catalog import DepartmentNotFound
 from storage.lifecycle import accept_case, submit_reply
-from storage.models import AccessDenial, CaseKind, Citizen, Event, StaffRole
+from storage.models import AccessDenial, StaffRole
 from storage.staff import (
     StaffAction,
     StaffDepartmentRequired,
@@ -29,56 +22,27 @@ from storage.staff import (
     remove_staff,
     staff_member,
 )
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOW = datetime(2025, 1, 10, 18, 0, tzinfo=SHANGHAI)  # a Friday evening
-ALICE, BOB = 1001, 1002  # citizens; Bob is no staff member
-ADMIN, SUPERVISOR, HOUSING_SUP, WATER_SUP = 1, 2, 3, 4
-HEAT_HANDLER, WATER_HANDLER = 5, 6
-# heating.no-heat proposes heating-company, under housing-bureau; water-company is elsewhere.
-TEAM = (
-    (SUPERVISOR, StaffRole.SUPERVISOR, None),
-    (HOUSING_SUP, StaffRole.SUPERVISOR, "housing-bureau"),
-    (WATER_SUP, StaffRole.SUPERVISOR, "water-authority"),
-    (HEAT_HANDLER, StaffRole.HANDLER, "heating-company"),
-    (WATER_HANDLER, StaffRole.HANDLER, "water-company"),
+from tests.staff_fixtures import (
+    ADMIN,
+    BOB,
+    HEAT_HANDLER,
+    HOUSING_SUP,
+    NOW,
+    SHANGHAI,
+    SUPERVISOR,
+    WATER_HANDLER,
+    WATER_SUP,
+    db,
+    events,
+    file_case,
 )
 
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[None]:
-    url = f"sqlite://{tmp_path}/t.sqlite3"
-    async with tortoise_test_context(["storage.models"], db_url=url, app_label="minsheng"):
-        await load_catalog(SAMPLE_CATALOG)
-        for user_id in (ALICE, BOB):
-            await Citizen.create(id=user_id, language="en")
-        await ensure_admins([ADMIN], now=NOW)
-        for user_id, role, department in TEAM:
-            await add_staff(user_id, role, department, by=ADMIN, now=NOW)
-        yield
-
-
-async def file_case(citizen_id: int = ALICE) -> str:
-    new = NewCase(
-        citizen_id=citizen_id, kind=CaseKind.COMPLAINT, category_code="heating.no-heat",
-        text="The radiators in building 3 have been cold since Monday.", photos=(),
-        location=Location(39.9, 116.4, "Heping Road 3"), answers={}, phone=None,
-        anonymous=False,
-    )  # fmt: skip
-    case = await submit_case(new, now=NOW, zone=SHANGHAI, daily_limit=50, staff_chat_id=None)
-    return case.tracking
+__all__ = ["db"]  # the fixture, asked for by name
 
 
 async def denials() -> list[tuple[int, str, str | None, str]]:
     rows = await AccessDenial.all().order_by("id")
     return [(r.user_id, r.action, r.tracking, r.reason) for r in rows]
-
-
-async def events(tracking: str, kind: str | None = None) -> list[dict[str, Any]]:
-    query = Event.filter(case__tracking=tracking).order_by("id")
-    if kind is not None:
-        query = query.filter(kind=kind)
-    return list(await query.values("kind", "actor", "actor_id", "payload", "public"))
 
 
 async def test_ensure_admins_is_idempotent_and_promotes(db: None) -> None:

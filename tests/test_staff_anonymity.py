@@ -24,12 +24,12 @@ from storage.lifecycle_replies import approve_reply, submit_reply
 from storage.models import Actor, Case, Event
 from storage.rating import rate_satisfaction, rate_solved, reopen_by_citizen
 from storage.tracking import format_tracking_number
+from tests.duplicates_desk import to_summary
 from tests.following import Desk
 from tests.harness import eventually, query, webhook_bot, webhook_settings
-from tests.test_dashboard import browser, get, sign_in_link
-from tests.test_duplicates import to_summary
-from tests.test_intake import Citizen
-from tests.test_staff_flow import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team, answer_of
+from tests.intake_desk import Citizen
+from tests.staff_desk import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team, answer_of
+from tests.web_desk import browser, get, sign_in_link
 
 SECRET = "anonymity-secret"
 ANONYMOUS, SUPPORTER, NAMED = 76_001, 76_002, 76_003

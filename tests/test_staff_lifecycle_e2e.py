@@ -5,7 +5,6 @@ And a kill -9 between a reply's approval and its delivery: the citizen still get
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,17 @@ from storage.citizens import choose_language
 from storage.lifecycle import accept_case, citizen_answered
 from storage.tracking import format_tracking_number
 from tests.following import OPEN_SENDS, Desk, buttons, desk
-from tests.harness import BotProcess, bot_env, eventually, query, stop_bot, texts
-from tests.test_staff_flow import ADMIN, HANDLER, SUPERVISOR, add_team, edited, press
+from tests.harness import (
+    BotProcess,
+    bot_env,
+    eventually,
+    query,
+    sandbox_settled,
+    stop_bot,
+    texts,
+)
+from tests.staff_desk import ADMIN, HANDLER, SUPERVISOR, add_team, edited, press
+from tests.staff_talk import staff_says
 
 CITIZEN = 75_001
 FIRST = "We sent an engineer today; the heating in your building is back on since 14:00."
@@ -27,11 +35,6 @@ SECOND = "The engineer replaced the valve on your riser; please check the radiat
 def status(db_path: Path, tracking: str) -> str:
     return str(query(db_path, "SELECT status FROM service_case WHERE tracking = ?",
                      (tracking,))[0][0])  # fmt: skip
-
-
-async def staff_says(d: Desk, user_id: int, text: str) -> str:
-    count = len(d.sandbox.messages(user_id))
-    return str((await d.say(user_id, text, count + 1)).get("text") or "")
 
 
 async def citizen_gets(d: Desk, count: int) -> dict[str, Any]:
@@ -215,14 +218,14 @@ async def test_kill_nine_between_approval_and_delivery(
         # A request the bot sent just before it died may still wait in the sandbox's socket:
         # let it be answered (and fail) before sends are allowed again, or it would be a
         # delivered-but-unrecorded send, which a restart may repeat once by design.
-        await asyncio.sleep(0.5)
+        await sandbox_settled(sandbox)
         assert FIRST not in "".join(texts(sandbox.messages(CITIZEN)))
         sandbox.faults = FaultConfig()
         bot.start()
         await eventually(lambda: any(FIRST in t for t in texts(sandbox.messages(CITIZEN))), 30,
                          what="the answer delivered after the restart")  # fmt: skip
+        # Nothing is left to send: a duplicate could only come from a send still open.
         await eventually(lambda: not query(db_path, OPEN_SENDS), 20, what="sends recorded")
-        await asyncio.sleep(1.0)  # room for a duplicate to show
     finally:
         code = await stop_bot(bot)
     assert code == 0, bot.log()[-3000:]

@@ -20,8 +20,8 @@ from storage.lifecycle import accept_case
 from storage.tracking import format_tracking_number
 from tests.following import Desk, desk
 from tests.harness import query
-from tests.test_staff_flow import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team
-from tests.test_staff_ops import group_message
+from tests.staff_chat import group_message
+from tests.staff_desk import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team
 
 FILER = 74_001  # the citizen whose cases are worked (told of changes, so kept out of the matrix)
 CITIZEN = 74_002  # a citizen trying staff commands

@@ -4,7 +4,6 @@ burst of new cases announced to one staff group within its limit (row 13)."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import string
 import time
@@ -23,8 +22,16 @@ from storage.drafts import Step, set_draft
 from storage.lifecycle import accept_case
 from storage.tracking import format_tracking_number
 from tests.following import Desk, buttons, desk
-from tests.harness import eventually, query, running_bot, settings_for
-from tests.test_staff_flow import ADMIN, SUPERVISOR
+from tests.harness import (
+    eventually,
+    outbox_open,
+    query,
+    running_bot,
+    settings_for,
+    wait_until,
+)
+from tests.staff_chat import group_message
+from tests.staff_desk import ADMIN, SUPERVISOR
 
 EN = Catalogs().get("en")
 REFUSAL = refusal(EN)
@@ -101,7 +108,7 @@ async def test_staff_menus_follow_the_staff_list(sandbox: Sandbox, db_path: Path
         assert not any(k.startswith(f"chat:{CITIZEN}|") for k in sandbox.commands)
     queued = menu_rows(db_path)
     async with running_bot(settings_for(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN))):
-        await asyncio.sleep(0.5)
+        await wait_until(lambda: outbox_open(db_path) == 0, 10, "the outbox settled")
     assert menu_rows(db_path) == queued  # the same menus are not queued again
     # Four languages ("", en, zh, ru) each: the citizens' menu, the staff chat's, the admin's,
     # the supervisor's set, and the supervisor's deleted.
@@ -110,23 +117,6 @@ async def test_staff_menus_follow_the_staff_list(sandbox: Sandbox, db_path: Path
 
 
 # -- 2. Row 19: anonymous admins and messages sent on behalf of a chat -------------------------
-
-
-def group_message(d: Desk, sender: dict[str, Any], sender_chat: dict[str, Any], text: str,
-                  reply_to: dict[str, Any] | None = None) -> None:  # fmt: skip
-    group = d.sandbox.world.chat(d.staff)
-    message: dict[str, Any] = {
-        "message_id": d.sandbox.world.new_message_id(), "from": sender,
-        "sender_chat": sender_chat, "chat": group, "date": int(datetime.now(UTC).timestamp()),
-        "text": text,
-    }  # fmt: skip
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": len(text.split()[0])}]  # fmt: skip
-    if reply_to is not None:
-        message["reply_to_message"] = reply_to
-    d.sandbox.world.record_user_message(message)
-    d.sandbox.inject_update({"message": message})
 
 
 ANONYMOUS_ADMIN = {"id": GROUP_ANONYMOUS_BOT, "is_bot": True, "first_name": "Group",
@@ -233,7 +223,7 @@ async def test_row_14_staff_are_told_once_per_unreachable_spell(
         assert query(db_path, "SELECT unreachable FROM citizen WHERE id = ?", (CITIZEN,)) == [(1,)]
         await accept(second.tracking)  # its notice fails too: the staff are not told again
         await eventually(lambda: failed_to_citizen() == 2, 10, what="second failure")
-        await asyncio.sleep(0.3)
+        await wait_until(lambda: outbox_open(db_path) == 0, 10, "the outbox settled")
         assert len(unreachable_notices(d)) == 1
         assert query(
             db_path,

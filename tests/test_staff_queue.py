@@ -4,7 +4,6 @@ every one of them."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,8 +12,8 @@ from handlers import staff_queue
 from storage.lifecycle import accept_case
 from storage.tracking import format_tracking_number
 from tests.following import Desk, buttons
-from tests.harness import query
-from tests.test_staff_flow import (
+from tests.harness import query, wait_handled
+from tests.staff_desk import (
     ADMIN,
     CITIZEN,
     DENIED,
@@ -116,8 +115,8 @@ async def test_ban_and_unban(sandbox: Sandbox, db_path: Path) -> None:
         before = len(sandbox.messages(CITIZEN))
         notice = await d.say(CITIZEN, "hello?", before + 1)
         assert notice["text"].startswith("The desk's staff have restricted this account")
-        sandbox.send_text(CITIZEN, "hello??")
-        await asyncio.sleep(1)
+        ignored = sandbox.send_text(CITIZEN, "hello??")
+        await wait_handled(db_path, ignored)
         assert len(sandbox.messages(CITIZEN)) == before + 1
         unknown = await d.say(ADMIN, "/ban 99999 spam", 2)
         assert unknown["text"] == "No one with the user id 99999 has written to the bot."

@@ -16,7 +16,8 @@ from storage.lifecycle import accept_case, citizen_answered
 from storage.tracking import format_tracking_number
 from tests.following import Desk, buttons
 from tests.harness import query
-from tests.test_staff_flow import (
+from tests.review_desk import ANSWER, OTHER, review_card, status
+from tests.staff_desk import (
     ADMIN,
     CITIZEN,
     DENIED,
@@ -30,9 +31,6 @@ from tests.test_staff_flow import (
     staff_desk,
 )
 
-OTHER = 72_005  # a handler of another department (the gas company)
-ANSWER = "We sent an engineer today; the heating in your building is back on since 14:00."
-
 
 async def accepted_case(d: Desk) -> Any:
     """The team, a handler of another department, and a case accepted into the heating company."""
@@ -44,20 +42,6 @@ async def accepted_case(d: Desk) -> Any:
     await accept_case(case.tracking, "heating-company", by=SUPERVISOR, now=datetime.now(UTC),
                       zone=zone)  # fmt: skip
     return case
-
-
-def status(db_path: Path, tracking: str) -> str:
-    return str(
-        query(db_path, "SELECT status FROM service_case WHERE tracking = ?", (tracking,))[0][0]
-    )
-
-
-async def review_card(d: Desk, count: int) -> dict[str, Any]:
-    """The staff chat's `count`-th bot message: a review card."""
-    await d.sandbox.wait_for_messages(d.staff, count, timeout=10)
-    card = card_of(d)
-    assert card["text"].startswith("Reply to review: ")
-    return card
 
 
 async def test_ask_reply_return_reply_approve(sandbox: Sandbox, db_path: Path) -> None:

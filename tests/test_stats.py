@@ -43,13 +43,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tortoise.context import tortoise_test_context
 
 from bot.cli import build_parser
 from bot.reports_cli import run_export, run_report
@@ -58,50 +56,19 @@ from storage.catalog import SAMPLE_CATALOG, load_catalog
 from storage.citizens import choose_language, touch_citizen
 from storage.export import COLUMNS
 from storage.lifecycle import accept_case
-from storage.models import Case, Category, Department, Rating, StaffRole
+from storage.models import Case, Rating, StaffRole
 from storage.periods import parse_period
 from storage.staff import StaffNotAuthorized, add_staff, ensure_admins
 from storage.stats import compute_stats, report_scope
 from tests.following import Desk, desk
 from tests.harness import settings_for
-from tests.test_staff import SHANGHAI
+from tests.staff_fixtures import SHANGHAI
+from tests.stats_fixtures import h, make
 
 NOW = datetime(2025, 2, 10, 4, 0, tzinfo=UTC)
 START = datetime(2024, 12, 31, 16, 0, tzinfo=UTC)
 END = datetime(2025, 1, 31, 16, 0, tzinfo=UTC)
-T0 = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)
 ADMIN, HOUSING_SUP, HANDLER = 1, 2, 3
-
-
-def h(hours: float, base: datetime = T0) -> datetime:
-    return base + timedelta(hours=hours)
-
-
-async def make(
-    n: int,
-    dept: str | None,
-    status: str,
-    *,
-    created: datetime = T0,
-    proposed: str | None = None,
-    accepted: bool = True,
-    **fields: Any,
-) -> Case:
-    """A case row with known timestamps (accepted cases get sign due +4h and due +48h)."""
-    codes = dict(await Department.all().values_list("code", "id"))
-    category_id = await Category.filter(code="heating.no-heat").first().values_list(
-        "id", flat=True)  # fmt: skip
-    values: dict[str, Any] = {
-        "tracking": f"TEST{n:08d}", "kind": "complaint", "category_id": category_id,
-        "department_id": codes.get(dept) if dept else None,
-        "proposed_department_id": codes.get(proposed or dept) if (proposed or dept) else None,
-        "status": status, "text": f"case {n}", "created_at": created, "updated_at": created,
-    }  # fmt: skip
-    if accepted:
-        values.update(accepted_at=h(0.5, created), sign_due_at=h(4, created),
-                      due_at=h(48, created))  # fmt: skip
-    values.update(fields)
-    return await Case.create(**values)
 
 
 async def rate(case: Case, solved: str, satisfaction: str) -> None:
@@ -110,15 +77,12 @@ async def rate(case: Case, solved: str, satisfaction: str) -> None:
 
 
 @pytest.fixture
-async def fixture_db(tmp_path: Path) -> AsyncIterator[None]:
-    url = f"sqlite://{tmp_path}/stats.sqlite3"
-    async with tortoise_test_context(["storage.models"], db_url=url, app_label="minsheng"):
-        await load_catalog(SAMPLE_CATALOG)
-        await ensure_admins([ADMIN], now=NOW)
-        await add_staff(HOUSING_SUP, StaffRole.SUPERVISOR, "housing-bureau", by=ADMIN, now=NOW)
-        await add_staff(HANDLER, StaffRole.HANDLER, "heating-company", by=ADMIN, now=NOW)
-        await build_fixture()
-        yield
+async def fixture_db(db: None) -> None:
+    await load_catalog(SAMPLE_CATALOG)
+    await ensure_admins([ADMIN], now=NOW)
+    await add_staff(HOUSING_SUP, StaffRole.SUPERVISOR, "housing-bureau", by=ADMIN, now=NOW)
+    await add_staff(HANDLER, StaffRole.HANDLER, "heating-company", by=ADMIN, now=NOW)
+    await build_fixture()
 
 
 async def build_fixture() -> None:

@@ -22,9 +22,9 @@ from bot.settings import Settings
 from storage.tracking import format_tracking_number
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
-from tests.test_dashboard import browser, get, sign_in_link
-from tests.test_ingress import HEADER, SECRET, inbox_ids, private_update
-from tests.test_staff_flow import ADMIN, CITIZEN, HANDLER, SUPERVISOR, add_team
+from tests.staff_desk import ADMIN, CITIZEN, HANDLER, SUPERVISOR, add_team
+from tests.web_desk import browser, get, sign_in_link
+from tests.webhook_desk import HEADER, SECRET, inbox_ids, private_update
 
 USER = 3_701
 

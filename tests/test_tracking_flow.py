@@ -3,8 +3,6 @@ requests, adding information, and the staff chat's cards (row 27)."""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import unicodedata
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from storage.cases import Location
 from storage.following import record_failed_lookup
 from storage.tracking import format_tracking_number, new_tracking_number
 from tests.following import buttons, desk, minutes_ago
-from tests.harness import eventually, query
+from tests.harness import eventually, execute, query
 
 OWNER, STRANGER, OTHER = 71_001, 71_002, 71_003
 
@@ -143,8 +141,7 @@ async def test_a_closed_request_takes_no_additions(sandbox: Sandbox, db_path: Pa
     async with desk(sandbox, db_path) as d:
         case = await d.file_case(OWNER)
         card = await d.say(OWNER, f"/status {case.tracking}", 1)
-        with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn, conn:
-            conn.execute("UPDATE service_case SET status = 'closed'")  # as staff would
+        await execute(db_path, "UPDATE service_case SET status = 'closed'")  # as staff would
         stale = await d.press(OWNER, card, f"add:{case.tracking}", 2)
         assert stale["text"].startswith("This request is closed")
         closed = await d.say(OWNER, f"/status {case.tracking}", 3)

@@ -18,8 +18,8 @@ from storage.outbox import SCRUBBED
 from storage.tracking import format_tracking_number
 from tests.following import Desk
 from tests.harness import eventually, query, webhook_bot, webhook_settings
-from tests.test_dashboard import browser, csrf_of, get, post, sign_in_link
-from tests.test_staff_flow import ADMIN, CITIZEN, SUPERVISOR, add_team
+from tests.staff_desk import ADMIN, CITIZEN, SUPERVISOR, add_team
+from tests.web_desk import browser, csrf_of, get, post, sign_in_link
 
 SECRET = "web-session-secret"
 SENT = "SELECT payload, status FROM outbox_message WHERE chat_id = ? ORDER BY id DESC LIMIT 1"

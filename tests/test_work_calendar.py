@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.settings import SettingsError, load_settings
+from storage.due_dates import parse_working_hours, working_hours_after
 from storage.work_calendar import (
     SHIPPED_CALENDAR,
     CalendarInvalid,
     WorkCalendar,
     load_calendar,
 )
-from storage.workdays import parse_working_hours, working_hours_after
 from tests.harness import TEST_TOKEN
-from tests.test_settings_and_logs import start_up
+from tests.start_up import start_up
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CN = load_calendar(SHIPPED_CALENDAR, zone=SHANGHAI)

@@ -1,4 +1,4 @@
-"""The working calendar: hours, working days, weekends, holidays and make-up days."""
+"""Due dates: hours, working days, weekends, holidays and make-up days."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage.workdays import due_at, is_working_day
+from storage.due_dates import due_at, is_working_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -1,0 +1,29 @@
+"""What the Open311 tests share: the webhook secret, the base URL, the operator's command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+SECRET = "open311-secret"
+DESCRIPTION = "路灯不亮已经一周了，晚上走路很危险，请尽快修理。"
+
+
+def base_url(settings: Any) -> str:
+    return f"http://{settings.webhook_listen}/open311/v2"
+
+
+async def operator(db_path: Path, *args: str) -> str:
+    """Run `minsheng ARGS` as the operator would, on the bot's database; its output."""
+    env = {**os.environ, "MINSHENG_DATABASE_URL": f"sqlite://{db_path}",
+           "MINSHENG_BOT_TOKEN": "1:x"}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    return out.decode().strip()
