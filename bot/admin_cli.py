@@ -54,14 +54,20 @@ def add_admin_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     key_add = key_actions.add_parser("add", help="issue a key (printed once)")
     key_add.add_argument("name", help="who holds it, e.g. web-form")
     per_minute, per_day = default_quota()
-    key_add.add_argument("--per-minute", type=_positive, default=per_minute,
-                         help=f"filings a minute (default {per_minute})")  # fmt: skip
-    key_add.add_argument("--per-day", type=_positive, default=per_day,
-                         help=f"filings a day (default {per_day})")  # fmt: skip
     key_add.add_argument(
-        "--read-private", action="store_true",
+        "--per-minute",
+        type=_positive,
+        default=per_minute,
+        help=f"filings a minute (default {per_minute})",
+    )
+    key_add.add_argument(
+        "--per-day", type=_positive, default=per_day, help=f"filings a day (default {per_day})"
+    )
+    key_add.add_argument(
+        "--read-private",
+        action="store_true",
         help="may read the status (no text, notes or place) of private cases",
-    )  # fmt: skip
+    )
     key_revoke = key_actions.add_parser("revoke", help="revoke a key")
     key_revoke.add_argument("name")
     key_actions.add_parser("list", help="the keys: name, state, last use, quota, scope")
@@ -92,8 +98,10 @@ async def _staff(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{member.user_id}\t{member.role.value}\t{department}")
         return 0
     if not settings.admin_ids:
-        print("minsheng: set MINSHENG_ADMIN_IDS: staff changes are made as its first admin",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "minsheng: set MINSHENG_ADMIN_IDS: staff changes are made as its first admin",
+            file=sys.stderr,
+        )
         return EXIT_SETTINGS
     by = min(settings.admin_ids)
     await ensure_admins(settings.admin_ids, now=now)
@@ -122,8 +130,10 @@ async def _apikey(args: argparse.Namespace) -> int:
         for key in await list_keys():
             used = key.last_used_at.isoformat() if key.last_used_at else "never used"
             scope = "read-private" if key.read_private else "public"
-            print(f"{key.name}\t{'active' if key.active else 'revoked'}\t{used}\t"
-                  f"{key.per_minute}/minute\t{key.per_day}/day\t{scope}")  # fmt: skip
+            print(
+                f"{key.name}\t{'active' if key.active else 'revoked'}\t{used}\t"
+                f"{key.per_minute}/minute\t{key.per_day}/day\t{scope}"
+            )
         return 0
     if args.action == "revoke":
         try:
@@ -134,9 +144,12 @@ async def _apikey(args: argparse.Namespace) -> int:
         return 0
     try:
         issued = await add_key(
-            args.name, now=SystemClock().now(), read_private=args.read_private,
-            per_minute=args.per_minute, per_day=args.per_day,
-        )  # fmt: skip
+            args.name,
+            now=SystemClock().now(),
+            read_private=args.read_private,
+            per_minute=args.per_minute,
+            per_day=args.per_day,
+        )
     except ValueError as bad:
         return _refuse(str(bad))
     except ApiKeyNameTaken:

@@ -40,19 +40,30 @@ def _command(
 ) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     if kind == "pipeline":
-        env.update({
-            "MINSHENG_BOT_TOKEN": sandbox.config.token,
-            "MINSHENG_BOT_API_URL": sandbox.api_url,
-            "MINSHENG_BOT_FILE_URL": sandbox.file_url,
-            "MINSHENG_DATABASE_URL": f"sqlite://{workdir / 'bench.sqlite3'}",
-            "MINSHENG_RATE_LIMITS": "false",
-            "MINSHENG_SEND_CONCURRENCY": "256",
-            "MINSHENG_POLL_TIMEOUT": "5",
-        })
+        env.update(
+            {
+                "MINSHENG_BOT_TOKEN": sandbox.config.token,
+                "MINSHENG_BOT_API_URL": sandbox.api_url,
+                "MINSHENG_BOT_FILE_URL": sandbox.file_url,
+                "MINSHENG_DATABASE_URL": f"sqlite://{workdir / 'bench.sqlite3'}",
+                "MINSHENG_RATE_LIMITS": "false",
+                "MINSHENG_SEND_CONCURRENCY": "256",
+                "MINSHENG_POLL_TIMEOUT": "5",
+            }
+        )
         return [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"], env
     transport = "aiohttp" if rtt == 0 else "default"
-    return [sys.executable, "-m", "bot.bench_bare_bot", "--api-url", sandbox.api_url,
-            "--token", sandbox.config.token, "--transport", transport], env
+    return [
+        sys.executable,
+        "-m",
+        "bot.bench_bare_bot",
+        "--api-url",
+        sandbox.api_url,
+        "--token",
+        sandbox.config.token,
+        "--transport",
+        transport,
+    ], env
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -131,9 +142,13 @@ async def run_bench(args: argparse.Namespace) -> int:
     best = {k: sorted(v, key=lambda f: f.updates_per_second)[len(v) // 2] for k, v in runs.items()}
     ratio = best["pipeline"].updates_per_second / best["ceiling"].updates_per_second
     summary = {
-        "scenario": {"users": args.users, "messages": messages, "rtt_ms": args.rtt,
-                     "ceiling": "bare python-telegram-bot, "
-                     + ("aiohttp transport" if args.rtt == 0 else "default setup (sequential)")},
+        "scenario": {
+            "users": args.users,
+            "messages": messages,
+            "rtt_ms": args.rtt,
+            "ceiling": "bare python-telegram-bot, "
+            + ("aiohttp transport" if args.rtt == 0 else "default setup (sequential)"),
+        },
         "pipeline": asdict(best["pipeline"]),
         "ceiling": asdict(best["ceiling"]),
         "ratio": round(ratio, 3),
@@ -142,10 +157,14 @@ async def run_bench(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"{args.users} users x {messages} messages, round trip {args.rtt:g} ms")
-    print(f"{'':10}{'updates/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'peak RSS MB':>14}"
-          f"{'CPU ms/update':>15}")
+    print(
+        f"{'':10}{'updates/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'peak RSS MB':>14}"
+        f"{'CPU ms/update':>15}"
+    )
     for kind, fig in best.items():
-        print(f"{kind:10}{fig.updates_per_second:>12}{fig.p50_ms:>10}{fig.p99_ms:>10}"
-              f"{fig.peak_rss_mb:>14}{fig.cpu_ms_per_update:>15}")
+        print(
+            f"{kind:10}{fig.updates_per_second:>12}{fig.p50_ms:>10}{fig.p99_ms:>10}"
+            f"{fig.peak_rss_mb:>14}{fig.cpu_ms_per_update:>15}"
+        )
     print(f"ratio pipeline/ceiling: {ratio:.2f}")
     return 0

@@ -53,8 +53,11 @@ def latest_full_month(now: datetime) -> tuple[datetime, datetime]:
     """[first day of last month, first day of this month) in the desk's time zone."""
     local = now.astimezone(ZONE)
     end = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    previous = end.replace(year=end.year - 1, month=12) if end.month == 1 else end.replace(
-        month=end.month - 1)  # fmt: skip
+    previous = (
+        end.replace(year=end.year - 1, month=12)
+        if end.month == 1
+        else end.replace(month=end.month - 1)
+    )
     return previous, end
 
 
@@ -86,10 +89,13 @@ async def measure_stats(now: datetime) -> dict[str, Any]:
         [start.astimezone(UTC).isoformat(" "), end.astimezone(UTC).isoformat(" ")],
     )
     busiest = rows[0][0] if rows else None
-    whole = [await _timed(lambda: compute_stats(start, end, None, now=now))
-             for _ in range(STATS_RUNS)]  # fmt: skip
-    one = [await _timed(lambda: compute_stats(start, end, busiest, now=now))
-           for _ in range(STATS_RUNS)]  # fmt: skip
+    whole = [
+        await _timed(lambda: compute_stats(start, end, None, now=now)) for _ in range(STATS_RUNS)
+    ]
+    one = [
+        await _timed(lambda: compute_stats(start, end, busiest, now=now))
+        for _ in range(STATS_RUNS)
+    ]
     received = (await compute_stats(start, end, None, now=now)).total.received
     return {
         "month": start.strftime("%Y-%m"),
@@ -158,10 +164,14 @@ async def measure_queue(rng: random.Random, count: int, now: datetime) -> dict[s
     per_view = {}
     for view, values in times.items():
         values.sort()
-        per_view[view] = {"p50_ms": round(statistics.median(values), 2),
-                          "p99_ms": round(percentile(values, 0.99), 2)}  # fmt: skip
-    totals = {f"{'admin' if user == ADMIN_ID else 'handler'}:{view}": p
-              for (user, view), p in pages.items()}  # fmt: skip
+        per_view[view] = {
+            "p50_ms": round(statistics.median(values), 2),
+            "p99_ms": round(percentile(values, 0.99), 2),
+        }
+    totals = {
+        f"{'admin' if user == ADMIN_ID else 'handler'}:{view}": p
+        for (user, view), p in pages.items()
+    }
     return {
         "requests": len(every),
         "p50_ms": round(statistics.median(every), 2),
@@ -194,9 +204,14 @@ def _summary(
         "database": str(path),
         "cases": cases,
         "database_mb": round(size / 2**20, 1),
-        "generation": None if made is None else {
-            "cases": made.cases, "events": made.events, "ratings": made.ratings,
-            "citizens": made.citizens, "seconds": round(made.seconds, 1),
+        "generation": None
+        if made is None
+        else {
+            "cases": made.cases,
+            "events": made.events,
+            "ratings": made.ratings,
+            "citizens": made.citizens,
+            "seconds": round(made.seconds, 1),
             "cases_per_second": round(made.cases_per_second),
         },
         **figures,
@@ -205,7 +220,7 @@ def _summary(
             "lookup": lookup["p99_ms"] < TARGETS["lookup_p99_ms"],
             "queue": queue["p99_ms"] < TARGETS["queue_ms"],
         },
-    }  # fmt: skip
+    }
 
 
 def _print_table(summary: dict[str, Any]) -> None:
@@ -213,20 +228,44 @@ def _print_table(summary: dict[str, Any]) -> None:
     lookup, queue, met = summary["lookup"], summary["queue"], summary["targets_met"]
     print(f"{summary['cases']:,} cases in {summary['database']} ({summary['database_mb']} MB)")
     if made:
-        print(f"generated in {made['seconds']} s: {made['cases_per_second']:,} cases/s, "
-              f"{made['events']:,} events, {made['ratings']:,} ratings")  # fmt: skip
+        print(
+            f"generated in {made['seconds']} s: {made['cases_per_second']:,} cases/s, "
+            f"{made['events']:,} events, {made['ratings']:,} ratings"
+        )
     print(f"{'measure':34}{'p50 / median ms':>17}{'p99 ms':>10}{'target ms':>11}  met")
     rows = [
-        (f"/stats {stats['month']} all ({stats['received']:,} cases)", stats["all_ms"], "",
-         "< 1000", met["stats"]),
-        (f"/stats {stats['month']} {stats['department']}", stats["department_ms"], "",
-         "< 1000", met["stats"]),
-        (f"status lookup x{lookup['lookups']:,}", lookup["p50_ms"], lookup["p99_ms"],
-         "p99 < 5", met["lookup"]),
-        (f"/queue page x{queue['requests']:,}", queue["p50_ms"], queue["p99_ms"], "< 20",
-         met["queue"]),
-    ] + [(f"  /queue {view}", v["p50_ms"], v["p99_ms"], "", "")
-         for view, v in queue["views"].items()]  # fmt: skip
+        (
+            f"/stats {stats['month']} all ({stats['received']:,} cases)",
+            stats["all_ms"],
+            "",
+            "< 1000",
+            met["stats"],
+        ),
+        (
+            f"/stats {stats['month']} {stats['department']}",
+            stats["department_ms"],
+            "",
+            "< 1000",
+            met["stats"],
+        ),
+        (
+            f"status lookup x{lookup['lookups']:,}",
+            lookup["p50_ms"],
+            lookup["p99_ms"],
+            "p99 < 5",
+            met["lookup"],
+        ),
+        (
+            f"/queue page x{queue['requests']:,}",
+            queue["p50_ms"],
+            queue["p99_ms"],
+            "< 20",
+            met["queue"],
+        ),
+    ] + [
+        (f"  /queue {view}", v["p50_ms"], v["p99_ms"], "", "")
+        for view, v in queue["views"].items()
+    ]
     for name, mid, p99, target, ok in rows:
         mark = "" if ok == "" else ("yes" if ok else "NO")
         print(f"{name:34}{mid:>17}{p99!s:>10}{target:>11}  {mark}")

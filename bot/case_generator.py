@@ -58,16 +58,45 @@ WINTER = {"heating": 6.0}
 SUMMER = {"noise": 1.6, "environment": 1.3, "water": 1.2, "power": 1.3}
 
 PLACES = (
-    "东区和平街道幸福小区", "西区光明街道锦绣家园", "东区新华街道春晖苑", "西区金桥街道金桥花园",
-    "人民路与解放路交叉口", "中山大道128号", "滨江路沿线", "火车站广场附近", "市第一中学门口",
-    "建设路菜市场", "城南工业园", "东区新华街道南湖社区", "西区光明街道阳光城三期",
-)  # fmt: skip
-SINCE = ("已经三天了", "持续一周多了", "从昨天晚上开始", "反映过好几次", "这个月第二次了",
-         "已经半个多月", "今天早上发现")  # fmt: skip
-IMPACT = ("严重影响居民正常生活", "老人和孩子很不方便", "存在安全隐患", "周边商户也有意见",
-          "晚上休息不好", "多次联系物业没有结果")  # fmt: skip
-ASK = ("希望有关部门尽快处理。", "请尽快派人来看看。", "请相关部门给个说法。", "希望能给予答复。",
-       "恳请领导重视。", "谢谢！")  # fmt: skip
+    "东区和平街道幸福小区",
+    "西区光明街道锦绣家园",
+    "东区新华街道春晖苑",
+    "西区金桥街道金桥花园",
+    "人民路与解放路交叉口",
+    "中山大道128号",
+    "滨江路沿线",
+    "火车站广场附近",
+    "市第一中学门口",
+    "建设路菜市场",
+    "城南工业园",
+    "东区新华街道南湖社区",
+    "西区光明街道阳光城三期",
+)
+SINCE = (
+    "已经三天了",
+    "持续一周多了",
+    "从昨天晚上开始",
+    "反映过好几次",
+    "这个月第二次了",
+    "已经半个多月",
+    "今天早上发现",
+)
+IMPACT = (
+    "严重影响居民正常生活",
+    "老人和孩子很不方便",
+    "存在安全隐患",
+    "周边商户也有意见",
+    "晚上休息不好",
+    "多次联系物业没有结果",
+)
+ASK = (
+    "希望有关部门尽快处理。",
+    "请尽快派人来看看。",
+    "请相关部门给个说法。",
+    "希望能给予答复。",
+    "恳请领导重视。",
+    "谢谢！",
+)
 ANSWERS = (
     "经核实，已安排工作人员现场处理，问题已解决。",
     "已联系相关单位，预计三个工作日内完成整改。",
@@ -133,8 +162,9 @@ def _categories(db: sqlite3.Connection) -> list[CategoryRow]:
             department_id = db.execute("SELECT id FROM department ORDER BY id").fetchone()[0]
         # Working days as calendar time: five working days are about a week.
         limit = hours * HOUR if hours else (days or 5) * DAY * 7 / 5
-        found.append(CategoryRow(cid, code, domain, json.loads(names)["zh_Hans"],
-                                 department_id, limit))  # fmt: skip
+        found.append(
+            CategoryRow(cid, code, domain, json.loads(names)["zh_Hans"], department_id, limit)
+        )
     return found
 
 
@@ -145,8 +175,9 @@ def _hour_weights(start: float, hours: int) -> list[float]:
     for h in range(hours):
         local = datetime.fromtimestamp(start + h * HOUR, ZONE)
         growth = 0.75 + 0.5 * h / hours
-        weights.append(HOURLY[local.hour] * WEEKDAY[local.weekday()] * growth
-                       * rng.uniform(0.85, 1.15))  # fmt: skip
+        weights.append(
+            HOURLY[local.hour] * WEEKDAY[local.weekday()] * growth * rng.uniform(0.85, 1.15)
+        )
     return weights
 
 
@@ -260,8 +291,9 @@ def generate(
             progress(n, time.perf_counter() - started)
         db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return Generated(n, writer.event_count, writer.rating_count, citizens,
-                         time.perf_counter() - started)  # fmt: skip
+        return Generated(
+            n, writer.event_count, writer.rating_count, citizens, time.perf_counter() - started
+        )
     finally:
         db.close()
 
@@ -317,10 +349,9 @@ def _ensure_citizens(
     languages, cum = _cumulative(LANGUAGES)
     at = utc_text(start_ts)
     rows = [
-        (FIRST_CITIZEN + i, rng.choices(languages, cum_weights=cum)[0],
-         rng.choice(NAMES), at, at)
+        (FIRST_CITIZEN + i, rng.choices(languages, cum_weights=cum)[0], rng.choice(NAMES), at, at)
         for i in range(count)
-    ]  # fmt: skip
+    ]
     db.execute("BEGIN")
     db.executemany(
         "INSERT OR IGNORE INTO citizen (id, language, language_chosen, first_name, phone, blocked,"
@@ -358,8 +389,9 @@ class _Life:
 
     def _text(self, cat: CategoryRow) -> str:
         r = self.rng
-        return (f"{r.choice(PLACES)}{cat.name}，{r.choice(SINCE)}，{r.choice(IMPACT)}，"
-                f"{r.choice(ASK)}")  # fmt: skip
+        return (
+            f"{r.choice(PLACES)}{cat.name}，{r.choice(SINCE)}，{r.choice(IMPACT)}，{r.choice(ASK)}"
+        )
 
     def write(self, w: _Writer, tracking: str, citizen: int, created: float) -> None:
         r, end = self.rng, self.end
@@ -388,8 +420,17 @@ class _Life:
             t_accept += 6 * HOUR
         if fate < 0.03 and t_accept <= end:  # rejected (not the desk's business, spam)
             status, closed, last = "rejected", t_accept, t_accept
-            events.append((case_id, "rejected", "staff", handler, '{"reason":"out_of_scope"}', 1,
-                           utc_text(t_accept)))  # fmt: skip
+            events.append(
+                (
+                    case_id,
+                    "rejected",
+                    "staff",
+                    handler,
+                    '{"reason":"out_of_scope"}',
+                    1,
+                    utc_text(t_accept),
+                )
+            )
         elif fate < 0.045 and t_accept <= end and self.recent_ids:  # merged into an earlier one
             status, closed, last = "merged", t_accept, t_accept
             duplicate_of = r.choice(self.recent_ids)
@@ -406,20 +447,31 @@ class _Life:
                 status, signed, last = "in_progress", t_sign, t_sign
                 version += 1
                 events.append((case_id, "signed", "staff", handler, "{}", 0, utc_text(signed)))
-                work = cat.limit_seconds * (r.uniform(0.1, 0.9) if r.random() < 0.86
-                                            else r.uniform(1.0, 2.5))  # fmt: skip
+                work = cat.limit_seconds * (
+                    r.uniform(0.1, 0.9) if r.random() < 0.86 else r.uniform(1.0, 2.5)
+                )
                 t_answer = signed + work
                 if r.random() < 0.06:  # a question to the citizen: the clock stops meanwhile
                     t_ask = signed + work * 0.3
                     wait = r.expovariate(1 / DAY)
                     if t_ask <= end:
-                        events.append((case_id, "question", "staff", handler, "{}", 1,
-                                       utc_text(t_ask)))  # fmt: skip
+                        events.append(
+                            (case_id, "question", "staff", handler, "{}", 1, utc_text(t_ask))
+                        )
                         if t_ask + wait > end or stuck:
                             status, paused, last = "awaiting_citizen", t_ask, t_ask
                         else:
-                            events.append((case_id, "citizen_answered", "citizen", citizen, "{}",
-                                           1, utc_text(t_ask + wait)))  # fmt: skip
+                            events.append(
+                                (
+                                    case_id,
+                                    "citizen_answered",
+                                    "citizen",
+                                    citizen,
+                                    "{}",
+                                    1,
+                                    utc_text(t_ask + wait),
+                                )
+                            )
                             due += wait
                             t_answer += wait
                             last = t_ask + wait
@@ -427,10 +479,12 @@ class _Life:
                 if status == "in_progress" and t_answer <= end and not stuck:
                     status, first_answer, answered, last = "answered", t_answer, t_answer, t_answer
                     version += 1
-                    reply = json.dumps({"text": r.choice(ANSWERS)}, ensure_ascii=False,
-                                       separators=(",", ":"))  # fmt: skip
-                    events.append((case_id, "answered", "staff", handler, reply, 1,
-                                   utc_text(answered)))  # fmt: skip
+                    reply = json.dumps(
+                        {"text": r.choice(ANSWERS)}, ensure_ascii=False, separators=(",", ":")
+                    )
+                    events.append(
+                        (case_id, "answered", "staff", handler, reply, 1, utc_text(answered))
+                    )
                     rated = r.random() < 0.82
                     t_close = answered + (r.expovariate(1 / (20 * HOUR)) if rated else 7 * DAY)
                     if t_close <= end:
@@ -440,25 +494,60 @@ class _Life:
                             solved = self._pick(self.solved)
                             happy = self._pick(self.satisfaction[solved])
                             w.ratings.append((case_id, solved, happy, utc_text(t_close), citizen))
-                            events.append((case_id, "rated", "citizen", citizen,
-                                           f'{{"solved":"{solved}","satisfaction":"{happy}"}}',
-                                           1, utc_text(t_close)))  # fmt: skip
-                            events.append((case_id, "closed", "citizen", citizen, "{}", 1,
-                                           utc_text(t_close)))  # fmt: skip
+                            events.append(
+                                (
+                                    case_id,
+                                    "rated",
+                                    "citizen",
+                                    citizen,
+                                    f'{{"solved":"{solved}","satisfaction":"{happy}"}}',
+                                    1,
+                                    utc_text(t_close),
+                                )
+                            )
+                            events.append(
+                                (case_id, "closed", "citizen", citizen, "{}", 1, utc_text(t_close))
+                            )
                         else:
-                            events.append((case_id, "closed", "system", None, "{}", 1,
-                                           utc_text(t_close)))  # fmt: skip
+                            events.append(
+                                (case_id, "closed", "system", None, "{}", 1, utc_text(t_close))
+                            )
         if len(self.recent_ids) < 1000:
             self.recent_ids.append(case_id)
         elif r.random() < 0.01:
             self.recent_ids[r.randrange(1000)] = case_id
         text = self._text(cat)
-        w.cases.append((
-            case_id, tracking, citizen, kind, cat.id, department, cat.department_id, status, text,
-            None, 1 if r.random() < 0.05 else 0, utc_text(created), _t(accepted), _t(due),
-            _t(answered), _t(closed), 0, _t(signed), _t(sign_due), utc_text(accept_due),
-            _t(first_answer), _t(paused), None, None, duplicate_of, version, utc_text(last),
-        ))  # fmt: skip
+        w.cases.append(
+            (
+                case_id,
+                tracking,
+                citizen,
+                kind,
+                cat.id,
+                department,
+                cat.department_id,
+                status,
+                text,
+                None,
+                1 if r.random() < 0.05 else 0,
+                utc_text(created),
+                _t(accepted),
+                _t(due),
+                _t(answered),
+                _t(closed),
+                0,
+                _t(signed),
+                _t(sign_due),
+                utc_text(accept_due),
+                _t(first_answer),
+                _t(paused),
+                None,
+                None,
+                duplicate_of,
+                version,
+                utc_text(last),
+            )
+        )
 
 
 def _t(ts: float | None) -> str | None:

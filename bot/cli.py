@@ -57,9 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=1)
     bench.add_argument("--json", action="store_true", help="print a JSON summary")
     bench.add_argument(
-        "--cases", type=int, default=None,
+        "--cases",
+        type=int,
+        default=None,
         help="instead: time /stats, lookups and /queue over N generated cases",
-    )  # fmt: skip
+    )
     bench.add_argument("--db", type=Path, default=None, help="with --cases: this file")
     bench.add_argument("--keep", action="store_true", help="with --cases: keep the file")
     return parser
@@ -98,8 +100,9 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "catalog":
         return await _load_catalog(settings.database_url, args.file)
     if args.command == "backup":
-        return await asyncio.to_thread(run_backup, settings.database_url, args.file,
-                                       force=args.force)
+        return await asyncio.to_thread(
+            run_backup, settings.database_url, args.file, force=args.force
+        )
     if args.command in ("staff", "apikey"):
         return await run_admin_command(args, settings)
     if args.command == "report":

@@ -75,11 +75,22 @@ def classify(item: Outgoing, exc: TelegramError, now: datetime) -> SendResult:
     """Map Telegram's answer to what the outbox does next."""
     if isinstance(exc, RetryAfter):
         wait = retry_after_seconds(exc) + random.uniform(0.05, 0.5)  # noqa: S311
-        return SendResult(item.id, Outcome.RETRY, item.chat_id, error=str(exc),
-                          retry_at=now + timedelta(seconds=wait), counts_as_attempt=False)
+        return SendResult(
+            item.id,
+            Outcome.RETRY,
+            item.chat_id,
+            error=str(exc),
+            retry_at=now + timedelta(seconds=wait),
+            counts_as_attempt=False,
+        )
     if isinstance(exc, ChatMigrated):
-        return SendResult(item.id, Outcome.MIGRATED, item.chat_id,
-                          new_chat_id=int(exc.new_chat_id), error=str(exc))
+        return SendResult(
+            item.id,
+            Outcome.MIGRATED,
+            item.chat_id,
+            new_chat_id=int(exc.new_chat_id),
+            error=str(exc),
+        )
     if isinstance(exc, Forbidden):
         log.warning("chat %s is unreachable: %s", item.chat_id, exc.message)
         return SendResult(item.id, Outcome.UNREACHABLE, item.chat_id, error=exc.message)
@@ -93,8 +104,13 @@ def classify(item: Outgoing, exc: TelegramError, now: datetime) -> SendResult:
         return SendResult(item.id, Outcome.FAILED, item.chat_id, error=f"gave up: {exc}")
     retry_at = now + timedelta(seconds=backoff(item.attempts))
     if isinstance(exc, TimedOut) and not isinstance(exc, ConnectTimedOut):
-        return SendResult(item.id, Outcome.UNCERTAIN, item.chat_id, retry_at=retry_at,
-                          error="timed out; may have been delivered")
+        return SendResult(
+            item.id,
+            Outcome.UNCERTAIN,
+            item.chat_id,
+            retry_at=retry_at,
+            error="timed out; may have been delivered",
+        )
     if isinstance(exc, NetworkError):
         log.warning("outbox %s: %s; retrying", item.id, exc.message)
     return SendResult(item.id, Outcome.RETRY, item.chat_id, retry_at=retry_at, error=str(exc))

@@ -48,11 +48,16 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
         await forget_calls(("setMyCommands", "deleteMyCommands"))
         await runtime.queue_command_menus()
         print(f"\n  Minsheng demo is running: open {base}/ in a browser.")
-        print(f"  Staff dashboard: send /web in the staff pane's private chat; Open311 at "
-              f"http://{host}:{port + 1}/open311/v2/services.json")
-        print(f"  Citizen pane: user 1001. Staff pane: admin {DEMO_STAFF_ID} (tick \"Staff group "
-              f"chat\" for the new-request cards); user {DEMO_HANDLER_ID} is a handler of "
-              f"{DEMO_HANDLER_DEPARTMENT}. Ctrl-C stops.\n", flush=True)  # fmt: skip
+        print(
+            f"  Staff dashboard: send /web in the staff pane's private chat; Open311 at "
+            f"http://{host}:{port + 1}/open311/v2/services.json"
+        )
+        print(
+            f'  Citizen pane: user 1001. Staff pane: admin {DEMO_STAFF_ID} (tick "Staff group '
+            f'chat" for the new-request cards); user {DEMO_HANDLER_ID} is a handler of '
+            f"{DEMO_HANDLER_DEPARTMENT}. Ctrl-C stops.\n",
+            flush=True,
+        )
         async with serve_public_side(runtime):
             await runtime.run_polling()
     finally:
@@ -64,7 +69,12 @@ async def add_demo_handler(runtime: Runtime) -> None:
     if await staff_changes([DEMO_HANDLER_ID]):
         return
     try:
-        await add_staff(DEMO_HANDLER_ID, StaffRole.HANDLER, DEMO_HANDLER_DEPARTMENT,
-                        by=DEMO_STAFF_ID, now=runtime.services.clock.now())  # fmt: skip
+        await add_staff(
+            DEMO_HANDLER_ID,
+            StaffRole.HANDLER,
+            DEMO_HANDLER_DEPARTMENT,
+            by=DEMO_STAFF_ID,
+            now=runtime.services.clock.now(),
+        )
     except DepartmentNotFound:
         log.info("no %s department in this catalogue: no demo handler", DEMO_HANDLER_DEPARTMENT)

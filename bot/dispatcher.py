@@ -34,6 +34,7 @@ from storage.outbox import collected_outbox, enqueue
 
 log = logging.getLogger(__name__)
 
+
 class HandlerFailed(Exception):
     """A handler raised; carried out of the savepoint so it rolls back."""
 
@@ -77,8 +78,10 @@ class Dispatcher:
                 done = 0
                 await asyncio.sleep(0.5)
             if not done:
-                waiters = [asyncio.ensure_future(self._wake.wait()),
-                           asyncio.ensure_future(stop.wait())]
+                waiters = [
+                    asyncio.ensure_future(self._wake.wait()),
+                    asyncio.ensure_future(stop.wait()),
+                ]
                 await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
@@ -165,8 +168,13 @@ class Dispatcher:
             return  # only private chats get an apology; groups would be noise
         language = await citizen_language(user_id, self._services.settings.default_language)
         text = apology(self._services.catalogs.get(language))
-        await enqueue(user_id, "sendMessage", {"text": text},
-                      now=self._services.clock.now(), update_id=item.update_id)
+        await enqueue(
+            user_id,
+            "sendMessage",
+            {"text": text},
+            now=self._services.clock.now(),
+            update_id=item.update_id,
+        )
 
 
 def _sender_id(payload: dict[str, Any]) -> int | None:
@@ -180,8 +188,13 @@ def _sender_id(payload: dict[str, Any]) -> int | None:
 
 def chat_key_of(payload: dict[str, Any]) -> int:
     """The unit of ordering: the chat an update belongs to, else its user, else 0."""
-    for key in ("message", "edited_message", "channel_post", "edited_channel_post",
-                "business_message"):
+    for key in (
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_message",
+    ):
         part = payload.get(key)
         if isinstance(part, dict) and isinstance(part.get("chat"), dict):
             chat_id = part["chat"].get("id")

@@ -136,8 +136,11 @@ class Poller:
                 # Not stored, so not confirmed: the offset stays and the next getUpdates brings
                 # the same batch again. Polling on (rather than dying) is what keeps it safe.
                 store_failures += 1
-                log.warning("could not store %d updates (%r); they stay unconfirmed, retrying",
-                            len(batch), exc)
+                log.warning(
+                    "could not store %d updates (%r); they stay unconfirmed, retrying",
+                    len(batch),
+                    exc,
+                )
                 await _sleep_or_stop(stop, min(10.0, 0.25 * 2 ** min(store_failures, 6)))
                 continue
             store_failures = 0
@@ -171,8 +174,11 @@ class Poller:
                 log.warning("dropping an update that cannot be stored: %s", refused)
         await store_updates(incoming, now=self._clock.now())
         self.received += len(incoming)
-        ids = [u["update_id"] for u in batch
-               if isinstance(u, dict) and type(u.get("update_id")) is int]  # fmt: skip
+        ids = [
+            u["update_id"]
+            for u in batch
+            if isinstance(u, dict) and type(u.get("update_id")) is int
+        ]
         if ids:
             self._offset = max(ids) + 1
         self._on_stored()

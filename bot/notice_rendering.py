@@ -26,7 +26,9 @@ class NoticeRenderer:
             language = await citizen_language(item.chat_id, default)
         payload = item.payload
         rendered = await render_notice(
-            str(payload.get("kind")), dict(payload.get("params") or {}),
-            self._services.catalogs.get(language), zone=self._services.settings.zone,
+            str(payload.get("kind")),
+            dict(payload.get("params") or {}),
+            self._services.catalogs.get(language),
+            zone=self._services.settings.zone,
         )
         return replace(item, method=rendered.method, payload=rendered.params)

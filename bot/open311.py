@@ -74,8 +74,11 @@ def error(status: int, description: str) -> web.Response:
 
 def too_many(exceeded: QuotaExceeded, what: str) -> web.Response:
     window = exceeded.window
-    answer = error(429, f"too many {what}: at most {window.limit} a {window.name}; "
-                        f"try again in {exceeded.retry_after} seconds")  # fmt: skip
+    answer = error(
+        429,
+        f"too many {what}: at most {window.limit} a {window.name}; "
+        f"try again in {exceeded.retry_after} seconds",
+    )
     answer.headers["Retry-After"] = str(exceeded.retry_after)
     return answer
 
@@ -162,8 +165,9 @@ async def list_requests(request: web.Request) -> web.Response:
         wanted = _filter(request.query)
     except ValueError as bad:
         return error(400, str(bad))
-    found = await requests(wanted, _language(request), now=_now(request),
-                           private_status=_private_status(request))  # fmt: skip
+    found = await requests(
+        wanted, _language(request), now=_now(request), private_status=_private_status(request)
+    )
     return web.json_response(found)
 
 
@@ -171,8 +175,12 @@ async def one_request(request: web.Request) -> web.Response:
     number = canonical_or_none(request.match_info["id"])
     if number is None:
         return error(404, "service_request_id not found")
-    found = await requests(RequestFilter(ids=[number]), _language(request), now=_now(request),
-                           private_status=_private_status(request))  # fmt: skip
+    found = await requests(
+        RequestFilter(ids=[number]),
+        _language(request),
+        now=_now(request),
+        private_status=_private_status(request),
+    )
     if not found:
         return error(404, "service_request_id not found")
     return web.json_response(found)
@@ -237,9 +245,12 @@ def _filter(query: Any) -> RequestFilter:
     if query.get("service_request_id") and not ids:
         wanted_ids = ["-"]  # ids were asked for and none can exist: an empty answer
     return RequestFilter(
-        ids=wanted_ids, service_code=query.get("service_code") or None, statuses=statuses,
-        start=start, end=end,
-    )  # fmt: skip
+        ids=wanted_ids,
+        service_code=query.get("service_code") or None,
+        statuses=statuses,
+        start=start,
+        end=end,
+    )
 
 
 def _split(value: str | None) -> list[str]:
@@ -263,6 +274,8 @@ def _date(query: Any, name: str) -> datetime | None:
     except OverflowError:
         moment = None
     if moment is None or moment < _EARLIEST:
-        raise ValueError(f"{name} is outside the dates this server can represent "
-                         f"({_EARLIEST.date()} to 9999-12-31, UTC)")  # fmt: skip
+        raise ValueError(
+            f"{name} is outside the dates this server can represent "
+            f"({_EARLIEST.date()} to 9999-12-31, UTC)"
+        )
     return moment

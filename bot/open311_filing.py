@@ -69,15 +69,24 @@ class Filing:
         try:
             case = await submit_case(
                 NewCase(
-                    citizen_id=None, kind=CaseKind.REPORT, category_code=self.service_code,
-                    text=self.description, photos=(), location=self.location,
-                    answers=self.answers, phone=self.phone, anonymous=False,
-                    channel=OPEN311_CHANNEL, source=key_name,
+                    citizen_id=None,
+                    kind=CaseKind.REPORT,
+                    category_code=self.service_code,
+                    text=self.description,
+                    photos=(),
+                    location=self.location,
+                    answers=self.answers,
+                    phone=self.phone,
+                    anonymous=False,
+                    channel=OPEN311_CHANNEL,
+                    source=key_name,
                     publish_consent=self.publish_consent,
                 ),
-                now=services.clock.now(), zone=settings.zone,
-                daily_limit=settings.cases_per_day, staff_chat_id=settings.staff_chat_id,
-            )  # fmt: skip
+                now=services.clock.now(),
+                zone=settings.zone,
+                daily_limit=settings.cases_per_day,
+                staff_chat_id=settings.staff_chat_id,
+            )
         except FieldOutOfLimits as refused:
             raise FilingRefused(_FIELD_REFUSALS[refused.field]) from None
         return format_tracking_number(case.tracking)
@@ -102,9 +111,13 @@ async def parse_filing(raw: dict[str, str]) -> Filing:
     if consent is None:
         raise FilingRefused(f"{CONSENT_FIELD} must be true or false")
     return Filing(
-        service_code=code, description=description, location=_location(fields),
-        answers=_answers(fields, questions), phone=phone, publish_consent=consent,
-    )  # fmt: skip
+        service_code=code,
+        description=description,
+        location=_location(fields),
+        answers=_answers(fields, questions),
+        phone=phone,
+        publish_consent=consent,
+    )
 
 
 def _cleaned(fields: dict[str, str]) -> dict[str, str]:

@@ -88,9 +88,11 @@ def _limited() -> dict[str, Any]:
     """429: a quota is spent (reads a minute per client or key; a key's filings)."""
     answer = _json(_ERRORS, "too many requests: wait as long as Retry-After says")
     answer["headers"] = {
-        "Retry-After": {"description": "seconds until the quota's window ends",
-                        "schema": {"type": "integer", "minimum": 1}},
-    }  # fmt: skip
+        "Retry-After": {
+            "description": "seconds until the quota's window ends",
+            "schema": {"type": "integer", "minimum": 1},
+        },
+    }
     return {"429": answer}
 
 
@@ -103,8 +105,10 @@ def _read(
         "optional; the key may also come as the X-Api-Key header. A key with the read_private "
         "scope also reads the status of unpublished requests",
     )
-    return {"parameters": [*(parameters or []), key],
-            "responses": {**responses, **_errors(403), **_limited()}}  # fmt: skip
+    return {
+        "parameters": [*(parameters or []), key],
+        "responses": {**responses, **_errors(403), **_limited()},
+    }
 
 
 def _query(name: str, description: str, fmt: str | None = None) -> dict[str, Any]:

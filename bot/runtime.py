@@ -94,21 +94,32 @@ class Runtime:
         if not await catalog_loaded():
             report = await load_catalog(settings.catalog_file or SAMPLE_CATALOG)
             log.info("catalogue loaded at first start: %s", report)
-        services = Services(settings, Catalogs(settings.default_language), clock or SystemClock(),
-                            calendar)  # fmt: skip
+        services = Services(
+            settings, Catalogs(settings.default_language), clock or SystemClock(), calendar
+        )
         year = services.clock.now().astimezone(settings.zone).year
         if year not in calendar.official_years:
-            log.warning("the working calendar has no official schedule for %d: update "
-                        "MINSHENG_CALENDAR_FILE", year)  # fmt: skip
+            log.warning(
+                "the working calendar has no official schedule for %d: update "
+                "MINSHENG_CALENDAR_FILE",
+                year,
+            )
         await ensure_admins(settings.admin_ids, now=services.clock.now())
         app = build_application(settings, token, services.catalogs)
         app.bot_data[SERVICES_KEY] = services
         await app.initialize()
-        sender = Sender(app.bot, services.clock, SendLimiter.from_settings(settings),
-                        NoticeRenderer(services), concurrency=settings.send_concurrency,
-                        staff_chat_id=settings.staff_chat_id, metrics=services.metrics)
-        dispatcher = Dispatcher(app, services, lanes=settings.dispatch_lanes,
-                                on_commit=sender.wake)
+        sender = Sender(
+            app.bot,
+            services.clock,
+            SendLimiter.from_settings(settings),
+            NoticeRenderer(services),
+            concurrency=settings.send_concurrency,
+            staff_chat_id=settings.staff_chat_id,
+            metrics=services.metrics,
+        )
+        dispatcher = Dispatcher(
+            app, services, lanes=settings.dispatch_lanes, on_commit=sender.wake
+        )
         runtime = cls(services, app, dispatcher, sender)
         runtime.probe.remember_file(settings.database_url)
         await runtime.queue_command_menus()
@@ -131,8 +142,9 @@ class Runtime:
             key = "commands:" + code + ":" + digest
             await enqueue(None, "setMyCommands", params, now=now, dedupe_key=key)
         # The staff chat's menu and each staff member's own (handlers.staff_menu).
-        await queue_staff_menus(self.services.catalogs, self.services.settings.staff_chat_id,
-                                now=now)
+        await queue_staff_menus(
+            self.services.catalogs, self.services.settings.staff_chat_id, now=now
+        )
         self.sender.wake()
 
     def spawn_workers(self) -> None:
@@ -143,8 +155,12 @@ class Runtime:
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Poll until a signal or a fatal error; then drain, confirm the offset, and close."""
-        poller = _Poller(self.bot, self.services.clock, self.dispatcher.wake,
-                         timeout=self.services.settings.poll_timeout)
+        poller = _Poller(
+            self.bot,
+            self.services.clock,
+            self.dispatcher.wake,
+            timeout=self.services.settings.poll_timeout,
+        )
         self.poller = poller
         self.polling_since = asyncio.get_running_loop().time()
         await self.bot.do_api_request("deleteWebhook", api_kwargs={})
@@ -175,10 +191,14 @@ class Runtime:
         await site.start()
         log.info("webhook listening on %s", settings.webhook_listen)
         if settings.webhook_url:
-            await self.bot.do_api_request("setWebhook", api_kwargs={
-                "url": settings.webhook_url, "secret_token": settings.secret(),
-                "max_connections": 40,
-            })
+            await self.bot.do_api_request(
+                "setWebhook",
+                api_kwargs={
+                    "url": settings.webhook_url,
+                    "secret_token": settings.secret(),
+                    "max_connections": 40,
+                },
+            )
         if handle_signals:
             self._on_signals()
         try:
@@ -208,11 +228,15 @@ class Runtime:
         # Whatever fails here, the database is closed: its worker thread would otherwise keep
         # the process alive after SIGTERM.
         try:
-            drain = Sender(self.bot, self.services.clock, self.sender_limiter(),
-                           NoticeRenderer(self.services),
-                           concurrency=self.services.settings.send_concurrency,
-                           staff_chat_id=self.services.settings.staff_chat_id,
-                           metrics=self.services.metrics)
+            drain = Sender(
+                self.bot,
+                self.services.clock,
+                self.sender_limiter(),
+                NoticeRenderer(self.services),
+                concurrency=self.services.settings.send_concurrency,
+                staff_chat_id=self.services.settings.staff_chat_id,
+                metrics=self.services.metrics,
+            )
             while await self.dispatcher.drain_once():
                 pass
             while asyncio.get_running_loop().time() < deadline:
@@ -255,8 +279,12 @@ class Runtime:
             silent = self.poll_age()
             if silent is None or silent <= threshold:
                 continue
-            log.error("ALERT: no successful getUpdates for %.0f s (alert after %.0f s); "
-                      "Telegram keeps updates for 24 h only", silent, threshold)
+            log.error(
+                "ALERT: no successful getUpdates for %.0f s (alert after %.0f s); "
+                "Telegram keeps updates for 24 h only",
+                silent,
+                threshold,
+            )
             try:
                 await self._queue_poller_alert(silent)
             except Exception:
@@ -274,8 +302,13 @@ class Runtime:
             "network now.",
             seconds=int(silent),
         )
-        await enqueue(settings.staff_chat_id, "sendMessage", {"text": text}, now=now,
-                      dedupe_key=f"alert:poller:{now:%Y%m%d%H}")
+        await enqueue(
+            settings.staff_chat_id,
+            "sendMessage",
+            {"text": text},
+            now=now,
+            dedupe_key=f"alert:poller:{now:%Y%m%d%H}",
+        )
         self.sender.wake()
 
     async def health(self) -> dict[str, Any]:

@@ -159,8 +159,11 @@ class Sender:
                         item = await self._render(item)
                     except Exception as exc:
                         log.exception("notice %s could not be rendered", item.id)
-                        self._results.append(SendResult(item.id, Outcome.FAILED, item.chat_id,
-                                                        error=f"render: {exc!r}"))
+                        self._results.append(
+                            SendResult(
+                                item.id, Outcome.FAILED, item.chat_id, error=f"render: {exc!r}"
+                            )
+                        )
                         continue
                 slot = None
                 if chat_id is not None and item.method in LIMITED_METHODS:
@@ -185,9 +188,14 @@ class Sender:
                 return False
             case Outcome.RETRY | Outcome.UNCERTAIN:
                 retry_at = result.retry_at or self._clock.now()
-                queue.appendleft(replace(item, next_attempt_at=retry_at, attempts=item.attempts
-                                         + int(result.counts_as_attempt),
-                                         uncertain=result.outcome is Outcome.UNCERTAIN))
+                queue.appendleft(
+                    replace(
+                        item,
+                        next_attempt_at=retry_at,
+                        attempts=item.attempts + int(result.counts_as_attempt),
+                        uncertain=result.outcome is Outcome.UNCERTAIN,
+                    )
+                )
                 self._queued += 1
             case Outcome.UNREACHABLE:
                 self._queued -= len(queue)
@@ -215,8 +223,7 @@ class Sender:
             return
         results, self._results = self._results, []
         try:
-            await record_results(results, now=self._clock.now(),
-                                 staff_chat_id=self._staff_chat_id)
+            await record_results(results, now=self._clock.now(), staff_chat_id=self._staff_chat_id)
         except Exception:
             self._results = results + self._results
             raise

@@ -240,8 +240,9 @@ class Settings(BaseSettings):
         """The working calendar, read from its file, or a SettingsError naming the variable."""
         path = self.calendar_file or SHIPPED_CALENDAR
         try:
-            return load_calendar(path, zone=self.zone,
-                                 periods=parse_working_hours(self.working_hours))  # fmt: skip
+            return load_calendar(
+                path, zone=self.zone, periods=parse_working_hours(self.working_hours)
+            )
         except CalendarInvalid as exc:
             raise SettingsError(f"MINSHENG_CALENDAR_FILE is malformed: {exc}") from None
 

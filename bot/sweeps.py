@@ -38,13 +38,17 @@ def all_sweeps(services: Services) -> dict[str, Sweep]:
     settings = services.settings
     staff_chat = settings.staff_chat_id
     overdue_list = functools.partial(
-        send_overdue_list, staff_chat_id=staff_chat, zone=settings.zone,
+        send_overdue_list,
+        staff_chat_id=staff_chat,
+        zone=settings.zone,
         at=settings.overdue_list_time,
-    )  # fmt: skip
+    )
     weekly_digest = functools.partial(
-        send_weekly_digest, staff_chat_id=staff_chat, zone=settings.zone,
+        send_weekly_digest,
+        staff_chat_id=staff_chat,
+        zone=settings.zone,
         schedule=settings.digest_at,
-    )  # fmt: skip
+    )
     return {
         # Unfinished requests: discarded after 7 days (told once), reminded once after 24 h.
         # Discarding runs first, so a draft idle for a week is not reminded on its way out.

@@ -122,14 +122,17 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             CommandHandler("forget", on_forget, filters=CITIZEN),
             *claim.handlers(app),  # /claim: a case filed by phone becomes the caller's
             # Main menu buttons, matched in every language (old keyboards keep old labels).
-            MessageHandler(CITIZEN & label_filter(catalogs, new_request_label),
-                           guarded(on_new_request)),
+            MessageHandler(
+                CITIZEN & label_filter(catalogs, new_request_label), guarded(on_new_request)
+            ),
             MessageHandler(CITIZEN & label_filter(catalogs, help_label), guarded(on_help)),
             MessageHandler(CITIZEN & label_filter(catalogs, language_label), on_language),
-            MessageHandler(CITIZEN & label_filter(catalogs, my_requests_label),
-                           guarded(on_my_requests)),
-            MessageHandler(CITIZEN & label_filter(catalogs, track_label),
-                           guarded(on_track_button)),
+            MessageHandler(
+                CITIZEN & label_filter(catalogs, my_requests_label), guarded(on_my_requests)
+            ),
+            MessageHandler(
+                CITIZEN & label_filter(catalogs, track_label), guarded(on_track_button)
+            ),
             # Inline buttons: each feature's own pattern first; any other data is forged or
             # stale and gets "expired" from the catch-all, which must stay after all of them.
             # A new language re-asks the step of a request in progress, in that language.

@@ -27,8 +27,10 @@ def reasons_keyboard(
     """Standard reasons one per row (data `reason_data` + code), "Other reason…" (code
     "other"), and « Back: the keyboard of every refusal that needs a reason."""
     choices = [*reasons.items(), ("other", t.gettext("Other reason…"))]
-    rows = [[InlineKeyboardButton(label, callback_data=f"{reason_data}{code}")]
-            for code, label in choices]  # fmt: skip
+    rows = [
+        [InlineKeyboardButton(label, callback_data=f"{reason_data}{code}")]
+        for code, label in choices
+    ]
     back = InlineKeyboardButton(t.gettext("« Back"), callback_data=back_data)
     return InlineKeyboardMarkup([*rows, [back]])
 

@@ -30,17 +30,24 @@ async def on_claim(update: Update, context: MinshengContext) -> None:
     if len(args) < 2:
         usage = t.gettext(
             "To follow a request that was filed for you by phone, send /claim with its number "
-            "and the claim code you were given, e.g. /claim ABCD-EFGH-JKMN K7QX2M9P.")  # fmt: skip
+            "and the claim code you were given, e.g. /claim ABCD-EFGH-JKMN K7QX2M9P."
+        )
         await send(update, context, usage)
         return
     if await failed_lookups(citizen.id, now=now) > LOOKUP_LIMIT:
-        await send(update, context, t.gettext(
-            "You have looked up many numbers that are not yours in the last hour. "
-            "Please try again later, or open your requests under My requests."))  # fmt: skip
+        await send(
+            update,
+            context,
+            t.gettext(
+                "You have looked up many numbers that are not yours in the last hour. "
+                "Please try again later, or open your requests under My requests."
+            ),
+        )
         return
     refused = t.gettext(
         "That number and claim code do not match a request waiting to be claimed. Please "
-        "check both; each code works once.")  # fmt: skip
+        "check both; each code works once."
+    )
     number = canonical_or_none(" ".join(args[:-1]))
     if number is None:
         await send(update, context, refused)
@@ -50,9 +57,15 @@ async def on_claim(update: Update, context: MinshengContext) -> None:
     except ClaimRefused:
         await send(update, context, refused)
         return
-    await send(update, context, t.gettext(
-        "Request {number} is now yours: you will be told of every step, and you can follow it "
-        "under My requests.", number=format_tracking_number(number)))  # fmt: skip
+    await send(
+        update,
+        context,
+        t.gettext(
+            "Request {number} is now yours: you will be told of every step, and you can follow it "
+            "under My requests.",
+            number=format_tracking_number(number),
+        ),
+    )
 
 
 def handlers(app: MinshengApp) -> list[Any]:

@@ -35,10 +35,21 @@ async def render_case_due_changed(params: dict[str, Any], t: Translator) -> Rend
     """ "case_due_changed" {tracking, due_at, reason: extension|urgent}: the citizen's new date."""
     number, due = _number(params), _due(params["due_at"], t)
     if params.get("reason") == "urgent":
-        return _text(t.gettext("Your request {number} is now handled as urgent: an answer is "
-                               "due by {due}.", number=number, due=due))  # fmt: skip
-    return _text(t.gettext("The department needs more time for your request {number}: an "
-                           "answer is now due by {due}.", number=number, due=due))  # fmt: skip
+        return _text(
+            t.gettext(
+                "Your request {number} is now handled as urgent: an answer is due by {due}.",
+                number=number,
+                due=due,
+            )
+        )
+    return _text(
+        t.gettext(
+            "The department needs more time for your request {number}: an "
+            "answer is now due by {due}.",
+            number=number,
+            due=due,
+        )
+    )
 
 
 async def render_staff_extension_requested(params: dict[str, Any], t: Translator) -> Rendered:
@@ -51,62 +62,100 @@ async def render_staff_extension_requested(params: dict[str, Any], t: Translator
         "Reason: {reason}",
         "{department} asks for {n} more working days on request {number} (now due by {due}). "
         "Reason: {reason}",
-        days, department=department, number=number, due=_due(params["due_at"], t),
+        days,
+        department=department,
+        number=number,
+        due=_due(params["due_at"], t),
         reason=str(params["reason"]),
-    )  # fmt: skip
+    )
     tracking = str(params["tracking"])
-    markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t.gettext("Grant"), callback_data=f"dl:g:{tracking}"),
-        InlineKeyboardButton(t.gettext("Refuse"), callback_data=f"dl:r:{tracking}"),
-    ]])  # fmt: skip
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t.gettext("Grant"), callback_data=f"dl:g:{tracking}"),
+                InlineKeyboardButton(t.gettext("Refuse"), callback_data=f"dl:r:{tracking}"),
+            ]
+        ]
+    )
     return Rendered("sendMessage", {"text": text, "reply_markup": markup.to_dict()})
 
 
 async def render_staff_extension_granted(params: dict[str, Any], t: Translator) -> Rendered:
     """ "staff_extension_granted" {tracking, days, due_at, department}."""
     department = await department_name(params.get("department"), t)
-    return _text(t.gettext("Extension granted: {department} now has until {due} for request "
-                           "{number}.", department=department, due=_due(params["due_at"], t),
-                           number=_number(params)))  # fmt: skip
+    return _text(
+        t.gettext(
+            "Extension granted: {department} now has until {due} for request {number}.",
+            department=department,
+            due=_due(params["due_at"], t),
+            number=_number(params),
+        )
+    )
 
 
 async def render_staff_extension_refused(params: dict[str, Any], t: Translator) -> Rendered:
     """ "staff_extension_refused" {tracking, reason, department}: the department is told."""
     department = await department_name(params.get("department"), t)
-    return _text(t.gettext("Extension refused for {department} on request {number}. Reason: "
-                           "{reason}", department=department, number=_number(params),
-                           reason=str(params["reason"])))  # fmt: skip
+    return _text(
+        t.gettext(
+            "Extension refused for {department} on request {number}. Reason: {reason}",
+            department=department,
+            number=_number(params),
+            reason=str(params["reason"]),
+        )
+    )
 
 
 async def render_staff_due_reminder(params: dict[str, Any], t: Translator) -> Rendered:
     """ "staff_due_reminder" {tracking, department, due_at}: 75 % of the time has passed."""
     department = await department_name(params.get("department"), t)
-    return _text(t.gettext("Reminder for {department}: request {number} must be answered by "
-                           "{due}.", department=department, number=_number(params),
-                           due=_due(params["due_at"], t)))  # fmt: skip
+    return _text(
+        t.gettext(
+            "Reminder for {department}: request {number} must be answered by {due}.",
+            department=department,
+            number=_number(params),
+            due=_due(params["due_at"], t),
+        )
+    )
 
 
 async def render_staff_case_escalated(params: dict[str, Any], t: Translator) -> Rendered:
     """ "staff_case_escalated" {tracking, department, due_at}: the due date passed (督办)."""
     department = await department_name(params.get("department"), t)
-    return _text(t.gettext("Escalated to the supervisors: request {number} ({department}) was "
-                           "due by {due} and is not answered.", number=_number(params),
-                           department=department, due=_due(params["due_at"], t)))  # fmt: skip
+    return _text(
+        t.gettext(
+            "Escalated to the supervisors: request {number} ({department}) was "
+            "due by {due} and is not answered.",
+            number=_number(params),
+            department=department,
+            due=_due(params["due_at"], t),
+        )
+    )
 
 
 async def render_staff_accept_overdue(params: dict[str, Any], t: Translator) -> Rendered:
     """ "staff_accept_overdue" {tracking, accept_due_at}: not accepted within the limit."""
-    return _text(t.gettext("Supervisors: request {number} was to be accepted by {due} and is "
-                           "still waiting.", number=_number(params),
-                           due=_due(params["accept_due_at"], t)))  # fmt: skip
+    return _text(
+        t.gettext(
+            "Supervisors: request {number} was to be accepted by {due} and is still waiting.",
+            number=_number(params),
+            due=_due(params["accept_due_at"], t),
+        )
+    )
 
 
 async def render_staff_overdue_list(params: dict[str, Any], t: Translator) -> Rendered:
     """ "staff_overdue_list" {date, total, cases: [[tracking, department, due_at], ...]}."""
     total = int(params["total"])
     cases = list(params.get("cases") or [])
-    lines = [t.ngettext("Overdue on {date}: {n} request.", "Overdue on {date}: {n} requests.",
-                        total, date=str(params["date"]))]  # fmt: skip
+    lines = [
+        t.ngettext(
+            "Overdue on {date}: {n} request.",
+            "Overdue on {date}: {n} requests.",
+            total,
+            date=str(params["date"]),
+        )
+    ]
     for tracking, department, due in cases:
         name = await department_name(department, t)
         lines.append(f"• {format_tracking_number(str(tracking))} · {name} · {_due(due, t)}")

@@ -69,11 +69,13 @@ async def deadline_outcome(
 
 def refusal(refused: DeadlineRefused, number: str, t: Translator) -> str:
     if isinstance(refused, ExtensionAlreadyPending):
-        return t.gettext("An extension of {number} is already waiting for a decision.",
-                         number=shown(number))  # fmt: skip
+        return t.gettext(
+            "An extension of {number} is already waiting for a decision.", number=shown(number)
+        )
     if isinstance(refused, ExtensionNotPending):
-        return t.gettext("No extension of {number} is waiting for a decision.",
-                         number=shown(number))  # fmt: skip
+        return t.gettext(
+            "No extension of {number} is waiting for a decision.", number=shown(number)
+        )
     return t.gettext("Request {number} has no due date to extend.", number=shown(number))
 
 
@@ -92,11 +94,17 @@ async def on_urgent(update: Update, context: MinshengContext) -> None:
         return
     number = args[0]
     await deadline_outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: mark_urgent(number, hours, **stamp(context, update)),
-        lambda due: t.gettext("Request {number} is marked urgent; an answer is due by {due}.",
-                              number=shown(number), due=due_text(due, t, context)),
-    )  # fmt: skip
+        lambda due: t.gettext(
+            "Request {number} is marked urgent; an answer is due by {due}.",
+            number=shown(number),
+            due=due_text(due, t, context),
+        ),
+    )
 
 
 async def on_extend(update: Update, context: MinshengContext) -> None:
@@ -105,20 +113,27 @@ async def on_extend(update: Update, context: MinshengContext) -> None:
     args = parsed(context, 3)
     days = whole(args[1], MAX_EXTENSION_DAYS) if args is not None else None
     if args is None or days is None or not args[2].strip():
-        await usage_or_denied(update, context, t, t.gettext(
-            "Usage: /extend <number> <working days> <reason>"))  # fmt: skip
+        await usage_or_denied(
+            update, context, t, t.gettext("Usage: /extend <number> <working days> <reason>")
+        )
         return
     number, reason = args[0], args[2]
     chat = context.services.settings.staff_chat_id
     await deadline_outcome(
-        update, context, t, number,
-        lambda: request_extension(number, days, reason, **stamp(context, update),
-                                  staff_chat_id=chat),
+        update,
+        context,
+        t,
+        number,
+        lambda: request_extension(
+            number, days, reason, **stamp(context, update), staff_chat_id=chat
+        ),
         lambda tracking: t.ngettext(
             "Your request for {n} more working day on {number} was sent to the supervisors.",
             "Your request for {n} more working days on {number} was sent to the supervisors.",
-            days, number=shown(tracking)),
-    )  # fmt: skip
+            days,
+            number=shown(tracking),
+        ),
+    )
 
 
 async def on_grant(update: Update, context: MinshengContext) -> None:
@@ -128,19 +143,32 @@ async def on_grant(update: Update, context: MinshengContext) -> None:
         await usage_or_denied(update, context, t, t.gettext("Usage: /grant <number>"))
         return
     number = args[0]
-    await deadline_outcome(update, context, t, number, lambda: granting(update, context, number),
-                           lambda due: granted(number, due, t, context))  # fmt: skip
+    await deadline_outcome(
+        update,
+        context,
+        t,
+        number,
+        lambda: granting(update, context, number),
+        lambda due: granted(number, due, t, context),
+    )
 
 
 def granting(update: Update, context: MinshengContext, number: str) -> Awaitable[datetime]:
     services = context.services
-    return grant_extension(number, **stamp(context, update), calendar=services.calendar,
-                           staff_chat_id=services.settings.staff_chat_id)  # fmt: skip
+    return grant_extension(
+        number,
+        **stamp(context, update),
+        calendar=services.calendar,
+        staff_chat_id=services.settings.staff_chat_id,
+    )
 
 
 def granted(number: str, due: datetime, t: Translator, context: MinshengContext) -> str:
-    return t.gettext("The extension of {number} was granted; an answer is now due by {due}.",
-                     number=shown(number), due=due_text(due, t, context))  # fmt: skip
+    return t.gettext(
+        "The extension of {number} was granted; an answer is now due by {due}.",
+        number=shown(number),
+        due=due_text(due, t, context),
+    )
 
 
 async def on_refuse(update: Update, context: MinshengContext) -> None:
@@ -152,11 +180,16 @@ async def on_refuse(update: Update, context: MinshengContext) -> None:
     number, reason = args
     chat = context.services.settings.staff_chat_id
     await deadline_outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: refuse_extension(number, reason, **stamp(context, update), staff_chat_id=chat),
-        lambda tracking: t.gettext("The extension of {number} was refused; the department is "
-                                   "told.", number=shown(tracking)),
-    )  # fmt: skip
+        lambda tracking: t.gettext(
+            "The extension of {number} was refused; the department is told.",
+            number=shown(tracking),
+        ),
+    )
 
 
 async def on_grant_button(update: Update, context: MinshengContext) -> None:
@@ -176,9 +209,16 @@ async def on_grant_button(update: Update, context: MinshengContext) -> None:
     await answer_button(update, context)
     message = query_of(update).message
     if message is not None and (text := getattr(message, "text", None)):
-        await call(update, context, "editMessageText", {
-            "chat_id": message.chat.id, "message_id": message.message_id,
-            "text": f"{text}\n\n{granted(number, due, t, context)}"})  # fmt: skip
+        await call(
+            update,
+            context,
+            "editMessageText",
+            {
+                "chat_id": message.chat.id,
+                "message_id": message.message_id,
+                "text": f"{text}\n\n{granted(number, due, t, context)}",
+            },
+        )
 
 
 async def on_refuse_button(update: Update, context: MinshengContext) -> None:
@@ -188,13 +228,20 @@ async def on_refuse_button(update: Update, context: MinshengContext) -> None:
     found, t = got
     number = found.group(1)
     try:
-        await authorize(user_of(update).id, StaffAction.DECIDE_EXTENSION, number,
-                        now=context.services.clock.now())  # fmt: skip
+        await authorize(
+            user_of(update).id,
+            StaffAction.DECIDE_EXTENSION,
+            number,
+            now=context.services.clock.now(),
+        )
     except (StaffNotAuthorized, CaseNotFound):
         await answer_button(update, context, not_allowed(t))
         return
-    await answer_button(update, context, t.gettext(
-        "Send /refuse {number} followed by the reason.", number=shown(number)))  # fmt: skip
+    await answer_button(
+        update,
+        context,
+        t.gettext("Send /refuse {number} followed by the reason.", number=shown(number)),
+    )
 
 
 def handlers(app: MinshengApp) -> list[Any]:

@@ -50,8 +50,9 @@ MERGE_PATTERN = re.compile(rf"^st:mrg:{NUMBER_GROUP}:{NUMBER_GROUP}\Z")
 TIMELINE_LIMIT = 20
 # The events a follower sees by name: the request's moves. Not the other citizen's own doings
 # (their additions, answers to questions, rating, withdrawal), nor the department's questions.
-FOLLOWER_EVENTS = frozenset({"submitted", "accepted", "answered", "closed", "rejected",
-                             "merged", "reopened", "joined"})  # fmt: skip
+FOLLOWER_EVENTS = frozenset(
+    {"submitted", "accepted", "answered", "closed", "rejected", "merged", "reopened", "joined"}
+)
 
 
 def merge_data(tracking: str, into: str) -> str:
@@ -80,10 +81,13 @@ async def offer_similar(
     services = context.services
     now = services.clock.now()
     similar = await similar_open_cases(
-        str(draft.data.get("category")), str(draft.data.get("description", "")), _location(draft),
-        now=now, distance_m=services.settings.duplicate_distance_m,
+        str(draft.data.get("category")),
+        str(draft.data.get("description", "")),
+        _location(draft),
+        now=now,
+        distance_m=services.settings.duplicate_distance_m,
         exclude_citizen=draft.citizen_id,
-    )  # fmt: skip
+    )
     if not similar:
         return False
     await save(context, draft, draft.step, similar=[s.tracking for s in similar])
@@ -93,10 +97,14 @@ async def offer_similar(
         lines += ["", await offer_lines(case, t, now)]
         label = t.gettext("Join {number}", number=format_tracking_number(case.tracking))
         rows.append([InlineKeyboardButton(label, callback_data=data("j", index))])
-    lines += ["", t.gettext(
-        "If one of them is your problem too, join it: it counts one more supporter, and you "
-        "will be told when it is accepted, answered and closed (the answer itself goes to the "
-        "citizen who filed it). Otherwise file yours.")]  # fmt: skip
+    lines += [
+        "",
+        t.gettext(
+            "If one of them is your problem too, join it: it counts one more supporter, and you "
+            "will be told when it is accepted, answered and closed (the answer itself goes to the "
+            "citizen who filed it). Otherwise file yours."
+        ),
+    ]
     rows.append([InlineKeyboardButton(t.gettext("File mine anyway"), callback_data=data("file"))])
     await send(update, context, "\n".join(lines), markup=InlineKeyboardMarkup(rows))
     return True
@@ -112,21 +120,31 @@ async def offer_lines(case: SimilarCase, t: Translator, now: datetime) -> str:
         head = t.ngettext(
             "{number} · {category} · {count} supporter · nearby",
             "{number} · {category} · {count} supporters · nearby",
-            count, number=number, category=name, count=count,
-        )  # fmt: skip
+            count,
+            number=number,
+            category=name,
+            count=count,
+        )
     else:
         head = t.ngettext(
             "{number} · {category} · {count} supporter",
             "{number} · {category} · {count} supporters",
-            count, number=number, category=name, count=count,
-        )  # fmt: skip
+            count,
+            number=number,
+            category=name,
+            count=count,
+        )
     status, days = others_status_name(t, case.status), max(0, (now - case.created_at).days)
     if days == 0:
         state = t.gettext("Status: {status} · filed less than a day ago", status=status)
     else:
-        state = t.ngettext("Status: {status} · filed {count} day ago",
-                           "Status: {status} · filed {count} days ago",
-                           days, status=status, count=days)  # fmt: skip
+        state = t.ngettext(
+            "Status: {status} · filed {count} day ago",
+            "Status: {status} · filed {count} days ago",
+            days,
+            status=status,
+            count=days,
+        )
     lines = [head, state]
     if case.public_text is not None:
         lines.append(f"“{case.public_text}”")
@@ -150,8 +168,12 @@ async def join(
     await discard_draft(draft.citizen_id)
     if not joined:
         number = format_tracking_number(tracking)
-        await send(update, context, t.gettext("You already follow request {number}.",
-                                              number=number), markup=main_menu(t))  # fmt: skip
+        await send(
+            update,
+            context,
+            t.gettext("You already follow request {number}.", number=number),
+            markup=main_menu(t),
+        )
     return ""
 
 
@@ -161,10 +183,14 @@ async def join(
 def duplicate_rows(tracking: str, duplicates: list[str], t: Translator) -> list[list[Any]]:
     """A "Merge into N" button for each possible duplicate of the case (as dicts, for a card)."""
     return [
-        [{"text": t.gettext("Merge into {number}", number=format_tracking_number(other)),
-          "callback_data": merge_data(tracking, other)}]
+        [
+            {
+                "text": t.gettext("Merge into {number}", number=format_tracking_number(other)),
+                "callback_data": merge_data(tracking, other),
+            }
+        ]
         for other in duplicates
-    ]  # fmt: skip
+    ]
 
 
 def duplicate_line(duplicates: list[str], t: Translator) -> str:
@@ -185,8 +211,11 @@ async def on_merge(update: Update, context: MinshengContext) -> None:
         await answer_button(update, context, merge_refusal(t, refused))
         return
     if case is not None:
-        done = t.gettext("Merged by {name} into {number}", name=user_of(update).first_name,
-                         number=format_tracking_number(into))  # fmt: skip
+        done = t.gettext(
+            "Merged by {name} into {number}",
+            name=user_of(update).first_name,
+            number=format_tracking_number(into),
+        )
         await mark_card(update, context, case, t, done)
 
 
@@ -204,19 +233,25 @@ async def follower_card(
     """What a follower sees of a request they joined: where it stands, not who wrote what."""
     zone = context.services.settings.zone
     lines = [
-        t.gettext("Request {number} (you follow it)",
-                  number=format_tracking_number(case.tracking)),
+        t.gettext(
+            "Request {number} (you follow it)", number=format_tracking_number(case.tracking)
+        ),
         t.gettext("Status: {status}", status=others_status_name(t, case.status)),
-        t.gettext("Category: {category}",
-                  category=await category_name(case.category_code, t.language)),
-        t.gettext("Department: {department}",
-                  department=await department_name(case.department_code, t)),
+        t.gettext(
+            "Category: {category}", category=await category_name(case.category_code, t.language)
+        ),
+        t.gettext(
+            "Department: {department}", department=await department_name(case.department_code, t)
+        ),
         t.gettext("Filed: {date}", date=when(case.created_at, zone, t.language)),
-    ]  # fmt: skip
+    ]
     if case.due_at is not None:
         lines.append(t.gettext("Due by: {due}", due=when(case.due_at, zone, t.language)))
-    lines.append(t.ngettext("{count} supporter", "{count} supporters", case.supporters,
-                            count=case.supporters))  # fmt: skip
+    lines.append(
+        t.ngettext(
+            "{count} supporter", "{count} supporters", case.supporters, count=case.supporters
+        )
+    )
     if case.public_text is not None:
         lines += ["", t.gettext("Public summary: {text}", text=case.public_text)]
     if case.public_note is not None:

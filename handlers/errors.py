@@ -15,9 +15,7 @@ logger = logging.getLogger(__name__)
 
 # The failures of the update being handled: the dispatcher opens a box around each update and
 # rolls the update back when the error handler has put something in it.
-HANDLER_ERRORS: ContextVar[list[BaseException] | None] = ContextVar(
-    "handler_errors", default=None
-)
+HANDLER_ERRORS: ContextVar[list[BaseException] | None] = ContextVar("handler_errors", default=None)
 
 
 def apology(t: Translator) -> str:

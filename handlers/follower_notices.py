@@ -37,7 +37,8 @@ async def render_case_joined(params: dict[str, Any], t: Translator) -> Rendered:
     text = t.gettext(
         "You joined request {number}; nothing new was filed. You will be told when it is "
         "accepted, answered and closed. Look it up any time with /status {number}.",
-        number=format_tracking_number(tracking))  # fmt: skip
+        number=format_tracking_number(tracking),
+    )
     label = t.gettext("Follow this request")
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=case_data(tracking))]]
@@ -48,43 +49,74 @@ async def render_case_joined(params: dict[str, Any], t: Translator) -> Rendered:
 async def render_followed_case_accepted(params: dict[str, Any], t: Translator) -> Rendered:
     """ "followed_case_accepted" {tracking, department}."""
     department = await department_name(params.get("department"), t)
-    return _message(t.gettext(
-        "Request {number}, which you follow, was accepted and passed to {department}.",
-        number=_number(params), department=department), params, t)  # fmt: skip
+    return _message(
+        t.gettext(
+            "Request {number}, which you follow, was accepted and passed to {department}.",
+            number=_number(params),
+            department=department,
+        ),
+        params,
+        t,
+    )
 
 
 async def render_followed_case_answered(params: dict[str, Any], t: Translator) -> Rendered:
     """ "followed_case_answered" {tracking, note?}: answered; the answer is not a follower's."""
-    return _message(t.gettext(
-        "Request {number}, which you follow, was answered. The answer goes to the citizen who "
-        "filed it; if your situation differs, file a request of your own.",
-        number=_number(params)), params, t)  # fmt: skip
+    return _message(
+        t.gettext(
+            "Request {number}, which you follow, was answered. The answer goes to the citizen who "
+            "filed it; if your situation differs, file a request of your own.",
+            number=_number(params),
+        ),
+        params,
+        t,
+    )
 
 
 async def render_followed_case_rejected(params: dict[str, Any], t: Translator) -> Rendered:
     """ "followed_case_rejected" {tracking, note?}: the reason is the filer's to hear."""
-    return _message(t.gettext(
-        "Request {number}, which you follow, was not accepted. If your problem remains, file a "
-        "request of your own.", number=_number(params)), params, t)  # fmt: skip
+    return _message(
+        t.gettext(
+            "Request {number}, which you follow, was not accepted. If your problem remains, "
+            "file a request of your own.",
+            number=_number(params),
+        ),
+        params,
+        t,
+    )
 
 
 async def render_followed_case_closed(params: dict[str, Any], t: Translator) -> Rendered:
     """ "followed_case_closed" {tracking}."""
-    return _message(t.gettext("Request {number}, which you follow, is closed.",
-                              number=_number(params)), params, t)  # fmt: skip
+    return _message(
+        t.gettext("Request {number}, which you follow, is closed.", number=_number(params)),
+        params,
+        t,
+    )
 
 
 async def render_followed_case_reopened(params: dict[str, Any], t: Translator) -> Rendered:
     """ "followed_case_reopened" {tracking}."""
-    return _message(t.gettext(
-        "Request {number}, which you follow, was reopened and is being worked on again.",
-        number=_number(params)), params, t)  # fmt: skip
+    return _message(
+        t.gettext(
+            "Request {number}, which you follow, was reopened and is being worked on again.",
+            number=_number(params),
+        ),
+        params,
+        t,
+    )
 
 
 async def render_followed_case_merged(params: dict[str, Any], t: Translator) -> Rendered:
     """ "followed_case_merged" {tracking, into}: they follow the other request from now on."""
     into = format_tracking_number(str(params["into"]))
-    return _message(t.gettext(
-        "Request {number}, which you follow, was merged into request {into} about the same "
-        "problem. You now follow {into} instead; look it up with /status {into}.",
-        number=_number(params), into=into), params, t)  # fmt: skip
+    return _message(
+        t.gettext(
+            "Request {number}, which you follow, was merged into request {into} about the same "
+            "problem. You now follow {into} instead; look it up with /status {into}.",
+            number=_number(params),
+            into=into,
+        ),
+        params,
+        t,
+    )

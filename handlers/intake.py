@@ -139,18 +139,28 @@ async def file_anyway(
     settings = context.services.settings
     try:
         case = await submit_case(
-            new_case(draft), now=context.services.clock.now(), zone=settings.zone,
-            daily_limit=settings.cases_per_day, staff_chat_id=settings.staff_chat_id,
-            calendar=context.services.calendar, accept_hours=settings.accept_limit_hours,
+            new_case(draft),
+            now=context.services.clock.now(),
+            zone=settings.zone,
+            daily_limit=settings.cases_per_day,
+            staff_chat_id=settings.staff_chat_id,
+            calendar=context.services.calendar,
+            accept_hours=settings.accept_limit_hours,
             duplicate_distance_m=settings.duplicate_distance_m,
-        )  # fmt: skip
+        )
     except CaseLimitReached as limit:
         n = limit.limit
-        await send(update, context, t.ngettext(
-            "You have reached the limit of {n} new request a day; please submit this one "
-            "tomorrow. It is kept until then.",
-            "You have reached the limit of {n} new requests a day; please submit this one "
-            "tomorrow. It is kept until then.", n))  # fmt: skip
+        await send(
+            update,
+            context,
+            t.ngettext(
+                "You have reached the limit of {n} new request a day; please submit this one "
+                "tomorrow. It is kept until then.",
+                "You have reached the limit of {n} new requests a day; please submit this one "
+                "tomorrow. It is kept until then.",
+                n,
+            ),
+        )
         return ""
     except CitizenBlocked:
         await send(
@@ -163,8 +173,11 @@ async def file_anyway(
         )
         return ""
     except (CategoryUnavailable, CategoryNotFound):
-        await send(update, context, t.gettext("That category is no longer available; please "
-                                              "choose another."))  # fmt: skip
+        await send(
+            update,
+            context,
+            t.gettext("That category is no longer available; please choose another."),
+        )
         await go(update, context, t, draft, Step.DOMAIN, editing=True)
         return ""
     except FieldOutOfLimits as refused:
@@ -192,11 +205,16 @@ def new_case(draft: DraftView) -> NewCase:
     if place is not None:
         location = Location(place.get("lat"), place.get("lon"), place.get("address"))
     return NewCase(
-        citizen_id=draft.citizen_id, kind=CaseKind(d["kind"]), category_code=d["category"],
-        text=d["description"], photos=tuple(d.get("photos") or ()), location=location,
-        answers=dict(d.get("answers") or {}), phone=d.get("phone"),
+        citizen_id=draft.citizen_id,
+        kind=CaseKind(d["kind"]),
+        category_code=d["category"],
+        text=d["description"],
+        photos=tuple(d.get("photos") or ()),
+        location=location,
+        answers=dict(d.get("answers") or {}),
+        phone=d.get("phone"),
         anonymous=bool(d.get("anonymous")),
-    )  # fmt: skip
+    )
 
 
 async def confirm(update: Update, context: MinshengContext, t: Translator, case: CaseView) -> None:
@@ -208,8 +226,9 @@ async def confirm(update: Update, context: MinshengContext, t: Translator, case:
         t.gettext("Category: {category}", category=name),
     ]
     if case.due_at is not None:
-        due = format_datetime(case.due_at, "medium", tzinfo=context.services.settings.zone,
-                              locale=t.language)  # fmt: skip
+        due = format_datetime(
+            case.due_at, "medium", tzinfo=context.services.settings.zone, locale=t.language
+        )
         lines.append(t.gettext("An answer is due by {due}.", due=due))
     lines.append(t.gettext("Keep the number: it lets you follow the request."))
     button = inline([[(t.gettext("Follow this request"), f"case:{case.tracking}")]])

@@ -32,8 +32,14 @@ async def reask(
 
 async def not_a_button(update: Update, context: MinshengContext, draft: DraftView) -> None:
     """Free text or media where a button is expected: say so and show the keyboard again."""
-    await reask(update, context, draft, lambda t: t.gettext(
-        "That is not what I need here; please choose one of the buttons below."))  # fmt: skip
+    await reask(
+        update,
+        context,
+        draft,
+        lambda t: t.gettext(
+            "That is not what I need here; please choose one of the buttons below."
+        ),
+    )
 
 
 async def pick_kind(
@@ -99,8 +105,9 @@ async def answer(
     answers = dict(draft.data.get("answers") or {})
     if question is not None and value is not None:
         answers[question.code] = value
-    await next_question(update, context, t, draft, int(draft.data.get("q", 0)) + 1,
-                        answers=answers)  # fmt: skip
+    await next_question(
+        update, context, t, draft, int(draft.data.get("q", 0)) + 1, answers=answers
+    )
 
 
 async def pick_choice(
@@ -155,8 +162,9 @@ def wanted(t: Translator, question: Question) -> str:
     if question.type == "number" and question.min is not None and question.max is not None:
         return t.gettext(
             "That is not what I need here; please send a number from {min} to {max}.",
-            min=f"{question.min:g}", max=f"{question.max:g}",
-        )  # fmt: skip
+            min=f"{question.min:g}",
+            max=f"{question.max:g}",
+        )
     if question.type == "number":
         return t.gettext("That is not what I need here; please send a number.")
     if question.type == "date":

@@ -76,14 +76,18 @@ def description_problem(t: Translator, message: Message, text: str | None) -> st
         return t.ngettext(
             "That is too short ({length} character); please write at least {min}.",
             "That is too short ({length} characters); please write at least {min}.",
-            length, length=length, min=DESCRIPTION_MIN,
-        )  # fmt: skip
+            length,
+            length=length,
+            min=DESCRIPTION_MIN,
+        )
     if length > DESCRIPTION_MAX:
         return t.ngettext(
             "That is too long ({length} character); the limit is {max}.",
             "That is too long ({length} characters); the limit is {max}.",
-            length, length=length, max=DESCRIPTION_MAX,
-        )  # fmt: skip
+            length,
+            length=length,
+            max=DESCRIPTION_MAX,
+        )
     return None
 
 
@@ -115,8 +119,15 @@ async def not_an_emergency(
         return t.gettext("This button has expired.")
     photo = draft.data.get("pending_photo")
     album = draft.data.get("album")
-    await take_description(update, context, t, draft, text, photo if isinstance(photo, str)
-                           else None, album if isinstance(album, str) else None)  # fmt: skip
+    await take_description(
+        update,
+        context,
+        t,
+        draft,
+        text,
+        photo if isinstance(photo, str) else None,
+        album if isinstance(album, str) else None,
+    )
     return ""
 
 
@@ -132,8 +143,13 @@ async def take_description(
     photos = list(draft.data.get("photos") or [])
     if photo and len(photos) < MAX_PHOTOS:
         photos.append(photo)
-    changes = {"description": text, "photos": photos, "album": album, "pending": None,
-               "pending_photo": None}  # fmt: skip
+    changes = {
+        "description": text,
+        "photos": photos,
+        "album": album,
+        "pending": None,
+        "pending_photo": None,
+    }
     await go(update, context, t, draft, after_details(draft, Step.PHOTOS), **changes)
 
 
@@ -149,22 +165,32 @@ async def on_photos_input(update: Update, context: MinshengContext, draft: Draft
     silent = _same_album(message, draft)
     if len(photos) >= MAX_PHOTOS:
         if not (silent and draft.data.get("album_full") == message.media_group_id):
-            refusal = t.gettext("You can add at most {limit} photos; this one was not added.",
-                                limit=MAX_PHOTOS)  # fmt: skip
+            refusal = t.gettext(
+                "You can add at most {limit} photos; this one was not added.", limit=MAX_PHOTOS
+            )
             await send(update, context, refusal, markup=done_keyboard(t))
-        await save(context, draft, Step.PHOTOS, album_full=message.media_group_id,
-                   album=message.media_group_id)  # fmt: skip
+        await save(
+            context,
+            draft,
+            Step.PHOTOS,
+            album_full=message.media_group_id,
+            album=message.media_group_id,
+        )
         return
     photos.append(photo)
     await save(context, draft, Step.PHOTOS, photos=photos, album=message.media_group_id)
     if silent:
         return
     if message.media_group_id:
-        note = t.gettext("Photos received. Send more (up to {limit} in all) or press Done.",
-                         limit=MAX_PHOTOS)  # fmt: skip
+        note = t.gettext(
+            "Photos received. Send more (up to {limit} in all) or press Done.", limit=MAX_PHOTOS
+        )
     else:
-        note = t.gettext("Photo {n} of {limit} received. Send more or press Done.",
-                         n=len(photos), limit=MAX_PHOTOS)  # fmt: skip
+        note = t.gettext(
+            "Photo {n} of {limit} received. Send more or press Done.",
+            n=len(photos),
+            limit=MAX_PHOTOS,
+        )
     await send(update, context, note, markup=done_keyboard(t))
 
 
@@ -174,15 +200,20 @@ def done_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 async def not_a_photo(update: Update, context: MinshengContext, draft: DraftView) -> None:
     """Anything but a photo at the photos step: say so and ask again."""
-    await reask(update, context, draft, lambda t: t.gettext(
-        "That is not what I need here; please send a photo, or press Done."))  # fmt: skip
+    await reask(
+        update,
+        context,
+        draft,
+        lambda t: t.gettext("That is not what I need here; please send a photo, or press Done."),
+    )
 
 
 async def photos_done(
     update: Update, context: MinshengContext, t: Translator, draft: DraftView, arg: str
 ) -> str:
-    await go(update, context, t, draft, after_details(draft, Step.LOCATION), album=None,
-             album_full=None)  # fmt: skip
+    await go(
+        update, context, t, draft, after_details(draft, Step.LOCATION), album=None, album_full=None
+    )
     return ""
 
 
@@ -201,9 +232,13 @@ async def on_location_input(update: Update, context: MinshengContext, draft: Dra
         await go(update, context, t, draft, after_details(draft, Step.CONTACT), location=None)
         return
     if not ADDRESS_MIN <= len(text) <= ADDRESS_MAX or text == skip_label(t):
-        hint = t.gettext("Please type an address of {min} to {max} characters (yours has "
-                         "{length}), or share your location with the button.",
-                         min=ADDRESS_MIN, max=ADDRESS_MAX, length=len(text))  # fmt: skip
+        hint = t.gettext(
+            "Please type an address of {min} to {max} characters (yours has "
+            "{length}), or share your location with the button.",
+            min=ADDRESS_MIN,
+            max=ADDRESS_MAX,
+            length=len(text),
+        )
         await send(update, context, hint)
         return
     place = {"address": text}

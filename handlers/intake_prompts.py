@@ -187,13 +187,19 @@ async def ask_summary(
     await send(update, context, await summary_text(t, d), markup=main_menu(t))
     e = "e"
     rows = [
-        [(t.gettext("Edit kind"), data(e, "kind")),
-         (t.gettext("Edit category"), data(e, "category"))],
-        [(t.gettext("Edit description"), data(e, "description")),
-         (t.gettext("Edit photos"), data(e, "photos"))],
-        [(t.gettext("Edit place"), data(e, "location")),
-         (t.gettext("Edit contact"), data(e, "contact"))],
-    ]  # fmt: skip
+        [
+            (t.gettext("Edit kind"), data(e, "kind")),
+            (t.gettext("Edit category"), data(e, "category")),
+        ],
+        [
+            (t.gettext("Edit description"), data(e, "description")),
+            (t.gettext("Edit photos"), data(e, "photos")),
+        ],
+        [
+            (t.gettext("Edit place"), data(e, "location")),
+            (t.gettext("Edit contact"), data(e, "contact")),
+        ],
+    ]
     if d.data.get("answers"):
         rows.insert(1, [(t.gettext("Edit answers"), data(e, "answers"))])
     rows.append([(t.gettext("✅ Submit"), data("submit")), (t.gettext("Cancel"), data("cancel"))])

@@ -87,7 +87,9 @@ def privacy_notice(t: Translator, settings: Settings) -> str:
         "that are not yours, are deleted {days} day after they were handled.",
         "Our copies of the messages you exchange with the bot, and the numbers you looked up "
         "that are not yours, are deleted {days} days after they were handled.",
-        days, days=days)  # fmt: skip
+        days,
+        days=days,
+    )
     return f"{kept}\n\n{retention}"
 
 
@@ -139,12 +141,13 @@ def consent_keyboard(t: Translator, nonce: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t.gettext("Yes, erase my data"),
-                                     callback_data=f"forget:yes:{nonce}"),
+                InlineKeyboardButton(
+                    t.gettext("Yes, erase my data"), callback_data=f"forget:yes:{nonce}"
+                ),
                 InlineKeyboardButton(t.gettext("No, keep it"), callback_data=f"forget:no:{nonce}"),
             ]
         ]
-    )  # fmt: skip
+    )
 
 
 def forget_question(t: Translator, settings: Settings) -> str:
@@ -210,8 +213,9 @@ async def on_forget_choice(update: Update, context: MinshengContext) -> None:
         return
     keep = context.services.settings.keep_case_records
     try:
-        report = await confirm_forget(user_id, nonce, now=now, keep_case_texts=keep,
-                                      update_id=update.update_id)  # fmt: skip
+        report = await confirm_forget(
+            user_id, nonce, now=now, keep_case_texts=keep, update_id=update.update_id
+        )
     except ForgetNotConfirmed:
         await answer_button(update, context, t.gettext("This button has expired."))
         return
@@ -226,9 +230,7 @@ async def on_forget_choice(update: Update, context: MinshengContext) -> None:
     await send(update, context, text, chat_id=user_id)
 
 
-async def keep_data(
-    update: Update, context: MinshengContext, t: Translator, nonce: str
-) -> None:
+async def keep_data(update: Update, context: MinshengContext, t: Translator, nonce: str) -> None:
     """forget:no: the question's buttons are spent, and nothing changes."""
     user_id = user_of(update).id
     await answer_button(update, context)

@@ -68,27 +68,36 @@ def comment_suggestions(t: Translator) -> dict[str, str]:
 
 
 def solved_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(label, callback_data=f"rt:s:{tracking}:{code}")
-        for code, label in solved_labels(t).items()
-    ]])  # fmt: skip
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=f"rt:s:{tracking}:{code}")
+                for code, label in solved_labels(t).items()
+            ]
+        ]
+    )
 
 
 def satisfaction_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(label, callback_data=f"rt:f:{tracking}:{code}")]
-        for code, label in satisfaction_labels(t).items()
-    ])  # fmt: skip
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=f"rt:f:{tracking}:{code}")]
+            for code, label in satisfaction_labels(t).items()
+        ]
+    )
 
 
 def reopen_row(tracking: str, t: Translator) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(t.gettext("Reopen the request"),
-                                 callback_data=f"rt:r:{tracking}")]  # fmt: skip
+    return [
+        InlineKeyboardButton(t.gettext("Reopen the request"), callback_data=f"rt:r:{tracking}")
+    ]
 
 
 def comment_keyboard(tracking: str, t: Translator, *, reopen: bool) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(label, callback_data=f"rt:c:{tracking}:{code}")]
-            for code, label in comment_suggestions(t).items()]  # fmt: skip
+    rows = [
+        [InlineKeyboardButton(label, callback_data=f"rt:c:{tracking}:{code}")]
+        for code, label in comment_suggestions(t).items()
+    ]
     rows.append([InlineKeyboardButton(t.gettext("Skip"), callback_data=f"rt:c:{tracking}:skip")])
     return InlineKeyboardMarkup([reopen_row(tracking, t), *rows] if reopen else rows)
 
@@ -126,9 +135,16 @@ async def edit_markup(
     message = query_of(update).message
     if message is not None:
         keyboard = {"inline_keyboard": [], **markup.to_dict()}  # none left: an empty one
-        await call(update, context, "editMessageReplyMarkup", {
-            "chat_id": message.chat.id, "message_id": message.message_id,
-            "reply_markup": keyboard})  # fmt: skip
+        await call(
+            update,
+            context,
+            "editMessageReplyMarkup",
+            {
+                "chat_id": message.chat.id,
+                "message_id": message.message_id,
+                "reply_markup": keyboard,
+            },
+        )
 
 
 async def on_solved(update: Update, context: MinshengContext) -> None:
@@ -189,8 +205,12 @@ async def on_reopen(update: Update, context: MinshengContext) -> None:
     found, t, user_id = got
     tracking = found.group(1)
     try:
-        await reopen_by_citizen(tracking, user_id, now=context.services.clock.now(),
-                                staff_chat_id=context.services.settings.staff_chat_id)  # fmt: skip
+        await reopen_by_citizen(
+            tracking,
+            user_id,
+            now=context.services.clock.now(),
+            staff_chat_id=context.services.settings.staff_chat_id,
+        )
     except (CaseNotFound, RatingRefused, CaseChangedMeanwhile) as error:
         await refused(update, context, t, error)
         return
@@ -236,16 +256,19 @@ async def render_case_answered(params: dict[str, Any], t: Translator) -> Rendere
 
 async def render_rating_reminder(params: dict[str, Any], t: Translator) -> Rendered:
     """ "rating_reminder" {tracking}: once, three days after an unrated answer."""
-    text = t.gettext("Please rate the answer to your request {number}. Was your problem solved?",
-                     number=_number(params))  # fmt: skip
+    text = t.gettext(
+        "Please rate the answer to your request {number}. Was your problem solved?",
+        number=_number(params),
+    )
     return _message(text, solved_keyboard(str(params["tracking"]), t))
 
 
 async def render_case_closed(params: dict[str, Any], t: Translator) -> Rendered:
     """ "case_closed" {tracking, reason?}: the case is closed (no_feedback: nobody rated it)."""
     if params.get("reason") == "no_feedback":
-        text = t.gettext("Your request {number} was closed without feedback.",
-                         number=_number(params))  # fmt: skip
+        text = t.gettext(
+            "Your request {number} was closed without feedback.", number=_number(params)
+        )
     else:
         text = t.gettext("Your request {number} is closed. Thank you.", number=_number(params))
     return _message(text)
@@ -253,18 +276,27 @@ async def render_case_closed(params: dict[str, Any], t: Translator) -> Rendered:
 
 async def render_case_reopened(params: dict[str, Any], t: Translator) -> Rendered:
     """ "case_reopened" {tracking}: back to the department."""
-    return _message(t.gettext("Your request {number} was reopened and is being worked on again.",
-                              number=_number(params)))  # fmt: skip
+    return _message(
+        t.gettext(
+            "Your request {number} was reopened and is being worked on again.",
+            number=_number(params),
+        )
+    )
 
 
 async def render_case_merged(params: dict[str, Any], t: Translator) -> Rendered:
     """ "case_merged" {tracking, into}: they follow the other case from now on, as a follower
     (storage.followers: told when it moves, never given its answer)."""
     into = format_tracking_number(str(params["into"]))
-    return _message(t.gettext(
-        "Your request {number} was merged into request {into} about the same problem. You now "
-        "follow {into}: you will be told when it moves, and can look it up with /status {into}.",
-        number=_number(params), into=into))  # fmt: skip
+    return _message(
+        t.gettext(
+            "Your request {number} was merged into request {into} about the same problem. "
+            "You now follow {into}: you will be told when it moves, and can look it up with "
+            "/status {into}.",
+            number=_number(params),
+            into=into,
+        )
+    )
 
 
 async def render_case_question(params: dict[str, Any], t: Translator) -> Rendered:
@@ -279,6 +311,9 @@ async def render_case_question(params: dict[str, Any], t: Translator) -> Rendere
 
 async def render_staff_case_reopened(params: dict[str, Any], t: Translator) -> Rendered:
     """ "staff_case_reopened" {tracking}: to the staff chat."""
-    return _message(t.gettext(
-        "Request {number} was reopened by the citizen, who was not satisfied with the answer.",
-        number=_number(params)))  # fmt: skip
+    return _message(
+        t.gettext(
+            "Request {number} was reopened by the citizen, who was not satisfied with the answer.",
+            number=_number(params),
+        )
+    )

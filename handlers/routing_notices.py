@@ -27,11 +27,19 @@ async def render_staff_case_routed(params: dict[str, Any], t: Translator) -> Ren
     if co:
         text = t.gettext(
             "Request {number} was routed to {department}, with co-handling by {co}; sign for it "
-            "by {due}.", number=number, department=lead, co=await names(co, t),
-            due=due)  # fmt: skip
+            "by {due}.",
+            number=number,
+            department=lead,
+            co=await names(co, t),
+            due=due,
+        )
     else:
-        text = t.gettext("Request {number} was routed to {department}; sign for it by {due}.",
-                         number=number, department=lead, due=due)  # fmt: skip
+        text = t.gettext(
+            "Request {number} was routed to {department}; sign for it by {due}.",
+            number=number,
+            department=lead,
+            due=due,
+        )
     markup = routing_keyboard(tracking, t, signed=False).to_dict()
     return Rendered("sendMessage", {"text": text, "reply_markup": markup})
 
@@ -43,17 +51,22 @@ async def render_staff_case_sent_back(params: dict[str, Any], t: Translator) -> 
     shown = send_back_reasons(t)[known[reason]] if reason in known else reason
     text = t.gettext(
         "Request {number} was sent back by {department} as misrouted. Reason: {reason}\n"
-        "Route it again:", number=format_tracking_number(tracking),
-        department=await department_name(params.get("department"), t), reason=shown)  # fmt: skip
+        "Route it again:",
+        number=format_tracking_number(tracking),
+        department=await department_name(params.get("department"), t),
+        reason=shown,
+    )
     markup = card_keyboard(tracking, t).to_dict()
     return Rendered("sendMessage", {"text": text, "reply_markup": markup})
 
 
 async def render_staff_case_co_handling(params: dict[str, Any], t: Translator) -> Rendered:
     """ "staff_case_co_handling" {tracking, department}: a department joined the case."""
-    text = t.gettext("{department} now co-handles request {number}.",
-                     department=await department_name(str(params["department"]), t),
-                     number=format_tracking_number(str(params["tracking"])))  # fmt: skip
+    text = t.gettext(
+        "{department} now co-handles request {number}.",
+        department=await department_name(str(params["department"]), t),
+        number=format_tracking_number(str(params["tracking"])),
+    )
     return Rendered("sendMessage", {"text": text})
 
 
@@ -65,6 +78,8 @@ async def render_staff_case_route_by_hand(params: dict[str, Any], t: Translator)
         "route it by hand.",
         "Request {number} has been passed between departments {count} times; a supervisor must "
         "route it by hand.",
-        count, number=format_tracking_number(str(params["tracking"])), count=count,
-    )  # fmt: skip
+        count,
+        number=format_tracking_number(str(params["tracking"])),
+        count=count,
+    )
     return Rendered("sendMessage", {"text": text})

@@ -104,8 +104,11 @@ async def on_staff(update: Update, context: MinshengContext) -> None:
     command, rest = (args[0].lower(), args[1:]) if args else ("", [])
     if command == "list":
         members = await list_staff()
-        await send(update, context, "\n".join([t.gettext("Staff:")] +
-                                              [member_line(t, m) for m in members]))
+        await send(
+            update,
+            context,
+            "\n".join([t.gettext("Staff:")] + [member_line(t, m) for m in members]),
+        )
         return
     target = target_of(update, rest) if command in ("add", "remove") else None
     if target is None:

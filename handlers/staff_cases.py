@@ -67,11 +67,15 @@ def standard_reasons(t: Translator) -> dict[str, str]:
 
 def card_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
     """The new-case card's actions (Details: handlers.staff_details)."""
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(t.gettext("Accept"), callback_data=f"st:acc:{tracking}"),
-        InlineKeyboardButton(t.gettext("Reject"), callback_data=f"st:rej:{tracking}"),
-        InlineKeyboardButton(t.gettext("Details"), callback_data=f"st:det:{tracking}"),
-    ]])  # fmt: skip
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t.gettext("Accept"), callback_data=f"st:acc:{tracking}"),
+                InlineKeyboardButton(t.gettext("Reject"), callback_data=f"st:rej:{tracking}"),
+                InlineKeyboardButton(t.gettext("Details"), callback_data=f"st:det:{tracking}"),
+            ]
+        ]
+    )
 
 
 def back(tracking: str, t: Translator) -> list[InlineKeyboardButton]:
@@ -82,15 +86,21 @@ async def department_keyboard(case: CaseView, t: Translator) -> InlineKeyboardMa
     """Every active department, the case's proposed one first."""
     found = await departments()
     found.sort(key=lambda d: d.code != case.proposed_department_code)
-    rows = [[InlineKeyboardButton(d.names.get(t.language) or d.code,
-                                  callback_data=f"st:dep:{case.tracking}:{d.id}")]
-            for d in found]  # fmt: skip
+    rows = [
+        [
+            InlineKeyboardButton(
+                d.names.get(t.language) or d.code, callback_data=f"st:dep:{case.tracking}:{d.id}"
+            )
+        ]
+        for d in found
+    ]
     return InlineKeyboardMarkup([*rows, back(case.tracking, t)])
 
 
 def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    return reasons_keyboard(standard_reasons(t), t, reason_data=f"st:rsn:{tracking}:",
-                            back_data=f"st:back:{tracking}")  # fmt: skip
+    return reasons_keyboard(
+        standard_reasons(t), t, reason_data=f"st:rsn:{tracking}:", back_data=f"st:back:{tracking}"
+    )
 
 
 async def pressed(
@@ -124,9 +134,16 @@ async def allowed(
 async def edit_markup(update: Update, context: MinshengContext, markup: Any) -> None:
     message = query_of(update).message
     if message is not None:
-        await call(update, context, "editMessageReplyMarkup", {
-            "chat_id": message.chat.id, "message_id": message.message_id,
-            "reply_markup": markup.to_dict()})  # fmt: skip
+        await call(
+            update,
+            context,
+            "editMessageReplyMarkup",
+            {
+                "chat_id": message.chat.id,
+                "message_id": message.message_id,
+                "reply_markup": markup.to_dict(),
+            },
+        )
 
 
 async def on_accept(update: Update, context: MinshengContext) -> None:
@@ -172,13 +189,22 @@ async def on_department(update: Update, context: MinshengContext) -> None:
         await on_expired_button(update, context)
         return
     settings, now = context.services.settings, context.services.clock.now()
-    act = accept_case(tracking, code, by=user_of(update).id, now=now, zone=settings.zone,
-                      sign_hours=settings.sign_limit_hours,
-                      staff_chat_id=settings.staff_chat_id,
-                      calendar=context.services.calendar)  # fmt: skip
+    act = accept_case(
+        tracking,
+        code,
+        by=user_of(update).id,
+        now=now,
+        zone=settings.zone,
+        sign_hours=settings.sign_limit_hours,
+        staff_chat_id=settings.staff_chat_id,
+        calendar=context.services.calendar,
+    )
     if (case := await acted(update, context, act, t)) is not None:
-        done = t.gettext("Accepted by {name} → {department}", name=user_of(update).first_name,
-                         department=await department_name(code, t))  # fmt: skip
+        done = t.gettext(
+            "Accepted by {name} → {department}",
+            name=user_of(update).first_name,
+            department=await department_name(code, t),
+        )
         await mark_card(update, context, case, t, done)
 
 
@@ -190,14 +216,20 @@ async def on_reason(update: Update, context: MinshengContext) -> None:
     tracking, code = found.group(1), found.group(2)
     if code == "other":
         shown = format_tracking_number(tracking)
-        await answer_button(update, context, t.gettext(
-            "Send /reject {number} followed by the reason.", number=shown))  # fmt: skip
+        await answer_button(
+            update,
+            context,
+            t.gettext("Send /reject {number} followed by the reason.", number=shown),
+        )
         return
     reason = standard_reasons(SOURCE)[code]
     act = reject_case(tracking, reason, by=user_of(update).id, now=context.services.clock.now())
     if (case := await acted(update, context, act, t)) is not None:
-        done = t.gettext("Rejected by {name}: {reason}", name=user_of(update).first_name,
-                         reason=standard_reasons(t)[code])  # fmt: skip
+        done = t.gettext(
+            "Rejected by {name}: {reason}",
+            name=user_of(update).first_name,
+            reason=standard_reasons(t)[code],
+        )
         await mark_card(update, context, case, t, done)
 
 
@@ -223,9 +255,16 @@ async def mark_card(
     if message is None:
         return
     text = await staff_card(case, t, context.services.settings.zone)
-    await call(update, context, "editMessageText", {
-        "chat_id": message.chat.id, "message_id": message.message_id,
-        "text": f"{text}\n\n{done}"})  # fmt: skip
+    await call(
+        update,
+        context,
+        "editMessageText",
+        {
+            "chat_id": message.chat.id,
+            "message_id": message.message_id,
+            "text": f"{text}\n\n{done}",
+        },
+    )
 
 
 async def on_case(update: Update, context: MinshengContext) -> None:
@@ -233,8 +272,9 @@ async def on_case(update: Update, context: MinshengContext) -> None:
     _, t = await who(update, context)
     tracking = (context.args or [""])[0]
     try:
-        await authorize(user_of(update).id, StaffAction.VIEW, tracking,
-                        now=context.services.clock.now())  # fmt: skip
+        await authorize(
+            user_of(update).id, StaffAction.VIEW, tracking, now=context.services.clock.now()
+        )
         case = await case_by_tracking(tracking)
     except (StaffNotAuthorized, CaseNotFound):
         await send(update, context, not_allowed(t))
@@ -244,10 +284,13 @@ async def on_case(update: Update, context: MinshengContext) -> None:
 
 async def timeline_card(case: CaseView, t: Translator, context: MinshengContext) -> str:
     zone = context.services.settings.zone
-    lines = [await staff_card(case, t, zone),
-             t.gettext("Status: {status}", status=staff_status_name(t, case.status)),
-             *await routing_lines(case.tracking, t, zone), "",
-             t.gettext("Timeline:")]  # fmt: skip
+    lines = [
+        await staff_card(case, t, zone),
+        t.gettext("Status: {status}", status=staff_status_name(t, case.status)),
+        *await routing_lines(case.tracking, t, zone),
+        "",
+        t.gettext("Timeline:"),
+    ]
     # Every event in words (handlers.staff_display), internal notes included.
     lines += await timeline_lines(t, case, await audit_trail(case.tracking), zone)
     return "\n".join(lines)[:4096]
@@ -271,8 +314,9 @@ async def on_reject_command(update: Update, context: MinshengContext) -> None:
         await send(update, context, t.gettext("Usage: /reject <number> <reason>"))
         return
     try:
-        case = await reject_case(args[0], " ".join(args[1:]), by=user_of(update).id,
-                                 now=context.services.clock.now())  # fmt: skip
+        case = await reject_case(
+            args[0], " ".join(args[1:]), by=user_of(update).id, now=context.services.clock.now()
+        )
     except (StaffNotAuthorized, CaseNotFound):
         await send(update, context, not_allowed(t))
         return
@@ -304,8 +348,13 @@ async def render_case_accepted(params: dict[str, Any], t: Translator) -> Rendere
     """ "case_accepted" {tracking, department, due_at}: where the case went, and by when."""
     number = format_tracking_number(str(params["tracking"]))
     department = await department_name(params.get("department"), t)
-    lines = [t.gettext("Your request {number} was accepted and passed to {department}.",
-                       number=number, department=department)]  # fmt: skip
+    lines = [
+        t.gettext(
+            "Your request {number} was accepted and passed to {department}.",
+            number=number,
+            department=department,
+        )
+    ]
     if params.get("due_at"):
         due = when(datetime.fromisoformat(str(params["due_at"])), notice_zone(), t.language)
         lines.append(t.gettext("An answer is due by {due}.", due=due))
@@ -318,6 +367,13 @@ async def render_case_rejected(params: dict[str, Any], t: Translator) -> Rendere
     reason = str(params["reason"])
     known = {english: code for code, english in standard_reasons(SOURCE).items()}
     shown = standard_reasons(t)[known[reason]] if reason in known else reason
-    return Rendered("sendMessage", {"text": t.gettext(
-        "Your request {number} was not accepted. Reason: {reason}", number=number,
-        reason=shown)})  # fmt: skip
+    return Rendered(
+        "sendMessage",
+        {
+            "text": t.gettext(
+                "Your request {number} was not accepted. Reason: {reason}",
+                number=number,
+                reason=shown,
+            )
+        },
+    )

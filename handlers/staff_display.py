@@ -28,8 +28,17 @@ TEXT_EXCERPT = 400  # characters of a note, reply or question shown in the timel
 DENIAL_KIND = "authz_denied"
 
 # Kinds whose facts are not all worded by their sentence: the rest are shown as "key: value".
-_SHOW_FACTS = frozenset({"urgent", "extension_requested", "extension_granted",
-                         "extension_refused", "reminder_75", "escalated", "joined"})  # fmt: skip
+_SHOW_FACTS = frozenset(
+    {
+        "urgent",
+        "extension_requested",
+        "extension_granted",
+        "extension_refused",
+        "reminder_75",
+        "escalated",
+        "joined",
+    }
+)
 
 
 def staff_status_name(t: Translator, status: CaseStatus) -> str:
@@ -92,9 +101,7 @@ class _Facts:
         return excerpt(str(value), TEXT_EXCERPT) if value not in (None, "") else "—"
 
 
-async def event_sentence(
-    t: Translator, entry: AuditEntry, people: People, zone: ZoneInfo
-) -> str:
+async def event_sentence(t: Translator, entry: AuditEntry, people: People, zone: ZoneInfo) -> str:
     """One event in words: the kind's own sentence, with the actor and the facts it carried."""
     event = entry.event
     actor = people.name(t, event.actor, entry.actor_id)
@@ -122,70 +129,113 @@ def _sentences(
     p = f.payload
     return {
         "submitted": lambda: t.gettext("{actor} filed the request", actor=actor),
-        "citizen_added": lambda: t.gettext("{actor} added information: {text}", actor=actor,
-                                           text=f.text("text")),
+        "citizen_added": lambda: t.gettext(
+            "{actor} added information: {text}", actor=actor, text=f.text("text")
+        ),
         "withdrawn": lambda: t.gettext("{actor} withdrew the request", actor=actor),
         "personal_data_erased": lambda: t.gettext(
-            "The citizen's personal data was erased at their request"),
+            "The citizen's personal data was erased at their request"
+        ),
         "published": lambda: t.gettext(
-            "{actor} set the public text and note of the request", actor=actor),
-        "unpublished": lambda: t.gettext("{actor} withdrew the request's publication",
-                                         actor=actor),
+            "{actor} set the public text and note of the request", actor=actor
+        ),
+        "unpublished": lambda: t.gettext(
+            "{actor} withdrew the request's publication", actor=actor
+        ),
         "accepted": lambda: _accepted(t, actor, department, p.get("due_at"), zone),
-        "rejected": lambda: t.gettext("{actor} rejected the request: {reason}", actor=actor,
-                                      reason=f.text("reason")),
+        "rejected": lambda: t.gettext(
+            "{actor} rejected the request: {reason}", actor=actor, reason=f.text("reason")
+        ),
         "transferred": lambda: t.gettext(
-            "{actor} transferred the request to {department}: {reason}", actor=actor,
-            department=department, reason=f.text("reason")),
+            "{actor} transferred the request to {department}: {reason}",
+            actor=actor,
+            department=department,
+            reason=f.text("reason"),
+        ),
         "closed": lambda: _closed(t, actor, p.get("reason")),
-        "merged": lambda: t.gettext("{actor} merged the request into {into}", actor=actor,
-                                    into=_number(p.get("into"))),
+        "merged": lambda: t.gettext(
+            "{actor} merged the request into {into}", actor=actor, into=_number(p.get("into"))
+        ),
         "reopened": lambda: (
             t.gettext("{actor} reopened the request, not satisfied with the answer", actor=actor)
             if p.get("reason") == "unsatisfied"
-            else t.gettext("{actor} reopened the request", actor=actor)),
-        "note": lambda: t.gettext("{actor} added an internal note: {text}", actor=actor,
-                                  text=f.text("text")),
-        "question": lambda: t.gettext("{actor} asked the citizen: {question}", actor=actor,
-                                      question=f.text("question")),
-        "citizen_answered": lambda: t.gettext("{actor} answered the question: {text}",
-                                              actor=actor, text=f.text("text")),
+            else t.gettext("{actor} reopened the request", actor=actor)
+        ),
+        "note": lambda: t.gettext(
+            "{actor} added an internal note: {text}", actor=actor, text=f.text("text")
+        ),
+        "question": lambda: t.gettext(
+            "{actor} asked the citizen: {question}", actor=actor, question=f.text("question")
+        ),
+        "citizen_answered": lambda: t.gettext(
+            "{actor} answered the question: {text}", actor=actor, text=f.text("text")
+        ),
         "reply_submitted": lambda: (
-            t.gettext("{actor} submitted a reply for review, marked perfunctory: {text}",
-                      actor=actor, text=f.text("text"))
+            t.gettext(
+                "{actor} submitted a reply for review, marked perfunctory: {text}",
+                actor=actor,
+                text=f.text("text"),
+            )
             if p.get("perfunctory")
-            else t.gettext("{actor} submitted a reply for review: {text}", actor=actor,
-                           text=f.text("text"))),
+            else t.gettext(
+                "{actor} submitted a reply for review: {text}", actor=actor, text=f.text("text")
+            )
+        ),
         "answered": lambda: (
-            t.gettext("{actor} answered the citizen directly (no review needed): {text}",
-                      actor=actor, text=f.text("text"))
+            t.gettext(
+                "{actor} answered the citizen directly (no review needed): {text}",
+                actor=actor,
+                text=f.text("text"),
+            )
             if p.get("direct")
-            else t.gettext("{actor} approved the reply and it was sent to the citizen: {text}",
-                           actor=actor, text=f.text("text"))),
-        "reply_returned": lambda: t.gettext("{actor} returned the reply to its author: {reason}",
-                                            actor=actor, reason=f.text("reason")),
-        "rating_solved": lambda: t.gettext("{actor} said whether it was solved: {solved}",
-                                           actor=actor, solved=_label(solved_labels(t), f,
-                                                                      "solved")),
-        "rated": lambda: t.gettext(
-            "{actor} rated the answer: {solved}; {satisfaction}", actor=actor,
+            else t.gettext(
+                "{actor} approved the reply and it was sent to the citizen: {text}",
+                actor=actor,
+                text=f.text("text"),
+            )
+        ),
+        "reply_returned": lambda: t.gettext(
+            "{actor} returned the reply to its author: {reason}",
+            actor=actor,
+            reason=f.text("reason"),
+        ),
+        "rating_solved": lambda: t.gettext(
+            "{actor} said whether it was solved: {solved}",
+            actor=actor,
             solved=_label(solved_labels(t), f, "solved"),
-            satisfaction=_label(satisfaction_labels(t), f, "satisfaction")),
-        "rating_comment": lambda: t.gettext("{actor} commented on the answer: {comment}",
-                                            actor=actor, comment=f.text("comment")),
+        ),
+        "rated": lambda: t.gettext(
+            "{actor} rated the answer: {solved}; {satisfaction}",
+            actor=actor,
+            solved=_label(solved_labels(t), f, "solved"),
+            satisfaction=_label(satisfaction_labels(t), f, "satisfaction"),
+        ),
+        "rating_comment": lambda: t.gettext(
+            "{actor} commented on the answer: {comment}", actor=actor, comment=f.text("comment")
+        ),
         "rating_reminder": lambda: t.gettext("The citizen was reminded to rate the answer"),
         "signed": lambda: (
-            t.gettext("{actor} signed for the request for {department}", actor=actor,
-                      department=department)
+            t.gettext(
+                "{actor} signed for the request for {department}",
+                actor=actor,
+                department=department,
+            )
             if p.get("on_time", True)
-            else t.gettext("{actor} signed for the request for {department}, late",
-                           actor=actor, department=department)),
+            else t.gettext(
+                "{actor} signed for the request for {department}, late",
+                actor=actor,
+                department=department,
+            )
+        ),
         "sent_back": lambda: t.gettext(
             "{actor} returned the request as misrouted from {department}: {reason}",
-            actor=actor, department=department, reason=f.text("reason")),
+            actor=actor,
+            department=department,
+            reason=f.text("reason"),
+        ),
         "route_by_hand": lambda: t.gettext(
-            "Transferred {count} times: a supervisor routes it by hand",
-            count=f.text("transfers")),
+            "Transferred {count} times: a supervisor routes it by hand", count=f.text("transfers")
+        ),
         "co_handling": lambda: _co_handling(t, actor, department),
         "co_handling_added": lambda: _co_handling(t, actor, department),
         "urgent": lambda: t.gettext("{actor} marked the request urgent", actor=actor),
@@ -193,20 +243,25 @@ def _sentences(
         "extension_granted": lambda: t.gettext("{actor} granted the extension", actor=actor),
         "extension_refused": lambda: t.gettext("{actor} refused the extension", actor=actor),
         "reminder_75": lambda: t.gettext(
-            "The department was reminded: 75% of the time limit has passed"),
-        "escalated": lambda: t.gettext(
-            "Escalated to the supervisors: the time limit has passed"),
+            "The department was reminded: 75% of the time limit has passed"
+        ),
+        "escalated": lambda: t.gettext("Escalated to the supervisors: the time limit has passed"),
         "joined": lambda: t.gettext("{actor} joined the request as a supporter", actor=actor),
-    }  # fmt: skip
+    }
 
 
 def _accepted(t: Translator, actor: str, department: str, due: object, zone: ZoneInfo) -> str:
     if not due:
-        return t.gettext("{actor} accepted the request into {department}", actor=actor,
-                         department=department)  # fmt: skip
+        return t.gettext(
+            "{actor} accepted the request into {department}", actor=actor, department=department
+        )
     due_at = when(datetime.fromisoformat(str(due)), zone, t.language)
-    return t.gettext("{actor} accepted the request into {department}, due by {due}",
-                     actor=actor, department=department, due=due_at)  # fmt: skip
+    return t.gettext(
+        "{actor} accepted the request into {department}, due by {due}",
+        actor=actor,
+        department=department,
+        due=due_at,
+    )
 
 
 def _closed(t: Translator, actor: str, reason: object) -> str:
@@ -218,8 +273,11 @@ def _closed(t: Translator, actor: str, reason: object) -> str:
 
 
 def _co_handling(t: Translator, actor: str, department: str) -> str:
-    return t.gettext("{actor} added {department} as a co-handling department", actor=actor,
-                     department=department)  # fmt: skip
+    return t.gettext(
+        "{actor} added {department} as a co-handling department",
+        actor=actor,
+        department=department,
+    )
 
 
 def _label(labels: dict[str, str], facts: _Facts, key: str) -> str:
@@ -258,11 +316,16 @@ async def routing_lines(tracking: str, t: Translator, zone: ZoneInfo) -> list[st
     view = await routing_of(tracking)
     lines = []
     if view.lead_code is not None:
-        lines.append(t.gettext("Lead department: {department}",
-                               department=await department_name(view.lead_code, t)))  # fmt: skip
+        lines.append(
+            t.gettext(
+                "Lead department: {department}",
+                department=await department_name(view.lead_code, t),
+            )
+        )
     if view.co_codes:
-        lines.append(t.gettext("Co-handling: {departments}",
-                               departments=await names(view.co_codes, t)))  # fmt: skip
+        lines.append(
+            t.gettext("Co-handling: {departments}", departments=await names(view.co_codes, t))
+        )
     if view.signed_at is not None:
         lines.append(t.gettext("Signed for: {time}", time=when(view.signed_at, zone, t.language)))
     elif view.sign_due_at is not None:

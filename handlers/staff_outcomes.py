@@ -22,8 +22,13 @@ from storage.tracking import (
 )
 
 # What a staff action on a case may raise that is the staff member's to hear, not a fault.
-CASE_REFUSALS = (StaffNotAuthorized, CaseNotFound, TransitionRefused, CaseChangedMeanwhile,
-                 MergeRefused)  # fmt: skip
+CASE_REFUSALS = (
+    StaffNotAuthorized,
+    CaseNotFound,
+    TransitionRefused,
+    CaseChangedMeanwhile,
+    MergeRefused,
+)
 # The same, where the department codes come from a form (the dashboard: staff only, signed in).
 REFUSALS = (*CASE_REFUSALS, DepartmentNotFound)
 
@@ -39,8 +44,10 @@ def shown(number: str) -> str:
 def merge_refusal(t: Translator, error: MergeRefused) -> str:
     """One line for every refused merge, whichever case and reason (storage.lifecycle)."""
     return t.gettext(
-        "Nothing was merged: {number} and {into} must both be open requests that you may "
-        "work on.", number=shown(error.tracking), into=shown(error.into))  # fmt: skip
+        "Nothing was merged: {number} and {into} must both be open requests that you may work on.",
+        number=shown(error.tracking),
+        into=shown(error.into),
+    )
 
 
 def refusal(t: Translator, number: str, error: Exception) -> str:
@@ -54,13 +61,17 @@ def refusal(t: Translator, number: str, error: Exception) -> str:
     if isinstance(error, DepartmentNotFound):
         return t.gettext("There is no active department with the code {code}.", code=str(error))
     if isinstance(error, ReplyAlreadyPending):
-        return t.gettext("A reply to {number} is already waiting for review.",
-                         number=shown(number))  # fmt: skip
+        return t.gettext(
+            "A reply to {number} is already waiting for review.", number=shown(number)
+        )
     if isinstance(error, ReplyNotPending):
         return t.gettext("No reply to {number} is waiting for review.", number=shown(number))
     if isinstance(error, TransitionRefused):
-        return t.gettext("That cannot be done to request {number} in its present state.",
-                         number=shown(number))  # fmt: skip
+        return t.gettext(
+            "That cannot be done to request {number} in its present state.", number=shown(number)
+        )
     return t.gettext(
         "Someone changed request {number} just now; nothing was done. Look again with "
-        "/case {number}.", number=shown(number))  # fmt: skip
+        "/case {number}.",
+        number=shown(number),
+    )

@@ -48,8 +48,13 @@ def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -> str:
         QueueFilter.REPEAT: t.gettext("Repeat requests (reopened twice or filed again)"),
         QueueFilter.EXTENSIONS: t.gettext("Requests for more time waiting for a decision"),
     }
-    head = t.gettext("{queue}: {total}, page {page} of {pages}", queue=names[page.filter],
-                     total=page.total, page=page.page, pages=page.pages)  # fmt: skip
+    head = t.gettext(
+        "{queue}: {total}, page {page} of {pages}",
+        queue=names[page.filter],
+        total=page.total,
+        page=page.page,
+        pages=page.pages,
+    )
     if not page.lines:
         return f"{head}\n{t.gettext('Nothing here.')}"
     zone = context.services.settings.zone
@@ -99,8 +104,9 @@ async def on_queue(update: Update, context: MinshengContext) -> None:
             return
         number = int(args[1])
     try:
-        page = await queue_page(user_of(update).id, which, number,
-                                now=context.services.clock.now())  # fmt: skip
+        page = await queue_page(
+            user_of(update).id, which, number, now=context.services.clock.now()
+        )
     except StaffNotAuthorized:
         await send(update, context, not_allowed(t))
         return
@@ -113,8 +119,12 @@ async def on_queue_page(update: Update, context: MinshengContext) -> None:
         return
     found, t = got
     try:
-        page = await queue_page(user_of(update).id, QueueFilter(found.group(1)),
-                                int(found.group(2)), now=context.services.clock.now())  # fmt: skip
+        page = await queue_page(
+            user_of(update).id,
+            QueueFilter(found.group(1)),
+            int(found.group(2)),
+            now=context.services.clock.now(),
+        )
     except StaffNotAuthorized:
         await answer_button(update, context, not_allowed(t))
         return
@@ -122,8 +132,11 @@ async def on_queue_page(update: Update, context: MinshengContext) -> None:
     message = update.callback_query.message if update.callback_query else None
     if message is None:
         return
-    params: dict[str, Any] = {"chat_id": message.chat.id, "message_id": message.message_id,
-                              "text": queue_text(page, t, context)}  # fmt: skip
+    params: dict[str, Any] = {
+        "chat_id": message.chat.id,
+        "message_id": message.message_id,
+        "text": queue_text(page, t, context),
+    }
     if (markup := queue_keyboard(page, t)) is not None:
         params["reply_markup"] = markup.to_dict()
     await call(update, context, "editMessageText", params)
@@ -137,10 +150,13 @@ async def on_note(update: Update, context: MinshengContext) -> None:
         return
     number, text = args
     await outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: add_note(number, text, **stamp(context, update)),
         lambda tracking: t.gettext("Your note was added to {number}.", number=shown(tracking)),
-    )  # fmt: skip
+    )
 
 
 async def on_assign(update: Update, context: MinshengContext) -> None:
@@ -157,12 +173,21 @@ async def on_assign(update: Update, context: MinshengContext) -> None:
     zone = context.services.settings.zone
     try:
         await outcome(
-            update, context, t, number,
-            lambda: accept_case(number, code, **stamp(context, update), zone=zone,
-                                co_handling=co, **settings_of(context),
-                                calendar=context.services.calendar),
+            update,
+            context,
+            t,
+            number,
+            lambda: accept_case(
+                number,
+                code,
+                **stamp(context, update),
+                zone=zone,
+                co_handling=co,
+                **settings_of(context),
+                calendar=context.services.calendar,
+            ),
             lambda case: assigned(t, shown(case.tracking), code, co),
-        )  # fmt: skip
+        )
     except DepartmentNotFound as missing:
         await no_such_department(update, context, t, number, str(missing), StaffAction.ASSIGN)
     except CoHandlingRefused as refused:
@@ -174,20 +199,27 @@ async def blocking(update: Update, context: MinshengContext, blocked: bool) -> N
     _, t = await who(update, context)
     args = parsed(context, 2) if blocked else list(context.args or [])
     if args is None or len(args) != (2 if blocked else 1) or not args[0].isdigit():
-        usage = (t.gettext("Usage: /ban <user id> <reason>") if blocked
-                 else t.gettext("Usage: /unban <user id>"))  # fmt: skip
+        usage = (
+            t.gettext("Usage: /ban <user id> <reason>")
+            if blocked
+            else t.gettext("Usage: /unban <user id>")
+        )
         await usage_or_denied(update, context, t, usage)
         return
     citizen_id, reason = int(args[0]), (args[1] if blocked else "")
     try:
-        changed = await set_blocked(citizen_id, blocked, reason=reason,
-                                    **stamp(context, update))  # fmt: skip
+        changed = await set_blocked(citizen_id, blocked, reason=reason, **stamp(context, update))
     except StaffNotAuthorized:
         await send(update, context, not_allowed(t))
         return
     except CitizenNotFound:
-        await send(update, context, t.gettext("No one with the user id {user_id} has written to "
-                                              "the bot.", user_id=citizen_id))  # fmt: skip
+        await send(
+            update,
+            context,
+            t.gettext(
+                "No one with the user id {user_id} has written to the bot.", user_id=citizen_id
+            ),
+        )
         return
     who_ = {"user_id": citizen_id}
     if blocked and changed:

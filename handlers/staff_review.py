@@ -51,15 +51,20 @@ def return_reasons(t: Translator) -> dict[str, str]:
 
 
 def review_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(t.gettext("Approve"), callback_data=f"sr:ok:{tracking}"),
-        InlineKeyboardButton(t.gettext("Return"), callback_data=f"sr:ret:{tracking}"),
-    ]])  # fmt: skip
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t.gettext("Approve"), callback_data=f"sr:ok:{tracking}"),
+                InlineKeyboardButton(t.gettext("Return"), callback_data=f"sr:ret:{tracking}"),
+            ]
+        ]
+    )
 
 
 def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    return reasons_keyboard(return_reasons(t), t, reason_data=f"sr:rsn:{tracking}:",
-                            back_data=f"sr:back:{tracking}")  # fmt: skip
+    return reasons_keyboard(
+        return_reasons(t), t, reason_data=f"sr:rsn:{tracking}:", back_data=f"sr:back:{tracking}"
+    )
 
 
 def review_card(reply: ReplyView, t: Translator, min_length: int) -> str:
@@ -71,8 +76,12 @@ def review_card(reply: ReplyView, t: Translator, min_length: int) -> str:
         reply.text,
     ]
     if reply.perfunctory:
-        signs = [t.gettext("shorter than {count} characters", count=min_length)
-                 if sign == "short" else f"“{sign}”" for sign in reply.signs]  # fmt: skip
+        signs = [
+            t.gettext("shorter than {count} characters", count=min_length)
+            if sign == "short"
+            else f"“{sign}”"
+            for sign in reply.signs
+        ]
         lines += ["", t.gettext("⚠ Looks perfunctory: {signs}", signs=", ".join(signs))]
     return "\n".join(lines)[:4096]
 
@@ -85,9 +94,13 @@ async def send_review_card(
     if settings.staff_chat_id is None:
         return
     t = context.services.catalogs.get(settings.default_language)
-    await send(update, context, review_card(reply, t, min_length),
-               chat_id=settings.staff_chat_id,
-               markup=review_keyboard(reply.tracking, t))  # fmt: skip
+    await send(
+        update,
+        context,
+        review_card(reply, t, min_length),
+        chat_id=settings.staff_chat_id,
+        markup=review_keyboard(reply.tracking, t),
+    )
 
 
 async def reviewed(update: Update, context: MinshengContext, act: Any, t: Translator) -> bool:
@@ -110,9 +123,16 @@ async def mark(update: Update, context: MinshengContext, done: str) -> None:
     if message is None:
         return
     text = getattr(message, "text", None) or ""
-    await call(update, context, "editMessageText", {
-        "chat_id": message.chat.id, "message_id": message.message_id,
-        "text": f"{text}\n\n{done}"[:4096]})  # fmt: skip
+    await call(
+        update,
+        context,
+        "editMessageText",
+        {
+            "chat_id": message.chat.id,
+            "message_id": message.message_id,
+            "text": f"{text}\n\n{done}"[:4096],
+        },
+    )
 
 
 async def on_approve(update: Update, context: MinshengContext) -> None:
@@ -122,15 +142,21 @@ async def on_approve(update: Update, context: MinshengContext) -> None:
     found, t = got
     by, now = user_of(update).id, context.services.clock.now()
     if await reviewed(update, context, approve_reply(found.group(1), by=by, now=now), t):
-        await mark(update, context, t.gettext("Approved by {name}",
-                                              name=user_of(update).first_name))  # fmt: skip
+        await mark(
+            update, context, t.gettext("Approved by {name}", name=user_of(update).first_name)
+        )
 
 
-async def may_return(update: Update, context: MinshengContext, tracking: str,
-                     t: Translator) -> bool:  # fmt: skip
+async def may_return(
+    update: Update, context: MinshengContext, tracking: str, t: Translator
+) -> bool:
     try:
-        await authorize(user_of(update).id, StaffAction.RETURN_REPLY, tracking,
-                        now=context.services.clock.now())  # fmt: skip
+        await authorize(
+            user_of(update).id,
+            StaffAction.RETURN_REPLY,
+            tracking,
+            now=context.services.clock.now(),
+        )
     except (StaffNotAuthorized, CaseNotFound):
         await answer_button(update, context, not_allowed(t))
         return False
@@ -163,16 +189,27 @@ async def on_reason(update: Update, context: MinshengContext) -> None:
     found, t = got
     tracking, code = found.group(1), found.group(2)
     if code == "other":
-        await answer_button(update, context, t.gettext(
-            "Send /return {number} followed by the reason.",
-            number=format_tracking_number(tracking)))  # fmt: skip
+        await answer_button(
+            update,
+            context,
+            t.gettext(
+                "Send /return {number} followed by the reason.",
+                number=format_tracking_number(tracking),
+            ),
+        )
         return
     by, now = user_of(update).id, context.services.clock.now()
     act = return_reply(tracking, return_reasons(SOURCE)[code], by=by, now=now)
     if await reviewed(update, context, act, t):
-        await mark(update, context, t.gettext("Returned by {name}: {reason}",
-                                              name=user_of(update).first_name,
-                                              reason=return_reasons(t)[code]))  # fmt: skip
+        await mark(
+            update,
+            context,
+            t.gettext(
+                "Returned by {name}: {reason}",
+                name=user_of(update).first_name,
+                reason=return_reasons(t)[code],
+            ),
+        )
 
 
 def handlers() -> list[Any]:

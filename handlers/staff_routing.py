@@ -62,8 +62,9 @@ def send_back_reasons(t: Translator) -> dict[str, str]:
 
 
 def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    return reasons_keyboard(send_back_reasons(t), t, reason_data=f"ro:rsn:{tracking}:",
-                            back_data=f"ro:kb:{tracking}")  # fmt: skip
+    return reasons_keyboard(
+        send_back_reasons(t), t, reason_data=f"ro:rsn:{tracking}:", back_data=f"ro:kb:{tracking}"
+    )
 
 
 def routing_keyboard(tracking: str, t: Translator, *, signed: bool) -> InlineKeyboardMarkup:
@@ -86,10 +87,15 @@ def settings_of(context: MinshengContext) -> dict[str, Any]:
 def assigned(t: Translator, number: str, code: str, co: list[str]) -> str:
     """/assign's answer: to which lead department, and which co-handle it."""
     if not co:
-        return t.gettext("Request {number} was assigned to {department}.", number=number,
-                         department=code)  # fmt: skip
-    return t.gettext("Request {number} was assigned to {department}, with co-handling by {co}.",
-                     number=number, department=code, co=", ".join(co))  # fmt: skip
+        return t.gettext(
+            "Request {number} was assigned to {department}.", number=number, department=code
+        )
+    return t.gettext(
+        "Request {number} was assigned to {department}, with co-handling by {co}.",
+        number=number,
+        department=code,
+        co=", ".join(co),
+    )
 
 
 async def on_sign(update: Update, context: MinshengContext) -> None:
@@ -107,11 +113,17 @@ async def on_sign(update: Update, context: MinshengContext) -> None:
             return None
 
     await outcome(
-        update, context, t, number, signing,
-        lambda view: t.gettext("You signed for request {number}.", number=shown(number))
-        if view is not None
-        else t.gettext("Request {number} was already signed for.", number=shown(number)),
-    )  # fmt: skip
+        update,
+        context,
+        t,
+        number,
+        signing,
+        lambda view: (
+            t.gettext("You signed for request {number}.", number=shown(number))
+            if view is not None
+            else t.gettext("Request {number} was already signed for.", number=shown(number))
+        ),
+    )
 
 
 async def on_send_back(update: Update, context: MinshengContext) -> None:
@@ -123,11 +135,16 @@ async def on_send_back(update: Update, context: MinshengContext) -> None:
     number, reason = args
     chat = context.services.settings.staff_chat_id
     await outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: send_back(number, reason, **stamp(context, update), staff_chat_id=chat),
-        lambda view: t.gettext("Request {number} was sent back to the supervisors to be routed "
-                               "again.", number=shown(view.tracking)),
-    )  # fmt: skip
+        lambda view: t.gettext(
+            "Request {number} was sent back to the supervisors to be routed again.",
+            number=shown(view.tracking),
+        ),
+    )
 
 
 async def on_co_handle(update: Update, context: MinshengContext) -> None:
@@ -135,18 +152,25 @@ async def on_co_handle(update: Update, context: MinshengContext) -> None:
     _, t = await who(update, context)
     args = list(context.args or [])
     if len(args) != 2:
-        await usage_or_denied(update, context, t, t.gettext(
-            "Usage: /cohandle <number> <department code>"))  # fmt: skip
+        await usage_or_denied(
+            update, context, t, t.gettext("Usage: /cohandle <number> <department code>")
+        )
         return
     number, code = args
     chat = context.services.settings.staff_chat_id
     try:
         await outcome(
-            update, context, t, number,
+            update,
+            context,
+            t,
+            number,
             lambda: co_handle(number, code, **stamp(context, update), staff_chat_id=chat),
-            lambda view: t.gettext("{department} now co-handles request {number}.",
-                                   department=code, number=shown(view.tracking)),
-        )  # fmt: skip
+            lambda view: t.gettext(
+                "{department} now co-handles request {number}.",
+                department=code,
+                number=shown(view.tracking),
+            ),
+        )
     except DepartmentNotFound:
         await no_such_department(update, context, t, number, code, StaffAction.CO_HANDLE)
     except CoHandlingRefused as refused:
@@ -154,20 +178,30 @@ async def on_co_handle(update: Update, context: MinshengContext) -> None:
 
 
 async def co_handling_refused(
-    update: Update, context: MinshengContext, t: Translator, refused: CoHandlingRefused,
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    refused: CoHandlingRefused,
     action: StaffAction = StaffAction.CO_HANDLE,
-) -> None:  # fmt: skip
+) -> None:
     """A department that leads or co-handles already: said only to those allowed to act (as
     /assign checks the codes before the person, a citizen must learn nothing of them)."""
     try:
-        await authorize(user_of(update).id, action, refused.tracking,
-                        now=context.services.clock.now())  # fmt: skip
+        await authorize(
+            user_of(update).id, action, refused.tracking, now=context.services.clock.now()
+        )
     except (StaffNotAuthorized, LookupError):
         await send(update, context, not_allowed(t))
         return
-    await send(update, context, t.gettext(
-        "{department} already leads or co-handles request {number}.",
-        department=refused.department, number=shown(refused.tracking)))  # fmt: skip
+    await send(
+        update,
+        context,
+        t.gettext(
+            "{department} already leads or co-handles request {number}.",
+            department=refused.department,
+            number=shown(refused.tracking),
+        ),
+    )
 
 
 async def on_sign_button(update: Update, context: MinshengContext) -> None:
@@ -180,8 +214,9 @@ async def on_sign_button(update: Update, context: MinshengContext) -> None:
         await sign_for(tracking, by=user_of(update).id, now=context.services.clock.now())
     except AlreadySigned:
         number = format_tracking_number(tracking)
-        await answer_button(update, context, t.gettext(
-            "Request {number} was already signed for.", number=number))  # fmt: skip
+        await answer_button(
+            update, context, t.gettext("Request {number} was already signed for.", number=number)
+        )
         return
     except (StaffNotAuthorized, CaseNotFound):
         await answer_button(update, context, not_allowed(t))
@@ -194,9 +229,17 @@ async def on_sign_button(update: Update, context: MinshengContext) -> None:
     if isinstance(message, Message) and message.text is not None:
         done = t.gettext("Signed for by {name}", name=user_of(update).first_name)
         markup = routing_keyboard(tracking, t, signed=True).to_dict()
-        await call(update, context, "editMessageText", {
-            "chat_id": message.chat.id, "message_id": message.message_id,
-            "text": f"{message.text}\n\n{done}", "reply_markup": markup})  # fmt: skip
+        await call(
+            update,
+            context,
+            "editMessageText",
+            {
+                "chat_id": message.chat.id,
+                "message_id": message.message_id,
+                "text": f"{message.text}\n\n{done}",
+                "reply_markup": markup,
+            },
+        )
 
 
 async def may_send_back(
@@ -244,20 +287,39 @@ async def on_send_back_reason(update: Update, context: MinshengContext) -> None:
     found, t = got
     tracking, code = found.group(1), found.group(2)
     if code == "other":
-        await answer_button(update, context, t.gettext(
-            "Send /sendback {number} followed by the reason.",
-            number=format_tracking_number(tracking)))  # fmt: skip
+        await answer_button(
+            update,
+            context,
+            t.gettext(
+                "Send /sendback {number} followed by the reason.",
+                number=format_tracking_number(tracking),
+            ),
+        )
         return
-    act = send_back(tracking, send_back_reasons(SOURCE)[code], by=user_of(update).id,
-                    now=context.services.clock.now(),
-                    staff_chat_id=context.services.settings.staff_chat_id)  # fmt: skip
+    act = send_back(
+        tracking,
+        send_back_reasons(SOURCE)[code],
+        by=user_of(update).id,
+        now=context.services.clock.now(),
+        staff_chat_id=context.services.settings.staff_chat_id,
+    )
     message = query_of(update).message
     if await acted(update, context, act, t) is not None and isinstance(message, Message):
-        done = t.gettext("Sent back by {name}: {reason}", name=user_of(update).first_name,
-                         reason=send_back_reasons(t)[code])  # fmt: skip
-        await call(update, context, "editMessageText", {
-            "chat_id": message.chat.id, "message_id": message.message_id,
-            "text": f"{message.text or ''}\n\n{done}"})  # fmt: skip
+        done = t.gettext(
+            "Sent back by {name}: {reason}",
+            name=user_of(update).first_name,
+            reason=send_back_reasons(t)[code],
+        )
+        await call(
+            update,
+            context,
+            "editMessageText",
+            {
+                "chat_id": message.chat.id,
+                "message_id": message.message_id,
+                "text": f"{message.text or ''}\n\n{done}",
+            },
+        )
 
 
 def handlers(app: MinshengApp) -> list[Any]:

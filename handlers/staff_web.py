@@ -36,9 +36,14 @@ async def on_web(update: Update, context: MinshengContext) -> None:
         await send(update, context, not_allowed(t))
         return
     if chat_of(update).type != ChatType.PRIVATE:
-        await send(update, context, t.gettext(
-            "Please ask me for /web in a private chat: a sign-in link must not be seen by "
-            "others."))  # fmt: skip
+        await send(
+            update,
+            context,
+            t.gettext(
+                "Please ask me for /web in a private chat: a sign-in link must not be seen by "
+                "others."
+            ),
+        )
         return
     try:
         token = await issue_login(user_id, now=now)
@@ -50,11 +55,19 @@ async def on_web(update: Update, context: MinshengContext) -> None:
     text = t.ngettext(
         "Your sign-in link to the dashboard, good for one use within {minutes} minute:\n{link}",
         "Your sign-in link to the dashboard, good for one use within {minutes} minutes:\n{link}",
-        minutes, minutes=minutes, link=link)  # fmt: skip
+        minutes,
+        minutes=minutes,
+        link=link,
+    )
     # Marked secret: the outbox keeps the link only until it has been sent.
-    await enqueue(user_id, "sendMessage",
-                  {"text": text, "link_preview_options": {"is_disabled": True}},
-                  now=now, update_id=update.update_id, secret=True)  # fmt: skip
+    await enqueue(
+        user_id,
+        "sendMessage",
+        {"text": text, "link_preview_options": {"is_disabled": True}},
+        now=now,
+        update_id=update.update_id,
+        secret=True,
+    )
 
 
 def handlers(app: MinshengApp) -> list[Any]:

@@ -59,8 +59,9 @@ async def outcome(
     return result
 
 
-async def usage_or_denied(update: Update, context: MinshengContext, t: Translator,
-                          text: str) -> None:  # fmt: skip
+async def usage_or_denied(
+    update: Update, context: MinshengContext, t: Translator, text: str
+) -> None:
     """A malformed command: its usage for staff, the one not-allowed line for anyone else."""
     member = await staff_member(user_of(update).id)
     await send(update, context, text if member is not None else not_allowed(t))
@@ -84,20 +85,32 @@ async def on_transfer(update: Update, context: MinshengContext) -> None:
     """/transfer <number> <department code> <reason>: to another department (counted)."""
     _, t = await who(update, context)
     if (args := parsed(context, 3)) is None:
-        await usage_or_denied(update, context, t, t.gettext(
-            "Usage: /transfer <number> <department code> <reason>"))  # fmt: skip
+        await usage_or_denied(
+            update, context, t, t.gettext("Usage: /transfer <number> <department code> <reason>")
+        )
         return
     number, code, reason = args
     settings = context.services.settings  # the new department signs for it afresh
     try:
         await outcome(
-            update, context, t, number,
-            lambda: transfer_case(number, code, reason, **stamp(context, update),
-                                  sign_hours=settings.sign_limit_hours,
-                                  staff_chat_id=settings.staff_chat_id),
-            lambda case: t.gettext("Request {number} was transferred to {department}.",
-                                   number=shown(case.tracking), department=code),
-        )  # fmt: skip
+            update,
+            context,
+            t,
+            number,
+            lambda: transfer_case(
+                number,
+                code,
+                reason,
+                **stamp(context, update),
+                sign_hours=settings.sign_limit_hours,
+                staff_chat_id=settings.staff_chat_id,
+            ),
+            lambda case: t.gettext(
+                "Request {number} was transferred to {department}.",
+                number=shown(case.tracking),
+                department=code,
+            ),
+        )
     except DepartmentNotFound:
         await no_such_department(update, context, t, number, code, StaffAction.TRANSFER)
 
@@ -117,12 +130,19 @@ async def submit(
     """Submit a reply: for review (its card goes to the staff chat), or to the citizen at once."""
     settings = context.services.settings
     reply = await outcome(
-        update, context, t, number,
-        lambda: submit_reply(number, text, **stamp(context, update),
-                             min_length=settings.perfunctory_min_chars,
-                             perfunctory_phrases=settings.perfunctory_phrases),
+        update,
+        context,
+        t,
+        number,
+        lambda: submit_reply(
+            number,
+            text,
+            **stamp(context, update),
+            min_length=settings.perfunctory_min_chars,
+            perfunctory_phrases=settings.perfunctory_phrases,
+        ),
         lambda reply: submitted(reply, t),
-    )  # fmt: skip
+    )
     if reply is not None and reply.awaits_review:
         await send_review_card(update, context, reply, settings.perfunctory_min_chars)
 
@@ -130,10 +150,12 @@ async def submit(
 def submitted(reply: ReplyView, t: Translator) -> str:
     """What the author of a reply is told: where it went."""
     if reply.awaits_review:
-        return t.gettext("Your reply to {number} was sent for review.",
-                         number=shown(reply.tracking))  # fmt: skip
-    return t.gettext("Your reply to {number} was sent to the citizen.",
-                     number=shown(reply.tracking))  # fmt: skip
+        return t.gettext(
+            "Your reply to {number} was sent for review.", number=shown(reply.tracking)
+        )
+    return t.gettext(
+        "Your reply to {number} was sent to the citizen.", number=shown(reply.tracking)
+    )
 
 
 async def on_ask(update: Update, context: MinshengContext) -> None:
@@ -144,11 +166,15 @@ async def on_ask(update: Update, context: MinshengContext) -> None:
         return
     number, question = args
     await outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: ask_citizen(number, question, **stamp(context, update)),
-        lambda case: t.gettext("Your question on {number} was sent to the citizen.",
-                               number=shown(case.tracking)),
-    )  # fmt: skip
+        lambda case: t.gettext(
+            "Your question on {number} was sent to the citizen.", number=shown(case.tracking)
+        ),
+    )
 
 
 async def on_close(update: Update, context: MinshengContext) -> None:
@@ -159,10 +185,13 @@ async def on_close(update: Update, context: MinshengContext) -> None:
         return
     number = args[0]
     await outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: close_case(number, **stamp(context, update)),
         lambda case: t.gettext("Request {number} was closed.", number=shown(case.tracking)),
-    )  # fmt: skip
+    )
 
 
 async def on_merge(update: Update, context: MinshengContext) -> None:
@@ -174,11 +203,17 @@ async def on_merge(update: Update, context: MinshengContext) -> None:
         return
     number, into = args
     await outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: merge_case(number, into, **stamp(context, update)),
-        lambda case: t.gettext("Request {number} was merged into {into}.",
-                               number=shown(case.tracking), into=shown(into)),
-    )  # fmt: skip
+        lambda case: t.gettext(
+            "Request {number} was merged into {into}.",
+            number=shown(case.tracking),
+            into=shown(into),
+        ),
+    )
 
 
 async def on_reopen(update: Update, context: MinshengContext) -> None:
@@ -189,10 +224,13 @@ async def on_reopen(update: Update, context: MinshengContext) -> None:
         return
     number = args[0]
     await outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: reopen_case(number, **stamp(context, update)),
         lambda case: t.gettext("Request {number} was reopened.", number=shown(case.tracking)),
-    )  # fmt: skip
+    )
 
 
 async def on_approve(update: Update, context: MinshengContext) -> None:
@@ -203,11 +241,16 @@ async def on_approve(update: Update, context: MinshengContext) -> None:
         return
     number = args[0]
     await outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: approve_reply(number, **stamp(context, update)),
-        lambda case: t.gettext("The reply to {number} was approved and sent to the citizen.",
-                               number=shown(case.tracking)),
-    )  # fmt: skip
+        lambda case: t.gettext(
+            "The reply to {number} was approved and sent to the citizen.",
+            number=shown(case.tracking),
+        ),
+    )
 
 
 async def on_return(update: Update, context: MinshengContext) -> None:
@@ -218,11 +261,15 @@ async def on_return(update: Update, context: MinshengContext) -> None:
         return
     number, reason = args
     await outcome(
-        update, context, t, number,
+        update,
+        context,
+        t,
+        number,
         lambda: return_reply(number, reason, **stamp(context, update)),
-        lambda case: t.gettext("The reply to {number} was returned to its handler.",
-                               number=shown(case.tracking)),
-    )  # fmt: skip
+        lambda case: t.gettext(
+            "The reply to {number} was returned to its handler.", number=shown(case.tracking)
+        ),
+    )
 
 
 def handlers(app: MinshengApp) -> list[Any]:

@@ -67,9 +67,13 @@ def default_quota() -> tuple[int, int]:
 
 
 async def add_key(
-    name: str, *, now: datetime, read_private: bool = False, per_minute: int | None = None,
+    name: str,
+    *,
+    now: datetime,
+    read_private: bool = False,
+    per_minute: int | None = None,
     per_day: int | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """Issue a key for `name` and return it: the only time it is ever seen.
 
     The quota defaults to default_quota(); `read_private` lets it read private cases' status.
@@ -84,9 +88,13 @@ async def add_key(
     key = "msk_" + secrets.token_urlsafe(32)
     try:
         await ApiKey.create(
-            name=name, key_hash=_hash(key), created_at=now, read_private=read_private,
-            per_minute=per_minute, per_day=per_day,
-        )  # fmt: skip
+            name=name,
+            key_hash=_hash(key),
+            created_at=now,
+            read_private=read_private,
+            per_minute=per_minute,
+            per_day=per_day,
+        )
     except IntegrityError as taken:
         raise ApiKeyNameTaken(name) from taken
     return key
@@ -96,9 +104,11 @@ async def key_holder(key: str, *, now: datetime) -> KeyHolder | None:
     """The holder of the active key `key`, or None; records when it was last used."""
     if not key or len(key) > 128:
         return None
-    row = await ApiKey.filter(key_hash=_hash(key), active=True).first().values(
-        "id", "name", "read_private", "per_minute", "per_day"
-    )  # fmt: skip
+    row = (
+        await ApiKey.filter(key_hash=_hash(key), active=True)
+        .first()
+        .values("id", "name", "read_private", "per_minute", "per_day")
+    )
     if row is None:
         return None
     await ApiKey.filter(id=row["id"]).update(last_used_at=now)
@@ -111,7 +121,11 @@ async def revoke_key(name: str) -> None:
 
 
 async def list_keys() -> list[ApiKeyView]:
-    rows = await ApiKey.all().order_by("name").values(
-        "name", "active", "created_at", "last_used_at", "read_private", "per_minute", "per_day"
-    )  # fmt: skip
+    rows = (
+        await ApiKey.all()
+        .order_by("name")
+        .values(
+            "name", "active", "created_at", "last_used_at", "read_private", "per_minute", "per_day"
+        )
+    )
     return [ApiKeyView(**row) for row in rows]

@@ -81,18 +81,36 @@ async def search_cases(user_id: int, wanted: CaseFilter, page: int, *, now: date
     total = await query.count()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    rows = await query.order_by("-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).values(
-        "tracking", "status", "category__code", "department__code", "text", "created_at",
-        "due_at", "repeat", "urgent", "erased_at",
-    )  # fmt: skip
+    rows = (
+        await query.order_by("-id")
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .values(
+            "tracking",
+            "status",
+            "category__code",
+            "department__code",
+            "text",
+            "created_at",
+            "due_at",
+            "repeat",
+            "urgent",
+            "erased_at",
+        )
+    )
     return CaseList(tuple(_row(row) for row in rows), page, pages, total)
 
 
 def _row(row: dict[str, Any]) -> CaseRow:
     return CaseRow(
-        tracking=row["tracking"], status=CaseStatus(row["status"]),
-        category_code=row["category__code"], department_code=row["department__code"],
-        text=row["text"], created_at=row["created_at"], due_at=row["due_at"],
-        repeat=bool(row["repeat"]), urgent=bool(row["urgent"]),
+        tracking=row["tracking"],
+        status=CaseStatus(row["status"]),
+        category_code=row["category__code"],
+        department_code=row["department__code"],
+        text=row["text"],
+        created_at=row["created_at"],
+        due_at=row["due_at"],
+        repeat=bool(row["repeat"]),
+        urgent=bool(row["urgent"]),
         erased=row["erased_at"] is not None,
-    )  # fmt: skip
+    )

@@ -132,11 +132,28 @@ class EventView:
 
 
 CASE_COLUMNS = (
-    "id", "tracking", "citizen_id", "kind", "category__code", "department__code",
-    "proposed_department__code", "status", "text", "photos", "latitude", "longitude", "address",
-    "answers", "phone", "anonymous", "channel", "created_at", "due_at", "updated_at",
+    "id",
+    "tracking",
+    "citizen_id",
+    "kind",
+    "category__code",
+    "department__code",
+    "proposed_department__code",
+    "status",
+    "text",
+    "photos",
+    "latitude",
+    "longitude",
+    "address",
+    "answers",
+    "phone",
+    "anonymous",
+    "channel",
+    "created_at",
+    "due_at",
+    "updated_at",
     "erased_at",
-)  # fmt: skip
+)
 
 EVENT_COLUMNS = ("kind", "actor", "payload", "created_at")
 

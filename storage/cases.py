@@ -50,9 +50,14 @@ from storage.work_calendar import WorkCalendar
 DAY = timedelta(hours=24)
 _TRACKING_ATTEMPTS = 5
 _CATEGORY_COLUMNS = (
-    "id", "parent_id", "department_id", "active", "emergency", "time_limit_hours",
+    "id",
+    "parent_id",
+    "department_id",
+    "active",
+    "emergency",
+    "time_limit_hours",
     "time_limit_working_days",
-)  # fmt: skip
+)
 
 
 async def submit_case(
@@ -94,8 +99,11 @@ async def submit_case(
         hours, days = cat["time_limit_hours"], cat["time_limit_working_days"]
         due = None
         if hours is not None or days is not None:
-            due = (calendar.due(now, hours=hours, working_days=days) if calendar is not None
-                   else due_at(now, hours=hours, working_days=days, zone=zone))  # fmt: skip
+            due = (
+                calendar.due(now, hours=hours, working_days=days)
+                if calendar is not None
+                else due_at(now, hours=hours, working_days=days, zone=zone)
+            )
         accept_due = None
         if calendar is not None and accept_hours is not None:
             accept_due = calendar.working_hours_after(now, accept_hours)
@@ -140,9 +148,13 @@ async def submit_case(
             facts = {"tracking": case.tracking}
             # The staff card lists the open cases like this one, to merge it into with a tap.
             similar = await similar_open_cases(
-                new.category_code, new.text, new.location, now=now,
-                distance_m=duplicate_distance_m, exclude_case=case.tracking,
-            )  # fmt: skip
+                new.category_code,
+                new.text,
+                new.location,
+                now=now,
+                distance_m=duplicate_distance_m,
+                exclude_case=case.tracking,
+            )
             card = {**facts, "duplicates": [s.tracking for s in similar]} if similar else facts
             await notify(staff_chat_id, "staff_new_case", card, now=now)
             if new.photos:
@@ -238,8 +250,10 @@ async def audit_trail(tracking: str) -> list[AuditEntry]:
         case = await _case_query(tracking).first().values("id")
         if case is None:
             raise CaseNotFound(tracking)
-        rows = await Event.filter(case_id=case["id"]).order_by("id").values(
-            *EVENT_COLUMNS, "actor_id", "public"
+        rows = (
+            await Event.filter(case_id=case["id"])
+            .order_by("id")
+            .values(*EVENT_COLUMNS, "actor_id", "public")
         )
     return [AuditEntry(event_view(row), row["actor_id"], bool(row["public"])) for row in rows]
 
@@ -312,7 +326,6 @@ async def add_information(
             facts = {"tracking": case.tracking, "event_id": event.id}
             await notify(staff_chat_id, "staff_case_addition", facts, now=now)
         return await _view_by_id(case.id)
-
 
 
 def _case_query(tracking: str) -> QuerySet[Case]:

@@ -197,9 +197,19 @@ async def catalog_loaded() -> bool:
 
 
 _CATEGORY_COLUMNS = (
-    "id", "code", "names", "parent__code", "department__code", "time_limit_hours",
-    "time_limit_working_days", "location_required", "emergency", "questions", "sort", "active",
-)  # fmt: skip
+    "id",
+    "code",
+    "names",
+    "parent__code",
+    "department__code",
+    "time_limit_hours",
+    "time_limit_working_days",
+    "location_required",
+    "emergency",
+    "questions",
+    "sort",
+    "active",
+)
 
 
 def _category_view(row: dict[str, Any]) -> CategoryView:

@@ -157,9 +157,16 @@ def _categories(
 
 
 _LEAF_KEYS = {
-    "code", "names", "department", "time_limit_hours", "time_limit_working_days",
-    "location_required", "emergency", "active", "question",
-}  # fmt: skip
+    "code",
+    "names",
+    "department",
+    "time_limit_hours",
+    "time_limit_working_days",
+    "location_required",
+    "emergency",
+    "active",
+    "question",
+}
 
 
 def _leaf(

@@ -66,10 +66,16 @@ async def file_for_caller(
 async def claim_case(tracking: str, code: str, *, citizen_id: int, now: datetime) -> str:
     """Link an unclaimed phone case to the citizen; its tracking number. ClaimRefused if not."""
     async with in_transaction():
-        row = await ClaimCode.filter(
-            case__tracking=tracking, claimed_at__isnull=True,
-            code_hash=_hash(normalize_code(code)), case__citizen_id__isnull=True,
-        ).first().values("case_id")  # fmt: skip
+        row = (
+            await ClaimCode.filter(
+                case__tracking=tracking,
+                claimed_at__isnull=True,
+                code_hash=_hash(normalize_code(code)),
+                case__citizen_id__isnull=True,
+            )
+            .first()
+            .values("case_id")
+        )
         if row is not None:
             case_id = row["case_id"]
             await ClaimCode.filter(case_id=case_id, claimed_at__isnull=True).update(
@@ -79,9 +85,14 @@ async def claim_case(tracking: str, code: str, *, citizen_id: int, now: datetime
                 citizen_id=citizen_id, updated_at=now, version=F("version") + 1
             )
             await Event.create(
-                case_id=case_id, kind="claimed", actor=Actor.CITIZEN, actor_id=citizen_id,
-                payload={}, public=False, created_at=now,
-            )  # fmt: skip
+                case_id=case_id,
+                kind="claimed",
+                actor=Actor.CITIZEN,
+                actor_id=citizen_id,
+                payload={},
+                public=False,
+                created_at=now,
+            )
             return tracking
     await record_failed_lookup(citizen_id, tracking, now=now)
     raise ClaimRefused(tracking)

@@ -83,8 +83,13 @@ def warn_if_open(database: Path) -> list[Path]:
         except OSError:  # absent (the -wal, -shm and -journal come and go)
             continue
         if mode & 0o077:
-            log.warning("%s may be read or changed by other users (mode %04o): it holds what "
-                        "citizens told the desk; chmod 600 %s", path, mode, path)  # fmt: skip
+            log.warning(
+                "%s may be read or changed by other users (mode %04o): it holds what "
+                "citizens told the desk; chmod 600 %s",
+                path,
+                mode,
+                path,
+            )
             warned.append(path)
     return warned
 

@@ -34,23 +34,33 @@ LIST_LIMIT = 50  # cases named in the daily list; the total counts them all
 async def escalate_unaccepted(now: datetime, *, staff_chat_id: int | None) -> int:
     """Submitted cases past their acceptance limit, each told to the supervisors once."""
     now = now.astimezone(UTC)  # stored datetimes compare as text: one offset
-    ids = await Case.filter(
-        status=CaseStatus.SUBMITTED, accept_due_at__lte=now, accept_escalated_at__isnull=True
-    ).order_by("accept_due_at").values("id")  # fmt: skip
+    ids = (
+        await Case.filter(
+            status=CaseStatus.SUBMITTED, accept_due_at__lte=now, accept_escalated_at__isnull=True
+        )
+        .order_by("accept_due_at")
+        .values("id")
+    )
     done = 0
     for case_id in (int(row["id"]) for row in ids):
         async with in_transaction():
             marked = await Case.filter(
                 id=case_id, status=CaseStatus.SUBMITTED, accept_escalated_at__isnull=True
-            ).update(accept_escalated_at=now)  # fmt: skip
+            ).update(accept_escalated_at=now)
             if not marked:
                 continue  # accepted or marked meanwhile
             row = await Case.filter(id=case_id).first().values("tracking", "accept_due_at")
             await _event(case_id, "accept_escalated", now, accept_due_at=row["accept_due_at"])
             if staff_chat_id is not None:
-                await notify(staff_chat_id, "staff_accept_overdue", {
-                    "tracking": row["tracking"],
-                    "accept_due_at": row["accept_due_at"].isoformat()}, now=now)  # fmt: skip
+                await notify(
+                    staff_chat_id,
+                    "staff_accept_overdue",
+                    {
+                        "tracking": row["tracking"],
+                        "accept_due_at": row["accept_due_at"].isoformat(),
+                    },
+                    now=now,
+                )
             done += 1
     return done
 
@@ -58,14 +68,20 @@ async def escalate_unaccepted(now: datetime, *, staff_chat_id: int | None) -> in
 async def escalate_overdue(now: datetime, *, staff_chat_id: int | None) -> int:
     """Running cases past their due date, each escalated once per deadline."""
     now = now.astimezone(UTC)  # stored datetimes compare as text: one offset
-    ids = await _running().filter(due_at__lte=now, escalated_at__isnull=True).order_by(
-        "due_at").values("id")  # fmt: skip
+    ids = (
+        await _running()
+        .filter(due_at__lte=now, escalated_at__isnull=True)
+        .order_by("due_at")
+        .values("id")
+    )
     done = 0
     for case_id in (int(row["id"]) for row in ids):
         async with in_transaction():
-            marked = await _running().filter(
-                id=case_id, due_at__lte=now, escalated_at__isnull=True
-            ).update(escalated_at=now)  # fmt: skip
+            marked = (
+                await _running()
+                .filter(id=case_id, due_at__lte=now, escalated_at__isnull=True)
+                .update(escalated_at=now)
+            )
             if not marked:
                 continue
             row = await _facts(case_id)
@@ -79,17 +95,22 @@ async def escalate_overdue(now: datetime, *, staff_chat_id: int | None) -> int:
 async def remind_due(now: datetime, *, staff_chat_id: int | None) -> int:
     """A reminder to the department once 75 % of the time to the due date has passed."""
     now = now.astimezone(UTC)  # stored datetimes compare as text: one offset
-    rows = await _running().filter(
-        due_at__gt=now, due_reminded_at__isnull=True, accepted_at__isnull=False
-    ).order_by("due_at").values("id", "accepted_at", "due_at")  # fmt: skip
+    rows = (
+        await _running()
+        .filter(due_at__gt=now, due_reminded_at__isnull=True, accepted_at__isnull=False)
+        .order_by("due_at")
+        .values("id", "accepted_at", "due_at")
+    )
     done = 0
     for seen in rows:
         if reminder_point(seen["accepted_at"], seen["due_at"]) > now:
             continue
         async with in_transaction():
-            marked = await _running().filter(
-                id=seen["id"], due_at=seen["due_at"], due_reminded_at__isnull=True
-            ).update(due_reminded_at=now)  # fmt: skip
+            marked = (
+                await _running()
+                .filter(id=seen["id"], due_at=seen["due_at"], due_reminded_at__isnull=True)
+                .update(due_reminded_at=now)
+            )
             if not marked:
                 continue  # the deadline moved or someone reminded meanwhile
             row = await _facts(seen["id"])
@@ -122,13 +143,19 @@ async def send_overdue_list(
             total = await overdue.count()
             if not total:
                 return 0
-            rows = await overdue.order_by("due_at").limit(LIST_LIMIT).values(
-                "tracking", "department__code", "due_at")  # fmt: skip
-            cases = [[r["tracking"], r["department__code"], r["due_at"].isoformat()]
-                     for r in rows]  # fmt: skip
-            await notify(staff_chat_id, "staff_overdue_list", {
-                "date": local.date().isoformat(), "total": total, "cases": cases},
-                now=now, dedupe_key=key)  # fmt: skip
+            rows = (
+                await overdue.order_by("due_at")
+                .limit(LIST_LIMIT)
+                .values("tracking", "department__code", "due_at")
+            )
+            cases = [[r["tracking"], r["department__code"], r["due_at"].isoformat()] for r in rows]
+            await notify(
+                staff_chat_id,
+                "staff_overdue_list",
+                {"date": local.date().isoformat(), "total": total, "cases": cases},
+                now=now,
+                dedupe_key=key,
+            )
     except IntegrityError:
         return 0  # another worker marked the day first
     return 1
@@ -141,12 +168,22 @@ def _running() -> Any:
 
 async def _facts(case_id: int) -> dict[str, Any]:
     row = await Case.filter(id=case_id).first().values("tracking", "department__code", "due_at")
-    return {"tracking": row["tracking"], "department": row["department__code"],
-            "due_at": row["due_at"].isoformat()}  # fmt: skip
+    return {
+        "tracking": row["tracking"],
+        "department": row["department__code"],
+        "due_at": row["due_at"].isoformat(),
+    }
 
 
 async def _event(case_id: int, kind: str, now: datetime, **payload: Any) -> None:
     """A private system event; datetimes in the payload are written as ISO text."""
     plain = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in payload.items()}
-    await Event.create(case_id=case_id, kind=kind, actor=Actor.SYSTEM, actor_id=None,
-                       payload=plain, public=False, created_at=now)  # fmt: skip
+    await Event.create(
+        case_id=case_id,
+        kind=kind,
+        actor=Actor.SYSTEM,
+        actor_id=None,
+        payload=plain,
+        public=False,
+        created_at=now,
+    )

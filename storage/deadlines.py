@@ -84,9 +84,16 @@ def marks_after_move(row: dict[str, Any], new_due: datetime) -> dict[str, Any]:
 
 
 _CLOCK_COLUMNS = (
-    "due_at", "accepted_at", "paused_at", "due_reminded_at", "escalated_at",
-    "extension_pending", "extension_count", "urgent", "department__code",
-)  # fmt: skip
+    "due_at",
+    "accepted_at",
+    "paused_at",
+    "due_reminded_at",
+    "escalated_at",
+    "extension_pending",
+    "extension_count",
+    "urgent",
+    "department__code",
+)
 
 
 async def clock_of(case_id: int) -> dict[str, Any]:
@@ -148,11 +155,21 @@ async def mark_urgent(tracking: str, hours: int, *, by: int, now: datetime) -> d
         if moved:
             changes.update(due_at=new_due, **marks_after_move(row, new_due))
         await write_case(case, now, status=status, **changes)
-        await record(case, "urgent", actor=STAFF, actor_id=by, now=now, public=False,
-                     hours=hours, due_at=new_due.isoformat(), moved=moved)  # fmt: skip
+        await record(
+            case,
+            "urgent",
+            actor=STAFF,
+            actor_id=by,
+            now=now,
+            public=False,
+            hours=hours,
+            due_at=new_due.isoformat(),
+            moved=moved,
+        )
         if moved:
-            await tell_citizen(case, "case_due_changed", now, due_at=new_due.isoformat(),
-                               reason="urgent")  # fmt: skip
+            await tell_citizen(
+                case, "case_due_changed", now, due_at=new_due.isoformat(), reason="urgent"
+            )
         return new_due
 
     return await run_staff_action(tracking, StaffAction.URGENT, by=by, now=now, work=work)
@@ -180,13 +197,30 @@ async def request_extension(
         if row.get("due_at") is None:
             raise NoDueDate(case.tracking, "no due date to extend")
         await write_case(case, now, status=status, extension_pending=True)
-        await record(case, "extension_requested", actor=STAFF, actor_id=by, now=now,
-                     public=False, days=days, reason=reason)  # fmt: skip
+        await record(
+            case,
+            "extension_requested",
+            actor=STAFF,
+            actor_id=by,
+            now=now,
+            public=False,
+            days=days,
+            reason=reason,
+        )
         if staff_chat_id is not None:
-            await notify(staff_chat_id, "staff_extension_requested", {
-                "tracking": case.tracking, "days": days, "reason": reason, "by": by,
-                "department": row.get("department__code"),
-                "due_at": row["due_at"].isoformat()}, now=now)  # fmt: skip
+            await notify(
+                staff_chat_id,
+                "staff_extension_requested",
+                {
+                    "tracking": case.tracking,
+                    "days": days,
+                    "reason": reason,
+                    "by": by,
+                    "department": row.get("department__code"),
+                    "due_at": row["due_at"].isoformat(),
+                },
+                now=now,
+            )
         return case.tracking
 
     return await run_staff_action(
@@ -210,17 +244,39 @@ async def grant_extension(
             raise ExtensionNotPending(case.tracking, "no extension request is pending")
         days = await _requested_days(case)
         new_due = calendar.due(row["due_at"], hours=None, working_days=days)
-        await write_case(case, now, status=status, due_at=new_due, extension_pending=False,
-                         extension_count=int(row["extension_count"]) + 1,
-                         **marks_after_move(row, new_due))  # fmt: skip
+        await write_case(
+            case,
+            now,
+            status=status,
+            due_at=new_due,
+            extension_pending=False,
+            extension_count=int(row["extension_count"]) + 1,
+            **marks_after_move(row, new_due),
+        )
         iso = new_due.isoformat()
-        await record(case, "extension_granted", actor=STAFF, actor_id=by, now=now,
-                     public=False, days=days, due_at=iso)  # fmt: skip
+        await record(
+            case,
+            "extension_granted",
+            actor=STAFF,
+            actor_id=by,
+            now=now,
+            public=False,
+            days=days,
+            due_at=iso,
+        )
         await tell_citizen(case, "case_due_changed", now, due_at=iso, reason="extension")
         if staff_chat_id is not None:
-            await notify(staff_chat_id, "staff_extension_granted", {
-                "tracking": case.tracking, "days": days, "due_at": iso,
-                "department": row.get("department__code")}, now=now)  # fmt: skip
+            await notify(
+                staff_chat_id,
+                "staff_extension_granted",
+                {
+                    "tracking": case.tracking,
+                    "days": days,
+                    "due_at": iso,
+                    "department": row.get("department__code"),
+                },
+                now=now,
+            )
         return new_due
 
     return await run_staff_action(
@@ -241,12 +297,26 @@ async def refuse_extension(
         if not row.get("extension_pending"):
             raise ExtensionNotPending(case.tracking, "no extension request is pending")
         await write_case(case, now, status=status, extension_pending=False)
-        await record(case, "extension_refused", actor=STAFF, actor_id=by, now=now,
-                     public=False, reason=reason)  # fmt: skip
+        await record(
+            case,
+            "extension_refused",
+            actor=STAFF,
+            actor_id=by,
+            now=now,
+            public=False,
+            reason=reason,
+        )
         if staff_chat_id is not None:
-            await notify(staff_chat_id, "staff_extension_refused", {
-                "tracking": case.tracking, "reason": reason,
-                "department": row.get("department__code")}, now=now)  # fmt: skip
+            await notify(
+                staff_chat_id,
+                "staff_extension_refused",
+                {
+                    "tracking": case.tracking,
+                    "reason": reason,
+                    "department": row.get("department__code"),
+                },
+                now=now,
+            )
         return case.tracking
 
     return await run_staff_action(
@@ -255,8 +325,12 @@ async def refuse_extension(
 
 
 async def _requested_days(case: Snapshot) -> int:
-    latest = await Event.filter(case_id=case.id, kind="extension_requested").order_by(
-        "-id").first().values("payload")  # fmt: skip
+    latest = (
+        await Event.filter(case_id=case.id, kind="extension_requested")
+        .order_by("-id")
+        .first()
+        .values("payload")
+    )
     if latest is None:
         raise ExtensionNotPending(case.tracking, "the request is missing")
     return int(latest["payload"]["days"])

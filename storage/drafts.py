@@ -36,10 +36,17 @@ class Step(StrEnum):
 
 INTAKE_STEPS: frozenset[Step] = frozenset(
     {
-        Step.KIND, Step.DOMAIN, Step.CATEGORY, Step.QUESTION, Step.DESCRIPTION, Step.PHOTOS,
-        Step.LOCATION, Step.CONTACT, Step.SUMMARY,
+        Step.KIND,
+        Step.DOMAIN,
+        Step.CATEGORY,
+        Step.QUESTION,
+        Step.DESCRIPTION,
+        Step.PHOTOS,
+        Step.LOCATION,
+        Step.CONTACT,
+        Step.SUMMARY,
     }
-)  # fmt: skip
+)
 
 REMINDER = "draft_reminder"
 DISCARDED = "draft_discarded"

@@ -16,9 +16,11 @@ WORKING_HOURS: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(13), 
 
 
 def is_working_day(
-    day: date, *, holidays: frozenset[date] = frozenset(),
+    day: date,
+    *,
+    holidays: frozenset[date] = frozenset(),
     workdays_extra: frozenset[date] = frozenset(),
-) -> bool:  # fmt: skip
+) -> bool:
     """Monday to Friday, minus holidays, plus make-up working days (调休) that fall on weekends.
 
     A date in both lists is a holiday: a make-up day is only ever declared for a weekend, so the

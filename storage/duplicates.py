@@ -111,10 +111,21 @@ async def similar_open_cases(
         # phone, or its citizen forgotten): say outright that those stay.
         theirs = Q(citizen_id=exclude_citizen) & Q(citizen_id__isnull=False)
         query = query.exclude(theirs).exclude(id__in=joined)
-    rows = await query.order_by("-created_at").limit(CANDIDATE_LIMIT).values(
-        "tracking", "text", "latitude", "longitude", "supporters", "status", "created_at",
-        "publish_consent", "public_text",
-    )  # fmt: skip
+    rows = (
+        await query.order_by("-created_at")
+        .limit(CANDIDATE_LIMIT)
+        .values(
+            "tracking",
+            "text",
+            "latitude",
+            "longitude",
+            "supporters",
+            "status",
+            "created_at",
+            "publish_consent",
+            "public_text",
+        )
+    )
     mine, here = tokens(text), _point(location)
     found = []
     for row in rows:
@@ -122,10 +133,18 @@ async def similar_open_cases(
         match = alike(mine, tokens(row["text"]), here, there, distance_m)
         if match is not None:
             score, apart = match  # a distance only when both places are known, and within
-            found.append(SimilarCase(
-                row["tracking"], category_code, CaseStatus(row["status"]), row["created_at"],
-                int(row["supporters"]) + 1, apart is not None, _public_excerpt(row), score,
-            ))  # fmt: skip
+            found.append(
+                SimilarCase(
+                    row["tracking"],
+                    category_code,
+                    CaseStatus(row["status"]),
+                    row["created_at"],
+                    int(row["supporters"]) + 1,
+                    apart is not None,
+                    _public_excerpt(row),
+                    score,
+                )
+            )
     found.sort(key=lambda similar: -similar.score)
     return found[:limit]
 
@@ -139,9 +158,11 @@ async def join_case(tracking: str, citizen_id: int, *, now: datetime) -> tuple[F
     """
     number = canonical_or_none(tracking)
     async with in_transaction():
-        case = None if number is None else await Case.filter(tracking=number).first().values(
-            "id", "citizen_id", "status"
-        )  # fmt: skip
+        case = (
+            None
+            if number is None
+            else await Case.filter(tracking=number).first().values("id", "citizen_id", "status")
+        )
         if case is None:
             raise CaseNotFound(tracking)
         if case["citizen_id"] == citizen_id:
@@ -151,9 +172,14 @@ async def join_case(tracking: str, citizen_id: int, *, now: datetime) -> tuple[F
         joined = await follow(case["id"], citizen_id, now)
         if joined:
             await Event.create(
-                case_id=case["id"], kind="joined", actor=Actor.CITIZEN, actor_id=citizen_id,
-                payload={}, public=True, created_at=now,
-            )  # fmt: skip
+                case_id=case["id"],
+                kind="joined",
+                actor=Actor.CITIZEN,
+                actor_id=citizen_id,
+                payload={},
+                public=True,
+                created_at=now,
+            )
             await notify(citizen_id, JOINED, {"tracking": number}, now=now)
         return await case_for_follower(case["id"]), joined
 
@@ -167,17 +193,29 @@ async def flag_if_repeat(case_id: int, *, now: datetime) -> str | None:
     case = await Case.filter(id=case_id).first().values("citizen_id", "category_id", "text")
     if case is None or case["citizen_id"] is None:
         return None
-    earlier = await Case.filter(
-        citizen_id=case["citizen_id"], category_id=case["category_id"],
-        status=CaseStatus.CLOSED, closed_at__gte=now - REPEAT_WINDOW,
-    ).exclude(id=case_id).order_by("-closed_at").values("tracking", "text")  # fmt: skip
+    earlier = (
+        await Case.filter(
+            citizen_id=case["citizen_id"],
+            category_id=case["category_id"],
+            status=CaseStatus.CLOSED,
+            closed_at__gte=now - REPEAT_WINDOW,
+        )
+        .exclude(id=case_id)
+        .order_by("-closed_at")
+        .values("tracking", "text")
+    )
     mine = tokens(case["text"])
     for row in earlier:
         if cosine(mine, tokens(row["text"])) >= THRESHOLD:
             await Case.filter(id=case_id).update(repeat=True)
             await Event.create(
-                case_id=case_id, kind="repeat", actor=Actor.SYSTEM, actor_id=None,
-                payload={"of": row["tracking"]}, public=False, created_at=now,
-            )  # fmt: skip
+                case_id=case_id,
+                kind="repeat",
+                actor=Actor.SYSTEM,
+                actor_id=None,
+                payload={"of": row["tracking"]},
+                public=False,
+                created_at=now,
+            )
             return str(row["tracking"])
     return None

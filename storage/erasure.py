@@ -65,9 +65,14 @@ async def erase_case_words(case_ids: Sequence[int], *, now: datetime) -> None:
     timeline. Category, department, dates, status, staff answers and ratings stay."""
     for ids in _chunks(case_ids):
         await Case.filter(id__in=ids).update(
-            text="", answers={}, address=None, latitude=None, longitude=None, photos=[],
+            text="",
+            answers={},
+            address=None,
+            latitude=None,
+            longitude=None,
+            photos=[],
             erased_at=now,
-        )  # fmt: skip
+        )
         await Event.filter(case_id__in=ids, kind__in=CITIZEN_WORDS).update(payload=ERASED)
 
 

@@ -42,9 +42,17 @@ _FACTS = ("tracking", "department", "into")
 # The moves on which the department's public note, if the case is published, goes along.
 _WITH_NOTE = frozenset({"case_answered", "case_rejected"})
 _VIEW_COLUMNS = (
-    "tracking", "category__code", "department__code", "status", "created_at", "due_at",
-    "supporters", "publish_consent", "public_text", "public_note",
-)  # fmt: skip
+    "tracking",
+    "category__code",
+    "department__code",
+    "status",
+    "created_at",
+    "due_at",
+    "supporters",
+    "publish_consent",
+    "public_text",
+    "public_note",
+)
 
 
 @dataclass(frozen=True)
@@ -79,12 +87,16 @@ def public_note_of(row: dict[str, Any]) -> str | None:
 def _followed_view(row: dict[str, Any]) -> FollowedCase:
     shown = published(row["publish_consent"], row["public_text"])
     return FollowedCase(
-        tracking=row["tracking"], category_code=row["category__code"],
-        department_code=row["department__code"], status=CaseStatus(row["status"]),
-        created_at=row["created_at"], due_at=row["due_at"],
+        tracking=row["tracking"],
+        category_code=row["category__code"],
+        department_code=row["department__code"],
+        status=CaseStatus(row["status"]),
+        created_at=row["created_at"],
+        due_at=row["due_at"],
         supporters=int(row["supporters"]) + 1,  # the filer, and those who joined
-        public_text=row["public_text"] if shown else None, public_note=public_note_of(row),
-    )  # fmt: skip
+        public_text=row["public_text"] if shown else None,
+        public_note=public_note_of(row),
+    )
 
 
 async def tell_followers(case_id: int, kind: str, facts: dict[str, Any], *, now: datetime) -> None:
@@ -97,9 +109,11 @@ async def tell_followers(case_id: int, kind: str, facts: dict[str, Any], *, now:
         return
     params = {name: facts[name] for name in _FACTS if name in facts}
     if kind in _WITH_NOTE:
-        row = await Case.filter(id=case_id).first().values(
-            "publish_consent", "public_text", "public_note"
-        )  # fmt: skip
+        row = (
+            await Case.filter(id=case_id)
+            .first()
+            .values("publish_consent", "public_text", "public_note")
+        )
         note = public_note_of(row) if row else None
         if note is not None:
             params["note"] = note

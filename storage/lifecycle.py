@@ -71,10 +71,17 @@ class MergeRefused(Exception):
 
 
 async def accept_case(
-    tracking: str, department_code: str, *, by: int, now: datetime, zone: ZoneInfo,
-    sign_hours: float = DEFAULT_SIGN_HOURS, co_handling: Sequence[str] = (),
-    staff_chat_id: int | None = None, calendar: WorkCalendar | None = None,
-) -> CaseView:  # fmt: skip
+    tracking: str,
+    department_code: str,
+    *,
+    by: int,
+    now: datetime,
+    zone: ZoneInfo,
+    sign_hours: float = DEFAULT_SIGN_HOURS,
+    co_handling: Sequence[str] = (),
+    staff_chat_id: int | None = None,
+    calendar: WorkCalendar | None = None,
+) -> CaseView:
     """Accept a submitted case into a department; the due date runs from `now`.
 
     The limit is the category's (hours, or working days on `calendar`, with its holidays and
@@ -87,24 +94,52 @@ async def accept_case(
     co = await co_department_ids(tracking, co_handling, lead=target)
 
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
-        limits = await Category.filter(id=case.category_id).first().values(
-            "time_limit_hours", "time_limit_working_days"
-        )  # fmt: skip
+        limits = (
+            await Category.filter(id=case.category_id)
+            .first()
+            .values("time_limit_hours", "time_limit_working_days")
+        )
         hours, days = limits["time_limit_hours"], limits["time_limit_working_days"]
         due = None
         if hours is not None or days is not None:
-            due = (calendar.due(now, hours=hours, working_days=days) if calendar is not None
-                   else due_at(now, hours=hours, working_days=days, zone=zone))  # fmt: skip
+            due = (
+                calendar.due(now, hours=hours, working_days=days)
+                if calendar is not None
+                else due_at(now, hours=hours, working_days=days, zone=zone)
+            )
         window = sign_window(now, sign_hours)
         fresh = {"due_reminded_at": None, "escalated_at": None}  # a new deadline, unswept
-        await write_case(case, now, status=status, department_id=target, accepted_at=now,
-                         due_at=due, **window, **fresh)  # fmt: skip
+        await write_case(
+            case,
+            now,
+            status=status,
+            department_id=target,
+            accepted_at=now,
+            due_at=due,
+            **window,
+            **fresh,
+        )
         iso = due.isoformat() if due else None
-        await record(case, "accepted", actor=STAFF, actor_id=by, now=now, public=True,
-                     department=department_code, due_at=iso)  # fmt: skip
+        await record(
+            case,
+            "accepted",
+            actor=STAFF,
+            actor_id=by,
+            now=now,
+            public=True,
+            department=department_code,
+            due_at=iso,
+        )
         await tell_citizen(case, "case_accepted", now, department=department_code, due_at=iso)
-        await routed(case, department_code, co, by=by, now=now,
-                     sign_due_at=window["sign_due_at"], staff_chat_id=staff_chat_id)  # fmt: skip
+        await routed(
+            case,
+            department_code,
+            co,
+            by=by,
+            now=now,
+            sign_due_at=window["sign_due_at"],
+            staff_chat_id=staff_chat_id,
+        )
         return await view_of(case)
 
     return await run_staff_action(
@@ -118,8 +153,9 @@ async def reject_case(tracking: str, reason: str, *, by: int, now: datetime) -> 
 
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
         await write_case(case, now, status=status, closed_at=now)
-        await record(case, "rejected", actor=STAFF, actor_id=by, now=now, public=True,
-                     reason=reason)  # fmt: skip
+        await record(
+            case, "rejected", actor=STAFF, actor_id=by, now=now, public=True, reason=reason
+        )
         await tell_citizen(case, "case_rejected", now, reason=reason)
         return await view_of(case)
 
@@ -127,9 +163,15 @@ async def reject_case(tracking: str, reason: str, *, by: int, now: datetime) -> 
 
 
 async def transfer_case(
-    tracking: str, department_code: str, reason: str, *, by: int, now: datetime,
-    sign_hours: float = DEFAULT_SIGN_HOURS, staff_chat_id: int | None = None,
-) -> CaseView:  # fmt: skip
+    tracking: str,
+    department_code: str,
+    reason: str,
+    *,
+    by: int,
+    now: datetime,
+    sign_hours: float = DEFAULT_SIGN_HOURS,
+    staff_chat_id: int | None = None,
+) -> CaseView:
     """Move an accepted case to another department (counted); it is signed for afresh there.
 
     The due date is kept: the citizen's clock does not restart because of a misrouting.
@@ -144,10 +186,25 @@ async def transfer_case(
         counted = await counted_transfer(case, by=by, now=now, staff_chat_id=staff_chat_id)
         window = sign_window(now, sign_hours)
         await write_case(case, now, status=status, department_id=target, **counted, **window)
-        await record(case, "transferred", actor=STAFF, actor_id=by, now=now, public=False,
-                     department=department_code, reason=reason)  # fmt: skip
-        await routed(case, department_code, {}, by=by, now=now,
-                     sign_due_at=window["sign_due_at"], staff_chat_id=staff_chat_id)  # fmt: skip
+        await record(
+            case,
+            "transferred",
+            actor=STAFF,
+            actor_id=by,
+            now=now,
+            public=False,
+            department=department_code,
+            reason=reason,
+        )
+        await routed(
+            case,
+            department_code,
+            {},
+            by=by,
+            now=now,
+            sign_due_at=window["sign_due_at"],
+            staff_chat_id=staff_chat_id,
+        )
         return await view_of(case)
 
     return await run_staff_action(
@@ -190,8 +247,9 @@ async def merge_case(tracking: str, into: str, *, by: int, now: datetime) -> Cas
         await write_case(
             case, now, status=status, duplicate_of_id=other.id, closed_at=now, paused_at=None
         )
-        await record(case, "merged", actor=STAFF, actor_id=by, now=now, public=True,
-                     into=other.tracking)  # fmt: skip
+        await record(
+            case, "merged", actor=STAFF, actor_id=by, now=now, public=True, into=other.tracking
+        )
         await tell_citizen(case, "case_merged", now, into=other.tracking)
         await follow_merged(case.id, other.id, now=now)  # they follow the case it went into
         return await view_of(case)
@@ -212,8 +270,14 @@ async def reopen_case(tracking: str, *, by: int, now: datetime) -> CaseView:
 
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
         reopens = await _count(case, "reopen_count")
-        await write_case(case, now, status=status, answered_at=None, closed_at=None,
-                         **reopen_changes(reopens + 1))  # fmt: skip
+        await write_case(
+            case,
+            now,
+            status=status,
+            answered_at=None,
+            closed_at=None,
+            **reopen_changes(reopens + 1),
+        )
         await record(case, "reopened", actor=STAFF, actor_id=by, now=now, public=True)
         await tell_citizen(case, "case_reopened", now)
         return await view_of(case)

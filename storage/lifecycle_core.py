@@ -70,11 +70,13 @@ TRANSITIONS: dict[tuple[CaseStatus, str], CaseStatus] = {
 }
 # Time limits (storage.deadlines): urgent and extensions move the clock of an accepted case
 # that is still worked, never its status.
-TRANSITIONS.update({
-    (status, action): status
-    for status in (S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_CITIZEN)
-    for action in (A.URGENT, A.REQUEST_EXTENSION, A.DECIDE_EXTENSION)
-})  # fmt: skip
+TRANSITIONS.update(
+    {
+        (status, action): status
+        for status in (S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_CITIZEN)
+        for action in (A.URGENT, A.REQUEST_EXTENSION, A.DECIDE_EXTENSION)
+    }
+)
 
 # The events that decide whether a reply waits for review: the latest of them says.
 REVIEW_EVENTS = ("reply_submitted", "reply_returned", "answered", "transferred", "reopened")
@@ -126,9 +128,16 @@ class Snapshot:
         return self.department_id or self.proposed_department_id
 
 
-_SNAPSHOT_COLUMNS = ("id", "tracking", "status", "version", "citizen_id", "department_id",
-                     "proposed_department_id", "category_id")  # fmt: skip
-
+_SNAPSHOT_COLUMNS = (
+    "id",
+    "tracking",
+    "status",
+    "version",
+    "citizen_id",
+    "department_id",
+    "proposed_department_id",
+    "category_id",
+)
 
 
 async def load_case(tracking: str) -> Snapshot | None:
@@ -209,14 +218,25 @@ async def write_case(case: Snapshot, now: datetime, **changes: Any) -> None:
 
 
 async def record(
-    case: Snapshot, kind: str, *, actor: Actor, actor_id: int | None, now: datetime,
-    public: bool, **payload: Any,
-) -> None:  # fmt: skip
+    case: Snapshot,
+    kind: str,
+    *,
+    actor: Actor,
+    actor_id: int | None,
+    now: datetime,
+    public: bool,
+    **payload: Any,
+) -> None:
     """Write one event on the case."""
     await Event.create(
-        case_id=case.id, kind=kind, actor=actor, actor_id=actor_id, payload=payload,
-        public=public, created_at=now,
-    )  # fmt: skip
+        case_id=case.id,
+        kind=kind,
+        actor=actor,
+        actor_id=actor_id,
+        payload=payload,
+        public=public,
+        created_at=now,
+    )
 
 
 async def tell_citizen(case: Snapshot, kind: str, now: datetime, **params: Any) -> None:

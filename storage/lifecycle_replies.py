@@ -80,8 +80,9 @@ async def ask_citizen(tracking: str, question: str, *, by: int, now: datetime) -
         signed = await signed_by_work(case, now=now)  # the first work signs
         paused = await pause_changes(case.id, now)  # the clock stops while the citizen is asked
         await write_case(case, now, status=status, **signed, **paused)
-        await record(case, "question", actor=STAFF, actor_id=by, now=now, public=True,
-                     question=question)  # fmt: skip
+        await record(
+            case, "question", actor=STAFF, actor_id=by, now=now, public=True, question=question
+        )
         await tell_citizen(case, "case_question", now, question=question)
         return await view_of(case)
 
@@ -106,8 +107,15 @@ async def citizen_answered(
         status = next_status(case, CITIZEN_ANSWER)
         resumed = await resume_changes(case.id, now)  # the due date moves by the pause
         await write_case(case, now, status=status, **resumed)
-        await record(case, "citizen_answered", actor=Actor.CITIZEN, actor_id=citizen_id,
-                     now=now, public=True, text=text)  # fmt: skip
+        await record(
+            case,
+            "citizen_answered",
+            actor=Actor.CITIZEN,
+            actor_id=citizen_id,
+            now=now,
+            public=True,
+            text=text,
+        )
         return await view_of(case)
 
 
@@ -138,14 +146,32 @@ async def submit_reply(
             answered = next_status(replace(case, status=status), StaffAction.APPROVE)
             await write_case(case, now, status=answered, answered_at=now, **signed)
             await first_answer(case, now)
-            await record(case, "answered", actor=STAFF, actor_id=by, now=now, public=True,
-                         text=text, direct=True, perfunctory=bool(signs),
-                         signs=list(signs))  # fmt: skip
+            await record(
+                case,
+                "answered",
+                actor=STAFF,
+                actor_id=by,
+                now=now,
+                public=True,
+                text=text,
+                direct=True,
+                perfunctory=bool(signs),
+                signs=list(signs),
+            )
             await tell_citizen(case, "case_answered", now, text=text)
             return ReplyView(case.tracking, text, by, now, bool(signs), signs, False)
         await write_case(case, now, status=status, **signed)
-        await record(case, "reply_submitted", actor=STAFF, actor_id=by, now=now, public=False,
-                     text=text, perfunctory=bool(signs), signs=list(signs))  # fmt: skip
+        await record(
+            case,
+            "reply_submitted",
+            actor=STAFF,
+            actor_id=by,
+            now=now,
+            public=False,
+            text=text,
+            perfunctory=bool(signs),
+            signs=list(signs),
+        )
         return ReplyView(case.tracking, text, by, now, bool(signs), signs)
 
     return await run_staff_action(tracking, StaffAction.REPLY, by=by, now=now, work=work)
@@ -190,8 +216,9 @@ async def return_reply(tracking: str, reason: str, *, by: int, now: datetime) ->
         if await pending_reply(case) is None:
             raise ReplyNotPending(case.tracking, case.status, "return", "no reply to review")
         await write_case(case, now, status=status)
-        await record(case, "reply_returned", actor=STAFF, actor_id=by, now=now, public=False,
-                     reason=reason)  # fmt: skip
+        await record(
+            case, "reply_returned", actor=STAFF, actor_id=by, now=now, public=False, reason=reason
+        )
         return await view_of(case)
 
     return await run_staff_action(tracking, StaffAction.RETURN_REPLY, by=by, now=now, work=work)

@@ -208,9 +208,11 @@ class Case(Model):
         "minsheng.Department", related_name="cases", null=True, on_delete=fields.RESTRICT
     )
     proposed_department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
-        "minsheng.Department", related_name="proposed_cases", null=True,
+        "minsheng.Department",
+        related_name="proposed_cases",
+        null=True,
         on_delete=fields.RESTRICT,
-    )  # fmt: skip
+    )
     status = fields.CharEnumField(CaseStatus, max_length=16, default=CaseStatus.SUBMITTED)
     text = fields.TextField()
     photos: fields.JSONField[list[str]] = fields.JSONField(default=list)  # Telegram file_ids

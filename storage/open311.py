@@ -28,8 +28,7 @@ MAX_RESULTS = 1000  # the spec's default cap
 # answer (status_notes), even though the citizen may still rate it or have it reopened.
 _OPEN = frozenset(OPEN_STATUSES) - {CaseStatus.ANSWERED}
 _CLOSED = frozenset(CaseStatus) - _OPEN
-_DATATYPES = {"number": "number", "date": "datetime", "choice": "singlevaluelist",
-              "text": "text"}  # fmt: skip
+_DATATYPES = {"number": "number", "date": "datetime", "choice": "singlevaluelist", "text": "text"}
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,11 @@ async def services(language: str) -> list[dict[str, Any]]:
         row["id"]: row["names"]
         for row in await Category.filter(parent_id=None).values("id", "names")
     }
-    rows = await _fileable().order_by("parent_id", "sort", "id").values(
-        "code", "names", "parent_id", "questions"
-    )  # fmt: skip
+    rows = (
+        await _fileable()
+        .order_by("parent_id", "sort", "id")
+        .values("code", "names", "parent_id", "questions")
+    )
     return [
         {
             "service_code": row["code"],
@@ -121,10 +122,23 @@ async def requests(
         query = query.filter(status__in=list(_OPEN))
     elif statuses == {"closed"}:
         query = query.filter(status__in=list(_CLOSED))
-    rows = await query.order_by("-created_at", "-id").limit(MAX_RESULTS).values(
-        "tracking", "status", "publish_consent", "public_text", "public_note", "created_at",
-        "updated_at", "due_at", "category__code", "category__names", "department__names",
-    )  # fmt: skip
+    rows = (
+        await query.order_by("-created_at", "-id")
+        .limit(MAX_RESULTS)
+        .values(
+            "tracking",
+            "status",
+            "publish_consent",
+            "public_text",
+            "public_note",
+            "created_at",
+            "updated_at",
+            "due_at",
+            "category__code",
+            "category__names",
+            "department__names",
+        )
+    )
     return [_request(row, language) for row in rows]
 
 

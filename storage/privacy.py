@@ -70,7 +70,8 @@ async def citizen_export(citizen_id: int) -> dict[str, Any]:
     return {
         # The /forget question's one-time value is a key, not something known about them.
         "citizen": _jsonable({k: v for k, v in citizen.items() if k != "forget_nonce"})
-        if citizen else None,
+        if citizen
+        else None,
         "draft": _jsonable(draft) if draft else None,
         "cases": [_case_export(row, timelines[row["id"]]) for row in rows],
     }
@@ -131,9 +132,13 @@ async def cancel_forget(citizen_id: int, nonce: str) -> None:
 
 
 async def confirm_forget(
-    citizen_id: int, nonce: str, *, now: datetime, keep_case_texts: bool,
+    citizen_id: int,
+    nonce: str,
+    *,
+    now: datetime,
+    keep_case_texts: bool,
     update_id: int | None = None,
-) -> ForgetReport:  # fmt: skip
+) -> ForgetReport:
     """Forget the citizen if `nonce` is the value of their open /forget question, spending it;
     ForgetNotConfirmed (nothing erased) otherwise. See forget_citizen."""
     async with in_transaction():
@@ -144,14 +149,18 @@ async def confirm_forget(
             )
         if spent != 1:
             raise ForgetNotConfirmed(citizen_id)
-        return await forget_citizen(citizen_id, now=now, keep_case_texts=keep_case_texts,
-                                    update_id=update_id)  # fmt: skip
+        return await forget_citizen(
+            citizen_id, now=now, keep_case_texts=keep_case_texts, update_id=update_id
+        )
 
 
 async def forget_citizen(
-    citizen_id: int, *, now: datetime, keep_case_texts: bool = False,
+    citizen_id: int,
+    *,
+    now: datetime,
+    keep_case_texts: bool = False,
     update_id: int | None = None,
-) -> ForgetReport:  # fmt: skip
+) -> ForgetReport:
     """Withdraw a citizen's open cases, then erase them, in one transaction (the handler asked
     for consent). Running it again finds nothing more to do.
 
@@ -176,16 +185,25 @@ async def forget_citizen(
         all_ids = [r["id"] for r in cases]
         if open_ids:
             await Case.filter(id__in=open_ids).update(
-                status=CaseStatus.CLOSED, closed_at=now, updated_at=now,
+                status=CaseStatus.CLOSED,
+                closed_at=now,
+                updated_at=now,
                 version=F("version") + 1,
-            )  # fmt: skip
+            )
             await Event.bulk_create(
                 [
-                    Event(case_id=case_id, kind="withdrawn", actor=Actor.CITIZEN,
-                          actor_id=citizen_id, payload={}, public=True, created_at=now)
+                    Event(
+                        case_id=case_id,
+                        kind="withdrawn",
+                        actor=Actor.CITIZEN,
+                        actor_id=citizen_id,
+                        payload={},
+                        public=True,
+                        created_at=now,
+                    )
                     for case_id in open_ids
                 ]
-            )  # fmt: skip
+            )
         if all_ids:
             if not keep_case_texts:
                 await erase_case_words(all_ids, now=now)
@@ -197,17 +215,28 @@ async def forget_citizen(
             ).update(actor_id=None)
             await Event.bulk_create(
                 [
-                    Event(case_id=case_id, kind="personal_data_erased", actor=Actor.SYSTEM,
-                          payload={}, public=False, created_at=now)
+                    Event(
+                        case_id=case_id,
+                        kind="personal_data_erased",
+                        actor=Actor.SYSTEM,
+                        payload={},
+                        public=False,
+                        created_at=now,
+                    )
                     for case_id in all_ids
                 ]
-            )  # fmt: skip
+            )
             # Erasure withdraws the consent to publish too: the public text, though staff
             # wrote it, tells the citizen's story.
             await Case.filter(id__in=all_ids).update(
-                citizen_id=None, phone=None, publish_consent=False, public_text=None,
-                public_note=None, updated_at=now, version=F("version") + 1,
-            )  # fmt: skip
+                citizen_id=None,
+                phone=None,
+                publish_consent=False,
+                public_text=None,
+                public_note=None,
+                updated_at=now,
+                version=F("version") + 1,
+            )
         trackings = [str(r["tracking"]) for r in cases]
         their_updates = await erase_inbox(citizen_id, trackings, current_update_id=update_id)
         await erase_outbox(citizen_id, trackings, their_updates)

@@ -58,9 +58,11 @@ async def publication_of(tracking: str) -> PublicationView:
 
     Staff only: callers authorize VIEW first.
     """
-    row = await Case.filter(tracking=canonical_or_none(tracking) or "").first().values(
-        "publish_consent", "public_text", "public_note"
-    )  # fmt: skip
+    row = (
+        await Case.filter(tracking=canonical_or_none(tracking) or "")
+        .first()
+        .values("publish_consent", "public_text", "public_note")
+    )
     if row is None:
         raise CaseNotFound(tracking)
     return PublicationView(row["publish_consent"], row["public_text"], row["public_note"])
@@ -80,9 +82,14 @@ async def set_publication(
     number = canonical_or_none(tracking)
     try:
         async with in_transaction():
-            row = await Case.filter(tracking=number or "").select_for_update().first().values(
-                "id", "tracking", "department_id", "proposed_department_id", "publish_consent"
-            )  # fmt: skip
+            row = (
+                await Case.filter(tracking=number or "")
+                .select_for_update()
+                .first()
+                .values(
+                    "id", "tracking", "department_id", "proposed_department_id", "publish_consent"
+                )
+            )
             if row is None:
                 await check_is_staff(by, StaffAction.PUBLISH, None)  # a stranger learns nothing
                 raise CaseNotFound(tracking)
@@ -96,10 +103,14 @@ async def set_publication(
                 public_text=text, public_note=note, updated_at=now
             )
             await Event.create(
-                case_id=row["id"], kind="published" if text else "unpublished",
-                actor=Actor.STAFF, actor_id=by, public=False, created_at=now,
+                case_id=row["id"],
+                kind="published" if text else "unpublished",
+                actor=Actor.STAFF,
+                actor_id=by,
+                public=False,
+                created_at=now,
                 payload={"public_text": text or "", "public_note": note or ""},
-            )  # fmt: skip
+            )
             return PublicationView(True, text, note)
     except StaffNotAuthorized as denied:
         await record_denial(denied, now=now)

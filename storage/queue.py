@@ -108,8 +108,11 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
                 # deleted, and the list lets SQLite count on the (department, status) index
                 # instead of reading every open case (1M cases: 100 ms → 2 ms).
                 everyone = Department.all().values_list("id", flat=True)
-                query = (query.filter(department_id=own) if own is not None
-                         else query.filter(department_id__in=list(await everyone)))  # fmt: skip
+                query = (
+                    query.filter(department_id=own)
+                    if own is not None
+                    else query.filter(department_id__in=list(await everyone))
+                )
             elif which is QueueFilter.OVERDUE:
                 query = query.filter(due_at__lt=now)
             elif which is QueueFilter.HAND:
@@ -125,10 +128,17 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
             page = min(max(1, page), pages)
             # The page's ids first, from the index alone; then only their rows. Sorting the rows
             # of every matching case to keep ten would read them all (1M cases: 55 ms → 1 ms).
-            ids = await query.order_by("id").offset((page - 1) * PAGE_SIZE).limit(
-                PAGE_SIZE).values_list("id", flat=True)  # fmt: skip
-            rows = await Case.filter(id__in=list(ids)).order_by("id").values(
-                "tracking", "status", "category__code", "due_at")  # fmt: skip
+            ids = (
+                await query.order_by("id")
+                .offset((page - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE)
+                .values_list("id", flat=True)
+            )
+            rows = (
+                await Case.filter(id__in=list(ids))
+                .order_by("id")
+                .values("tracking", "status", "category__code", "due_at")
+            )
     except StaffNotAuthorized as denied:
         await record_denial(denied, now=now)
         raise
@@ -170,8 +180,9 @@ async def add_note(tracking: str, text: str, *, by: int, now: datetime) -> str:
                 await check_is_staff(by, StaffAction.NOTE, None)  # a non-staff user learns nothing
                 raise CaseNotFound(tracking)
             await check(by, StaffAction.NOTE, (case.scope,), tracking=case.tracking)
-            await record(case, "note", actor=Actor.STAFF, actor_id=by, now=now, public=False,
-                         text=text)  # fmt: skip
+            await record(
+                case, "note", actor=Actor.STAFF, actor_id=by, now=now, public=False, text=text
+            )
             return case.tracking
     except StaffNotAuthorized as denied:
         await record_denial(denied, now=now)
@@ -188,8 +199,7 @@ async def set_blocked(
     try:
         async with in_transaction():
             await check(by, StaffAction.BAN)
-            current = await Citizen.filter(id=citizen_id).first().values_list(
-                "blocked", flat=True)  # fmt: skip
+            current = await Citizen.filter(id=citizen_id).first().values_list("blocked", flat=True)
             if current is None:
                 raise CitizenNotFound(citizen_id)
             if bool(current) == blocked:
@@ -198,6 +208,11 @@ async def set_blocked(
     except StaffNotAuthorized as denied:
         await record_denial(denied, now=now)
         raise
-    log.info("citizen %s %s by staff %s: %s", citizen_id,
-             "blocked" if blocked else "unblocked", by, reason or "-")  # fmt: skip
+    log.info(
+        "citizen %s %s by staff %s: %s",
+        citizen_id,
+        "blocked" if blocked else "unblocked",
+        by,
+        reason or "-",
+    )
     return True

@@ -131,8 +131,15 @@ async def rate_solved(tracking: str, citizen_id: int, solved: str, *, now: datet
             raise RatingAlreadyGiven(f"case {case.tracking} already rated")
         if await _pending_solved(case, answered_at) == choice:
             return  # the same press again: counted once
-        await record(case, "rating_solved", actor=CITIZEN, actor_id=citizen_id, now=now,
-                     public=False, solved=str(choice))  # fmt: skip
+        await record(
+            case,
+            "rating_solved",
+            actor=CITIZEN,
+            actor_id=citizen_id,
+            now=now,
+            public=False,
+            solved=str(choice),
+        )
 
 
 async def _pending_solved(case: Snapshot, answered_at: datetime) -> RatingSolved | None:
@@ -172,16 +179,36 @@ async def rate_satisfaction(
             await write_case(case, now, status=status, closed_at=now)
         else:
             await write_case(case, now)  # the version still guards against a racing press
-        values = {"solved": solved, "satisfaction": choice, "comment": None, "rated_at": now,
-                  "citizen_id": citizen_id}  # fmt: skip
+        values = {
+            "solved": solved,
+            "satisfaction": choice,
+            "comment": None,
+            "rated_at": now,
+            "citizen_id": citizen_id,
+        }
         if await Rating.filter(case_id=case.id).update(**values) == 0:
             # Tortoise types create()'s keywords as a connection, not as the model's fields.
             await Rating.create(case_id=case.id, **values)  # type: ignore[arg-type]
-        await record(case, "rated", actor=CITIZEN, actor_id=citizen_id, now=now, public=True,
-                     solved=str(solved), satisfaction=str(choice))  # fmt: skip
+        await record(
+            case,
+            "rated",
+            actor=CITIZEN,
+            actor_id=citizen_id,
+            now=now,
+            public=True,
+            solved=str(solved),
+            satisfaction=str(choice),
+        )
         if closes:
-            await record(case, "closed", actor=CITIZEN, actor_id=citizen_id, now=now,
-                         public=True, reason="rated")  # fmt: skip
+            await record(
+                case,
+                "closed",
+                actor=CITIZEN,
+                actor_id=citizen_id,
+                now=now,
+                public=True,
+                reason="rated",
+            )
             await tell_citizen(case, "case_closed", now)
         can_reopen = not closes and now - answered_at <= REOPEN_WITHIN
         return RatingView(case.tracking, solved, choice, None, now, status, can_reopen)
@@ -206,8 +233,15 @@ async def add_comment(tracking: str, citizen_id: int, comment: str, *, now: date
             raise RatingRefused(f"case {case.tracking} has no rating to comment on")
         written = await Rating.filter(id=rating.id, comment__isnull=True).update(comment=text)
         if written:
-            await record(case, "rating_comment", actor=CITIZEN, actor_id=citizen_id, now=now,
-                         public=False, comment=text)  # fmt: skip
+            await record(
+                case,
+                "rating_comment",
+                actor=CITIZEN,
+                actor_id=citizen_id,
+                now=now,
+                public=False,
+                comment=text,
+            )
         return written == 1
 
 
@@ -232,14 +266,28 @@ async def reopen_by_citizen(
             raise ReopenTooLate(f"case {case.tracking}: answered more than 7 days ago")
         row = await Case.filter(id=case.id).first().values("reopen_count")
         reopens = int(row["reopen_count"]) if row else 0
-        await write_case(case, now, status=CaseStatus.IN_PROGRESS, answered_at=None,
-                         closed_at=None, **reopen_changes(reopens + 1))  # fmt: skip
-        await record(case, "reopened", actor=CITIZEN, actor_id=citizen_id, now=now,
-                     public=True, reason="unsatisfied")  # fmt: skip
+        await write_case(
+            case,
+            now,
+            status=CaseStatus.IN_PROGRESS,
+            answered_at=None,
+            closed_at=None,
+            **reopen_changes(reopens + 1),
+        )
+        await record(
+            case,
+            "reopened",
+            actor=CITIZEN,
+            actor_id=citizen_id,
+            now=now,
+            public=True,
+            reason="unsatisfied",
+        )
         await tell_citizen(case, "case_reopened", now)
         if staff_chat_id is not None:
-            await notify(staff_chat_id, "staff_case_reopened", {"tracking": case.tracking},
-                         now=now)  # fmt: skip
+            await notify(
+                staff_chat_id, "staff_case_reopened", {"tracking": case.tracking}, now=now
+            )
 
 
 async def reopen_offered(tracking: str, citizen_id: int, *, now: datetime) -> bool:
@@ -260,9 +308,11 @@ async def reopen_offered(tracking: str, citizen_id: int, *, now: datetime) -> bo
 async def _unrated_answered(before: datetime) -> list[Snapshot]:
     """Answered cases whose answer is older than `before` and has no rating, oldest first."""
     found: list[Snapshot] = []
-    rows = await Case.filter(status=CaseStatus.ANSWERED, answered_at__lt=before).order_by(
-        "answered_at"
-    ).values("tracking", "answered_at")  # fmt: skip
+    rows = (
+        await Case.filter(status=CaseStatus.ANSWERED, answered_at__lt=before)
+        .order_by("answered_at")
+        .values("tracking", "answered_at")
+    )
     for row in rows:
         case = await load_case(row["tracking"])
         if case is None or case.status is not CaseStatus.ANSWERED:
@@ -292,8 +342,9 @@ async def remind_unrated(now: datetime, *, after: timedelta = REMIND_AFTER) -> i
             await record(case, REMINDER, actor=SYSTEM, actor_id=None, now=now, public=False)
             if case.citizen_id is not None:
                 key = f"{REMINDER}:{case.id}:{answered_at.timestamp():.6f}"
-                await notify(case.citizen_id, REMINDER, {"tracking": case.tracking}, now=now,
-                             dedupe_key=key)  # fmt: skip
+                await notify(
+                    case.citizen_id, REMINDER, {"tracking": case.tracking}, now=now, dedupe_key=key
+                )
             done += 1
     return done
 
@@ -305,9 +356,11 @@ async def close_unrated(now: datetime, *, after: timedelta = CLOSE_AFTER) -> int
     unsatisfied and did not reopen in time is closed too (reason reopen_window_passed).
     """
     done = 0
-    rows = await Case.filter(
-        status=CaseStatus.ANSWERED, answered_at__lt=now - after
-    ).order_by("answered_at").values_list("tracking", flat=True)  # fmt: skip
+    rows = (
+        await Case.filter(status=CaseStatus.ANSWERED, answered_at__lt=now - after)
+        .order_by("answered_at")
+        .values_list("tracking", flat=True)
+    )
     for tracking in rows:
         try:
             async with in_transaction():
@@ -320,8 +373,15 @@ async def close_unrated(now: datetime, *, after: timedelta = CLOSE_AFTER) -> int
                 rated = await _rating_of_this_answer(case, answered_at) is not None
                 reason = "reopen_window_passed" if rated else "no_feedback"
                 await write_case(case, now, status=CaseStatus.CLOSED, closed_at=now)
-                await record(case, "closed", actor=SYSTEM, actor_id=None, now=now, public=True,
-                             reason=reason)  # fmt: skip
+                await record(
+                    case,
+                    "closed",
+                    actor=SYSTEM,
+                    actor_id=None,
+                    now=now,
+                    public=True,
+                    reason=reason,
+                )
                 await tell_citizen(case, "case_closed", now, reason=reason)
                 done += 1
         except (CaseChangedMeanwhile, TransitionRefused):

@@ -66,9 +66,11 @@ class Purged:
 
 
 async def _batched(
-    select: Callable[[], QuerySet[Any]], act: Callable[[list[Any]], Awaitable[object]],
-    batch: int, key: str = "id",
-) -> int:  # fmt: skip
+    select: Callable[[], QuerySet[Any]],
+    act: Callable[[list[Any]], Awaitable[object]],
+    batch: int,
+    key: str = "id",
+) -> int:
     """Take up to `batch` ids that `select` finds and `act` on them, one transaction a batch,
     until none is left; how many in all."""
     done = 0
@@ -92,40 +94,49 @@ async def purge_expired(now: datetime, *, days: int, batch: int = BATCH) -> Purg
     finished = [OutboxStatus.SENT, OutboxStatus.FAILED]
     purged = Purged(
         inbox=await _batched(
-            lambda: InboxUpdate.filter(status__in=handled, handled_at__lt=cutoff)
-            .exclude(payload=ERASED),
+            lambda: InboxUpdate.filter(status__in=handled, handled_at__lt=cutoff).exclude(
+                payload=ERASED
+            ),
             lambda ids: InboxUpdate.filter(id__in=ids).update(payload=ERASED, error=None),
             batch,
         ),
         outbox=await _batched(
-            lambda: OutboxMessage.filter(status__in=finished, created_at__lt=cutoff)
-            .exclude(payload=ERASED),
+            lambda: OutboxMessage.filter(status__in=finished, created_at__lt=cutoff).exclude(
+                payload=ERASED
+            ),
             lambda ids: OutboxMessage.filter(id__in=ids).update(payload=ERASED),
             batch,
         ),
         lookups=await _batched(
             lambda: TrackingLookup.filter(created_at__lt=cutoff),
-            lambda ids: TrackingLookup.filter(id__in=ids).delete(), batch,
+            lambda ids: TrackingLookup.filter(id__in=ids).delete(),
+            batch,
         ),
         # A redeemed code opens nothing any more; its "claimed" event keeps the audit. Codes
         # not yet redeemed stay: the caller may still claim their case.
         claims=await _batched(
             lambda: ClaimCode.filter(claimed_at__lt=cutoff),
-            lambda ids: ClaimCode.filter(case_id__in=ids).delete(), batch, key="case_id",
+            lambda ids: ClaimCode.filter(case_id__in=ids).delete(),
+            batch,
+            key="case_id",
         ),
         links=await _batched(
             lambda: WebLogin.filter(Q(used_at__isnull=False) | Q(expires_at__lte=now)),
-            lambda ids: WebLogin.filter(token_hash__in=ids).delete(), batch, key="token_hash",
+            lambda ids: WebLogin.filter(token_hash__in=ids).delete(),
+            batch,
+            key="token_hash",
         ),
         sessions=await _batched(
             lambda: WebSession.filter(Q(ended_at__isnull=False) | Q(expires_at__lte=now)),
-            lambda ids: WebSession.filter(id__in=ids).delete(), batch,
+            lambda ids: WebSession.filter(id__in=ids).delete(),
+            batch,
         ),
         quotas=await _batched(
             lambda: QuotaUse.filter(window_start__lt=now - QUOTA_KEPT),
-            lambda ids: QuotaUse.filter(id__in=ids).delete(), batch,
+            lambda ids: QuotaUse.filter(id__in=ids).delete(),
+            batch,
         ),
-    )  # fmt: skip
+    )
     if purged.total:
         log.info("retention purged %s", purged)
     return purged

@@ -76,19 +76,33 @@ async def routing_of(tracking: str) -> RoutingView:
     """A case's routing; CaseNotFound. Staff only: callers authorize VIEW first."""
     number = canonical_or_none(tracking)
     async with in_transaction():
-        row = await Case.filter(tracking=number or "").first().values(
-            "id", "tracking", "status", "department__code", "signed_at", "sign_due_at",
-            "transfer_count", "route_by_hand",
-        )  # fmt: skip
+        row = (
+            await Case.filter(tracking=number or "")
+            .first()
+            .values(
+                "id",
+                "tracking",
+                "status",
+                "department__code",
+                "signed_at",
+                "sign_due_at",
+                "transfer_count",
+                "route_by_hand",
+            )
+        )
         if row is None:
             raise CaseNotFound(tracking)
         co = await _co_codes(int(row["id"]))
     return RoutingView(
-        tracking=row["tracking"], status=CaseStatus(row["status"]),
-        lead_code=row["department__code"], co_codes=co,
-        signed_at=row["signed_at"], sign_due_at=row["sign_due_at"],
-        transfer_count=int(row["transfer_count"]), route_by_hand=bool(row["route_by_hand"]),
-    )  # fmt: skip
+        tracking=row["tracking"],
+        status=CaseStatus(row["status"]),
+        lead_code=row["department__code"],
+        co_codes=co,
+        signed_at=row["signed_at"],
+        sign_due_at=row["sign_due_at"],
+        transfer_count=int(row["transfer_count"]),
+        route_by_hand=bool(row["route_by_hand"]),
+    )
 
 
 async def sign_for(tracking: str, *, by: int, now: datetime) -> RoutingView:
@@ -104,9 +118,16 @@ async def sign_for(tracking: str, *, by: int, now: datetime) -> RoutingView:
             raise AlreadySigned(case.tracking, case.status, "sign", "signed already")
         await write_case(case, now, status=status, signed_at=now)
         due = row["sign_due_at"]
-        await record(case, "signed", actor=STAFF, actor_id=by, now=now, public=False,
-                     department=row["department__code"],
-                     on_time=due is None or now <= due)  # fmt: skip
+        await record(
+            case,
+            "signed",
+            actor=STAFF,
+            actor_id=by,
+            now=now,
+            public=False,
+            department=row["department__code"],
+            on_time=due is None or now <= due,
+        )
         return await routing_of(case.tracking)
 
     return await run_staff_action(tracking, StaffAction.SIGN, by=by, now=now, work=work)
@@ -128,12 +149,27 @@ async def send_back(
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> RoutingView:
         row = await _row(case, "department__code")
         counted = await counted_transfer(case, by=by, now=now, staff_chat_id=staff_chat_id)
-        await write_case(case, now, status=status, department_id=None, signed_at=None,
-                         sign_due_at=None, **counted)  # fmt: skip
+        await write_case(
+            case,
+            now,
+            status=status,
+            department_id=None,
+            signed_at=None,
+            sign_due_at=None,
+            **counted,
+        )
         await CoHandling.filter(case_id=case.id).delete()
         department = row["department__code"]
-        await record(case, "sent_back", actor=STAFF, actor_id=by, now=now, public=False,
-                     department=department, reason=reason)  # fmt: skip
+        await record(
+            case,
+            "sent_back",
+            actor=STAFF,
+            actor_id=by,
+            now=now,
+            public=False,
+            department=department,
+            reason=reason,
+        )
         if staff_chat_id is not None:
             facts = {"tracking": case.tracking, "department": department, "reason": reason}
             await notify(staff_chat_id, "staff_case_sent_back", facts, now=now)
@@ -159,8 +195,9 @@ async def co_handle(
     target = await department_id(department_code)
 
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> RoutingView:
-        await _add_co_handlers(case, {department_code: target}, lead=case.department_id, by=by,
-                               now=now)  # fmt: skip
+        await _add_co_handlers(
+            case, {department_code: target}, lead=case.department_id, by=by, now=now
+        )
         await write_case(case, now, status=status)  # the version guard: one of two wins
         if staff_chat_id is not None:
             facts = {"tracking": case.tracking, "department": department_code}
@@ -219,7 +256,7 @@ async def routed(
             "co": list(await _co_codes(case.id)),
             "sign_due_at": sign_due_at.isoformat(),
         }
-        await notify(staff_chat_id, "staff_case_routed", facts, now=now)  # fmt: skip
+        await notify(staff_chat_id, "staff_case_routed", facts, now=now)
 
 
 async def counted_transfer(
@@ -235,8 +272,9 @@ async def counted_transfer(
     if count <= HAND_ROUTING_AFTER:
         return {"transfer_count": count}
     if not row["route_by_hand"]:
-        await record(case, "route_by_hand", actor=STAFF, actor_id=by, now=now, public=False,
-                     transfers=count)  # fmt: skip
+        await record(
+            case, "route_by_hand", actor=STAFF, actor_id=by, now=now, public=False, transfers=count
+        )
     if staff_chat_id is not None:
         facts = {"tracking": case.tracking, "count": count}
         await notify(staff_chat_id, "staff_case_route_by_hand", facts, now=now)
@@ -266,13 +304,17 @@ async def _add_co_handlers(
             raise CoHandlingRefused(case.tracking, code)
         await CoHandling.create(case_id=case.id, department_id=dept, added_by=by, created_at=now)
         existing.add(dept)
-        await record(case, "co_handling", actor=STAFF, actor_id=by, now=now, public=False,
-                     department=code)  # fmt: skip
+        await record(
+            case, "co_handling", actor=STAFF, actor_id=by, now=now, public=False, department=code
+        )
 
 
 async def _co_codes(case_id: int) -> tuple[str, ...]:
-    ids = await CoHandling.filter(case_id=case_id).order_by("id").values_list(
-        "department_id", flat=True)  # fmt: skip
+    ids = (
+        await CoHandling.filter(case_id=case_id)
+        .order_by("id")
+        .values_list("department_id", flat=True)
+    )
     codes = dict(await Department.filter(id__in=list(ids)).values_list("id", "code"))
     return tuple(codes[i] for i in ids if i in codes)
 

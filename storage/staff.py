@@ -59,9 +59,18 @@ class StaffAction(StrEnum):
 
 
 # Handlers work the cases of their own department; supervisors route, review and chase.
-_HANDLER_ACTIONS = frozenset({StaffAction.REPLY, StaffAction.ASK, StaffAction.NOTE,
-                              StaffAction.VIEW, StaffAction.SIGN, StaffAction.SEND_BACK,
-                              StaffAction.REQUEST_EXTENSION, StaffAction.PUBLISH})  # fmt: skip
+_HANDLER_ACTIONS = frozenset(
+    {
+        StaffAction.REPLY,
+        StaffAction.ASK,
+        StaffAction.NOTE,
+        StaffAction.VIEW,
+        StaffAction.SIGN,
+        StaffAction.SEND_BACK,
+        StaffAction.REQUEST_EXTENSION,
+        StaffAction.PUBLISH,
+    }
+)
 _SUPERVISOR_ACTIONS = frozenset(StaffAction) - {StaffAction.MANAGE_STAFF}
 # Actions that name no case: a supervisor limited to a subtree may not take them.
 _CASELESS_ACTIONS = frozenset({StaffAction.BAN, StaffAction.MANAGE_STAFF})
@@ -102,8 +111,15 @@ class StaffView:
     created_at: datetime
 
 
-_COLUMNS = ("user_id", "role", "department_id", "department__code", "active", "added_by",
-            "created_at")  # fmt: skip
+_COLUMNS = (
+    "user_id",
+    "role",
+    "department_id",
+    "department__code",
+    "active",
+    "added_by",
+    "created_at",
+)
 
 
 def _view(row: dict[str, Any]) -> StaffView:
@@ -234,7 +250,6 @@ async def check_is_staff(user_id: int, action: StaffAction, tracking: str | None
         raise StaffNotAuthorized(user_id, action, tracking, "role")
 
 
-
 async def add_staff(
     user_id: int, role: StaffRole, department_code: str | None, *, by: int, now: datetime
 ) -> StaffView:
@@ -258,9 +273,14 @@ async def add_staff(
             existing = await Staff.get_or_none(user_id=user_id)
             if existing is None:
                 await Staff.create(
-                    user_id=user_id, role=role, department_id=dept_id, active=True, added_by=by,
-                    created_at=now, updated_at=now,
-                )  # fmt: skip
+                    user_id=user_id,
+                    role=role,
+                    department_id=dept_id,
+                    active=True,
+                    added_by=by,
+                    created_at=now,
+                    updated_at=now,
+                )
             else:
                 if role is not StaffRole.ADMIN:
                     await _keep_an_admin(user_id)
@@ -306,9 +326,12 @@ async def ensure_admins(user_ids: Iterable[int], *, now: datetime) -> list[Staff
             existing = await Staff.get_or_none(user_id=user_id)
             if existing is None:
                 await Staff.create(
-                    user_id=user_id, role=StaffRole.ADMIN, active=True, created_at=now,
+                    user_id=user_id,
+                    role=StaffRole.ADMIN,
+                    active=True,
+                    created_at=now,
                     updated_at=now,
-                )  # fmt: skip
+                )
             elif existing.role is not StaffRole.ADMIN or not existing.active:
                 await Staff.filter(user_id=user_id).update(
                     role=StaffRole.ADMIN, department_id=None, active=True, updated_at=now

@@ -29,11 +29,42 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W\d_]{3,}")
 # Particles and pronouns: a piece that starts or ends with one is no topic.
 _CJK_EDGES = frozenset("的了吗呢吧啊是在和与及也都就还很我你他她它们这那有没不请个把被给从对")
-_CJK_STOP = frozenset({
-    "已经", "什么", "现在", "问题", "情况", "反映", "投诉", "希望", "要求", "谢谢", "麻烦",
-    "解决", "处理", "相关", "部门", "一下", "一直", "今天", "昨天", "每天", "时候", "可以",
-    "为什么", "怎么", "如何", "能否", "是否", "严重", "影响", "附近", "没人", "好几",
-})  # fmt: skip
+_CJK_STOP = frozenset(
+    {
+        "已经",
+        "什么",
+        "现在",
+        "问题",
+        "情况",
+        "反映",
+        "投诉",
+        "希望",
+        "要求",
+        "谢谢",
+        "麻烦",
+        "解决",
+        "处理",
+        "相关",
+        "部门",
+        "一下",
+        "一直",
+        "今天",
+        "昨天",
+        "每天",
+        "时候",
+        "可以",
+        "为什么",
+        "怎么",
+        "如何",
+        "能否",
+        "是否",
+        "严重",
+        "影响",
+        "附近",
+        "没人",
+        "好几",
+    }
+)
 _STOP_WORDS = frozenset(
     """
 the and for are but not you all any can had her was one our out has his how its may new now

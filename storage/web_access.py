@@ -60,9 +60,11 @@ async def redeem_login(token: str, *, now: datetime) -> str | None:
             return None
         session = secrets.token_urlsafe(32)
         await WebSession.create(
-            id=_hash(session), user_id=login.user_id, created_at=now,
+            id=_hash(session),
+            user_id=login.user_id,
+            created_at=now,
             expires_at=now + SESSION_LIFETIME,
-        )  # fmt: skip
+        )
         return session
 
 
@@ -70,9 +72,11 @@ async def session_staff(session: str, *, now: datetime) -> StaffView | None:
     """The active staff member of a live session, by its token (the cookie's), or None."""
     if not session or len(session) > 64:
         return None
-    row = await WebSession.filter(
-        id=_hash(session), ended_at__isnull=True, expires_at__gt=now
-    ).first().values("user_id")  # fmt: skip
+    row = (
+        await WebSession.filter(id=_hash(session), ended_at__isnull=True, expires_at__gt=now)
+        .first()
+        .values("user_id")
+    )
     if row is None:
         return None
     return await staff_member(int(row["user_id"]))

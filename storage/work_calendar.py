@@ -37,14 +37,25 @@ class WorkCalendar:
 
     def due(self, start: datetime, *, hours: int | None, working_days: int | None) -> datetime:
         """A limit in elapsed hours or in working days from `start` (see due_dates.due_at)."""
-        return due_at(start, hours=hours, working_days=working_days, zone=self.zone,
-                      holidays=self.holidays, workdays_extra=self.workdays_extra)  # fmt: skip
+        return due_at(
+            start,
+            hours=hours,
+            working_days=working_days,
+            zone=self.zone,
+            holidays=self.holidays,
+            workdays_extra=self.workdays_extra,
+        )
 
     def working_hours_after(self, start: datetime, hours: float) -> datetime:
         """`hours` working hours after `start` (see due_dates.working_hours_after)."""
-        return working_hours_after(start, hours, zone=self.zone, holidays=self.holidays,
-                                   workdays_extra=self.workdays_extra,
-                                   periods=self.periods)  # fmt: skip
+        return working_hours_after(
+            start,
+            hours,
+            zone=self.zone,
+            holidays=self.holidays,
+            workdays_extra=self.workdays_extra,
+            periods=self.periods,
+        )
 
     def is_working_day(self, day: date) -> bool:
         return is_working_day(day, holidays=self.holidays, workdays_extra=self.workdays_extra)
@@ -87,9 +98,14 @@ def load_calendar(
     official = data.get("official_years", [])
     if not isinstance(official, list) or not all(isinstance(y, int) for y in official):
         raise CalendarInvalid(f"{path}: official_years must be a list of years")
-    return WorkCalendar(zone=zone, holidays=frozenset(holidays), workdays_extra=frozenset(extra),
-                        periods=periods, official_years=frozenset(official),
-                        years=frozenset(years))  # fmt: skip
+    return WorkCalendar(
+        zone=zone,
+        holidays=frozenset(holidays),
+        workdays_extra=frozenset(extra),
+        periods=periods,
+        official_years=frozenset(official),
+        years=frozenset(years),
+    )
 
 
 def _entry(entry: dict[str, Any], where: str) -> tuple[date, date, list[date]]:

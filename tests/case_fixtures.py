@@ -31,9 +31,7 @@ async def db(db: None) -> None:
     """The shared empty database with the sample catalog, and Alice and Bob as citizens."""
     await load_catalog(SAMPLE_CATALOG)
     for user_id, name in ((ALICE, "Alice"), (BOB, "Bob")):
-        await Citizen.create(
-            id=user_id, language="en", first_name=name, phone="+8613800000000"
-        )
+        await Citizen.create(id=user_id, language="en", first_name=name, phone="+8613800000000")
 
 
 def new_case(citizen_id: int = ALICE, **changes: Any) -> NewCase:
@@ -52,9 +50,12 @@ def new_case(citizen_id: int = ALICE, **changes: Any) -> NewCase:
 
 
 async def submit(
-    new: NewCase | None = None, *, now: datetime = FRIDAY_EVENING, limit: int = 5,
+    new: NewCase | None = None,
+    *,
+    now: datetime = FRIDAY_EVENING,
+    limit: int = 5,
     staff: int | None = STAFF_CHAT,
-) -> cases.CaseView:  # fmt: skip
+) -> cases.CaseView:
     return await submit_case(
         new or new_case(), now=now, zone=SHANGHAI, daily_limit=limit, staff_chat_id=staff
     )

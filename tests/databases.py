@@ -31,9 +31,7 @@ MIGRATE = (
 def build_template(path: Path) -> Path:
     """Migrate a new SQLite file at ``path`` (in a child process, so that this process's
     Tortoise state and event loops stay untouched) and leave it closed and checkpointed."""
-    subprocess.run(
-        [sys.executable, "-c", MIGRATE, str(path)], cwd=ROOT, check=True, timeout=120
-    )
+    subprocess.run([sys.executable, "-c", MIGRATE, str(path)], cwd=ROOT, check=True, timeout=120)
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for suffix in ("-wal", "-shm", "-journal"):

@@ -15,8 +15,9 @@ SIMILAR = "幸福小区物业说必须一次交清今年供暖费才给开阀门
 
 
 def dup_desk(sandbox: Sandbox, db_path: Path, **env: str) -> Any:
-    return desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_FLOOD_MESSAGES="10000",
-                **env)  # fmt: skip
+    return desk(
+        sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_FLOOD_MESSAGES="10000", **env
+    )
 
 
 async def to_summary(c: Citizen, text: str, location: dict[str, float] | None = None) -> None:

@@ -47,14 +47,23 @@ class Desk:
         await touch_citizen(citizen_id, first_name="Li", guessed_language="en")
         settings = self.runtime.services.settings
         new = NewCase(
-            citizen_id=citizen_id, kind=CaseKind.COMPLAINT, category_code=category, text=text,
-            photos=photos, location=location, answers=answers or {}, phone=phone,
+            citizen_id=citizen_id,
+            kind=CaseKind.COMPLAINT,
+            category_code=category,
+            text=text,
+            photos=photos,
+            location=location,
+            answers=answers or {},
+            phone=phone,
             anonymous=phone is None,
-        )  # fmt: skip
+        )
         return await submit_case(
-            new, now=at or datetime.now(UTC), zone=settings.zone, daily_limit=1000,
+            new,
+            now=at or datetime.now(UTC),
+            zone=settings.zone,
+            daily_limit=1000,
             staff_chat_id=self.staff if notify_staff else None,
-        )  # fmt: skip
+        )
 
     async def say(self, user_id: int, text: str, count: int, **extra: Any) -> dict[str, Any]:
         """Send a message and wait until the chat holds `count` bot messages; the last one."""

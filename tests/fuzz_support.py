@@ -73,12 +73,19 @@ async def send(
     target: Target, method: str, path: bytes, call: Call, body: bytes
 ) -> tuple[int, bytes]:
     """Send the request as bytes; the status and the rest of the answer (headers and body)."""
-    lines = [method.encode() + b" " + path + (b"?" + target.fill(call.query)
-                                               if call.query else b"") + b" HTTP/1.1",
-             f"Host: {target.host}:{target.port}".encode(), b"Connection: close",
-             b"Content-Length: " + str(len(body)).encode()]  # fmt: skip
-    if call.form is not None and not any(name.lower() == "content-type"
-                                         for name, _ in call.headers):  # fmt: skip
+    lines = [
+        method.encode()
+        + b" "
+        + path
+        + (b"?" + target.fill(call.query) if call.query else b"")
+        + b" HTTP/1.1",
+        f"Host: {target.host}:{target.port}".encode(),
+        b"Connection: close",
+        b"Content-Length: " + str(len(body)).encode(),
+    ]
+    if call.form is not None and not any(
+        name.lower() == "content-type" for name, _ in call.headers
+    ):
         lines.append(b"Content-Type: application/x-www-form-urlencoded")
     if call.cookie is not None:
         lines.append(b"Cookie: minsheng_session=" + target.fill(call.cookie))
@@ -104,8 +111,12 @@ def fingerprint(db_path: Path) -> list[tuple[object, ...]]:
     refused actions aside), the AUTOINCREMENT counters, and each case's status and version."""
     found: list[tuple[object, ...]] = []
     with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn:
-        tables = [row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]  # fmt: skip
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
         for table in tables:
             if table in AUDIT_TABLES or table.startswith("sqlite_"):
                 continue
@@ -116,8 +127,11 @@ def fingerprint(db_path: Path) -> list[tuple[object, ...]]:
                 row = conn.execute(f'SELECT count(*), 0 FROM "{table}"{where}')  # noqa: S608
             found.append((table, *row.fetchone()))
         if "sqlite_sequence" in tables:
-            found += [row for row in conn.execute("SELECT name, seq FROM sqlite_sequence")
-                      if row[0] not in (*AUDIT_TABLES, "case_event")]  # fmt: skip
+            found += [
+                row
+                for row in conn.execute("SELECT name, seq FROM sqlite_sequence")
+                if row[0] not in (*AUDIT_TABLES, "case_event")
+            ]
         found += conn.execute("SELECT id, status, version FROM service_case ORDER BY id")
     return found
 

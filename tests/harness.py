@@ -136,7 +136,6 @@ def texts(messages: list[dict[str, Any]]) -> list[str]:
 # -- Helpers for the ingress, dispatch, settings and conversation tests ------------------------
 
 
-
 TEST_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"  # shaped like a real one, not one
 
 
@@ -234,7 +233,8 @@ async def stop_runtime(
 
 @contextlib.asynccontextmanager
 async def polling_bot(
-    settings: Settings, db_path: Path | None = None,
+    settings: Settings,
+    db_path: Path | None = None,
     prepare: Callable[[Runtime], None] | None = None,
 ) -> AsyncIterator[Runtime]:
     """As `running_bot` (the real runtime polling the sandbox), but ``prepare`` may extend the
@@ -254,7 +254,8 @@ def webhook_settings(sandbox: Sandbox, db_path: Path, secret: str, **extra: str)
     """Settings for `run_webhook` on a free local port, the sandbox posting to /tg/hook."""
     port = free_port()
     return settings_for(
-        sandbox, db_path,
+        sandbox,
+        db_path,
         MINSHENG_WEBHOOK_URL=f"http://127.0.0.1:{port}/tg/hook",
         MINSHENG_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
         MINSHENG_WEBHOOK_SECRET=secret,
@@ -264,9 +265,11 @@ def webhook_settings(sandbox: Sandbox, db_path: Path, secret: str, **extra: str)
 
 @contextlib.asynccontextmanager
 async def webhook_bot(
-    settings: Settings, sandbox: Sandbox | None = None, db_path: Path | None = None,
+    settings: Settings,
+    sandbox: Sandbox | None = None,
+    db_path: Path | None = None,
     clock: Clock | None = None,
-) -> AsyncIterator[Runtime]:  # fmt: skip
+) -> AsyncIterator[Runtime]:
     """The real runtime serving `make_web_app` in this process, as `minsheng webhook` does.
 
     Yields once the webhook server answers and, given the sandbox, once it was told the
@@ -277,8 +280,9 @@ async def webhook_bot(
     task = asyncio.create_task(runtime.run_webhook(make_web_app(runtime, settings.secret())))
     try:
         if sandbox is not None:
-            await wait_until(lambda: sandbox.api.webhook is not None or task.done(), 10,
-                             "setWebhook")
+            await wait_until(
+                lambda: sandbox.api.webhook is not None or task.done(), 10, "setWebhook"
+            )
         else:
             await wait_until(lambda: bool(runtime.tasks) or task.done(), 10, "workers")
         if task.done():
@@ -339,12 +343,13 @@ class ApiRecorder:
         self.calls.append((request.match_info["method"], params))
         url = f"{self.target_base}{request.path_qs}"
         headers = {"Content-Type": request.headers.get("Content-Type", "application/json")}
-        async with self._session.request(request.method, url, data=body,
-                                         headers=headers) as answer:
+        async with self._session.request(
+            request.method, url, data=body, headers=headers
+        ) as answer:
             payload = await answer.read()
-            return web.Response(body=payload, status=answer.status,
-                                content_type=answer.content_type)
-
+            return web.Response(
+                body=payload, status=answer.status, content_type=answer.content_type
+            )
 
 
 # -- helpers for the crash, fault, outbox and lifecycle tests ------------------------------------
@@ -366,9 +371,7 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-def insert_outbox(
-    db_path: Path, chat_id: int | None, method: str, payload: dict[str, Any]
-) -> int:
+def insert_outbox(db_path: Path, chat_id: int | None, method: str, payload: dict[str, Any]) -> int:
     """Queue a Bot API call with plain SQL, as an operator's tool would (the columns of
     `storage.outbox.enqueue`); returns the row id."""
     import json
@@ -410,8 +413,9 @@ async def other_writer(db_path: Path, *, busy_seconds: float = 20.0) -> AsyncIte
     The lock is taken in a worker thread: the bot under test runs on this event loop, and may
     be halfway through a transaction that it must be able to finish before the lock is free.
     """
-    conn = sqlite3.connect(db_path, timeout=busy_seconds, isolation_level=None,
-                           check_same_thread=False)  # fmt: skip
+    conn = sqlite3.connect(
+        db_path, timeout=busy_seconds, isolation_level=None, check_same_thread=False
+    )
     try:
         await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
         yield

@@ -44,9 +44,12 @@ class Citizen:
 
     def _push(self, **body: Any) -> dict[str, Any]:
         return self.sandbox.send_text(
-            self.id, body.pop("text", ""), language_code=LANGUAGE_CODES[self.language],
-            first_name="Citizen", **body,
-        )  # fmt: skip
+            self.id,
+            body.pop("text", ""),
+            language_code=LANGUAGE_CODES[self.language],
+            first_name="Citizen",
+            **body,
+        )
 
     async def settle(self) -> None:
         """Wait until every update is handled and every answer sent."""
@@ -125,8 +128,11 @@ def button_data(message: dict[str, Any]) -> list[str]:
 
 def reply_keys(message: dict[str, Any]) -> list[dict[str, Any]]:
     markup = message.get("reply_markup") or {}
-    return [key if isinstance(key, dict) else {"text": key}
-            for row in markup.get("keyboard") or [] for key in row]  # fmt: skip
+    return [
+        key if isinstance(key, dict) else {"text": key}
+        for row in markup.get("keyboard") or []
+        for key in row
+    ]
 
 
 def texts_of(messages: list[dict[str, Any]]) -> str:

@@ -18,12 +18,20 @@ def base_url(settings: Any) -> str:
 
 async def operator(db_path: Path, *args: str) -> str:
     """Run `minsheng ARGS` as the operator would, on the bot's database; its output."""
-    env = {**os.environ, "MINSHENG_DATABASE_URL": f"sqlite://{db_path}",
-           "MINSHENG_BOT_TOKEN": "1:x"}  # fmt: skip
+    env = {
+        **os.environ,
+        "MINSHENG_DATABASE_URL": f"sqlite://{db_path}",
+        "MINSHENG_BOT_TOKEN": "1:x",
+    }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
     return out.decode().strip()

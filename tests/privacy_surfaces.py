@@ -117,9 +117,12 @@ def database_values(db_path: Path) -> list[tuple[str, str, Any]]:
     """(table, column, value) of every non-null value of every table, as SQLite holds it."""
     found = []
     with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn:
-        tables = [row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )]  # fmt: skip
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
         for table in tables:
             columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
             for row in conn.execute(f'SELECT * FROM "{table}"'):  # noqa: S608
@@ -149,17 +152,26 @@ async def webhook_process(
 ) -> AsyncIterator[tuple[Desk, str, str]]:
     """`minsheng webhook` (a child process): the desk, the public and the operations address."""
     public, operations = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
-    env = bot_env(sandbox, db_path, MINSHENG_WEBHOOK_URL=f"http://{public}/tg/hook",
-                  MINSHENG_WEBHOOK_LISTEN=public, MINSHENG_WEBHOOK_SECRET=secret,
-                  MINSHENG_HEALTH_LISTEN=operations, MINSHENG_ADMIN_IDS=str(admin),
-                  MINSHENG_FLOOD_MESSAGES="10000",
-                  # Every read of the walk is answered, none refused for the address's quota.
-                  MINSHENG_OPEN311_READS_PER_MINUTE="1000")  # fmt: skip
+    env = bot_env(
+        sandbox,
+        db_path,
+        MINSHENG_WEBHOOK_URL=f"http://{public}/tg/hook",
+        MINSHENG_WEBHOOK_LISTEN=public,
+        MINSHENG_WEBHOOK_SECRET=secret,
+        MINSHENG_HEALTH_LISTEN=operations,
+        MINSHENG_ADMIN_IDS=str(admin),
+        MINSHENG_FLOOD_MESSAGES="10000",
+        # Every read of the walk is answered, none refused for the address's quota.
+        MINSHENG_OPEN311_READS_PER_MINUTE="1000",
+    )
     bot = BotProcess(env, log, command="webhook")
     bot.start()
     try:
-        await eventually(lambda: sandbox.api.webhook is not None or bot.process.poll() is not None,
-                         60, what="the webhook set")  # fmt: skip
+        await eventually(
+            lambda: sandbox.api.webhook is not None or bot.process.poll() is not None,
+            60,
+            what="the webhook set",
+        )
         assert bot.process is not None
         assert bot.process.poll() is None, bot.log()[-3000:]
         # The bot runs in its own process: the desk drives it through the sandbox only.

@@ -48,7 +48,11 @@ async def add_team(d: Desk) -> None:
     done = await d.say(ADMIN, f"/staff add {SUPERVISOR} supervisor", 1)
     assert done["text"] == f"Done: • {SUPERVISOR} — supervisor"
     hello = d.sandbox.send_text(HANDLER, "hello, I'm new", chat_id=d.staff)
-    d.sandbox.send_text(ADMIN, "/staff add handler heating-company", chat_id=d.staff,
-                        reply_to_message_id=hello["message"]["message_id"])  # fmt: skip
+    d.sandbox.send_text(
+        ADMIN,
+        "/staff add handler heating-company",
+        chat_id=d.staff,
+        reply_to_message_id=hello["message"]["message_id"],
+    )
     added = await d.sandbox.wait_for_messages(d.staff, 1, timeout=10)
     assert added[-1]["text"] == f"Done: • {HANDLER} — handler — heating-company"

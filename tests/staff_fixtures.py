@@ -44,11 +44,16 @@ async def db(db: None) -> None:
 
 async def file_case(citizen_id: int = ALICE) -> str:
     new = NewCase(
-        citizen_id=citizen_id, kind=CaseKind.COMPLAINT, category_code="heating.no-heat",
-        text="The radiators in building 3 have been cold since Monday.", photos=(),
-        location=Location(39.9, 116.4, "Heping Road 3"), answers={}, phone=None,
+        citizen_id=citizen_id,
+        kind=CaseKind.COMPLAINT,
+        category_code="heating.no-heat",
+        text="The radiators in building 3 have been cold since Monday.",
+        photos=(),
+        location=Location(39.9, 116.4, "Heping Road 3"),
+        answers={},
+        phone=None,
         anonymous=False,
-    )  # fmt: skip
+    )
     case = await submit_case(new, now=NOW, zone=SHANGHAI, daily_limit=50, staff_chat_id=None)
     return case.tracking
 

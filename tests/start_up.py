@@ -15,7 +15,10 @@ from tests.harness import (
 async def start_up(workdir: Path, command: str, env: dict[str, str]) -> tuple[int, str, str]:
     """`python -m bot <command>` in an empty folder (no developer .env), with only ``env``."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", command,
+        sys.executable,
+        "-m",
+        "bot",
+        command,
         cwd=workdir,
         env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env},
         stdout=asyncio.subprocess.PIPE,

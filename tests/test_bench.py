@@ -14,10 +14,25 @@ from tests.harness import ROOT
 
 def test_bench_reports_pipeline_ceiling_and_ratio() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "--log-level", "WARNING", "bench",
-         "--users", "5", "--messages", "2", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "--log-level",
+            "WARNING",
+            "bench",
+            "--users",
+            "5",
+            "--messages",
+            "2",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
     report = json.loads(done.stdout)
     assert set(report) >= {"pipeline", "ceiling", "ratio"}
     for side in ("pipeline", "ceiling"):

@@ -110,8 +110,10 @@ def test_timestamps_fit_each_status(generated: Path) -> None:
         elif status in OPEN_STATUSES:
             assert closed is None
     # A desk's mix: most cases closed, some of every open kind, a few rejected or merged.
-    counts = {row[0]: row[1] for row in rows(
-        generated, "SELECT status, count(*) FROM service_case GROUP BY status")}  # fmt: skip
+    counts = {
+        row[0]: row[1]
+        for row in rows(generated, "SELECT status, count(*) FROM service_case GROUP BY status")
+    }
     assert counts["closed"] > 0.8 * N
     assert {"in_progress", "answered", "rejected", "merged"} <= set(counts)
     assert statuses - {CaseStatus.CLOSED}
@@ -166,10 +168,25 @@ async def test_the_orm_reads_generated_rows_as_its_own(generated: Path) -> None:
 
 def test_bench_reports_every_figure(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "--log-level", "WARNING", "bench", "--cases", str(N),
-         "--json", "--db", str(tmp_path / "bench.sqlite3")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "--log-level",
+            "WARNING",
+            "bench",
+            "--cases",
+            str(N),
+            "--json",
+            "--db",
+            str(tmp_path / "bench.sqlite3"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     report = json.loads(done.stdout)
     assert report["cases"] == N
     assert report["database_mb"] > 0

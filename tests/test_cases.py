@@ -84,10 +84,12 @@ async def test_submit_creates_a_case_with_number_due_date_event_and_staff_notice
     assert await case_by_tracking(case.tracking) == case
     assert await public_timeline(case.tracking) == [
         cases.EventView(
-            "submitted", "citizen", {"kind": "complaint", "category": "heating.no-heat"},
+            "submitted",
+            "citizen",
+            {"kind": "complaint", "category": "heating.no-heat"},
             FRIDAY_EVENING,
         )
-    ]  # fmt: skip
+    ]
     assert await notices() == [
         (STAFF_CHAT, "staff_new_case", {"tracking": case.tracking}),
         (STAFF_CHAT, "staff_case_photos", {"tracking": case.tracking}),
@@ -235,9 +237,13 @@ async def test_add_information_to_an_open_case(db: None) -> None:
     case = await submit()
     later = FRIDAY_EVENING + timedelta(hours=2)
     updated = await add_information(
-        case.tracking, ALICE, text="It is 10 °C now.", photos=("photo-3",), now=later,
+        case.tracking,
+        ALICE,
+        text="It is 10 °C now.",
+        photos=("photo-3",),
+        now=later,
         staff_chat_id=STAFF_CHAT,
-    )  # fmt: skip
+    )
     assert updated.photos == ("photo-1", "photo-2", "photo-3")
     assert updated.updated_at == later
     assert updated.status is CaseStatus.SUBMITTED
@@ -251,29 +257,44 @@ async def test_add_information_to_an_open_case(db: None) -> None:
     assert event.actor_id == ALICE
     assert event.public
     assert (await notices())[-1] == (
-        STAFF_CHAT, "staff_case_addition", {"tracking": case.tracking, "event_id": event.id}
-    )  # fmt: skip
+        STAFF_CHAT,
+        "staff_case_addition",
+        {"tracking": case.tracking, "event_id": event.id},
+    )
 
     text_only = await add_information(
         case.tracking, ALICE, text="Still cold.", photos=(), now=later, staff_chat_id=None
     )
     assert text_only.photos == updated.photos
     with pytest.raises(ValueError, match="nothing to add"):
-        await add_information(case.tracking, ALICE, text=" ", photos=(), now=later,
-                              staff_chat_id=None)  # fmt: skip
+        await add_information(
+            case.tracking, ALICE, text=" ", photos=(), now=later, staff_chat_id=None
+        )
 
 
 async def test_add_information_refused_on_ended_or_foreign_cases(db: None) -> None:
     case = await submit()
     with pytest.raises(CaseNotFound):
-        await add_information(case.tracking, BOB, text="Me too", photos=(),
-                              now=FRIDAY_EVENING, staff_chat_id=STAFF_CHAT)  # fmt: skip
+        await add_information(
+            case.tracking,
+            BOB,
+            text="Me too",
+            photos=(),
+            now=FRIDAY_EVENING,
+            staff_chat_id=STAFF_CHAT,
+        )
     for status in (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.MERGED):
         await Case.filter(tracking=case.tracking).update(status=status)
         assert not (await case_by_tracking(case.tracking)).is_open
         with pytest.raises(CaseClosed):
-            await add_information(case.tracking, ALICE, text="One more thing", photos=("p",),
-                                  now=FRIDAY_EVENING, staff_chat_id=STAFF_CHAT)  # fmt: skip
+            await add_information(
+                case.tracking,
+                ALICE,
+                text="One more thing",
+                photos=("p",),
+                now=FRIDAY_EVENING,
+                staff_chat_id=STAFF_CHAT,
+            )
     assert await Event.filter(kind="citizen_added").count() == 0
     assert [kind for _, kind, _ in await notices()] == ["staff_new_case", "staff_case_photos"]
 
@@ -282,8 +303,15 @@ async def test_public_timeline_leaves_out_internal_events(db: None) -> None:
     case = await submit()
     row = await Case.get(tracking=case.tracking)
     for kind, public in (("note", False), ("accepted", True), ("escalated", False)):
-        await Event.create(case=row, kind=kind, actor=Actor.STAFF, actor_id=7, payload={},
-                           public=public, created_at=FRIDAY_EVENING)  # fmt: skip
+        await Event.create(
+            case=row,
+            kind=kind,
+            actor=Actor.STAFF,
+            actor_id=7,
+            payload={},
+            public=public,
+            created_at=FRIDAY_EVENING,
+        )
     assert [e.kind for e in await public_timeline(case.tracking)] == ["submitted", "accepted"]
 
 

@@ -26,15 +26,27 @@ from tests.harness import (
 
 WELCOME = {"en": "Welcome", "zh_Hans": "欢迎", "zh_Hant": "歡迎", "ru": "Добро пожаловать"}
 HELP = {"en": "emergencies", "zh_Hans": "紧急", "zh_Hant": "緊急", "ru": "экстренн"}
-ASK = {"en": "Which language", "zh_Hans": "哪种语言", "zh_Hant": "哪種語言",
-       "ru": "На каком языке"}
+ASK = {
+    "en": "Which language",
+    "zh_Hans": "哪种语言",
+    "zh_Hant": "哪種語言",
+    "ru": "На каком языке",
+}
 CONFIRM = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文", "ru": "по-русски"}
 MENU = {"en": "main menu", "zh_Hans": "主菜单", "zh_Hant": "主選單", "ru": "главное меню"}
-LABELS = {"en": ("Help", "Language"), "zh_Hans": ("帮助", "语言"),
-          "zh_Hant": ("說明", "語言"), "ru": ("Помощь", "Язык")}
+LABELS = {
+    "en": ("Help", "Language"),
+    "zh_Hans": ("帮助", "语言"),
+    "zh_Hant": ("說明", "語言"),
+    "ru": ("Помощь", "Язык"),
+}
 TOO_LONG = {"en": "too long", "zh_Hans": "太长", "zh_Hant": "太長", "ru": "слишком длинное"}
-TEXT_ONLY = {"en": "only read text", "zh_Hans": "只能读取文字", "zh_Hant": "只能讀取文字",
-             "ru": "только текст"}
+TEXT_ONLY = {
+    "en": "only read text",
+    "zh_Hans": "只能读取文字",
+    "zh_Hant": "只能讀取文字",
+    "ru": "только текст",
+}
 
 
 def labels(message: dict[str, Any]) -> set[str]:
@@ -59,14 +71,18 @@ def expired(language: str) -> str:
 
 
 def citizen(db_path: Path, user_id: int) -> list[tuple[Any, ...]]:
-    return query(db_path, "SELECT language, language_chosen FROM citizen WHERE id = ?",
-                 (user_id,))
+    return query(db_path, "SELECT language, language_chosen FROM citizen WHERE id = ?", (user_id,))
 
 
 @pytest.mark.parametrize(
     ("language_code", "language", "switch_to"),
-    [("en", "en", "ru"), ("zh-hans", "zh_Hans", "zh_Hant"), ("zh-TW", "zh_Hant", "en"),
-     ("zh-hant", "zh_Hant", "zh_Hans"), ("ru", "ru", "zh_Hans")],
+    [
+        ("en", "en", "ru"),
+        ("zh-hans", "zh_Hans", "zh_Hant"),
+        ("zh-TW", "zh_Hant", "en"),
+        ("zh-hant", "zh_Hant", "zh_Hans"),
+        ("ru", "ru", "zh_Hans"),
+    ],
 )
 async def test_polling_carries_the_conversation_in_the_right_language(
     sandbox: Sandbox, db_path: Path, language_code: str, language: str, switch_to: str
@@ -86,11 +102,15 @@ async def test_polling_carries_the_conversation_in_the_right_language(
         question = (await sandbox.wait_for_messages(user, 2, timeout=10))[1]
         assert in_language(question["text"], ASK, language)
         assert sorted(inline_data(question)) == sorted(
-            f"lang:{code}" for code in ("en", "zh_Hans", "zh_Hant", "ru"))
+            f"lang:{code}" for code in ("en", "zh_Hans", "zh_Hant", "ru")
+        )
         press = sandbox.press_button(user, user, question["message_id"], f"lang:{switch_to}")
         menu = (await sandbox.wait_for_messages(user, 3, timeout=10))[2]
-        await wait_until(lambda: press["callback_query"]["id"] in sandbox.callback_answers, 5,
-                         "the button's answer")
+        await wait_until(
+            lambda: press["callback_query"]["id"] in sandbox.callback_answers,
+            5,
+            "the button's answer",
+        )
         confirmation = sandbox.messages(user)[1]  # the question, edited in place
         assert in_language(confirmation["text"], CONFIRM, switch_to), confirmation["text"]
         assert in_language(menu["text"], MENU, switch_to), menu["text"]
@@ -110,8 +130,9 @@ async def test_command_menus_exist_per_language(sandbox: Sandbox, db_path: Path)
     """Issue 2: the command menu is localized: setMyCommands for everyone (English) and for
     en, zh and ru, each listing /start, /help and /language described in that language."""
     async with polling_bot(settings_for(sandbox, db_path), db_path):
-        await wait_until(lambda: {"", "en", "zh", "ru"} <= set(sandbox.commands), 10,
-                         "the command menus")
+        await wait_until(
+            lambda: {"", "en", "zh", "ru"} <= set(sandbox.commands), 10, "the command menus"
+        )
     menus = sandbox.commands
     markers = {"": "Welcome", "en": "Welcome", "zh": "欢迎", "ru": "Приветствие"}
     for code, marker in markers.items():
@@ -134,11 +155,13 @@ async def test_forged_buttons_get_the_expired_answer(sandbox: Sandbox, db_path: 
     async with polling_bot(settings_for(sandbox, db_path), db_path):
         sandbox.send_text(user, "/start", language_code="ru")
         [welcome] = await sandbox.wait_for_messages(user, 1, timeout=10)
-        presses = [sandbox.press_button(user, user, welcome["message_id"], data)
-                   for data in FORGED]
+        presses = [
+            sandbox.press_button(user, user, welcome["message_id"], data) for data in FORGED
+        ]
         ids = [p["callback_query"]["id"] for p in presses]
-        await wait_until(lambda: all(i in sandbox.callback_answers for i in ids), 10,
-                         "every button's answer")
+        await wait_until(
+            lambda: all(i in sandbox.callback_answers for i in ids), 10, "every button's answer"
+        )
         await wait_inbox_settled(db_path, 1 + len(FORGED))
 
     for query_id in ids:
@@ -183,14 +206,13 @@ async def test_group_messages_are_not_answered(sandbox: Sandbox, db_path: Path) 
         await wait_inbox_settled(db_path, 6)
 
     assert sandbox.messages(group) == []
-    assert query(db_path, "SELECT count(*) FROM outbox_message WHERE chat_id = ?",
-                 (group,)) == [(0,)]
+    assert query(db_path, "SELECT count(*) FROM outbox_message WHERE chat_id = ?", (group,)) == [
+        (0,)
+    ]
     assert inbox_statuses(db_path) == {"done": 6}
 
 
-async def test_an_overlong_message_gets_the_length_notice(
-    sandbox: Sandbox, db_path: Path
-) -> None:
+async def test_an_overlong_message_gets_the_length_notice(sandbox: Sandbox, db_path: Path) -> None:
     """Issue 2: a 5,000-character message is answered with the length notice, in the
     citizen's language, and the pointer to the menu."""
     user = 7501

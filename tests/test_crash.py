@@ -83,8 +83,12 @@ async def drive_users(sandbox: Sandbox, rng: random.Random, workload: Workload) 
         for i in range(MESSAGES):
             await asyncio.sleep(own.uniform(0.15, 0.9))
             kind = own.choice(("start", "help", "text", "unknown"))
-            text = {"start": "/start", "help": "/help", "text": f"hello {i} from {chat}",
-                    "unknown": f"/x{chat}m{i}"}[kind]
+            text = {
+                "start": "/start",
+                "help": "/help",
+                "text": f"hello {i} from {chat}",
+                "unknown": f"/x{chat}m{i}",
+            }[kind]
             update = sandbox.send_text(chat, text)
             workload.sent[update["update_id"]] = (chat, kind, text)
             workload.expected.setdefault(chat, []).append(expected_reply(kind, text))
@@ -97,7 +101,8 @@ async def settle(db_path: Path, workload: Workload, within: float) -> None:
 
     def done() -> bool:
         [(inbox_open,)] = query(
-            db_path, "SELECT count(*) FROM inbox_update WHERE status != 'done'")
+            db_path, "SELECT count(*) FROM inbox_update WHERE status != 'done'"
+        )
         [(inbox,)] = query(db_path, "SELECT count(*) FROM inbox_update")
         [(outbox_open,)] = query(
             db_path, "SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'uncertain')"
@@ -114,8 +119,11 @@ def check_database(db_path: Path, workload: Workload) -> None:
     assert {s for _, s in inbox} == {"done"}
     # Every kind of message sent here gets exactly one sendMessage (handlers/start, help,
     # fallback: plain text shorter than the limit gets the menu pointer only).
-    rows = query(db_path, "SELECT update_id, chat_id, method, status FROM outbox_message "
-                          "WHERE update_id IS NOT NULL")
+    rows = query(
+        db_path,
+        "SELECT update_id, chat_id, method, status FROM outbox_message "
+        "WHERE update_id IS NOT NULL",
+    )
     per_update = Counter(u for u, _, _, _ in rows)
     assert set(per_update) == set(workload.sent)
     assert [u for u, n in per_update.items() if n != 1] == []
@@ -124,15 +132,19 @@ def check_database(db_path: Path, workload: Workload) -> None:
     statuses = query(db_path, "SELECT status, count(*) FROM outbox_message GROUP BY status")
     assert dict(statuses) == {"sent": dict(statuses).get("sent", -1)}, statuses
     # Rows with a business effect only: no update was answered twice through another path.
-    [(unlinked,)] = query(db_path, "SELECT count(*) FROM outbox_message WHERE update_id IS NULL "
-                                   "AND method != 'setMyCommands'")
+    [(unlinked,)] = query(
+        db_path,
+        "SELECT count(*) FROM outbox_message WHERE update_id IS NULL "
+        "AND method != 'setMyCommands'",
+    )
     assert unlinked == 0
 
 
 def check_chats(sandbox: Sandbox, db_path: Path, workload: Workload) -> int:
     """Every chat got every reply in order; returns how many replies came twice."""
-    recorded = dict(query(db_path, "SELECT id, message_id FROM outbox_message "
-                                   "WHERE update_id IS NOT NULL"))
+    recorded = dict(
+        query(db_path, "SELECT id, message_id FROM outbox_message WHERE update_id IS NOT NULL")
+    )
     duplicates = 0
     for chat, expected in workload.expected.items():
         received = sandbox.messages(chat)
@@ -147,10 +159,12 @@ def check_chats(sandbox: Sandbox, db_path: Path, workload: Workload) -> int:
         duplicates += len(received) - len(expected)
         assert len(received) >= len(expected)
     # The message_id each row recorded is a message that chat really received.
-    delivered = {(m["chat_id"], m["message_id"]) for c in workload.expected
-                 for m in sandbox.messages(c)}
-    rows = query(db_path, "SELECT id, chat_id, message_id FROM outbox_message "
-                          "WHERE update_id IS NOT NULL")
+    delivered = {
+        (m["chat_id"], m["message_id"]) for c in workload.expected for m in sandbox.messages(c)
+    }
+    rows = query(
+        db_path, "SELECT id, chat_id, message_id FROM outbox_message WHERE update_id IS NOT NULL"
+    )
     assert all((c, m) in delivered for _, c, m in rows), "a recorded message_id was not received"
     assert len(recorded) == len(workload.sent)
     return duplicates
@@ -159,8 +173,12 @@ def check_chats(sandbox: Sandbox, db_path: Path, workload: Workload) -> int:
 async def run_workload(
     sandbox: Sandbox, tmp_path: Path, db_path: Path, *, kills: int, seed: int
 ) -> tuple[Workload, int]:
-    env = bot_env(sandbox, db_path, MINSHENG_SEND_CONCURRENCY=str(SEND_CONCURRENCY),
-                  MINSHENG_RATE_CHAT_BURST=str(CHAT_BURST))
+    env = bot_env(
+        sandbox,
+        db_path,
+        MINSHENG_SEND_CONCURRENCY=str(SEND_CONCURRENCY),
+        MINSHENG_RATE_CHAT_BURST=str(CHAT_BURST),
+    )
     bot = BotProcess(env, tmp_path / "bot.log")
     rng = random.Random(seed)
     workload = Workload()
@@ -176,8 +194,10 @@ async def run_workload(
             at = max(moment, last + 1.5)
             await asyncio.sleep(max(0.0, at - (time.monotonic() - started)))
             bot.kill()
-            print(f"SIGKILL at {time.monotonic() - started:.2f} s "
-                  f"({len(workload.sent)} updates sent so far)")
+            print(
+                f"SIGKILL at {time.monotonic() - started:.2f} s "
+                f"({len(workload.sent)} updates sent so far)"
+            )
             await asyncio.sleep(rng.uniform(0.0, 0.5))
             bot.start()
             last = time.monotonic() - started

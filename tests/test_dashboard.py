@@ -35,8 +35,12 @@ async def test_sign_in_reply_and_refusals(web_desk: tuple[Desk, str]) -> None:
     d, base = web_desk
     await add_team(d)
     photo = d.sandbox.world.store_file("photo", b"\xff\xd8jpeg-bytes-of-the-stairwell").file_id
-    case = await d.file_case(CITIZEN, text="楼道灯坏了两个星期，晚上上楼很危险。", photos=(photo,),
-                             location=Location(39.91, 116.40, "3号楼"))  # fmt: skip
+    case = await d.file_case(
+        CITIZEN,
+        text="楼道灯坏了两个星期，晚上上楼很危险。",
+        photos=(photo,),
+        location=Location(39.91, 116.40, "3号楼"),
+    )
     number = format_tracking_number(case.tracking)
     link = await sign_in_link(d, SUPERVISOR)
     async with await browser(link) as staff:
@@ -53,13 +57,19 @@ async def test_sign_in_reply_and_refusals(web_desk: tuple[Desk, str]) -> None:
             assert image.status == 200
             assert await image.read() == b"\xff\xd8jpeg-bytes-of-the-stairwell"
         token = csrf_of(page)
-        status, page = await post(staff, f"{base}/web/case/{number}/reply",
-                                  {"text": "已安排电工今天下午更换楼道灯。"})  # fmt: skip
+        status, page = await post(
+            staff, f"{base}/web/case/{number}/reply", {"text": "已安排电工今天下午更换楼道灯。"}
+        )
         assert status == 403  # no CSRF token: nothing done
-        assert query(d.db_path, "SELECT count(*) FROM case_event WHERE kind LIKE 'reply%' "
-                     "OR kind = 'answered'") == [(0,)]  # fmt: skip
-        await post(staff, f"{base}/web/case/{number}/assign",
-                   {"csrf": token, "department": "heating-company"})  # fmt: skip
+        assert query(
+            d.db_path,
+            "SELECT count(*) FROM case_event WHERE kind LIKE 'reply%' OR kind = 'answered'",
+        ) == [(0,)]
+        await post(
+            staff,
+            f"{base}/web/case/{number}/assign",
+            {"csrf": token, "department": "heating-company"},
+        )
         status, page = await post(
             staff,
             f"{base}/web/case/{number}/reply",
@@ -98,8 +108,11 @@ async def test_same_limits_as_the_bot(web_desk: tuple[Desk, str]) -> None:
     number = format_tracking_number(case.tracking)
     async with await browser(await sign_in_link(d, ADMIN)) as admin:
         _, page = await get(admin, f"{base}/web/case/{number}")
-        await post(admin, f"{base}/web/case/{number}/assign",
-                   {"csrf": csrf_of(page), "department": "heating-company"})  # fmt: skip
+        await post(
+            admin,
+            f"{base}/web/case/{number}/assign",
+            {"csrf": csrf_of(page), "department": "heating-company"},
+        )
     async with await browser(await sign_in_link(d, OTHER)) as other:
         status, page = await get(other, f"{base}/web/")
         assert status == 200
@@ -107,8 +120,9 @@ async def test_same_limits_as_the_bot(web_desk: tuple[Desk, str]) -> None:
         status, page = await get(other, f"{base}/web/case/{number}")
         assert status == 403
         token = csrf_of(page)  # the page still has the sign-out form
-        status, _ = await post(other, f"{base}/web/case/{number}/note",
-                               {"csrf": token, "text": "looking into it"})  # fmt: skip
+        status, _ = await post(
+            other, f"{base}/web/case/{number}/note", {"csrf": token, "text": "looking into it"}
+        )
         assert status == 403
     async with await browser(await sign_in_link(d, HANDLER)) as handler:
         status, page = await get(handler, f"{base}/web/case/{number}")
@@ -121,8 +135,9 @@ async def test_same_limits_as_the_bot(web_desk: tuple[Desk, str]) -> None:
         )
         assert status == 200
         assert "Called the building manager." in page
-        status, page = await post(handler, f"{base}/web/case/{number}/reject",
-                                  {"csrf": token, "reason": "not ours"})  # fmt: skip
+        status, page = await post(
+            handler, f"{base}/web/case/{number}/reject", {"csrf": token, "reason": "not ours"}
+        )
         assert status == 403
         assert "Sorry, you may not do that." in page
         removed = await d.say(
@@ -216,8 +231,9 @@ async def test_every_page_and_action_is_guarded(web_desk: tuple[Desk, str]) -> N
         assert status == 403
         token = csrf_of(page)
         for action, form in ACTION_FORMS.items():
-            status, _ = await post(other, f"{base}/web/case/{number}/{action}",
-                                   {"csrf": token, **form})  # fmt: skip
+            status, _ = await post(
+                other, f"{base}/web/case/{number}/{action}", {"csrf": token, **form}
+            )
             assert status == 403, action
     assert query(d.db_path, events) == before
     denials = query(d.db_path, "SELECT count(*) FROM access_denial WHERE user_id = ?", (OTHER,))

@@ -43,8 +43,9 @@ async def test_reply_from_the_browser(sandbox: Sandbox, db_path: Path, chromium:
         d = Desk(sandbox, runtime, db_path)
         await add_team(d)
         await d.say(ADMIN, f"/staff add {OTHER} handler gas-company", 2)
-        case = await d.file_case(CITIZEN, text="The street light on Lane 5 is out.",
-                                 category="urban.street-lights")  # fmt: skip
+        case = await d.file_case(
+            CITIZEN, text="The street light on Lane 5 is out.", category="urban.street-lights"
+        )
         await d.file_case(CITIZEN + 1, text="Heating in block 3 is off since Monday.")
         number = format_tracking_number(case.tracking)
 

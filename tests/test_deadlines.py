@@ -51,9 +51,14 @@ async def deadline_desk(
 ) -> AsyncIterator[Desk]:
     # The background sweeper runs once at start and then not for an hour: the test runs the
     # sweeps itself, at the times it sets.
-    settings = settings_for(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN),
-                            MINSHENG_FLOOD_MESSAGES="100000", MINSHENG_SWEEP_INTERVAL="3600",
-                            **env)  # fmt: skip
+    settings = settings_for(
+        sandbox,
+        db_path,
+        MINSHENG_ADMIN_IDS=str(ADMIN),
+        MINSHENG_FLOOD_MESSAGES="100000",
+        MINSHENG_SWEEP_INTERVAL="3600",
+        **env,
+    )
     async with running_bot(settings, clock) as runtime:
         yield Desk(sandbox, runtime, db_path)
         await eventually(lambda: not query(db_path, OPEN_SENDS), 20, what="sends recorded")
@@ -73,30 +78,56 @@ async def file(d: Desk, now: datetime, citizen: int = CITIZEN) -> str:
     """A case filed as the intake conversation files it: on the desk's calendar."""
     await touch_citizen(citizen, first_name="Li", guessed_language="en")
     services = d.runtime.services
-    new = NewCase(citizen_id=citizen, kind=CaseKind.COMPLAINT, category_code="heating.fees",
-                  text="The heating fee was charged twice this month.", photos=(),
-                  location=None, answers={}, phone=None, anonymous=True)  # fmt: skip
-    case = await submit_case(new, now=now, zone=services.settings.zone, daily_limit=1000,
-                             staff_chat_id=None, calendar=services.calendar,
-                             accept_hours=services.settings.accept_limit_hours)  # fmt: skip
+    new = NewCase(
+        citizen_id=citizen,
+        kind=CaseKind.COMPLAINT,
+        category_code="heating.fees",
+        text="The heating fee was charged twice this month.",
+        photos=(),
+        location=None,
+        answers={},
+        phone=None,
+        anonymous=True,
+    )
+    case = await submit_case(
+        new,
+        now=now,
+        zone=services.settings.zone,
+        daily_limit=1000,
+        staff_chat_id=None,
+        calendar=services.calendar,
+        accept_hours=services.settings.accept_limit_hours,
+    )
     return case.tracking
 
 
 async def accept(d: Desk, tracking: str, now: datetime) -> None:
     services = d.runtime.services
-    await accept_case(tracking, "heating-company", by=ADMIN, now=now, zone=services.settings.zone,
-                      calendar=services.calendar)  # fmt: skip
+    await accept_case(
+        tracking,
+        "heating-company",
+        by=ADMIN,
+        now=now,
+        zone=services.settings.zone,
+        calendar=services.calendar,
+    )
 
 
 def moment(db_path: Path, tracking: str, column: str) -> datetime | None:
-    value = query(db_path, f"SELECT {column} FROM service_case WHERE tracking = ?",  # noqa: S608
-                  (tracking,))[0][0]  # fmt: skip
+    value = query(
+        db_path,
+        f"SELECT {column} FROM service_case WHERE tracking = ?",  # noqa: S608
+        (tracking,),
+    )[0][0]
     return datetime.fromisoformat(value) if value else None
 
 
 def column(db_path: Path, tracking: str, name: str) -> Any:
-    return query(db_path, f"SELECT {name} FROM service_case WHERE tracking = ?",  # noqa: S608
-                 (tracking,))[0][0]  # fmt: skip
+    return query(
+        db_path,
+        f"SELECT {name} FROM service_case WHERE tracking = ?",  # noqa: S608
+        (tracking,),
+    )[0][0]
 
 
 def notices(db_path: Path, kind: str) -> int:
@@ -112,8 +143,11 @@ def events(db_path: Path, kind: str) -> int:
 async def sweep(d: Desk) -> dict[str, int]:
     """Run the deadline sweeps once at the clock's time; what each did."""
     now = d.runtime.services.clock.now()
-    done = {name: await run(now) for name, run in all_sweeps(d.runtime.services).items()
-            if name.startswith("deadline")}  # fmt: skip
+    done = {
+        name: await run(now)
+        for name, run in all_sweeps(d.runtime.services).items()
+        if name.startswith("deadline")
+    }
     d.runtime.sender.wake()
     return {name: count for name, count in done.items() if count}
 
@@ -122,8 +156,11 @@ async def staff_line(d: Desk, start: str, count: int = 1) -> str:
     """The latest staff-chat text starting with `start`, once there are `count` of them."""
 
     def found() -> list[str]:
-        return [m.get("text") or "" for m in d.sandbox.messages(d.staff)
-                if (m.get("text") or "").startswith(start)]  # fmt: skip
+        return [
+            m.get("text") or ""
+            for m in d.sandbox.messages(d.staff)
+            if (m.get("text") or "").startswith(start)
+        ]
 
     return (await eventually(lambda: len(found()) >= count and found(), 10, what=start))[-1]
 
@@ -174,8 +211,10 @@ async def test_due_dates_and_the_accept_limit_follow_the_calendar_file(
         assert (await sweep(d)).get("deadline_accept") == 1
         assert await sweep(d) == {}
         text = await staff_line(d, "Supervisors:")
-        assert text == (f"Supervisors: request {format_tracking_number(late)} was to be accepted "
-                        f"by {shown(sh(2025, 9, 28, 10))} and is still waiting.")  # fmt: skip
+        assert text == (
+            f"Supervisors: request {format_tracking_number(late)} was to be accepted "
+            f"by {shown(sh(2025, 9, 28, 10))} and is still waiting."
+        )
         assert notices(db_path, "staff_accept_overdue") == 1
         assert events(db_path, "accept_escalated") == 1
 
@@ -196,8 +235,10 @@ async def test_reminder_escalation_and_daily_list_once_across_a_restart(
         assert await sweep(d) == {}
         number = format_tracking_number(tracking)
         reminder = await staff_line(d, "Reminder for")
-        assert reminder == (f"Reminder for {HEATING}: request {number} must be answered by "
-                            f"{shown(sh(2025, 3, 10, 10))}.")  # fmt: skip
+        assert reminder == (
+            f"Reminder for {HEATING}: request {number} must be answered by "
+            f"{shown(sh(2025, 3, 10, 10))}."
+        )
     # A restart in between: the new process's first sweep (at start) finds nothing to do.
     async with deadline_desk(sandbox, db_path, clock) as d:
         assert await sweep(d) == {}
@@ -208,16 +249,20 @@ async def test_reminder_escalation_and_daily_list_once_across_a_restart(
         assert await sweep(d) == {}
         escalated = await staff_line(d, "Escalated")
         due = shown(sh(2025, 3, 10, 10))
-        assert escalated == (f"Escalated to the supervisors: request {number} ({HEATING}) was "
-                             f"due by {due} and is not answered.")  # fmt: skip
+        assert escalated == (
+            f"Escalated to the supervisors: request {number} ({HEATING}) was "
+            f"due by {due} and is not answered."
+        )
         # The bot is down at 09:00 the next day: the first sweep after it sends the list.
         at(clock, sh(2025, 3, 11, 8, 59))
         assert await sweep(d) == {}
     at(clock, sh(2025, 3, 11, 11, 45))
     async with deadline_desk(sandbox, db_path, clock) as d:
         listed = await staff_line(d, "Overdue on")  # sent by the sweep at start
-        assert listed == (f"Overdue on 2025-03-11: 1 request.\n• {number} · {HEATING} · "
-                          f"{shown(sh(2025, 3, 10, 10))}")  # fmt: skip
+        assert listed == (
+            f"Overdue on 2025-03-11: 1 request.\n• {number} · {HEATING} · "
+            f"{shown(sh(2025, 3, 10, 10))}"
+        )
         assert await sweep(d) == {}
         at(clock, sh(2025, 3, 12, 9))
         assert await sweep(d) == {"deadline_overdue_list": 1}
@@ -239,8 +284,9 @@ async def test_the_clock_stops_while_the_citizen_is_asked(sandbox: Sandbox, db_p
         await accept(d, tracking, clock.now())
         at(clock, sh(2025, 3, 8, 17))
         assert await sweep(d) == {"deadline_remind": 1}
-        await ask_citizen(tracking, "Which month was charged twice?", by=ADMIN,
-                          now=at(clock, sh(2025, 3, 9, 12)))  # fmt: skip
+        await ask_citizen(
+            tracking, "Which month was charged twice?", by=ADMIN, now=at(clock, sh(2025, 3, 9, 12))
+        )
         assert moment(db_path, tracking, "paused_at") == sh(2025, 3, 9, 12)
         # Past the due date while paused: nothing is due, nobody is escalated.
         at(clock, sh(2025, 3, 11, 12))
@@ -275,12 +321,15 @@ async def test_an_extension_is_requested_granted_and_refused(
         at(clock, sh(2025, 3, 10, 11))  # past 09:00 too: the day's list names it
         assert await sweep(d) == {"deadline_escalate": 1, "deadline_overdue_list": 1}
         sent = await say(d, HANDLER, f"/extend {number} 3 Waiting for the bank's statement")
-        assert sent["text"] == (f"Your request for 3 more working days on {number} was sent "
-                                "to the supervisors.")  # fmt: skip
+        assert sent["text"] == (
+            f"Your request for 3 more working days on {number} was sent to the supervisors."
+        )
         notice = await staff_line(d, HEATING)
-        assert notice == (f"{HEATING} asks for 3 more working days on request {number} (now due "
-                          f"by {shown(sh(2025, 3, 10, 10))}). Reason: Waiting for the bank's "
-                          "statement")  # fmt: skip
+        assert notice == (
+            f"{HEATING} asks for 3 more working days on request {number} (now due "
+            f"by {shown(sh(2025, 3, 10, 10))}). Reason: Waiting for the bank's "
+            "statement"
+        )
         card = next(m for m in sandbox.messages(d.staff) if m.get("text") == notice)
         assert buttons(card) == [("Grant", f"dl:g:{tracking}"), ("Refuse", f"dl:r:{tracking}")]
         again = await say(d, HANDLER, f"/extend {number} 1 And more")
@@ -288,7 +337,8 @@ async def test_an_extension_is_requested_granted_and_refused(
         # A handler may not decide; the Refuse button asks a supervisor for the reason.
         assert await press(d, HANDLER, card, f"dl:g:{tracking}") == DENIED
         assert await press(d, SUPERVISOR, card, f"dl:r:{tracking}") == (
-            f"Send /refuse {number} followed by the reason.")  # fmt: skip
+            f"Send /refuse {number} followed by the reason."
+        )
         assert column(db_path, tracking, "extension_pending") == 1
         assert await press(d, SUPERVISOR, card, f"dl:g:{tracking}") == ""
         # 3 working days after Monday 10 March 10:00.
@@ -298,14 +348,18 @@ async def test_an_extension_is_requested_granted_and_refused(
         assert column(db_path, tracking, "extension_pending") == 0
         assert moment(db_path, tracking, "escalated_at") is None  # no longer overdue
         told = (await sandbox.wait_for_messages(CITIZEN, 2, timeout=10))[-1]  # 1: accepted
-        assert told["text"] == (f"The department needs more time for your request {number}: an "
-                                f"answer is now due by {shown(new_due)}.")  # fmt: skip
+        assert told["text"] == (
+            f"The department needs more time for your request {number}: an "
+            f"answer is now due by {shown(new_due)}."
+        )
         granted = await staff_line(d, "Extension granted")
-        assert granted == (f"Extension granted: {HEATING} now has until {shown(new_due)} for "
-                           f"request {number}.")  # fmt: skip
+        assert granted == (
+            f"Extension granted: {HEATING} now has until {shown(new_due)} for request {number}."
+        )
         # Pressed again: nothing is pending any more.
         assert await press(d, SUPERVISOR, card, f"dl:g:{tracking}") == (
-            "This request was already handled.")  # fmt: skip
+            "This request was already handled."
+        )
         # A second request, refused by command: the department is told, the date stays.
         await say(d, HANDLER, f"/extend {number} 2 The bank is slow")
         queued = await say(d, SUPERVISOR, "/queue extensions")
@@ -313,8 +367,9 @@ async def test_an_extension_is_requested_granted_and_refused(
         refused = await say(d, SUPERVISOR, f"/refuse {number} Two weeks is enough")
         assert refused["text"] == f"The extension of {number} was refused; the department is told."
         refusal = await staff_line(d, "Extension refused")
-        assert refusal == (f"Extension refused for {HEATING} on request {number}. Reason: Two "
-                           "weeks is enough")  # fmt: skip
+        assert refusal == (
+            f"Extension refused for {HEATING} on request {number}. Reason: Two weeks is enough"
+        )
         assert moment(db_path, tracking, "due_at") == new_due
         assert column(db_path, tracking, "extension_count") == 1
         nothing = await say(d, SUPERVISOR, f"/grant {number}")
@@ -342,19 +397,22 @@ async def test_urgent_shortens_the_due_date(sandbox: Sandbox, db_path: Path) -> 
         at(clock, sh(2025, 3, 4, 9))
         done = await say(d, SUPERVISOR, f"/urgent {number} 4")
         due = sh(2025, 3, 4, 13)  # elapsed hours: urgent matters do not keep office hours
-        assert done["text"] == (f"Request {number} is marked urgent; an answer is due by "
-                                f"{shown(due)}.")  # fmt: skip
+        assert done["text"] == (
+            f"Request {number} is marked urgent; an answer is due by {shown(due)}."
+        )
         assert moment(db_path, tracking, "due_at") == due
         assert column(db_path, tracking, "urgent") == 1
         citizen = await sandbox.wait_for_messages(CITIZEN, told + 1, timeout=10)
-        assert citizen[-1]["text"] == (f"Your request {number} is now handled as urgent: an "
-                                       f"answer is due by {shown(due)}.")  # fmt: skip
+        assert citizen[-1]["text"] == (
+            f"Your request {number} is now handled as urgent: an answer is due by {shown(due)}."
+        )
         # A longer limit never gives more time: the date stays, the citizen hears nothing new.
         later = await say(d, SUPERVISOR, f"/urgent {number} 100")
         assert later["text"].endswith(f"an answer is due by {shown(due)}.")
         assert moment(db_path, tracking, "due_at") == due
         assert (await say(d, SUPERVISOR, f"/urgent {number} soon"))["text"] == (
-            "Usage: /urgent <number> <hours>")  # fmt: skip
+            "Usage: /urgent <number> <hours>"
+        )
         at(clock, sh(2025, 3, 4, 13, 1))
         assert await sweep(d) == {"deadline_escalate": 1, "deadline_overdue_list": 1}
         assert len(sandbox.messages(CITIZEN)) == told + 1
@@ -373,15 +431,19 @@ async def test_reopened_twice_is_a_repeat_case(sandbox: Sandbox, db_path: Path) 
 
         await answer()
         await reopen_case(tracking, by=ADMIN, now=clock.now())
-        assert (column(db_path, tracking, "reopen_count"), column(db_path, tracking, "repeat")) \
-            == (1, 0)  # fmt: skip
+        assert (
+            column(db_path, tracking, "reopen_count"),
+            column(db_path, tracking, "repeat"),
+        ) == (1, 0)
         await answer()
         # The second reopen is the citizen's, unsatisfied with the answer.
         await rate_solved(tracking, CITIZEN, "not_solved", now=clock.now())
         await rate_satisfaction(tracking, CITIZEN, "unsatisfied", now=clock.now())
         await reopen_by_citizen(tracking, CITIZEN, now=clock.now(), staff_chat_id=None)
-        assert (column(db_path, tracking, "reopen_count"), column(db_path, tracking, "repeat")) \
-            == (2, 1)  # fmt: skip
+        assert (
+            column(db_path, tracking, "reopen_count"),
+            column(db_path, tracking, "repeat"),
+        ) == (2, 1)
         listed = await say(d, SUPERVISOR, "/queue repeat")
         lines = listed["text"].splitlines()
         assert lines[0].startswith("Repeat requests (reopened twice or filed again): 1")

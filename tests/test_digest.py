@@ -34,14 +34,21 @@ BACKGROUND = (
     "Rubbish bins on Heping Road overflow",
     "共享单车很多，希望增加停车点",  # the planted topic's words, now and then, before
 )
-PLANTED_ZH = ("地铁站旁共享单车乱停放，影响通行", "学校门口共享单车乱停放没人管",
-              "共享单车乱停放堵住了盲道", "小区出入口共享单车乱停放", "医院门前共享单车乱停放",
-              "商场外面共享单车乱停放，老人很难走")  # fmt: skip
-PLANTED_EN = ("E-scooters left across the pavement outside the station",
-              "Scooters block the pavement at the school gate",
-              "Dozens of scooters dumped on the pavement by the market",
-              "Rental scooters lying on the pavement near the hospital",
-              "The pavement is covered with scooters again")  # fmt: skip
+PLANTED_ZH = (
+    "地铁站旁共享单车乱停放，影响通行",
+    "学校门口共享单车乱停放没人管",
+    "共享单车乱停放堵住了盲道",
+    "小区出入口共享单车乱停放",
+    "医院门前共享单车乱停放",
+    "商场外面共享单车乱停放，老人很难走",
+)
+PLANTED_EN = (
+    "E-scooters left across the pavement outside the station",
+    "Scooters block the pavement at the school gate",
+    "Dozens of scooters dumped on the pavement by the market",
+    "Rental scooters lying on the pavement near the hospital",
+    "The pavement is covered with scooters again",
+)
 
 
 def test_terms_cut_chinese_into_pieces_and_english_into_words() -> None:
@@ -58,7 +65,9 @@ def test_rising_topics_grow_into_the_shared_phrase() -> None:
     current = [(n, text) for n, text in enumerate([*BACKGROUND, *PLANTED_ZH, *PLANTED_EN])]
     topics = [t.term for t in rising_topics(current, before)]
     assert topics[:2] == ["共享单车乱停放", "pavement"] or set(topics[:2]) == {
-        "共享单车乱停放", "scooters"}  # fmt: skip
+        "共享单车乱停放",
+        "scooters",
+    }
     assert "暖气" not in topics  # as frequent as before: not rising
 
 
@@ -99,8 +108,9 @@ async def test_the_sweep_sends_once_per_week() -> None:
     await plant(WEEK.start, PLANTED_EN, 1)
 
     async def run(at: datetime) -> int:
-        return await send_weekly_digest(at, staff_chat_id=STAFF_CHAT, zone=SHANGHAI,
-                                        schedule="MON 09:00")  # fmt: skip
+        return await send_weekly_digest(
+            at, staff_chat_id=STAFF_CHAT, zone=SHANGHAI, schedule="MON 09:00"
+        )
 
     assert await run(monday - timedelta(minutes=1)) == 0  # the week before is empty
     assert await run(monday) == 1
@@ -124,13 +134,17 @@ async def test_digest_in_the_staff_chat_once_across_a_restart(
     # Sunday evening: the sweep at start finds nothing due (the week before is empty).
     clock = ManualClock(datetime(2025, 3, 9, 20, 0, tzinfo=SHANGHAI))
     admin = 77_001
-    settings = settings_for(sandbox, db_path, MINSHENG_ADMIN_IDS=str(admin),
-                            MINSHENG_SWEEP_INTERVAL="3600")  # fmt: skip
+    settings = settings_for(
+        sandbox, db_path, MINSHENG_ADMIN_IDS=str(admin), MINSHENG_SWEEP_INTERVAL="3600"
+    )
     staff = sandbox.config.staff_group_id
 
     def digests() -> list[str]:
-        return [m["text"] for m in sandbox.messages(staff)
-                if (m.get("text") or "").startswith("Weekly digest")]  # fmt: skip
+        return [
+            m["text"]
+            for m in sandbox.messages(staff)
+            if (m.get("text") or "").startswith("Weekly digest")
+        ]
 
     async with running_bot(settings, clock) as runtime:
         d = Desk(sandbox, runtime, db_path)

@@ -42,8 +42,9 @@ NOW = int(time.time())
 
 
 def failed_rows(db_path: Path) -> list[tuple[Any, ...]]:
-    return query(db_path, "SELECT update_id, error, payload FROM inbox_update "
-                          "WHERE status = 'failed'")
+    return query(
+        db_path, "SELECT update_id, error, payload FROM inbox_update WHERE status = 'failed'"
+    )
 
 
 def citizen_row(db_path: Path, user_id: int) -> list[tuple[Any, ...]]:
@@ -88,15 +89,22 @@ async def test_a_failing_handler_rolls_back_alone(sandbox: Sandbox, db_path: Pat
     assert HELP_MARKER["zh_Hant"] in help_
     assert len(messages) == 3
 
-    status, error = query(db_path, "SELECT status, error FROM inbox_update WHERE update_id = ?",
-                          (failing["update_id"],))[0]
+    status, error = query(
+        db_path,
+        "SELECT status, error FROM inbox_update WHERE update_id = ?",
+        (failing["update_id"],),
+    )[0]
     assert status == "failed"
     assert BOOM_ERROR in error
-    assert query(db_path, "SELECT count(*) FROM outbox_message WHERE payload LIKE ?",
-                 ("%must never be sent%",)) == [(0,)]
+    assert query(
+        db_path,
+        "SELECT count(*) FROM outbox_message WHERE payload LIKE ?",
+        ("%must never be sent%",),
+    ) == [(0,)]
     assert citizen_row(db_path, user) == before
-    assert query(db_path, "SELECT language, language_chosen FROM citizen WHERE id = ?",
-                 (user,)) == [("zh_Hant", 0)]
+    assert query(
+        db_path, "SELECT language, language_chosen FROM citizen WHERE id = ?", (user,)
+    ) == [("zh_Hant", 0)]
     assert query(db_path, "SELECT count(*) FROM inbox_update WHERE status != 'done'") == [(1,)]
 
 
@@ -127,10 +135,12 @@ async def test_edited_commands_do_nothing(sandbox: Sandbox, db_path: Path) -> No
     assert all(HELP_MARKER["ru"] in text for text in texts(messages))
     edit_ids = tuple(edit["update_id"] for edit in edits)
     for edit_id in edit_ids:
-        assert query(db_path, "SELECT status FROM inbox_update WHERE update_id = ?",
-                     (edit_id,)) == [("done",)]
-        assert query(db_path, "SELECT count(*) FROM outbox_message WHERE update_id = ?",
-                     (edit_id,)) == [(0,)]
+        assert query(
+            db_path, "SELECT status FROM inbox_update WHERE update_id = ?", (edit_id,)
+        ) == [("done",)]
+        assert query(
+            db_path, "SELECT count(*) FROM outbox_message WHERE update_id = ?", (edit_id,)
+        ) == [(0,)]
     assert citizen_row(db_path, user) == before
 
 
@@ -143,51 +153,110 @@ BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Minsheng", "username": 
 
 
 def command(text: str) -> dict[str, Any]:
-    return {"text": text, "entities": [{"type": "bot_command", "offset": 0,
-                                        "length": len(text.split()[0])}]}
+    return {
+        "text": text,
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+    }
 
 
 ODD_SHAPES: dict[str, dict[str, Any]] = {
-    "channel_post": {"channel_post": {"message_id": 1, "chat": CHANNEL, "date": NOW,
-                                      **command("/start")}},
-    "edited_channel_post": {"edited_channel_post": {"message_id": 1, "chat": CHANNEL,
-                                                    "date": NOW, "edit_date": NOW,
-                                                    **command("/help")}},
-    "group message on behalf of a channel, no from": {"message": {
-        "message_id": 2, "chat": GROUP, "sender_chat": CHANNEL, "date": NOW,
-        **command("/start")}},
-    "private message without from": {"message": {
-        "message_id": 3, "chat": {"id": 5302, "type": "private", "first_name": "Nobody"},
-        "date": NOW, **command("/start")}},
-    "my_chat_member": {"my_chat_member": {
-        "chat": GROUP, "from": CITIZEN_USER, "date": NOW,
-        "old_chat_member": {"status": "left", "user": BOT_USER},
-        "new_chat_member": {"status": "member", "user": BOT_USER}}},
-    "unknown top-level kind": {"brand_new_kind": {"id": 7, "from": CITIZEN_USER,
-                                                  "nested": {"deeper": [1, "two", None]}}},
+    "channel_post": {
+        "channel_post": {"message_id": 1, "chat": CHANNEL, "date": NOW, **command("/start")}
+    },
+    "edited_channel_post": {
+        "edited_channel_post": {
+            "message_id": 1,
+            "chat": CHANNEL,
+            "date": NOW,
+            "edit_date": NOW,
+            **command("/help"),
+        }
+    },
+    "group message on behalf of a channel, no from": {
+        "message": {
+            "message_id": 2,
+            "chat": GROUP,
+            "sender_chat": CHANNEL,
+            "date": NOW,
+            **command("/start"),
+        }
+    },
+    "private message without from": {
+        "message": {
+            "message_id": 3,
+            "chat": {"id": 5302, "type": "private", "first_name": "Nobody"},
+            "date": NOW,
+            **command("/start"),
+        }
+    },
+    "my_chat_member": {
+        "my_chat_member": {
+            "chat": GROUP,
+            "from": CITIZEN_USER,
+            "date": NOW,
+            "old_chat_member": {"status": "left", "user": BOT_USER},
+            "new_chat_member": {"status": "member", "user": BOT_USER},
+        }
+    },
+    "unknown top-level kind": {
+        "brand_new_kind": {"id": 7, "from": CITIZEN_USER, "nested": {"deeper": [1, "two", None]}}
+    },
     "message with unknown extra fields": {
-        "message": {"message_id": 4, "from": CITIZEN_USER, "date": NOW,
-                    "chat": {"id": 5301, "type": "private", "first_name": "Wen"},
-                    "future_field": {"x": 1}, **command("/help")},
-        "future_top_level_field": {"y": [2]}},
-    "poll": {"poll": {"id": "p1", "question": "Roads?", "total_voter_count": 0,
-                      "options": [{"text": "yes", "voter_count": 0, "persistent_id": "a"}],
-                      "is_closed": False, "is_anonymous": True, "type": "regular",
-                      "allows_multiple_answers": False, "allows_revoting": False,
-                      "members_only": False}},
-    "callback_query without message": {"callback_query": {
-        "id": "cq-inline-1", "from": CITIZEN_USER, "chat_instance": "ci",
-        "inline_message_id": "im-1", "data": "not-ours"}},
-    "callback_query without message or data": {"callback_query": {
-        "id": "cq-inline-2", "from": CITIZEN_USER, "chat_instance": "ci",
-        "game_short_name": "snake"}},
-    "unknown entity type": {"message": {
-        "message_id": 5, "from": CITIZEN_USER, "date": NOW,
-        "chat": {"id": 5301, "type": "private", "first_name": "Wen"},
-        "text": "/help me ✨", "entities": [
-            {"type": "bot_command", "offset": 0, "length": 5},
-            {"type": "sparkle_2031", "offset": 9, "length": 1}]}},
-}  # fmt: skip
+        "message": {
+            "message_id": 4,
+            "from": CITIZEN_USER,
+            "date": NOW,
+            "chat": {"id": 5301, "type": "private", "first_name": "Wen"},
+            "future_field": {"x": 1},
+            **command("/help"),
+        },
+        "future_top_level_field": {"y": [2]},
+    },
+    "poll": {
+        "poll": {
+            "id": "p1",
+            "question": "Roads?",
+            "total_voter_count": 0,
+            "options": [{"text": "yes", "voter_count": 0, "persistent_id": "a"}],
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+    },
+    "callback_query without message": {
+        "callback_query": {
+            "id": "cq-inline-1",
+            "from": CITIZEN_USER,
+            "chat_instance": "ci",
+            "inline_message_id": "im-1",
+            "data": "not-ours",
+        }
+    },
+    "callback_query without message or data": {
+        "callback_query": {
+            "id": "cq-inline-2",
+            "from": CITIZEN_USER,
+            "chat_instance": "ci",
+            "game_short_name": "snake",
+        }
+    },
+    "unknown entity type": {
+        "message": {
+            "message_id": 5,
+            "from": CITIZEN_USER,
+            "date": NOW,
+            "chat": {"id": 5301, "type": "private", "first_name": "Wen"},
+            "text": "/help me ✨",
+            "entities": [
+                {"type": "bot_command", "offset": 0, "length": 5},
+                {"type": "sparkle_2031", "offset": 9, "length": 1},
+            ],
+        }
+    },
+}
 
 
 async def test_unexpected_update_shapes_are_ignored_safely(
@@ -206,8 +275,10 @@ async def test_unexpected_update_shapes_are_ignored_safely(
         await sandbox.wait_for_messages(5304, 1, timeout=10)
         await wait_inbox_settled(db_path, len(injected) + 1)
 
-    names = {u["update_id"]: name for u, name in zip(injected, [*ODD_SHAPES, "group /start",
-                                                                   "group text"], strict=True)}
+    names = {
+        u["update_id"]: name
+        for u, name in zip(injected, [*ODD_SHAPES, "group /start", "group text"], strict=True)
+    }
     failed = [(names.get(uid), error) for uid, error, _ in failed_rows(db_path)]
     assert failed == [], failed
     assert inbox_statuses(db_path) == {"done": len(injected) + 1}
@@ -219,32 +290,91 @@ async def test_unexpected_update_shapes_are_ignored_safely(
 
 
 UPDATE_KINDS = (
-    "message", "edited_message", "channel_post", "edited_channel_post", "business_connection",
-    "business_message", "edited_business_message", "deleted_business_messages",
-    "message_reaction", "message_reaction_count", "inline_query", "chosen_inline_result",
-    "callback_query", "shipping_query", "pre_checkout_query", "purchased_paid_media", "poll",
-    "poll_answer", "my_chat_member", "chat_member", "chat_join_request", "chat_boost",
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "business_connection",
+    "business_message",
+    "edited_business_message",
+    "deleted_business_messages",
+    "message_reaction",
+    "message_reaction_count",
+    "inline_query",
+    "chosen_inline_result",
+    "callback_query",
+    "shipping_query",
+    "pre_checkout_query",
+    "purchased_paid_media",
+    "poll",
+    "poll_answer",
+    "my_chat_member",
+    "chat_member",
+    "chat_join_request",
+    "chat_boost",
     "removed_chat_boost",
 )
 FIELD_NAMES = (
-    "id", "from", "chat", "date", "text", "type", "message_id", "entities", "data", "message",
-    "title", "first_name", "language_code", "is_bot", "offset", "length", "user", "status",
-    "caption", "sender_chat", "reply_to_message", "edit_date", "chat_instance", "query",
+    "id",
+    "from",
+    "chat",
+    "date",
+    "text",
+    "type",
+    "message_id",
+    "entities",
+    "data",
+    "message",
+    "title",
+    "first_name",
+    "language_code",
+    "is_bot",
+    "offset",
+    "length",
+    "user",
+    "status",
+    "caption",
+    "sender_chat",
+    "reply_to_message",
+    "edit_date",
+    "chat_instance",
+    "query",
 )
 USER_IDS = st.sampled_from([5401, 5402, 5403]) | st.integers(1, 2**40)
 CHAT_TYPES = st.sampled_from(["private", "group", "supergroup", "channel", "secret-new-type"])
-LANGUAGE_CODES = st.none() | st.sampled_from(["en", "ru", "zh-hans", "zh-TW", "xx", "", "-",
-                                              "zh-", "en_US", "und"]) | st.text(max_size=12)
-TEXTS = st.sampled_from(["/start", "/help", "/language", "/nope", "Help", "Language", "hi",
-                         "/start track-", "/help@minsheng_bot"]) | st.text(max_size=60)
+LANGUAGE_CODES = (
+    st.none()
+    | st.sampled_from(["en", "ru", "zh-hans", "zh-TW", "xx", "", "-", "zh-", "en_US", "und"])
+    | st.text(max_size=12)
+)
+TEXTS = st.sampled_from(
+    [
+        "/start",
+        "/help",
+        "/language",
+        "/nope",
+        "Help",
+        "Language",
+        "hi",
+        "/start track-",
+        "/help@minsheng_bot",
+    ]
+) | st.text(max_size=60)
 
-leaves = (st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20)
-          | st.floats(allow_nan=False, allow_infinity=False))
+leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.text(max_size=20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
 UNKNOWN_KEYS = st.text(max_size=10).map(lambda key: "x_" + key)
 json_values = st.recursive(
     leaves,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -261,12 +391,20 @@ def plausible_messages(draw: st.DrawFn) -> dict[str, Any]:
     message: dict[str, Any] = draw(st.dictionaries(UNKNOWN_KEYS, json_values, max_size=2))
     message.update(message_id=draw(st.integers(1, 2**31)), date=NOW, chat=chat, text=text)
     if draw(st.booleans()) or kind == "private":
-        message["from"] = {"id": user_id, "is_bot": False,
-                           "first_name": draw(st.text(max_size=20)),
-                           "language_code": draw(LANGUAGE_CODES)}
+        message["from"] = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": draw(st.text(max_size=20)),
+            "language_code": draw(LANGUAGE_CODES),
+        }
     if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": len(text.split()[0]) if text.split() else 1}]
+        message["entities"] = [
+            {
+                "type": "bot_command",
+                "offset": 0,
+                "length": len(text.split()[0]) if text.split() else 1,
+            }
+        ]
     return message
 
 
@@ -275,10 +413,12 @@ def plausible_updates(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["message", "edited_message", "channel_post", "callback_query"]))
     message = draw(plausible_messages())
     if kind == "callback_query":
-        body: dict[str, Any] = {"id": str(draw(st.integers(1, 10**9))), "chat_instance": "c",
-                                "from": message.get("from") or {"id": 5401, "is_bot": False,
-                                                                "first_name": "Q"},
-                                "data": draw(TEXTS)}
+        body: dict[str, Any] = {
+            "id": str(draw(st.integers(1, 10**9))),
+            "chat_instance": "c",
+            "from": message.get("from") or {"id": 5401, "is_bot": False, "first_name": "Q"},
+            "data": draw(TEXTS),
+        }
         if draw(st.booleans()):
             body["message"] = message
         update: dict[str, Any] = {kind: body}
@@ -289,8 +429,8 @@ def plausible_updates(draw: st.DrawFn) -> dict[str, Any]:
 
 
 random_updates = st.dictionaries(
-    st.sampled_from(UPDATE_KINDS) | st.text(min_size=1, max_size=12).filter(
-        lambda k: k != "update_id"),
+    st.sampled_from(UPDATE_KINDS)
+    | st.text(min_size=1, max_size=12).filter(lambda k: k != "update_id"),
     json_values,
     min_size=1,
     max_size=2,
@@ -303,8 +443,12 @@ async def feed(sandbox: Sandbox, db_path: Path, bodies: st.SearchStrategy[Any]) 
     injected: list[dict[str, Any]] = []
     async with polling_bot(settings_for(sandbox, db_path), db_path):
 
-        @settings(max_examples=50, deadline=None, database=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+        @settings(
+            max_examples=50,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
         @given(bodies)
         def inject(body: dict[str, Any]) -> None:
             injected.append(sandbox.inject_update(body))
@@ -320,8 +464,9 @@ async def feed(sandbox: Sandbox, db_path: Path, bodies: st.SearchStrategy[Any]) 
 
 def assert_none_failed(db_path: Path) -> None:
     failed = failed_rows(db_path)
-    assert not failed, "\n".join(f"{uid}: {error} <- {payload[:300]}"
-                                 for uid, error, payload in failed)
+    assert not failed, "\n".join(
+        f"{uid}: {error} <- {payload[:300]}" for uid, error, payload in failed
+    )
     assert query(db_path, "SELECT count(*) FROM outbox_message WHERE chat_id < 0") == [(0,)]
 
 
@@ -405,7 +550,10 @@ async def test_stopping_right_after_replies_never_hangs(sandbox: Sandbox, db_pat
             await close_database()
         assert done, f"session {session}: the runtime did not stop within 5 s"
         task.result()
-        statuses = query(db_path, "SELECT status, count(*) FROM outbox_message "
-                                  "WHERE chat_id BETWEEN ? AND ? GROUP BY status",
-                         (users[0], users[-1]))
+        statuses = query(
+            db_path,
+            "SELECT status, count(*) FROM outbox_message "
+            "WHERE chat_id BETWEEN ? AND ? GROUP BY status",
+            (users[0], users[-1]),
+        )
         assert statuses == [("sent", len(users))]

@@ -51,8 +51,16 @@ def test_matching_precision_and_recall_on_the_labelled_set() -> None:
     assert len(chinese) > len(pairs) / 2
     tp = fp = fn = 0
     for pair in pairs:
-        found = alike(tokens(pair["a"]), tokens(pair["b"]), point(pair, "a_at"),
-                      point(pair, "b_at"), 300.0) is not None  # fmt: skip
+        found = (
+            alike(
+                tokens(pair["a"]),
+                tokens(pair["b"]),
+                point(pair, "a_at"),
+                point(pair, "b_at"),
+                300.0,
+            )
+            is not None
+        )
         tp += found and pair["duplicate"]
         fp += found and not pair["duplicate"]
         fn += not found and pair["duplicate"]
@@ -107,8 +115,9 @@ async def test_a_second_citizen_joins_and_follows(sandbox: Sandbox, db_path: Pat
         assert bob.draft() is None
         assert cases(db_path) == [(first.tracking, "submitted", 1)]
         assert query(db_path, "SELECT citizen_id FROM case_follower") == [(BOB,)]
-        joined = query(db_path, "SELECT actor_id, public, payload FROM case_event "
-                                "WHERE kind = 'joined'")  # fmt: skip
+        joined = query(
+            db_path, "SELECT actor_id, public, payload FROM case_event WHERE kind = 'joined'"
+        )
         assert joined == [(BOB, 1, "{}")]
         # Joining again counts once; one's own case and an unknown number cannot be joined.
         now = datetime.now(UTC)
@@ -166,8 +175,11 @@ async def test_file_anyway_and_merge_from_the_card(sandbox: Sandbox, db_path: Pa
         assert await press(d, HANDLER, card, f"st:mrg:{second}:{first.tracking}") == DENIED
         assert cases(db_path)[1][1] == "submitted"
         assert await press(d, SUPERVISOR, card, f"st:mrg:{second}:{first.tracking}") == ""
-        await eventually(lambda: "Merged by" in (card_for(d, mine) or {}).get("text", ""), 10,
-                         what="the card marked")  # fmt: skip
+        await eventually(
+            lambda: "Merged by" in (card_for(d, mine) or {}).get("text", ""),
+            10,
+            what="the card marked",
+        )
         assert card_for(d, mine)["text"].endswith(f"\n\nMerged by User {SUPERVISOR} into {into}")
         assert cases(db_path) == [(first.tracking, "submitted", 1), (second, "merged", 0)]
         again = await press(d, SUPERVISOR, card, f"st:mrg:{second}:{first.tracking}")
@@ -181,8 +193,14 @@ async def test_file_anyway_and_merge_from_the_card(sandbox: Sandbox, db_path: Pa
 
 
 def card_for(d: Desk, number: str) -> dict[str, Any] | None:
-    return next((m for m in d.sandbox.messages(d.staff)
-                 if (m.get("text") or "").startswith(f"New request {number}")), None)  # fmt: skip
+    return next(
+        (
+            m
+            for m in d.sandbox.messages(d.staff)
+            if (m.get("text") or "").startswith(f"New request {number}")
+        ),
+        None,
+    )
 
 
 async def test_forged_and_stale_join_buttons_change_nothing(

@@ -50,24 +50,35 @@ COMMENT = "Alicia says the engineer was rude"
 async def db(db: None) -> None:
     await load_catalog(SAMPLE_CATALOG)
     for user_id, name in ((ALICE, "Alicia"), (BOB, "Bob")):
-        await Citizen.create(id=user_id, language="en", first_name=name,
-                             phone="+8613955550199")  # fmt: skip
+        await Citizen.create(id=user_id, language="en", first_name=name, phone="+8613955550199")
 
 
 async def file(citizen_id: int) -> str:
-    case = await submit_case(new_case(citizen_id), now=FRIDAY_EVENING, zone=SHANGHAI,
-                             daily_limit=5, staff_chat_id=STAFF_CHAT)  # fmt: skip
+    case = await submit_case(
+        new_case(citizen_id),
+        now=FRIDAY_EVENING,
+        zone=SHANGHAI,
+        daily_limit=5,
+        staff_chat_id=STAFF_CHAT,
+    )
     return case.tracking
 
 
 async def said_everything(tracking: str) -> None:
     """An addition, an answer to a staff question, and a rated answer with a comment."""
-    await add_information(tracking, ALICE, text=ADDED, photos=("p-9",), now=FRIDAY_EVENING,
-                          staff_chat_id=STAFF_CHAT)  # fmt: skip
+    await add_information(
+        tracking, ALICE, text=ADDED, photos=("p-9",), now=FRIDAY_EVENING, staff_chat_id=STAFF_CHAT
+    )
     case_id = (await Case.get(tracking=tracking)).id
-    await Event.create(case_id=case_id, kind="citizen_answered", actor=Actor.CITIZEN,
-                       actor_id=ALICE, payload={"text": ANSWERED}, public=True,
-                       created_at=FRIDAY_EVENING)  # fmt: skip
+    await Event.create(
+        case_id=case_id,
+        kind="citizen_answered",
+        actor=Actor.CITIZEN,
+        actor_id=ALICE,
+        payload={"text": ANSWERED},
+        public=True,
+        created_at=FRIDAY_EVENING,
+    )
     await Event.create(
         case_id=case_id,
         kind="rating_comment",
@@ -76,9 +87,14 @@ async def said_everything(tracking: str) -> None:
         payload={"comment": COMMENT},
         created_at=FRIDAY_EVENING,
     )
-    await Rating.create(case_id=case_id, solved=RatingSolved.PARTLY, rated_at=FRIDAY_EVENING,
-                        satisfaction=RatingSatisfaction.BASIC, comment=COMMENT,
-                        citizen_id=ALICE)  # fmt: skip
+    await Rating.create(
+        case_id=case_id,
+        solved=RatingSolved.PARTLY,
+        rated_at=FRIDAY_EVENING,
+        satisfaction=RatingSatisfaction.BASIC,
+        comment=COMMENT,
+        citizen_id=ALICE,
+    )
 
 
 update_ids = iter(range(500, 10_000))
@@ -86,17 +102,28 @@ update_ids = iter(range(500, 10_000))
 
 async def inbox(chat: int, payload: dict[str, Any], status: InboxStatus, **more: Any) -> int:
     row = await InboxUpdate.create(
-        update_id=more.pop("update_id", next(update_ids)), chat_key=chat, payload=payload,
-        status=status, received_at=FRIDAY_EVENING, **more,
-    )  # fmt: skip
+        update_id=more.pop("update_id", next(update_ids)),
+        chat_key=chat,
+        payload=payload,
+        status=status,
+        received_at=FRIDAY_EVENING,
+        **more,
+    )
     return row.id
 
 
-async def outbox(chat: int | None, method: str, payload: dict[str, Any], status: OutboxStatus,
-                 **more: Any) -> int:  # fmt: skip
-    row = await OutboxMessage.create(chat_id=chat, method=method, payload=payload, status=status,
-                                     next_attempt_at=FRIDAY_EVENING, created_at=FRIDAY_EVENING,
-                                     **more)  # fmt: skip
+async def outbox(
+    chat: int | None, method: str, payload: dict[str, Any], status: OutboxStatus, **more: Any
+) -> int:
+    row = await OutboxMessage.create(
+        chat_id=chat,
+        method=method,
+        payload=payload,
+        status=status,
+        next_attempt_at=FRIDAY_EVENING,
+        created_at=FRIDAY_EVENING,
+        **more,
+    )
     return row.id
 
 
@@ -111,8 +138,9 @@ async def test_forget_erases_the_citizen_from_the_inbox_and_the_outbox(db: None)
     contact = {"message": {"from": me, "contact": {"phone_number": "+8613955550199"}}}
     handled = await inbox(ALICE, contact, InboxStatus.DONE, update_id=300)
     failed = await inbox(ALICE, {"message": {"from": me}}, InboxStatus.FAILED, error="Alicia")
-    current = await inbox(ALICE, {"callback_query": {"from": me}}, InboxStatus.PENDING,
-                          update_id=301)  # fmt: skip
+    current = await inbox(
+        ALICE, {"callback_query": {"from": me}}, InboxStatus.PENDING, update_id=301
+    )
     later = await inbox(ALICE, {"message": {"from": me, "text": "hi"}}, InboxStatus.PENDING)
     pressed = {"callback_query": {"data": f"st:acc:{mine}", "message": {"text": card}}}
     staff_press = await inbox(STAFF_CHAT, pressed, InboxStatus.DONE)
@@ -121,20 +149,28 @@ async def test_forget_erases_the_citizen_from_the_inbox_and_the_outbox(db: None)
     staff_waiting = await inbox(STAFF_CHAT, pressed, InboxStatus.PENDING)
     bob_row = await inbox(BOB, {"message": {"text": f"/status {bobs}"}}, InboxStatus.DONE)
 
-    summary = await outbox(ALICE, "sendMessage", {"text": STREET}, OutboxStatus.SENT,
-                           message_id=55)  # fmt: skip
-    unsent = await outbox(ALICE, "notice", {"kind": "case_answered", "params": {
-        "tracking": mine, "text": "We fixed it"}}, OutboxStatus.PENDING)  # fmt: skip
+    summary = await outbox(
+        ALICE, "sendMessage", {"text": STREET}, OutboxStatus.SENT, message_id=55
+    )
+    unsent = await outbox(
+        ALICE,
+        "notice",
+        {"kind": "case_answered", "params": {"tracking": mine, "text": "We fixed it"}},
+        OutboxStatus.PENDING,
+    )
     edited = await outbox(STAFF_CHAT, "editMessageText", {"text": card}, OutboxStatus.SENT)
     spaced = " ".join(mine[i : i + 4] for i in range(0, 12, 4))
-    listed = await outbox(STAFF_CHAT, "sendMessage", {"text": f"{spaced}: {STREET}"},
-                          OutboxStatus.SENT)  # fmt: skip
-    toast = await outbox(None, "answerCallbackQuery", {"text": "Alicia"}, OutboxStatus.SENT,
-                         update_id=300)  # fmt: skip
+    listed = await outbox(
+        STAFF_CHAT, "sendMessage", {"text": f"{spaced}: {STREET}"}, OutboxStatus.SENT
+    )
+    toast = await outbox(
+        None, "answerCallbackQuery", {"text": "Alicia"}, OutboxStatus.SENT, update_id=300
+    )
     digest_facts = {"kind": "weekly_digest", "params": {"trackings": [mine, bobs]}}
     digest = await outbox(STAFF_CHAT, "notice", digest_facts, OutboxStatus.PENDING)
-    bob_sent = await outbox(BOB, "sendMessage", {"text": f"Your request {bobs}"},
-                            OutboxStatus.SENT)  # fmt: skip
+    bob_sent = await outbox(
+        BOB, "sendMessage", {"text": f"Your request {bobs}"}, OutboxStatus.SENT
+    )
     notices = await OutboxMessage.filter(chat_id=STAFF_CHAT, method="notice").order_by("id")
     about_mine = [n.id for n in notices if n.payload["params"].get("tracking") == mine]
     assert len(about_mine) == 2  # the new-case card and its photos, not sent yet
@@ -173,14 +209,22 @@ async def test_forget_erases_what_the_citizen_said_and_keeps_the_figures(db: Non
     assert (after.text, after.answers, after.photos, after.location) == ("", {}, (), None)
     assert (after.phone, after.citizen_id, after.erased_at) == (None, None, LATER)
     assert (after.kind, after.category_code, after.created_at, after.due_at) == (
-        before.kind, before.category_code, before.created_at, before.due_at)  # fmt: skip
+        before.kind,
+        before.category_code,
+        before.created_at,
+        before.due_at,
+    )
     words = await Event.filter(
         case__tracking=mine, kind__in=("citizen_added", "citizen_answered", "rating_comment")
     )
     assert [e.payload for e in words] == [ERASED] * 3
     rating = await Rating.get(case__tracking=mine)
     assert (rating.solved, rating.satisfaction, rating.comment, rating.citizen_id) == (
-        RatingSolved.PARTLY, RatingSatisfaction.BASIC, None, None)  # fmt: skip
+        RatingSolved.PARTLY,
+        RatingSatisfaction.BASIC,
+        None,
+        None,
+    )
     assert (await case_by_tracking(bobs)).text == before.text  # Bob's words are his
 
 
@@ -195,7 +239,11 @@ async def test_keeping_case_records_keeps_the_words_but_not_the_person(db: None)
 
     after = await case_by_tracking(mine)
     assert (after.text, after.answers, after.photos, after.location) == (
-        before.text, before.answers, before.photos, before.location)  # fmt: skip
+        before.text,
+        before.answers,
+        before.photos,
+        before.location,
+    )
     assert (after.phone, after.citizen_id, after.erased_at) == (None, None, None)
     added = await Event.get(case__tracking=mine, kind="citizen_added")
     assert added.payload == {"text": ADDED, "photos": ["p-9"]}
@@ -205,8 +253,7 @@ async def test_keeping_case_records_keeps_the_words_but_not_the_person(db: None)
     assert (await Event.get(case__tracking=mine, kind="rating_comment")).payload == ERASED
     assert (await Rating.get(case__tracking=mine)).comment is None
     assert await InboxUpdate.filter(chat_key=ALICE).values_list("payload", flat=True) == [ERASED]
-    assert await OutboxMessage.filter(chat_id=ALICE).values_list("payload", flat=True) == [
-        ERASED]  # fmt: skip
+    assert await OutboxMessage.filter(chat_id=ALICE).values_list("payload", flat=True) == [ERASED]
     citizen = await Citizen.get(id=ALICE)
     assert (citizen.first_name, citizen.phone) == ("", None)
 
@@ -248,8 +295,9 @@ async def test_forget_reaches_what_its_own_transaction_handled_before_it(db: Non
     mine, bobs = await file(ALICE), await file(BOB)
     dashed = format_tracking_number(mine)
     sibling = await inbox(ALICE, {"message": {"text": f"/status {dashed}"}}, InboxStatus.PENDING)
-    await inbox(ALICE, {"callback_query": {"data": "forget:yes"}}, InboxStatus.PENDING,
-                update_id=302)  # fmt: skip
+    await inbox(
+        ALICE, {"callback_query": {"data": "forget:yes"}}, InboxStatus.PENDING, update_id=302
+    )
     later = await inbox(ALICE, {"message": {"text": "hello again"}}, InboxStatus.PENDING)
     async with in_transaction(), collected_outbox():
         await enqueue(ALICE, "sendMessage", {"text": f"You wrote: {STREET}"}, now=LATER)

@@ -78,17 +78,25 @@ async def test_webhook_mode_serves_health_and_metrics_on_the_health_listener_onl
 ) -> None:
     public, operations = free_port(), free_port()
     env = bot_env(
-        sandbox, db_path,
+        sandbox,
+        db_path,
         MINSHENG_WEBHOOK_URL=f"http://127.0.0.1:{public}/tg/hook",
         MINSHENG_WEBHOOK_LISTEN=f"127.0.0.1:{public}",
         MINSHENG_WEBHOOK_SECRET="exposure-secret",
         MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{operations}",
-    )  # fmt: skip
+    )
     bot = BotProcess(env, tmp_path / "bot.log", command="webhook")
     try:
         bot.start()
-        await eventually(lambda: sandbox.api.webhook is not None or bot.process is None
-                         or bot.process.poll() is not None, 30, what="setWebhook")  # fmt: skip
+        await eventually(
+            lambda: (
+                sandbox.api.webhook is not None
+                or bot.process is None
+                or bot.process.poll() is not None
+            ),
+            30,
+            what="setWebhook",
+        )
         sandbox.send_text(6_601, "/start")
         await sandbox.wait_for_messages(6_601, 1, timeout=30)
         async with aiohttp.ClientSession() as http:
@@ -147,8 +155,11 @@ async def test_the_control_api_refuses_what_another_page_can_send(box: Sandbox) 
         ({**JSON, "Origin": f"http://evil.example:{port}", "Host": f"evil.example:{port}"}, 403),
     ]
     for headers, status in attempts:
-        for path, body in (("/control/send", MESSAGE), ("/control/reset", "{}"),
-                           ("/control/faults", '{"rate": 1.0}')):  # fmt: skip
+        for path, body in (
+            ("/control/send", MESSAGE),
+            ("/control/reset", "{}"),
+            ("/control/faults", '{"rate": 1.0}'),
+        ):
             got, text = await post(box, path, body, headers)
             assert got == status, (path, headers, got, text)
     form = aiohttp.FormData({"user_id": "1001", "text": "/start"})
@@ -167,9 +178,11 @@ async def test_the_control_api_serves_its_own_page_and_programs(box: Sandbox) ->
     """From the page itself (its Origin, under 127.0.0.1 or localhost) and from a program (no
     Origin), JSON is taken; so is the web chat's photo upload."""
     port = box.base_url.rsplit(":", 1)[1]
-    for headers in (JSON, {**JSON, "Origin": box.base_url},
-                    {**JSON, "Origin": f"http://localhost:{port}",
-                     "Host": f"localhost:{port}"}):  # fmt: skip
+    for headers in (
+        JSON,
+        {**JSON, "Origin": box.base_url},
+        {**JSON, "Origin": f"http://localhost:{port}", "Host": f"localhost:{port}"},
+    ):
         got, text = await post(box, "/control/send", MESSAGE, headers)
         assert got == 200, (headers, text)
     form = aiohttp.FormData({"user_id": "1001", "caption": "the lamp"})
@@ -179,8 +192,7 @@ async def test_the_control_api_serves_its_own_page_and_programs(box: Sandbox) ->
     )
     assert got == 200, text
     assert len(box.world.pending) == 4
-    got, _ = await post(box, "/control/faults", '{"rate": 0.5}',
-                        {**JSON, "Origin": box.base_url})  # fmt: skip
+    got, _ = await post(box, "/control/faults", '{"rate": 0.5}', {**JSON, "Origin": box.base_url})
     assert got == 200
     assert box.faults.rate == 0.5
 

@@ -26,7 +26,7 @@ def command_in(text: str) -> str:
     """The command an unknown-command reply quotes (handlers/fallback.py)."""
     prefix = "I don't know the command "
     assert text.startswith(prefix), text[:80]
-    return text[len(prefix):].split(".", 1)[0]
+    return text[len(prefix) :].split(".", 1)[0]
 
 
 def collapse_adjacent(items: list[str]) -> list[str]:
@@ -39,12 +39,13 @@ async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
     seed = random.SystemRandom().randrange(2**32)
     print(f"seed {seed}")
     # The bot waits 1 s for an answer; a "timeout" fault answers after 1.5 s, having delivered.
-    sandbox.faults = FaultConfig(rate=0.2, kinds=("429", "500", "timeout"), retry_after=1,
-                                 timeout_seconds=1.5, seed=seed)
-    bot = BotProcess(bot_env(sandbox, db_path, MINSHENG_REQUEST_TIMEOUT="1"),
-                     tmp_path / "bot.log")
+    sandbox.faults = FaultConfig(
+        rate=0.2, kinds=("429", "500", "timeout"), retry_after=1, timeout_seconds=1.5, seed=seed
+    )
+    bot = BotProcess(bot_env(sandbox, db_path, MINSHENG_REQUEST_TIMEOUT="1"), tmp_path / "bot.log")
     bot.start()
     try:
+
         async def user(index: int) -> None:
             chat = FIRST_USER + index
             pace = random.Random(seed + index)
@@ -56,8 +57,11 @@ async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
 
         def all_sent() -> bool:
             try:
-                rows = query(db_path, "SELECT status, count(*) FROM outbox_message "
-                                      "WHERE update_id IS NOT NULL GROUP BY status")
+                rows = query(
+                    db_path,
+                    "SELECT status, count(*) FROM outbox_message "
+                    "WHERE update_id IS NOT NULL GROUP BY status",
+                )
             except sqlite3.OperationalError:  # the child has not created its database yet
                 return False
             return dict(rows) == {"sent": USERS * MESSAGES}
@@ -65,8 +69,11 @@ async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
         try:
             await eventually(all_sent, 30, interval=0.1, what="every reply sent")
         except TimeoutError:
-            stuck = query(db_path, "SELECT id, chat_id, status, attempts, next_attempt_at "
-                                   "FROM outbox_message WHERE status IN ('pending', 'uncertain')")
+            stuck = query(
+                db_path,
+                "SELECT id, chat_id, status, attempts, next_attempt_at "
+                "FROM outbox_message WHERE status IN ('pending', 'uncertain')",
+            )
             raise AssertionError(f"rows never sent although due long ago: {stuck}") from None
     finally:
         code = await stop_bot(bot)
@@ -83,8 +90,10 @@ async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
         duplicates += len(got) - len(expected)
     injected = sandbox.stats["faults_injected"]
     calls = sandbox.stats["sendMessage"]
-    print(f"{calls} sendMessage calls, {injected} faults injected, "
-          f"{duplicates} replies delivered twice (after timeouts)")
+    print(
+        f"{calls} sendMessage calls, {injected} faults injected, "
+        f"{duplicates} replies delivered twice (after timeouts)"
+    )
     assert injected >= 0.1 * USERS * MESSAGES  # the faults did happen
     assert sandbox.violations == [], violations_summary(sandbox.violations)
 

@@ -39,9 +39,22 @@ COMMENT = "The Tianluowan inspector was very kind to my mother."
 POINT = {"latitude": 45.748813, "longitude": 126.627491}
 B_TEXT = "The street lamps on Guanghua Road have been dark for a week."
 STAFF_ANSWER = "The employer agreed to pay the wages owed by Friday."
-PLANTED = [NAME, "Qiaoplantova", "Plantedcorp", "Xiyuanlane", "Luoshanpo", "Dongmenkou",
-           "Borodkina", "Hemuqiao", "Shuijingfang", "Tianluowan", "45.748813", "126.627491",
-           "45.7488", "126.6274"]  # fmt: skip
+PLANTED = [
+    NAME,
+    "Qiaoplantova",
+    "Plantedcorp",
+    "Xiyuanlane",
+    "Luoshanpo",
+    "Dongmenkou",
+    "Borodkina",
+    "Hemuqiao",
+    "Shuijingfang",
+    "Tianluowan",
+    "45.748813",
+    "126.627491",
+    "45.7488",
+    "126.6274",
+]
 PHONE_DIGITS = "13955550199"
 ERASED = "(erased at the citizen's request)"
 _BETWEEN_DIGITS = re.compile(r"(?<=\d)[\s\-.()]+(?=\d)")
@@ -51,8 +64,9 @@ class Planted(Citizen):
     """A citizen of the intake tests who writes under a planted name."""
 
     def _push(self, **body: Any) -> dict[str, Any]:
-        return self.sandbox.send_text(self.id, body.pop("text", ""), language_code="en",
-                                      first_name=NAME, **body)  # fmt: skip
+        return self.sandbox.send_text(
+            self.id, body.pop("text", ""), language_code="en", first_name=NAME, **body
+        )
 
 
 def text_columns(db_path: Path) -> list[tuple[str, str]]:
@@ -69,7 +83,7 @@ def text_columns(db_path: Path) -> list[tuple[str, str]]:
             for _, column, kind, *_ in conn.execute(f'PRAGMA table_info("{table}")'):
                 if any(word in kind.upper() for word in ("CHAR", "TEXT", "JSON", "CLOB")):
                     found.append((table, column))
-    return found  # fmt: skip
+    return found
 
 
 def hits(db_path: Path, needles: list[str], digits: str) -> list[str]:
@@ -107,8 +121,9 @@ async def staff_presses(d: Desk, a: Citizen, message: dict[str, Any], data: str)
 
 
 def staff_message(d: Desk, start: str) -> dict[str, Any]:
-    return next(m for m in reversed(d.sandbox.messages(d.staff))
-                if (m.get("text") or "").startswith(start))  # fmt: skip
+    return next(
+        m for m in reversed(d.sandbox.messages(d.staff)) if (m.get("text") or "").startswith(start)
+    )
 
 
 def case_of(db_path: Path, text: str) -> str:
@@ -176,10 +191,13 @@ async def a_whole_story(d: Desk, a: Citizen) -> str:
 
 
 def figures(db_path: Path) -> list[tuple[Any, ...]]:
-    return query(db_path, "SELECT c.tracking, c.kind, c.status, c.category_id,"
-                 " c.department_id, c.created_at, c.closed_at, r.solved, r.satisfaction"
-                 " FROM service_case c LEFT JOIN case_rating r ON r.case_id = c.id"
-                 " ORDER BY c.id")  # fmt: skip
+    return query(
+        db_path,
+        "SELECT c.tracking, c.kind, c.status, c.category_id,"
+        " c.department_id, c.created_at, c.closed_at, r.solved, r.satisfaction"
+        " FROM service_case c LEFT JOIN case_rating r ON r.case_id = c.id"
+        " ORDER BY c.id",
+    )
 
 
 async def forget(d: Desk, a: Citizen) -> None:
@@ -193,8 +211,11 @@ async def forget(d: Desk, a: Citizen) -> None:
 async def test_forget_leaves_no_trace_of_what_the_citizen_said(
     sandbox: Sandbox, db_path: Path, keep: bool
 ) -> None:
-    env = {"MINSHENG_ADMIN_IDS": str(ADMIN), "MINSHENG_FLOOD_MESSAGES": "10000",
-           "MINSHENG_KEEP_CASE_RECORDS": str(keep).lower()}  # fmt: skip
+    env = {
+        "MINSHENG_ADMIN_IDS": str(ADMIN),
+        "MINSHENG_FLOOD_MESSAGES": "10000",
+        "MINSHENG_KEEP_CASE_RECORDS": str(keep).lower(),
+    }
     async with desk(sandbox, db_path, **env) as d:
         a = Planted(sandbox, db_path, A_ID, "en")
         b = Citizen(sandbox, db_path, B_ID, "en")
@@ -202,8 +223,16 @@ async def test_forget_leaves_no_trace_of_what_the_citizen_said(
         await b.say(f"/status {bobs.tracking}")
         first = await a_whole_story(d, a)
         found = hits(db_path, PLANTED, PHONE_DIGITS)
-        for needle in (NAME, "Xiyuanlane", "Dongmenkou", "Borodkina", "Shuijingfang",
-                       "Tianluowan", "45.748813", "the phone"):  # fmt: skip
+        for needle in (
+            NAME,
+            "Xiyuanlane",
+            "Dongmenkou",
+            "Borodkina",
+            "Shuijingfang",
+            "Tianluowan",
+            "45.748813",
+            "the phone",
+        ):
             assert any(needle in hit for hit in found), (needle, found)  # planted indeed
         stats_before = (await staff_says(d, a, "/stats"))["text"]
         figures_before = figures(db_path)
@@ -213,22 +242,34 @@ async def test_forget_leaves_no_trace_of_what_the_citizen_said(
 
         found = hits(db_path, PLANTED, PHONE_DIGITS)
         if keep:  # the case records stay (their tables only); everything else goes
-            kept = {"service_case.text", "service_case.answers", "service_case.address",
-                    "case_event.payload"}  # fmt: skip
+            kept = {
+                "service_case.text",
+                "service_case.answers",
+                "service_case.address",
+                "case_event.payload",
+            }
             assert {hit.split(":")[0] for hit in found} <= kept, found
             assert any("Xiyuanlane" in hit for hit in found)
             assert not [hit for hit in found if NAME in hit or "phone" in hit], found
         else:
             assert found == []
-        assert query(db_path, "SELECT count(*) FROM service_case WHERE latitude IS NOT NULL"
-                     " AND citizen_id IS NULL") == [(1 if keep else 0,)]  # fmt: skip
-        assert query(db_path, "SELECT count(*) FROM service_case WHERE citizen_id = ?",
-                     (A_ID,)) == [(0,)]  # fmt: skip
+        assert query(
+            db_path,
+            "SELECT count(*) FROM service_case WHERE latitude IS NOT NULL AND citizen_id IS NULL",
+        ) == [(1 if keep else 0,)]
+        assert query(
+            db_path, "SELECT count(*) FROM service_case WHERE citizen_id = ?", (A_ID,)
+        ) == [(0,)]
         # Another citizen's request and the figures are as they were.
-        assert query(db_path, "SELECT text, citizen_id FROM service_case WHERE tracking = ?",
-                     (bobs.tracking,)) == [(B_TEXT, B_ID)]  # fmt: skip
-        assert query(db_path, "SELECT payload FROM inbox_update WHERE chat_key = ?",
-                     (B_ID,)) == b_rows  # fmt: skip
+        assert query(
+            db_path,
+            "SELECT text, citizen_id FROM service_case WHERE tracking = ?",
+            (bobs.tracking,),
+        ) == [(B_TEXT, B_ID)]
+        assert (
+            query(db_path, "SELECT payload FROM inbox_update WHERE chat_key = ?", (B_ID,))
+            == b_rows
+        )
         assert figures(db_path) == figures_before
         assert (await staff_says(d, a, "/stats"))["text"] == stats_before
 

@@ -46,8 +46,12 @@ FILE = {"file_id": "f", "file_unique_id": "u"}
 
 NOT_TEXT: dict[str, Any] = {
     "sticker": {
-        **FILE, "type": "regular", "width": 512, "height": 512,
-        "is_animated": False, "is_video": False,
+        **FILE,
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
     },
     "voice": {**FILE, "duration": 3},
     "video": {**FILE, "width": 640, "height": 480, "duration": 3},
@@ -56,16 +60,21 @@ NOT_TEXT: dict[str, Any] = {
     "animation": {**FILE, "width": 320, "height": 240, "duration": 2},
     "photo": [{**FILE, "width": 90, "height": 90}],
     "poll": {
-        "id": "p", "question": "?",
+        "id": "p",
+        "question": "?",
         "options": [{"text": "a", "voter_count": 0, "persistent_id": "a"}],
-        "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
-        "type": "regular", "allows_multiple_answers": False,
-        "allows_revoting": False, "members_only": False,
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
     },
     "dice": {"emoji": "🎲", "value": 3},
     "contact": {"phone_number": "+86 10 12345", "first_name": "Li"},
     "location": {"latitude": 39.9, "longitude": 116.4},
-}  # fmt: skip
+}
 
 MENU_LABELS = {"Help": on_help, "帮助": on_help, "說明": on_help, "Помощь": on_help}
 MENU_LABELS |= {"Language": on_language, "语言": on_language, "語言": on_language}
@@ -207,9 +216,12 @@ def test_channels_and_userless_updates_match_nothing(app: MinshengApp) -> None:
     assert matches(app, update(app, poll=NOT_TEXT["poll"])) == []
     member = {"user": USER, "status": "kicked", "until_date": 0}
     left = {
-        "chat": PRIVATE, "from": USER, "date": 1_700_000_000,
-        "old_chat_member": {"user": USER, "status": "member"}, "new_chat_member": member,
-    }  # fmt: skip
+        "chat": PRIVATE,
+        "from": USER,
+        "date": 1_700_000_000,
+        "old_chat_member": {"user": USER, "status": "member"},
+        "new_chat_member": member,
+    }
     assert matches(app, update(app, my_chat_member=left)) == []
 
 

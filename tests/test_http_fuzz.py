@@ -59,8 +59,13 @@ SECRET = "fuzz-secret"
 ADMIN, HANDLER, CITIZEN = 79_001, 79_002, 79_003
 # One server for the module (its fixture is module-scoped, so the function-scoped-fixture check
 # does not apply); derandomized, so every run sends the same requests.
-FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 ACTION, NOTE = "POST /web/case/{number}/{action}", {"number": NUMBER, "action": "note"}
@@ -97,14 +102,19 @@ async def served(
         await add_staff(HANDLER, StaffRole.HANDLER, "heating-company", by=ADMIN, now=now)
         photo = sandbox.world.store_file("photo", b"\xff\xd8fuzzed-photo").file_id
         case = await Desk(sandbox, runtime, db_path).file_case(
-            CITIZEN, photos=(photo,), location=Location(45.75, 126.63, "Building 3"))
+            CITIZEN, photos=(photo,), location=Location(45.75, 126.63, "Building 3")
+        )
         key = await add_key("fuzz", now=now)
         await ApiKey.filter(name="fuzz").update(per_minute=100_000, per_day=100_000)
         app = make_web_app(runtime, config.secret())
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
-        target = Served("127.0.0.1", server.port or 0, db_path,
-                        {NUMBER: format_tracking_number(case.tracking), KEY: key})  # fmt: skip
+        target = Served(
+            "127.0.0.1",
+            server.port or 0,
+            db_path,
+            {NUMBER: format_tracking_number(case.tracking), KEY: key},
+        )
         target.routes = surfaces(app, config.webhook_path)
         await sign_in(target, await issue_login(HANDLER, now=now))
         yield target
@@ -120,8 +130,13 @@ def surfaces(app: Any, webhook: str) -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[tuple[str, str]]] = {"webhook": [], "open311": [], "dashboard": []}
     for route in app.router.routes():
         template = route.resource.canonical
-        name = ("webhook" if template == webhook else
-                "open311" if template.startswith("/open311/") else "dashboard")  # fmt: skip
+        name = (
+            "webhook"
+            if template == webhook
+            else "open311"
+            if template.startswith("/open311/")
+            else "dashboard"
+        )
         found[name].append((route.method, template))
     return found
 
@@ -141,6 +156,7 @@ async def sign_in(target: Served, token: str) -> None:
 
 
 # -- the webhook -------------------------------------------------------------------------------
+
 
 def hook(body: bytes, secret: str | bytes | None = SECRET) -> Call:
     headers: tuple[tuple[str, str | bytes], ...] = (("Content-Type", "application/json"),)
@@ -187,15 +203,28 @@ async def test_the_webhook_with_its_secret(served: Served, body: bytes) -> None:
 @example(call=Call(route="GET /web/", cookie=b"\xff\xfe.\xff"))
 @example(call=Call(route=ACTION, params=NOTE, cookie=COOKIE, form={"csrf": "\u00e9t\u00e9"}))
 @example(call=Call(route="POST /web/logout", form=b"csrf=\xd1\xed"))
-@example(call=Call(route="POST /web/logout", form=multipart({"\x1f": "x"})[0],
-                   headers=multipart({})[1]))  # fmt: skip
-@example(call=Call(route=ACTION, params=NOTE, cookie=COOKIE, headers=multipart({})[1],
-                   form=multipart({"csrf": CSRF, "te\x00xt": "x"})[0]))  # fmt: skip
+@example(
+    call=Call(route="POST /web/logout", form=multipart({"\x1f": "x"})[0], headers=multipart({})[1])
+)
+@example(
+    call=Call(
+        route=ACTION,
+        params=NOTE,
+        cookie=COOKIE,
+        headers=multipart({})[1],
+        form=multipart({"csrf": CSRF, "te\x00xt": "x"})[0],
+    )
+)
 @example(call=Call(route="GET /web/stats", query="period=9999-12", cookie=COOKIE))
 @example(call=Call(route="GET /web/", query=f"category={'x' * 65}", cookie=COOKIE))
 @example(call=Call(route="GET /web/", query=f"department={'x' * 65}", cookie=COOKIE))
-@example(call=Call(route="POST /web/new", cookie=COOKIE,
-                   form={"csrf": CSRF, "category": "x" * 65, "text": "A tree fell on the road."}))
+@example(
+    call=Call(
+        route="POST /web/new",
+        cookie=COOKIE,
+        form={"csrf": CSRF, "category": "x" * 65, "text": "A tree fell on the road."},
+    )
+)
 @example(call=Call(route="GET /web/stats", query="period=9999-12-31..9999-12-31", cookie=COOKIE))
 async def test_the_dashboard(served: Served, call: Call) -> None:
     """Every route, signed in as a handler or not, with forged cookies and CSRF tokens."""
@@ -204,8 +233,11 @@ async def test_the_dashboard(served: Served, call: Call) -> None:
         call = replace(call, form=None)
     elif template == "/web/logout":  # the session lives on: its token is never sent here
         form = call.form
-        stale = {**form, "csrf": "stale"} if isinstance(form, dict) else (
-            form or b"").replace(CSRF.encode(), b"stale")  # fmt: skip
+        stale = (
+            {**form, "csrf": "stale"}
+            if isinstance(form, dict)
+            else (form or b"").replace(CSRF.encode(), b"stale")
+        )
         call = replace(call, form=stale)
     # /healthz says 503 when the bot cannot work, as here, where its workers are not started.
     reports = (503,) if template == "/healthz" else ()
@@ -213,6 +245,7 @@ async def test_the_dashboard(served: Served, call: Call) -> None:
 
 
 # -- Open311 -----------------------------------------------------------------------------------
+
 
 @settings(FUZZ, max_examples=120)
 @given(call=read_calls)
@@ -223,19 +256,33 @@ async def test_the_dashboard(served: Served, call: Call) -> None:
 async def test_open311_reads(served: Served, call: Call) -> None:
     """Every read, with dates no calendar has, bytes that are not UTF-8, keys that are not."""
     routes = [r for r in served.routes["open311"] if r[0] != "POST"]
-    method, template = (served.route("open311", call.route) if isinstance(call.route, str)
-                        else routes[call.route % len(routes)])  # fmt: skip
+    method, template = (
+        served.route("open311", call.route)
+        if isinstance(call.route, str)
+        else routes[call.route % len(routes)]
+    )
     await exchange(served, method, template, call)
 
 
 @settings(FUZZ, max_examples=120)
 @given(call=filings())
 @example(call=Call(route=FILE, form={**VALID_FILING, "description": "\x00" * 12}))
-@example(call=Call(route=FILE, form={**VALID_FILING, "description": "\u202e" + DESCRIPTION,
-                                     "address_string": "Gate\u202e 3"}))  # fmt: skip
+@example(
+    call=Call(
+        route=FILE,
+        form={
+            **VALID_FILING,
+            "description": "\u202e" + DESCRIPTION,
+            "address_string": "Gate\u202e 3",
+        },
+    )
+)
 @example(call=Call(route=FILE, form=b"description=" + b"x" * 2_000_000))
-@example(call=Call(route=FILE, form=multipart({**VALID_FILING, "\x1f": "x"})[0],
-                   headers=multipart({})[1]))  # fmt: skip
+@example(
+    call=Call(
+        route=FILE, form=multipart({**VALID_FILING, "\x1f": "x"})[0], headers=multipart({})[1]
+    )
+)
 async def test_open311_filings(served: Served, call: Call) -> None:
     """Near-valid filings in every body shape; what is filed holds no control characters or
     direction overrides, and has ten visible characters at least."""
@@ -243,12 +290,16 @@ async def test_open311_filings(served: Served, call: Call) -> None:
     status, answer = await exchange(served, method, template, call)
     if status == 201:
         filed = json.loads(answer.partition(b"\r\n\r\n")[2])[0]["service_request_id"]
-        [(text, address)] = query(served.db_path, "SELECT text, address FROM service_case "
-                                  "WHERE tracking = ?", (filed.replace("-", ""),))  # fmt: skip
+        [(text, address)] = query(
+            served.db_path,
+            "SELECT text, address FROM service_case WHERE tracking = ?",
+            (filed.replace("-", ""),),
+        )
         for kept in (text, address or ""):
             controls = [c for c in kept if unicodedata.category(c) == "Cc" and c not in "\t\n"]
             assert not controls, f"filed with control characters: {kept!r:.200}"
             assert not BIDI.search(kept), f"filed with direction overrides: {kept!r:.200}"
-        visible = sum(1 for c in text
-                      if not c.isspace() and unicodedata.category(c)[0] not in "CMZ")  # fmt: skip
+        visible = sum(
+            1 for c in text if not c.isspace() and unicodedata.category(c)[0] not in "CMZ"
+        )
         assert visible >= 10, f"filed with {visible} visible characters: {text!r:.200}"

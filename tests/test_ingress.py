@@ -41,9 +41,10 @@ async def post(settings: Settings, body: dict[str, Any], secret: str | None) -> 
     """POST one update to the bot's webhook; returns the HTTP status."""
     assert settings.webhook_url
     headers = {HEADER: secret} if secret is not None else {}
-    async with aiohttp.ClientSession() as session, session.post(
-        settings.webhook_url, json=body, headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(settings.webhook_url, json=body, headers=headers) as response,
+    ):
         await response.read()
         return response.status
 
@@ -117,7 +118,8 @@ async def test_a_redelivered_update_has_one_effect(sandbox: Sandbox, db_path: Pa
     assert replies_to(db_path, 10_101) == 1
     assert replies_to(db_path, 10_102) == 1
     assert query(db_path, "SELECT id FROM citizen WHERE id IN (3301, 3302) ORDER BY id") == [
-        (3301,), (3302,)
+        (3301,),
+        (3302,),
     ]
 
 
@@ -158,8 +160,9 @@ async def test_polling_survives_a_lock_longer_than_the_busy_timeout(
     """RELIABILITY row 4, polling side: when the inbox cannot be written (the database is
     locked beyond the busy timeout), the poller must not die nor confirm the batch; it tries
     again and the update is answered once the lock is gone."""
-    settings = settings_for(sandbox, db_path,
-                            MINSHENG_DATABASE_URL=f"sqlite://{db_path}?busy_timeout=200")
+    settings = settings_for(
+        sandbox, db_path, MINSHENG_DATABASE_URL=f"sqlite://{db_path}?busy_timeout=200"
+    )
     async with polling_bot(settings, db_path) as runtime:
         sandbox.send_text(3501, "/start")
         await sandbox.wait_for_messages(3501, 1, timeout=10)
@@ -167,15 +170,20 @@ async def test_polling_survives_a_lock_longer_than_the_busy_timeout(
             polls = sandbox.stats.get("getUpdates", 0)
             sandbox.send_text(3502, "/start")
             # The poller fetches the update, fails to store it, and polls again.
-            await wait_until(lambda: sandbox.stats.get("getUpdates", 0) >= polls + 1, 5,
-                             "the poller to poll again after a failed store")
+            await wait_until(
+                lambda: sandbox.stats.get("getUpdates", 0) >= polls + 1,
+                5,
+                "the poller to poll again after a failed store",
+            )
             assert inbox_ids(db_path) == [1]
         sandbox.send_text(3503, "/help")
         await sandbox.wait_for_messages(3502, 1, timeout=10)
         await sandbox.wait_for_messages(3503, 1, timeout=10)
         assert not runtime.stop.is_set()
     assert query(db_path, "SELECT update_id, status FROM inbox_update ORDER BY id") == [
-        (1, "done"), (2, "done"), (3, "done")
+        (1, "done"),
+        (2, "done"),
+        (3, "done"),
     ]
 
 
@@ -215,6 +223,8 @@ async def test_no_start_up_drops_pending_updates(sandbox: Sandbox, db_path: Path
     for method, calls in lifecycle.items():
         for params in calls:
             assert str(params.get("drop_pending_updates", "false")).lower() in ("false", "0"), (
-                method, params)
+                method,
+                params,
+            )
     assert texts(sandbox.messages(3601))[0].startswith(WELCOME_EN)
     assert texts(sandbox.messages(3602))[0].startswith(WELCOME_EN)

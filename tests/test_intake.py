@@ -40,8 +40,12 @@ async def test_whole_conversation(sandbox: Sandbox, db_path: Path, language: str
         t = c.t
         [welcome] = await c.say("/start")
         menu = [k["text"] for k in reply_keys(welcome)]
-        assert menu[:4] == [t.gettext("New request"), t.gettext("My requests"),
-                            t.gettext("Track a request"), t.gettext("Help")]  # fmt: skip
+        assert menu[:4] == [
+            t.gettext("New request"),
+            t.gettext("My requests"),
+            t.gettext("Track a request"),
+            t.gettext("Help"),
+        ]
         [kinds] = await c.say(t.gettext("New request"))
         assert kinds["text"] == t.gettext(
             "What would you like to send: a complaint, a report, an inquiry or a suggestion?"

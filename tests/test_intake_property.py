@@ -20,15 +20,43 @@ from tests.intake_desk import Citizen, button_data, intake_bot
 USERS = (5601, 5602, 5603)
 LANGUAGES = ("en", "zh_Hans", "ru")
 WORDS = [
-    "New request", "新建诉求", "Новое обращение", "/start", "/cancel", "/help", "/language",
-    "/start track-ABCD", "Help", "Skip", "Stay anonymous", "12", "2025-01-05", "x",
-    "The street lamp outside number 7 has been broken for a week.", "楼道里起火了，有人受伤",
-]  # fmt: skip
+    "New request",
+    "新建诉求",
+    "Новое обращение",
+    "/start",
+    "/cancel",
+    "/help",
+    "/language",
+    "/start track-ABCD",
+    "Help",
+    "Skip",
+    "Stay anonymous",
+    "12",
+    "2025-01-05",
+    "x",
+    "The street lamp outside number 7 has been broken for a week.",
+    "楼道里起火了，有人受伤",
+]
 DATA = [
-    "in:k:complaint", "in:k:suggestion", "in:d:1", "in:c:2", "in:a:0", "in:back", "in:skip",
-    "in:done", "in:notem", "in:e:photos", "in:e:category", "in:submit", "in:cancel", "in:go",
-    "in:drop", "lang:ru", "lang:en", "case:AAAAAAAAAAAA",
-]  # fmt: skip
+    "in:k:complaint",
+    "in:k:suggestion",
+    "in:d:1",
+    "in:c:2",
+    "in:a:0",
+    "in:back",
+    "in:skip",
+    "in:done",
+    "in:notem",
+    "in:e:photos",
+    "in:e:category",
+    "in:submit",
+    "in:cancel",
+    "in:go",
+    "in:drop",
+    "lang:ru",
+    "lang:en",
+    "case:AAAAAAAAAAAA",
+]
 
 texts = st.sampled_from(WORDS) | st.text(min_size=1, max_size=40).filter(lambda s: s.strip())
 shown = st.integers(min_value=0, max_value=20)  # the n-th button now on the screen
@@ -94,8 +122,12 @@ async def act(c: Citizen, action: tuple[str, Any]) -> None:
     elif verb == "text":
         c._push(text=arg)
     elif verb == "press":
-        on_screen = [(m["message_id"], d) for m in c.sandbox.messages(c.id)[-4:]
-                     for d in button_data(m) if d]  # fmt: skip
+        on_screen = [
+            (m["message_id"], d)
+            for m in c.sandbox.messages(c.id)[-4:]
+            for d in button_data(m)
+            if d
+        ]
         if on_screen:
             message_id, data = on_screen[arg % len(on_screen)]
             c.sandbox.press_button(c.id, c.id, message_id, data, force=True)

@@ -36,10 +36,7 @@ def imported_modules(path: Path) -> set[str]:
     "path", sorted((ROOT / "storage").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
 )
 def test_storage_imports_no_outer_layer(path: Path) -> None:
-    bad = {
-        name for name in imported_modules(path)
-        if name.split(".")[0] in FORBIDDEN_IN_STORAGE
-    }  # fmt: skip
+    bad = {name for name in imported_modules(path) if name.split(".")[0] in FORBIDDEN_IN_STORAGE}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 

@@ -61,8 +61,12 @@ async def test_sigterm_with_a_backlog_drains_confirms_and_exits_0(
 
     bot.start()
     # SIGTERM right after the first getUpdates answered (it answers at once: 50 are waiting).
-    await eventually(lambda: sandbox.stats.get("getUpdates", 0) > polls, 20, interval=0.002,
-                     what="first getUpdates")
+    await eventually(
+        lambda: sandbox.stats.get("getUpdates", 0) > polls,
+        20,
+        interval=0.002,
+        what="first getUpdates",
+    )
     bot.terminate()
     began = time.monotonic()
     try:
@@ -77,11 +81,15 @@ async def test_sigterm_with_a_backlog_drains_confirms_and_exits_0(
 
     # Every update of the backlog stored and handled once, its reply sent and delivered.
     ids = sorted(u["update_id"] for u in sent)
-    rows = query(db_path, "SELECT update_id, status FROM inbox_update WHERE update_id >= ?",
-                 (ids[0],))
+    rows = query(
+        db_path, "SELECT update_id, status FROM inbox_update WHERE update_id >= ?", (ids[0],)
+    )
     assert rows == [(u, "done") for u in ids] or sorted(rows) == [(u, "done") for u in ids]
-    replies = query(db_path, "SELECT update_id, status FROM outbox_message "
-                             "WHERE update_id >= ? ORDER BY update_id", (ids[0],))
+    replies = query(
+        db_path,
+        "SELECT update_id, status FROM outbox_message WHERE update_id >= ? ORDER BY update_id",
+        (ids[0],),
+    )
     assert replies == [(u, "sent") for u in ids]
     for chat in chats:
         got = texts(sandbox.messages(chat))
@@ -125,10 +133,15 @@ async def test_a_second_instance_409_alerts_and_exits_3(
     sandbox.send_text(chats[0], echo(chats[0], 3))
     await sandbox.wait_for_messages(chats[0], 4, timeout=20)
     assert await stop_bot(bot, GRACE + 5) == 0
-    assert query(db_path, "SELECT count(*), count(DISTINCT update_id) FROM inbox_update "
-                          "WHERE status = 'done'") == [(10, 10)]
-    assert query(db_path, "SELECT count(*), count(DISTINCT update_id) FROM outbox_message "
-                          "WHERE update_id IS NOT NULL AND status = 'sent'") == [(10, 10)]
+    assert query(
+        db_path,
+        "SELECT count(*), count(DISTINCT update_id) FROM inbox_update WHERE status = 'done'",
+    ) == [(10, 10)]
+    assert query(
+        db_path,
+        "SELECT count(*), count(DISTINCT update_id) FROM outbox_message "
+        "WHERE update_id IS NOT NULL AND status = 'sent'",
+    ) == [(10, 10)]
     for chat, count in zip(chats, (4, 3, 3), strict=True):
         got = texts(sandbox.messages(chat))
         assert len(got) == count
@@ -140,9 +153,9 @@ async def test_watchdog_alerts_when_the_poller_is_silent(
 ) -> None:
     threshold = 1.5  # MINSHENG_POLL_ALERT_AFTER; the watchdog looks every threshold / 3
     staff = sandbox.config.staff_group_id
-    settings = settings_for(sandbox, db_path,
-                            MINSHENG_POLL_ALERT_AFTER=str(threshold),
-                            MINSHENG_DEFAULT_LANGUAGE="ru")
+    settings = settings_for(
+        sandbox, db_path, MINSHENG_POLL_ALERT_AFTER=str(threshold), MINSHENG_DEFAULT_LANGUAGE="ru"
+    )
     assert settings.poll_alert_after == threshold
     caplog.set_level(logging.INFO, logger="bot.runtime")
     port = int(sandbox.base_url.rsplit(":", 1)[1])
@@ -159,29 +172,41 @@ async def test_watchdog_alerts_when_the_poller_is_silent(
         stopped = time.monotonic()
 
         def alerted() -> bool:
-            return any("ALERT" in r.getMessage() and "getUpdates" in r.getMessage()
-                       for r in caplog.records)
+            return any(
+                "ALERT" in r.getMessage() and "getUpdates" in r.getMessage()
+                for r in caplog.records
+            )
 
-        await eventually(alerted, threshold + settings.poll_timeout + threshold / 3 + 2,
-                         what="watchdog ALERT in the log")
+        await eventually(
+            alerted,
+            threshold + settings.poll_timeout + threshold / 3 + 2,
+            what="watchdog ALERT in the log",
+        )
         print(f"ALERT {time.monotonic() - stopped:.2f} s after the last chance to poll")
         health = await runtime.health()
         assert not health["ok"]
         assert not health["polling"]
         assert health["last_poll_age"] > threshold
         # It keeps looking; the staff alert is still queued once per hour, not per look.
-        await eventually(lambda: sum(alerted_lines(caplog)) >= 2, threshold + 1,
-                         what="a second look")
+        await eventually(
+            lambda: sum(alerted_lines(caplog)) >= 2, threshold + 1, what="a second look"
+        )
 
         await sandbox.start(port=port)
         [message] = await sandbox.wait_for_messages(staff, 1, timeout=15)
         assert message["text"].startswith("Тревога")
         assert "Telegram" in message["text"]
-        await eventually(lambda: (_ := runtime.poll_age()) is not None and _ < threshold, 10,
-                         what="polling again")
+        await eventually(
+            lambda: (_ := runtime.poll_age()) is not None and _ < threshold,
+            10,
+            what="polling again",
+        )
         assert (await runtime.health())["ok"]
-    rows = query(db_path, "SELECT chat_id, status, dedupe_key FROM "
-                 "outbox_message WHERE dedupe_key LIKE 'alert:poller:%'")
+    rows = query(
+        db_path,
+        "SELECT chat_id, status, dedupe_key FROM "
+        "outbox_message WHERE dedupe_key LIKE 'alert:poller:%'",
+    )
     assert len(rows) == 1
     assert rows[0][:2] == (staff, "sent")
     assert len(rows[0][2]) == len("alert:poller:2026010112")

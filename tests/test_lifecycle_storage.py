@@ -119,9 +119,13 @@ async def test_review_needs_a_waiting_reply(db: None) -> None:
     with pytest.raises(ReplyNotPending):
         await return_reply(tracking, "Why?", by=SUPERVISOR, now=NOW)
     reply = await submit_reply(
-        tracking, "Please ask another department.", by=HEAT_HANDLER, now=NOW,
-        min_length=40, perfunctory_phrases=("ask another department", "not our job"),
-    )  # fmt: skip
+        tracking,
+        "Please ask another department.",
+        by=HEAT_HANDLER,
+        now=NOW,
+        min_length=40,
+        perfunctory_phrases=("ask another department", "not our job"),
+    )
     assert reply.perfunctory
     assert reply.signs == ("short", "ask another department")
     with pytest.raises(ReplyAlreadyPending):
@@ -227,11 +231,10 @@ async def test_the_whole_path(db: None) -> None:
     ]
     due = (NOW + timedelta(hours=24)).astimezone(UTC).isoformat()
     assert await notices() == [
-        (ALICE, "case_accepted", {"tracking": t, "department": "heating-company",
-                                  "due_at": due}),
+        (ALICE, "case_accepted", {"tracking": t, "department": "heating-company", "due_at": due}),
         (ALICE, "case_question", {"tracking": t, "question": "Which flat?"}),
         (ALICE, "case_answered", {"tracking": t, "text": "The valve was replaced on Tuesday."}),
         (ALICE, "case_reopened", {"tracking": t}),
         (ALICE, "case_answered", {"tracking": t, "text": "The whole riser was flushed."}),
         (ALICE, "case_closed", {"tracking": t}),
-    ]  # fmt: skip
+    ]

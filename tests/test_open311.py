@@ -60,16 +60,24 @@ async def test_file_and_follow_a_request(sandbox: Sandbox, db_path: Path) -> Non
         key = await operator(db_path, "apikey", "add", "web-form")
         partner = await operator(db_path, "apikey", "add", "partner", "--read-private")
         base = base_url(settings)
-        form = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION,
-                "lat": "39.9087", "long": "116.3975", "phone": "+86 10 1234 5678"}  # fmt: skip
+        form = {
+            "api_key": key,
+            "service_code": "urban.street-lights",
+            "description": DESCRIPTION,
+            "lat": "39.9087",
+            "long": "116.3975",
+            "phone": "+86 10 1234 5678",
+        }
         status, filed = await call("POST", f"{base}/requests.json", form)
         assert status == 201, filed
         number = filed[0]["service_request_id"]
         canonical = number.replace("-", "")
         [(channel, phone, citizen, consent)] = query(
-            db_path, "SELECT channel, phone, citizen_id, publish_consent FROM service_case"
-            " WHERE tracking = ?", (canonical,),
-        )  # fmt: skip
+            db_path,
+            "SELECT channel, phone, citizen_id, publish_consent FROM service_case"
+            " WHERE tracking = ?",
+            (canonical,),
+        )
         assert (channel, phone, citizen, consent) == ("open311", "+86 10 1234 5678", None, 0)
         await sandbox.wait_for_messages(sandbox.config.staff_group_id, 1, timeout=10)
         status, _ = await call("GET", f"{base}/requests/{number}.json")
@@ -101,18 +109,23 @@ async def test_chat_requests_are_not_read_without_a_key(sandbox: Sandbox, db_pat
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         desk = Desk(sandbox, runtime, db_path)
         case = await desk.file_case(
-            4242, text="My neighbour Wang Wei at flat 12 plays drums at night.",
+            4242,
+            text="My neighbour Wang Wei at flat 12 plays drums at night.",
             location=Location(39.9, 116.4, "Flat 12, Dongcheng"),
-        )  # fmt: skip
+        )
         base = base_url(settings)
         number = format_tracking_number(case.tracking)
         status, found = await call("GET", f"{base}/requests/{number}.json")
         status_unknown, missing = await call("GET", f"{base}/requests/ABCD-EFGH-JKMN.json")
         assert (status, status_unknown) == (404, 404)
         assert found == [{"code": 404, "description": missing[0]["description"]}]
-        walks = ["", f"?service_request_id={number}", "?end_date=2999-01-01T00:00:00Z",
-                 "?start_date=2000-01-01T00:00:00Z&end_date=2999-01-01T00:00:00Z",
-                 f"?end_date={datetime.now(UTC).date().isoformat()}T23:59:59Z"]  # fmt: skip
+        walks = [
+            "",
+            f"?service_request_id={number}",
+            "?end_date=2999-01-01T00:00:00Z",
+            "?start_date=2000-01-01T00:00:00Z&end_date=2999-01-01T00:00:00Z",
+            f"?end_date={datetime.now(UTC).date().isoformat()}T23:59:59Z",
+        ]
         for walk in walks:
             status, listed = await call("GET", f"{base}/requests.json{walk}")
             assert (status, listed) == (200, []), walk
@@ -137,10 +150,18 @@ async def test_bad_filings_change_nothing(sandbox: Sandbox, db_path: Path) -> No
             ({**good, "address_string": "x" * 301}, 400, "address_string"),
             ({**good, "phone": "call me maybe"}, 400, "phone"),
             ({**good, "service_code": "heating.no-heat"}, 400, "attribute[indoor_temp]"),
-            ({**good, "service_code": "heating.no-heat", "attribute[indoor_temp]": "99",
-              "attribute[since]": "2026-11-20"}, 400, "attribute[indoor_temp]"),
+            (
+                {
+                    **good,
+                    "service_code": "heating.no-heat",
+                    "attribute[indoor_temp]": "99",
+                    "attribute[since]": "2026-11-20",
+                },
+                400,
+                "attribute[indoor_temp]",
+            ),
             ({**good, "attribute[colour]": "red"}, 400, "attribute[colour]"),
-        ]  # fmt: skip
+        ]
         for form, expected, names in cases:
             status, body = await call("POST", base, form)
             assert status == expected, (form, body)

@@ -27,8 +27,15 @@ from tests.open311_desk import DESCRIPTION, SECRET, base_url, operator
 
 ADMIN = 73_001
 # What one citizen told the desk, and what staff answered them: none of it is the public's.
-PLANTED = ("Zhang Sanfeng", "13912345678", "Lotus Lane", "39.9123", "116.3891", "Li Si",
-           "13800001111")  # fmt: skip
+PLANTED = (
+    "Zhang Sanfeng",
+    "13912345678",
+    "Lotus Lane",
+    "39.9123",
+    "116.3891",
+    "Li Si",
+    "13800001111",
+)
 CITIZEN_TEXT = "Zhang Sanfeng here, 13912345678: the lamp outside Flat 7, 12 Lotus Lane is out."
 ANSWER = "Dear Zhang Sanfeng, Li Si (13800001111) replaces the lamp at 12 Lotus Lane tomorrow."
 PUBLIC_TEXT = "A street light on a residential lane is out."
@@ -70,17 +77,33 @@ async def test_phone_and_filed_requests_without_consent_stay_private(
         key = await operator(db_path, "apikey", "add", "web-form")
         base = base_url(settings)
         phone, _ = await file_for_caller(
-            NewCase(citizen_id=None, kind=CaseKind.REPORT, category_code="urban.street-lights",
-                    text=CITIZEN_TEXT, photos=(), location=Location(None, None, "12 Lotus Lane"),
-                    answers={}, phone="13912345678", anonymous=False),
-            by=ADMIN, now=runtime.services.clock.now(), zone=settings.zone, staff_chat_id=None,
-        )  # fmt: skip
+            NewCase(
+                citizen_id=None,
+                kind=CaseKind.REPORT,
+                category_code="urban.street-lights",
+                text=CITIZEN_TEXT,
+                photos=(),
+                location=Location(None, None, "12 Lotus Lane"),
+                answers={},
+                phone="13912345678",
+                anonymous=False,
+            ),
+            by=ADMIN,
+            now=runtime.services.clock.now(),
+            zone=settings.zone,
+            staff_chat_id=None,
+        )
         numbers = [format_tracking_number(phone.tracking)]
         for consent in ("false", "true"):
-            status, filed, _ = await post(f"{base}/requests.json", {
-                "api_key": key, "service_code": "urban.street-lights",
-                "description": CITIZEN_TEXT, "consent_to_publish": consent,
-            })  # fmt: skip
+            status, filed, _ = await post(
+                f"{base}/requests.json",
+                {
+                    "api_key": key,
+                    "service_code": "urban.street-lights",
+                    "description": CITIZEN_TEXT,
+                    "consent_to_publish": consent,
+                },
+            )
             assert status == 201, filed
             numbers.append(filed[0]["service_request_id"])
         for number in numbers:
@@ -88,9 +111,13 @@ async def test_phone_and_filed_requests_without_consent_stay_private(
             assert status == 404, body
         today = datetime.now(UTC).date().isoformat()
         since = "?start_date=2000-01-01T00:00:00Z"
-        walks = ("", f"?end_date={today}T23:59:59Z", since,
-                 f"?service_request_id={','.join(numbers)}",
-                 f"{since}&end_date=2999-01-01T00:00:00Z&status=open")  # fmt: skip
+        walks = (
+            "",
+            f"?end_date={today}T23:59:59Z",
+            since,
+            f"?service_request_id={','.join(numbers)}",
+            f"{since}&end_date=2999-01-01T00:00:00Z&status=open",
+        )
         for walk in walks:
             status, body, _ = await fetch(f"{base}/requests.json{walk}")
             assert (status, body) == (200, "[]"), walk
@@ -106,16 +133,25 @@ async def test_published_request_shows_only_its_public_text(
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         key = await operator(db_path, "apikey", "add", "web-form")
         base = base_url(settings)
-        status, filed, _ = await post(f"{base}/requests.json", {
-            "api_key": key, "service_code": "urban.street-lights", "description": CITIZEN_TEXT,
-            "address_string": "Flat 7, 12 Lotus Lane", "lat": "39.9123", "long": "116.3891",
-            "phone": "13912345678", "consent_to_publish": "true",
-        })  # fmt: skip
+        status, filed, _ = await post(
+            f"{base}/requests.json",
+            {
+                "api_key": key,
+                "service_code": "urban.street-lights",
+                "description": CITIZEN_TEXT,
+                "address_string": "Flat 7, 12 Lotus Lane",
+                "lat": "39.9123",
+                "long": "116.3891",
+                "phone": "13912345678",
+                "consent_to_publish": "true",
+            },
+        )
         assert status == 201, filed
         number = filed[0]["service_request_id"]
         await answer_as_admin(number, runtime)
-        await set_publication(number, PUBLIC_TEXT, PUBLIC_NOTE, by=ADMIN,
-                              now=runtime.services.clock.now())  # fmt: skip
+        await set_publication(
+            number, PUBLIC_TEXT, PUBLIC_NOTE, by=ADMIN, now=runtime.services.clock.now()
+        )
         status, body, _ = await fetch(f"{base}/requests/{number}.json")
         assert status == 200, body
         [request] = json.loads(body)
@@ -124,8 +160,11 @@ async def test_published_request_shows_only_its_public_text(
         assert request["status"] == "closed"  # answered
         assert (request["address"], request["lat"], request["long"]) == (None, None, None)
         reads = [body]
-        for listing in ("", "?start_date=2000-01-01T00:00:00Z&end_date=2999-01-01T00:00:00Z",
-                        f"?service_request_id={number}"):  # fmt: skip
+        for listing in (
+            "",
+            "?start_date=2000-01-01T00:00:00Z&end_date=2999-01-01T00:00:00Z",
+            f"?service_request_id={number}",
+        ):
             status, body, _ = await fetch(f"{base}/requests.json{listing}")
             assert status == 200
             assert PUBLIC_TEXT in body
@@ -148,9 +187,11 @@ async def test_a_scoped_key_reads_the_status_of_private_requests(
         listed = await operator(db_path, "apikey", "list")
         assert "partner\tactive\tnever used\t10/minute\t500/day\tread-private" in listed
         case = await Desk(sandbox, runtime, db_path).file_case(
-            4343, text=CITIZEN_TEXT, category="urban.street-lights",
+            4343,
+            text=CITIZEN_TEXT,
+            category="urban.street-lights",
             location=Location(39.9123, 116.3891, "12 Lotus Lane"),
-        )  # fmt: skip
+        )
         number = format_tracking_number(case.tracking)
         await answer_as_admin(number, runtime)
         url = f"{base_url(settings)}/requests/{number}.json"
@@ -181,13 +222,17 @@ async def test_the_consent_parameter(sandbox: Sandbox, db_path: Path) -> None:
         key = await operator(db_path, "apikey", "add", "web-form")
         url = f"{base_url(settings)}/requests.json"
         good = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION}
-        for extra, consent in (({"consent_to_publish": "true"}, 1), ({}, 0),
-                               ({"consent_to_publish": "false"}, 0)):  # fmt: skip
+        for extra, consent in (
+            ({"consent_to_publish": "true"}, 1),
+            ({}, 0),
+            ({"consent_to_publish": "false"}, 0),
+        ):
             status, filed, _ = await post(url, {**good, **extra})
             assert status == 201, filed
             tracking = filed[0]["service_request_id"].replace("-", "")
-            assert query(db_path, "SELECT publish_consent FROM service_case WHERE tracking = ?",
-                         (tracking,)) == [(consent,)]  # fmt: skip
+            assert query(
+                db_path, "SELECT publish_consent FROM service_case WHERE tracking = ?", (tracking,)
+            ) == [(consent,)]
         status, body, _ = await post(url, {**good, "consent_to_publish": "yes"})
         assert status == 400
         assert "consent_to_publish" in body[0]["description"]
@@ -218,8 +263,9 @@ async def test_control_characters_in_a_filing(sandbox: Sandbox, db_path: Path) -
             assert named in body[0]["description"], body
         assert cases(db_path) == 0
         tricked = "\u202e" + DESCRIPTION + "\u2066\u200f"
-        status, filed, _ = await post(url, {**good, "description": tricked,
-                                            "address_string": "12\u202e Lotus Lane"})  # fmt: skip
+        status, filed, _ = await post(
+            url, {**good, "description": tricked, "address_string": "12\u202e Lotus Lane"}
+        )
         assert status == 201, filed
         assert query(db_path, "SELECT text, address FROM service_case") == [
             (DESCRIPTION, "12 Lotus Lane")
@@ -263,8 +309,9 @@ async def test_a_key_files_at_most_its_quota_a_day(sandbox: Sandbox, db_path: Pa
     clock = half_past_a_minute()
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path, clock):
-        key = await operator(db_path, "apikey", "add", "web-form", "--per-minute", "3",
-                             "--per-day", "2")  # fmt: skip
+        key = await operator(
+            db_path, "apikey", "add", "web-form", "--per-minute", "3", "--per-day", "2"
+        )
         url = f"{base_url(settings)}/requests.json"
         good = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION}
         for _ in range(2):
@@ -273,13 +320,16 @@ async def test_a_key_files_at_most_its_quota_a_day(sandbox: Sandbox, db_path: Pa
         for _ in range(2):
             status, body, retry_after = await post(url, good)
             assert status == 429, body
-            midnight = datetime.combine(clock.now().date() + timedelta(days=1),
-                                        datetime.min.time(), UTC)  # fmt: skip
+            midnight = datetime.combine(
+                clock.now().date() + timedelta(days=1), datetime.min.time(), UTC
+            )
             assert retry_after == str(int((midnight - clock.now()).total_seconds()))
             clock.advance(timedelta(minutes=1))
         assert cases(db_path) == 2
-        minute = query(db_path, "SELECT count FROM quota_use WHERE subject LIKE 'key:%:minute'"
-                       " ORDER BY window_start")  # fmt: skip
+        minute = query(
+            db_path,
+            "SELECT count FROM quota_use WHERE subject LIKE 'key:%:minute' ORDER BY window_start",
+        )
         assert minute == [(2,)]  # the refused ones counted in no window
 
 
@@ -315,9 +365,13 @@ async def test_dates_that_cannot_be_represented(sandbox: Sandbox, db_path: Path)
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path):
         url = f"{base_url(settings)}/requests.json"
-        for bad in ("end_date=0001-01-01T00:00:00-23:59", "end_date=0001-01-01T00:00:00Z",
-                    "start_date=9999-12-31T23:59:59-23:59", "end_date=9999-12-31T23:00:00-23:59",
-                    "start_date=0001-01-01T00:00:00%2B23:59"):  # fmt: skip
+        for bad in (
+            "end_date=0001-01-01T00:00:00-23:59",
+            "end_date=0001-01-01T00:00:00Z",
+            "start_date=9999-12-31T23:59:59-23:59",
+            "end_date=9999-12-31T23:00:00-23:59",
+            "start_date=0001-01-01T00:00:00%2B23:59",
+        ):
             status, body, _ = await fetch(f"{url}?{bad}")
             assert status == 400, (bad, body)
             assert "outside the dates" in body, body

@@ -136,9 +136,12 @@ async def test_healthz_turns_503_while_the_database_is_locked_and_the_sender_sta
     goes, it says 200 again and the waiting message is answered."""
     port = free_port()
     settings = settings_for(
-        sandbox, db_path, MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{port}",
-        MINSHENG_HEALTH_DB_TIMEOUT="0.5", MINSHENG_HEALTH_STALE_AFTER="3",
-    )  # fmt: skip
+        sandbox,
+        db_path,
+        MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{port}",
+        MINSHENG_HEALTH_DB_TIMEOUT="0.5",
+        MINSHENG_HEALTH_STALE_AFTER="3",
+    )
     base = f"http://127.0.0.1:{port}"
     async with running_bot(settings) as runtime, serve_operations(runtime):
         sandbox.send_text(61_101, "/help")
@@ -171,8 +174,9 @@ async def test_metrics_parse_and_move_with_real_updates(sandbox: Sandbox, db_pat
     strictly, whose counters move with updates sent through the sandbox (handled, latency,
     sends), with a 429 from Telegram, and with the sweeps; cases by status come from the
     database."""
-    settings = webhook_settings(sandbox, db_path, "s3cret-token",
-                                MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{free_port()}")  # fmt: skip
+    settings = webhook_settings(
+        sandbox, db_path, "s3cret-token", MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{free_port()}"
+    )
     base = f"http://{settings.health_listen}"
     async with webhook_bot(settings, sandbox, db_path) as runtime, serve_operations(runtime):
         status, content_type, text = await get(f"{base}/metrics")
@@ -246,8 +250,13 @@ def backup_command(database: Path, target: Path, *extra: str) -> subprocess.Comp
     env = {**os.environ, "MINSHENG_DATABASE_URL": f"sqlite://{database}"}
     return subprocess.run(
         [sys.executable, "-m", "bot", "backup", str(target), *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def counts(db: Path) -> dict[str, int]:
@@ -301,9 +310,11 @@ async def test_backup_under_load_is_a_consistent_snapshot(
     port = free_port()
     # Every message gets its one reply: no citizen here is slowed down as a flood.
     env = bot_env(
-        sandbox, db_path, MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{port}",
+        sandbox,
+        db_path,
+        MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{port}",
         MINSHENG_FLOOD_MESSAGES="10000",
-    )  # fmt: skip
+    )
     bot = BotProcess(env, tmp_path / "bot.log")
     bot.start()
     sent: list[int] = []
@@ -359,9 +370,11 @@ async def test_backup_under_load_is_a_consistent_snapshot(
     # holds as still pending; nothing handled before the backup is handled again.
     restored_port = free_port()
     settings = settings_for(
-        sandbox, copy, MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{restored_port}",
+        sandbox,
+        copy,
+        MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{restored_port}",
         MINSHENG_FLOOD_MESSAGES="10000",
-    )  # fmt: skip
+    )
     async with running_bot(settings) as runtime, serve_operations(runtime):
         status, restored = await health(f"http://127.0.0.1:{restored_port}")
         assert status == 200, restored
@@ -395,8 +408,13 @@ def test_backup_refuses_to_overwrite_and_points_postgres_to_pg_dump(tmp_path: Pa
     env = {**os.environ, "MINSHENG_DATABASE_URL": "postgres://desk:pw@db.internal:5432/minsheng"}
     postgres = subprocess.run(
         [sys.executable, "-m", "bot", "backup", str(tmp_path / "pg.dump")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert postgres.returncode == 2
     assert "pg_dump" in postgres.stdout
     assert not (tmp_path / "pg.dump").exists()

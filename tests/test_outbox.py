@@ -30,8 +30,11 @@ def sends(sandbox: Sandbox) -> int:
 
 
 def reply_rows(db_path: Path, chat: int) -> list[tuple[int, str, int]]:
-    return query(db_path, "SELECT id, status, attempts FROM outbox_message WHERE chat_id = ? "
-                          "ORDER BY id", (chat,))
+    return query(
+        db_path,
+        "SELECT id, status, attempts FROM outbox_message WHERE chat_id = ? ORDER BY id",
+        (chat,),
+    )
 
 
 async def test_row_11_timeout_after_delivery_is_retried_once_and_ends_sent(
@@ -42,13 +45,16 @@ async def test_row_11_timeout_after_delivery_is_retried_once_and_ends_sent(
     settings = settings_for(sandbox, db_path, MINSHENG_REQUEST_TIMEOUT=str(request_timeout))
     async with running_bot(settings):
         # Telegram records the message, then answers after the bot stopped waiting (1.5 s > 1 s).
-        sandbox.faults = FaultConfig(rate=1.0, kinds=("timeout",), timeout_seconds=1.5,
-                                     methods=frozenset({"sendMessage"}))
+        sandbox.faults = FaultConfig(
+            rate=1.0, kinds=("timeout",), timeout_seconds=1.5, methods=frozenset({"sendMessage"})
+        )
         sandbox.send_text(chat, "/help")
         await sandbox.wait_for_messages(chat, 1, timeout=10)
         [(row_id, _, _)] = await eventually(
-            lambda: [r for r in reply_rows(db_path, chat) if r[1] == "uncertain"], 5,
-            what="row marked uncertain")
+            lambda: [r for r in reply_rows(db_path, chat) if r[1] == "uncertain"],
+            5,
+            what="row marked uncertain",
+        )
         sandbox.faults = FaultConfig()  # the network is fine again
         first, second = await sandbox.wait_for_messages(chat, 2, timeout=10)
         # The retry waits a backoff (≥ 0.375 s) after the timeout, so it never races it.
@@ -59,8 +65,10 @@ async def test_row_11_timeout_after_delivery_is_retried_once_and_ends_sent(
         sandbox.send_text(chat, "/x1")
         await eventually(lambda: any("/x1" in t for t in texts(sandbox.messages(chat))), 10)
     got = texts(sandbox.messages(chat))
-    print(f"deliveries {len(got)}, retry {gap:.2f} s after the first send, "
-          f"timeouts injected {sandbox.stats['faults_injected']}")
+    print(
+        f"deliveries {len(got)}, retry {gap:.2f} s after the first send, "
+        f"timeouts injected {sandbox.stats['faults_injected']}"
+    )
     assert sandbox.stats["faults_injected"] == 1  # one timed-out send, then one retry
     assert len(got) == 3, got
     assert got[0] == got[1]
@@ -78,8 +86,9 @@ async def test_row_12_a_429_storm_pauses_each_chat_and_delivers_everything_after
     chats = [52_001 + n for n in range(5)]
     retry_after, storm = 2, 4.0
     async with running_bot(settings_for(sandbox, db_path)) as runtime:
-        sandbox.faults = FaultConfig(rate=1.0, kinds=("429",), retry_after=retry_after,
-                                     methods=frozenset({"sendMessage"}))
+        sandbox.faults = FaultConfig(
+            rate=1.0, kinds=("429",), retry_after=retry_after, methods=frozenset({"sendMessage"})
+        )
         began = time.monotonic()
         for chat in chats:
             for i in range(2):
@@ -101,7 +110,8 @@ async def test_row_12_a_429_storm_pauses_each_chat_and_delivers_everything_after
         assert f"/s{chat}m0" in got[0]
         assert f"/s{chat}m1" in got[1]
     assert {s for _, s, _ in query(db_path, "SELECT id, status, 0 FROM outbox_message")} == {
-        "sent"}
+        "sent"
+    }
     # A 429 is not a failure: it does not count as an attempt (at most the one that succeeded
     # does; each chat's first row met two or three 429s).
     [(attempts,)] = query(db_path, "SELECT max(attempts) FROM outbox_message")
@@ -116,9 +126,14 @@ async def test_row_14_blocked_or_deactivated_is_unreachable_once_and_others_unaf
         sandbox.faults = FaultConfig(blocked_users={blocked}, deactivated_users={gone})
         sandbox.send_text(blocked, "/start")
         sandbox.send_text(gone, "/start")
-        await eventually(lambda: [s for _, s, _ in reply_rows(db_path, blocked)
-                                  + reply_rows(db_path, gone)] == ["failed", "failed"], 5,
-                         what="both rows failed")
+        await eventually(
+            lambda: (
+                [s for _, s, _ in reply_rows(db_path, blocked) + reply_rows(db_path, gone)]
+                == ["failed", "failed"]
+            ),
+            5,
+            what="both rows failed",
+        )
         assert sends(sandbox) == 2  # one attempt each
         sandbox.send_text(fine, "/start")
         await sandbox.wait_for_messages(fine, 1, timeout=5)
@@ -128,7 +143,8 @@ async def test_row_14_blocked_or_deactivated_is_unreachable_once_and_others_unaf
             assert (status, attempts) == ("failed", 1)
             assert reason in outbox_row(db_path, row_id)["error"]
             assert query(db_path, "SELECT unreachable FROM citizen WHERE id = ?", (chat,)) == [
-                (1,)]
+                (1,)
+            ]
             assert sandbox.messages(chat) == []
         assert query(db_path, "SELECT unreachable FROM citizen WHERE id = ?", (fine,)) == [(0,)]
 
@@ -170,8 +186,9 @@ async def test_row_16_bad_requests_are_split_made_plain_or_failed_without_retry(
     words = " ".join(f"w{i:04d}" for i in range(1000))  # 5,999 characters, breaks at spaces
     assert len(words) > 5000
     long_row = insert_outbox(db_path, long_chat, "sendMessage", {"text": words})
-    html_row = insert_outbox(db_path, html_chat, "sendMessage",
-                             {"text": "<b>Case A-1 <i>open", "parse_mode": "HTML"})
+    html_row = insert_outbox(
+        db_path, html_chat, "sendMessage", {"text": "<b>Case A-1 <i>open", "parse_mode": "HTML"}
+    )
     lost_row = insert_outbox(db_path, nowhere, "sendMessage", {"text": "to nobody"})
     async with running_bot(settings):
         parts = await sandbox.wait_for_messages(long_chat, 2, timeout=10)

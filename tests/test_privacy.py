@@ -30,15 +30,19 @@ LATER = FRIDAY_EVENING + timedelta(days=3)
 async def db(db: None) -> None:
     await load_catalog(SAMPLE_CATALOG)
     for user_id, name in ((ALICE, "Alice"), (BOB, "Bob")):
-        await Citizen.create(id=user_id, language="zh_Hans", first_name=name,
-                             phone="+8613800000000")  # fmt: skip
+        await Citizen.create(
+            id=user_id, language="zh_Hans", first_name=name, phone="+8613800000000"
+        )
 
 
 async def file(citizen_id: int, **changes: Any) -> str:
     case = await submit_case(
-        new_case(citizen_id, **changes), now=FRIDAY_EVENING, zone=SHANGHAI, daily_limit=5,
+        new_case(citizen_id, **changes),
+        now=FRIDAY_EVENING,
+        zone=SHANGHAI,
+        daily_limit=5,
         staff_chat_id=STAFF_CHAT,
-    )  # fmt: skip
+    )
     return case.tracking
 
 
@@ -46,8 +50,14 @@ async def file(citizen_id: int, **changes: Any) -> str:
 async def alice_cases(db: None) -> tuple[str, str]:
     """Alice: one open case with an addition, one closed case; a draft in progress."""
     open_one = await file(ALICE)
-    await add_information(open_one, ALICE, text="Photo of the thermometer", photos=("p-9",),
-                          now=FRIDAY_EVENING, staff_chat_id=STAFF_CHAT)  # fmt: skip
+    await add_information(
+        open_one,
+        ALICE,
+        text="Photo of the thermometer",
+        photos=("p-9",),
+        now=FRIDAY_EVENING,
+        staff_chat_id=STAFF_CHAT,
+    )
     closed_one = await file(ALICE, category_code="heating.fees")
     await Case.filter(tracking=closed_one).update(
         status=CaseStatus.CLOSED, closed_at=FRIDAY_EVENING
@@ -102,8 +112,10 @@ async def test_forget_closes_open_cases_and_erases_personal_data(
         assert after.status is CaseStatus.CLOSED
         assert not after.is_open
         assert (after.kind, after.category_code, after.department_code) == (
-            was.kind, was.category_code, was.department_code
-        )  # fmt: skip
+            was.kind,
+            was.category_code,
+            was.department_code,
+        )
         assert (after.created_at, after.due_at) == (was.created_at, was.due_at)
         assert after.updated_at == LATER
         with pytest.raises(CaseNotFound):

@@ -100,12 +100,19 @@ async def test_a_forged_stale_or_replayed_confirmation_erases_nothing(
         second = await d.say(ASKER, "/forget", 2)  # asked again: the first buttons expire
         stale, yes = buttons(first)[0][1], buttons(second)[0][1]
         assert stale != yes
-        forged = ["forget:yes", f"forget:yes:{'0' * 32}", stale, yes.upper(), f"{yes}0",
-                  f"forget:yes:{yes[-32:-1]}"]  # fmt: skip
+        forged = [
+            "forget:yes",
+            f"forget:yes:{'0' * 32}",
+            stale,
+            yes.upper(),
+            f"{yes}0",
+            f"forget:yes:{yes[-32:-1]}",
+        ]
         for data in forged:
             assert await pressed(d, second, data) == EXPIRED, data
         assert query(db_path, "SELECT citizen_id, phone FROM service_case") == [
-            (ASKER, "+86 139 1111 2222")]  # fmt: skip
+            (ASKER, "+86 139 1111 2222")
+        ]
         assert erasures(db_path) == 0
         assert len(sandbox.messages(ASKER)) == 2  # the toasts only
         done = await d.press(ASKER, second, yes, 3)
@@ -118,13 +125,19 @@ async def test_a_forged_stale_or_replayed_confirmation_erases_nothing(
 
 VARIANTS = {
     # language: (says case texts are erased, says they are kept by law, retention, question)
-    "en": ("from your requests what you wrote, your answers, the places and the photos",
-           "This desk must keep its case records by law.",
-           "are deleted 45 days after they were handled",
-           "stay in its records"),
-    "zh_Hans": ("以及您诉求中您写的内容、您的回答、地点和照片", "本服务台依法须保存工单档案。",
-                "在处理完毕 45 天后删除", "会保留在档案中"),
-}  # fmt: skip
+    "en": (
+        "from your requests what you wrote, your answers, the places and the photos",
+        "This desk must keep its case records by law.",
+        "are deleted 45 days after they were handled",
+        "stay in its records",
+    ),
+    "zh_Hans": (
+        "以及您诉求中您写的内容、您的回答、地点和照片",
+        "本服务台依法须保存工单档案。",
+        "在处理完毕 45 天后删除",
+        "会保留在档案中",
+    ),
+}
 
 
 @pytest.mark.parametrize("keep", [False, True])

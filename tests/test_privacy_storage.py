@@ -43,9 +43,14 @@ async def test_forgetting_withdraws_the_consent_to_publish(db: None) -> None:
 async def test_forgetting_erases_the_publication_events_and_tells_followers(db: None) -> None:
     case = await submit(replace(new_case(), publish_consent=True))
     row = await Case.get(tracking=case.tracking)
-    await Event.create(case_id=row.id, kind="published", actor=Actor.STAFF, actor_id=9001,
-                       payload={"public_text": "Cold radiators at Heping Road 3"},
-                       created_at=FRIDAY_EVENING)  # fmt: skip
+    await Event.create(
+        case_id=row.id,
+        kind="published",
+        actor=Actor.STAFF,
+        actor_id=9001,
+        payload={"public_text": "Cold radiators at Heping Road 3"},
+        created_at=FRIDAY_EVENING,
+    )
     await follow(row.id, BOB, FRIDAY_EVENING)
     await forget_citizen(ALICE, now=FRIDAY_EVENING, keep_case_texts=True)
     published = await Event.get(case_id=row.id, kind="published")
@@ -68,4 +73,3 @@ async def test_a_role_that_never_merges_hears_the_same_of_a_missing_and_an_exist
             await merge_case(source, two.tracking, by=9002, now=FRIDAY_EVENING)
         refusals.append(refused.value.reason)
     assert refusals == ["role", "role"]
-

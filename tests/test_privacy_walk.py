@@ -53,21 +53,29 @@ A_TEXT = f"{NAME}, {PHONE}, {STREET}: 幸福小区物业强制要求先交清供
 B_TEXT = "幸福小区物业说必须一次交清今年供暖费才给开阀门供热，这合理吗？"
 A_ANSWER = f"Flat 1702 of {STREET}; ask for {NAME} on {PHONE} after six."
 A_ADDITION = f"{NAME} again: the valve at {STREET} is still shut, ring {PHONE}."
-STAFF_ANSWER = ("Engineer Bartholomew Quigley opens the valve tomorrow morning; reach him on "
-                "186-0099-4321 if nobody is at home.")  # fmt: skip
+STAFF_ANSWER = (
+    "Engineer Bartholomew Quigley opens the valve tomorrow morning; reach him on "
+    "186-0099-4321 if nobody is at home."
+)
 PHOTO_ID, PHOTO_MARKER = "AgADqzxValvePhoto7731", "QZX-PHOTO-OF-THE-SHUT-VALVE"
 SECRET = "privacy-walk-secret"
 
 CITIZEN_A = [
-    literal("A's name", "Zhelobova"), literal("A's first name", "Yevdokiya"),
-    phone("A's phone", "13945172863"), phone("A's contact phone", "13804519372"),
+    literal("A's name", "Zhelobova"),
+    literal("A's first name", "Yevdokiya"),
+    phone("A's phone", "13945172863"),
+    phone("A's contact phone", "13804519372"),
     literal("A's street address", "Qiaolinwan"),
-    coordinate("A's latitude", 45, ("7512", "7513")), coordinate("A's longitude", 126, ("6309",)),
-    literal("A's photo", PHOTO_ID), literal("A's photo bytes", PHOTO_MARKER),
-]  # fmt: skip
-STAFF = [literal("the staff answer's name", "Quigley"),
-         literal("the staff answer's first name", "Bartholomew"),
-         phone("the staff answer's phone", "18600994321")]  # fmt: skip
+    coordinate("A's latitude", 45, ("7512", "7513")),
+    coordinate("A's longitude", 126, ("6309",)),
+    literal("A's photo", PHOTO_ID),
+    literal("A's photo bytes", PHOTO_MARKER),
+]
+STAFF = [
+    literal("the staff answer's name", "Quigley"),
+    literal("the staff answer's first name", "Bartholomew"),
+    phone("the staff answer's phone", "18600994321"),
+]
 IDENTITY = [literal("A's Telegram id", str(A_ID))]
 # Two offers from two points would place A: B may read "nearby", never metres (B reads English).
 DISTANCE = Needle("a distance to A's place", r"\b\d+(?:[.,]\d+)?\s?k?m\b(?!\s*ago)")
@@ -76,13 +84,16 @@ PLANTED = CITIZEN_A + STAFF
 
 def numbered(tracking: str) -> list[Needle]:
     """A's case number: it must not be listed where the case is not public or not theirs."""
-    return [literal("A's case number", format_tracking_number(tracking)),
-            literal("A's case number", tracking)]  # fmt: skip
+    return [
+        literal("A's case number", format_tracking_number(tracking)),
+        literal("A's case number", tracking),
+    ]
 
 
 def status(db_path: Path, tracking: str) -> str:
-    return str(query(db_path, "SELECT status FROM service_case WHERE tracking = ?",
-                     (tracking,))[0][0])  # fmt: skip
+    return str(
+        query(db_path, "SELECT status FROM service_case WHERE tracking = ?", (tracking,))[0][0]
+    )
 
 
 async def reach(db_path: Path, tracking: str, wanted: str) -> None:
@@ -133,49 +144,71 @@ async def other_in_the_bot(d: Desk, a: Citizen, tracking: str, findings: Finding
         before = len(sandbox.messages(OTHER))
         await staff_says(d, OTHER, command)
         await a.settle()  # every message the command brings, photos included
-        findings.search(f"bot {command} (handler of another department)",
-                        chat_content(sandbox, OTHER, before), PLANTED + IDENTITY)  # fmt: skip
+        findings.search(
+            f"bot {command} (handler of another department)",
+            chat_content(sandbox, OTHER, before),
+            PLANTED + IDENTITY,
+        )
     for which in QueueFilter:
         before = len(sandbox.messages(OTHER))
         await staff_says(d, OTHER, f"/queue {which}")
         await a.settle()
-        findings.search(f"bot /queue {which} (handler of another department)",
-                        chat_content(sandbox, OTHER, before),
-                        PLANTED + IDENTITY + numbered(tracking))  # fmt: skip
+        findings.search(
+            f"bot /queue {which} (handler of another department)",
+            chat_content(sandbox, OTHER, before),
+            PLANTED + IDENTITY + numbered(tracking),
+        )
     before = len(sandbox.messages(OTHER))
     pressed = sandbox.press_button(OTHER, OTHER, 1, f"st:det:{tracking}", force=True)
     await answer_of(sandbox, pressed)
-    card = next(m for m in sandbox.messages(d.staff)
-                if f"st:det:{tracking}" in [data for _, data in buttons(m)])  # fmt: skip
+    card = next(
+        m
+        for m in sandbox.messages(d.staff)
+        if f"st:det:{tracking}" in [data for _, data in buttons(m)]
+    )
     in_group = len(sandbox.messages(d.staff))
-    await answer_of(sandbox, sandbox.press_button(OTHER, d.staff, card["message_id"],
-                                                  f"st:det:{tracking}"))  # fmt: skip
+    await answer_of(
+        sandbox, sandbox.press_button(OTHER, d.staff, card["message_id"], f"st:det:{tracking}")
+    )
     await a.settle()
-    seen = (chat_content(sandbox, OTHER, before) + button_answers(sandbox, OTHER)
-            + chat_content(sandbox, d.staff, in_group))  # fmt: skip
-    findings.search("bot Details button (handler of another department)", seen,
-                    PLANTED + IDENTITY)  # fmt: skip
+    seen = (
+        chat_content(sandbox, OTHER, before)
+        + button_answers(sandbox, OTHER)
+        + chat_content(sandbox, d.staff, in_group)
+    )
+    findings.search("bot Details button (handler of another department)", seen, PLANTED + IDENTITY)
 
 
 async def other_on_the_dashboard(d: Desk, base: str, tracking: str, findings: Findings) -> None:
     number = format_tracking_number(tracking)
     async with await browser(await sign_in_link(d, OTHER)) as other:
-        listings = ["/web/", "/web/?q=Yevdokiya", "/web/?department=heating-company",
-                    *(f"/web/?status={s.value}" for s in CaseStatus)]  # fmt: skip
+        listings = [
+            "/web/",
+            "/web/?q=Yevdokiya",
+            "/web/?department=heating-company",
+            *(f"/web/?status={s.value}" for s in CaseStatus),
+        ]
         for path in listings:
             async with other.get(base + path) as page:
                 # The search form shows the query itself: "Yevdokiya" is looked for as the rest.
                 shown = (await page.text()).replace("Yevdokiya", "")
-            findings.search(f"dashboard {path} (handler of another department)", shown,
-                            PLANTED + IDENTITY + numbered(tracking))  # fmt: skip
-        for path in (f"/web/case/{number}", f"/web/case/{tracking}",
-                     f"/web/case/{number}/photo/0"):  # fmt: skip
+            findings.search(
+                f"dashboard {path} (handler of another department)",
+                shown,
+                PLANTED + IDENTITY + numbered(tracking),
+            )
+        for path in (
+            f"/web/case/{number}",
+            f"/web/case/{tracking}",
+            f"/web/case/{number}/photo/0",
+        ):
             async with other.get(base + path) as page:
                 got, body = page.status, await page.read()
             if got < 400:
                 findings.problem(f"dashboard {path}: a handler of another department got {got}")
-            findings.search(f"dashboard {path} (handler of another department)", body,
-                            PLANTED + IDENTITY)  # fmt: skip
+            findings.search(
+                f"dashboard {path} (handler of another department)", body, PLANTED + IDENTITY
+            )
 
 
 async def open311_without_a_key(base: str, tracking: str, findings: Findings, when: str) -> None:
@@ -185,11 +218,19 @@ async def open311_without_a_key(base: str, tracking: str, findings: Findings, wh
     def stamp(moment: datetime) -> str:
         return f"{moment:%Y-%m-%dT%H:%M:%SZ}"
 
-    reads = ["/requests.json", "/requests.json?status=open", "/requests.json?status=closed",
-             "/requests.json?status=open,closed", "/requests.json?service_code=heating.fees",
-             f"/requests.json?service_request_id={number}", f"/requests/{number}.json",
-             f"/requests/{tracking}.json", "/services.json", "/services/heating.fees.json",
-             "/discovery.json"]  # fmt: skip
+    reads = [
+        "/requests.json",
+        "/requests.json?status=open",
+        "/requests.json?status=closed",
+        "/requests.json?status=open,closed",
+        "/requests.json?service_code=heating.fees",
+        f"/requests.json?service_request_id={number}",
+        f"/requests/{number}.json",
+        f"/requests/{tracking}.json",
+        "/services.json",
+        "/services/heating.fees.json",
+        "/discovery.json",
+    ]
     # Not the number alone: a refusal may repeat the number it was asked for.
     listed = Needle("A's case, listed", rf'"service_request_id"\s*:\s*"{number}"')
     named = {path: path for path in reads}
@@ -205,8 +246,9 @@ async def open311_without_a_key(base: str, tracking: str, findings: Findings, wh
                 body = await answer.read()
             if answer.status >= 500 or answer.status == 429:
                 findings.problem(f"Open311 GET {name} answered {answer.status}, unsearched")
-            findings.search(f"Open311 GET {name} (no key, {when})", body,
-                            [*PLANTED, *IDENTITY, listed])  # fmt: skip
+            findings.search(
+                f"Open311 GET {name} (no key, {when})", body, [*PLANTED, *IDENTITY, listed]
+            )
 
 
 async def export(d: Desk, tracking: str, tmp_path: Path, findings: Findings) -> None:
@@ -233,8 +275,9 @@ async def test_the_privacy_walk(sandbox: Sandbox, db_path: Path, tmp_path: Path)
         await staff_says(d, ADMIN, f"/staff add {OTHER} handler gas-company")
         a, b = Citizen(sandbox, db_path, A_ID, "en"), Citizen(sandbox, db_path, B_ID, "en")
         await file_as_a(a)
-        [(tracking,)] = query(db_path, "SELECT tracking FROM service_case WHERE citizen_id = ?",
-                              (A_ID,))  # fmt: skip
+        [(tracking,)] = query(
+            db_path, "SELECT tracking FROM service_case WHERE citizen_id = ?", (A_ID,)
+        )
         number = format_tracking_number(tracking)
         await b_joins(b)
         seen_by_b = len(sandbox.messages(B_ID))
@@ -245,8 +288,9 @@ async def test_the_privacy_walk(sandbox: Sandbox, db_path: Path, tmp_path: Path)
         seen_by_b = await told(sandbox, B_ID, seen_by_b, findings, "accepted")
         await staff_says(d, HANDLER, f"/ask {number} Which flat is it, exactly?")
         await a.settle()
-        question = next(m for m in reversed(sandbox.messages(A_ID))
-                        if "Which flat" in (m.get("text") or ""))  # fmt: skip
+        question = next(
+            m for m in reversed(sandbox.messages(A_ID)) if "Which flat" in (m.get("text") or "")
+        )
         await a.send(text=A_ANSWER, reply_to_message_id=question["message_id"])
         await reach(db_path, tracking, "in_progress")
         await a.press(f"add:{tracking}", message_id=sandbox.messages(A_ID)[-1]["message_id"])
@@ -268,28 +312,39 @@ async def test_the_privacy_walk(sandbox: Sandbox, db_path: Path, tmp_path: Path)
         await b.say(f"/status {number}")
         await b.say(b.t.gettext("My requests"))
         await a.settle()
-        findings.search("citizen B's chat (offer, joining, notices, /status, My requests)",
-                        chat_content(sandbox, B_ID) + button_answers(sandbox, B_ID),
-                        [*PLANTED, *IDENTITY, DISTANCE])  # fmt: skip
+        findings.search(
+            "citizen B's chat (offer, joining, notices, /status, My requests)",
+            chat_content(sandbox, B_ID) + button_answers(sandbox, B_ID),
+            [*PLANTED, *IDENTITY, DISTANCE],
+        )
         await open311_without_a_key(f"http://{public}", tracking, findings, "closed")
         await export(d, tracking, tmp_path, findings)
         await metrics((operations, public), findings, [*PLANTED, *IDENTITY])
 
         # A asks to be forgotten, and confirms with the button the bot sends.
         asked = await a.say("/forget")
-        confirm = [(m["message_id"], data) for m in asked for _, data in buttons(m)
-                   if data.startswith("forget:y")]  # fmt: skip
+        confirm = [
+            (m["message_id"], data)
+            for m in asked
+            for _, data in buttons(m)
+            if data.startswith("forget:y")
+        ]
         assert confirm, f"/forget offered no confirmation: {asked}"
         await a.press(confirm[0][1], message_id=confirm[0][0])
         erased = "SELECT count(*) FROM service_case WHERE citizen_id = ?"
-        await eventually(lambda: query(db_path, erased, (A_ID,)) == [(0,)], 20,
-                         what="A's case no longer linked to A")  # fmt: skip
+        await eventually(
+            lambda: query(db_path, erased, (A_ID,)) == [(0,)],
+            20,
+            what="A's case no longer linked to A",
+        )
         await a.settle()
 
     if len(log.read_bytes()) < 100:
         findings.problem("the bot's log is empty: the surface went unsearched")
-    findings.search("the bot's log", log.read_bytes(),
-                    [*PLANTED, literal("the bot token", sandbox.config.token)])  # fmt: skip
-    search_database(findings, db_path, CITIZEN_A,
-                    [A_POINT["latitude"], A_POINT["longitude"]])  # fmt: skip
+    findings.search(
+        "the bot's log",
+        log.read_bytes(),
+        [*PLANTED, literal("the bot token", sandbox.config.token)],
+    )
+    search_database(findings, db_path, CITIZEN_A, [A_POINT["latitude"], A_POINT["longitude"]])
     assert not findings.hits, findings.report()

@@ -36,8 +36,9 @@ def mode(path: Path) -> int:
 
 def modes(database: Path) -> dict[str, int]:
     """The database's, its -wal's and its -shm's mode (all three must exist)."""
-    return {suffix: mode(database.with_name(database.name + suffix))
-            for suffix in ("", "-wal", "-shm")}  # fmt: skip
+    return {
+        suffix: mode(database.with_name(database.name + suffix)) for suffix in ("", "-wal", "-shm")
+    }
 
 
 @pytest.fixture
@@ -53,9 +54,14 @@ def open_umask() -> Iterator[None]:
 def minsheng(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGS` under umask 022 (inherited from this process)."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=ROOT, env={**os.environ, **env},
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 async def test_minsheng_run_creates_private_files(
@@ -102,8 +108,10 @@ def test_a_database_others_may_read_is_named_at_start_up(tmp_path: Path, open_um
     database.chmod(0o644)  # as an older version, or a careless copy, left it
     again = minsheng("migrate", env=env)
     assert again.returncode == 0, again.stderr
-    assert (f"{database} may be read or changed by other users (mode 0644): it holds what "
-            f"citizens told the desk; chmod 600 {database}") in again.stderr  # fmt: skip
+    assert (
+        f"{database} may be read or changed by other users (mode 0644): it holds what "
+        f"citizens told the desk; chmod 600 {database}"
+    ) in again.stderr
     assert mode(database) == 0o644  # told, not changed
 
 

@@ -35,10 +35,17 @@ async def web_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk,
 async def phone_case(session: aiohttp.ClientSession, base: str, *, consent: bool) -> str:
     """File a caller's case on the phone form; its tracking number."""
     _, page = await get(session, f"{base}/web/new")
-    form = {"csrf": csrf_of(page), "kind": "complaint", "category": "heating.no-heat",
-            "text": CALLER_SAYS, "address": "三号楼", "phone": "13912345678"}  # fmt: skip
-    status, page = await post(session, f"{base}/web/new",
-                              {**form, "consent": "yes"} if consent else form)  # fmt: skip
+    form = {
+        "csrf": csrf_of(page),
+        "kind": "complaint",
+        "category": "heating.no-heat",
+        "text": CALLER_SAYS,
+        "address": "三号楼",
+        "phone": "13912345678",
+    }
+    status, page = await post(
+        session, f"{base}/web/new", {**form, "consent": "yes"} if consent else form
+    )
     assert status == 200, page
     found = re.search(r"Tracking number: (\S+)</p>", page)
     assert found
@@ -46,8 +53,11 @@ async def phone_case(session: aiohttp.ClientSession, base: str, *, consent: bool
 
 
 def publication(d: Desk, number: str) -> tuple[object, ...]:
-    return query(d.db_path, "SELECT publish_consent, public_text, public_note FROM service_case"
-                 " WHERE tracking = ?", (number.replace("-", ""),))[0]  # fmt: skip
+    return query(
+        d.db_path,
+        "SELECT publish_consent, public_text, public_note FROM service_case WHERE tracking = ?",
+        (number.replace("-", ""),),
+    )[0]
 
 
 async def test_phone_intake_records_the_callers_consent(web_desk: tuple[Desk, str]) -> None:
@@ -78,20 +88,25 @@ async def test_the_publication_form(web_desk: tuple[Desk, str]) -> None:
     async with await browser(await sign_in_link(d, OTHER)) as other:
         status, page = await get(other, f"{base}/web/case/{number}")
         assert status == 403
-        status, _ = await post(other, f"{base}/web/publication/{number}",
-                               {"csrf": csrf_of(page), **form})  # fmt: skip
+        status, _ = await post(
+            other, f"{base}/web/publication/{number}", {"csrf": csrf_of(page), **form}
+        )
         assert status == 403
     assert publication(d, number) == (1, None, None)
-    assert query(d.db_path, "SELECT count(*) FROM access_denial WHERE user_id = ? AND action ="
-                 " 'publish'", (OTHER,)) == [(1,)]  # fmt: skip
+    assert query(
+        d.db_path,
+        "SELECT count(*) FROM access_denial WHERE user_id = ? AND action = 'publish'",
+        (OTHER,),
+    ) == [(1,)]
     async with await browser(await sign_in_link(d, HANDLER)) as handler:
         status, page = await get(handler, f"{base}/web/case/{chat}")
         assert status == 200
         assert "The citizen did not agree to publish this request" in page
         assert 'name="public_text"' not in page
         token = csrf_of(page)
-        status, page = await post(handler, f"{base}/web/publication/{chat}",
-                                  {"csrf": token, **form})  # fmt: skip
+        status, page = await post(
+            handler, f"{base}/web/publication/{chat}", {"csrf": token, **form}
+        )
         assert status == 409
         assert "did not agree to publish" in page
         assert publication(d, chat) == (0, None, None)
@@ -106,8 +121,9 @@ async def test_the_publication_form(web_desk: tuple[Desk, str]) -> None:
             assert status == 404
             status, _ = await post(stranger, f"{base}/web/publication/{number}", form)
             assert status == 401
-        status, page = await post(handler, f"{base}/web/publication/{number}",
-                                  {"csrf": token, **form})  # fmt: skip
+        status, page = await post(
+            handler, f"{base}/web/publication/{number}", {"csrf": token, **form}
+        )
         assert status == 200, page  # back on the case page
         assert "Published: Open311 shows this public text and note." in page
         assert publication(d, number) == (1, PUBLIC_TEXT, PUBLIC_NOTE)
@@ -126,7 +142,11 @@ async def test_the_publication_form(web_desk: tuple[Desk, str]) -> None:
     async with aiohttp.ClientSession() as stranger:
         status, _ = await get(stranger, open311)
         assert status == 404
-    events = query(d.db_path, "SELECT e.kind, e.actor_id FROM case_event e JOIN service_case c"
-                   " ON c.id = e.case_id WHERE c.tracking = ? AND e.kind LIKE '%published'"
-                   " ORDER BY e.id", (number.replace("-", ""),))  # fmt: skip
+    events = query(
+        d.db_path,
+        "SELECT e.kind, e.actor_id FROM case_event e JOIN service_case c"
+        " ON c.id = e.case_id WHERE c.tracking = ? AND e.kind LIKE '%published'"
+        " ORDER BY e.id",
+        (number.replace("-", ""),),
+    )
     assert events == [("published", HANDLER), ("unpublished", HANDLER)]

@@ -55,13 +55,15 @@ async def answer_of(sandbox: Sandbox, update: dict[str, Any]) -> str:
 
 async def press(d: Desk, user: int, message_id: int, data: str) -> str:
     """Press (or forge) a button in the user's own chat; the text it was answered with."""
-    return await answer_of(d.sandbox, d.sandbox.press_button(user, user, message_id, data,
-                                                             force=True))  # fmt: skip
+    return await answer_of(
+        d.sandbox, d.sandbox.press_button(user, user, message_id, data, force=True)
+    )
 
 
 def status(db_path: Path, tracking: str) -> str:
-    return str(query(db_path, "SELECT status FROM service_case WHERE tracking = ?",
-                     (tracking,))[0][0])  # fmt: skip
+    return str(
+        query(db_path, "SELECT status FROM service_case WHERE tracking = ?", (tracking,))[0][0]
+    )
 
 
 def ratings(db_path: Path) -> list[tuple[Any, ...]]:
@@ -72,8 +74,9 @@ async def test_rated_satisfied_closes_the_case(sandbox: Sandbox, db_path: Path) 
     async with rating_desk(sandbox, db_path) as d:
         tracking, answer = await answered(d, CITIZEN)
         number = format_tracking_number(tracking)
-        assert answer["text"] == (f"The answer to your request {number}:\n\n{REPLY}\n\n"
-                                  "Was your problem solved?")  # fmt: skip
+        assert answer["text"] == (
+            f"The answer to your request {number}:\n\n{REPLY}\n\nWas your problem solved?"
+        )
         assert answer.get("parse_mode") is None
         assert buttons(answer) == [
             (label, f"rt:s:{tracking}:{code}")
@@ -104,8 +107,10 @@ async def test_rated_satisfied_closes_the_case(sandbox: Sandbox, db_path: Path) 
         # A comment is added once; a second does not replace it.
         await press(d, CITIZEN, answer["message_id"], f"rt:c:{tracking}:slow")
         assert ratings(db_path) == [("solved", "satisfied", "Quick and helpful", CITIZEN)]
-        events = query(db_path, "SELECT kind, actor FROM case_event WHERE kind IN "
-                                "('rated', 'closed') ORDER BY id")  # fmt: skip
+        events = query(
+            db_path,
+            "SELECT kind, actor FROM case_event WHERE kind IN ('rated', 'closed') ORDER BY id",
+        )
         assert events == [("rated", "citizen"), ("closed", "citizen")]
 
 
@@ -129,8 +134,9 @@ async def test_unsatisfied_reopens_and_staff_are_told(sandbox: Sandbox, db_path:
         told = (await sandbox.wait_for_messages(CITIZEN, 3, timeout=10))[-1]
         assert told["text"] == f"您的诉求 {number} 已重新办理。"
         staff = await sandbox.wait_for_messages(d.staff, staff_before + 1, timeout=10)
-        assert staff[-1]["text"] == (f"Request {number} was reopened by the citizen, who was "
-                                     "not satisfied with the answer.")  # fmt: skip
+        assert staff[-1]["text"] == (
+            f"Request {number} was reopened by the citizen, who was not satisfied with the answer."
+        )
         # Pressed twice: the case is no longer answered, so nothing more happens.
         assert await press(d, CITIZEN, answer["message_id"], f"rt:r:{tracking}") != ""
         assert query(db_path, "SELECT reopen_count FROM service_case") == [(1,)]
@@ -150,8 +156,12 @@ async def test_foreign_and_unanswered_cases_are_refused(sandbox: Sandbox, db_pat
         tracking, answer = await answered(d, CITIZEN)
         refused = "This request cannot be rated now."
         # Someone else forging the buttons of this case: refused, nothing changes.
-        for data in (f"rt:s:{tracking}:solved", f"rt:f:{tracking}:satisfied",
-                     f"rt:c:{tracking}:quick", f"rt:r:{tracking}"):  # fmt: skip
+        for data in (
+            f"rt:s:{tracking}:solved",
+            f"rt:f:{tracking}:satisfied",
+            f"rt:c:{tracking}:quick",
+            f"rt:r:{tracking}",
+        ):
             assert await press(d, OTHER, 1, data) == refused, data
         # The satisfaction question before the first one: refused too.
         assert await press(d, CITIZEN, answer["message_id"], f"rt:f:{tracking}:satisfied") == (
@@ -168,8 +178,10 @@ async def test_foreign_and_unanswered_cases_are_refused(sandbox: Sandbox, db_pat
         assert ratings(db_path) == []
         assert status(db_path, tracking) == "answered"
         assert status(db_path, early.tracking) == "submitted"
-        kinds = query(db_path, "SELECT count(*) FROM case_event WHERE actor = 'citizen' "
-                               "AND kind != 'submitted'")  # fmt: skip
+        kinds = query(
+            db_path,
+            "SELECT count(*) FROM case_event WHERE actor = 'citizen' AND kind != 'submitted'",
+        )
         assert kinds == [(0,)]
 
 
@@ -184,8 +196,13 @@ async def test_sweeps_remind_once_then_close_without_feedback(
 
         async def sweep(at: timedelta) -> int:
             clock.advance(start + at - clock.now())
-            done = sum([await run(clock.now()) for name, run in sweeps.items()
-                        if name.startswith("rating")])  # fmt: skip
+            done = sum(
+                [
+                    await run(clock.now())
+                    for name, run in sweeps.items()
+                    if name.startswith("rating")
+                ]
+            )
             d.runtime.sender.wake()
             return done
 
@@ -194,8 +211,9 @@ async def test_sweeps_remind_once_then_close_without_feedback(
         assert await sweep(timedelta(days=3, hours=1)) == 1
         assert await sweep(timedelta(days=4)) == 0  # one reminder, however often it runs
         reminder = (await sandbox.wait_for_messages(CITIZEN, 3, timeout=10))[-1]
-        assert reminder["text"] == (f"Please rate the answer to your request {number}. "
-                                    "Was your problem solved?")  # fmt: skip
+        assert reminder["text"] == (
+            f"Please rate the answer to your request {number}. Was your problem solved?"
+        )
         assert [data for _, data in buttons(reminder)] == [
             f"rt:s:{tracking}:{code}" for code in SOLVED_BUTTONS
         ]
@@ -207,8 +225,13 @@ async def test_sweeps_remind_once_then_close_without_feedback(
         # Too late to rate now.
         late = await press(d, CITIZEN, reminder["message_id"], f"rt:s:{tracking}:solved")
         assert late == "This request cannot be rated now."
-        events = query(db_path, "SELECT kind, actor, payload FROM case_event WHERE kind IN "
-                                "('rating_reminder', 'closed') ORDER BY id")  # fmt: skip
+        events = query(
+            db_path,
+            "SELECT kind, actor, payload FROM case_event WHERE kind IN "
+            "('rating_reminder', 'closed') ORDER BY id",
+        )
         assert [(kind, actor) for kind, actor, _ in events] == [
-            ("rating_reminder", "system"), ("closed", "system")]  # fmt: skip
+            ("rating_reminder", "system"),
+            ("closed", "system"),
+        ]
         assert "no_feedback" in events[-1][2]

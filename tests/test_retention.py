@@ -46,18 +46,27 @@ updates = iter(range(1, 100_000))
 async def update(status: InboxStatus, at: datetime, text: str) -> int:
     handled = None if status is InboxStatus.PENDING else at
     row = await InboxUpdate.create(
-        update_id=next(updates), chat_key=ALICE, payload={"message": {"text": text}},
-        status=status, received_at=at, handled_at=handled,
+        update_id=next(updates),
+        chat_key=ALICE,
+        payload={"message": {"text": text}},
+        status=status,
+        received_at=at,
+        handled_at=handled,
         error="boom" if status is InboxStatus.FAILED else None,
-    )  # fmt: skip
+    )
     return row.id
 
 
 async def message(status: OutboxStatus, at: datetime, text: str) -> int:
     row = await OutboxMessage.create(
-        chat_id=ALICE, method="sendMessage", payload={"text": text}, status=status,
-        next_attempt_at=at, created_at=at, message_id=7 if status is OutboxStatus.SENT else None,
-    )  # fmt: skip
+        chat_id=ALICE,
+        method="sendMessage",
+        payload={"text": text},
+        status=status,
+        next_attempt_at=at,
+        created_at=at,
+        message_id=7 if status is OutboxStatus.SENT else None,
+    )
     return row.id
 
 
@@ -79,28 +88,48 @@ async def plant() -> dict[str, Any]:
         "outbox_uncertain_old": await message(OutboxStatus.UNCERTAIN, OLD, "may have gone"),
     }
     for at in (OLD, RECENT):
-        await TrackingLookup.create(citizen_id=ALICE, tracking="X" * 12, foreign=True,
-                                    created_at=at)  # fmt: skip
+        await TrackingLookup.create(
+            citizen_id=ALICE, tracking="X" * 12, foreign=True, created_at=at
+        )
     claimed, open_code, recent_claim = [
-        (await submit_case(new_case(None, phone=None), now=OLD, zone=SHANGHAI, daily_limit=0,
-                           staff_chat_id=None)).tracking for _ in range(3)]  # fmt: skip
+        (
+            await submit_case(
+                new_case(None, phone=None),
+                now=OLD,
+                zone=SHANGHAI,
+                daily_limit=0,
+                staff_chat_id=None,
+            )
+        ).tracking
+        for _ in range(3)
+    ]
     for tracking, claimed_at in ((claimed, OLD), (open_code, None), (recent_claim, RECENT)):
         case = await Case.get(tracking=tracking)
-        await ClaimCode.create(case_id=case.id, code_hash=tracking, created_at=OLD,
-                               claimed_at=claimed_at)  # fmt: skip
+        await ClaimCode.create(
+            case_id=case.id, code_hash=tracking, created_at=OLD, claimed_at=claimed_at
+        )
     rows["claims_kept"] = {open_code, recent_claim}
     minute = timedelta(minutes=1)
-    await WebLogin.create(token_hash="used", user_id=1, created_at=NOW - minute,
-                          expires_at=NOW + minute, used_at=NOW - minute)  # fmt: skip
-    await WebLogin.create(token_hash="expired", user_id=1, created_at=NOW - 20 * minute,
-                          expires_at=NOW - minute)  # fmt: skip
-    await WebLogin.create(token_hash="fresh", user_id=1, created_at=NOW - minute,
-                          expires_at=NOW + minute)  # fmt: skip
+    await WebLogin.create(
+        token_hash="used",
+        user_id=1,
+        created_at=NOW - minute,
+        expires_at=NOW + minute,
+        used_at=NOW - minute,
+    )
+    await WebLogin.create(
+        token_hash="expired", user_id=1, created_at=NOW - 20 * minute, expires_at=NOW - minute
+    )
+    await WebLogin.create(
+        token_hash="fresh", user_id=1, created_at=NOW - minute, expires_at=NOW + minute
+    )
     hour = timedelta(hours=1)
-    await WebSession.create(id="ended", user_id=1, created_at=NOW - hour,
-                            expires_at=NOW + hour, ended_at=NOW - minute)  # fmt: skip
-    await WebSession.create(id="expired", user_id=1, created_at=NOW - 13 * hour,
-                            expires_at=NOW - hour)  # fmt: skip
+    await WebSession.create(
+        id="ended", user_id=1, created_at=NOW - hour, expires_at=NOW + hour, ended_at=NOW - minute
+    )
+    await WebSession.create(
+        id="expired", user_id=1, created_at=NOW - 13 * hour, expires_at=NOW - hour
+    )
     await WebSession.create(id="live", user_id=1, created_at=NOW - hour, expires_at=NOW + hour)
     await QuotaUse.create(subject="key:1", window_start=NOW - timedelta(days=2), count=3)
     await QuotaUse.create(subject="key:1", window_start=NOW - timedelta(hours=2), count=3)
@@ -112,8 +141,7 @@ async def test_the_purge_takes_exactly_what_is_old_and_handled(db: None) -> None
 
     first = await purge_expired(NOW, days=DAYS, batch=3)  # several batches of each kind
 
-    assert first == Purged(inbox=8, outbox=8, lookups=1, claims=1, links=2, sessions=2,
-                           quotas=1)  # fmt: skip
+    assert first == Purged(inbox=8, outbox=8, lookups=1, claims=1, links=2, sessions=2, quotas=1)
     inbox = await payloads(InboxUpdate)
     for row in [*rows["inbox_old"], rows["inbox_failed_old"]]:
         assert inbox[row] == ERASED

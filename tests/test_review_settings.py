@@ -56,13 +56,19 @@ async def team_and_case(d: Desk, department: str = "heating-company") -> Any:
 
 
 def answer_times(db_path: Path, tracking: str) -> tuple[Any, Any]:
-    return query(db_path, "SELECT first_answered_at, answered_at FROM service_case "
-                          "WHERE tracking = ?", (tracking,))[0]  # fmt: skip
+    return query(
+        db_path,
+        "SELECT first_answered_at, answered_at FROM service_case WHERE tracking = ?",
+        (tracking,),
+    )[0]
 
 
 def rating_buttons(tracking: str) -> list[tuple[str, str]]:
-    return [("Solved", f"rt:s:{tracking}:solved"), ("Partly", f"rt:s:{tracking}:partly"),
-            ("Not solved", f"rt:s:{tracking}:not_solved")]  # fmt: skip
+    return [
+        ("Solved", f"rt:s:{tracking}:solved"),
+        ("Partly", f"rt:s:{tracking}:partly"),
+        ("Not solved", f"rt:s:{tracking}:not_solved"),
+    ]
 
 
 async def test_a_department_without_review_answers_at_once(
@@ -77,8 +83,9 @@ async def test_a_department_without_review_answers_at_once(
         assert sent["text"] == f"Your reply to {number} was sent to the citizen."
         # The citizen: "accepted", then the answer with its rating buttons, as after approval.
         answer = (await sandbox.wait_for_messages(CITIZEN, 2, timeout=10))[-1]
-        assert answer["text"] == (f"The answer to your request {number}:\n\n{ANSWER}\n\n"
-                                  "Was your problem solved?")  # fmt: skip
+        assert answer["text"] == (
+            f"The answer to your request {number}:\n\n{ANSWER}\n\nWas your problem solved?"
+        )
         assert buttons(answer) == rating_buttons(tracking)
         assert status(db_path, tracking) == "answered"
         first, answered = answer_times(db_path, tracking)
@@ -128,8 +135,9 @@ async def test_review_stays_for_other_departments_and_not_for_supervisors(
         # A supervisor's own reply needs no review, even where review is on.
         other = await d.file_case(CITIZEN)
         zone = d.runtime.services.settings.zone
-        await accept_case(other.tracking, "gas-company", by=SUPERVISOR, now=datetime.now(UTC),
-                          zone=zone)  # fmt: skip
+        await accept_case(
+            other.tracking, "gas-company", by=SUPERVISOR, now=datetime.now(UTC), zone=zone
+        )
         own = format_tracking_number(other.tracking)
         replied = await d.say(SUPERVISOR, f"/reply {own} {ANSWER}", 2)
         assert replied["text"] == f"Your reply to {own} was sent to the citizen."
@@ -139,9 +147,13 @@ async def test_review_stays_for_other_departments_and_not_for_supervisors(
 
 async def test_perfunctory_marks_follow_the_settings(sandbox: Sandbox, db_path: Path) -> None:
     phrases = json.dumps(["not our job", "不归我们管"], ensure_ascii=False)
-    async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN),
-                    MINSHENG_PERFUNCTORY_MIN_CHARS="50",
-                    MINSHENG_PERFUNCTORY_PHRASES=phrases) as d:  # fmt: skip
+    async with desk(
+        sandbox,
+        db_path,
+        MINSHENG_ADMIN_IDS=str(ADMIN),
+        MINSHENG_PERFUNCTORY_MIN_CHARS="50",
+        MINSHENG_PERFUNCTORY_PHRASES=phrases,
+    ) as d:
         case = await team_and_case(d)
         number = format_tracking_number(case.tracking)
         await d.say(HANDLER, f"/reply {number} Not our job, sorry.", 1)
@@ -156,14 +168,19 @@ async def test_perfunctory_marks_follow_the_settings(sandbox: Sandbox, db_path: 
         plain = await review_card(d, 3)
         assert "⚠" not in plain["text"]
         await d.say(SUPERVISOR, f"/return {number} Say which one", 2)
-        chinese = ("这件事不归我们管，请您直接联系小区物业公司处理，物业的电话已经在上一条消息里"
-                   "发给您了，谢谢您的理解和支持。")  # fmt: skip
+        chinese = (
+            "这件事不归我们管，请您直接联系小区物业公司处理，物业的电话已经在上一条消息里"
+            "发给您了，谢谢您的理解和支持。"
+        )
         await d.say(HANDLER, f"/reply {number} {chinese}", 3)
         marked = await review_card(d, 4)
         assert marked["text"].endswith("\n\n⚠ Looks perfunctory: “不归我们管”")
         flags = query(db_path, "SELECT payload FROM case_event WHERE kind = 'reply_submitted'")
         assert [json.loads(row[0])["signs"] for row in flags] == [
-            ["short", "not our job"], [], ["不归我们管"]]  # fmt: skip
+            ["short", "not our job"],
+            [],
+            ["不归我们管"],
+        ]
 
 
 async def test_details_button(sandbox: Sandbox, db_path: Path) -> None:
@@ -173,8 +190,9 @@ async def test_details_button(sandbox: Sandbox, db_path: Path) -> None:
         case = await d.file_case(CITIZEN, notify_staff=True, photos=("photo-1", "photo-2"))
         tracking, number = case.tracking, format_tracking_number(case.tracking)
         await sandbox.wait_for_messages(d.staff, 4, timeout=10)  # "Done", card, two photos
-        card = next(m for m in sandbox.messages(d.staff)
-                    if (m["text"] or "").startswith("New request"))  # fmt: skip
+        card = next(
+            m for m in sandbox.messages(d.staff) if (m["text"] or "").startswith("New request")
+        )
         assert buttons(card)[-1] == ("Details", f"st:det:{tracking}")
         assert all(len(data.encode()) <= 64 for _, data in buttons(card))
         secret = "The caller is the landlord's cousin"
@@ -187,7 +205,9 @@ async def test_details_button(sandbox: Sandbox, db_path: Path) -> None:
         forged = sandbox.press_button(CITIZEN, CITIZEN, 1, f"st:det:{tracking}", force=True)
         assert await answer_of(sandbox, forged) == DENIED
         assert query(db_path, "SELECT user_id, action, reason FROM access_denial") == [
-            (OTHER, "view", "department"), (CITIZEN, "view", "not_staff")]  # fmt: skip
+            (OTHER, "view", "department"),
+            (CITIZEN, "view", "not_staff"),
+        ]
         # Data that does not fit: expired.
         for data in ("st:det:", f"st:det:{tracking}x", f"st:det:{tracking.lower()}"):
             assert await press(d, HANDLER, card, data) == "This button has expired."
@@ -220,10 +240,22 @@ async def test_case_timeline_in_words(sandbox: Sandbox, db_path: Path) -> None:
         await d.say(HANDLER, f"/reply {number} Done.", 1)  # refused: a question is open
         await d.say(HANDLER, f"/note {number} Phone first", 2)
         case_id = (await Case.get(tracking=tracking)).id
-        await Event.create(case_id=case_id, kind="escalated", actor=Actor.SYSTEM, payload={},
-                           public=False, created_at=now)  # fmt: skip
-        await Event.create(case_id=case_id, kind="mystery_kind", actor=Actor.SYSTEM,
-                           payload={"detail": 7}, public=False, created_at=now)  # fmt: skip
+        await Event.create(
+            case_id=case_id,
+            kind="escalated",
+            actor=Actor.SYSTEM,
+            payload={},
+            public=False,
+            created_at=now,
+        )
+        await Event.create(
+            case_id=case_id,
+            kind="mystery_kind",
+            actor=Actor.SYSTEM,
+            payload={"detail": 7},
+            public=False,
+            created_at=now,
+        )
         shown = (await d.say(SUPERVISOR, f"/case {number}", 1))["text"]
         timeline = shown.split("Timeline:\n", 1)[1].split("\n")
         assert "Status: waiting for the citizen" in shown

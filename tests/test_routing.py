@@ -42,8 +42,9 @@ HEAT, GAS_NAME = "City Heating Company", "City Gas Company"
 @contextlib.asynccontextmanager
 async def routing_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk, ManualClock]]:
     clock = ManualClock(START)
-    settings = settings_for(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN),
-                            MINSHENG_SIGN_LIMIT_HOURS="2")  # fmt: skip
+    settings = settings_for(
+        sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_SIGN_LIMIT_HOURS="2"
+    )
     async with running_bot(settings, clock) as runtime:
         yield Desk(sandbox, runtime, db_path), clock
         await eventually(lambda: not query(db_path, OPEN_SENDS), 20, what="sends recorded")
@@ -70,10 +71,19 @@ async def team(d: Desk) -> None:
         assert added == f"Done: • {user} — handler — {code}"
 
 
-COLUMNS = ("status", "version", "department_id", "signed_at", "sign_due_at", "transfer_count",
-           "route_by_hand")  # fmt: skip
-ROW = ("SELECT status, version, department_id, signed_at, sign_due_at, transfer_count, "
-       "route_by_hand FROM service_case WHERE tracking = ?")  # fmt: skip
+COLUMNS = (
+    "status",
+    "version",
+    "department_id",
+    "signed_at",
+    "sign_due_at",
+    "transfer_count",
+    "route_by_hand",
+)
+ROW = (
+    "SELECT status, version, department_id, signed_at, sign_due_at, transfer_count, "
+    "route_by_hand FROM service_case WHERE tracking = ?"
+)
 
 
 def row(db_path: Path, tracking: str) -> dict[str, Any]:
@@ -111,10 +121,14 @@ async def test_route_sign_send_back_and_route_again(sandbox: Sandbox, db_path: P
             f"Request {number} was assigned to heating-company, with co-handling by gas-company."
         )
         due = when(START + timedelta(hours=2), SHANGHAI, "en")
-        assert notice["text"] == (f"Request {number} was routed to {HEAT}, with co-handling by "
-                                  f"{GAS_NAME}; sign for it by {due}.")  # fmt: skip
-        assert buttons(notice) == [("Sign for", f"ro:sign:{tracking}"),
-                                   ("Send back", f"ro:back:{tracking}")]  # fmt: skip
+        assert notice["text"] == (
+            f"Request {number} was routed to {HEAT}, with co-handling by "
+            f"{GAS_NAME}; sign for it by {due}."
+        )
+        assert buttons(notice) == [
+            ("Sign for", f"ro:sign:{tracking}"),
+            ("Send back", f"ro:back:{tracking}"),
+        ]
         assert all(len(data.encode()) <= 64 for _, data in buttons(notice))
         routed = row(db_path, tracking)
         assert routed["signed_at"] is None
@@ -183,18 +197,28 @@ async def test_route_sign_send_back_and_route_again(sandbox: Sandbox, db_path: P
         assert d.sandbox.messages(HANDLER)[-1]["text"] == (
             f"Request {number} was sent back to the supervisors to be routed again."
         )
-        assert returned["text"] == (f"Request {number} was sent back by {HEAT} as misrouted. "
-                                    f"Reason: {reason}\nRoute it again:")  # fmt: skip
-        assert buttons(returned) == [("Accept", f"st:acc:{tracking}"),
-                                     ("Reject", f"st:rej:{tracking}"),
-                                     ("Details", f"st:det:{tracking}")]  # fmt: skip
+        assert returned["text"] == (
+            f"Request {number} was sent back by {HEAT} as misrouted. "
+            f"Reason: {reason}\nRoute it again:"
+        )
+        assert buttons(returned) == [
+            ("Accept", f"st:acc:{tracking}"),
+            ("Reject", f"st:rej:{tracking}"),
+            ("Details", f"st:det:{tracking}"),
+        ]
         back = row(db_path, tracking)
-        assert (back["status"], back["department_id"], back["signed_at"], back["sign_due_at"],
-                back["transfer_count"], back["route_by_hand"]) == (
-                    "submitted", None, None, None, 1, 0)  # fmt: skip
+        assert (
+            back["status"],
+            back["department_id"],
+            back["signed_at"],
+            back["sign_due_at"],
+            back["transfer_count"],
+            back["route_by_hand"],
+        ) == ("submitted", None, None, None, 1, 0)
         assert co_handlers(db_path) == []
-        assert events(db_path, "sent_back") == [{"department": "heating-company",
-                                                 "reason": reason}]  # fmt: skip
+        assert events(db_path, "sent_back") == [
+            {"department": "heating-company", "reason": reason}
+        ]
         assert await press(d, HANDLER, notice, f"ro:sign:{tracking}") == (
             "This request was already handled."  # no longer routed: nothing to sign for
         )
@@ -271,10 +295,13 @@ async def test_third_pass_goes_to_a_supervisor_by_hand(sandbox: Sandbox, db_path
         assert buttons(marked) == []
         told = (await sandbox.wait_for_messages(d.staff, before + 2, timeout=10))[before:]
         texts = sorted(m["text"] for m in told)
-        assert texts[0] == (f"Request {number} has been passed between departments 3 times; a "
-                            "supervisor must route it by hand.")  # fmt: skip
-        assert texts[1].startswith(f"Request {number} was sent back by {HEAT} as misrouted. "
-                                   f"Reason: {reason}\n")  # fmt: skip
+        assert texts[0] == (
+            f"Request {number} has been passed between departments 3 times; a "
+            "supervisor must route it by hand."
+        )
+        assert texts[1].startswith(
+            f"Request {number} was sent back by {HEAT} as misrouted. Reason: {reason}\n"
+        )
         assert events(db_path, "sent_back")[-1]["reason"] == reason
         flagged = row(db_path, tracking)
         assert (flagged["transfer_count"], flagged["route_by_hand"]) == (3, 1)

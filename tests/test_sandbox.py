@@ -26,8 +26,9 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 @pytest.fixture
 async def bot(sandbox: Sandbox) -> AsyncIterator[Bot]:
-    async with Bot(sandbox.config.token, base_url=sandbox.api_url,
-                   base_file_url=sandbox.file_url) as bot:
+    async with Bot(
+        sandbox.config.token, base_url=sandbox.api_url, base_file_url=sandbox.file_url
+    ) as bot:
         yield bot
 
 
@@ -41,8 +42,12 @@ async def test_get_me_is_the_bot(bot: Bot, sandbox: Sandbox) -> None:
 
 
 async def test_send_and_edit_are_recorded(bot: Bot, sandbox: Sandbox) -> None:
-    sent = await bot.send_message(CITIZEN, "<b>Case</b> A-1 &amp; more", parse_mode="HTML",
-                                  reply_markup=keyboard("yes", "no"))
+    sent = await bot.send_message(
+        CITIZEN,
+        "<b>Case</b> A-1 &amp; more",
+        parse_mode="HTML",
+        reply_markup=keyboard("yes", "no"),
+    )
     assert sent.text == "Case A-1 & more"
     assert sent.entities[0].type == "bold"
     assert sent.reply_markup == keyboard("yes", "no")
@@ -131,8 +136,9 @@ async def test_webhook_delivery_retries_and_sends_secret(bot: Bot, sandbox: Sand
         if attempts == 1:
             return web.Response(status=500)  # the first try fails and is repeated
         body = await request.json()
-        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"),
-                         body["update_id"]))
+        received.append(
+            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), body["update_id"])
+        )
         return web.Response()
 
     app = web.Application()
@@ -176,8 +182,9 @@ async def test_injected_faults_map_to_ptb_errors(
     assert sandbox.stats["faults_injected"] == 1
     assert sandbox.messages(CITIZEN) == []
 
-    sandbox.faults = FaultConfig(blocked_users={CITIZEN}, deactivated_users={1002},
-                                 migrated_chats={-5: -1005})
+    sandbox.faults = FaultConfig(
+        blocked_users={CITIZEN}, deactivated_users={1002}, migrated_chats={-5: -1005}
+    )
     with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await bot.send_message(CITIZEN, "hi")
     with pytest.raises(Forbidden, match=r"(?i)user is deactivated"):
@@ -199,8 +206,9 @@ async def test_photos_files_and_albums(bot: Bot, sandbox: Sandbox) -> None:
     assert photo.caption == "Your photo"
     file = await photo.photo[-1].get_file()
     assert bytes(await file.download_as_bytearray()) == b"\x89PNG fake bytes"
-    album = await bot.send_media_group(CITIZEN, [InputMediaPhoto(photo.photo[-1].file_id),
-                                                 InputMediaPhoto(b"second")])
+    album = await bot.send_media_group(
+        CITIZEN, [InputMediaPhoto(photo.photo[-1].file_id), InputMediaPhoto(b"second")]
+    )
     assert len(album) == 2
     assert album[0].media_group_id == album[1].media_group_id
     location = await bot.send_location(CITIZEN, 31.2304, 121.4737)
@@ -215,6 +223,5 @@ async def test_commands_are_kept_per_language(bot: Bot, sandbox: Sandbox) -> Non
     assert await bot.set_my_commands([("start", "Start"), ("track", "Track a case")])
     assert await bot.set_my_commands([("start", "开始")], language_code="zh-hans")
     assert [c.command for c in await bot.get_my_commands()] == ["start", "track"]
-    assert [c.description for c in await bot.get_my_commands(language_code="zh-hans")] == [
-        "开始"]
+    assert [c.description for c in await bot.get_my_commands(language_code="zh-hans")] == ["开始"]
     assert set(sandbox.commands) == {"", "zh-hans"}

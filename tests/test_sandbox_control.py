@@ -36,8 +36,9 @@ async def call(http: aiohttp.ClientSession, method: str, **params: Any) -> tuple
 
 
 async def burst(http: aiohttp.ClientSession, chat_id: int, count: int) -> list[int]:
-    results = await asyncio.gather(*(call(http, "sendMessage", chat_id=chat_id, text=f"m{i}")
-                                     for i in range(count)))
+    results = await asyncio.gather(
+        *(call(http, "sendMessage", chat_id=chat_id, text=f"m{i}") for i in range(count))
+    )
     return [status for status, _ in results]
 
 
@@ -58,8 +59,11 @@ async def test_web_page_has_both_panes(http: aiohttp.ClientSession) -> None:
 async def test_wrong_token_and_unknown_method(http: aiohttp.ClientSession) -> None:
     async with http.get("/bot1:WRONG/getMe") as response:
         assert response.status == 401
-        assert await response.json() == {"ok": False, "error_code": 401,
-                                          "description": "Unauthorized"}
+        assert await response.json() == {
+            "ok": False,
+            "error_code": 401,
+            "description": "Unauthorized",
+        }
     status, body = await call(http, "sendTelepathy")
     assert (status, body["description"]) == (404, "Not Found")
     status, body = await call(http, "sendMessage", text="hi")
@@ -67,47 +71,57 @@ async def test_wrong_token_and_unknown_method(http: aiohttp.ClientSession) -> No
 
 
 async def test_form_and_query_parameters(http: aiohttp.ClientSession, sandbox: Sandbox) -> None:
-    form = {"chat_id": str(CITIZEN), "text": "hi",
-            "reply_markup": '{"keyboard": [[{"text": "Share", "request_contact": true}]], '
-                            '"resize_keyboard": true}'}
+    form = {
+        "chat_id": str(CITIZEN),
+        "text": "hi",
+        "reply_markup": '{"keyboard": [[{"text": "Share", "request_contact": true}]], '
+        '"resize_keyboard": true}',
+    }
     async with http.post("/bot123456:SANDBOX/sendMessage", data=form) as response:
         assert response.status == 200
-    async with http.get("/bot123456:SANDBOX/sendMessage",
-                        params={"chat_id": CITIZEN, "text": "q"}) as response:
+    async with http.get(
+        "/bot123456:SANDBOX/sendMessage", params={"chat_id": CITIZEN, "text": "q"}
+    ) as response:
         assert response.status == 200
     first, second = sandbox.messages(CITIZEN)
     assert first["reply_markup"]["keyboard"][0][0]["request_contact"] is True
     assert second["text"] == "q"
 
 
-async def test_control_send_press_and_read(http: aiohttp.ClientSession,
-                                           sandbox: Sandbox) -> None:
-    async with http.post("/control/send", json={"user_id": 7, "text": "/track ABC",
-                                                "language_code": "ru"}) as response:
+async def test_control_send_press_and_read(http: aiohttp.ClientSession, sandbox: Sandbox) -> None:
+    async with http.post(
+        "/control/send", json={"user_id": 7, "text": "/track ABC", "language_code": "ru"}
+    ) as response:
         update = (await response.json())["update"]
     message = update["message"]
     assert message["chat"] == {"id": 7, "type": "private", "first_name": "User 7"}
     assert message["from"]["language_code"] == "ru"
     assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
 
-    async with http.post("/control/send", json={"user_id": 7, "text": "/track XYZ",
-                                                "edit_of": message["message_id"]}) as response:
+    async with http.post(
+        "/control/send",
+        json={"user_id": 7, "text": "/track XYZ", "edit_of": message["message_id"]},
+    ) as response:
         edited = (await response.json())["update"]["edited_message"]
     assert edited["message_id"] == message["message_id"]
     assert edited["from"]["language_code"] == "ru"  # remembered
 
-    _, sent = await call(http, "sendMessage", chat_id=7, text="Rate",
-                         reply_markup={"inline_keyboard": [[{"text": "5",
-                                                             "callback_data": "r:5"}]]})
-    press = {"user_id": 7, "chat_id": 7, "message_id": sent["result"]["message_id"],
-             "data": "r:5"}
+    _, sent = await call(
+        http,
+        "sendMessage",
+        chat_id=7,
+        text="Rate",
+        reply_markup={"inline_keyboard": [[{"text": "5", "callback_data": "r:5"}]]},
+    )
+    press = {"user_id": 7, "chat_id": 7, "message_id": sent["result"]["message_id"], "data": "r:5"}
     async with http.post("/control/press", json=press) as response:
         query = (await response.json())["update"]["callback_query"]
     assert query["message"]["text"] == "Rate"
     async with http.post("/control/press", json={**press, "message_id": 999}) as response:
         assert response.status == 400
-    async with http.post("/control/press", json={**press, "message_id": 999,
-                                                 "force": True}) as response:
+    async with http.post(
+        "/control/press", json={**press, "message_id": 999, "force": True}
+    ) as response:
         assert response.status == 200
 
     async with http.get("/control/chats/7/messages", params={"since": 0}) as response:
@@ -118,12 +132,16 @@ async def test_control_send_press_and_read(http: aiohttp.ClientSession,
         assert "update_id" in (await response.json())["update"]
     _, updates = await call(http, "getUpdates")
     kinds = [next(k for k in u if k != "update_id") for u in updates["result"]]
-    assert kinds == ["message", "edited_message", "callback_query", "callback_query",
-                     "channel_post"]
+    assert kinds == [
+        "message",
+        "edited_message",
+        "callback_query",
+        "callback_query",
+        "channel_post",
+    ]
 
 
-async def test_photo_upload_through_control(http: aiohttp.ClientSession,
-                                            sandbox: Sandbox) -> None:
+async def test_photo_upload_through_control(http: aiohttp.ClientSession, sandbox: Sandbox) -> None:
     form = aiohttp.FormData()
     form.add_field("user_id", "5")
     form.add_field("caption", "Broken lamp")
@@ -144,20 +162,19 @@ async def test_events_feed_and_wait(http: aiohttp.ClientSession, sandbox: Sandbo
         await call(http, "sendMessage", chat_id=CITIZEN, text="hello")
 
     task = asyncio.create_task(later())
-    async with http.get(f"/control/chats/{CITIZEN}/wait",
-                        params={"count": 1, "timeout": 2}) as response:
+    async with http.get(
+        f"/control/chats/{CITIZEN}/wait", params={"count": 1, "timeout": 2}
+    ) as response:
         assert [m["text"] for m in (await response.json())["messages"]] == ["hello"]
     await task
     async with http.get("/control/events", params={"since": 0, "timeout": 1}) as response:
         feed = await response.json()
     assert [(e["kind"], e["chat_id"]) for e in feed["events"]] == [("message", CITIZEN)]
-    async with http.get("/control/chats/5/wait", params={"count": 1,
-                                                         "timeout": 0.1}) as response:
+    async with http.get("/control/chats/5/wait", params={"count": 1, "timeout": 0.1}) as response:
         assert response.status == 408
 
 
-async def test_faults_and_config_round_trip(http: aiohttp.ClientSession,
-                                            sandbox: Sandbox) -> None:
+async def test_faults_and_config_round_trip(http: aiohttp.ClientSession, sandbox: Sandbox) -> None:
     faults = {"blocked_users": [3], "migrated_chats": {"-4": -1004}, "kinds": ["500"]}
     async with http.post("/control/faults", json=faults) as response:
         assert (await response.json())["faults"]["blocked_users"] == [3]
@@ -170,8 +187,9 @@ async def test_faults_and_config_round_trip(http: aiohttp.ClientSession,
         assert (await response.json())["stats"]["sendMessage"] == 1
 
 
-async def test_burst_to_one_chat_is_a_violation(http: aiohttp.ClientSession,
-                                                sandbox: Sandbox) -> None:
+async def test_burst_to_one_chat_is_a_violation(
+    http: aiohttp.ClientSession, sandbox: Sandbox
+) -> None:
     assert await burst(http, CITIZEN, 5) == [200] * 5
     assert {v["scope"] for v in sandbox.violations} == {"chat"}
     assert len(sandbox.violations) == 2
@@ -180,16 +198,18 @@ async def test_burst_to_one_chat_is_a_violation(http: aiohttp.ClientSession,
 
 
 @pytest.mark.parametrize("sandbox", [{"time_scale": 20.0}], indirect=True)
-async def test_paced_sender_records_no_violation(http: aiohttp.ClientSession,
-                                                 sandbox: Sandbox) -> None:
+async def test_paced_sender_records_no_violation(
+    http: aiohttp.ClientSession, sandbox: Sandbox
+) -> None:
     for i in range(6):  # one per (1 s / 20): exactly the scaled private-chat pace
         await call(http, "sendMessage", chat_id=CITIZEN, text=f"m{i}")
         await asyncio.sleep(0.05)
     assert sandbox.violations == []
 
 
-@pytest.mark.parametrize("sandbox", [{"enforce_limits": True, "group_per_minute": 2}],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "sandbox", [{"enforce_limits": True, "group_per_minute": 2}], indirect=True
+)
 async def test_enforced_limits_answer_429(http: aiohttp.ClientSession, sandbox: Sandbox) -> None:
     statuses = await burst(http, -42, 3)
     assert sorted(statuses) == [200, 200, 429]

@@ -36,12 +36,14 @@ async def test_the_token_never_reaches_the_logs(tmp_path: Path, db_path: Path) -
 
         for kind in ("429", "500"):  # one of each on the next reply, then calm
             injected = sandbox.stats["faults_injected"]
-            sandbox.faults = FaultConfig(rate=1.0, kinds=(kind,), retry_after=1,
-                                         methods=frozenset({"sendMessage"}))
+            sandbox.faults = FaultConfig(
+                rate=1.0, kinds=(kind,), retry_after=1, methods=frozenset({"sendMessage"})
+            )
             if kind == "429":
                 sandbox.send_text(6101, "/help")
-            await wait_until(lambda n=injected: sandbox.stats["faults_injected"] > n, 10,
-                             f"a {kind} fault")
+            await wait_until(
+                lambda n=injected: sandbox.stats["faults_injected"] > n, 10, f"a {kind} fault"
+            )
         sandbox.faults = FaultConfig()
         messages = await sandbox.wait_for_messages(6101, 2, timeout=20)
         assert "emergencies" in texts(messages)[1]
@@ -62,26 +64,43 @@ async def test_the_token_never_reaches_the_logs(tmp_path: Path, db_path: Path) -
     assert not TOKEN_IN_URL.search(output), TOKEN_IN_URL.search(output)
     assert "database ready" in output  # logging worked: this is the whole output
     assert sandbox.stats["faults_injected"] >= 2
-    assert query(db_path, "SELECT count(*) FROM outbox_message WHERE chat_id = 6101 "
-                          "AND status = 'sent'") == [(2,)]
+    assert query(
+        db_path, "SELECT count(*) FROM outbox_message WHERE chat_id = 6101 AND status = 'sent'"
+    ) == [(2,)]
 
 
 CASES = {
     "no token": ("run", {}, "MINSHENG_BOT_TOKEN"),
     "empty token": ("run", {"MINSHENG_BOT_TOKEN": "  "}, "MINSHENG_BOT_TOKEN"),
-    "webhook without its secret": ("webhook", {"MINSHENG_BOT_TOKEN": TEST_TOKEN},
-                                   "MINSHENG_WEBHOOK_SECRET"),
-    "malformed admin ids": ("run", {"MINSHENG_BOT_TOKEN": TEST_TOKEN,
-                                    "MINSHENG_ADMIN_IDS": "abc"}, "MINSHENG_ADMIN_IDS"),
-    "unknown time zone": ("run", {"MINSHENG_BOT_TOKEN": TEST_TOKEN,
-                                  "MINSHENG_TIMEZONE": "Mars/Base"}, "MINSHENG_TIMEZONE"),
-    "malformed listen address": ("webhook", {"MINSHENG_BOT_TOKEN": TEST_TOKEN,
-                                             "MINSHENG_WEBHOOK_SECRET": "s",
-                                             "MINSHENG_WEBHOOK_LISTEN": "nope"},
-                                 "MINSHENG_WEBHOOK_LISTEN"),
-    "unknown default language": ("run", {"MINSHENG_BOT_TOKEN": TEST_TOKEN,
-                                         "MINSHENG_DEFAULT_LANGUAGE": "xx"},
-                                 "MINSHENG_DEFAULT_LANGUAGE"),
+    "webhook without its secret": (
+        "webhook",
+        {"MINSHENG_BOT_TOKEN": TEST_TOKEN},
+        "MINSHENG_WEBHOOK_SECRET",
+    ),
+    "malformed admin ids": (
+        "run",
+        {"MINSHENG_BOT_TOKEN": TEST_TOKEN, "MINSHENG_ADMIN_IDS": "abc"},
+        "MINSHENG_ADMIN_IDS",
+    ),
+    "unknown time zone": (
+        "run",
+        {"MINSHENG_BOT_TOKEN": TEST_TOKEN, "MINSHENG_TIMEZONE": "Mars/Base"},
+        "MINSHENG_TIMEZONE",
+    ),
+    "malformed listen address": (
+        "webhook",
+        {
+            "MINSHENG_BOT_TOKEN": TEST_TOKEN,
+            "MINSHENG_WEBHOOK_SECRET": "s",
+            "MINSHENG_WEBHOOK_LISTEN": "nope",
+        },
+        "MINSHENG_WEBHOOK_LISTEN",
+    ),
+    "unknown default language": (
+        "run",
+        {"MINSHENG_BOT_TOKEN": TEST_TOKEN, "MINSHENG_DEFAULT_LANGUAGE": "xx"},
+        "MINSHENG_DEFAULT_LANGUAGE",
+    ),
 }
 
 
@@ -92,9 +111,9 @@ async def test_a_missing_or_malformed_setting_stops_start_up(tmp_path: Path) -> 
     folders = {name: tmp_path / f"case{n}" for n, name in enumerate(CASES)}
     for folder in folders.values():
         folder.mkdir()
-    results = await asyncio.gather(*(
-        start_up(folders[name], command, env) for name, (command, env, _) in CASES.items()
-    ))
+    results = await asyncio.gather(
+        *(start_up(folders[name], command, env) for name, (command, env, _) in CASES.items())
+    )
     problems = []
     for (name, (_, _, variable)), (code, out, err) in zip(CASES.items(), results, strict=True):
         lines = err.strip().splitlines()

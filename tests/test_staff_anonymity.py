@@ -42,8 +42,9 @@ class NamedCitizen(Citizen):
     """A citizen of tests.test_intake under a first name of their own."""
 
     def _push(self, **body: Any) -> dict[str, Any]:
-        return self.sandbox.send_text(self.id, body.pop("text", ""), language_code="en",
-                                      first_name=NAME, **body)  # fmt: skip
+        return self.sandbox.send_text(
+            self.id, body.pop("text", ""), language_code="en", first_name=NAME, **body
+        )
 
 
 async def quiet(d: Desk) -> None:
@@ -56,8 +57,9 @@ def assert_unnamed(text: str, where: str) -> None:
 
 
 async def test_an_anonymous_filer_is_never_named_to_staff(sandbox: Sandbox, db_path: Path) -> None:
-    settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN),
-                                MINSHENG_FLOOD_MESSAGES="10000")  # fmt: skip
+    settings = webhook_settings(
+        sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_FLOOD_MESSAGES="10000"
+    )
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         d = Desk(sandbox, runtime, db_path)
         await add_team(d)
@@ -72,11 +74,18 @@ async def test_an_anonymous_filer_is_never_named_to_staff(sandbox: Sandbox, db_p
         zone = settings.zone
         await quiet(d)
         await join_case(tracking, SUPPORTER, now=now)
-        await add_information(tracking, ANONYMOUS, text="It is block 7, entrance 2.",
-                              photos=(), now=now, staff_chat_id=d.staff)  # fmt: skip
+        await add_information(
+            tracking,
+            ANONYMOUS,
+            text="It is block 7, entrance 2.",
+            photos=(),
+            now=now,
+            staff_chat_id=d.staff,
+        )
         await accept_case(tracking, "heating-company", by=SUPERVISOR, now=now, zone=zone)
-        await submit_reply(tracking, "The company must restore heating; it has been told.",
-                           by=HANDLER, now=now)  # fmt: skip
+        await submit_reply(
+            tracking, "The company must restore heating; it has been told.", by=HANDLER, now=now
+        )
         await approve_reply(tracking, by=SUPERVISOR, now=now)
         await rate_solved(tracking, ANONYMOUS, "not_solved", now=now)
         await rate_satisfaction(tracking, ANONYMOUS, "unsatisfied", now=now)
@@ -84,8 +93,9 @@ async def test_an_anonymous_filer_is_never_named_to_staff(sandbox: Sandbox, db_p
         await quiet(d)
 
         # The staff chat: the new-request card, the addition, the reopening.
-        staff_chat = "\n".join(m.get("text") or m.get("caption") or ""
-                               for m in sandbox.messages(d.staff))  # fmt: skip
+        staff_chat = "\n".join(
+            m.get("text") or m.get("caption") or "" for m in sandbox.messages(d.staff)
+        )
         assert f"New request {number}" in staff_chat
         assert "The citizen added to request" in staff_chat
         assert "Contact: anonymous; answer through the bot" in staff_chat
@@ -101,9 +111,12 @@ async def test_an_anonymous_filer_is_never_named_to_staff(sandbox: Sandbox, db_p
             "anonymous citizen rated the answer: Not solved; Unsatisfied",
             "anonymous citizen reopened the request, not satisfied with the answer",
         ):
-            assert line in shown, (line, shown)  # fmt: skip
-        card = next(m for m in sandbox.messages(d.staff) if f"New request {number}" in
-                    (m.get("text") or ""))  # fmt: skip
+            assert line in shown, (line, shown)
+        card = next(
+            m
+            for m in sandbox.messages(d.staff)
+            if f"New request {number}" in (m.get("text") or "")
+        )
         before = len(sandbox.messages(d.staff))
         press = sandbox.press_button(HANDLER, d.staff, card["message_id"], f"st:det:{tracking}")
         assert await answer_of(sandbox, press) == ""
@@ -130,8 +143,9 @@ async def test_an_anonymous_filer_is_never_named_to_staff(sandbox: Sandbox, db_p
             assert_unnamed(page, "the dashboard's case page")
 
         # The export.
-        exported = await export_csv(now - timedelta(days=1), now + timedelta(days=1), None,
-                                    language="en", zone=zone)  # fmt: skip
+        exported = await export_csv(
+            now - timedelta(days=1), now + timedelta(days=1), None, language="en", zone=zone
+        )
         assert tracking in exported.decode("utf-8-sig")
         assert_unnamed(exported.decode("utf-8-sig"), "the export")
 
@@ -164,19 +178,30 @@ async def test_a_forged_staff_button_leaves_no_trace_in_the_case(
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         d = Desk(sandbox, runtime, db_path)
         case = await d.file_case(NAMED)
-        for data in (f"st:acc:{case.tracking}", f"st:rej:{case.tracking}",
-                     f"st:det:{case.tracking}"):  # fmt: skip
+        for data in (
+            f"st:acc:{case.tracking}",
+            f"st:rej:{case.tracking}",
+            f"st:det:{case.tracking}",
+        ):
             forged = sandbox.press_button(ANONYMOUS, ANONYMOUS, 1, data, force=True)
             assert await answer_of(sandbox, forged) == DENIED
         await quiet(d)
         assert query(db_path, "SELECT kind FROM case_event") == [("submitted",)]
-        assert query(db_path, "SELECT user_id, reason, tracking FROM access_denial") == [
-            (ANONYMOUS, "not_staff", case.tracking)] * 3  # fmt: skip
+        assert (
+            query(db_path, "SELECT user_id, reason, tracking FROM access_denial")
+            == [(ANONYMOUS, "not_staff", case.tracking)] * 3
+        )
         # Such an event, as an earlier version wrote it, is left out of the timeline.
         case_id = (await Case.get(tracking=case.tracking)).id
-        await Event.create(case_id=case_id, kind="authz_denied", actor=Actor.STAFF,
-                           actor_id=ANONYMOUS, payload={"action": "accept"}, public=False,
-                           created_at=datetime.now(UTC))  # fmt: skip
+        await Event.create(
+            case_id=case_id,
+            kind="authz_denied",
+            actor=Actor.STAFF,
+            actor_id=ANONYMOUS,
+            payload={"action": "accept"},
+            public=False,
+            created_at=datetime.now(UTC),
+        )
         shown = (await d.say(ADMIN, f"/case {format_tracking_number(case.tracking)}", 1))["text"]
         assert "anonymous citizen filed the request" in shown  # filed without a phone
         assert str(ANONYMOUS) not in shown

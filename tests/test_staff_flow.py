@@ -39,9 +39,11 @@ async def test_admins_manage_staff_and_others_are_told_no(sandbox: Sandbox, db_p
         await add_team(d)
         listed = await d.say(ADMIN, "/staff list", 2)
         assert listed["text"].split("\n") == [
-            "Staff:", f"• {ADMIN} — admin", f"• {SUPERVISOR} — supervisor",
+            "Staff:",
+            f"• {ADMIN} — admin",
+            f"• {SUPERVISOR} — supervisor",
             f"• {HANDLER} — handler — heating-company",
-        ]  # fmt: skip
+        ]
         before = roles(db_path)
         assert (await d.say(CITIZEN, f"/staff add {CITIZEN} admin", 1))["text"] == DENIED
         # A supervisor may not manage staff either; told so in their own language.
@@ -66,9 +68,11 @@ async def test_accepting_from_the_card(sandbox: Sandbox, db_path: Path) -> None:
         card = card_of(d)
         number = format_tracking_number(case.tracking)
         assert card["text"].startswith(f"New request {number}")
-        assert buttons(card) == [("Accept", f"st:acc:{case.tracking}"),
-                                 ("Reject", f"st:rej:{case.tracking}"),
-                                 ("Details", f"st:det:{case.tracking}")]  # fmt: skip
+        assert buttons(card) == [
+            ("Accept", f"st:acc:{case.tracking}"),
+            ("Reject", f"st:rej:{case.tracking}"),
+            ("Details", f"st:det:{case.tracking}"),
+        ]
         # A handler may not route; nothing changes.
         assert await press(d, HANDLER, card, f"st:acc:{case.tracking}") == DENIED
         assert await press(d, SUPERVISOR, card, f"st:acc:{case.tracking}") == ""
@@ -94,8 +98,9 @@ async def test_accepting_from_the_card(sandbox: Sandbox, db_path: Path) -> None:
         shown = await d.say(SUPERVISOR, f"/case {number}", 1)
         assert "Timeline:" in shown["text"]
         assert "Status: accepted" in shown["text"]
-        assert (f"staff member {SUPERVISOR} accepted the request into City Heating Company, "
-                "due by ") in shown["text"]  # fmt: skip
+        assert (
+            f"staff member {SUPERVISOR} accepted the request into City Heating Company, due by "
+        ) in shown["text"]
         # The handler's refused press is in the access log, not in the case's history.
         assert "was refused an action" not in shown["text"]
         assert (HANDLER, "accept") in query(db_path, "SELECT user_id, action FROM access_denial")
@@ -125,8 +130,10 @@ async def test_rejecting_from_the_card_and_forged_presses(sandbox: Sandbox, db_p
         done = await edited(d, card["message_id"], 1)
         assert done["text"].endswith("Rejected by User 72002: A duplicate of another request")
         told = (await sandbox.wait_for_messages(CITIZEN, 1, timeout=10))[-1]["text"]
-        assert told == (f"Your request {format_tracking_number(case.tracking)} was not accepted."
-                        " Reason: A duplicate of another request")  # fmt: skip
+        assert told == (
+            f"Your request {format_tracking_number(case.tracking)} was not accepted."
+            " Reason: A duplicate of another request"
+        )
         # The other case, by typed command with a reason of one's own.
         typed = await d.say(SUPERVISOR, f"/reject {other.tracking} Please call 110 instead", 1)
         assert typed["text"] == f"Request {format_tracking_number(other.tracking)} was rejected."
@@ -140,20 +147,31 @@ async def test_rejecting_from_the_card_and_forged_presses(sandbox: Sandbox, db_p
 
 async def test_every_staff_command_denies_a_citizen(sandbox: Sandbox, db_path: Path) -> None:
     # One citizen sends every staff command in a row: widen the flood gate so it stays quiet.
-    async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN),
-                    MINSHENG_FLOOD_MESSAGES="100000") as d:  # fmt: skip
+    async with desk(
+        sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_FLOOD_MESSAGES="100000"
+    ) as d:
         case = await d.file_case(CITIZEN)
         staff_commands = sorted(
             command
             for group in d.runtime.app.handlers.values()
             for handler in group
             if isinstance(handler, CommandHandler)
-            and (handler.callback.__module__.startswith("handlers.staff")
-                 or any(c.startswith("staff") for c in handler.commands))
+            and (
+                handler.callback.__module__.startswith("handlers.staff")
+                or any(c.startswith("staff") for c in handler.commands)
+            )
             for command in handler.commands
-        )  # fmt: skip
-        expected = ["case", "reject", "staff", *staff_work.COMMANDS, *staff_queue.COMMANDS,
-                    *staff_routing.COMMANDS, *staff_reports.COMMANDS, *staff_web.COMMANDS]
+        )
+        expected = [
+            "case",
+            "reject",
+            "staff",
+            *staff_work.COMMANDS,
+            *staff_queue.COMMANDS,
+            *staff_routing.COMMANDS,
+            *staff_reports.COMMANDS,
+            *staff_web.COMMANDS,
+        ]
         assert staff_commands == sorted(expected)
         for n, command in enumerate(staff_commands, start=1):
             answer = await d.say(CITIZEN, f"/{command} {case.tracking} list add remove", n)

@@ -33,8 +33,9 @@ SECOND = "The engineer replaced the valve on your riser; please check the radiat
 
 
 def status(db_path: Path, tracking: str) -> str:
-    return str(query(db_path, "SELECT status FROM service_case WHERE tracking = ?",
-                     (tracking,))[0][0])  # fmt: skip
+    return str(
+        query(db_path, "SELECT status FROM service_case WHERE tracking = ?", (tracking,))[0][0]
+    )
 
 
 async def citizen_gets(d: Desk, count: int) -> dict[str, Any]:
@@ -116,8 +117,9 @@ async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Path) -> None:
         await d.press_edit(CITIZEN, answer, f"rt:r:{tracking}")
         await citizen_gets(d, 5)
         told = await staff_chat_gets(d, staff_count + 1)
-        assert told["text"] == (f"Request {number} was reopened by the citizen, who was not "
-                                "satisfied with the answer.")  # fmt: skip
+        assert told["text"] == (
+            f"Request {number} was reopened by the citizen, who was not satisfied with the answer."
+        )
         assert status(db_path, tracking) == "in_progress"
 
         # Answered again, approved by command this time; satisfied, closed.
@@ -132,27 +134,33 @@ async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Path) -> None:
         assert status(db_path, tracking) == "closed"
 
         # The citizen's chat, in Chinese, in order, exactly these messages.
-        in_order(texts(sandbox.messages(CITIZEN)), [
-            f"您的诉求 {number} 已受理",
-            "Which building and flat, please?",
-            "",
-            FIRST,
-            f"您的诉求 {number} 已重新办理。",
-            SECOND,
-            number,
-        ])  # fmt: skip
+        in_order(
+            texts(sandbox.messages(CITIZEN)),
+            [
+                f"您的诉求 {number} 已受理",
+                "Which building and flat, please?",
+                "",
+                FIRST,
+                f"您的诉求 {number} 已重新办理。",
+                SECOND,
+                number,
+            ],
+        )
         # The staff chat, in English: the team's line, the card, the routing notice (sign for
         # by), two returned/approved cards, the reopening, and the last card.
         staff = texts(sandbox.messages(d.staff))
-        in_order(staff, [
-            f"Done: • {HANDLER}",
-            f"New request {number}",
-            f"Request {number} was routed to City Heating Company; sign for it by ",
-            f"Reply to review: {number}",
-            f"Reply to review: {number}",
-            f"Request {number} was reopened by the citizen",
-            f"Reply to review: {number}",
-        ])  # fmt: skip
+        in_order(
+            staff,
+            [
+                f"Done: • {HANDLER}",
+                f"New request {number}",
+                f"Request {number} was routed to City Heating Company; sign for it by ",
+                f"Reply to review: {number}",
+                f"Reply to review: {number}",
+                f"Request {number} was reopened by the citizen",
+                f"Reply to review: {number}",
+            ],
+        )
         assert "Returned by User 72002: Too short or vague" in staff[3]
         assert "Approved by User 72002" in staff[4]
         answered = query(db_path, "SELECT count(*) FROM case_event WHERE kind = 'answered'")
@@ -169,23 +177,34 @@ async def test_answering_a_question_puts_the_case_back_in_progress(
     async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN)) as d:
         await add_team(d)
         case = await d.file_case(CITIZEN)
-        await accept_case(case.tracking, "heating-company", by=SUPERVISOR, now=datetime.now(UTC),
-                          zone=d.runtime.services.settings.zone)  # fmt: skip
+        await accept_case(
+            case.tracking,
+            "heating-company",
+            by=SUPERVISOR,
+            now=datetime.now(UTC),
+            zone=d.runtime.services.settings.zone,
+        )
         number = format_tracking_number(case.tracking)
         await citizen_gets(d, 1)
         await staff_says(d, HANDLER, f"/ask {number} Which building and flat, please?")
         question = await citizen_gets(d, 2)
         assert status(db_path, case.tracking) == "awaiting_citizen"
         # A person replies seconds later, by when the sender has recorded which message it was.
-        await eventually(lambda: query(db_path, UNRECORDED) == [(0,)], 10,
-                         what="the question's message id recorded")  # fmt: skip
+        await eventually(
+            lambda: query(db_path, UNRECORDED) == [(0,)],
+            10,
+            what="the question's message id recorded",
+        )
         sandbox.send_text(
             CITIZEN, "Building 4, flat 12", reply_to_message_id=question["message_id"]
         )
         told = await citizen_gets(d, 3)
         assert "use the menu" not in told["text"]
-        await eventually(lambda: status(db_path, case.tracking) == "in_progress", 10,
-                         what="the case back in progress")  # fmt: skip
+        await eventually(
+            lambda: status(db_path, case.tracking) == "in_progress",
+            10,
+            what="the case back in progress",
+        )
         kinds = query(db_path, "SELECT kind FROM case_event WHERE kind = 'citizen_answered'")
         assert kinds == [("citizen_answered",)]
 
@@ -197,23 +216,37 @@ async def test_kill_nine_between_approval_and_delivery(
     async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN)) as d:
         await add_team(d)
         case = await d.file_case(CITIZEN)
-        await accept_case(case.tracking, "heating-company", by=SUPERVISOR, now=datetime.now(UTC),
-                          zone=d.runtime.services.settings.zone)  # fmt: skip
+        await accept_case(
+            case.tracking,
+            "heating-company",
+            by=SUPERVISOR,
+            now=datetime.now(UTC),
+            zone=d.runtime.services.settings.zone,
+        )
         await citizen_gets(d, 1)
         card = await reviewed(d, case.tracking, FIRST)
     tracking = case.tracking
-    bot = BotProcess(bot_env(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN)),
-                     tmp_path / "bot.log")  # fmt: skip
+    bot = BotProcess(
+        bot_env(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN)), tmp_path / "bot.log"
+    )
     # Every sendMessage fails (nothing is delivered) until the bot is killed.
     sandbox.faults = FaultConfig(rate=1.0, kinds=("500",), methods=frozenset({"sendMessage"}))
     bot.start()
     try:
-        sandbox.press_button(SUPERVISOR, sandbox.config.staff_group_id, card["message_id"],
-                             f"sr:ok:{tracking}")  # fmt: skip
+        sandbox.press_button(
+            SUPERVISOR, sandbox.config.staff_group_id, card["message_id"], f"sr:ok:{tracking}"
+        )
         await eventually(lambda: status(db_path, tracking) == "answered", 20, what="approved")
-        await eventually(lambda: query(db_path, "SELECT count(*) FROM outbox_message WHERE "
-                                                "chat_id = ?", (CITIZEN,))[0][0] >= 2,
-                         10, what="the answer queued")  # fmt: skip
+        await eventually(
+            lambda: (
+                query(
+                    db_path, "SELECT count(*) FROM outbox_message WHERE chat_id = ?", (CITIZEN,)
+                )[0][0]
+                >= 2
+            ),
+            10,
+            what="the answer queued",
+        )
         bot.kill()
         # A request the bot sent just before it died may still wait in the sandbox's socket:
         # let it be answered (and fail) before sends are allowed again, or it would be a
@@ -222,8 +255,11 @@ async def test_kill_nine_between_approval_and_delivery(
         assert FIRST not in "".join(texts(sandbox.messages(CITIZEN)))
         sandbox.faults = FaultConfig()
         bot.start()
-        await eventually(lambda: any(FIRST in t for t in texts(sandbox.messages(CITIZEN))), 30,
-                         what="the answer delivered after the restart")  # fmt: skip
+        await eventually(
+            lambda: any(FIRST in t for t in texts(sandbox.messages(CITIZEN))),
+            30,
+            what="the answer delivered after the restart",
+        )
         # Nothing is left to send: a duplicate could only come from a send still open.
         await eventually(lambda: not query(db_path, OPEN_SENDS), 20, what="sends recorded")
     finally:

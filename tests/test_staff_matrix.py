@@ -29,8 +29,13 @@ OTHER = 74_003  # a handler of the gas company
 ANONYMOUS = 1_087_968_824  # Telegram's GroupAnonymousBot: from.id of an anonymous group admin
 
 ROLES = ("citizen", "other_handler", "handler", "supervisor", "admin")
-USERS = {"citizen": CITIZEN, "other_handler": OTHER, "handler": HANDLER,
-         "supervisor": SUPERVISOR, "admin": ADMIN}  # fmt: skip
+USERS = {
+    "citizen": CITIZEN,
+    "other_handler": OTHER,
+    "handler": HANDLER,
+    "supervisor": SUPERVISOR,
+    "admin": ADMIN,
+}
 # command -> the roles allowed to run it on a heating-company case.
 EXPECTED: dict[str, frozenset[str]] = {
     "staff": frozenset({"admin"}),
@@ -77,8 +82,11 @@ REPLY = "We sent an engineer today; the heating in your building is back on sinc
 
 
 def case_row(db_path: Path, tracking: str) -> tuple[Any, ...]:
-    return query(db_path, "SELECT status, version, department_id FROM service_case "
-                          "WHERE tracking = ?", (tracking,))[0]  # fmt: skip
+    return query(
+        db_path,
+        "SELECT status, version, department_id FROM service_case WHERE tracking = ?",
+        (tracking,),
+    )[0]
 
 
 async def say(d: Desk, user_id: int, text: str, **extra: Any) -> str:
@@ -96,8 +104,9 @@ async def accepted(d: Desk, *, accept: bool = True) -> str:
     case = await d.file_case(FILER)
     if accept:
         zone = d.runtime.services.settings.zone
-        await accept_case(case.tracking, "heating-company", by=ADMIN, now=datetime.now(UTC),
-                          zone=zone)  # fmt: skip
+        await accept_case(
+            case.tracking, "heating-company", by=ADMIN, now=datetime.now(UTC), zone=zone
+        )
     return case.tracking
 
 
@@ -191,8 +200,12 @@ async def test_a_revoked_supervisor_is_denied_at_once(sandbox: Sandbox, db_path:
 
 def anonymous_message(d: Desk, text: str, *, reply_to: dict[str, Any] | None = None) -> None:
     """A message in the staff group sent by an anonymous group admin (or as the group)."""
-    sender = {"id": ANONYMOUS, "is_bot": True, "first_name": "Group",
-              "username": "GroupAnonymousBot"}  # fmt: skip
+    sender = {
+        "id": ANONYMOUS,
+        "is_bot": True,
+        "first_name": "Group",
+        "username": "GroupAnonymousBot",
+    }
     group_message(d, sender, d.sandbox.world.chat(d.staff), text, reply_to=reply_to)
 
 
@@ -214,19 +227,25 @@ async def test_anonymous_admins_are_not_attributable(sandbox: Sandbox, db_path: 
         hello = sandbox.world.user_messages[
             (d.staff, max(mid for chat, mid in sandbox.world.user_messages if chat == d.staff))
         ]
-        sandbox.send_text(ADMIN, "/staff add handler heating-company", chat_id=d.staff,
-                          reply_to_message_id=hello["message_id"])  # fmt: skip
+        sandbox.send_text(
+            ADMIN,
+            "/staff add handler heating-company",
+            chat_id=d.staff,
+            reply_to_message_id=hello["message_id"],
+        )
         await sandbox.wait_for_messages(d.staff, staff_chat + 2, timeout=10)
-        assert query(db_path, "SELECT role FROM staff WHERE user_id = ? AND active",
-                     (ANONYMOUS,)) == []  # fmt: skip
+        assert (
+            query(db_path, "SELECT role FROM staff WHERE user_id = ? AND active", (ANONYMOUS,))
+            == []
+        )
         anonymous_message(d, f"/ask {number} Which flat?")
         told = await sandbox.wait_for_messages(d.staff, staff_chat + 3, timeout=10)
         assert told[-1]["text"] == refusal(Catalogs().get("en"))
         assert case_row(db_path, tracking) == before
         # Audited as denials of nobody in particular (handlers.attribution).
-        assert query(db_path, "SELECT user_id, action, reason FROM access_denial WHERE "
-                              "reason = 'anonymous'") == [(ANONYMOUS, "close", "anonymous"),
-                                                          (ANONYMOUS, "ask", "anonymous")]
+        assert query(
+            db_path, "SELECT user_id, action, reason FROM access_denial WHERE reason = 'anonymous'"
+        ) == [(ANONYMOUS, "close", "anonymous"), (ANONYMOUS, "ask", "anonymous")]
 
 
 async def test_a_namesake_of_staff_gets_nothing(sandbox: Sandbox, db_path: Path) -> None:
@@ -245,8 +264,9 @@ async def test_a_namesake_of_staff_gets_nothing(sandbox: Sandbox, db_path: Path)
                 assert spoof == DENIED, line
         # In the staff group too.
         staff_chat = len(sandbox.messages(d.staff))
-        sandbox.send_text(CITIZEN, f"/close {number}", chat_id=d.staff, first_name="Anna",
-                          username="anna_sup")  # fmt: skip
+        sandbox.send_text(
+            CITIZEN, f"/close {number}", chat_id=d.staff, first_name="Anna", username="anna_sup"
+        )
         told = await sandbox.wait_for_messages(d.staff, staff_chat + 1, timeout=10)
         assert told[-1]["text"] == DENIED
         assert case_row(db_path, tracking) == before

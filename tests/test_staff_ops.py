@@ -92,8 +92,9 @@ async def test_staff_menus_follow_the_staff_list(sandbox: Sandbox, db_path: Path
         assert menu(sandbox, "") == citizens  # the citizens' menu is untouched
 
         await d.say(ADMIN, f"/staff add {SUPERVISOR} supervisor", 1)
-        await eventually(lambda: f"chat:{SUPERVISOR}|zh" in sandbox.commands, 10,
-                         what="the new member's menu")  # fmt: skip
+        await eventually(
+            lambda: f"chat:{SUPERVISOR}|zh" in sandbox.commands, 10, what="the new member's menu"
+        )
         assert menu(sandbox, f"chat:{SUPERVISOR}|") == own  # one menu for every member
         await d.say(ADMIN, f"/staff remove {SUPERVISOR}", 2)
         await eventually(
@@ -119,10 +120,18 @@ async def test_staff_menus_follow_the_staff_list(sandbox: Sandbox, db_path: Path
 # -- 2. Row 19: anonymous admins and messages sent on behalf of a chat -------------------------
 
 
-ANONYMOUS_ADMIN = {"id": GROUP_ANONYMOUS_BOT, "is_bot": True, "first_name": "Group",
-                   "username": "GroupAnonymousBot"}  # fmt: skip
-AS_CHANNEL = {"id": CHANNEL_BOT, "is_bot": True, "first_name": "Channel",
-              "username": "Channel_Bot"}  # fmt: skip
+ANONYMOUS_ADMIN = {
+    "id": GROUP_ANONYMOUS_BOT,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+AS_CHANNEL = {
+    "id": CHANNEL_BOT,
+    "is_bot": True,
+    "first_name": "Channel",
+    "username": "Channel_Bot",
+}
 
 
 def denials(db_path: Path) -> list[tuple[Any, ...]]:
@@ -145,17 +154,26 @@ async def test_row_19_nobody_in_particular_is_refused(sandbox: Sandbox, db_path:
         before = row()
         group_message(d, ANONYMOUS_ADMIN, group, f"/close {number}")
         group_message(d, AS_CHANNEL, CHANNEL, f"/case {number}")
-        on_card = {"message_id": card["message_id"], "from": sandbox.world.bot_user(),
-                   "chat": group, "date": card["date"], "text": card["text"]}  # fmt: skip
+        on_card = {
+            "message_id": card["message_id"],
+            "from": sandbox.world.bot_user(),
+            "chat": group,
+            "date": card["date"],
+            "text": card["text"],
+        }
         group_message(d, ANONYMOUS_ADMIN, group, "We fixed it.", reply_to=on_card)
         told = await sandbox.wait_for_messages(d.staff, 4, timeout=10)
         assert [m["text"] for m in told[1:]] == [REFUSAL] * 3
         group_message(d, ANONYMOUS_ADMIN, group, "just chatting")  # not for the bot
         group_message(d, AS_CHANNEL, CHANNEL, f"/case@other_bot {number}")  # another bot's
-        pressed = sandbox.press_button(GROUP_ANONYMOUS_BOT, d.staff, card["message_id"],
-                                       buttons(card)[0][1])  # fmt: skip
-        answer = await eventually(lambda: sandbox.callback_answers.get(
-            pressed["callback_query"]["id"]), 10, what="the button's answer")  # fmt: skip
+        pressed = sandbox.press_button(
+            GROUP_ANONYMOUS_BOT, d.staff, card["message_id"], buttons(card)[0][1]
+        )
+        answer = await eventually(
+            lambda: sandbox.callback_answers.get(pressed["callback_query"]["id"]),
+            10,
+            what="the button's answer",
+        )
         assert answer["text"] == REFUSAL
         # Chatter and another bot's command got nothing: a staff member's command after them
         # is the next message in the chat.
@@ -170,8 +188,11 @@ async def test_row_19_nobody_in_particular_is_refused(sandbox: Sandbox, db_path:
             (GROUP_ANONYMOUS_BOT, "reply", "anonymous"),
             (GROUP_ANONYMOUS_BOT, "button", "anonymous"),
         ]
-        assert query(db_path, "SELECT count(*) FROM staff WHERE user_id IN (?, ?)",
-                     (GROUP_ANONYMOUS_BOT, CHANNEL_BOT)) == [(0,)]  # fmt: skip
+        assert query(
+            db_path,
+            "SELECT count(*) FROM staff WHERE user_id IN (?, ?)",
+            (GROUP_ANONYMOUS_BOT, CHANNEL_BOT),
+        ) == [(0,)]
 
 
 async def test_row_19_refusal_in_the_staff_chats_language(sandbox: Sandbox, db_path: Path) -> None:
@@ -186,8 +207,11 @@ async def test_row_19_refusal_in_the_staff_chats_language(sandbox: Sandbox, db_p
 
 
 def unreachable_notices(d: Desk) -> list[str]:
-    return [m["text"] for m in d.sandbox.messages(d.staff)
-            if "can no longer be reached" in (m.get("text") or "")]  # fmt: skip
+    return [
+        m["text"]
+        for m in d.sandbox.messages(d.staff)
+        if "can no longer be reached" in (m.get("text") or "")
+    ]
 
 
 async def test_row_14_staff_are_told_once_per_unreachable_spell(
@@ -205,13 +229,19 @@ async def test_row_14_staff_are_told_once_per_unreachable_spell(
         sandbox.faults = FaultConfig(blocked_users={CITIZEN})
 
         async def accept(tracking: str) -> None:
-            await accept_case(tracking, "heating-company", by=ADMIN, now=datetime.now(UTC),
-                              zone=zone)  # fmt: skip
+            await accept_case(
+                tracking, "heating-company", by=ADMIN, now=datetime.now(UTC), zone=zone
+            )
             d.runtime.sender.wake()
 
         def failed_to_citizen() -> int:
-            return int(query(db_path, "SELECT count(*) FROM outbox_message WHERE chat_id = ? "
-                                      "AND status = 'failed'", (CITIZEN,))[0][0])  # fmt: skip
+            return int(
+                query(
+                    db_path,
+                    "SELECT count(*) FROM outbox_message WHERE chat_id = ? AND status = 'failed'",
+                    (CITIZEN,),
+                )[0][0]
+            )
 
         await accept(first.tracking)
         told = await eventually(lambda: unreachable_notices(d), 10, what="staff told")
@@ -238,8 +268,11 @@ async def test_row_14_staff_are_told_once_per_unreachable_spell(
         sandbox.faults = FaultConfig(deactivated_users={CITIZEN})
         sent = await d.say(ADMIN, f"/ask {numbers[0]} Which flat is it, please?", 1)
         assert numbers[0] in sent["text"]
-        told = await eventually(lambda: len(unreachable_notices(d)) == 2 and
-                                unreachable_notices(d), 10, what="told again")  # fmt: skip
+        told = await eventually(
+            lambda: len(unreachable_notices(d)) == 2 and unreachable_notices(d),
+            10,
+            what="told again",
+        )
         assert numbers[0] in told[1]
         assert numbers[1] in told[1]
         assert failed_to_citizen() == 3
@@ -268,9 +301,19 @@ async def test_row_13_a_burst_of_cases_is_paced_for_the_group_and_citizens_come_
         now = datetime.now(UTC)
         for citizen in citizens:
             await touch_citizen(citizen, first_name="Wen", guessed_language="en")
-            await set_draft(citizen, Step.SUMMARY, {
-                "kind": "complaint", "category": "heating.fees", "description": gibberish(rng),
-                "photos": [], "answers": {}, "anonymous": True}, now=now)  # fmt: skip
+            await set_draft(
+                citizen,
+                Step.SUMMARY,
+                {
+                    "kind": "complaint",
+                    "category": "heating.fees",
+                    "description": gibberish(rng),
+                    "photos": [],
+                    "answers": {},
+                    "anonymous": True,
+                },
+                now=now,
+            )
         began = time.monotonic()
         for citizen in citizens:
             sandbox.press_button(citizen, citizen, 1, "in:submit", force=True)
@@ -291,8 +334,11 @@ async def test_row_13_a_burst_of_cases_is_paced_for_the_group_and_citizens_come_
             )
             for c in citizens
         ]
-        errors = query(db_path, "SELECT count(*) FROM outbox_message WHERE error LIKE '%429%' "
-                                "OR error LIKE '%Too Many%'")[0][0]  # fmt: skip
+        errors = query(
+            db_path,
+            "SELECT count(*) FROM outbox_message WHERE error LIKE '%429%' "
+            "OR error LIKE '%Too Many%'",
+        )[0][0]
         print(
             f"\nrow 13: {count} cases submitted at once (time scale {scale:g}: the group's "
             f"minute is {window:.1f} s)"

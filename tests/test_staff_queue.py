@@ -52,8 +52,12 @@ async def test_queue_new_pages_and_mine(sandbox: Sandbox, db_path: Path) -> None
         await accept(d, cases[1].tracking, "gas-company")
         mine = await d.say(HANDLER, "/queue mine", 1)
         assert mine["text"].split("\n")[0] == "Open requests in your reach: 1, page 1 of 1"
-        assert mine["text"].split("\n")[1].startswith(
-            f"{format_tracking_number(cases[0].tracking)} · accepted · heating.fees · "
+        assert (
+            mine["text"]
+            .split("\n")[1]
+            .startswith(
+                f"{format_tracking_number(cases[0].tracking)} · accepted · heating.fees · "
+            )
         )
         assert buttons(mine) == []
         everything = await d.say(SUPERVISOR, "/queue mine", 3)

@@ -39,8 +39,9 @@ async def accepted_case(d: Desk) -> Any:
     assert added["text"] == f"Done: • {OTHER} — handler — gas-company"
     case = await d.file_case(CITIZEN)
     zone = d.runtime.services.settings.zone
-    await accept_case(case.tracking, "heating-company", by=SUPERVISOR, now=datetime.now(UTC),
-                      zone=zone)  # fmt: skip
+    await accept_case(
+        case.tracking, "heating-company", by=SUPERVISOR, now=datetime.now(UTC), zone=zone
+    )
     return case
 
 
@@ -160,7 +161,7 @@ def work_commands(d: Desk) -> list[str]:
         if isinstance(handler, CommandHandler)
         and handler.callback.__module__ in ("handlers.staff_work", "handlers.staff_review")
         for command in handler.commands
-    )  # fmt: skip
+    )
 
 
 def arguments(command: str, number: str, other: str) -> str:
@@ -178,8 +179,9 @@ async def test_other_department_and_citizens_are_denied(sandbox: Sandbox, db_pat
         await d.say(HANDLER, f"/reply {number} {ANSWER}", 1)
         card = await review_card(d, 2)
         commands = work_commands(d)
-        assert commands == sorted(["transfer", "reply", "ask", "close", "merge", "reopen",
-                                   "approve", "return"])  # fmt: skip
+        assert commands == sorted(
+            ["transfer", "reply", "ask", "close", "merge", "reopen", "approve", "return"]
+        )
         before = query(db_path, "SELECT tracking, status, version FROM service_case ORDER BY id")
         events = "SELECT count(*) FROM case_event WHERE kind != 'authz_denied'"
         counted = query(db_path, events)
@@ -188,8 +190,11 @@ async def test_other_department_and_citizens_are_denied(sandbox: Sandbox, db_pat
             line = f"/{command} {arguments(command, number, other.tracking)}"
             assert (await d.say(OTHER, line, n))["text"] == DENIED, command
             assert (await d.say(CITIZEN, line, told + n))["text"] == DENIED, command
-        for data in (f"sr:ok:{case.tracking}", f"sr:ret:{case.tracking}",
-                     f"sr:rsn:{case.tracking}:vague"):  # fmt: skip
+        for data in (
+            f"sr:ok:{case.tracking}",
+            f"sr:ret:{case.tracking}",
+            f"sr:rsn:{case.tracking}:vague",
+        ):
             assert await press(d, OTHER, card, data) == DENIED
             forged = sandbox.press_button(CITIZEN, CITIZEN, 1, data, force=True)
             assert await answer_of(sandbox, forged) == DENIED
@@ -207,8 +212,9 @@ async def test_replying_to_the_card_in_the_staff_chat(sandbox: Sandbox, db_path:
         await sandbox.wait_for_messages(d.staff, 2, timeout=10)
         card = card_of(d)
         zone = d.runtime.services.settings.zone
-        await accept_case(case.tracking, "heating-company", by=SUPERVISOR, now=datetime.now(UTC),
-                          zone=zone)  # fmt: skip
+        await accept_case(
+            case.tracking, "heating-company", by=SUPERVISOR, now=datetime.now(UTC), zone=zone
+        )
         number = format_tracking_number(case.tracking)
         sandbox.send_text(HANDLER, ANSWER, chat_id=d.staff, reply_to_message_id=card["message_id"])
         told = (await sandbox.wait_for_messages(d.staff, 3, timeout=10))[-1]
@@ -216,8 +222,9 @@ async def test_replying_to_the_card_in_the_staff_chat(sandbox: Sandbox, db_path:
         review = await review_card(d, 4)
         assert review["text"].endswith(f"\n\n{ANSWER}")
         # A reply to any other message of the chat is left alone.
-        sandbox.send_text(HANDLER, "Thanks, all", chat_id=d.staff,
-                          reply_to_message_id=told["message_id"])  # fmt: skip
+        sandbox.send_text(
+            HANDLER, "Thanks, all", chat_id=d.staff, reply_to_message_id=told["message_id"]
+        )
         await d.say(SUPERVISOR, f"/approve {number}", 1)
         assert len(sandbox.messages(d.staff)) == 4
         assert status(db_path, case.tracking) == "answered"

@@ -72,8 +72,9 @@ ADMIN, HOUSING_SUP, HANDLER = 1, 2, 3
 
 
 async def rate(case: Case, solved: str, satisfaction: str) -> None:
-    await Rating.create(case_id=case.id, solved=solved, satisfaction=satisfaction,
-                        rated_at=h(70), citizen_id=None)  # fmt: skip
+    await Rating.create(
+        case_id=case.id, solved=solved, satisfaction=satisfaction, rated_at=h(70), citizen_id=None
+    )
 
 
 @pytest.fixture
@@ -125,8 +126,13 @@ async def build_fixture() -> None:
     await make(6, None, "submitted", proposed="gas-company", accepted=False)
     await make(7, None, "rejected", proposed="water-company", accepted=False, closed_at=h(2))
     await make(8, "heating-company", "merged", signed_at=h(1), closed_at=h(3))
-    await make(9, "water-company", "in_progress", created=NOW - timedelta(hours=1),
-               signed_at=NOW - timedelta(minutes=30))  # fmt: skip
+    await make(
+        9,
+        "water-company",
+        "in_progress",
+        created=NOW - timedelta(hours=1),
+        signed_at=NOW - timedelta(minutes=30),
+    )
     # c9 is created in the period for counting purposes: move it there, keeping a future due.
     await Case.filter(tracking="TEST00000009").update(created_at=h(24 * 20))
     await make(14, "water-company", "closed", signed_at=h(1), closed_at=h(30))
@@ -138,9 +144,17 @@ async def build_fixture() -> None:
 
 
 def rates(figures: Any) -> dict[str, Any]:
-    names = ("acceptance_rate", "on_time_sign_rate", "response_rate", "resolution_rate",
-             "completion_rate", "on_time_completion_rate", "satisfaction_rate", "feedback_rate",
-             "reopen_rate")  # fmt: skip
+    names = (
+        "acceptance_rate",
+        "on_time_sign_rate",
+        "response_rate",
+        "resolution_rate",
+        "completion_rate",
+        "on_time_completion_rate",
+        "satisfaction_rate",
+        "feedback_rate",
+        "reopen_rate",
+    )
     return {name: getattr(figures, name) for name in names}
 
 
@@ -156,11 +170,19 @@ async def test_every_figure_against_the_hand_count() -> None:
     assert (t.answered, t.rated, t.resolved, t.satisfied, t.reopened) == (4, 3, 2, 2, 1)
     assert (t.completion_base, t.completed) == (7, 4)
     assert (t.completion_counted, t.completed_on_time) == (5, 2)
-    assert rates(t) == pytest.approx({
-        "acceptance_rate": 8 / 11, "on_time_sign_rate": 6 / 8, "response_rate": 3 / 6,
-        "resolution_rate": 2 / 3, "completion_rate": 4 / 7, "on_time_completion_rate": 2 / 5,
-        "satisfaction_rate": 2 / 3, "feedback_rate": 3 / 4, "reopen_rate": 1 / 4,
-    })  # fmt: skip
+    assert rates(t) == pytest.approx(
+        {
+            "acceptance_rate": 8 / 11,
+            "on_time_sign_rate": 6 / 8,
+            "response_rate": 3 / 6,
+            "resolution_rate": 2 / 3,
+            "completion_rate": 4 / 7,
+            "on_time_completion_rate": 2 / 5,
+            "satisfaction_rate": 2 / 3,
+            "feedback_rate": 3 / 4,
+            "reopen_rate": 1 / 4,
+        }
+    )
     assert t.median_answer_hours == pytest.approx(10, abs=0.01)
     assert t.p90_answer_hours == pytest.approx(60, abs=0.01)
 
@@ -169,8 +191,12 @@ async def test_every_figure_against_the_hand_count() -> None:
 async def test_the_department_ranking() -> None:
     stats = await compute_stats(START, END, now=NOW)
     ranking = [(d.code, d.rank, d.figures.received) for d in stats.departments]
-    assert ranking == [("water-company", 1, 2), ("heating-company", 2, 4),
-                       ("gas-company", 3, 2), (None, None, 3)]  # fmt: skip
+    assert ranking == [
+        ("water-company", 1, 2),
+        ("heating-company", 2, 4),
+        ("gas-company", 3, 2),
+        (None, None, 3),
+    ]
     by_code = {d.code: d.figures for d in stats.departments}
     heat, gas, water = by_code["heating-company"], by_code["gas-company"], by_code["water-company"]
     assert heat.score == pytest.approx(100 * (0.3 / 3 + 0.2 * 2 / 3 + 0.25 * 2 / 3 * 2))
@@ -215,8 +241,13 @@ SUPERVISOR, FILER = 76_001, 76_002
 
 async def accepted_case(d: Desk, text: str) -> str:
     case = await d.file_case(FILER, text=text)
-    await accept_case(case.tracking, "heating-company", by=SUPERVISOR, now=datetime.now(UTC),
-                      zone=d.runtime.services.settings.zone)  # fmt: skip
+    await accept_case(
+        case.tracking,
+        "heating-company",
+        by=SUPERVISOR,
+        now=datetime.now(UTC),
+        zone=d.runtime.services.settings.zone,
+    )
     return case.tracking
 
 

@@ -42,9 +42,11 @@ async def raw_post(settings: Settings, body: bytes, secret: bytes) -> tuple[int,
     assert settings.webhook_url
     host, port = settings.webhook_listen.rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))
-    head = (f"POST {settings.webhook_path} HTTP/1.1\r\nHost: {host}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n").encode()  # fmt: skip
+    head = (
+        f"POST {settings.webhook_path} HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n"
+    ).encode()
     writer.write(head + HEADER.encode() + b": " + secret + b"\r\n\r\n" + body)
     await writer.drain()
     answer = await reader.read()
@@ -65,8 +67,9 @@ async def refused(settings: Settings, body: bytes, status: int = 400) -> str:
 async def still_works(settings: Settings, db_path: Path, sandbox: Sandbox) -> None:
     """Nothing was stored; the next real update is stored and answered."""
     assert inbox_ids(db_path) == []
-    code, _ = await raw_post(settings, json.dumps(private_update(10, USER, "/start")).encode(),
-                             SECRET.encode())  # fmt: skip
+    code, _ = await raw_post(
+        settings, json.dumps(private_update(10, USER, "/start")).encode(), SECRET.encode()
+    )
     assert code == 200
     await sandbox.wait_for_messages(USER, 1, timeout=10)
     assert inbox_ids(db_path) == [10]
@@ -154,14 +157,21 @@ async def web_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk,
         yield Desk(sandbox, runtime, db_path), f"http://{settings.webhook_listen}"
 
 
-OVERFLOWING = ("9999-12", "9999-12-31..9999-12-31", "0001-01-01..0001-01-01",
-               "2026-01-01..10000-01-01", "99999-01")  # fmt: skip
+OVERFLOWING = (
+    "9999-12",
+    "9999-12-31..9999-12-31",
+    "0001-01-01..0001-01-01",
+    "2026-01-01..10000-01-01",
+    "99999-01",
+)
 
 
 def changes(db_path: Path) -> list[tuple[Any, ...]]:
     """Everything a page view could change: cases, events, the outbox."""
-    return [query(db_path, f"SELECT count(*) FROM {table}")[0]  # noqa: S608
-            for table in ("service_case", "case_event", "outbox_message")]  # fmt: skip
+    return [
+        query(db_path, f"SELECT count(*) FROM {table}")[0]  # noqa: S608
+        for table in ("service_case", "case_event", "outbox_message")
+    ]
 
 
 async def test_statistics_refuse_a_period_that_cannot_be_represented(

@@ -153,11 +153,15 @@ async def test_the_staff_card_shows_user_text_literally(sandbox: Sandbox, db_pat
     async with desk(sandbox, db_path) as d:
         photos = tuple(sandbox.world.store_file("photo", b"jpeg%d" % i).file_id for i in range(2))
         case = await d.file_case(
-            OWNER, text=hostile, category="heating.no-heat", photos=photos,
+            OWNER,
+            text=hostile,
+            category="heating.no-heat",
+            photos=photos,
             location=Location(45.75, 126.64, "12 Harbin Road"),
-            answers={"indoor_temp": 12, "since": "2026-11-20"}, phone="+86 138 0000 0000",
+            answers={"indoor_temp": 12, "since": "2026-11-20"},
+            phone="+86 138 0000 0000",
             notify_staff=True,
-        )  # fmt: skip
+        )
         staff = await sandbox.wait_for_messages(d.staff, 3, timeout=10)
         card = staff[0]
         assert card["parse_mode"] is None

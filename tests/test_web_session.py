@@ -44,22 +44,27 @@ async def test_secrets_are_not_kept_in_the_clear(web_desk: tuple[Desk, str]) -> 
     await add_team(d)
     link = await sign_in_link(d, SUPERVISOR)
     token = parse_qs(urlparse(link).query)["t"][0]
-    await eventually(lambda: query(d.db_path, SENT, (SUPERVISOR,))[0][1] == "sent", 10,
-                     what="the link recorded as sent")  # fmt: skip
+    await eventually(
+        lambda: query(d.db_path, SENT, (SUPERVISOR,))[0][1] == "sent",
+        10,
+        what="the link recorded as sent",
+    )
     assert json.loads(query(d.db_path, SENT, (SUPERVISOR,))[0][0]) == SCRUBBED
     assert token not in everything_stored(d.db_path)
     async with await browser(link) as staff:  # the link still works, once
         cookie = next(c.value for c in staff.cookie_jar if c.key == "minsheng_session")
         session = cookie.rpartition(".")[0]
         assert query(d.db_path, "SELECT id FROM web_session") == [
-            (hashlib.sha256(session.encode()).hexdigest(),)]  # fmt: skip
+            (hashlib.sha256(session.encode()).hexdigest(),)
+        ]
         assert session not in everything_stored(d.db_path)
         status, page = await get(staff, f"{base}/web/")
         assert status == 200
         token = csrf_of(page)
         await post(staff, f"{base}/web/logout", {"csrf": token})
-        assert query(d.db_path, "SELECT count(*) FROM web_session WHERE ended_at IS NOT NULL"
-                     ) == [(1,)]  # fmt: skip
+        assert query(d.db_path, "SELECT count(*) FROM web_session WHERE ended_at IS NOT NULL") == [
+            (1,)
+        ]
     async with aiohttp.ClientSession(cookies={"minsheng_session": cookie}) as copy:
         assert (await get(copy, f"{base}/web/"))[0] == 401  # signed out everywhere
 
@@ -98,8 +103,12 @@ async def test_foreign_characters_in_the_cookie_or_the_token_are_refused(
                 assert answer.status == 403, (forged, answer.status)
         assert query(d.db_path, "SELECT count(*) FROM case_event") == events
         session = cookie.rpartition(".")[0]
-        for forged in (f"{session}.{'é' * 64}", f"{session}é.{cookie.rpartition('.')[2]}",
-                       "☃.☃", "é"):  # fmt: skip
+        for forged in (
+            f"{session}.{'é' * 64}",
+            f"{session}é.{cookie.rpartition('.')[2]}",
+            "☃.☃",
+            "é",
+        ):
             raw = f"minsheng_session={forged}".encode()
             async with (
                 aiohttp.ClientSession() as stranger,
@@ -112,9 +121,12 @@ async def test_foreign_characters_in_the_cookie_or_the_token_are_refused(
         status, _ = await get(admin, f"{base}/web/case/{number}")
         assert status == 200  # the real session is untouched
         for forged in ({"csrf": "é" * len(token)}, b"csrf=%FF%FE"):  # not signed out
-            async with admin.post(f"{base}/web/logout", data=forged, allow_redirects=False,
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"}
-                                  ) as answer:  # fmt: skip
+            async with admin.post(
+                f"{base}/web/logout",
+                data=forged,
+                allow_redirects=False,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ) as answer:
                 assert answer.status == 303
     assert query(d.db_path, "SELECT count(*) FROM web_session WHERE ended_at IS NULL") == [(1,)]
     async with aiohttp.ClientSession(cookies={"minsheng_session": cookie}) as copy:

@@ -58,8 +58,9 @@ def test_working_hours_skip_weekends_holidays_and_count_make_up_days() -> None:
 
 
 def test_working_hours_in_another_zone_and_custom_hours() -> None:
-    berlin = WorkCalendar(zone=ZoneInfo("Europe/Berlin"),
-                          periods=parse_working_hours("08:00-16:00"))  # fmt: skip
+    berlin = WorkCalendar(
+        zone=ZoneInfo("Europe/Berlin"), periods=parse_working_hours("08:00-16:00")
+    )
     start = datetime(2025, 3, 4, 14, 0, tzinfo=UTC)  # 15:00 in Berlin
     assert after(start, 2, berlin) == datetime(2025, 3, 5, 8, 0, tzinfo=UTC)  # 09:00 local
     assert working_hours_after(start, 0, zone=SHANGHAI) == local(2025, 3, 5, 9)
@@ -106,17 +107,27 @@ def write(tmp_path: Path, text: str) -> Path:
     ("text", "problem"),
     [
         ("official_years = [2025\n", "calendar.toml"),
-        ('[[holiday]]\nyear = 2025\nname = "x"\noff = ["2025-02-30", "2025-03-01"]\n',
-         "not a date"),
-        ('[[holiday]]\nyear = 2025\nname = "x"\noff = ["2025-03-03", "2025-03-01"]\n',
-         "ends before"),
-        ('[[holiday]]\nyear = 2025\nname = "x"\noff = ["2025-03-03", "2025-03-04"]\n'
-         'make_up = ["2025-03-05"]\n', "not a Saturday"),
-        ('[[holiday]]\nyear = 2025\nname = "x"\noff = ["2025-03-01", "2025-03-04"]\n'
-         'make_up = ["2025-03-02"]\n', "both a day off"),
+        (
+            '[[holiday]]\nyear = 2025\nname = "x"\noff = ["2025-02-30", "2025-03-01"]\n',
+            "not a date",
+        ),
+        (
+            '[[holiday]]\nyear = 2025\nname = "x"\noff = ["2025-03-03", "2025-03-01"]\n',
+            "ends before",
+        ),
+        (
+            '[[holiday]]\nyear = 2025\nname = "x"\noff = ["2025-03-03", "2025-03-04"]\n'
+            'make_up = ["2025-03-05"]\n',
+            "not a Saturday",
+        ),
+        (
+            '[[holiday]]\nyear = 2025\nname = "x"\noff = ["2025-03-01", "2025-03-04"]\n'
+            'make_up = ["2025-03-02"]\n',
+            "both a day off",
+        ),
         ('[[holiday]]\nname = "x"\noff = ["2025-03-03", "2025-03-04"]\n', "year"),
     ],
-)  # fmt: skip
+)
 def test_a_malformed_calendar_is_refused(tmp_path: Path, text: str, problem: str) -> None:
     with pytest.raises(CalendarInvalid, match=problem):
         load_calendar(write(tmp_path, text), zone=SHANGHAI)

@@ -18,15 +18,23 @@ def private_update(
     update_id: int, user_id: int, text: str, language_code: str = "en"
 ) -> dict[str, Any]:
     """A private message as Telegram posts it to a webhook."""
-    user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}",
-            "language_code": language_code}
+    user = {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": f"User {user_id}",
+        "language_code": language_code,
+    }
     message: dict[str, Any] = {
-        "message_id": update_id, "from": user, "date": int(time.time()), "text": text,
+        "message_id": update_id,
+        "from": user,
+        "date": int(time.time()),
+        "text": text,
         "chat": {"id": user_id, "type": "private", "first_name": user["first_name"]},
     }
     if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": len(text.split()[0])}]
+        message["entities"] = [
+            {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+        ]
     return {"update_id": update_id, "message": message}
 
 

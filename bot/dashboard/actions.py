@@ -39,38 +39,52 @@ def _field(form: Form, name: str, limit: int) -> str:
 async def _reply(number: str, form: Form, staff: StaffView, services: Services) -> Any:
     settings = services.settings
     return await submit_reply(
-        number, _field(form, "text", 3000), by=staff.user_id, now=services.clock.now(),
+        number,
+        _field(form, "text", 3000),
+        by=staff.user_id,
+        now=services.clock.now(),
         min_length=settings.perfunctory_min_chars,
         perfunctory_phrases=settings.perfunctory_phrases,
-    )  # fmt: skip
+    )
 
 
 async def _ask(number: str, form: Form, staff: StaffView, services: Services) -> Any:
-    return await ask_citizen(number, _field(form, "text", 1000), by=staff.user_id,
-                             now=services.clock.now())  # fmt: skip
+    return await ask_citizen(
+        number, _field(form, "text", 1000), by=staff.user_id, now=services.clock.now()
+    )
 
 
 async def _note(number: str, form: Form, staff: StaffView, services: Services) -> Any:
-    return await add_note(number, _field(form, "text", 3000), by=staff.user_id,
-                          now=services.clock.now())  # fmt: skip
+    return await add_note(
+        number, _field(form, "text", 3000), by=staff.user_id, now=services.clock.now()
+    )
 
 
 async def _assign(number: str, form: Form, staff: StaffView, services: Services) -> Any:
     settings = services.settings
     return await accept_case(
-        number, _field(form, "department", 64), by=staff.user_id, now=services.clock.now(),
-        zone=settings.zone, sign_hours=settings.sign_limit_hours,
-        staff_chat_id=settings.staff_chat_id, calendar=services.calendar,
-    )  # fmt: skip
+        number,
+        _field(form, "department", 64),
+        by=staff.user_id,
+        now=services.clock.now(),
+        zone=settings.zone,
+        sign_hours=settings.sign_limit_hours,
+        staff_chat_id=settings.staff_chat_id,
+        calendar=services.calendar,
+    )
 
 
 async def _transfer(number: str, form: Form, staff: StaffView, services: Services) -> Any:
     settings = services.settings
     return await transfer_case(
-        number, _field(form, "department", 64), _field(form, "reason", 500),
-        by=staff.user_id, now=services.clock.now(), sign_hours=settings.sign_limit_hours,
+        number,
+        _field(form, "department", 64),
+        _field(form, "reason", 500),
+        by=staff.user_id,
+        now=services.clock.now(),
+        sign_hours=settings.sign_limit_hours,
         staff_chat_id=settings.staff_chat_id,
-    )  # fmt: skip
+    )
 
 
 async def _close(number: str, form: Form, staff: StaffView, services: Services) -> Any:
@@ -78,13 +92,15 @@ async def _close(number: str, form: Form, staff: StaffView, services: Services) 
 
 
 async def _reject(number: str, form: Form, staff: StaffView, services: Services) -> Any:
-    return await reject_case(number, _field(form, "reason", 500), by=staff.user_id,
-                             now=services.clock.now())  # fmt: skip
+    return await reject_case(
+        number, _field(form, "reason", 500), by=staff.user_id, now=services.clock.now()
+    )
 
 
 async def _merge(number: str, form: Form, staff: StaffView, services: Services) -> Any:
-    return await merge_case(number, _field(form, "into", 20), by=staff.user_id,
-                            now=services.clock.now())  # fmt: skip
+    return await merge_case(
+        number, _field(form, "into", 20), by=staff.user_id, now=services.clock.now()
+    )
 
 
 ACTIONS: dict[str, Operation] = {
@@ -109,8 +125,11 @@ def done_line(t: Translator, action: str, number: str) -> str:
     """What the page says after `action` succeeded on case `number`."""
     n = shown(number)
     lines = {
-        "reply": t.gettext("Your reply on {number} was saved; it goes to the citizen once it "
-                           "needs no more review.", number=n),
+        "reply": t.gettext(
+            "Your reply on {number} was saved; it goes to the citizen once it "
+            "needs no more review.",
+            number=n,
+        ),
         "ask": t.gettext("Your question on {number} was sent to the citizen.", number=n),
         "note": t.gettext("Your note was added to {number}.", number=n),
         "assign": t.gettext("Request {number} was assigned.", number=n),
@@ -118,5 +137,5 @@ def done_line(t: Translator, action: str, number: str) -> str:
         "close": t.gettext("Request {number} was closed.", number=n),
         "reject": t.gettext("Request {number} was rejected.", number=n),
         "merge": t.gettext("Request {number} was merged.", number=n),
-    }  # fmt: skip
+    }
     return lines[action]

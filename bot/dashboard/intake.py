@@ -54,17 +54,25 @@ async def new_case(request: web.Request, staff: StaffView, t: Translator) -> web
         if problem is None:
             services = request.app[RUNTIME].services
             new = NewCase(
-                citizen_id=None, kind=CaseKind(form["kind"]), category_code=form["category"],
-                text=form["text"], photos=(),
+                citizen_id=None,
+                kind=CaseKind(form["kind"]),
+                category_code=form["category"],
+                text=form["text"],
+                photos=(),
                 location=Location(None, None, form["address"]) if form["address"] else None,
-                answers={}, phone=form["phone"] or None, anonymous=not form["phone"],
+                answers={},
+                phone=form["phone"] or None,
+                anonymous=not form["phone"],
                 publish_consent=form["consent"] == "yes",
-            )  # fmt: skip
+            )
             try:
                 case, code = await file_for_caller(
-                    new, by=staff.user_id, now=services.clock.now(),
-                    zone=services.settings.zone, staff_chat_id=services.settings.staff_chat_id,
-                )  # fmt: skip
+                    new,
+                    by=staff.user_id,
+                    now=services.clock.now(),
+                    zone=services.settings.zone,
+                    staff_chat_id=services.settings.staff_chat_id,
+                )
             except (CategoryNotFound, CategoryUnavailable):
                 problem = "category"
             except FieldOutOfLimits as refused:
@@ -77,11 +85,19 @@ async def new_case(request: web.Request, staff: StaffView, t: Translator) -> web
         if problem is not None:
             flash, status = _problem_line(t, problem), 400
     return render(
-        request, "new_case.html", t, staff, status=status, title=t.gettext("New case by phone"),
-        form=form, filed=filed, flash=flash, flash_error=bool(flash),
+        request,
+        "new_case.html",
+        t,
+        staff,
+        status=status,
+        title=t.gettext("New case by phone"),
+        form=form,
+        filed=filed,
+        flash=flash,
+        flash_error=bool(flash),
         kinds=[(kind.value, kind_name(t, kind)) for kind in CaseKind],
         categories=await category_choices(t.language),
-    )  # fmt: skip
+    )
 
 
 def _problem(form: dict[str, str]) -> str | None:
@@ -102,13 +118,18 @@ def _problem_line(t: Translator, problem: str) -> str:
     lines = {
         "kind": t.gettext("Please choose the kind of request."),
         "category": t.gettext("Please choose a category."),
-        "text": t.gettext("Please write what the caller says: {min} to {max} characters.",
-                          min=DESCRIPTION_MIN, max=DESCRIPTION_MAX),
-        "address": t.gettext("The address is too long: at most {max} characters.",
-                             max=ADDRESS_MAX),
-        "phone": t.gettext("The phone number is too long: at most {max} characters.",
-                           max=PHONE_MAX),
-    }  # fmt: skip
+        "text": t.gettext(
+            "Please write what the caller says: {min} to {max} characters.",
+            min=DESCRIPTION_MIN,
+            max=DESCRIPTION_MAX,
+        ),
+        "address": t.gettext(
+            "The address is too long: at most {max} characters.", max=ADDRESS_MAX
+        ),
+        "phone": t.gettext(
+            "The phone number is too long: at most {max} characters.", max=PHONE_MAX
+        ),
+    }
     return lines[problem]
 
 

@@ -52,34 +52,51 @@ def staff_label(t: Translator, staff: StaffView) -> str:
 
 
 def render(
-    request: web.Request, template: str, t: Translator, staff: StaffView | None, *,
-    status: int = 200, **context: Any,
-) -> web.Response:  # fmt: skip
+    request: web.Request,
+    template: str,
+    t: Translator,
+    staff: StaffView | None,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> web.Response:
     page = TEMPLATES.get_template(template).render(
-        gettext=t.gettext, ngettext=t.ngettext, lang_tag=t.language.replace("_", "-"),
-        staff=staff, staff_label=staff_label(t, staff) if staff else "",
-        csrf=csrf_token(request) if staff else "", **context,
-    )  # fmt: skip
+        gettext=t.gettext,
+        ngettext=t.ngettext,
+        lang_tag=t.language.replace("_", "-"),
+        staff=staff,
+        staff_label=staff_label(t, staff) if staff else "",
+        csrf=csrf_token(request) if staff else "",
+        **context,
+    )
     return web.Response(
         text=page, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
     )
 
 
 async def message_page(
-    request: web.Request, t: Translator, staff: StaffView | None, title: str, message: str,
+    request: web.Request,
+    t: Translator,
+    staff: StaffView | None,
+    title: str,
+    message: str,
     status: int,
-) -> web.Response:  # fmt: skip
-    return render(request, "message.html", t, staff, status=status, title=title,
-                  message=message)  # fmt: skip
+) -> web.Response:
+    return render(request, "message.html", t, staff, status=status, title=title, message=message)
 
 
 async def expired_page(
     request: web.Request, t: Translator, staff: StaffView | None, status: int = 403
 ) -> web.Response:
     """A form that was stale, forged or unreadable: nothing was done; open the page again."""
-    return await message_page(request, t, staff, t.gettext("Please try again"),
-                              t.gettext("The form had expired. Open the page again."),
-                              status)  # fmt: skip
+    return await message_page(
+        request,
+        t,
+        staff,
+        t.gettext("Please try again"),
+        t.gettext("The form had expired. Open the page again."),
+        status,
+    )
 
 
 async def posted_form(request: web.Request, t: Translator, staff: StaffView | None) -> Form:
@@ -109,5 +126,11 @@ async def category_choices(language: str) -> list[tuple[str, str]]:
 
 async def refused_page(request: web.Request, t: Translator, staff: StaffView) -> web.Response:
     """What a staff member sees of a page or case that is not theirs to see (403)."""
-    return await message_page(request, t, staff, t.gettext("Not available"),
-                              t.gettext("That is not available to you."), 403)  # fmt: skip
+    return await message_page(
+        request,
+        t,
+        staff,
+        t.gettext("Not available"),
+        t.gettext("That is not available to you."),
+        403,
+    )

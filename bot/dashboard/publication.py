@@ -34,29 +34,43 @@ async def publish(request: web.Request, staff: StaffView, t: Translator) -> web.
         return await expired_page(request, t, staff)
     try:
         await set_publication(
-            number, str(form.get("public_text", "")), str(form.get("public_note", "")),
-            by=staff.user_id, now=request.app[RUNTIME].services.clock.now(),
-        )  # fmt: skip
+            number,
+            str(form.get("public_text", "")),
+            str(form.get("public_note", "")),
+            by=staff.user_id,
+            now=request.app[RUNTIME].services.clock.now(),
+        )
     except (StaffNotAuthorized, CaseNotFound):
         return await refused_page(request, t, staff)
     except ConsentMissing:
         return await message_page(
-            request, t, staff, t.gettext("Not published"),
-            t.gettext("The citizen did not agree to publish request {number}: it stays "
-                      "private.", number=shown(number)), 409,
-        )  # fmt: skip
+            request,
+            t,
+            staff,
+            t.gettext("Not published"),
+            t.gettext(
+                "The citizen did not agree to publish request {number}: it stays private.",
+                number=shown(number),
+            ),
+            409,
+        )
     except PublicTextInvalid as invalid:
-        return await message_page(request, t, staff, t.gettext("Not published"),
-                                  _invalid_line(t, invalid.field), 400)  # fmt: skip
+        return await message_page(
+            request, t, staff, t.gettext("Not published"), _invalid_line(t, invalid.field), 400
+        )
     raise web.HTTPSeeOther(f"/web/case/{shown(number)}#publication")
 
 
 def _invalid_line(t: Translator, field: str) -> str:
     if field == "public_note":
-        return t.gettext("The public note may have at most {max} characters and no control "
-                         "characters.", max=PUBLIC_NOTE_MAX)  # fmt: skip
-    return t.gettext("The public text may have at most {max} characters and no control "
-                     "characters.", max=PUBLIC_TEXT_MAX)  # fmt: skip
+        return t.gettext(
+            "The public note may have at most {max} characters and no control characters.",
+            max=PUBLIC_NOTE_MAX,
+        )
+    return t.gettext(
+        "The public text may have at most {max} characters and no control characters.",
+        max=PUBLIC_TEXT_MAX,
+    )
 
 
 def routes(app: web.Application) -> None:

@@ -42,9 +42,14 @@ def _same(given: str, expected: str) -> bool:
 def set_session_cookie(request: web.Request, response: web.StreamResponse, session: str) -> None:
     signed = f"{session}.{_mac(request.app[KEY], b'cookie', session)}"
     response.set_cookie(
-        COOKIE, signed, httponly=True, samesite="Strict", secure=request.app[SECURE],
-        path="/web", max_age=12 * 3600,
-    )  # fmt: skip
+        COOKIE,
+        signed,
+        httponly=True,
+        samesite="Strict",
+        secure=request.app[SECURE],
+        path="/web",
+        max_age=12 * 3600,
+    )
 
 
 def clear_session_cookie(response: web.StreamResponse) -> None:

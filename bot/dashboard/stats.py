@@ -29,8 +29,10 @@ async def _scope(
     """The period and the department asked for, if this staff member may see them."""
     services = request.app[RUNTIME].services
     now, zone = services.clock.now(), services.settings.zone
-    form = {"period": request.query.get("period", "month")[:32],
-            "department": request.query.get("department", "")[:64]}  # fmt: skip
+    form = {
+        "period": request.query.get("period", "month")[:32],
+        "department": request.query.get("department", "")[:64],
+    }
     try:
         # Who may see reports is asked first: the period is no one else's business.
         scope = await report_scope(staff.user_id, form["department"] or None, now=now)
@@ -39,9 +41,13 @@ async def _scope(
         return await refused_page(request, t, staff)
     except PeriodInvalid:
         return await message_page(
-            request, t, staff, t.gettext("Statistics"),
-            t.gettext("Please give the period as today, week, month, YYYY-MM or FROM..TO."), 400,
-        )  # fmt: skip
+            request,
+            t,
+            staff,
+            t.gettext("Statistics"),
+            t.gettext("Please give the period as today, week, month, YYYY-MM or FROM..TO."),
+            400,
+        )
     return period, scope, form
 
 
@@ -56,16 +62,27 @@ async def stats_page(request: web.Request, staff: StaffView, t: Translator) -> w
     departments, _ = await catalogue_names()
     name = name_in(departments, scope, t.language) if scope else None
     query = urlencode({k: v for k, v in form.items() if v})
-    alts = [t.gettext("Requests per day, {period}", period=period.label),
-            t.gettext("Requests by category, {period}", period=period.label),
-            t.gettext("Rates by department, {period}", period=period.label)]  # fmt: skip
-    charts = [{"src": f"/web/stats/chart/{n}.png?{query}", "alt": alt}
-              for n, alt in enumerate(alts)] if stats.total.received else []  # fmt: skip
+    alts = [
+        t.gettext("Requests per day, {period}", period=period.label),
+        t.gettext("Requests by category, {period}", period=period.label),
+        t.gettext("Rates by department, {period}", period=period.label),
+    ]
+    charts = (
+        [{"src": f"/web/stats/chart/{n}.png?{query}", "alt": alt} for n, alt in enumerate(alts)]
+        if stats.total.received
+        else []
+    )
     return render(
-        request, "stats.html", t, staff, title=t.gettext("Statistics"), form=form,
-        figures=stats_text(stats, period.label, t, name, markup=False), charts=charts,
+        request,
+        "stats.html",
+        t,
+        staff,
+        title=t.gettext("Statistics"),
+        form=form,
+        figures=stats_text(stats, period.label, t, name, markup=False),
+        charts=charts,
         departments=await department_choices(t.language),
-    )  # fmt: skip
+    )
 
 
 @staff_only
@@ -76,8 +93,11 @@ async def chart(request: web.Request, staff: StaffView, t: Translator) -> web.St
     period, scope, _ = scoped
     services = request.app[RUNTIME].services
     pngs = await chart_pngs(period, scope, services.clock.now(), services.settings.zone, t)
-    return web.Response(body=pngs[int(request.match_info["n"])], content_type="image/png",
-                        headers={"Cache-Control": "private, max-age=300"})  # fmt: skip
+    return web.Response(
+        body=pngs[int(request.match_info["n"])],
+        content_type="image/png",
+        headers={"Cache-Control": "private, max-age=300"},
+    )
 
 
 def routes(app: web.Application) -> None:

@@ -59,10 +59,16 @@ async def signed_in(request: web.Request) -> tuple[StaffView, Translator] | web.
     t = await translator_for(request, staff)
     if staff is None:
         return await message_page(
-            request, t, None, t.gettext("Please sign in"),
-            t.gettext("Ask the bot for /web: it sends you a sign-in link, valid for 10 minutes "
-                      "and good for one use."), 401,
-        )  # fmt: skip
+            request,
+            t,
+            None,
+            t.gettext("Please sign in"),
+            t.gettext(
+                "Ask the bot for /web: it sends you a sign-in link, valid for 10 minutes "
+                "and good for one use."
+            ),
+            401,
+        )
     return staff, t
 
 
@@ -87,10 +93,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     if session is None:
         t = await translator_for(request, None)
         return await message_page(
-            request, t, None, t.gettext("This link does not work"),
+            request,
+            t,
+            None,
+            t.gettext("This link does not work"),
             t.gettext("Sign-in links work once, for 10 minutes. Ask the bot for /web again."),
             403,
-        )  # fmt: skip
+        )
     redirect = web.HTTPSeeOther("/web/")
     set_session_cookie(request, redirect, session)
     raise redirect
@@ -109,15 +118,20 @@ async def logout(request: web.Request) -> web.StreamResponse:
 @staff_only
 async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.StreamResponse:
     zone = request.app[RUNTIME].services.settings.zone
-    form = {key: request.query.get(key, "") for key in
-            ("status", "department", "category", "overdue", "repeat", "q")}  # fmt: skip
+    form = {
+        key: request.query.get(key, "")
+        for key in ("status", "department", "category", "overdue", "repeat", "q")
+    }
     status = form["status"]
     wanted = CaseFilter(
         status=CaseStatus(status) if status in set(CaseStatus) else None,
-        open_only=status == "", department=form["department"] or None,
-        category=form["category"] or None, overdue=form["overdue"] == "1",
-        repeat=form["repeat"] == "1", text=form["q"],
-    )  # fmt: skip
+        open_only=status == "",
+        department=form["department"] or None,
+        category=form["category"] or None,
+        overdue=form["overdue"] == "1",
+        repeat=form["repeat"] == "1",
+        text=form["q"],
+    )
     try:
         page = int(request.query.get("page", "1"))
     except ValueError:
@@ -143,12 +157,19 @@ async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.St
         return "/web/?" + urlencode({**{k: v for k, v in form.items() if v}, "page": number})
 
     return render(
-        request, "queue.html", t, staff, title=t.gettext("Queue"), form=form, rows=rows,
-        listing=listing, page_link=page_link,
+        request,
+        "queue.html",
+        t,
+        staff,
+        title=t.gettext("Queue"),
+        form=form,
+        rows=rows,
+        listing=listing,
+        page_link=page_link,
         statuses=[(s.value, staff_status_name(t, s)) for s in CaseStatus],
         departments=await department_choices(t.language),
         categories=await category_choices(t.language),
-    )  # fmt: skip
+    )
 
 
 @staff_only
@@ -163,9 +184,15 @@ async def case_page(request: web.Request, staff: StaffView, t: Translator) -> we
 
 
 async def _render_case(
-    request: web.Request, staff: StaffView, t: Translator, case: CaseView, flash: str,
-    *, error: bool = False, status: int = 200,
-) -> web.Response:  # fmt: skip
+    request: web.Request,
+    staff: StaffView,
+    t: Translator,
+    case: CaseView,
+    flash: str,
+    *,
+    error: bool = False,
+    status: int = 200,
+) -> web.Response:
     zone = request.app[RUNTIME].services.settings.zone
     number = format_tracking_number(case.tracking)
     card = "\n".join(
@@ -180,12 +207,22 @@ async def _render_case(
         map_link = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
     photos = [f"/web/case/{number}/photo/{i}" for i in range(len(case.photos))]
     return render(
-        request, "case.html", t, staff, status=status, title=number, number=number, card=card,
-        map_link=map_link, photos=photos, flash=flash, flash_error=error,
+        request,
+        "case.html",
+        t,
+        staff,
+        status=status,
+        title=number,
+        number=number,
+        card=card,
+        map_link=map_link,
+        photos=photos,
+        flash=flash,
+        flash_error=error,
         timeline=await timeline_lines(t, case, await audit_trail(case.tracking), zone),
         departments=await department_choices(t.language),
         publication=await publication_of(case.tracking),
-    )  # fmt: skip
+    )
 
 
 @staff_only
@@ -203,14 +240,16 @@ async def case_action(request: web.Request, staff: StaffView, t: Translator) -> 
         if case is None:
             return await refused_page(request, t, staff)
         status = 403 if isinstance(refused, StaffNotAuthorized) else 409
-        return await _render_case(request, staff, t, case, refusal(t, number, refused),
-                                  error=True, status=status)  # fmt: skip
+        return await _render_case(
+            request, staff, t, case, refusal(t, number, refused), error=True, status=status
+        )
     except ValueError:
         case = await _viewable(request, staff, number)
         if case is None:
             return await refused_page(request, t, staff)
-        return await _render_case(request, staff, t, case, t.gettext("Please fill in the form."),
-                                  error=True, status=400)  # fmt: skip
+        return await _render_case(
+            request, staff, t, case, t.gettext("Please fill in the form."), error=True, status=400
+        )
     raise web.HTTPSeeOther(f"/web/case/{number}?" + urlencode({"done": action}))
 
 
@@ -229,8 +268,12 @@ async def photo(request: web.Request, staff: StaffView, t: Translator) -> web.St
 
 # What a photo's first bytes say it is. Anything else is served as a download, never as
 # something a browser might render (a citizen's "photo" can be any file Telegram accepted).
-IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"),
-                    (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))  # fmt: skip
+IMAGE_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
 
 
 def photo_headers(data: bytes) -> dict[str, str]:

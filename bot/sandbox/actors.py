@@ -34,11 +34,16 @@ def bot_message_json(world: World, record: JsonDict, *, nested: bool = True) -> 
         message["photo"] = world.photo_sizes(record["photo"])
     if record["document"]:
         stored = world.files.get(record["document"])
-        document: JsonDict = {"file_id": record["document"],
-                              "file_unique_id": stored.unique_id if stored else "sbxdoc"}
+        document: JsonDict = {
+            "file_id": record["document"],
+            "file_unique_id": stored.unique_id if stored else "sbxdoc",
+        }
         if stored is not None:
-            document.update(file_name=stored.file_name or "file", mime_type=stored.mime_type,
-                            file_size=stored.size())
+            document.update(
+                file_name=stored.file_name or "file",
+                mime_type=stored.mime_type,
+                file_size=stored.size(),
+            )
         message["document"] = document
     for key in ("location", "media_group_id"):
         if record.get(key):
@@ -72,12 +77,18 @@ def _file_object(world: World, kind: str, spec: Any, upload: bytes | None) -> Js
     file_id = spec.get("file_id")
     stored = world.files.get(file_id) if file_id else None
     if stored is None:
-        mime = spec.get("mime_type") or {"photo": "image/jpeg", "voice": "audio/ogg",
-                                         "video": "video/mp4", "sticker": "image/webp"}.get(
-            kind, "application/octet-stream")
+        mime = spec.get("mime_type") or {
+            "photo": "image/jpeg",
+            "voice": "audio/ogg",
+            "video": "video/mp4",
+            "sticker": "image/webp",
+        }.get(kind, "application/octet-stream")
         stored = world.store_file(kind, upload, mime, spec.get("file_name"), file_id)
-    return {"file_id": stored.file_id, "file_unique_id": stored.unique_id,
-            "file_size": int(spec.get("file_size") or stored.size())}
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.unique_id,
+        "file_size": int(spec.get("file_size") or stored.size()),
+    }
 
 
 def _content(world: World, body: JsonDict, upload: bytes | None) -> JsonDict:
@@ -88,8 +99,9 @@ def _content(world: World, body: JsonDict, upload: bytes | None) -> JsonDict:
         content["text"] = text
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
-            content["entities"] = [{"type": "bot_command", "offset": 0,
-                                    "length": utf16_len(command)}]
+            content["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
+            ]
     if body.get("photo") is not None or upload is not None:
         photo = _file_object(world, "photo", body.get("photo"), upload)
         content["photo"] = [{**photo, "width": 1280, "height": 960}]
@@ -99,20 +111,31 @@ def _content(world: World, body: JsonDict, upload: bytes | None) -> JsonDict:
         content["media_group_id"] = str(body["media_group_id"])
     if isinstance(body.get("location"), dict):
         location = body["location"]
-        content["location"] = {"latitude": float(location["latitude"]),
-                               "longitude": float(location["longitude"])}
+        content["location"] = {
+            "latitude": float(location["latitude"]),
+            "longitude": float(location["longitude"]),
+        }
         if location.get("live_period"):
             content["location"]["live_period"] = int(location["live_period"])
     if isinstance(body.get("contact"), dict):
         contact = body["contact"]
-        content["contact"] = {"phone_number": str(contact["phone_number"]),
-                              "first_name": str(contact.get("first_name") or "Contact")}
+        content["contact"] = {
+            "phone_number": str(contact["phone_number"]),
+            "first_name": str(contact.get("first_name") or "Contact"),
+        }
         if contact.get("user_id") is not None:
             content["contact"]["user_id"] = int(contact["user_id"])
     if body.get("sticker"):
         sticker = _file_object(world, "sticker", body["sticker"], None)
-        content["sticker"] = {**sticker, "type": "regular", "width": 512, "height": 512,
-                              "is_animated": False, "is_video": False, "emoji": "🙂"}
+        content["sticker"] = {
+            **sticker,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "🙂",
+        }
     if body.get("voice"):
         voice = _file_object(world, "voice", body["voice"], None)
         content["voice"] = {**voice, "duration": 2, "mime_type": "audio/ogg"}
@@ -122,13 +145,18 @@ def _content(world: World, body: JsonDict, upload: bytes | None) -> JsonDict:
     if isinstance(body.get("document"), dict):
         spec = body["document"]
         document = _file_object(world, "document", spec, None)
-        document.update(file_name=spec.get("file_name") or "document",
-                        mime_type=spec.get("mime_type") or "application/octet-stream")
+        document.update(
+            file_name=spec.get("file_name") or "document",
+            mime_type=spec.get("mime_type") or "application/octet-stream",
+        )
         content["document"] = document
     if isinstance(body.get("forward_from"), dict):
         sender = {"is_bot": False, "first_name": "Someone", **body["forward_from"]}
-        content["forward_origin"] = {"type": "user", "sender_user": sender,
-                                     "date": int(time.time()) - 60}
+        content["forward_origin"] = {
+            "type": "user",
+            "sender_user": sender,
+            "date": int(time.time()) - 60,
+        }
     return content
 
 
@@ -137,8 +165,9 @@ def user_message(world: World, body: JsonDict, upload: bytes | None = None) -> J
     if body.get("user_id") is None:
         raise ActionRefused("user_id is required")
     user_id = int(body["user_id"])
-    sender = world.user(user_id, body.get("first_name"), body.get("language_code"),
-                        body.get("username"))
+    sender = world.user(
+        user_id, body.get("first_name"), body.get("language_code"), body.get("username")
+    )
     chat_id = int(body.get("chat_id") or user_id)
     chat = world.chat(chat_id)
     content = _content(world, body, upload)
@@ -150,12 +179,23 @@ def user_message(world: World, body: JsonDict, upload: bytes | None = None) -> J
         original = world.user_messages.get((chat_id, int(edit_of)))
         if original is None:
             raise ActionRefused(f"no message {edit_of} from a user in chat {chat_id}")
-        message = {"message_id": int(edit_of), "from": dict(sender), "chat": chat,
-                   "date": original["date"], "edit_date": now, **content}
+        message = {
+            "message_id": int(edit_of),
+            "from": dict(sender),
+            "chat": chat,
+            "date": original["date"],
+            "edit_date": now,
+            **content,
+        }
         world.record_user_message(message, edited=True)
         return world.push_update({"edited_message": message})
-    message = {"message_id": world.new_message_id(), "from": dict(sender), "chat": chat,
-               "date": now, **content}
+    message = {
+        "message_id": world.new_message_id(),
+        "from": dict(sender),
+        "chat": chat,
+        "date": now,
+        **content,
+    }
     if body.get("reply_to_message_id") is not None:
         replied = find_message(world, chat_id, int(body["reply_to_message_id"]))
         if replied is not None:
@@ -164,8 +204,9 @@ def user_message(world: World, body: JsonDict, upload: bytes | None = None) -> J
     return world.push_update({"message": message})
 
 
-def press_button(world: World, user_id: int, chat_id: int, message_id: int, data: str,
-                 *, force: bool = False) -> JsonDict:
+def press_button(
+    world: World, user_id: int, chat_id: int, message_id: int, data: str, *, force: bool = False
+) -> JsonDict:
     """Queue the callback query of a press on an inline button of a bot message."""
     record = world.bot_index.get((chat_id, message_id))
     if record is None and not force:
@@ -173,11 +214,23 @@ def press_button(world: World, user_id: int, chat_id: int, message_id: int, data
     if record is not None:
         message = bot_message_json(world, record)
     else:
-        message = {"message_id": message_id, "from": world.bot_user(),
-                   "chat": world.chat(chat_id), "date": int(time.time())}
+        message = {
+            "message_id": message_id,
+            "from": world.bot_user(),
+            "chat": world.chat(chat_id),
+            "date": int(time.time()),
+        }
     callback_id = world.new_callback_id()
-    world.callbacks[callback_id] = {"chat_id": chat_id, "message_id": message_id,
-                                    "user_id": user_id}
-    query = {"id": callback_id, "from": dict(world.user(user_id)),
-             "chat_instance": str(chat_id), "message": message, "data": data}
+    world.callbacks[callback_id] = {
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "user_id": user_id,
+    }
+    query = {
+        "id": callback_id,
+        "from": dict(world.user(user_id)),
+        "chat_instance": str(chat_id),
+        "message": message,
+        "data": data,
+    }
     return world.push_update({"callback_query": query})

@@ -32,15 +32,16 @@ class Sandbox:
 
     def make_app(self) -> web.Application:
         """The app with every route: Bot API, file download, control API and the web page."""
-        app = web.Application(client_max_size=60 * 1024 * 1024,
-                              middlewares=[self.control.guard])  # fmt: skip
-        app.add_routes([
-            web.route("*", "/bot{token}/{method}", self.api.handle),
-            web.get("/file/bot{token}/{path:.+}", self.api.download),
-            *self.control.routes(),
-            web.get("/", self._index),
-            web.static("/static", STATIC_DIR),
-        ])
+        app = web.Application(client_max_size=60 * 1024 * 1024, middlewares=[self.control.guard])
+        app.add_routes(
+            [
+                web.route("*", "/bot{token}/{method}", self.api.handle),
+                web.get("/file/bot{token}/{path:.+}", self.api.download),
+                *self.control.routes(),
+                web.get("/", self._index),
+                web.static("/static", STATIC_DIR),
+            ]
+        )
         app.on_cleanup.append(self._on_cleanup)
         return app
 
@@ -79,19 +80,33 @@ class Sandbox:
 
     # -- direct control, the same semantics as the HTTP control API -------------------------
 
-    def send_text(self, user_id: int, text: str, *, chat_id: int | None = None,
-                  language_code: str | None = None, first_name: str = "",
-                  **extra: Any) -> JsonDict:
+    def send_text(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        language_code: str | None = None,
+        first_name: str = "",
+        **extra: Any,
+    ) -> JsonDict:
         """Queue a user's message and return its Update; ``chat_id`` None is the private chat.
 
         ``extra`` takes the other fields of ``POST /control/send`` (photo, location, ...).
         """
-        body = {**extra, "user_id": user_id, "text": text, "chat_id": chat_id,
-                "language_code": language_code, "first_name": first_name}
+        body = {
+            **extra,
+            "user_id": user_id,
+            "text": text,
+            "chat_id": chat_id,
+            "language_code": language_code,
+            "first_name": first_name,
+        }
         return user_message(self.world, body)
 
-    def press_button(self, user_id: int, chat_id: int, message_id: int, data: str,
-                     *, force: bool = False) -> JsonDict:
+    def press_button(
+        self, user_id: int, chat_id: int, message_id: int, data: str, *, force: bool = False
+    ) -> JsonDict:
         """Queue the callback query of pressing an inline button."""
         return press_button(self.world, user_id, chat_id, message_id, data, force=force)
 
@@ -104,7 +119,10 @@ class Sandbox:
         return self.world.messages(chat_id)
 
     async def wait_for_messages(
-        self, chat_id: int, count: int, timeout: float  # noqa: ASYNC109 - public signature
+        self,
+        chat_id: int,
+        count: int,
+        timeout: float,  # noqa: ASYNC109 - public signature
     ) -> list[JsonDict]:
         """Return once the chat has at least ``count`` bot messages; TimeoutError otherwise."""
         return await self.world.wait_for_messages(chat_id, count, timeout)

@@ -26,20 +26,32 @@ from bot.sandbox.webhook import WebhookDelivery
 
 Method = Callable[[Params, float], Any]
 AsyncMethod = Callable[[Params], Awaitable[Any]]
-CONFLICT_POLLING = ("Conflict: terminated by other getUpdates request; make sure that only one "
-                    "bot instance is running")
-CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is active; use "
-                    "deleteWebhook to delete the webhook first")
+CONFLICT_POLLING = (
+    "Conflict: terminated by other getUpdates request; make sure that only one "
+    "bot instance is running"
+)
+CONFLICT_WEBHOOK = (
+    "Conflict: can't use getUpdates method while webhook is active; use "
+    "deleteWebhook to delete the webhook first"
+)
 CALLBACK_EXPIRED = "query is too old and response timeout expired or query ID is invalid"
 _CHAT_CHECKED = FAULTABLE_METHODS | {"sendChatAction"}
 # Telegram's BotCommandScope types and the fields each one needs.
 COMMAND_SCOPES: dict[str, tuple[str, ...]] = {
-    "default": (), "all_private_chats": (), "all_group_chats": (),
-    "all_chat_administrators": (), "chat": ("chat_id",), "chat_administrators": ("chat_id",),
+    "default": (),
+    "all_private_chats": (),
+    "all_group_chats": (),
+    "all_chat_administrators": (),
+    "chat": ("chat_id",),
+    "chat_administrators": ("chat_id",),
     "chat_member": ("chat_id", "user_id"),
-}  # fmt: skip
-_SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-                  504: "Gateway Timeout"}
+}
+_SERVER_ERRORS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 class BotApi:
@@ -133,8 +145,11 @@ class BotApi:
             if chat_id in faults.deactivated_users:
                 raise ApiError(403, "Forbidden: user is deactivated")
             if chat_id in faults.migrated_chats:
-                raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                               {"migrate_to_chat_id": faults.migrated_chats[chat_id]})
+                raise ApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    {"migrate_to_chat_id": faults.migrated_chats[chat_id]},
+                )
         if faults.rate <= 0 or not faults.kinds or not faults.applies_to(name):
             return False
         if self.rng.random() >= faults.rate:
@@ -144,8 +159,11 @@ class BotApi:
         if kind == "timeout":
             return True
         if kind == "429":
-            raise ApiError(429, f"Too Many Requests: retry after {faults.retry_after}",
-                           {"retry_after": faults.retry_after})
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {faults.retry_after}",
+                {"retry_after": faults.retry_after},
+            )
         code = int(kind) if kind.isdigit() else 500
         raise ApiError(code, _SERVER_ERRORS.get(code, "Internal Server Error"))
 
@@ -157,7 +175,8 @@ class BotApi:
         scopes = self.windows.violated(config, chat_id, at)
         for scope in scopes:
             self.world.violations.append(
-                {"scope": scope, "chat_id": chat_id, "method": method, "at": at})
+                {"scope": scope, "chat_id": chat_id, "method": method, "at": at}
+            )
         if scopes and config.enforce_limits:
             raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         self.windows.record(chat_id, at)
@@ -224,8 +243,11 @@ class BotApi:
     def get_webhook_info(self, p: Params, at: float) -> JsonDict:
         if self.webhook is not None:
             return self.webhook.info()
-        return {"url": "", "has_custom_certificate": False,
-                "pending_update_count": len(self.world.pending)}
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.world.pending),
+        }
 
     async def close(self) -> None:
         self.closing = True
@@ -237,8 +259,12 @@ class BotApi:
     # -- everything else --------------------------------------------------------------------
 
     def get_me(self, p: Params, at: float) -> JsonDict:
-        return {**self.world.bot_user(), "can_join_groups": True,
-                "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            **self.world.bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def get_chat(self, p: Params, at: float) -> JsonDict:
         chat_id = p.chat_id()
@@ -253,8 +279,12 @@ class BotApi:
         stored = self.world.files.get(file_id or "")
         if stored is None:
             raise bad_request("invalid file_id")
-        return {"file_id": stored.file_id, "file_unique_id": stored.unique_id,
-                "file_size": stored.size(), "file_path": stored.path}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.unique_id,
+            "file_size": stored.size(),
+            "file_path": stored.path,
+        }
 
     def send_chat_action(self, p: Params, at: float) -> bool:
         p.chat_id()
@@ -270,8 +300,14 @@ class BotApi:
         text = p.text("text")
         if text is not None and len(text) > 200:
             raise bad_request("MESSAGE_TOO_LONG")
-        answer = {"callback_query_id": query_id, "text": text, "show_alert": p.flag("show_alert"),
-                  "url": p.text("url"), "at": at, **issued}
+        answer = {
+            "callback_query_id": query_id,
+            "text": text,
+            "show_alert": p.flag("show_alert"),
+            "url": p.text("url"),
+            "at": at,
+            **issued,
+        }
         self.world.callback_answers[query_id] = answer
         self.world.add_event("callback_answer", issued["chat_id"], answer)
         return True
@@ -297,8 +333,11 @@ class BotApi:
         if not isinstance(commands, list):
             raise bad_request("can't parse commands JSON object")
         for command in commands:
-            if not isinstance(command, dict) or not command.get("command") or not command.get(
-                    "description"):
+            if (
+                not isinstance(command, dict)
+                or not command.get("command")
+                or not command.get("description")
+            ):
                 raise bad_request("BOT_COMMAND_INVALID")
         self.world.commands[self._commands_key(p)] = commands
         return True
@@ -320,5 +359,7 @@ class BotApi:
 
 
 def _ok(result: Any) -> web.Response:
-    return web.Response(text=json.dumps({"ok": True, "result": result}, ensure_ascii=False),
-                        content_type="application/json")
+    return web.Response(
+        text=json.dumps({"ok": True, "result": result}, ensure_ascii=False),
+        content_type="application/json",
+    )

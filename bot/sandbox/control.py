@@ -23,8 +23,16 @@ from bot.sandbox.core import JsonDict
 from bot.sandbox.state import World
 
 # Fields of /control/send that carry JSON when posted as multipart form fields.
-_JSON_FIELDS = ("photo", "location", "contact", "document", "forward_from", "sticker", "voice",
-                "video")
+_JSON_FIELDS = (
+    "photo",
+    "location",
+    "contact",
+    "document",
+    "forward_from",
+    "sticker",
+    "voice",
+    "video",
+)
 
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -74,9 +82,11 @@ class Control:
             origin = request.headers.get("Origin")
             if origin is not None and not self._own(request, origin):
                 return _refuse("the control API takes requests from its own page only", 403)
-            upload = (request.path == "/control/send"
-                      and request.content_type == "multipart/form-data"
-                      and request.headers.get(UPLOAD_HEADER) == "photo")  # fmt: skip
+            upload = (
+                request.path == "/control/send"
+                and request.content_type == "multipart/form-data"
+                and request.headers.get(UPLOAD_HEADER) == "photo"
+            )
             if request.content_type != "application/json" and not upload:
                 return _refuse("the control API takes application/json", 415)
         return await handler(request)
@@ -132,8 +142,13 @@ class Control:
         body = await _json_body(request)
         try:
             update = press_button(
-                self.world, int(body["user_id"]), int(body["chat_id"]), int(body["message_id"]),
-                str(body["data"]), force=bool(body.get("force")))
+                self.world,
+                int(body["user_id"]),
+                int(body["chat_id"]),
+                int(body["message_id"]),
+                str(body["data"]),
+                force=bool(body.get("force")),
+            )
         except (ActionRefused, KeyError, TypeError, ValueError) as error:
             return _refuse(str(error))
         return web.json_response({"update": update})
@@ -160,7 +175,8 @@ class Control:
         count = int(_number(request, "count", 1))
         try:
             messages = await self.world.wait_for_messages(
-                chat_id, count, min(_number(request, "timeout", 10), 300))
+                chat_id, count, min(_number(request, "timeout", 10), 300)
+            )
         except TimeoutError as error:
             return _refuse(str(error), status=408)
         return web.json_response({"messages": messages, "next": len(messages)})
@@ -172,8 +188,9 @@ class Control:
         return web.json_response({"commands": self.world.commands})
 
     async def stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"stats": self.world.stats,
-                                  "pending_updates": len(self.world.pending)})
+        return web.json_response(
+            {"stats": self.world.stats, "pending_updates": len(self.world.pending)}
+        )
 
     async def violations(self, request: web.Request) -> web.Response:
         return web.json_response({"violations": self.world.violations})
@@ -215,8 +232,9 @@ class Control:
             if remaining <= 0 or self.api.closing:
                 break
             await self.world.events_signal.wait(remaining)
-        return web.json_response({"events": [self._view(e) for e in events],
-                                  "next": self.world.last_seq})
+        return web.json_response(
+            {"events": [self._view(e) for e in events], "next": self.world.last_seq}
+        )
 
     def _view(self, event: JsonDict) -> JsonDict:
         message: Any = event["message"]
@@ -229,8 +247,13 @@ class Control:
 
     async def info(self, request: web.Request) -> web.Response:
         config = self.api.config
-        return web.json_response({"staff_group_id": config.staff_group_id,
-                                  "bot": self.world.bot_user(), "last_seq": self.world.last_seq})
+        return web.json_response(
+            {
+                "staff_group_id": config.staff_group_id,
+                "bot": self.world.bot_user(),
+                "last_seq": self.world.last_seq,
+            }
+        )
 
     async def file(self, request: web.Request) -> web.Response:
         stored = self.world.files.get(request.match_info["file_id"])

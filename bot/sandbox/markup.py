@@ -57,8 +57,10 @@ def _decode_entity(match: re.Match[str]) -> str:
 def _html_entity(tag: str, attrs: str, offset: int) -> Entity:
     kind = _HTML_TYPES[tag]
     entity: Entity = {"type": kind, "offset": offset, "length": 0}
-    values = {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or "" for m in
-              _ATTR.finditer(attrs)}
+    values = {
+        m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or ""
+        for m in _ATTR.finditer(attrs)
+    }
     if tag == "a":
         url = values.get("href", "")
         if not url:
@@ -71,7 +73,7 @@ def _html_entity(tag: str, attrs: str, offset: int) -> Entity:
     elif tag == "tg-emoji":
         entity["custom_emoji_id"] = values.get("emoji-id", "")
     elif tag == "code" and values.get("class", "").startswith("language-"):
-        entity["language"] = values["class"][len("language-"):]
+        entity["language"] = values["class"][len("language-") :]
     return entity
 
 
@@ -109,8 +111,10 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
             raise _cannot_parse(f'unsupported start tag "{tag}" at byte offset {pos}')
         if closing:
             if not stack or stack[-1][0] != tag:
-                raise _cannot_parse(f'unmatched end tag at byte offset {pos}, expected "</'
-                                    f'{stack[-1][0] if stack else ""}>", found "</{tag}>"')
+                raise _cannot_parse(
+                    f'unmatched end tag at byte offset {pos}, expected "</'
+                    f'{stack[-1][0] if stack else ""}>", found "</{tag}>"'
+                )
             _, entity = stack.pop()
             entity["length"] = offset - entity["offset"]
             if entity["type"] == "code" and stack and stack[-1][0] == "pre":

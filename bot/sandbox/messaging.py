@@ -14,8 +14,10 @@ from bot.sandbox.markup import parse_text
 from bot.sandbox.state import World
 
 Admit = Callable[[str, int, float], None]
-NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message")
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
 
 
 def check_markup(markup: Any) -> JsonDict | None:
@@ -27,8 +29,9 @@ def check_markup(markup: Any) -> JsonDict | None:
     if "inline_keyboard" in markup:
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup should be "
-                              "an Array of Arrays")
+            raise bad_request(
+                'field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays'
+            )
         for button in (b for row in rows for b in row):
             if not isinstance(button, dict) or not button.get("text"):
                 raise bad_request("can't parse inline keyboard button: Text is empty")
@@ -36,15 +39,18 @@ def check_markup(markup: Any) -> JsonDict | None:
             if data is not None and not 1 <= len(str(data).encode()) <= 64:
                 raise bad_request("BUTTON_DATA_INVALID")
             if len(button) == 1:
-                raise bad_request("can't parse inline keyboard button: Text buttons are "
-                                  "unallowed in the inline keyboard")
+                raise bad_request(
+                    "can't parse inline keyboard button: Text buttons are "
+                    "unallowed in the inline keyboard"
+                )
     elif "keyboard" in markup:
         rows = markup["keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise bad_request("field \"keyboard\" of the ReplyKeyboardMarkup should be an Array "
-                              "of Arrays")
+            raise bad_request(
+                'field "keyboard" of the ReplyKeyboardMarkup should be an Array of Arrays'
+            )
     elif not ("remove_keyboard" in markup or "force_reply" in markup):
-        raise bad_request("can't find field \"inline_keyboard\"")
+        raise bad_request('can\'t find field "inline_keyboard"')
     return markup
 
 
@@ -79,12 +85,25 @@ class Messenger:
 
     def _record(self, method: str, chat_id: int, at: float, **fields: Any) -> JsonDict:
         record: JsonDict = {
-            "message_id": self.world.new_message_id(), "chat_id": chat_id, "method": method,
-            "text": None, "caption": None, "parse_mode": None, "raw_text": None,
-            "entities": [], "reply_markup": None, "photo": None, "document": None,
-            "reply_to_message_id": None, "location": None, "media_group_id": None,
-            "disable_notification": False, "at": at, "date": int(time.time()),
-            "edits": [], "deleted": False,
+            "message_id": self.world.new_message_id(),
+            "chat_id": chat_id,
+            "method": method,
+            "text": None,
+            "caption": None,
+            "parse_mode": None,
+            "raw_text": None,
+            "entities": [],
+            "reply_markup": None,
+            "photo": None,
+            "document": None,
+            "reply_to_message_id": None,
+            "location": None,
+            "media_group_id": None,
+            "disable_notification": False,
+            "at": at,
+            "date": int(time.time()),
+            "edits": [],
+            "deleted": False,
         }
         record.update(fields)
         self.world.chat(chat_id)
@@ -92,8 +111,11 @@ class Messenger:
         return record
 
     def _common(self, p: Params) -> JsonDict:
-        return {"reply_markup": check_markup(p.raw("reply_markup")), "reply_to_message_id":
-                _reply_to(p), "disable_notification": p.flag("disable_notification")}
+        return {
+            "reply_markup": check_markup(p.raw("reply_markup")),
+            "reply_to_message_id": _reply_to(p),
+            "disable_notification": p.flag("disable_notification"),
+        }
 
     def _caption(self, p: Params) -> JsonDict:
         raw = p.text("caption")
@@ -124,7 +146,7 @@ class Messenger:
             data = value.file.read()
             return self.world.store_file(kind, data, value.content_type, value.filename).file_id
         if isinstance(value, str) and value.startswith("attach://"):
-            return self._file(p.raw(value[len("attach://"):]), kind, p)
+            return self._file(p.raw(value[len("attach://") :]), kind, p)
         if not value or not isinstance(value, str):
             raise bad_request(f"there is no {kind} in the request")
         if value.startswith(("http://", "https://")):
@@ -160,17 +182,31 @@ class Messenger:
         for item in media:
             if not isinstance(item, dict) or item.get("type") not in ("photo", "document"):
                 raise bad_request("unsupported media type in the album")
-            caption = Params({"caption": item.get("caption"),
-                              "parse_mode": item.get("parse_mode")})
-            fields = {**self._caption(caption), item["type"]: self._file(
-                item.get("media"), item["type"], p)}
+            caption = Params(
+                {"caption": item.get("caption"), "parse_mode": item.get("parse_mode")}
+            )
+            fields = {
+                **self._caption(caption),
+                item["type"]: self._file(item.get("media"), item["type"], p),
+            }
             items.append(fields)
         self.admit("sendMediaGroup", chat_id, at)
         group_id = f"album{self.world.new_message_id()}"
         reply_to = _reply_to(p)
-        return [bot_message_json(self.world, self._record(
-            "sendMediaGroup", chat_id, at, media_group_id=group_id, reply_to_message_id=reply_to,
-            **fields)) for fields in items]
+        return [
+            bot_message_json(
+                self.world,
+                self._record(
+                    "sendMediaGroup",
+                    chat_id,
+                    at,
+                    media_group_id=group_id,
+                    reply_to_message_id=reply_to,
+                    **fields,
+                ),
+            )
+            for fields in items
+        ]
 
     def send_location(self, p: Params, at: float) -> JsonDict:
         chat_id = p.chat_id()
@@ -194,16 +230,22 @@ class Messenger:
         message = self.world.user_messages.get((from_chat, message_id))
         if message is None:
             raise bad_request("message to copy not found")
-        fields: JsonDict = {"text": message.get("text"), "caption": message.get("caption"),
-                            "entities": message.get("entities", [])}
+        fields: JsonDict = {
+            "text": message.get("text"),
+            "caption": message.get("caption"),
+            "entities": message.get("entities", []),
+        }
         if message.get("photo"):
             fields["photo"] = message["photo"][-1]["file_id"]
         if message.get("document"):
             fields["document"] = message["document"]["file_id"]
         if message.get("location"):
             fields["location"] = message["location"]
-        if fields["text"] is None and fields["caption"] is None and not (
-                fields.get("photo") or fields.get("document") or fields.get("location")):
+        if (
+            fields["text"] is None
+            and fields["caption"] is None
+            and not (fields.get("photo") or fields.get("document") or fields.get("location"))
+        ):
             fields["text"] = "[message]"
         return fields
 
@@ -220,8 +262,7 @@ class Messenger:
         chat_id = p.chat_id()
         fields = self._source(p)
         self.admit("forwardMessage", chat_id, at)
-        return bot_message_json(self.world, self._record("forwardMessage", chat_id, at,
-                                                         **fields))
+        return bot_message_json(self.world, self._record("forwardMessage", chat_id, at, **fields))
 
     def _target(self, p: Params, action: str) -> JsonDict:
         if p.raw("inline_message_id"):
@@ -232,11 +273,11 @@ class Messenger:
         return record
 
     def _apply_edit(self, record: JsonDict, changes: JsonDict, at: float) -> JsonDict:
-        if all(record.get(k) == v for k, v in changes.items()
-               if k not in ("raw_text", "parse_mode")):
+        if all(
+            record.get(k) == v for k, v in changes.items() if k not in ("raw_text", "parse_mode")
+        ):
             raise bad_request(NOT_MODIFIED)
-        record["edits"].append(record["text"] if record["text"] is not None else
-                               record["caption"])
+        record["edits"].append(record["text"] if record["text"] is not None else record["caption"])
         record.update(changes)
         record["edit_date"] = int(time.time())
         record["edited_at"] = at
@@ -254,14 +295,17 @@ class Messenger:
         record = self._target(p, "edit")
         if record["photo"] is None and record["document"] is None:
             raise bad_request("there is no caption in the message to edit")
-        changes = {"caption": None, "entities": [], **self._caption(p),
-                   "reply_markup": check_markup(p.raw("reply_markup"))}
+        changes = {
+            "caption": None,
+            "entities": [],
+            **self._caption(p),
+            "reply_markup": check_markup(p.raw("reply_markup")),
+        }
         return self._apply_edit(record, changes, at)
 
     def edit_message_reply_markup(self, p: Params, at: float) -> JsonDict:
         record = self._target(p, "edit")
-        return self._apply_edit(record, {"reply_markup": check_markup(p.raw("reply_markup"))},
-                                at)
+        return self._apply_edit(record, {"reply_markup": check_markup(p.raw("reply_markup"))}, at)
 
     def delete_message(self, p: Params, at: float) -> bool:
         chat_id, message_id = p.chat_id(), p.message_id()

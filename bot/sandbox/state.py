@@ -72,16 +72,29 @@ class World:
     # -- identities -------------------------------------------------------------------------
 
     def bot_user(self) -> JsonDict:
-        return {"id": self.config.bot_user_id, "is_bot": True, "first_name": "Minsheng",
-                "username": "minsheng_bot"}
+        return {
+            "id": self.config.bot_user_id,
+            "is_bot": True,
+            "first_name": "Minsheng",
+            "username": "minsheng_bot",
+        }
 
-    def user(self, user_id: int, first_name: str | None = None,
-             language_code: str | None = None, username: str | None = None) -> JsonDict:
+    def user(
+        self,
+        user_id: int,
+        first_name: str | None = None,
+        language_code: str | None = None,
+        username: str | None = None,
+    ) -> JsonDict:
         """The User object for ``user_id``, remembering any name or language given."""
         known = self.users.get(user_id)
         if known is None:
-            known = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}",
-                     "language_code": "en"}
+            known = {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": f"User {user_id}",
+                "language_code": "en",
+            }
             self.users[user_id] = known
         if first_name:
             known["first_name"] = first_name
@@ -110,8 +123,11 @@ class World:
         return group
 
     def knows_chat(self, chat_id: int) -> bool:
-        return chat_id in self.users or chat_id in self.groups or (
-            chat_id == self.config.staff_group_id)
+        return (
+            chat_id in self.users
+            or chat_id in self.groups
+            or (chat_id == self.config.staff_group_id)
+        )
 
     # -- counters ---------------------------------------------------------------------------
 
@@ -128,13 +144,22 @@ class World:
 
     # -- files ------------------------------------------------------------------------------
 
-    def store_file(self, kind: str, data: bytes | None, mime_type: str = "image/jpeg",
-                   file_name: str | None = None, file_id: str | None = None) -> StoredFile:
+    def store_file(
+        self,
+        kind: str,
+        data: bytes | None,
+        mime_type: str = "image/jpeg",
+        file_name: str | None = None,
+        file_id: str | None = None,
+    ) -> StoredFile:
         number = self._next_file
         self._next_file += 1
-        folder, suffix = {"photo": ("photos", "jpg"), "voice": ("voice", "oga"),
-                          "video": ("videos", "mp4"), "sticker": ("stickers", "webp")}.get(
-            kind, ("documents", (file_name or "file.bin").rsplit(".", 1)[-1]))
+        folder, suffix = {
+            "photo": ("photos", "jpg"),
+            "voice": ("voice", "oga"),
+            "video": ("videos", "mp4"),
+            "sticker": ("stickers", "webp"),
+        }.get(kind, ("documents", (file_name or "file.bin").rsplit(".", 1)[-1]))
         stored = StoredFile(
             file_id=file_id or f"SBX-{kind}-{number}",
             unique_id=f"sbxu{number}",
@@ -154,8 +179,15 @@ class World:
         stored = self.files.get(file_id)
         size = stored.size() if stored else 0
         unique = stored.unique_id if stored else f"u{file_id[-16:]}"
-        return [{"file_id": file_id, "file_unique_id": unique, "width": 1280, "height": 960,
-                 "file_size": size}]
+        return [
+            {
+                "file_id": file_id,
+                "file_unique_id": unique,
+                "width": 1280,
+                "height": 960,
+                "file_size": size,
+            }
+        ]
 
     # -- updates ----------------------------------------------------------------------------
 

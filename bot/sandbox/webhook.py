@@ -42,9 +42,12 @@ class WebhookDelivery:
             self._session = None
 
     def info(self) -> JsonDict:
-        info: JsonDict = {"url": self.url, "has_custom_certificate": False,
-                          "pending_update_count": len(self.world.pending),
-                          "max_connections": self.max_connections}
+        info: JsonDict = {
+            "url": self.url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.world.pending),
+            "max_connections": self.max_connections,
+        }
         if self.world.allowed_updates:
             info["allowed_updates"] = list(self.world.allowed_updates)
         if self.last_error is not None:
@@ -56,8 +59,9 @@ class WebhookDelivery:
         while True:
             update = next((u for u in self.world.pending if self.world.wanted(u)), None)
             if update is None:
-                self.world.confirm(self.world.pending[-1]["update_id"] + 1
-                                   if self.world.pending else 0)
+                self.world.confirm(
+                    self.world.pending[-1]["update_id"] + 1 if self.world.pending else 0
+                )
                 await self.world.updates_signal.wait(None)
                 continue
             if await self._post(update):
@@ -77,8 +81,10 @@ class WebhookDelivery:
                 await response.read()
                 if 200 <= response.status < 300:
                     return True
-                self.last_error = (int(time.time()), f"Wrong response from the webhook: "
-                                   f"{response.status} {response.reason}")
+                self.last_error = (
+                    int(time.time()),
+                    f"Wrong response from the webhook: {response.status} {response.reason}",
+                )
         except (aiohttp.ClientError, TimeoutError) as error:
             self.last_error = (int(time.time()), f"Connection failed: {error}")
             log.debug("webhook delivery failed: %s", error)
