@@ -17,7 +17,7 @@ from typing import TextIO
 
 from bot.i18n import Catalogs
 from bot.settings import LANGUAGES, Settings
-from handlers.report_text import stats_text
+from bot.texts.reports import stats_text
 from storage.catalog import DepartmentNotFound
 from storage.db import close_database, open_database
 from storage.export import count_cases, export_csv

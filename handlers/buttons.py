@@ -61,15 +61,24 @@ async def on_expired_button(update: Update, context: MinshengContext) -> None:
     await answer_button(update, context, t.gettext("This button has expired."))
 
 
+async def button_match(
+    update: Update, context: MinshengContext, pattern: re.Pattern[str]
+) -> re.Match[str] | None:
+    """The pressed button's data matched by `pattern`; data that does not fit is answered
+    "This button has expired." and gives None."""
+    data = query_of(update).data
+    found = pattern.match(data) if isinstance(data, str) else None
+    if found is None:
+        await on_expired_button(update, context)
+    return found
+
+
 async def pressed_case(
     update: Update, context: MinshengContext, pattern: re.Pattern[str]
 ) -> tuple[str, Translator, int] | None:
     """A pressed case button: its tracking number, the presser's translator and user id, with
     the spinner stopped. Data that does not fit `pattern` gets "expired" and None."""
-    data = query_of(update).data
-    found = pattern.match(data) if isinstance(data, str) else None
-    if found is None:
-        await on_expired_button(update, context)
+    if (found := await button_match(update, context, pattern)) is None:
         return None
     _, t = await who(update, context)
     await answer_button(update, context)

@@ -11,7 +11,7 @@ from typing import Any
 from telegram import InputMediaPhoto
 
 from bot.i18n import Translator
-from handlers.case_card import erased, staff_card
+from bot.texts.cases import erased, staff_card
 from handlers.duplicates import duplicate_line, duplicate_rows
 from handlers.rendered import Rendered, notice_zone
 from handlers.staff_cases import card_keyboard

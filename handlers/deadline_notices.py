@@ -14,7 +14,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from handlers.case_card import department_name, when
+from bot.texts.cases import department_name, when
 from handlers.rendered import Rendered, notice_zone
 from storage.tracking import format_tracking_number
 

@@ -21,13 +21,20 @@ from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
+from bot.texts.cases import when
 from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of
-from handlers.case_card import when
 from handlers.common import answer_button, call, send, user_of, who
-from handlers.staff_admin import not_allowed, staff_filter
-from handlers.staff_cases import pressed
-from handlers.staff_outcomes import shown
-from handlers.staff_work import outcome, parsed, stamp, usage_or_denied
+from handlers.staff_kit import (
+    arguments,
+    not_allowed,
+    outcome,
+    parsed,
+    pressed,
+    shown,
+    staff_filter,
+    stamp,
+    usage_or_denied,
+)
 from storage.case_views import CaseNotFound
 from storage.deadlines import (
     MAX_EXTENSION_DAYS,
@@ -139,8 +146,8 @@ async def on_extend(update: Update, context: MinshengContext) -> None:
 async def on_grant(update: Update, context: MinshengContext) -> None:
     """/grant <number>: a supervisor grants the pending extension."""
     _, t = await who(update, context)
-    if (args := parsed(context, 1)) is None or len(context.args or []) != 1:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /grant <number>"))
+    usage = t.gettext("Usage: /grant <number>")
+    if (args := await arguments(update, context, t, 1, usage, exact=True)) is None:
         return
     number = args[0]
     await deadline_outcome(
@@ -174,8 +181,9 @@ def granted(number: str, due: datetime, t: Translator, context: MinshengContext)
 async def on_refuse(update: Update, context: MinshengContext) -> None:
     """/refuse <number> <reason>: a supervisor refuses the pending extension."""
     _, t = await who(update, context)
-    if (args := parsed(context, 2)) is None or not args[1].strip():
-        await usage_or_denied(update, context, t, t.gettext("Usage: /refuse <number> <reason>"))
+    usage = t.gettext("Usage: /refuse <number> <reason>")
+    args = await arguments(update, context, t, 2, usage, check=lambda a: bool(a[1].strip()))
+    if args is None:
         return
     number, reason = args
     chat = context.services.settings.staff_chat_id

@@ -23,21 +23,22 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
-from handlers.buttons import NUMBER_GROUP, ButtonHandler
-from handlers.case_card import (
+from bot.texts.cases import (
     category_name,
     department_name,
     event_name,
-    page_data,
     short_category_name,
     status_name,
     when,
 )
+from bot.texts.refusals import merge_refusal
+from handlers.buttons import NUMBER_GROUP, ButtonHandler
+from handlers.case_card import page_data
 from handlers.common import answer_button, send, user_of
 from handlers.intake_data import data, save
 from handlers.menu import main_menu
-from handlers.staff_cases import acted, mark_card, pressed
-from handlers.staff_outcomes import merge_refusal
+from handlers.staff_cases import mark_card
+from handlers.staff_kit import acted, pressed
 from storage.case_views import CaseClosed, CaseNotFound, EventView, Location
 from storage.drafts import DraftView, discard_draft
 from storage.duplicates import CaseAlreadyYours, SimilarCase, join_case, similar_open_cases

@@ -12,7 +12,8 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from handlers.case_card import case_data, department_name
+from bot.texts.cases import department_name
+from handlers.case_card import case_data
 from handlers.rendered import Rendered
 from storage.tracking import format_tracking_number
 

@@ -13,15 +13,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
-from handlers.buttons import on_expired_button, pressed_case, query_of
+from bot.texts.cases import short_category_name
+from handlers.buttons import button_match, pressed_case, query_of
 from handlers.case_card import (
     CASE_PATTERN,
     PAGE_PATTERN,
     STATUS_MARKS,
     case_data,
-    matched,
     page_data,
-    short_category_name,
 )
 from handlers.common import answer_button, call, send, user_of, who
 from handlers.tracking import case_answer
@@ -77,10 +76,9 @@ async def on_my_requests(update: Update, context: MinshengContext) -> None:
 async def on_page(update: Update, context: MinshengContext) -> None:
     """my:p:<n>: show page n in place of the message the button was on."""
     query = query_of(update)
-    page = matched(PAGE_PATTERN, query.data)
-    if page is None:
-        await on_expired_button(update, context)
+    if (found := await button_match(update, context, PAGE_PATTERN)) is None:
         return
+    page = found.group(1)
     _, t = await who(update, context)
     user = user_of(update)
     text, markup = await page_of(user.id, int(page), t)

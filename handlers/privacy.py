@@ -22,7 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import MinshengContext
 from bot.i18n import Translator
 from bot.settings import Settings
-from handlers.buttons import on_expired_button, query_of
+from handlers.buttons import button_match
 from handlers.common import answer_button, send, user_of, who
 from handlers.tracking import FOLLOW_STEPS
 from storage.drafts import DraftView, Step, current_draft, discard_draft, set_draft
@@ -200,10 +200,7 @@ async def on_forget_reply(update: Update, context: MinshengContext, draft: Draft
 
 async def on_forget_choice(update: Update, context: MinshengContext) -> None:
     """forget:yes:N erases if N is the open question's value; forget:no:N changes nothing."""
-    data = query_of(update).data
-    found = FORGET_PATTERN.match(data) if isinstance(data, str) else None
-    if found is None:
-        await on_expired_button(update, context)
+    if (found := await button_match(update, context, FORGET_PATTERN)) is None:
         return
     choice, nonce = found.groups()
     _, t = await who(update, context)

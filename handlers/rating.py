@@ -18,7 +18,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, on_expired_button, query_of
+from bot.texts.ratings import satisfaction_labels, solved_labels
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, button_match, query_of
 from handlers.common import answer_button, call, user_of, who
 from handlers.rendered import Rendered
 from storage.case_views import CaseNotFound
@@ -41,22 +42,6 @@ COMMENT_PATTERN = re.compile(rf"^rt:c:{NUMBER_GROUP}:(quick|unclear|slow|skip)\Z
 REOPEN_PATTERN = re.compile(rf"^rt:r:{NUMBER_GROUP}\Z")
 
 MAX_TEXT = 4096
-
-
-def solved_labels(t: Translator) -> dict[str, str]:
-    return {
-        "solved": t.gettext("Solved"),
-        "partly": t.gettext("Partly"),
-        "not_solved": t.gettext("Not solved"),
-    }
-
-
-def satisfaction_labels(t: Translator) -> dict[str, str]:
-    return {
-        "satisfied": t.gettext("Satisfied"),
-        "basic": t.gettext("Basically satisfied"),
-        "unsatisfied": t.gettext("Unsatisfied"),
-    }
 
 
 def comment_suggestions(t: Translator) -> dict[str, str]:
@@ -106,10 +91,7 @@ async def matched(
     update: Update, context: MinshengContext, pattern: re.Pattern[str]
 ) -> tuple[re.Match[str], Translator, int] | None:
     """A rating button's data, matched, with the presser's translator and id; else "expired"."""
-    data = query_of(update).data
-    found = pattern.match(data) if isinstance(data, str) else None
-    if found is None:
-        await on_expired_button(update, context)
+    if (found := await button_match(update, context, pattern)) is None:
         return None
     return found, (await who(update, context))[1], user_of(update).id
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.i18n import SOURCE, Translator
-from handlers.case_card import department_name, when
+from bot.texts.cases import department_name, when
+from bot.texts.timeline import names
 from handlers.rendered import Rendered, notice_zone
 from handlers.staff_cases import card_keyboard
-from handlers.staff_display import names
 from handlers.staff_routing import routing_keyboard, send_back_reasons
 from storage.tracking import format_tracking_number
 

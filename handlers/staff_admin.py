@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Message, Update
-from telegram.ext import CommandHandler, filters
+from telegram import Update
+from telegram.ext import CommandHandler
 
-from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
+from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
 from handlers.common import send, user_of, who
+from handlers.staff_kit import not_allowed, staff_filter
 from handlers.staff_menu import queue_member_menus
 from storage.catalog import DepartmentNotFound
 from storage.staff import (
@@ -31,31 +32,6 @@ from storage.staff import (
 )
 
 COMMANDS = ("staff",)
-
-
-class StaffChats(filters.MessageFilter):
-    """Private chats, and the staff chat named in the settings (read when an update comes,
-    since handlers are registered before the services are attached)."""
-
-    def __init__(self, app: MinshengApp) -> None:
-        super().__init__(name="StaffChats")
-        self._app = app
-
-    def filter(self, message: Message) -> bool:
-        if message.chat.type == message.chat.PRIVATE:
-            return True
-        services = self._app.bot_data.get(SERVICES_KEY)
-        staff_chat = services.settings.staff_chat_id if isinstance(services, Services) else None
-        return staff_chat is not None and message.chat.id == staff_chat
-
-
-def staff_filter(app: MinshengApp) -> filters.BaseFilter:
-    """New messages from a person in a private chat or the staff chat (who: storage decides)."""
-    return StaffChats(app) & filters.UpdateType.MESSAGE & filters.User(allow_empty=True)
-
-
-def not_allowed(t: Translator) -> str:
-    return t.gettext("Sorry, you may not do that.")
 
 
 def role_name(t: Translator, role: StaffRole) -> str:

@@ -21,6 +21,8 @@ from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
+from bot.texts.cases import department_name, staff_card, when
+from bot.texts.timeline import routing_lines, staff_status_name, timeline_lines
 from handlers.buttons import (
     NUMBER_GROUP,
     ButtonHandler,
@@ -28,11 +30,9 @@ from handlers.buttons import (
     query_of,
     reasons_keyboard,
 )
-from handlers.case_card import department_name, staff_card, when
 from handlers.common import answer_button, call, chat_of, send, user_of, who
 from handlers.rendered import Rendered, notice_zone
-from handlers.staff_admin import not_allowed, staff_filter
-from handlers.staff_display import routing_lines, staff_status_name, timeline_lines
+from handlers.staff_kit import acted, edit_markup, not_allowed, pressed, staff_filter
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
 from storage.catalog import departments
@@ -103,18 +103,6 @@ def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
     )
 
 
-async def pressed(
-    update: Update, context: MinshengContext, pattern: re.Pattern[str]
-) -> tuple[re.Match[str], Translator] | None:
-    """A staff button's data, matched; anything else gets "expired" (and None)."""
-    data = query_of(update).data
-    found = pattern.match(data) if isinstance(data, str) else None
-    if found is None:
-        await on_expired_button(update, context)
-        return None
-    return found, (await who(update, context))[1]
-
-
 async def allowed(
     update: Update, context: MinshengContext, action: StaffAction, tracking: str, t: Translator
 ) -> CaseView | None:
@@ -129,21 +117,6 @@ async def allowed(
         await answer_button(update, context, t.gettext("This request was already handled."))
         return None
     return case
-
-
-async def edit_markup(update: Update, context: MinshengContext, markup: Any) -> None:
-    message = query_of(update).message
-    if message is not None:
-        await call(
-            update,
-            context,
-            "editMessageReplyMarkup",
-            {
-                "chat_id": message.chat.id,
-                "message_id": message.message_id,
-                "reply_markup": markup.to_dict(),
-            },
-        )
 
 
 async def on_accept(update: Update, context: MinshengContext) -> None:
@@ -233,20 +206,6 @@ async def on_reason(update: Update, context: MinshengContext) -> None:
         await mark_card(update, context, case, t, done)
 
 
-async def acted(update: Update, context: MinshengContext, act: Any, t: Translator) -> Any:
-    """Await a lifecycle operation; on refusal answer why and give None."""
-    try:
-        case = await act
-    except (StaffNotAuthorized, CaseNotFound):
-        await answer_button(update, context, not_allowed(t))
-        return None
-    except (TransitionRefused, CaseChangedMeanwhile):
-        await answer_button(update, context, t.gettext("This request was already handled."))
-        return None
-    await answer_button(update, context)
-    return case
-
-
 async def mark_card(
     update: Update, context: MinshengContext, case: CaseView, t: Translator, done: str
 ) -> None:
@@ -291,7 +250,7 @@ async def timeline_card(case: CaseView, t: Translator, context: MinshengContext)
         "",
         t.gettext("Timeline:"),
     ]
-    # Every event in words (handlers.staff_display), internal notes included.
+    # Every event in words (bot.texts.timeline), internal notes included.
     lines += await timeline_lines(t, case, await audit_trail(case.tracking), zone)
     return "\n".join(lines)[:4096]
 

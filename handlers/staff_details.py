@@ -18,8 +18,8 @@ from telegram import Update
 from bot.context import MinshengContext
 from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of
 from handlers.common import answer_button, chat_of, user_of
-from handlers.staff_admin import not_allowed
-from handlers.staff_cases import pressed, send_details
+from handlers.staff_cases import send_details
+from handlers.staff_kit import not_allowed, pressed
 from storage.case_views import CaseNotFound
 from storage.cases import case_by_tracking
 from storage.staff import StaffAction, StaffNotAuthorized, authorize

@@ -15,14 +15,22 @@ from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
+from bot.texts.timeline import staff_status_name
 from handlers.buttons import ButtonHandler
 from handlers.common import answer_button, call, send, user_of, who
-from handlers.staff_admin import not_allowed, staff_filter
-from handlers.staff_cases import pressed
-from handlers.staff_display import staff_status_name
-from handlers.staff_outcomes import shown
+from handlers.staff_kit import (
+    arguments,
+    no_such_department,
+    not_allowed,
+    outcome,
+    parsed,
+    pressed,
+    shown,
+    staff_filter,
+    stamp,
+    usage_or_denied,
+)
 from handlers.staff_routing import assigned, co_handling_refused, settings_of
-from handlers.staff_work import no_such_department, outcome, parsed, stamp, usage_or_denied
 from storage.case_views import CitizenNotFound
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import accept_case
@@ -145,8 +153,8 @@ async def on_queue_page(update: Update, context: MinshengContext) -> None:
 async def on_note(update: Update, context: MinshengContext) -> None:
     """/note <number> <text>: an internal note, never shown to the citizen."""
     _, t = await who(update, context)
-    if (args := parsed(context, 2)) is None:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /note <number> <text>"))
+    usage = t.gettext("Usage: /note <number> <text>")
+    if (args := await arguments(update, context, t, 2, usage)) is None:
         return
     number, text = args
     await outcome(

@@ -11,21 +11,19 @@ the notice so that "late" means the same in the text and in the charts.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import InputFile, InputMediaPhoto, Update
 from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
-from bot.i18n import SOURCE, Translator
+from bot.i18n import Translator
+from bot.texts.charts import chart_pngs
+from bot.texts.reports import digest_text, stats_text
 from handlers.common import chat_of, send, user_of, who
 from handlers.rendered import Rendered, notice_zone
-from handlers.report_text import digest_text, stats_text
-from handlers.staff_admin import not_allowed, staff_filter
-from handlers.staff_work import usage_or_denied
+from handlers.staff_kit import not_allowed, staff_filter, usage_or_denied
 from storage.catalog import DepartmentNotFound
 from storage.digest import digest_facts, last_full_week
 from storage.export import count_cases, export_csv
@@ -33,11 +31,10 @@ from storage.notice_queue import notify
 from storage.periods import Period, PeriodInvalid, days_period, looks_like_period, parse_period
 from storage.sql import as_datetime
 from storage.staff import StaffNotAuthorized
-from storage.stats import Stats, compute_stats, report_scope
-from storage.stats_series import catalogue_names, category_counts, name_in, volume_by_day
+from storage.stats import compute_stats, report_scope
+from storage.stats_series import catalogue_names, name_in
 
 COMMANDS = ("stats", "digest", "export")
-MAX_DEPARTMENT_BARS = 12
 
 
 def stats_usage(t: Translator) -> str:
@@ -142,43 +139,6 @@ async def on_digest(update: Update, context: MinshengContext) -> None:
 def _period(params: dict[str, Any]) -> Period:
     first, last = (date.fromisoformat(params[k]) for k in ("first_day", "last_day"))
     return days_period(first, last, notice_zone())
-
-
-def _draw(
-    stats: Stats,
-    period: Period,
-    volume: dict[date, int],
-    categories: list[tuple[str, int]],
-    t: Translator,
-) -> list[bytes]:
-    """The three PNGs."""
-    # deferred: matplotlib takes seconds to load, and only the charts need it.
-    from handlers.report_charts import category_chart, cjk_font, rates_chart, volume_chart
-
-    legend = SOURCE if t.language.startswith("zh") and cjk_font() is None else t
-    days = period.days()
-    ranked = [d for d in stats.departments if d.code is not None][:MAX_DEPARTMENT_BARS]
-    series = [
-        (legend.gettext("completed on time"), [d.figures.on_time_completion_rate for d in ranked]),
-        (legend.gettext("answered within the limit"), [d.figures.response_rate for d in ranked]),
-        (legend.gettext("satisfied"), [d.figures.satisfaction_rate for d in ranked]),
-    ]
-    return [
-        volume_chart(days, [volume.get(day, 0) for day in days]),
-        category_chart(categories),
-        rates_chart([d.code or "" for d in ranked], series),
-    ]
-
-
-async def chart_pngs(
-    period: Period, scope: str | None, now: datetime, zone: ZoneInfo, t: Translator
-) -> list[bytes]:
-    """The three charts of a period as PNGs: per day, per category, rates per department."""
-    stats = await compute_stats(period.start, period.end, scope, now=now)
-    volume = await volume_by_day(period.start, period.end, scope, zone)
-    categories = await category_counts(period.start, period.end, scope)
-    # Drawing is CPU work: off the event loop, so other chats' messages keep going out.
-    return await asyncio.to_thread(_draw, stats, period, volume, categories, t)
 
 
 async def render_stats_charts(params: dict[str, Any], t: Translator) -> Rendered:

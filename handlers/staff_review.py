@@ -23,8 +23,7 @@ from bot.context import MinshengContext
 from bot.i18n import SOURCE, Translator
 from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of, reasons_keyboard
 from handlers.common import answer_button, call, send, user_of
-from handlers.staff_admin import not_allowed
-from handlers.staff_cases import edit_markup, pressed
+from handlers.staff_kit import edit_markup, not_allowed, pressed
 from storage.case_views import CaseNotFound
 from storage.lifecycle import (
     CaseChangedMeanwhile,

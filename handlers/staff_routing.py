@@ -25,10 +25,18 @@ from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
 from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of, reasons_keyboard
 from handlers.common import answer_button, call, send, user_of, who
-from handlers.staff_admin import not_allowed, staff_filter
-from handlers.staff_cases import acted, edit_markup, pressed
-from handlers.staff_outcomes import shown
-from handlers.staff_work import no_such_department, outcome, parsed, stamp, usage_or_denied
+from handlers.staff_kit import (
+    acted,
+    arguments,
+    edit_markup,
+    no_such_department,
+    not_allowed,
+    outcome,
+    pressed,
+    shown,
+    staff_filter,
+    stamp,
+)
 from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused, possible
@@ -101,8 +109,8 @@ def assigned(t: Translator, number: str, code: str, co: list[str]) -> str:
 async def on_sign(update: Update, context: MinshengContext) -> None:
     """/sign <number>: the lead department signs for a case routed to it (签收)."""
     _, t = await who(update, context)
-    if (args := parsed(context, 1)) is None or len(context.args or []) != 1:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /sign <number>"))
+    usage = t.gettext("Usage: /sign <number>")
+    if (args := await arguments(update, context, t, 1, usage, exact=True)) is None:
         return
     number = args[0]
 
@@ -129,8 +137,8 @@ async def on_sign(update: Update, context: MinshengContext) -> None:
 async def on_send_back(update: Update, context: MinshengContext) -> None:
     """/sendback <number> <reason>: return a case as misrouted (退单), to be routed again."""
     _, t = await who(update, context)
-    if (args := parsed(context, 2)) is None:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /sendback <number> <reason>"))
+    usage = t.gettext("Usage: /sendback <number> <reason>")
+    if (args := await arguments(update, context, t, 2, usage)) is None:
         return
     number, reason = args
     chat = context.services.settings.staff_chat_id
@@ -150,11 +158,8 @@ async def on_send_back(update: Update, context: MinshengContext) -> None:
 async def on_co_handle(update: Update, context: MinshengContext) -> None:
     """/cohandle <number> <department code>: add a co-handling department (协办)."""
     _, t = await who(update, context)
-    args = list(context.args or [])
-    if len(args) != 2:
-        await usage_or_denied(
-            update, context, t, t.gettext("Usage: /cohandle <number> <department code>")
-        )
+    usage = t.gettext("Usage: /cohandle <number> <department code>")
+    if (args := await arguments(update, context, t, 2, usage, exact=True)) is None:
         return
     number, code = args
     chat = context.services.settings.staff_chat_id

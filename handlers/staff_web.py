@@ -17,7 +17,7 @@ from telegram.ext import CommandHandler
 from bot.context import MinshengApp, MinshengContext
 from bot.dashboard.address import dashboard_url
 from handlers.common import chat_of, send, user_of, who
-from handlers.staff_admin import not_allowed, staff_filter
+from handlers.staff_kit import not_allowed, staff_filter
 from storage.outbox import enqueue
 from storage.staff import StaffAction, StaffNotAuthorized, check_is_staff, record_denial
 from storage.web_access import LINK_LIFETIME, NotStaff, issue_login

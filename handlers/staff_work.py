@@ -12,7 +12,6 @@ the settings (MINSHENG_PERFUNCTORY_MIN_CHARS, MINSHENG_PERFUNCTORY_PHRASES).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -20,9 +19,15 @@ from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
-from handlers.common import send, user_of, who
-from handlers.staff_admin import not_allowed, staff_filter
-from handlers.staff_outcomes import CASE_REFUSALS, refusal, shown
+from handlers.common import who
+from handlers.staff_kit import (
+    arguments,
+    no_such_department,
+    outcome,
+    shown,
+    staff_filter,
+    stamp,
+)
 from handlers.staff_review import send_review_card
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import (
@@ -36,58 +41,16 @@ from storage.lifecycle import (
     submit_reply,
     transfer_case,
 )
-from storage.staff import StaffAction, StaffNotAuthorized, authorize, staff_member
+from storage.staff import StaffAction
 
 COMMANDS = ("transfer", "reply", "ask", "close", "merge", "reopen", "approve", "return")
-
-
-async def outcome(
-    update: Update,
-    context: MinshengContext,
-    t: Translator,
-    number: str,
-    act: Callable[[], Awaitable[Any]],
-    done: Callable[[Any], str],
-) -> Any:
-    """Run a lifecycle operation and answer in one line, whatever happened; its result or None."""
-    try:
-        result = await act()
-    except CASE_REFUSALS as refused:
-        await send(update, context, refusal(t, number, refused))
-        return None
-    await send(update, context, done(result))
-    return result
-
-
-async def usage_or_denied(
-    update: Update, context: MinshengContext, t: Translator, text: str
-) -> None:
-    """A malformed command: its usage for staff, the one not-allowed line for anyone else."""
-    member = await staff_member(user_of(update).id)
-    await send(update, context, text if member is not None else not_allowed(t))
-
-
-def parsed(context: MinshengContext, count: int) -> list[str] | None:
-    """The first `count - 1` words and the rest as one text (or just one word); None if too few."""
-    args = list(context.args or [])
-    if len(args) < count:
-        return None
-    if count == 1:
-        return args[:1]
-    return [*args[: count - 1], " ".join(args[count - 1 :])]
-
-
-def stamp(context: MinshengContext, update: Update) -> dict[str, Any]:
-    return {"by": user_of(update).id, "now": context.services.clock.now()}
 
 
 async def on_transfer(update: Update, context: MinshengContext) -> None:
     """/transfer <number> <department code> <reason>: to another department (counted)."""
     _, t = await who(update, context)
-    if (args := parsed(context, 3)) is None:
-        await usage_or_denied(
-            update, context, t, t.gettext("Usage: /transfer <number> <department code> <reason>")
-        )
+    usage = t.gettext("Usage: /transfer <number> <department code> <reason>")
+    if (args := await arguments(update, context, t, 3, usage)) is None:
         return
     number, code, reason = args
     settings = context.services.settings  # the new department signs for it afresh
@@ -118,8 +81,8 @@ async def on_transfer(update: Update, context: MinshengContext) -> None:
 async def on_reply(update: Update, context: MinshengContext) -> None:
     """/reply <number> <text>: a reply to the citizen, sent to review first."""
     _, t = await who(update, context)
-    if (args := parsed(context, 2)) is None:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /reply <number> <text>"))
+    usage = t.gettext("Usage: /reply <number> <text>")
+    if (args := await arguments(update, context, t, 2, usage)) is None:
         return
     await submit(update, context, t, *args)
 
@@ -161,8 +124,8 @@ def submitted(reply: ReplyView, t: Translator) -> str:
 async def on_ask(update: Update, context: MinshengContext) -> None:
     """/ask <number> <question>: ask the citizen for more; the case awaits their answer."""
     _, t = await who(update, context)
-    if (args := parsed(context, 2)) is None:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /ask <number> <question>"))
+    usage = t.gettext("Usage: /ask <number> <question>")
+    if (args := await arguments(update, context, t, 2, usage)) is None:
         return
     number, question = args
     await outcome(
@@ -180,8 +143,8 @@ async def on_ask(update: Update, context: MinshengContext) -> None:
 async def on_close(update: Update, context: MinshengContext) -> None:
     """/close <number>: close an answered case."""
     _, t = await who(update, context)
-    if (args := parsed(context, 1)) is None:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /close <number>"))
+    usage = t.gettext("Usage: /close <number>")
+    if (args := await arguments(update, context, t, 1, usage)) is None:
         return
     number = args[0]
     await outcome(
@@ -197,9 +160,8 @@ async def on_close(update: Update, context: MinshengContext) -> None:
 async def on_merge(update: Update, context: MinshengContext) -> None:
     """/merge <number> <into>: merge a duplicate into an open case."""
     _, t = await who(update, context)
-    args = list(context.args or [])
-    if len(args) != 2:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /merge <number> <into>"))
+    usage = t.gettext("Usage: /merge <number> <into>")
+    if (args := await arguments(update, context, t, 2, usage, exact=True)) is None:
         return
     number, into = args
     await outcome(
@@ -219,8 +181,8 @@ async def on_merge(update: Update, context: MinshengContext) -> None:
 async def on_reopen(update: Update, context: MinshengContext) -> None:
     """/reopen <number>: reopen an answered or closed case in its department."""
     _, t = await who(update, context)
-    if (args := parsed(context, 1)) is None:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /reopen <number>"))
+    usage = t.gettext("Usage: /reopen <number>")
+    if (args := await arguments(update, context, t, 1, usage)) is None:
         return
     number = args[0]
     await outcome(
@@ -236,8 +198,8 @@ async def on_reopen(update: Update, context: MinshengContext) -> None:
 async def on_approve(update: Update, context: MinshengContext) -> None:
     """/approve <number>: pass the reply waiting for review; the citizen gets it."""
     _, t = await who(update, context)
-    if (args := parsed(context, 1)) is None:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /approve <number>"))
+    usage = t.gettext("Usage: /approve <number>")
+    if (args := await arguments(update, context, t, 1, usage)) is None:
         return
     number = args[0]
     await outcome(
@@ -256,8 +218,8 @@ async def on_approve(update: Update, context: MinshengContext) -> None:
 async def on_return(update: Update, context: MinshengContext) -> None:
     """/return <number> <reason>: send the reply waiting for review back to its handler."""
     _, t = await who(update, context)
-    if (args := parsed(context, 2)) is None:
-        await usage_or_denied(update, context, t, t.gettext("Usage: /return <number> <reason>"))
+    usage = t.gettext("Usage: /return <number> <reason>")
+    if (args := await arguments(update, context, t, 2, usage)) is None:
         return
     number, reason = args
     await outcome(
@@ -285,25 +247,3 @@ def handlers(app: MinshengApp) -> list[Any]:
         CommandHandler("approve", on_approve, filters=staff),
         CommandHandler("return", on_return, filters=staff),
     ]
-
-
-async def no_such_department(
-    update: Update,
-    context: MinshengContext,
-    t: Translator,
-    number: str,
-    code: str,
-    action: StaffAction,
-) -> None:
-    """Storage looks the department up before the person: say "no such department" only to
-    those allowed to act on the case, so a citizen learns nothing of the department codes."""
-    try:
-        await authorize(user_of(update).id, action, number, now=context.services.clock.now())
-    except (StaffNotAuthorized, LookupError):
-        await send(update, context, not_allowed(t))
-        return
-    await send(
-        update,
-        context,
-        t.gettext("There is no active department with the code {code}.", code=code),
-    )

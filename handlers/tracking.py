@@ -17,7 +17,8 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
-from handlers.case_card import case_keyboard, citizen_card
+from bot.texts.cases import citizen_card
+from handlers.case_card import case_keyboard
 from handlers.common import send, user_of, who
 from handlers.duplicates import follower_card
 from handlers.fallback import message_of

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox
 from bot.sweeps import all_sweeps
-from handlers.case_card import when
+from bot.texts.cases import when
 from storage.cases import NewCase, submit_case
 from storage.citizens import touch_citizen
 from storage.lifecycle import (

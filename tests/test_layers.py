@@ -40,6 +40,29 @@ def test_storage_imports_no_outer_layer(path: Path) -> None:
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
+def _words_and_outer_surfaces() -> list[Path]:
+    bot = ROOT / "bot"
+    return sorted(
+        [
+            *(bot / "dashboard").rglob("*.py"),
+            *(bot / "texts").rglob("*.py"),
+            bot / "reports_cli.py",
+            *bot.glob("open311*.py"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "path", _words_and_outer_surfaces(), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_the_web_the_cli_and_the_words_import_no_telegram_glue(path: Path) -> None:
+    """The dashboard, the report CLI, Open311 and the shared words (bot/texts) find their words
+    in bot/texts, never in handlers/; and bot/texts stays true with another messenger."""
+    forbidden = ("handlers", "telegram") if "texts" in path.parts else ("handlers",)
+    bad = {name for name in imported_modules(path) if name.split(".")[0] in forbidden}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
 def test_the_check_sees_imports() -> None:
     sample = ROOT / "handlers" / "common.py"
     assert "telegram" in imported_modules(sample)

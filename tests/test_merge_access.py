@@ -17,7 +17,7 @@ import pytest
 
 from bot.i18n import Catalogs
 from bot.sandbox import Sandbox
-from handlers.staff_outcomes import merge_refusal
+from bot.texts.refusals import merge_refusal
 from storage.lifecycle import MergeRefused, accept_case, close_case, submit_reply
 from storage.tracking import format_tracking_number, new_tracking_number
 from tests.following import Desk, desk

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.sandbox import Sandbox
-from handlers.case_card import department_name, short_category_name
+from bot.texts.cases import department_name, short_category_name
 from storage.case_views import Location
 from storage.lifecycle import (
     accept_case,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox
-from handlers.case_card import when
+from bot.texts.cases import when
 from storage.tracking import format_tracking_number
 from tests.following import OPEN_SENDS, Desk, buttons
 from tests.harness import eventually, query, running_bot, settings_for

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.context import Services
 from bot.i18n import Translator
-from handlers.staff_outcomes import shown
+from bot.texts.refusals import shown
 from storage.lifecycle import (
     accept_case,
     ask_citizen,

@@ -19,7 +19,7 @@ from bot.dashboard.pages import (
 from bot.dashboard.session import RUNTIME, csrf_ok
 from bot.dashboard.views import staff_only
 from bot.i18n import Translator
-from handlers.case_card import kind_name
+from bot.texts.cases import kind_name
 from storage.cases import (
     ADDRESS_MAX,
     DESCRIPTION_MAX,

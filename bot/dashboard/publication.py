@@ -13,7 +13,7 @@ from bot.dashboard.pages import expired_page, message_page, posted_form, refused
 from bot.dashboard.session import RUNTIME, csrf_ok
 from bot.dashboard.views import staff_only
 from bot.i18n import Translator
-from handlers.staff_outcomes import shown
+from bot.texts.refusals import shown
 from storage.case_views import CaseNotFound
 from storage.publication import (
     PUBLIC_NOTE_MAX,

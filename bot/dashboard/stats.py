@@ -14,8 +14,8 @@ from bot.dashboard.pages import department_choices, message_page, refused_page, 
 from bot.dashboard.session import RUNTIME
 from bot.dashboard.views import staff_only
 from bot.i18n import Translator
-from handlers.report_text import stats_text
-from handlers.staff_reports import chart_pngs
+from bot.texts.charts import chart_pngs
+from bot.texts.reports import stats_text
 from storage.catalog import DepartmentNotFound
 from storage.periods import Period, PeriodInvalid, parse_period
 from storage.staff import StaffNotAuthorized, StaffView

@@ -34,9 +34,9 @@ from bot.dashboard.session import (
     set_session_cookie,
 )
 from bot.i18n import Translator
-from handlers.case_card import erased, excerpt, staff_card, when
-from handlers.staff_display import staff_status_name, timeline_lines
-from handlers.staff_outcomes import REFUSALS, refusal
+from bot.texts.cases import erased, excerpt, staff_card, when
+from bot.texts.refusals import REFUSALS, refusal
+from bot.texts.timeline import staff_status_name, timeline_lines
 from storage.case_search import CaseFilter, search_cases
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking

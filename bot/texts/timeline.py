@@ -16,8 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
-from handlers.case_card import department_name, erased, excerpt, status_name, when
-from handlers.rating import satisfaction_labels, solved_labels
+from bot.texts.cases import department_name, erased, excerpt, status_name, when
+from bot.texts.ratings import satisfaction_labels, solved_labels
 from storage.case_views import CaseView
 from storage.cases import AuditEntry
 from storage.models import Actor, CaseStatus

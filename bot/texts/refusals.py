@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.i18n import Translator
-from handlers.staff_admin import not_allowed
 from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
 from storage.lifecycle import (
@@ -31,6 +30,10 @@ CASE_REFUSALS = (
 )
 # The same, where the department codes come from a form (the dashboard: staff only, signed in).
 REFUSALS = (*CASE_REFUSALS, DepartmentNotFound)
+
+
+def not_allowed(t: Translator) -> str:
+    return t.gettext("Sorry, you may not do that.")
 
 
 def shown(number: str) -> str:

@@ -1,0 +1,187 @@
+"""What every staff handler shares: who may send staff commands where (the staff filter), the
+not-allowed line, reading a command's arguments or answering its usage, running an operation and
+wording its outcome in one line, and a staff button's press and its outcome.
+
+A feature module imports this kit, never a sibling feature. The words themselves (refusals, a
+tracking number as shown) are Telegram-free and live in bot.texts.refusals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import filters
+
+from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
+from bot.i18n import Translator
+from bot.texts.refusals import CASE_REFUSALS, not_allowed, refusal, shown
+from handlers.buttons import button_match, query_of
+from handlers.common import answer_button, call, send, user_of, who
+from storage.case_views import CaseNotFound
+from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused
+from storage.staff import StaffAction, StaffNotAuthorized, authorize, staff_member
+
+__all__ = [
+    "StaffChats",
+    "acted",
+    "arguments",
+    "edit_markup",
+    "no_such_department",
+    "not_allowed",
+    "outcome",
+    "parsed",
+    "pressed",
+    "shown",
+    "staff_filter",
+    "stamp",
+    "usage_or_denied",
+]
+
+
+class StaffChats(filters.MessageFilter):
+    """Private chats, and the staff chat named in the settings (read when an update comes,
+    since handlers are registered before the services are attached)."""
+
+    def __init__(self, app: MinshengApp) -> None:
+        super().__init__(name="StaffChats")
+        self._app = app
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type == message.chat.PRIVATE:
+            return True
+        services = self._app.bot_data.get(SERVICES_KEY)
+        staff_chat = services.settings.staff_chat_id if isinstance(services, Services) else None
+        return staff_chat is not None and message.chat.id == staff_chat
+
+
+def staff_filter(app: MinshengApp) -> filters.BaseFilter:
+    """New messages from a person in a private chat or the staff chat (who: storage decides)."""
+    return StaffChats(app) & filters.UpdateType.MESSAGE & filters.User(allow_empty=True)
+
+
+async def usage_or_denied(
+    update: Update, context: MinshengContext, t: Translator, text: str
+) -> None:
+    """A malformed command: its usage for staff, the one not-allowed line for anyone else."""
+    member = await staff_member(user_of(update).id)
+    await send(update, context, text if member is not None else not_allowed(t))
+
+
+def parsed(context: MinshengContext, count: int) -> list[str] | None:
+    """The first `count - 1` words and the rest as one text (or just one word); None if too few."""
+    args = list(context.args or [])
+    if len(args) < count:
+        return None
+    if count == 1:
+        return args[:1]
+    return [*args[: count - 1], " ".join(args[count - 1 :])]
+
+
+async def arguments(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    count: int,
+    usage: str,
+    *,
+    exact: bool = False,
+    check: Callable[[list[str]], bool] | None = None,
+) -> list[str] | None:
+    """A command's arguments as `parsed` gives them (exactly `count` words if `exact`, and
+    passing `check` if given), or None once `usage` is answered (the not-allowed line to anyone
+    who is not staff): the one shape of "parse the arguments, or answer usage"."""
+    args = parsed(context, count)
+    if (
+        args is None
+        or (exact and len(context.args or []) != count)
+        or (check is not None and not check(args))
+    ):
+        await usage_or_denied(update, context, t, usage)
+        return None
+    return args
+
+
+def stamp(context: MinshengContext, update: Update) -> dict[str, Any]:
+    return {"by": user_of(update).id, "now": context.services.clock.now()}
+
+
+async def outcome(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    number: str,
+    act: Callable[[], Awaitable[Any]],
+    done: Callable[[Any], str],
+) -> Any:
+    """Run a lifecycle operation and answer in one line, whatever happened; its result or None."""
+    try:
+        result = await act()
+    except CASE_REFUSALS as refused:
+        await send(update, context, refusal(t, number, refused))
+        return None
+    await send(update, context, done(result))
+    return result
+
+
+async def pressed(
+    update: Update, context: MinshengContext, pattern: re.Pattern[str]
+) -> tuple[re.Match[str], Translator] | None:
+    """A staff button's data, matched; anything else gets "expired" (and None)."""
+    if (found := await button_match(update, context, pattern)) is None:
+        return None
+    return found, (await who(update, context))[1]
+
+
+async def acted(update: Update, context: MinshengContext, act: Any, t: Translator) -> Any:
+    """Await a lifecycle operation; on refusal answer why and give None."""
+    try:
+        case = await act
+    except (StaffNotAuthorized, CaseNotFound):
+        await answer_button(update, context, not_allowed(t))
+        return None
+    except (TransitionRefused, CaseChangedMeanwhile):
+        await answer_button(update, context, t.gettext("This request was already handled."))
+        return None
+    await answer_button(update, context)
+    return case
+
+
+async def no_such_department(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    number: str,
+    code: str,
+    action: StaffAction,
+) -> None:
+    """Storage looks the department up before the person: say "no such department" only to
+    those allowed to act on the case, so a citizen learns nothing of the department codes."""
+    try:
+        await authorize(user_of(update).id, action, number, now=context.services.clock.now())
+    except (StaffNotAuthorized, LookupError):
+        await send(update, context, not_allowed(t))
+        return
+    await send(
+        update,
+        context,
+        t.gettext("There is no active department with the code {code}.", code=code),
+    )
+
+
+async def edit_markup(update: Update, context: MinshengContext, markup: Any) -> None:
+    """Replace the buttons of the message whose button was pressed."""
+    message = query_of(update).message
+    if message is not None:
+        await call(
+            update,
+            context,
+            "editMessageReplyMarkup",
+            {
+                "chat_id": message.chat.id,
+                "message_id": message.message_id,
+                "reply_markup": markup.to_dict(),
+            },
+        )
