@@ -4,10 +4,12 @@ database migrated once per test run)."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from bot.sandbox import Sandbox
 from tests.databases import build_template, copy_database, storage_context
@@ -25,6 +27,19 @@ async def sandbox() -> AsyncIterator[Sandbox]:
         yield box
     finally:
         await box.stop()
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, for Playwright (which then downloads no browser)."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "Debian's chromium must be installed (.ci/run installs it)"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,9 @@ department, signed in the same way, is refused the case.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from bot.sandbox import Sandbox
 from storage.tracking import format_tracking_number
@@ -23,18 +20,6 @@ from tests.web_desk import OTHER, sign_in_link
 
 SECRET = "browser-secret"
 REPLY = "The street light on Lane 5 was replaced this morning."
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Debian's chromium must be installed (.ci/run installs it)"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def test_reply_from_the_browser(sandbox: Sandbox, db_path: Path, chromium: Browser) -> None:

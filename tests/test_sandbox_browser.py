@@ -4,30 +4,15 @@ gets the welcome, then sends a photo through the upload; the bot really runs (po
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from bot.sandbox import Sandbox
 from tests.harness import running_bot, settings_for
 
 CITIZEN = 1001  # the citizen pane's default user
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Debian's chromium must be installed (.ci/run installs it)"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def test_the_web_chat_round_trip_passes_the_control_checks(
