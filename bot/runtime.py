@@ -241,6 +241,7 @@ class Runtime:
                 pass
             while asyncio.get_running_loop().time() < deadline:
                 idle_for = await drain.pump()
+                await drain.flush()  # lanes pause while too many sends await their record
                 if drain.idle:
                     break
                 await asyncio.sleep(min(idle_for, 0.05))

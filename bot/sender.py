@@ -3,7 +3,9 @@
 Each chat's messages go out in the order they were queued; different chats go out in parallel.
 Rows are read once (by id, past a cursor) into per-chat queues; a send that must be retried
 goes back to the head of its chat's queue, so the chat waits and its order holds. Outcomes are
-written back in batches: a crash between a send and its record re-sends that one message.
+written back in batches: a crash between a send and its record re-sends that one message. At
+most `UNRECORDED_PER_LANE` × concurrency sends wait for their record at once (lanes pause when the
+database falls behind), so one crash re-sends at most that many messages, however slow the disk.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 FLUSH_EVERY = 0.02
 MAX_QUEUED = 20_000  # rows held in memory at once; the rest wait in the database
 IDLE_POLL = 2.0  # seconds between looks at the database when nobody wakes us
+UNRECORDED_PER_LANE = 3  # sends made but not yet recorded, per lane, before lanes pause
 
 
 class Sender:
@@ -62,6 +65,10 @@ class Sender:
         self._queued = 0
         self._busy: set[int | None] = set()  # chats with a lane running
         self._results: list[SendResult] = []
+        self._unrecorded = 0  # sends made or under way whose outcome is not yet committed
+        self._max_unrecorded = UNRECORDED_PER_LANE * concurrency
+        self._recorded = asyncio.Event()  # set after each flush: lanes waiting for room go on
+        self._stopping = False
         self._lanes: set[asyncio.Task[None]] = set()
         self.sent = 0
         self.metrics = metrics or Metrics()
@@ -101,9 +108,12 @@ class Sender:
 
     async def stop_and_flush(self, wait: float = 5.0) -> None:
         """Let the sends under way finish (briefly), then record every outcome."""
+        self._stopping = True  # lanes finish the send in hand and start no other
+        self._recorded.set()
+        await self.flush()
         if self._lanes:
             await asyncio.wait(self._lanes, timeout=wait)
-        await self._flush()
+        await self.flush()
 
     async def pump(self) -> float:
         """Read new rows, start a lane for every idle chat whose head is due; say how long to
@@ -152,6 +162,8 @@ class Sender:
         try:
             # Calls without a chat keep no order among themselves: one each, side by side.
             while queue and queue[0].next_attempt_at <= self._clock.now():
+                if not await self._room_to_send():
+                    break
                 item = queue.popleft()
                 self._queued -= 1
                 if item.method == NOTICE_METHOD:
@@ -159,12 +171,14 @@ class Sender:
                         item = await self._render(item)
                     except Exception as exc:
                         log.exception("notice %s could not be rendered", item.id)
+                        self._unrecorded += 1
                         self._results.append(
                             SendResult(
                                 item.id, Outcome.FAILED, item.chat_id, error=f"render: {exc!r}"
                             )
                         )
                         continue
+                self._unrecorded += 1
                 slot = None
                 if chat_id is not None and item.method in LIMITED_METHODS:
                     slot = await self._limiter.acquire(chat_id)
@@ -180,6 +194,13 @@ class Sender:
                     break
         finally:
             self._busy.discard(chat_id)
+
+    async def _room_to_send(self) -> bool:
+        """Wait while too many sends await their record; False once the sender is stopping."""
+        while self._unrecorded >= self._max_unrecorded and not self._stopping:
+            self._recorded.clear()
+            await self._recorded.wait()
+        return not self._stopping
 
     def _settle(self, item: Outgoing, result: SendResult, queue: deque[Outgoing]) -> bool:
         """Update the in-memory queues after one send; True if the lane must stop here."""
@@ -214,11 +235,12 @@ class Sender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=FLUSH_EVERY)
             try:
-                await self._flush()
+                await self.flush()
             except Exception:
                 log.exception("recording send outcomes failed; will retry")
 
-    async def _flush(self) -> None:
+    async def flush(self) -> None:
+        """Record the outcomes gathered so far (the run loop does this every FLUSH_EVERY)."""
         if not self._results:
             return
         results, self._results = self._results, []
@@ -227,6 +249,8 @@ class Sender:
         except Exception:
             self._results = results + self._results
             raise
+        self._unrecorded -= len(results)
+        self._recorded.set()
         self.sent += sum(1 for r in results if r.outcome is Outcome.SENT)
         self.metrics.sends_recorded(results)
 
