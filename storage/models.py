@@ -6,9 +6,26 @@ Business rules live in the operation modules beside this one; a model only says 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
-from tortoise.models import Model
+from tortoise.models import Model, ModelMeta
+
+
+class _Uncommented(ModelMeta):
+    """Tortoise reads `#:` comments for each model from its source, parsing this whole module
+    once per model (0.3 s at every start of every command); the models here keep none."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
+        attrs.setdefault("_no_comments", True)
+        return super().__new__(mcs, name, bases, attrs)
+
+
+class Record(Model, metaclass=_Uncommented):
+    """The base of every table here."""
+
+    class Meta:
+        abstract = True
 
 
 class InboxStatus(StrEnum):
@@ -24,7 +41,7 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # permanent: blocked, bad request, given up
 
 
-class Citizen(Model):
+class Citizen(Record):
     """Anyone who talks to the bot (staff are citizens too, with a Staff row)."""
 
     id = fields.BigIntField(primary_key=True, generated=False)  # Telegram user id
@@ -44,7 +61,7 @@ class Citizen(Model):
         table = "citizen"
 
 
-class Draft(Model):
+class Draft(Record):
     """The conversation a citizen is in: its step and what they entered so far."""
 
     citizen_id = fields.BigIntField(primary_key=True, generated=False)
@@ -57,7 +74,7 @@ class Draft(Model):
         table = "draft"
 
 
-class InboxUpdate(Model):
+class InboxUpdate(Record):
     """An update from Telegram, stored before it is acknowledged."""
 
     id = fields.BigIntField(primary_key=True)
@@ -75,7 +92,7 @@ class InboxUpdate(Model):
         indexes = (("status", "id"), ("chat_key", "received_at"))
 
 
-class OutboxMessage(Model):
+class OutboxMessage(Record):
     """A call to the Bot API that a committed change wants made (usually a message)."""
 
     id = fields.BigIntField(primary_key=True)
@@ -97,7 +114,7 @@ class OutboxMessage(Model):
         indexes = (("status", "id"), ("chat_id", "status"))
 
 
-class Department(Model):
+class Department(Record):
     """A unit that handles cases, in a tree: city → bureau or district → office.
 
     Rows are never deleted: a department dropped from the catalogue file is marked inactive, so
@@ -117,7 +134,7 @@ class Department(Model):
         table = "department"
 
 
-class Category(Model):
+class Category(Record):
     """What a case is about: a domain (parent null) or one of its categories, from the catalogue.
 
     A leaf category carries the default department and the time limit: hours or working days,
@@ -147,7 +164,7 @@ class Category(Model):
         table = "category"
 
 
-class CatalogMeta(Model):
+class CatalogMeta(Record):
     """Catalogue-wide settings that are read whole: emergency numbers and keywords, the area.
 
     One row per key ("default"); a JSON document rather than tables because nothing ever queries
@@ -186,7 +203,7 @@ class Actor(StrEnum):
     SYSTEM = "system"
 
 
-class Case(Model):
+class Case(Record):
     """A citizen's request (诉求), from submission to its end: closed, rejected or merged.
 
     `citizen` becomes null when the citizen asks to be forgotten; kind, category, department,
@@ -275,7 +292,7 @@ class Case(Model):
         )
 
 
-class Event(Model):
+class Event(Record):
     """One thing that happened to a case, with who did it: the audit trail and the timeline.
 
     `public` events are the ones a citizen sees; internal notes and audit entries are not.
@@ -297,7 +314,7 @@ class Event(Model):
         indexes = (("case_id", "id"),)
 
 
-class TrackingLookup(Model):
+class TrackingLookup(Record):
     """A citizen asked for a case by number and it was not theirs (or does not exist).
 
     The audit of row 22 (who looked up someone else's case) and the count behind the per-citizen
@@ -321,7 +338,7 @@ class StaffRole(StrEnum):
     ADMIN = "admin"  # everything, including who is staff
 
 
-class Staff(Model):
+class Staff(Record):
     """A staff member: a Telegram user with a role and, for handlers, their department.
 
     A supervisor's department limits them to that subtree of the department tree (null: all of
@@ -342,7 +359,7 @@ class Staff(Model):
         table = "staff"
 
 
-class AccessDenial(Model):
+class AccessDenial(Record):
     """A staff action refused for lack of a role or department (the access audit).
 
     Kept apart from case events so that denials without a case (staff management, bans) and
@@ -373,7 +390,7 @@ class RatingSatisfaction(StrEnum):
     UNSATISFIED = "unsatisfied"
 
 
-class Rating(Model):
+class Rating(Record):
     """The citizen's rating of the answer (回访): one per case, written once per answer.
 
     After a reopen and a new answer the same row is rated afresh; once the case is closed it
@@ -394,7 +411,7 @@ class Rating(Model):
         table = "case_rating"
 
 
-class CoHandling(Model):
+class CoHandling(Record):
     """A co-handling department (协办) of a case, beside the lead department (the case's own).
 
     Its staff see the case and add their input as notes; the lead department answers.
@@ -415,7 +432,7 @@ class CoHandling(Model):
         unique_together = (("case", "department"),)
 
 
-class CaseFollower(Model):
+class CaseFollower(Record):
     """A citizen who joined someone else's open case as theirs too: told of its every move."""
 
     id = fields.BigIntField(primary_key=True)
@@ -431,7 +448,7 @@ class CaseFollower(Model):
         indexes = (("citizen_id",),)
 
 
-class SweepMark(Model):
+class SweepMark(Record):
     """A once-per-period job that is done (a day's overdue list, a week's digest), by key.
 
     Written in the same transaction as the job's messages, so a sweep that runs twice, or a
@@ -445,7 +462,7 @@ class SweepMark(Model):
         table = "sweep_mark"
 
 
-class ApiKey(Model):
+class ApiKey(Record):
     """A key another channel of the desk uses to file requests through Open311.
 
     Only a hash of the key is kept: the key itself is shown once, when it is issued.
@@ -466,7 +483,7 @@ class ApiKey(Model):
         table = "api_key"
 
 
-class QuotaUse(Model):
+class QuotaUse(Record):
     """How often a subject (an API key, a hashed client address) acted in one time window.
 
     Counted in the database so that every worker sees the same quota; old windows are purged
@@ -484,7 +501,7 @@ class QuotaUse(Model):
         indexes = (("window_start",),)
 
 
-class WebLogin(Model):
+class WebLogin(Record):
     """A one-time sign-in link for the staff dashboard, asked for with /web.
 
     Only the token's hash is kept; it works once, within minutes, for an active staff member.
@@ -500,7 +517,7 @@ class WebLogin(Model):
         table = "web_login"
 
 
-class WebSession(Model):
+class WebSession(Record):
     """A signed-in dashboard session: the cookie carries its token, signed. Signing out ends it.
 
     Only the token's hash is kept, as the id: a copy of the database signs nobody in.
@@ -516,7 +533,7 @@ class WebSession(Model):
         table = "web_session"
 
 
-class ClaimCode(Model):
+class ClaimCode(Record):
     """The code a caller gets with a case filed for them by phone, to follow it in the bot.
 
     Only its hash is kept; it links the case to the first Telegram account that gives it
