@@ -37,8 +37,6 @@ from storage.stats import compute_stats
 from storage.tracking import format_tracking_number, parse_tracking_number
 
 STATS_RUNS = 5
-LOOKUPS = 10_000
-QUEUE_REQUESTS = 1_000
 QUEUE_VIEWS = ("new", "department", "overdue")
 DEEPEST_PAGE = 20
 # The issue's targets, in milliseconds.
@@ -181,15 +179,17 @@ async def measure_queue(rng: random.Random, count: int, now: datetime) -> dict[s
     }
 
 
-async def bench_file(path: Path, seed: int = 1) -> dict[str, Any]:
+async def bench_file(
+    path: Path, *, lookups: int, queue_pages: int, seed: int = 1
+) -> dict[str, Any]:
     """Open the file as the bot does and time the three reads."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     await open_database(f"sqlite://{path}")
     try:
         stats = await measure_stats(now)
-        lookup = await measure_lookups(rng, LOOKUPS)
-        queue = await measure_queue(rng, QUEUE_REQUESTS, now)
+        lookup = await measure_lookups(rng, lookups)
+        queue = await measure_queue(rng, queue_pages, now)
     finally:
         await close_database()
     return {"stats": stats, "lookup": lookup, "queue": queue}
@@ -285,7 +285,7 @@ async def run_case_bench(args: argparse.Namespace) -> int:
             existing = made.cases
         elif not args.json:
             print(f"reusing {path}: {existing:,} cases", flush=True)
-        figures = await bench_file(path)
+        figures = await bench_file(path, lookups=args.lookups, queue_pages=args.queue_pages)
         summary = _summary(path, existing, made, figures)
         if args.json:
             print(json.dumps(summary, indent=2, ensure_ascii=False))

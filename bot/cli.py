@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--db", type=Path, default=None, help="with --cases: this file")
     bench.add_argument("--keep", action="store_true", help="with --cases: keep the file")
+    bench.add_argument(
+        "--lookups", type=int, default=10_000, help="with --cases: status lookups to time"
+    )
+    bench.add_argument(
+        "--queue-pages", type=int, default=1_000, help="with --cases: /queue pages to time"
+    )
     return parser
 
 

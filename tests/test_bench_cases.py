@@ -24,6 +24,10 @@ from storage.tracking import is_valid_tracking_number
 from tests.harness import ROOT
 
 N = 2000
+# The figures are the benchmark's (10,000 lookups, 1,000 pages by default); here, that each
+# figure is reported, from samples enough for a median and a 99th percentile.
+LOOKUPS = 500
+QUEUE_PAGES = 200
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +170,7 @@ async def test_the_orm_reads_generated_rows_as_its_own(generated: Path) -> None:
         await close_database()
 
 
+@pytest.mark.slow
 def test_bench_reports_every_figure(tmp_path: Path) -> None:
     done = subprocess.run(
         [
@@ -178,6 +183,10 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
             "--cases",
             str(N),
             "--json",
+            "--lookups",
+            str(LOOKUPS),
+            "--queue-pages",
+            str(QUEUE_PAGES),
             "--db",
             str(tmp_path / "bench.sqlite3"),
         ],
@@ -197,9 +206,9 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
     assert stats["department_ms"] > 0
     assert stats["department"]
     lookup, queue = report["lookup"], report["queue"]
-    assert lookup["lookups"] > 0.9 * 10_000
+    assert lookup["lookups"] > 0.9 * LOOKUPS
     assert 0 < lookup["p50_ms"] <= lookup["p99_ms"]
-    assert queue["requests"] == 1000
+    assert queue["requests"] == QUEUE_PAGES
     assert 0 < queue["p50_ms"] <= queue["p99_ms"]
     assert set(queue["views"]) == {"new", "department", "overdue"}
     assert set(report["targets_met"]) == {"stats", "lookup", "queue"}
