@@ -12,7 +12,7 @@ from typing import Any
 from bot.sandbox import Sandbox
 from bot.sandbox.config import FaultConfig
 from storage.citizens import choose_language
-from storage.lifecycle import accept_case, citizen_answered
+from storage.lifecycle import accept_case
 from storage.tracking import format_tracking_number
 from tests.following import OPEN_SENDS, Desk, buttons, desk
 from tests.harness import (
@@ -30,6 +30,7 @@ from tests.staff_talk import staff_says
 CITIZEN = 75_001
 FIRST = "We sent an engineer today; the heating in your building is back on since 14:00."
 SECOND = "The engineer replaced the valve on your riser; please check the radiators tonight."
+UNRECORDED = "SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'uncertain')"
 
 
 def status(db_path: Path, tracking: str) -> str:
@@ -61,7 +62,7 @@ async def reviewed(d: Desk, tracking: str, text: str) -> dict[str, Any]:
 
 def in_order(got: list[str], expected: list[str]) -> None:
     """Each expected fragment is in the next message, message by message, nothing more."""
-    assert len(got) == len(expected), got
+    assert len(got) == len(expected), [text.split("\n")[0] for text in got]
     for text, fragment in zip(got, expected, strict=True):
         assert fragment in text, (fragment, text)
 
@@ -88,15 +89,21 @@ async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Path) -> None:
         assert asked == f"Your question on {number} was sent to the citizen."
         question = await citizen_gets(d, 2)
         assert "Which building and flat, please?" in question["text"]
+        # A person replies seconds later, by when the sender has recorded which message it was.
+        await eventually(
+            lambda: query(db_path, UNRECORDED) == [(0,)],
+            10,
+            what="the question's message id recorded",
+        )
         sandbox.send_text(
             CITIZEN, "Building 4, flat 12", reply_to_message_id=question["message_id"]
         )
-        await citizen_gets(d, 3)  # the thanks (today: the fallback's "use the menu")
-        # The chat reply should put the case back in progress; it does not yet (see
-        # test_answering_a_question_puts_the_case_back_in_progress), so storage does it here.
-        if status(db_path, tracking) == "awaiting_citizen":
-            await citizen_answered(tracking, CITIZEN, "Building 4, flat 12", now=datetime.now(UTC))
-        assert status(db_path, tracking) == "in_progress"
+        await citizen_gets(d, 3)  # the thanks
+        await eventually(
+            lambda: status(db_path, tracking) == "in_progress",
+            10,
+            what="the case back in progress",
+        )
 
         # A reply returned in review, then another approved.
         first = await reviewed(d, tracking, "Please ask another department.")
@@ -139,7 +146,7 @@ async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Path) -> None:
             [
                 f"您的诉求 {number} 已受理",
                 "Which building and flat, please?",
-                "",
+                f"已补充到诉求 {number}。",
                 FIRST,
                 f"您的诉求 {number} 已重新办理。",
                 SECOND,
@@ -147,7 +154,7 @@ async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Path) -> None:
             ],
         )
         # The staff chat, in English: the team's line, the card, the routing notice (sign for
-        # by), two returned/approved cards, the reopening, and the last card.
+        # by), the citizen's answer, two returned/approved cards, the reopening, the last card.
         staff = texts(sandbox.messages(d.staff))
         in_order(
             staff,
@@ -155,19 +162,17 @@ async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Path) -> None:
                 f"Done: • {HANDLER}",
                 f"New request {number}",
                 f"Request {number} was routed to City Heating Company; sign for it by ",
+                f"The citizen added to request {number}:\n\nBuilding 4, flat 12",
                 f"Reply to review: {number}",
                 f"Reply to review: {number}",
                 f"Request {number} was reopened by the citizen",
                 f"Reply to review: {number}",
             ],
         )
-        assert "Returned by User 72002: Too short or vague" in staff[3]
-        assert "Approved by User 72002" in staff[4]
+        assert "Returned by User 72002: Too short or vague" in staff[4]
+        assert "Approved by User 72002" in staff[5]
         answered = query(db_path, "SELECT count(*) FROM case_event WHERE kind = 'answered'")
         assert answered == [(2,)]
-
-
-UNRECORDED = "SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'uncertain')"
 
 
 async def test_answering_a_question_puts_the_case_back_in_progress(
