@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,26 @@ from playwright.async_api import Browser, async_playwright
 from bot.sandbox import Sandbox
 from tests.databases import build_template, copy_database, storage_context
 from tests.harness import sandbox_config
+
+# The suite starts the bot as a child process some eighty times, and each worker imports every
+# module: without bytecode caches (PYTHONDONTWRITEBYTECODE, set on some machines) each of them
+# compiles the whole project anew, about half a minute of CPU in all. The suite keeps them.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+# Half of a test's time is spent waiting (on the sandbox's pacing, a child process, a socket):
+# `-n auto` runs two workers per core so that one works while the other waits.
+WORKERS_PER_CORE = 2
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    return WORKERS_PER_CORE * (os.cpu_count() or 1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first: the run should not end waiting for one that started last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
 
 # python-telegram-bot 22 warns on integer time periods (RetryAfter) unless asked for timedeltas.
 os.environ["PTB_TIMEDELTA"] = "1"

@@ -9,9 +9,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.harness import ROOT
 
 
+@pytest.mark.slow
 def test_bench_reports_pipeline_ceiling_and_ratio() -> None:
     done = subprocess.run(
         [

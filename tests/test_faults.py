@@ -10,6 +10,8 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bot.sandbox import FaultConfig, Sandbox
 from tests.harness import BotProcess, bot_env, eventually, query, stop_bot, texts
 
@@ -33,6 +35,7 @@ def collapse_adjacent(items: list[str]) -> list[str]:
     return [item for i, item in enumerate(items) if i == 0 or items[i - 1] != item]
 
 
+@pytest.mark.slow
 async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
     sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:

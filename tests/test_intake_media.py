@@ -94,7 +94,7 @@ TEXTS = st.text(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(TEXTS)
 def test_split_text_keeps_every_character_within_the_limit(text: str) -> None:
     """Row 26 at the boundaries (4095 to 4097 units and around): the parts join back to the

@@ -152,6 +152,7 @@ MEDIA = {
 }
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30,
     deadline=None,

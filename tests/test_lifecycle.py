@@ -103,6 +103,7 @@ async def test_sigterm_with_a_backlog_drains_confirms_and_exits_0(
     assert await bot_api(sandbox, "getUpdates", timeout=0) == []
 
 
+@pytest.mark.slow
 async def test_a_second_instance_409_alerts_and_exits_3(
     sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.backup import backup_sqlite
@@ -299,6 +300,7 @@ async def drive_users(sandbox: Sandbox, sent: list[int]) -> None:
     await asyncio.gather(*(user(FIRST_USER + n, random.Random(n)) for n in range(USERS)))
 
 
+@pytest.mark.slow
 async def test_backup_under_load_is_a_consistent_snapshot(
     sandbox: Sandbox, tmp_path: Path, db_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
+import pytest
 
 from bot.sandbox import Sandbox
 from storage.models import CaseStatus
@@ -268,6 +269,7 @@ async def export(d: Desk, tracking: str, tmp_path: Path, findings: Findings) -> 
     findings.search("CSV export (minsheng export)", out.read_bytes(), PLANTED + IDENTITY)
 
 
+@pytest.mark.slow
 async def test_the_privacy_walk(sandbox: Sandbox, db_path: Path, tmp_path: Path) -> None:
     findings, log = Findings(), tmp_path / "bot.log"
     async with webhook_process(sandbox, db_path, log, SECRET, ADMIN) as (d, public, operations):

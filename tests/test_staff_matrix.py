@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.i18n import Catalogs
 from bot.sandbox import Sandbox
 from handlers import STAFF_COMMANDS
@@ -154,6 +156,7 @@ def test_the_table_covers_every_staff_command() -> None:
     assert sorted(EXPECTED) == sorted(STAFF_COMMANDS)
 
 
+@pytest.mark.slow
 async def test_access_matrix(sandbox: Sandbox, db_path: Path) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await team(d)

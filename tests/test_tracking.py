@@ -41,6 +41,7 @@ def test_shape_of_a_new_number() -> None:
     assert shown[4] == shown[9] == "-"
 
 
+@pytest.mark.slow
 def test_a_million_numbers_have_no_collision() -> None:
     # No time limit here: speed is the benchmark's business, and a loaded CI machine is slow.
     numbers = {new_tracking_number() for _ in range(1_000_000)}
