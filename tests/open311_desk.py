@@ -1,12 +1,16 @@
-"""What the Open311 tests share: the webhook secret, the base URL, the operator's command."""
+"""What the Open311 tests share: the webhook secret, the base URL, the operator's command, and
+a key issued in the test's own process (for tests whose subject is not the command)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from storage.apikeys import add_key
 
 SECRET = "open311-secret"
 DESCRIPTION = "路灯不亮已经一周了，晚上走路很危险，请尽快修理。"
@@ -35,3 +39,12 @@ async def operator(db_path: Path, *args: str) -> str:
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
     return out.decode().strip()
+
+
+async def issued_key(
+    name: str, *, per_minute: int | None = None, per_day: int | None = None
+) -> str:
+    """A key as `minsheng apikey add NAME` issues it (storage.apikeys.add_key), without starting
+    a process: the in-process bot's database is this process's (tests/test_open311 runs the
+    command itself)."""
+    return await add_key(name, now=datetime.now(UTC), per_minute=per_minute, per_day=per_day)

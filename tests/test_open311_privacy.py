@@ -23,7 +23,7 @@ from storage.publication import set_publication
 from storage.tracking import format_tracking_number
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
-from tests.open311_desk import DESCRIPTION, SECRET, base_url, operator
+from tests.open311_desk import DESCRIPTION, SECRET, base_url, issued_key, operator
 
 ADMIN = 73_001
 # What one citizen told the desk, and what staff answered them: none of it is the public's.
@@ -74,7 +74,7 @@ async def test_phone_and_filed_requests_without_consent_stay_private(
     a consented one that staff have not published yet: 404 by number, absent from every list."""
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
-        key = await operator(db_path, "apikey", "add", "web-form")
+        key = await issued_key("web-form")
         base = base_url(settings)
         phone, _ = await file_for_caller(
             NewCase(
@@ -131,7 +131,7 @@ async def test_published_request_shows_only_its_public_text(
     phone number), appear nowhere in the body, read by number or in a list."""
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
-        key = await operator(db_path, "apikey", "add", "web-form")
+        key = await issued_key("web-form")
         base = base_url(settings)
         status, filed, _ = await post(
             f"{base}/requests.json",
@@ -183,7 +183,7 @@ async def test_a_scoped_key_reads_the_status_of_private_requests(
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         partner = await operator(db_path, "apikey", "add", "partner", "--read-private")
-        plain = await operator(db_path, "apikey", "add", "web-form")
+        plain = await issued_key("web-form")
         listed = await operator(db_path, "apikey", "list")
         assert "partner\tactive\tnever used\t10/minute\t500/day\tread-private" in listed
         case = await Desk(sandbox, runtime, db_path).file_case(
@@ -219,7 +219,7 @@ async def test_the_consent_parameter(sandbox: Sandbox, db_path: Path) -> None:
     is private; any other value is refused and nothing is filed."""
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path):
-        key = await operator(db_path, "apikey", "add", "web-form")
+        key = await issued_key("web-form")
         url = f"{base_url(settings)}/requests.json"
         good = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION}
         for extra, consent in (
@@ -245,7 +245,7 @@ async def test_control_characters_in_a_filing(sandbox: Sandbox, db_path: Path) -
     towards the description's minimum."""
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path):
-        key = await operator(db_path, "apikey", "add", "web-form")
+        key = await issued_key("web-form")
         url = f"{base_url(settings)}/requests.json"
         good = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION}
         refused = [
@@ -286,7 +286,7 @@ async def test_a_key_files_at_most_its_quota_a_minute(sandbox: Sandbox, db_path:
     clock = half_past_a_minute()
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path, clock):
-        key = await operator(db_path, "apikey", "add", "web-form", "--per-minute", "2")
+        key = await issued_key("web-form", per_minute=2)
         url = f"{base_url(settings)}/requests.json"
         good = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION}
         for _ in range(2):
@@ -309,9 +309,7 @@ async def test_a_key_files_at_most_its_quota_a_day(sandbox: Sandbox, db_path: Pa
     clock = half_past_a_minute()
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path, clock):
-        key = await operator(
-            db_path, "apikey", "add", "web-form", "--per-minute", "3", "--per-day", "2"
-        )
+        key = await issued_key("web-form", per_minute=3, per_day=2)
         url = f"{base_url(settings)}/requests.json"
         good = {"api_key": key, "service_code": "urban.street-lights", "description": DESCRIPTION}
         for _ in range(2):
@@ -339,7 +337,7 @@ async def test_reads_are_limited_per_address(sandbox: Sandbox, db_path: Path) ->
     clock = half_past_a_minute()
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_OPEN311_READS_PER_MINUTE="3")
     async with webhook_bot(settings, sandbox, db_path, clock):
-        key = await operator(db_path, "apikey", "add", "portal")
+        key = await issued_key("portal")
         base = base_url(settings)
         for path in ("discovery.json", "services.json", "requests.json"):
             status, body, _ = await fetch(f"{base}/{path}")

@@ -292,10 +292,10 @@ def gibberish(rng: random.Random) -> str:
 async def test_row_13_a_burst_of_cases_is_paced_for_the_group_and_citizens_come_first(
     sandbox: Sandbox, db_path: Path
 ) -> None:
-    """60 citizens (three group minutes of staff cards) submit within a moment: every one gets
-    their tracking number while the staff cards are still going out, paced at the group's 20 a
-    minute (in the sandbox's time scale); no 429, no limit violation."""
-    count, scale = 60, sandbox.config.time_scale
+    """100 citizens submit within a moment: every one gets their tracking number while the
+    staff cards are still going out, paced at the group's 20 a minute (in the sandbox's time
+    scale); no 429, no limit violation."""
+    count, scale = 100, sandbox.config.time_scale
     window = 60.0 / scale  # the group's minute, scaled
     sandbox.config.enforce_limits = True  # a send over a limit would be answered 429
     citizens = list(range(76_001, 76_001 + count))
