@@ -1,10 +1,12 @@
-"""Translations: the gettext catalogues in locales/, compiled in memory with Babel at start-up."""
+"""Translations: the gettext catalogues in locales/, compiled in memory with Babel at start-up
+(once per process: a catalogue whose files have not changed is not compiled again)."""
 
 from __future__ import annotations
 
 import gettext
 import io
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -64,9 +66,19 @@ def catalogue_files(directory: Path, language: str) -> list[Path]:
 
 
 def _compile(directory: Path, language: str) -> gettext.NullTranslations:
+    files = catalogue_files(directory, language)
+    versions = tuple((path, path.stat().st_mtime_ns, path.stat().st_size) for path in files)
+    return _compiled(language, versions)
+
+
+@cache
+def _compiled(
+    language: str, versions: tuple[tuple[Path, int, int], ...]
+) -> gettext.NullTranslations:
+    """The catalogue files (path, mtime, size), compiled and chained: the first one wins."""
     merged: gettext.NullTranslations = gettext.NullTranslations()
     locale = language.replace("_Hans", "").replace("_Hant", "")
-    for po_path in reversed(catalogue_files(directory, language)):
+    for po_path, _, _ in reversed(versions):
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=locale)
         buffer = io.BytesIO()

@@ -78,6 +78,7 @@ class Runtime:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     polling_since: float = 0.0  # loop time polling started; the silence counts from here too
     probe: HealthProbe = field(default_factory=HealthProbe)  # /healthz and /metrics
+    sweeper: Sweeper | None = None  # once the workers run
 
     @property
     def bot(self) -> Bot:
@@ -148,8 +149,10 @@ class Runtime:
         self.sender.wake()
 
     def spawn_workers(self) -> None:
-        sweeper = Sweeper(self.services, self.services.settings.sweep_interval, self.sender.wake)
-        self.tasks.append(asyncio.create_task(sweeper.run(self.stop), name="sweeper"))
+        self.sweeper = Sweeper(
+            self.services, self.services.settings.sweep_interval, self.sender.wake
+        )
+        self.tasks.append(asyncio.create_task(self.sweeper.run(self.stop), name="sweeper"))
         self.tasks.append(asyncio.create_task(self.dispatcher.run(self.stop), name="dispatcher"))
         self.tasks.append(asyncio.create_task(self.sender.run(self.stop), name="sender"))
 

@@ -65,6 +65,13 @@ async def running_bot(settings: Settings, clock: Clock | None = None) -> AsyncIt
     task = asyncio.create_task(runtime.run_polling(handle_signals=False))
     poke = asyncio.create_task(wake_sender_often(runtime))
     try:
+        # The sweeps' run at start done before the test goes on: a test that moves the clock
+        # and sweeps itself would otherwise race it.
+        await eventually(
+            lambda: runtime.sweeper is not None and runtime.sweeper.runs > 0,
+            30,
+            what="the sweeper's first run",
+        )
         yield runtime
     finally:
         poke.cancel()
