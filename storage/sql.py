@@ -14,14 +14,22 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
-_PLACEHOLDER = re.compile(r"\?")
+# What a `?` may sit inside without being a placeholder: a string literal ('it''s'), a quoted
+# name ("a?b"), a comment (-- … or /* … */). Each alternative is matched whole, left to right.
+_LEXEMES = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?", re.DOTALL)
 
 
 def _dialect_sql(sql: str, dialect: str) -> str:
+    """`?` placeholders as the dialect wants them: `$1, $2, …` on PostgreSQL. A `?` inside a
+    string literal, a quoted name or a comment is left as it is."""
     if dialect != "postgres":
         return sql
-    counter = iter(range(1, 1000))
-    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+    counter = iter(range(1, 100_000))
+
+    def number(match: re.Match[str]) -> str:
+        return f"${next(counter)}" if match.group() == "?" else match.group()
+
+    return _LEXEMES.sub(number, sql)
 
 
 def _param(value: Any, dialect: str) -> Any:
