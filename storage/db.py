@@ -111,7 +111,26 @@ async def open_database(url: str, *, run_migrations: bool = True) -> None:
     if run_migrations:
         await _migrate(url)
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    await fold_case_everywhere()
     await check_durability(url)
+
+
+async def fold_case_everywhere() -> None:
+    """SQLite's UPPER() and LIKE fold ASCII letters only, so a search for "ПРОРЫВ" would miss
+    "прорыв" (and "ölheizung" "Ölheizung"). On SQLite, UPPER() becomes Python's Unicode
+    str.upper for this connection, as PostgreSQL's is in a UTF-8 database; case-insensitive
+    filters (`__icontains`, UPPER(…) LIKE UPPER(?)) then ignore case in every script."""
+    client = get_connection("default")
+    if client.capabilities.dialect != "sqlite":
+        return
+    await client.create_connection(with_db=True)
+    # Tortoise offers no hook at connect time; its SQLite client keeps one aiosqlite connection.
+    connection = client._connection
+    await connection.create_function("upper", 1, _upper, deterministic=True)
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
 
 
 async def close_database() -> None:
@@ -119,10 +138,22 @@ async def close_database() -> None:
 
 
 async def check_durability(url: str) -> None:
-    """A case whose number was sent must survive a power cut: assert the PRAGMAs took effect."""
+    """A case whose number was sent must survive a power cut: assert the PRAGMAs took effect
+    on SQLite; on PostgreSQL, warn when commits may return before they are on disk."""
+    conn = get_connection("default")
+    if conn.capabilities.dialect == "postgres":
+        _, rows = await conn.execute_query("SHOW synchronous_commit")
+        setting = str(rows[0][0]) if rows else ""
+        if setting == "off":
+            log.warning(
+                "PostgreSQL synchronous_commit is off: a crash may lose commits whose tracking "
+                "number was already sent; set it to on (the default)"
+            )
+        else:
+            log.info("database ready: PostgreSQL synchronous_commit=%s", setting)
+        return
     if not with_sqlite_pragmas(url).startswith("sqlite://"):
         return
-    conn = get_connection("default")
     _, journal = await conn.execute_query("PRAGMA journal_mode")
     _, sync = await conn.execute_query("PRAGMA synchronous")
     mode = str(journal[0][0]).lower() if journal else ""

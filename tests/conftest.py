@@ -13,7 +13,14 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from bot.sandbox import Sandbox
-from tests.databases import build_template, copy_database, storage_context
+from tests.databases import (
+    ON_POSTGRES,
+    build_postgres_template,
+    build_template,
+    copy_database,
+    postgres_copy,
+    storage_context,
+)
 from tests.harness import sandbox_config
 
 # The suite starts the bot as a child process some eighty times, and each worker imports every
@@ -29,11 +36,6 @@ WORKERS_PER_CORE = 2
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return WORKERS_PER_CORE * (os.cpu_count() or 1)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first: the run should not end waiting for one that started last."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 # python-telegram-bot 22 warns on integer time periods (RetryAfter) unless asked for timedeltas.
@@ -69,15 +71,39 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_template(tmp_path_factory.mktemp("template") / "minsheng.sqlite3")
 
 
+@pytest.fixture(scope="session")
+def postgres_template(worker_id: str) -> str:
+    """On the PostgreSQL pass: the migrated template database of this worker."""
+    return build_postgres_template(worker_id)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path, database_template: Path) -> Path:
     return copy_database(database_template, tmp_path / "minsheng.sqlite3")
 
 
 @pytest.fixture
-async def db(tmp_path: Path, database_template: Path) -> AsyncIterator[None]:
-    """For the storage tests: Tortoise on a migrated SQLite file of the test's own (a module
-    that needs rows in it overrides this fixture, asking for it by the same name)."""
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[None]:
+    """For the storage tests: Tortoise on a migrated database of the test's own, a SQLite file
+    or (MINSHENG_TEST_DATABASE_URL) a PostgreSQL database (a module that needs rows in it
+    overrides this fixture, asking for it by the same name)."""
+    if ON_POSTGRES:
+        template = request.getfixturevalue("postgres_template")
+        async with postgres_copy(template) as url, storage_context(url):
+            yield
+        return
+    database_template = request.getfixturevalue("database_template")
     database = copy_database(database_template, tmp_path / "storage.sqlite3")
     async with storage_context(f"sqlite://{database}"):
         yield
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long tests first: the run should not end waiting for one that started last. On the
+    PostgreSQL pass, only the tests that use a database run (the others ran on SQLite's)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    if not ON_POSTGRES:
+        return
+    kept = [item for item in items if "db" in getattr(item, "fixturenames", ())]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept

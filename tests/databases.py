@@ -1,10 +1,13 @@
 """Test databases: migrated once per test run (per xdist worker), then copied for each test.
 
 A fresh migration costs most of a second; copying the migrated file costs next to nothing, and
-the bot's own migration at start then finds nothing left to apply."""
+the bot's own migration at start then finds nothing left to apply. On PostgreSQL
+(MINSHENG_TEST_DATABASE_URL=postgres://…, a role that may create databases) the template is a
+database, and each test gets `CREATE DATABASE … TEMPLATE` of its own, dropped afterwards."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -13,25 +16,34 @@ import subprocess
 import sys
 import warnings
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
 
+import asyncpg
 from tortoise.backends.base.config_generator import generate_config
 from tortoise.context import TortoiseContext
 from tortoise.warnings import TortoiseLoopSwitchWarning
+
+from storage.db import fold_case_everywhere
 
 ROOT = Path(__file__).resolve().parent.parent
 
 MIGRATE = (
     "import asyncio, sys\n"
     "from storage.db import migrate_database\n"
-    "asyncio.run(migrate_database('sqlite://' + sys.argv[1]))\n"
+    "asyncio.run(migrate_database(sys.argv[1]))\n"
 )
+# Where the PostgreSQL pass creates its databases; unset: SQLite files.
+POSTGRES_URL = os.environ.get("MINSHENG_TEST_DATABASE_URL", "")
+ON_POSTGRES = POSTGRES_URL.startswith(("postgres://", "postgresql://"))
 
 
 def build_template(path: Path) -> Path:
     """Migrate a new SQLite file at ``path`` (in a child process, so that this process's
     Tortoise state and event loops stay untouched) and leave it closed and checkpointed."""
-    subprocess.run([sys.executable, "-c", MIGRATE, str(path)], cwd=ROOT, check=True, timeout=120)
+    migrate_in_child(f"sqlite://{path}")
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for suffix in ("-wal", "-shm", "-journal"):
@@ -40,6 +52,49 @@ def build_template(path: Path) -> Path:
             raise RuntimeError(f"the template database left {leftover} behind")
         leftover.unlink(missing_ok=True)
     return path
+
+
+def migrate_in_child(url: str) -> None:
+    subprocess.run([sys.executable, "-c", MIGRATE, url], cwd=ROOT, check=True, timeout=120)
+
+
+def named_database(name: str) -> str:
+    """The URL of database `name` on the test server."""
+    parts = urlsplit(POSTGRES_URL)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def build_postgres_template(worker: str) -> str:
+    """A migrated template database for this worker (made anew each run); its name."""
+    name = f"minsheng_template_{worker}"
+
+    def make() -> None:  # a thread of its own: the caller may be inside an event loop
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+
+    with ThreadPoolExecutor(1) as apart:
+        apart.submit(make).result()
+    migrate_in_child(named_database(name))
+    return name
+
+
+@contextlib.asynccontextmanager
+async def postgres_copy(template: str) -> AsyncIterator[str]:
+    """A database of the test's own, copied from the template; its URL. Dropped afterwards."""
+    name = f"{template.replace('template', 'test')}_{uuid4().hex[:12]}"
+    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield named_database(name)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def small_database(path: Path, rows: int = 2000) -> None:
@@ -71,4 +126,5 @@ async def storage_context(url: str) -> AsyncIterator[TortoiseContext]:
         config = generate_config(url, app_modules={"minsheng": ["storage.models"]}, testing=True)
         async with TortoiseContext() as context:
             await context.init(config=config, use_tz=True, timezone="UTC")
+            await fold_case_everywhere()
             yield context
