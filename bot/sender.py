@@ -161,8 +161,9 @@ class Sender:
         queue = self._queues.get(chat_id)
         try:
             # Calls without a chat keep no order among themselves: one each, side by side.
-            while queue and queue[0].next_attempt_at <= self._clock.now():
-                if not await self._room_to_send():
+            while await self._room_to_send():
+                # Checked after the wait: lanes of calls without a chat share one queue.
+                if not queue or queue[0].next_attempt_at > self._clock.now():
                     break
                 item = queue.popleft()
                 self._queued -= 1
