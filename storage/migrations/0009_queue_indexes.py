@@ -1,0 +1,29 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('minsheng', '0008_privacy')]
+
+    initial = False
+
+    operations = [
+        ops.RemoveIndex(
+            model_name='Case',
+            name=None,
+            fields=['department_id', 'status'],
+        ),
+        ops.RemoveIndex(
+            model_name='Case',
+            name=None,
+            fields=['status', 'due_at'],
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['department_id', 'status', 'due_at', 'id']),
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['status', 'due_at', 'id']),
+        ),
+    ]
