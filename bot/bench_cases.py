@@ -1,7 +1,9 @@
 """`minsheng bench --cases N`: the desk's reads at the size of a city, timed through its own code.
 
 A SQLite file of N generated cases (bot.case_generator) is opened the way the bot opens its
-database, and three things are timed with the storage functions the handlers call:
+database (with `--database postgres://…`, the cases are first moved into that empty PostgreSQL
+database by storage.move, and timed there), and three things are timed with the storage
+functions the handlers call:
 
 * /stats for the latest full month (storage.stats.compute_stats), for the whole desk and for its
   busiest department: the median of five runs;
@@ -27,12 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tortoise.connection import get_connection
-
 from bot.case_generator import ADMIN_ID, FIRST_STAFF, ZONE, Generated, build
+from bot.move_data import EXIT_REFUSED, ProgressBar, shown
 from storage.cases import case_of_citizen, public_timeline
-from storage.db import close_database, open_database
+from storage.db import close_database, open_database, sqlite_path
+from storage.move import MoveRefused, MoveReport, move_desk
 from storage.queue import QueueFilter, queue_page
+from storage.sql import fetch
 from storage.stats import compute_stats
 from storage.tracking import format_tracking_number, parse_tracking_number
 
@@ -80,13 +83,14 @@ async def _timed(call: Callable[[], Awaitable[Any]]) -> float:
 
 async def measure_stats(now: datetime) -> dict[str, Any]:
     start, end = latest_full_month(now)
-    _, rows = await get_connection("default").execute_query(
+    rows = await fetch(
         "SELECT d.code FROM service_case c JOIN department d ON d.id = c.department_id"
         " WHERE c.created_at >= ? AND c.created_at < ? GROUP BY d.code"
         " ORDER BY count(*) DESC LIMIT 1",
-        [start.astimezone(UTC).isoformat(" "), end.astimezone(UTC).isoformat(" ")],
+        start,
+        end,
     )
-    busiest = rows[0][0] if rows else None
+    busiest = rows[0]["code"] if rows else None
     whole = [
         await _timed(lambda: compute_stats(start, end, None, now=now)) for _ in range(STATS_RUNS)
     ]
@@ -106,20 +110,19 @@ async def measure_stats(now: datetime) -> dict[str, Any]:
 
 async def measure_lookups(rng: random.Random, count: int) -> dict[str, Any]:
     """The citizen's lookup as handlers.tracking makes it, for `count` random own cases."""
-    conn = get_connection("default")
-    _, rows = await conn.execute_query("SELECT max(id) FROM service_case")
-    top = rows[0][0] or 0
+    rows = await fetch("SELECT max(id) AS top FROM service_case")
+    top = rows[0]["top"] or 0
     ids = [rng.randint(1, top) for _ in range(count)]
     distinct = sorted(set(ids))
     found: dict[int, tuple[str, int]] = {}
     for i in range(0, len(distinct), 500):
         chunk = distinct[i : i + 500]
-        _, rows = await conn.execute_query(
+        rows = await fetch(
             "SELECT id, tracking, citizen_id FROM service_case WHERE citizen_id IS NOT NULL"  # noqa: S608
             f" AND id IN ({','.join('?' * len(chunk))})",
-            chunk,
+            *chunk,
         )
-        found.update({row[0]: (row[1], row[2]) for row in rows})
+        found.update({row["id"]: (row["tracking"], row["citizen_id"]) for row in rows})
     pairs = [found[i] for i in ids if i in found]  # random order, repeats as in life
     times = []
     for tracking, citizen_id in pairs:
@@ -140,12 +143,12 @@ async def measure_lookups(rng: random.Random, count: int) -> dict[str, Any]:
 
 async def measure_queue(rng: random.Random, count: int, now: datetime) -> dict[str, Any]:
     """/queue pages for an admin and for the busiest department's handler."""
-    _, rows = await get_connection("default").execute_query(
+    rows = await fetch(
         "SELECT department_id FROM service_case WHERE department_id IS NOT NULL"
         " AND status IN ('accepted', 'in_progress', 'awaiting_citizen', 'answered')"
         " GROUP BY department_id ORDER BY count(*) DESC LIMIT 1"
     )
-    people = [ADMIN_ID] + ([FIRST_STAFF + rows[0][0]] if rows else [])
+    people = [ADMIN_ID] + ([FIRST_STAFF + rows[0]["department_id"]] if rows else [])
     pages: dict[tuple[int, str], int] = {}
     for user in people:
         for view in QUEUE_VIEWS:
@@ -179,31 +182,53 @@ async def measure_queue(rng: random.Random, count: int, now: datetime) -> dict[s
     }
 
 
-async def bench_file(
-    path: Path, *, lookups: int, queue_pages: int, seed: int = 1
-) -> dict[str, Any]:
-    """Open the file as the bot does and time the three reads."""
+async def bench_file(url: str, *, lookups: int, queue_pages: int, seed: int = 1) -> dict[str, Any]:
+    """Open the database as the bot does and time the three reads."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    await open_database(f"sqlite://{path}")
+    await open_database(url)
     try:
         stats = await measure_stats(now)
         lookup = await measure_lookups(rng, lookups)
         queue = await measure_queue(rng, queue_pages, now)
+        size = await _size_mb(url)
     finally:
         await close_database()
-    return {"stats": stats, "lookup": lookup, "queue": queue}
+    return {"database_mb": size, "stats": stats, "lookup": lookup, "queue": queue}
+
+
+async def _size_mb(url: str) -> float:
+    path = sqlite_path(url)
+    if path is not None:
+        size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    else:
+        rows = await fetch("SELECT pg_database_size(current_database()) AS size")
+        size = rows[0]["size"]
+    return round(size / 2**20, 1)
+
+
+async def _cases_in(url: str) -> int:
+    """The cases a PostgreSQL database holds already (it is migrated if it was not)."""
+    await open_database(url)
+    try:
+        rows = await fetch("SELECT count(*) AS n FROM service_case")
+    finally:
+        await close_database()
+    return int(rows[0]["n"])
 
 
 def _summary(
-    path: Path, cases: int, made: Generated | None, figures: dict[str, Any]
+    url: str,
+    cases: int,
+    made: Generated | None,
+    moved: MoveReport | None,
+    figures: dict[str, Any],
 ) -> dict[str, Any]:
-    size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
     stats, lookup, queue = figures["stats"], figures["lookup"], figures["queue"]
     return {
-        "database": str(path),
+        "engine": "sqlite" if sqlite_path(url) else "postgresql",
+        "database": shown(url),
         "cases": cases,
-        "database_mb": round(size / 2**20, 1),
         "generation": None
         if made is None
         else {
@@ -213,6 +238,14 @@ def _summary(
             "citizens": made.citizens,
             "seconds": round(made.seconds, 1),
             "cases_per_second": round(made.cases_per_second),
+        },
+        "move": None
+        if moved is None
+        else {
+            "rows": moved.total,
+            "seconds": round(moved.seconds, 1),
+            "rows_per_second": round(moved.rows_per_second),
+            "compared": moved.compared,
         },
         **figures,
         "targets_met": {
@@ -226,11 +259,19 @@ def _summary(
 def _print_table(summary: dict[str, Any]) -> None:
     made, stats = summary["generation"], summary["stats"]
     lookup, queue, met = summary["lookup"], summary["queue"], summary["targets_met"]
-    print(f"{summary['cases']:,} cases in {summary['database']} ({summary['database_mb']} MB)")
+    print(
+        f"{summary['cases']:,} cases on {summary['engine']}, {summary['database']}"
+        f" ({summary['database_mb']} MB)"
+    )
     if made:
         print(
             f"generated in {made['seconds']} s: {made['cases_per_second']:,} cases/s, "
             f"{made['events']:,} events, {made['ratings']:,} ratings"
+        )
+    if moved := summary["move"]:
+        print(
+            f"moved in {moved['seconds']} s: {moved['rows']:,} rows,"
+            f" {moved['rows_per_second']:,} rows/s"
         )
     print(f"{'measure':34}{'p50 / median ms':>17}{'p99 ms':>10}{'target ms':>11}  met")
     rows = [
@@ -272,21 +313,42 @@ def _print_table(summary: dict[str, Any]) -> None:
 
 
 async def run_case_bench(args: argparse.Namespace) -> int:
-    """Generate (or reuse `--db`) and measure; the temporary file goes unless --keep."""
+    """Generate (or reuse `--db`) and measure; with `--database`, move the cases into that
+    PostgreSQL database first (or reuse the cases it holds) and measure there. The temporary
+    file goes unless --keep."""
     folder = None if args.db else Path(tempfile.mkdtemp(prefix="minsheng-cases-"))
     path = Path(args.db) if folder is None else folder / "cases.sqlite3"
+    target = args.database
+
+    def say(text: str) -> None:
+        if not args.json:
+            print(text, flush=True)
+
     try:
-        made = None
-        existing = _case_count(path)
-        if existing == 0:
-            if not args.json:
-                print(f"generating {args.cases:,} cases into {path}", flush=True)
-            made = await build(path, args.cases, quiet=args.json)
-            existing = made.cases
-        elif not args.json:
-            print(f"reusing {path}: {existing:,} cases", flush=True)
-        figures = await bench_file(path, lookups=args.lookups, queue_pages=args.queue_pages)
-        summary = _summary(path, existing, made, figures)
+        made: Generated | None = None
+        moved: MoveReport | None = None
+        existing = await _cases_in(target) if target else 0
+        if existing:
+            say(f"reusing {shown(target)}: {existing:,} cases")
+        else:
+            existing = _case_count(path)
+            if existing == 0:
+                say(f"generating {args.cases:,} cases into {path}")
+                made = await build(path, args.cases, quiet=args.json)
+                existing = made.cases
+            else:
+                say(f"reusing {path}: {existing:,} cases")
+            if target:
+                say(f"moving them into {shown(target)}")
+                bar = None if args.json else ProgressBar()
+                try:
+                    moved = await move_desk(f"sqlite://{path}", target, progress=bar)
+                except MoveRefused as refused:
+                    print(f"minsheng bench: cannot move the cases: {refused}", file=sys.stderr)
+                    return EXIT_REFUSED
+        url = target or f"sqlite://{path}"
+        figures = await bench_file(url, lookups=args.lookups, queue_pages=args.queue_pages)
+        summary = _summary(url, existing, made, moved, figures)
         if args.json:
             print(json.dumps(summary, indent=2, ensure_ascii=False))
         else:

@@ -1,5 +1,5 @@
-"""The `minsheng` command: demo, run, webhook, migrate, backup, catalog, staff, apikey, bench,
-report, export."""
+"""The `minsheng` command: demo, run, webhook, migrate, backup, move-data, catalog, staff,
+apikey, bench, report, export."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from bot.bench_cases import run_case_bench
 from bot.demo import run_demo
 from bot.ingress import PollingConflict
 from bot.logs import setup_logging
+from bot.move_data import add_parser as add_move_parser
+from bot.move_data import run_move_data
 from bot.reports_cli import add_parsers as add_report_parsers
 from bot.reports_cli import run_export, run_report
 from bot.runtime import run_with
@@ -45,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="copy the live SQLite database and check the copy")
     backup.add_argument("file", type=Path, help="where the copy goes")
     backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    add_move_parser(sub)  # move-data
     add_admin_parsers(sub)
     add_report_parsers(sub)  # report, export
     catalog = sub.add_parser("catalog", help="the catalogue of departments and categories")
@@ -63,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: time /stats, lookups and /queue over N generated cases",
     )
     bench.add_argument("--db", type=Path, default=None, help="with --cases: this file")
+    bench.add_argument(
+        "--database",
+        default=None,
+        help="with --cases: move the cases into this empty postgres://… database, time there",
+    )
     bench.add_argument("--keep", action="store_true", help="with --cases: keep the file")
     bench.add_argument(
         "--lookups", type=int, default=10_000, help="with --cases: status lookups to time"
@@ -94,6 +102,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         await run_demo(args.host, args.port, args.database)
         return 0
+    if args.command == "move-data":
+        return await run_move_data(args)
     if args.command == "bench" and args.cases is not None:
         return await run_case_bench(args)
     if args.command == "bench":

@@ -98,12 +98,24 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[No
         yield
 
 
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """The URL of a new, empty PostgreSQL database (not migrated), dropped afterwards; without
+    MINSHENG_TEST_DATABASE_URL the test is skipped (it runs on the PostgreSQL pass)."""
+    if not ON_POSTGRES:
+        pytest.skip("needs PostgreSQL: set MINSHENG_TEST_DATABASE_URL=postgres://…")
+    async with postgres_copy(None) as url:
+        yield url
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The long tests first: the run should not end waiting for one that started last. On the
-    PostgreSQL pass, only the tests that use a database run (the others ran on SQLite's)."""
+    PostgreSQL pass, only the tests that use a database (db, postgres_url) run (the others ran
+    on SQLite's)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if not ON_POSTGRES:
         return
-    kept = [item for item in items if "db" in getattr(item, "fixturenames", ())]
+    on_a_database = {"db", "postgres_url"}
+    kept = [item for item in items if on_a_database & set(getattr(item, "fixturenames", ()))]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept

@@ -23,6 +23,7 @@ from uuid import uuid4
 
 import asyncpg
 from tortoise.backends.base.config_generator import generate_config
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.warnings import TortoiseLoopSwitchWarning
 
@@ -87,10 +88,12 @@ def build_postgres_template(worker: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def postgres_copy(template: str) -> AsyncIterator[str]:
-    """A database of the test's own, copied from the template; its URL. Dropped afterwards."""
-    name = f"{template.replace('template', 'test')}_{uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+async def postgres_copy(template: str | None) -> AsyncIterator[str]:
+    """A database of the test's own, copied from `template` (None: a new, empty one, not even
+    migrated); its URL. Dropped afterwards."""
+    name = f"minsheng_test_{uuid4().hex[:12]}"
+    copied = f' TEMPLATE "{template}"' if template else ""
+    await _admin(f'CREATE DATABASE "{name}"{copied}')
     try:
         yield named_database(name)
     finally:
@@ -121,6 +124,9 @@ def copy_database(template: Path, target: Path) -> Path:
 async def storage_context(url: str) -> AsyncIterator[TortoiseContext]:
     """Tortoise on an already migrated database, in a context of its own (as
     `tortoise.context.tortoise_test_context`, without generating the schema again)."""
+    # Tortoise caches each model's INSERT statement by connection name, not by dialect: a test
+    # that opens SQLite and then PostgreSQL (tests/test_move_data.py) would write `?` to both.
+    EXECUTOR_CACHE.clear()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=TortoiseLoopSwitchWarning)
         config = generate_config(url, app_modules={"minsheng": ["storage.models"]}, testing=True)
