@@ -7,8 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise.connection import get_connection
+
 from storage.models import InboxStatus, InboxUpdate
 from storage.sql import as_datetime, as_json, fetch
+
+# PostgreSQL holds no U+0000 in text or JSON ("unsupported Unicode escape sequence"): one such
+# character in an update would fail its whole batch, again at every poll. It becomes U+FFFD.
+_NUL, _REPLACEMENT = "\x00", "\ufffd"
 
 
 @dataclass(frozen=True)
@@ -34,11 +40,28 @@ async def store_updates(updates: Sequence[IncomingUpdate], *, now: datetime) -> 
     """Store a batch in one statement; an update_id seen before is ignored."""
     if not updates:
         return
+    clean = get_connection("default").capabilities.dialect == "postgres"
     rows = [
-        InboxUpdate(update_id=u.update_id, chat_key=u.chat_key, payload=u.payload, received_at=now)
+        InboxUpdate(
+            update_id=u.update_id,
+            chat_key=u.chat_key,
+            payload=_without_nul(u.payload) if clean else u.payload,
+            received_at=now,
+        )
         for u in {u.update_id: u for u in updates}.values()
     ]
     await InboxUpdate.bulk_create(rows, ignore_conflicts=True)
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` (decoded JSON) with every U+0000 in its strings and keys replaced."""
+    if isinstance(value, str):
+        return value.replace(_NUL, _REPLACEMENT)
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 async def pending_updates(limit: int) -> list[PendingUpdate]:

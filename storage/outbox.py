@@ -2,6 +2,14 @@
 
 Rows are written in the same transaction as the change that causes them; the sender reads them,
 calls Telegram, and records the outcome (storage.send_results).
+
+The sender reads past a cursor, trusting that ids grow in the order rows are committed. SQLite
+commits one writer at a time, so they do. PostgreSQL draws an id when a row is inserted and
+commits transactions in any order, so a row could appear below the cursor after it moved on
+(and a chat's replies go out of order, or one never). There, every transaction that writes
+outbox rows holds a shared advisory lock from before its ids are drawn until it ends, and the
+sender, having seen rows up to some id, takes the lock exclusively for a moment before reading
+them: every transaction that drew a lower id has ended by then.
 """
 
 from __future__ import annotations
@@ -14,6 +22,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.connection import get_connection
+from tortoise.transactions import in_transaction
+
 from storage.models import OutboxMessage, OutboxStatus
 from storage.sql import as_datetime, as_json, fetch
 
@@ -22,6 +34,9 @@ OPEN = (OutboxStatus.PENDING, OutboxStatus.UNCERTAIN)
 # reaches the Bot API, and the payload is replaced by SCRUBBED once the message has ended.
 SCRUB_MARK = "_scrub_once_sent"
 SCRUBBED: dict[str, Any] = {"secret": "removed once sent"}
+
+# PostgreSQL's advisory lock between the outbox's writers (shared) and its reader (exclusive).
+_WRITERS_LOCK = 0x6F7574626F78  # "outbox"
 
 _collecting: ContextVar[list[OutboxMessage] | None] = ContextVar("outbox_batch", default=None)
 
@@ -87,10 +102,12 @@ async def enqueue(
     batch = _collecting.get()
     if batch is not None:
         batch.append(row)
-    elif dedupe_key is None:
-        await row.save()
-    else:
-        await OutboxMessage.bulk_create([row], ignore_conflicts=True)
+        return
+    async with _ids_in_commit_order():
+        if dedupe_key is None:
+            await row.save()
+        else:
+            await OutboxMessage.bulk_create([row], ignore_conflicts=True)
 
 
 @asynccontextmanager
@@ -106,7 +123,26 @@ async def collected_outbox() -> AsyncIterator[None]:
     finally:
         _collecting.reset(token)
     if batch:
-        await OutboxMessage.bulk_create(batch, ignore_conflicts=True)
+        async with _ids_in_commit_order():
+            await OutboxMessage.bulk_create(batch, ignore_conflicts=True)
+
+
+@asynccontextmanager
+async def _ids_in_commit_order() -> AsyncIterator[None]:
+    """On PostgreSQL: the rows written in the block draw their ids under the writers' shared
+    lock, held until the transaction ends (one of its own if none is under way)."""
+    connection = get_connection("default")
+    if connection.capabilities.dialect != "postgres":
+        yield
+    elif isinstance(connection, TransactionalDBClient):
+        await connection.execute_query(f"SELECT pg_advisory_xact_lock_shared({_WRITERS_LOCK})")
+        yield
+    else:
+        async with in_transaction() as transaction:
+            await transaction.execute_query(
+                f"SELECT pg_advisory_xact_lock_shared({_WRITERS_LOCK})"
+            )
+            yield
 
 
 def collected() -> list[OutboxMessage]:
@@ -121,12 +157,35 @@ async def open_messages_after(cursor: int, limit: int) -> list[Outgoing]:
     The sender reads each row once this way and keeps it until its outcome is recorded; after a
     restart it starts again from 0 and so picks up everything still open, retries included.
     """
-    rows = await fetch(  # every message passes here: plain SQL (storage/sql.py)
-        "SELECT id, chat_id, method, payload, attempts, next_attempt_at, status"
-        " FROM outbox_message WHERE status IN (?, ?) AND id > ? ORDER BY id LIMIT ?",
+    columns = "id, chat_id, method, payload, attempts, next_attempt_at, status"
+    if get_connection("default").capabilities.dialect != "postgres":
+        rows = await fetch(  # every message passes here: plain SQL (storage/sql.py)
+            f"SELECT {columns} FROM outbox_message"  # noqa: S608 - names, no values
+            " WHERE status IN (?, ?) AND id > ? ORDER BY id LIMIT ?",
+            *(s.value for s in OPEN),
+            cursor,
+            limit,
+        )
+        return [_outgoing(r) for r in rows]
+    seen = await fetch(
+        "SELECT max(id) AS top FROM (SELECT id FROM outbox_message"
+        " WHERE status IN (?, ?) AND id > ? ORDER BY id LIMIT ?) AS batch",
         *(s.value for s in OPEN),
         cursor,
         limit,
+    )
+    top = seen[0]["top"] if seen else None
+    if top is None:
+        return []
+    # Every transaction that drew an id up to `top` has ended once the lock is ours.
+    async with in_transaction() as transaction:
+        await transaction.execute_query(f"SELECT pg_advisory_xact_lock({_WRITERS_LOCK})")
+    rows = await fetch(
+        f"SELECT {columns} FROM outbox_message"  # noqa: S608 - names, no values
+        " WHERE status IN (?, ?) AND id > ? AND id <= ? ORDER BY id",
+        *(s.value for s in OPEN),
+        cursor,
+        top,
     )
     return [_outgoing(r) for r in rows]
 

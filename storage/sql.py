@@ -19,7 +19,7 @@ from tortoise.connection import get_connection
 _LEXEMES = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?", re.DOTALL)
 
 
-def _dialect_sql(sql: str, dialect: str) -> str:
+def dialect_sql(sql: str, dialect: str) -> str:
     """`?` placeholders as the dialect wants them: `$1, $2, …` on PostgreSQL. A `?` inside a
     string literal, a quoted name or a comment is left as it is."""
     if dialect != "postgres":
@@ -43,7 +43,7 @@ async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
     connection = get_connection("default")
     dialect = connection.capabilities.dialect
     return await connection.execute_query_dict(
-        _dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
+        dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
     )
 
 

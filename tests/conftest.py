@@ -1,12 +1,12 @@
-"""Shared fixtures: every end-to-end test gets its own sandbox and SQLite file (a copy of a
-database migrated once per test run)."""
+"""Shared fixtures: every end-to-end test gets its own sandbox and database (a copy of a
+database migrated once per test run: a SQLite file, or on the PostgreSQL pass a database)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,12 @@ from playwright.async_api import Browser, async_playwright
 from bot.sandbox import Sandbox
 from tests.databases import (
     ON_POSTGRES,
+    Database,
     build_postgres_template,
     build_template,
     copy_database,
+    drop_database,
+    new_database,
     postgres_copy,
     storage_context,
 )
@@ -37,6 +40,10 @@ WORKERS_PER_CORE = 2
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return WORKERS_PER_CORE * (os.cpu_count() or 1)
 
+
+# The fixtures that give a test a database of its own (`served`: tests/test_http_fuzz.py's
+# server, one for the module); on the PostgreSQL pass, the tests that use one of them run.
+USES_DATABASE = {"db", "db_path", "served", "postgres_url"}
 
 # python-telegram-bot 22 warns on integer time periods (RetryAfter) unless asked for timedeltas.
 os.environ["PTB_TIMEDELTA"] = "1"
@@ -78,8 +85,20 @@ def postgres_template(worker_id: str) -> str:
 
 
 @pytest.fixture
-def db_path(tmp_path: Path, database_template: Path) -> Path:
-    return copy_database(database_template, tmp_path / "minsheng.sqlite3")
+def db_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The end-to-end tests' database, which the bot under test opens by its URL: a SQLite
+    file, or (MINSHENG_TEST_DATABASE_URL) a PostgreSQL database of the test's own."""
+    database = new_database(request, tmp_path)
+    try:
+        yield database
+    finally:
+        drop_database(database)
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path, database_template: Path) -> Path:
+    """A migrated SQLite file of the test's own, on either pass (a desk to move, for example)."""
+    return copy_database(database_template, tmp_path / "desk.sqlite3")
 
 
 @pytest.fixture
@@ -110,12 +129,15 @@ async def postgres_url() -> AsyncIterator[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The long tests first: the run should not end waiting for one that started last. On the
-    PostgreSQL pass, only the tests that use a database (db, postgres_url) run (the others ran
-    on SQLite's)."""
+    PostgreSQL pass, only the tests that use a database run (the others ran on SQLite's), and
+    those about SQLite's files (marked `sqlite_only`) are skipped with their reason."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if not ON_POSTGRES:
         return
-    on_a_database = {"db", "postgres_url"}
-    kept = [item for item in items if on_a_database & set(getattr(item, "fixturenames", ()))]
+    kept = [item for item in items if USES_DATABASE & set(getattr(item, "fixturenames", ()))]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept
+    for item in kept:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {marker.kwargs['reason']}"))

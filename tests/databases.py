@@ -14,20 +14,27 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import asyncpg
+import pytest
 from tortoise.backends.base.config_generator import generate_config
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.warnings import TortoiseLoopSwitchWarning
 
 from storage.db import fold_case_everywhere
+from storage.sql import dialect_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,3 +141,185 @@ async def storage_context(url: str) -> AsyncIterator[TortoiseContext]:
             await context.init(config=config, use_tz=True, timezone="UTC")
             await fold_case_everywhere()
             yield context
+
+
+# -- The end-to-end tests' database: a SQLite file or a PostgreSQL database of the test's own ----
+
+T = TypeVar("T")
+
+
+class _Reader:
+    """An event loop in a thread of its own, for the tests' reads of a PostgreSQL database: a
+    test reads synchronously (as it reads a SQLite file) while the bot under test runs on the
+    test's own loop."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="pg-reader", daemon=True).start()
+                self._loop = loop
+            return self._loop
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
+
+    async def run_async(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
+
+
+READER = _Reader()
+
+
+def _as_sqlite_gives(value: Any) -> Any:
+    """A PostgreSQL value as SQLite's driver gives the same column: booleans as 0/1, moments as
+    the ISO text Tortoise stores, sums as integers."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _sqlite_param(value: Any) -> Any:
+    """A parameter as Tortoise stores it on SQLite (moments as ISO text in UTC)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(sep=" ")
+    return value
+
+
+@dataclass
+class Database:
+    """The bot's database in an end-to-end test: a SQLite file (``path``) or, on the PostgreSQL
+    pass, a database of the test's own. Tests read and change it with plain SQL and `?`
+    placeholders, as an operator would; rows come back as SQLite gives them."""
+
+    url: str
+    path: Path | None = None
+    _reads: asyncpg.Connection | None = field(default=None, repr=False)
+    _read_lock: asyncio.Lock | None = field(default=None, repr=False)
+
+    @classmethod
+    def sqlite(cls, path: Path) -> Database:
+        return cls(f"sqlite://{path}", path)
+
+    @property
+    def on_postgres(self) -> bool:
+        return self.path is None
+
+    def exists(self) -> bool:
+        return self.path is None or self.path.exists()
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read (on PostgreSQL, of one shared connection that takes no locks a write
+        could wait on)."""
+        if self.path is not None:
+            with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as conn:
+                return conn.execute(sql, tuple(map(_sqlite_param, params))).fetchall()
+        return READER.run(self._read(sql, params))
+
+    def tables(self) -> list[str]:
+        """The bot's tables (SQLite's own aside), by name."""
+        if self.path is not None:
+            sql = (
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        else:
+            sql = (
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                " AND table_type = 'BASE TABLE' ORDER BY table_name"
+            )
+        return [str(row[0]) for row in self.query(sql)]
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        """(name, declared type) of each column of ``table``, in order."""
+        if self.path is not None:
+            return [(row[1], row[2]) for row in self.query(f'PRAGMA table_info("{table}")')]
+        sql = (
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position"
+        )
+        return [(str(name), str(kind)) for name, kind in self.query(sql, (table,))]
+
+    def records(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """As `query`, each row a dict of its columns."""
+        if self.path is not None:
+            with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as conn:
+                conn.row_factory = sqlite3.Row
+                rows = conn.execute(sql, tuple(map(_sqlite_param, params))).fetchall()
+                return [dict(row) for row in rows]
+        return READER.run(self._read_records(sql, params))
+
+    def change(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement and commit it; its rows (say, of RETURNING)."""
+        if self.path is not None:
+            with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as conn, conn:
+                return conn.execute(sql, tuple(map(_sqlite_param, params))).fetchall()
+        return READER.run(self._write(sql, params))
+
+    async def change_async(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """As `change`, off this event loop: the bot under test runs on it and may hold a lock
+        halfway through a transaction that it must be able to finish."""
+        if self.path is not None:
+            await asyncio.to_thread(self.change, sql, params)
+        else:
+            await READER.run_async(self._write(sql, params))
+
+    def close(self) -> None:
+        if self._reads is not None:
+            READER.run(self._reads.close())
+            self._reads = None
+
+    async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return [
+            tuple(map(_as_sqlite_gives, row.values())) for row in await self._fetch(sql, params)
+        ]
+
+    async def _read_records(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        rows = await self._fetch(sql, params)
+        return [{key: _as_sqlite_gives(value) for key, value in row.items()} for row in rows]
+
+    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[asyncpg.Record]:
+        if self._read_lock is None:
+            self._read_lock = asyncio.Lock()
+        async with self._read_lock:
+            if self._reads is None:
+                self._reads = await asyncpg.connect(self.url)
+            return await self._reads.fetch(dialect_sql(sql, "postgres"), *params)
+
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        connection = await asyncpg.connect(self.url)  # its own: it may wait on the bot's locks
+        try:
+            rows = await connection.fetch(dialect_sql(sql, "postgres"), *params)
+        finally:
+            await connection.close()
+        return [tuple(map(_as_sqlite_gives, row)) for row in rows]
+
+
+def new_database(request: pytest.FixtureRequest, directory: Path) -> Database:
+    """A migrated database of the caller's own: a copy of this worker's template (a SQLite file
+    in ``directory``, or a PostgreSQL database). `drop_database` removes it."""
+    if ON_POSTGRES:
+        template = request.getfixturevalue("postgres_template")
+        name = f"{template.replace('template', 'test')}_{uuid4().hex[:12]}"
+        READER.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        return Database(named_database(name))
+    sqlite_template = request.getfixturevalue("database_template")
+    return Database.sqlite(copy_database(sqlite_template, directory / "minsheng.sqlite3"))
+
+
+def drop_database(database: Database) -> None:
+    database.close()
+    if database.on_postgres:
+        name = urlsplit(database.url).path.lstrip("/")
+        READER.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

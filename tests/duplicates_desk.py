@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from bot.sandbox import Sandbox
+from tests.databases import Database
 from tests.following import desk
 from tests.intake_desk import Citizen, category_ids
 from tests.staff_desk import ADMIN
@@ -14,7 +14,7 @@ FIRST = "幸福小区物业强制要求先交清供暖费才给开阀，不交�
 SIMILAR = "幸福小区物业说必须一次交清今年供暖费才给开阀门供热，这合理吗？"
 
 
-def dup_desk(sandbox: Sandbox, db_path: Path, **env: str) -> Any:
+def dup_desk(sandbox: Sandbox, db_path: Database, **env: str) -> Any:
     return desk(
         sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_FLOOD_MESSAGES="10000", **env
     )

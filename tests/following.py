@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bot.runtime import Runtime
@@ -15,6 +14,7 @@ from bot.sandbox import Sandbox
 from storage.cases import CaseView, Location, NewCase, submit_case
 from storage.citizens import touch_citizen
 from storage.models import CaseKind
+from tests.databases import Database
 from tests.harness import eventually, query, running_bot, settings_for
 
 OPEN_SENDS = "SELECT id FROM outbox_message WHERE status IN ('pending', 'uncertain') LIMIT 1"
@@ -24,7 +24,7 @@ OPEN_SENDS = "SELECT id FROM outbox_message WHERE status IN ('pending', 'uncerta
 class Desk:
     sandbox: Sandbox
     runtime: Runtime
-    db_path: Path
+    db_path: Database
 
     @property
     def staff(self) -> int:
@@ -93,7 +93,7 @@ class Desk:
 
 
 @contextlib.asynccontextmanager
-async def desk(sandbox: Sandbox, db_path: Path, **env: str) -> AsyncIterator[Desk]:
+async def desk(sandbox: Sandbox, db_path: Database, **env: str) -> AsyncIterator[Desk]:
     async with running_bot(settings_for(sandbox, db_path, **env)) as runtime:
         yield Desk(sandbox, runtime, db_path)
         # Stop only once every send is recorded: shutdown cancels the sender's recording loop,

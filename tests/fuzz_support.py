@@ -9,8 +9,9 @@ import contextlib
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote, quote_from_bytes, urlencode
+
+from tests.databases import Database
 
 # Stand-ins, replaced when the request is sent by what the running server issued. Letters only,
 # so that they read the same once percent-encoded, JSON-encoded or put in a multipart body.
@@ -41,7 +42,7 @@ class Target:
 
     host: str
     port: int
-    db_path: Path
+    db_path: Database
     issued: dict[str, str]
 
     def fill(self, value: str | bytes) -> bytes:
@@ -106,33 +107,33 @@ async def send(
     return int(parts[1]), rest
 
 
-def fingerprint(db_path: Path) -> list[tuple[object, ...]]:
+def fingerprint(db_path: Database) -> list[tuple[object, ...]]:
     """Row count and highest row id of every table (audit tables aside, a staff member's
-    refused actions aside), the AUTOINCREMENT counters, and each case's status and version."""
+    refused actions aside), the AUTOINCREMENT counters (PostgreSQL's sequences), and each
+    case's status and version."""
     found: list[tuple[object, ...]] = []
-    with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        for table in tables:
-            if table in AUDIT_TABLES or table.startswith("sqlite_"):
-                continue
-            where = " WHERE kind != 'authz_denied'" if table == "case_event" else ""
-            try:
-                row = conn.execute(f'SELECT count(*), max(rowid) FROM "{table}"{where}')  # noqa: S608
-            except sqlite3.OperationalError:  # a table without rowid
-                row = conn.execute(f'SELECT count(*), 0 FROM "{table}"{where}')  # noqa: S608
-            found.append((table, *row.fetchone()))
-        if "sqlite_sequence" in tables:
-            found += [
-                row
-                for row in conn.execute("SELECT name, seq FROM sqlite_sequence")
-                if row[0] not in (*AUDIT_TABLES, "case_event")
-            ]
-        found += conn.execute("SELECT id, status, version FROM service_case ORDER BY id")
+    for table in db_path.tables():
+        if table in AUDIT_TABLES:
+            continue
+        where = " WHERE kind != 'authz_denied'" if table == "case_event" else ""
+        if db_path.path is None:
+            has_id = any(name == "id" for name, _ in db_path.columns(table))
+            sql = f'SELECT count(*), {"max(id)" if has_id else "0"} FROM "{table}"{where}'  # noqa: S608
+            found.append((table, *db_path.query(sql)[0]))
+            continue
+        try:
+            row = db_path.query(f'SELECT count(*), max(rowid) FROM "{table}"{where}')  # noqa: S608
+        except sqlite3.OperationalError:  # a table without rowid
+            row = db_path.query(f'SELECT count(*), 0 FROM "{table}"{where}')  # noqa: S608
+        found.append((table, *row[0]))
+    if db_path.path is None:
+        counters = "SELECT replace(sequencename, '_id_seq', ''), last_value FROM pg_sequences"
+    else:
+        counters = "SELECT name, seq FROM sqlite_sequence"
+    found += sorted(
+        row for row in db_path.query(counters) if row[0] not in (*AUDIT_TABLES, "case_event")
+    )
+    found += db_path.query("SELECT id, status, version FROM service_case ORDER BY id")
     return found
 
 

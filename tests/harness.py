@@ -1,5 +1,6 @@
 """What the end-to-end tests share: a sandbox, the real bot (in this process or as a child
-process) pointed at it, a real SQLite file, and ways to act as users and read the results."""
+process) pointed at it, a real database (a SQLite file or a PostgreSQL database), and ways to
+act as users and read the results."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from bot.clock import Clock
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox, SandboxConfig
 from bot.settings import Settings, load_settings
+from tests.databases import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME_SCALE = 20.0  # Telegram's limit windows, twenty times shorter
@@ -34,13 +37,13 @@ def sandbox_config(**overrides: Any) -> SandboxConfig:
     return SandboxConfig(**values)
 
 
-def bot_env(sandbox: Sandbox, db_path: Path, **extra: str) -> dict[str, str]:
+def bot_env(sandbox: Sandbox, db_path: Database, **extra: str) -> dict[str, str]:
     """Environment for the bot against the sandbox (also for a child process)."""
     env = {
         "MINSHENG_BOT_TOKEN": sandbox.config.token,
         "MINSHENG_BOT_API_URL": sandbox.api_url,
         "MINSHENG_BOT_FILE_URL": sandbox.file_url,
-        "MINSHENG_DATABASE_URL": f"sqlite://{db_path}",
+        "MINSHENG_DATABASE_URL": db_path.url,
         "MINSHENG_RATE_TIME_SCALE": str(sandbox.config.time_scale),
         "MINSHENG_POLL_TIMEOUT": "1",
         "MINSHENG_REQUEST_TIMEOUT": "3",
@@ -50,7 +53,7 @@ def bot_env(sandbox: Sandbox, db_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def settings_for(sandbox: Sandbox, db_path: Path, **extra: str) -> Settings:
+def settings_for(sandbox: Sandbox, db_path: Database, **extra: str) -> Settings:
     env = bot_env(sandbox, db_path, **extra)
     return load_settings(
         env_file=None,
@@ -128,22 +131,20 @@ class BotProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def query(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Read the bot's database directly, as an operator would."""
-    with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn:
-        return conn.execute(sql, params).fetchall()
+def query(
+    db_path: Database | Path, sql: str, params: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """Read the bot's database (or a SQLite file, say a backup) directly, as an operator would
+    (`?` placeholders; rows as SQLite gives them, on PostgreSQL too)."""
+    database = Database.sqlite(db_path) if isinstance(db_path, Path) else db_path
+    return database.query(sql, params)
 
 
-async def execute(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
-    """Change the bot's database directly, as an operator would, in a worker thread: the bot
-    under test runs on this event loop and may hold the write lock halfway through a
-    transaction that it must be able to finish."""
-
-    def change() -> None:
-        with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn, conn:
-            conn.execute(sql, params)
-
-    await asyncio.to_thread(change)
+async def execute(db_path: Database, sql: str, params: tuple[Any, ...] = ()) -> None:
+    """Change the bot's database directly, as an operator would, off this event loop: the bot
+    under test runs on it and may hold a lock halfway through a transaction that it must be
+    able to finish."""
+    await db_path.change_async(sql, params)
 
 
 def texts(messages: list[dict[str, Any]]) -> list[str]:
@@ -174,12 +175,12 @@ async def wait_until(
         await asyncio.sleep(0.02)
 
 
-def inbox_statuses(db_path: Path) -> dict[str, int]:
+def inbox_statuses(db_path: Database) -> dict[str, int]:
     """How many inbox rows are in each status."""
     return dict(query(db_path, "SELECT status, count(*) FROM inbox_update GROUP BY status"))
 
 
-async def wait_inbox_settled(db_path: Path, expected: int, seconds: float = 15.0) -> None:
+async def wait_inbox_settled(db_path: Database, expected: int, seconds: float = 15.0) -> None:
     """Wait until the inbox holds ``expected`` rows and none of them is pending."""
 
     def settled() -> bool:
@@ -189,13 +190,13 @@ async def wait_inbox_settled(db_path: Path, expected: int, seconds: float = 15.0
     await wait_until(settled, seconds, f"{expected} handled inbox rows")
 
 
-def outbox_open(db_path: Path) -> int:
+def outbox_open(db_path: Database) -> int:
     """Outbox rows not yet recorded as sent or failed."""
     sql = "SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'uncertain')"
     return int(query(db_path, sql)[0][0])
 
 
-async def wait_handled(db_path: Path, *updates: dict[str, Any], seconds: float = 15.0) -> None:
+async def wait_handled(db_path: Database, *updates: dict[str, Any], seconds: float = 15.0) -> None:
     """Wait until each of ``updates`` (as the sandbox returned them) is stored and handled, and
     the outbox holds nothing unsent: all they made the bot say has been said, and nothing
     more will come of them."""
@@ -226,7 +227,7 @@ async def sandbox_settled(sandbox: Sandbox, seconds: float = 10.0) -> None:
 
 
 async def stop_runtime(
-    runtime: Runtime, task: asyncio.Task[None], db_path: Path | None, seconds: float = 15.0
+    runtime: Runtime, task: asyncio.Task[None], db_path: Database | None, seconds: float = 15.0
 ) -> None:
     """Stop a runtime started here: first let the outbox record its sends (so a test's last
     look at the database sees them), then stop, within ``seconds``.
@@ -251,7 +252,7 @@ async def stop_runtime(
 @contextlib.asynccontextmanager
 async def polling_bot(
     settings: Settings,
-    db_path: Path | None = None,
+    db_path: Database | None = None,
     prepare: Callable[[Runtime], None] | None = None,
 ) -> AsyncIterator[Runtime]:
     """As `running_bot` (the real runtime polling the sandbox), but ``prepare`` may extend the
@@ -267,7 +268,7 @@ async def polling_bot(
         await stop_runtime(runtime, task, db_path)
 
 
-def webhook_settings(sandbox: Sandbox, db_path: Path, secret: str, **extra: str) -> Settings:
+def webhook_settings(sandbox: Sandbox, db_path: Database, secret: str, **extra: str) -> Settings:
     """Settings for `run_webhook` on a free local port, the sandbox posting to /tg/hook."""
     port = free_port()
     return settings_for(
@@ -284,7 +285,7 @@ def webhook_settings(sandbox: Sandbox, db_path: Path, secret: str, **extra: str)
 async def webhook_bot(
     settings: Settings,
     sandbox: Sandbox | None = None,
-    db_path: Path | None = None,
+    db_path: Database | None = None,
     clock: Clock | None = None,
 ) -> AsyncIterator[Runtime]:
     """The real runtime serving `make_web_app` in this process, as `minsheng webhook` does.
@@ -388,28 +389,24 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-def insert_outbox(db_path: Path, chat_id: int | None, method: str, payload: dict[str, Any]) -> int:
+def insert_outbox(
+    db_path: Database, chat_id: int | None, method: str, payload: dict[str, Any]
+) -> int:
     """Queue a Bot API call with plain SQL, as an operator's tool would (the columns of
     `storage.outbox.enqueue`); returns the row id."""
-    import json
-    from datetime import UTC, datetime
-
-    now = datetime.now(UTC).isoformat(sep=" ")
-    with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn, conn:
-        cursor = conn.execute(
-            "INSERT INTO outbox_message (chat_id, method, payload, status, attempts,"
-            " next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-            (chat_id, method, json.dumps(payload), now, now),
-        )
-        return int(cursor.lastrowid or 0)
+    now = datetime.now(UTC)
+    [(row_id,)] = db_path.change(
+        "INSERT INTO outbox_message (chat_id, method, payload, status, attempts,"
+        " next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) RETURNING id",
+        (chat_id, method, json.dumps(payload), now, now),
+    )
+    return int(row_id)
 
 
-def outbox_row(db_path: Path, row_id: int) -> dict[str, Any]:
+def outbox_row(db_path: Database, row_id: int) -> dict[str, Any]:
     """One outbox row as a dict of its columns."""
-    with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute("SELECT * FROM outbox_message WHERE id = ?", (row_id,)).fetchone()
-        return dict(row) if row is not None else {}
+    rows = db_path.records("SELECT * FROM outbox_message WHERE id = ?", (row_id,))
+    return rows[0] if rows else {}
 
 
 async def stop_bot(bot: BotProcess, grace: float = 30.0) -> int:
@@ -424,14 +421,15 @@ async def stop_bot(bot: BotProcess, grace: float = 30.0) -> int:
 
 
 @contextlib.asynccontextmanager
-async def other_writer(db_path: Path, *, busy_seconds: float = 20.0) -> AsyncIterator[None]:
+async def other_writer(db_path: Database, *, busy_seconds: float = 20.0) -> AsyncIterator[None]:
     """Another writer (a backup, a cron job) holds SQLite's write lock until the block ends.
 
     The lock is taken in a worker thread: the bot under test runs on this event loop, and may
     be halfway through a transaction that it must be able to finish before the lock is free.
     """
+    assert db_path.path is not None, "SQLite's write lock: for tests marked sqlite_only"
     conn = sqlite3.connect(
-        db_path, timeout=busy_seconds, isolation_level=None, check_same_thread=False
+        db_path.path, timeout=busy_seconds, isolation_level=None, check_same_thread=False
     )
     try:
         await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")

@@ -6,13 +6,13 @@ import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from bot.clock import Clock
 from bot.i18n import Catalogs, Translator
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox
+from tests.databases import Database
 from tests.harness import query, running_bot, settings_for, wait_until
 
 CATALOGS = Catalogs()
@@ -20,14 +20,14 @@ LANGUAGE_CODES = {"en": "en", "zh_Hans": "zh-hans", "zh_Hant": "zh-hant", "ru": 
 _files = itertools.count(1)
 
 
-def intake_settings(sandbox: Sandbox, db_path: Path, **extra: str) -> Any:
+def intake_settings(sandbox: Sandbox, db_path: Database, **extra: str) -> Any:
     # A conversation is many messages in a few seconds: keep the flood gate out of the way.
     return settings_for(sandbox, db_path, MINSHENG_FLOOD_MESSAGES="10000", **extra)
 
 
 @contextlib.asynccontextmanager
 async def intake_bot(
-    sandbox: Sandbox, db_path: Path, clock: Clock | None = None, **extra: str
+    sandbox: Sandbox, db_path: Database, clock: Clock | None = None, **extra: str
 ) -> AsyncIterator[Runtime]:
     """The real runtime in this process (as tests.harness.running_bot), optionally on `clock`."""
     async with running_bot(intake_settings(sandbox, db_path, **extra), clock) as runtime:
@@ -37,7 +37,7 @@ async def intake_bot(
 class Citizen:
     """One user in a private chat with the bot; every action waits until the bot is quiet."""
 
-    def __init__(self, sandbox: Sandbox, db_path: Path, user_id: int, language: str) -> None:
+    def __init__(self, sandbox: Sandbox, db_path: Database, user_id: int, language: str) -> None:
         self.sandbox, self.db, self.id, self.language = sandbox, db_path, user_id, language
         self.t: Translator = CATALOGS.get(language)
         self.seen = 0  # bot messages already read by `new()`
@@ -139,7 +139,7 @@ def texts_of(messages: list[dict[str, Any]]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
 
 
-def category_ids(db_path: Path) -> dict[str, int]:
+def category_ids(db_path: Database) -> dict[str, int]:
     return dict(query(db_path, "SELECT code, id FROM category"))
 
 

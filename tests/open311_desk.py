@@ -7,10 +7,10 @@ import asyncio
 import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from storage.apikeys import add_key
+from tests.databases import Database
 
 SECRET = "open311-secret"
 DESCRIPTION = "路灯不亮已经一周了，晚上走路很危险，请尽快修理。"
@@ -20,11 +20,11 @@ def base_url(settings: Any) -> str:
     return f"http://{settings.webhook_listen}/open311/v2"
 
 
-async def operator(db_path: Path, *args: str) -> str:
+async def operator(db_path: Database, *args: str) -> str:
     """Run `minsheng ARGS` as the operator would, on the bot's database; its output."""
     env = {
         **os.environ,
-        "MINSHENG_DATABASE_URL": f"sqlite://{db_path}",
+        "MINSHENG_DATABASE_URL": db_path.url,
         "MINSHENG_BOT_TOKEN": "1:x",
     }
     process = await asyncio.create_subprocess_exec(

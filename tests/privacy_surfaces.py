@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from bot.sandbox import Sandbox
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import BotProcess, bot_env, eventually, free_port, stop_bot
 
@@ -113,29 +113,19 @@ def button_answers(sandbox: Sandbox, user_id: int) -> str:
     )
 
 
-def database_values(db_path: Path) -> list[tuple[str, str, Any]]:
+def database_values(db_path: Database) -> list[tuple[str, str, Any]]:
     """(table, column, value) of every non-null value of every table, as SQLite holds it."""
-    found = []
-    with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        for table in tables:
-            columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
-            for row in conn.execute(f'SELECT * FROM "{table}"'):  # noqa: S608
-                found.extend(
-                    (table, column, value)
-                    for column, value in zip(columns, row, strict=True)
-                    if value is not None
-                )
-    return found
+    return [
+        (table, column, value)
+        for table in db_path.tables()
+        for row in db_path.records(f'SELECT * FROM "{table}"')  # noqa: S608
+        for column, value in row.items()
+        if value is not None
+    ]
 
 
 def search_database(
-    findings: Findings, db_path: Path, needles: list[Needle], points: list[float]
+    findings: Findings, db_path: Database, needles: list[Needle], points: list[float]
 ) -> None:
     """Every text (and blob) value of every column of every table, JSON columns included, for
     the needles; every real value for the planted coordinates (to 5e-5 degrees, ~5 m)."""
@@ -148,7 +138,7 @@ def search_database(
 
 @contextlib.asynccontextmanager
 async def webhook_process(
-    sandbox: Sandbox, db_path: Path, log: Path, secret: str, admin: int
+    sandbox: Sandbox, db_path: Database, log: Path, secret: str, admin: int
 ) -> AsyncIterator[tuple[Desk, str, str]]:
     """`minsheng webhook` (a child process): the desk, the public and the operations address."""
     public, operations = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import query
 from tests.staff_desk import (
@@ -15,7 +15,7 @@ OTHER = 72_005  # a handler of another department (the gas company)
 ANSWER = "We sent an engineer today; the heating in your building is back on since 14:00."
 
 
-def status(db_path: Path, tracking: str) -> str:
+def status(db_path: Database, tracking: str) -> str:
     return str(
         query(db_path, "SELECT status FROM service_case WHERE tracking = ?", (tracking,))[0][0]
     )

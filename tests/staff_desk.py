@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from bot.sandbox import Sandbox
+from tests.databases import Database
 from tests.following import Desk, desk
 from tests.harness import eventually
 
@@ -13,7 +13,7 @@ ADMIN, SUPERVISOR, HANDLER, CITIZEN = 72_001, 72_002, 72_003, 72_004
 DENIED = "Sorry, you may not do that."
 
 
-def staff_desk(sandbox: Sandbox, db_path: Path) -> Any:
+def staff_desk(sandbox: Sandbox, db_path: Database) -> Any:
     return desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN))
 
 

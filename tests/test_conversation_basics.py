@@ -7,13 +7,13 @@ Texts are checked by a distinctive word of each catalogue, not whole sentences.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.i18n import Catalogs
 from bot.sandbox import Sandbox
+from tests.databases import Database
 from tests.harness import (
     inbox_statuses,
     polling_bot,
@@ -70,7 +70,7 @@ def expired(language: str) -> str:
     return Catalogs().get(language).gettext("This button has expired.")
 
 
-def citizen(db_path: Path, user_id: int) -> list[tuple[Any, ...]]:
+def citizen(db_path: Database, user_id: int) -> list[tuple[Any, ...]]:
     return query(db_path, "SELECT language, language_chosen FROM citizen WHERE id = ?", (user_id,))
 
 
@@ -85,7 +85,7 @@ def citizen(db_path: Path, user_id: int) -> list[tuple[Any, ...]]:
     ],
 )
 async def test_polling_carries_the_conversation_in_the_right_language(
-    sandbox: Sandbox, db_path: Path, language_code: str, language: str, switch_to: str
+    sandbox: Sandbox, db_path: Database, language_code: str, language: str, switch_to: str
 ) -> None:
     """Issue 2 (polling carries /start to the reply in the right language): the welcome comes
     in the language Telegram reports, with the main menu; /language and a press on another
@@ -126,7 +126,7 @@ async def test_polling_carries_the_conversation_in_the_right_language(
     assert inbox_statuses(db_path) == {"done": 4}
 
 
-async def test_command_menus_exist_per_language(sandbox: Sandbox, db_path: Path) -> None:
+async def test_command_menus_exist_per_language(sandbox: Sandbox, db_path: Database) -> None:
     """Issue 2: the command menu is localized: setMyCommands for everyone (English) and for
     en, zh and ru, each listing /start, /help and /language described in that language."""
     async with polling_bot(settings_for(sandbox, db_path), db_path):
@@ -147,7 +147,7 @@ async def test_command_menus_exist_per_language(sandbox: Sandbox, db_path: Path)
 FORGED = ["forged:1", "x" * 100, "语言😀:ru", "lang:xx", "lang:ru\n", "lang:", "LANG:en"]
 
 
-async def test_forged_buttons_get_the_expired_answer(sandbox: Sandbox, db_path: Path) -> None:
+async def test_forged_buttons_get_the_expired_answer(sandbox: Sandbox, db_path: Database) -> None:
     """Issue 2, RELIABILITY row 24: a forged button (data the bot never sent, longer than
     64 bytes, non-ASCII, a language we do not have, near misses of a real one) gets "this
     button has expired" in the citizen's language, and nothing changes."""
@@ -171,7 +171,7 @@ async def test_forged_buttons_get_the_expired_answer(sandbox: Sandbox, db_path: 
     assert inbox_statuses(db_path) == {"done": 1 + len(FORGED)}
 
 
-async def test_a_stale_language_button_still_works(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_stale_language_button_still_works(sandbox: Sandbox, db_path: Database) -> None:
     """Issue 2: a stale button, the language keyboard of an older message pressed after a
     choice was made on a newer one, still works: choosing a language is safe to repeat and
     the data is checked, not the message. The old message becomes the confirmation."""
@@ -194,7 +194,7 @@ async def test_a_stale_language_button_still_works(sandbox: Sandbox, db_path: Pa
     assert inbox_statuses(db_path) == {"done": 4}
 
 
-async def test_group_messages_are_not_answered(sandbox: Sandbox, db_path: Path) -> None:
+async def test_group_messages_are_not_answered(sandbox: Sandbox, db_path: Database) -> None:
     """Issue 2: a chat type the bot does not serve (a citizen writing in a group the bot is
     in): /start, /help, text and a menu label there are ignored by design, without error."""
     user, group = 7401, -7400001
@@ -212,7 +212,9 @@ async def test_group_messages_are_not_answered(sandbox: Sandbox, db_path: Path) 
     assert inbox_statuses(db_path) == {"done": 6}
 
 
-async def test_an_overlong_message_gets_the_length_notice(sandbox: Sandbox, db_path: Path) -> None:
+async def test_an_overlong_message_gets_the_length_notice(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     """Issue 2: a 5,000-character message is answered with the length notice, in the
     citizen's language, and the pointer to the menu."""
     user = 7501
@@ -236,7 +238,7 @@ MEDIA: dict[str, dict[str, Any]] = {
 
 
 async def test_media_outside_a_request_gets_a_clear_answer(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """Issue 2: a sticker, a voice message, a document or a location sent outside a request
     each get a clear answer in the citizen's language (only text is read here), with the

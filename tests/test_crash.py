@@ -1,11 +1,12 @@
 """Crash test (RELIABILITY rows 1 and 10, issue 2): kill -9 the bot three times under load.
 
 The real bot runs as a child process (`python -m bot run`) against the sandbox, with Telegram's
-limits checked at the harness's time scale, on a real SQLite file. 50 users send 20 messages
-each, concurrently and paced, without waiting for replies. The child is SIGKILLed at random
-moments and restarted. At the end every update has one inbox row, `done`; each update's one
-reply exists once in the outbox and is `sent`; every chat got every reply, in order; and the
-replies delivered twice are counted: zero without kills, few with them.
+limits checked at the harness's time scale, on a real database (a SQLite file; PostgreSQL on the
+second pass). 50 users send 20 messages each, concurrently and paced, without waiting for
+replies. The child is SIGKILLed at random moments and restarted. At the end every update has
+one inbox row, `done`; each update's one reply exists once in the outbox and is `sent`; every
+chat got every reply, in order; and the replies delivered twice are counted: zero without
+kills, few with them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.sandbox import Sandbox
 from bot.sender import UNRECORDED_PER_LANE
 from handlers.help import help_text
 from handlers.start import welcome
+from tests.databases import Database
 from tests.harness import (
     BotProcess,
     bot_env,
@@ -96,7 +98,7 @@ async def drive_users(sandbox: Sandbox, rng: random.Random, workload: Workload) 
     await asyncio.gather(*(user(i, rng.randrange(2**32)) for i in range(USERS)))
 
 
-async def settle(db_path: Path, workload: Workload, within: float) -> None:
+async def settle(db_path: Database, workload: Workload, within: float) -> None:
     """Until every update is handled and every outbox row has an outcome."""
 
     def done() -> bool:
@@ -112,7 +114,7 @@ async def settle(db_path: Path, workload: Workload, within: float) -> None:
     await eventually(done, within, interval=0.1, what="all updates handled and sent")
 
 
-def check_database(db_path: Path, workload: Workload) -> None:
+def check_database(db_path: Database, workload: Workload) -> None:
     """Exactly one inbox row per update, done; exactly one reply row per update, sent."""
     inbox = query(db_path, "SELECT update_id, status FROM inbox_update")
     assert Counter(u for u, _ in inbox) == Counter(list(workload.sent)), "inbox ≠ updates sent"
@@ -140,7 +142,7 @@ def check_database(db_path: Path, workload: Workload) -> None:
     assert unlinked == 0
 
 
-def check_chats(sandbox: Sandbox, db_path: Path, workload: Workload) -> int:
+def check_chats(sandbox: Sandbox, db_path: Database, workload: Workload) -> int:
     """Every chat got every reply in order; returns how many replies came twice."""
     recorded = dict(
         query(db_path, "SELECT id, message_id FROM outbox_message WHERE update_id IS NOT NULL")
@@ -171,7 +173,7 @@ def check_chats(sandbox: Sandbox, db_path: Path, workload: Workload) -> int:
 
 
 async def run_workload(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path, *, kills: int, seed: int
+    sandbox: Sandbox, tmp_path: Path, db_path: Database, *, kills: int, seed: int
 ) -> tuple[Workload, int]:
     env = bot_env(
         sandbox,
@@ -220,7 +222,7 @@ def crash_seed() -> int:
 
 @pytest.mark.slow
 async def test_no_duplicates_without_kills(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     seed = crash_seed()
     print(f"seed {seed} (MINSHENG_CRASH_SEED to replay)")
@@ -232,7 +234,7 @@ async def test_no_duplicates_without_kills(
 
 @pytest.mark.slow
 async def test_kill_nine_three_times_loses_nothing(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     seed = crash_seed()
     print(f"seed {seed} (MINSHENG_CRASH_SEED to replay)")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from bot.sandbox import Sandbox
 from storage.case_views import Location
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
 from tests.staff_desk import ADMIN, CITIZEN, HANDLER, SUPERVISOR, add_team
@@ -21,7 +21,7 @@ from tests.web_desk import OTHER, SECRET, browser, csrf_of, get, post, sign_in_l
 
 
 @pytest.fixture
-async def web_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk, str]]:
+async def web_desk(sandbox: Sandbox, db_path: Database) -> AsyncIterator[tuple[Desk, str]]:
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         yield Desk(sandbox, runtime, db_path), f"http://{settings.webhook_listen}"

@@ -7,12 +7,11 @@ department, signed in the same way, is refused the case.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from playwright.async_api import Browser
 
 from bot.sandbox import Sandbox
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import webhook_bot, webhook_settings
 from tests.staff_desk import ADMIN, CITIZEN, SUPERVISOR, add_team
@@ -22,7 +21,9 @@ SECRET = "browser-secret"
 REPLY = "The street light on Lane 5 was replaced this morning."
 
 
-async def test_reply_from_the_browser(sandbox: Sandbox, db_path: Path, chromium: Browser) -> None:
+async def test_reply_from_the_browser(
+    sandbox: Sandbox, db_path: Database, chromium: Browser
+) -> None:
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         d = Desk(sandbox, runtime, db_path)

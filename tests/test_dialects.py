@@ -14,7 +14,7 @@ from tortoise.connection import get_connection
 
 from storage.case_search import CaseFilter, search_cases
 from storage.models import Case
-from storage.sql import _dialect_sql, as_datetime, as_json, fetch
+from storage.sql import as_datetime, as_json, dialect_sql, fetch
 from tests.staff_fixtures import ADMIN, NOW, file_case
 from tests.staff_fixtures import db as db
 
@@ -35,8 +35,8 @@ def dialect() -> str:
     ],
 )
 def test_placeholders_for_postgres_leave_literals_alone(sql: str, expected: str) -> None:
-    assert _dialect_sql(sql, "postgres") == expected
-    assert _dialect_sql(sql, "sqlite") == sql
+    assert dialect_sql(sql, "postgres") == expected
+    assert dialect_sql(sql, "sqlite") == sql
 
 
 async def test_a_literal_question_mark_in_plain_sql(db: None) -> None:

@@ -5,7 +5,6 @@ restart), and /digest on demand through the sandbox."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,7 @@ from storage.digest import digest_facts, due_week, send_weekly_digest, week_key
 from storage.models import OutboxMessage, SweepMark
 from storage.periods import week_of
 from storage.topics import rising_topics, terms
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import eventually, query, running_bot, settings_for
 from tests.staff_fixtures import SHANGHAI
@@ -129,7 +129,7 @@ async def test_the_sweep_sends_once_per_week() -> None:
 
 
 async def test_digest_in_the_staff_chat_once_across_a_restart(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     # Sunday evening: the sweep at start finds nothing due (the week before is empty).
     clock = ManualClock(datetime(2025, 3, 9, 20, 0, tzinfo=SHANGHAI))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import Update
@@ -23,6 +23,7 @@ from bot.sandbox import Sandbox
 from handlers.common import send, who
 from handlers.errors import apology
 from storage.citizens import choose_language
+from tests.databases import Database
 from tests.harness import (
     inbox_statuses,
     other_writer,
@@ -41,13 +42,13 @@ BOOM_ERROR = "boom: deliberate failure after two writes"
 NOW = int(time.time())
 
 
-def failed_rows(db_path: Path) -> list[tuple[Any, ...]]:
+def failed_rows(db_path: Database) -> list[tuple[Any, ...]]:
     return query(
         db_path, "SELECT update_id, error, payload FROM inbox_update WHERE status = 'failed'"
     )
 
 
-def citizen_row(db_path: Path, user_id: int) -> list[tuple[Any, ...]]:
+def citizen_row(db_path: Database, user_id: int) -> list[tuple[Any, ...]]:
     return query(db_path, "SELECT * FROM citizen WHERE id = ?", (user_id,))
 
 
@@ -66,7 +67,7 @@ def add_boom(runtime: Runtime) -> None:
     runtime.app.add_handler(CommandHandler("boom", boom), group=-10)
 
 
-async def test_a_failing_handler_rolls_back_alone(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_failing_handler_rolls_back_alone(sandbox: Sandbox, db_path: Database) -> None:
     """RELIABILITY row 5: a handler that raises mid-transaction leaves no trace.
 
     /boom queues a message and switches the citizen's language, then raises. Its savepoint
@@ -98,7 +99,7 @@ async def test_a_failing_handler_rolls_back_alone(sandbox: Sandbox, db_path: Pat
     assert BOOM_ERROR in error
     assert query(
         db_path,
-        "SELECT count(*) FROM outbox_message WHERE payload LIKE ?",
+        "SELECT count(*) FROM outbox_message WHERE CAST(payload AS TEXT) LIKE ?",
         ("%must never be sent%",),
     ) == [(0,)]
     assert citizen_row(db_path, user) == before
@@ -111,7 +112,7 @@ async def test_a_failing_handler_rolls_back_alone(sandbox: Sandbox, db_path: Pat
 # -- row 21 -----------------------------------------------------------------------------------
 
 
-async def test_edited_commands_do_nothing(sandbox: Sandbox, db_path: Path) -> None:
+async def test_edited_commands_do_nothing(sandbox: Sandbox, db_path: Database) -> None:
     """RELIABILITY row 21: an edited message that now reads "/start", "/language" or a menu
     label gets no reply and changes nothing, while the next new /help is answered."""
     user = 5201
@@ -260,7 +261,7 @@ ODD_SHAPES: dict[str, dict[str, Any]] = {
 
 
 async def test_unexpected_update_shapes_are_ignored_safely(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """RELIABILITY row 33: channel posts, a message without `from`, a citizen's group
     message, my_chat_member, unknown fields and kinds, a poll, callback queries without a
@@ -437,7 +438,7 @@ random_updates = st.dictionaries(
 )
 
 
-async def feed(sandbox: Sandbox, db_path: Path, bodies: st.SearchStrategy[Any]) -> None:
+async def feed(sandbox: Sandbox, db_path: Database, bodies: st.SearchStrategy[Any]) -> None:
     """Inject 50 generated update bodies into one running bot, wait until the inbox has
     handled every one the sandbox delivers, then check the bot still answers /help."""
     injected: list[dict[str, Any]] = []
@@ -462,7 +463,7 @@ async def feed(sandbox: Sandbox, db_path: Path, bodies: st.SearchStrategy[Any]) 
         assert HELP_MARKER["en"] in answer["text"]
 
 
-def assert_none_failed(db_path: Path) -> None:
+def assert_none_failed(db_path: Database) -> None:
     failed = failed_rows(db_path)
     assert not failed, "\n".join(
         f"{uid}: {error} <- {payload[:300]}" for uid, error, payload in failed
@@ -470,7 +471,7 @@ def assert_none_failed(db_path: Path) -> None:
     assert query(db_path, "SELECT count(*) FROM outbox_message WHERE chat_id < 0") == [(0,)]
 
 
-async def test_generated_plausible_updates_never_fail(sandbox: Sandbox, db_path: Path) -> None:
+async def test_generated_plausible_updates_never_fail(sandbox: Sandbox, db_path: Database) -> None:
     """RELIABILITY row 33, generated: updates Telegram could send, today or in a later Bot
     API version (messages, edits, channel posts and button presses in any chat type, with or
     without a sender, odd language codes and texts, unknown fields and unknown kinds at any
@@ -481,7 +482,7 @@ async def test_generated_plausible_updates_never_fail(sandbox: Sandbox, db_path:
     assert_none_failed(db_path)
 
 
-async def test_generated_garbage_updates_never_fail(sandbox: Sandbox, db_path: Path) -> None:
+async def test_generated_garbage_updates_never_fail(sandbox: Sandbox, db_path: Database) -> None:
     """RELIABILITY row 33, generated: random update bodies (any update kind, known or not,
     holding random nested JSON that python-telegram-bot cannot parse) through the real
     pipeline: each is ignored safely (not `failed`, no apology, nothing said in groups),
@@ -493,7 +494,10 @@ async def test_generated_garbage_updates_never_fail(sandbox: Sandbox, db_path: P
 # -- row 36 -----------------------------------------------------------------------------------
 
 
-async def test_a_second_writer_costs_time_not_messages(sandbox: Sandbox, db_path: Path) -> None:
+@pytest.mark.sqlite_only(reason="SQLite's single write lock")
+async def test_a_second_writer_costs_time_not_messages(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     """RELIABILITY row 36: while another writer holds the SQLite lock for about 1.5 s (within
     the busy timeout), ten citizens write; every message is answered once the lock goes, no
     inbox row failed and nobody got an apology."""
@@ -528,7 +532,9 @@ async def test_a_second_writer_costs_time_not_messages(sandbox: Sandbox, db_path
 # -- stopping ---------------------------------------------------------------------------------
 
 
-async def test_stopping_right_after_replies_never_hangs(sandbox: Sandbox, db_path: Path) -> None:
+async def test_stopping_right_after_replies_never_hangs(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     """RELIABILITY row 6 (the part this spine owns): a stop asked for right after replies were
     delivered, while the sender is still recording their outcomes, finishes promptly and
     leaves every outcome recorded, session after session."""

@@ -20,6 +20,7 @@ from storage.lifecycle import accept_case, close_case, submit_reply
 from storage.privacy import forget_citizen
 from storage.similarity import THRESHOLD, alike, distance_m, tokens
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.duplicates_desk import FIRST, SIMILAR, dup_desk, to_summary
 from tests.following import Desk, buttons
 from tests.harness import eventually, query
@@ -84,11 +85,11 @@ def test_tokens_and_distance() -> None:
     assert distance_m(45.7512, 126.6301, 45.7522, 126.6301) == pytest.approx(111.2, rel=1e-2)
 
 
-def cases(db_path: Path) -> list[tuple[Any, ...]]:
+def cases(db_path: Database) -> list[tuple[Any, ...]]:
     return query(db_path, "SELECT tracking, status, supporters FROM service_case ORDER BY id")
 
 
-async def test_a_second_citizen_joins_and_follows(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_second_citizen_joins_and_follows(sandbox: Sandbox, db_path: Database) -> None:
     async with dup_desk(sandbox, db_path) as d:
         first = await d.file_case(ALICE, text=FIRST, location=HERE)
         number = format_tracking_number(first.tracking)
@@ -151,7 +152,7 @@ async def test_a_second_citizen_joins_and_follows(sandbox: Sandbox, db_path: Pat
         assert next(data for _, data in buttons(own)).startswith("rt:")
 
 
-async def test_file_anyway_and_merge_from_the_card(sandbox: Sandbox, db_path: Path) -> None:
+async def test_file_anyway_and_merge_from_the_card(sandbox: Sandbox, db_path: Database) -> None:
     async with dup_desk(sandbox, db_path) as d:
         await add_team(d)
         first = await d.file_case(ALICE, text=FIRST, notify_staff=True)
@@ -204,7 +205,7 @@ def card_for(d: Desk, number: str) -> dict[str, Any] | None:
 
 
 async def test_forged_and_stale_join_buttons_change_nothing(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with dup_desk(sandbox, db_path) as d:
         first = await d.file_case(ALICE, text=FIRST)
@@ -245,7 +246,7 @@ async def test_forged_and_stale_join_buttons_change_nothing(
 
 
 async def test_a_similar_case_after_a_recent_close_is_flagged_repeat(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with dup_desk(sandbox, db_path) as d:
         now = datetime.now(UTC)

@@ -21,6 +21,7 @@ import pytest
 
 from bot.logs import setup_logging
 from bot.sandbox import Sandbox, SandboxConfig
+from tests.databases import Database
 from tests.harness import TEST_TOKEN, BotProcess, bot_env, eventually, free_port
 
 SECRET_PART = TEST_TOKEN.split(":", 1)[1]
@@ -74,7 +75,7 @@ def test_a_traceback_with_the_token_is_logged_redacted() -> None:
 
 
 async def test_webhook_mode_serves_health_and_metrics_on_the_health_listener_only(
-    sandbox: Sandbox, db_path: Path, tmp_path: Path
+    sandbox: Sandbox, db_path: Database, tmp_path: Path
 ) -> None:
     public, operations = free_port(), free_port()
     env = bot_env(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import FaultConfig, Sandbox
+from tests.databases import Database
 from tests.harness import BotProcess, bot_env, eventually, query, stop_bot, texts
 
 USERS = 30
@@ -37,7 +38,7 @@ def collapse_adjacent(items: list[str]) -> list[str]:
 
 @pytest.mark.slow
 async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     seed = random.SystemRandom().randrange(2**32)
     print(f"seed {seed}")
@@ -102,7 +103,7 @@ async def test_every_reply_arrives_in_order_despite_a_fifth_of_calls_failing(
 
 
 async def test_a_backlog_at_start_is_sent_within_the_limits(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     """100 chats wait when the bot starts: the first burst must respect 30/s overall.
 

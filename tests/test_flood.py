@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bot.sandbox import Sandbox
 from storage.staff import ensure_admins
+from tests.databases import Database
 from tests.following import desk
 from tests.harness import eventually, execute, query, wait_inbox_settled
 
@@ -17,7 +17,7 @@ SLOW_DOWN = "You are sending messages very fast"
 
 
 async def test_a_burst_of_100_gets_one_notice_and_others_are_served(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with desk(sandbox, db_path) as d:
         await d.say(BYSTANDER, "/help", 1)  # the bot is up
@@ -52,10 +52,10 @@ async def test_a_burst_of_100_gets_one_notice_and_others_are_served(
         assert sandbox.violations == []
 
 
-async def test_a_blocked_citizen_is_told_once(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_blocked_citizen_is_told_once(sandbox: Sandbox, db_path: Database) -> None:
     async with desk(sandbox, db_path) as d:
         await d.say(BLOCKED, "/start", 1)
-        await execute(db_path, "UPDATE citizen SET blocked = 1 WHERE id = ?", (BLOCKED,))
+        await execute(db_path, "UPDATE citizen SET blocked = TRUE WHERE id = ?", (BLOCKED,))
         told = await d.say(BLOCKED, "New request", 2)
         assert told["text"].startswith("The desk's staff have restricted this account")
         for text in ("hello", "/start", "My requests"):
@@ -66,7 +66,7 @@ async def test_a_blocked_citizen_is_told_once(sandbox: Sandbox, db_path: Path) -
         assert len(sandbox.messages(BLOCKED)) == 3
 
 
-async def test_staff_working_fast_are_not_a_flood(sandbox: Sandbox, db_path: Path) -> None:
+async def test_staff_working_fast_are_not_a_flood(sandbox: Sandbox, db_path: Database) -> None:
     """The gate is for citizens: a staff member sending many commands at once is served."""
     async with desk(sandbox, db_path) as d:
         await d.say(BYSTANDER, "/help", 1)  # the bot is up

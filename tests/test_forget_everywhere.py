@@ -8,12 +8,9 @@ messages and the contact go all the same. Staff then read "(erased at the citize
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +19,7 @@ from bot.sandbox import Sandbox
 from bot.sweeps import all_sweeps
 from storage.rating import add_comment
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk, desk
 from tests.harness import query, wait_until
 from tests.intake_desk import Citizen, buttons, category_ids
@@ -69,24 +67,17 @@ class Planted(Citizen):
         )
 
 
-def text_columns(db_path: Path) -> list[tuple[str, str]]:
+def text_columns(db_path: Database) -> list[tuple[str, str]]:
     """(table, column) of every text-like column (TEXT, VARCHAR, JSON) of every table."""
-    found = []
-    with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        for table in tables:
-            for _, column, kind, *_ in conn.execute(f'PRAGMA table_info("{table}")'):
-                if any(word in kind.upper() for word in ("CHAR", "TEXT", "JSON", "CLOB")):
-                    found.append((table, column))
-    return found
+    return [
+        (table, column)
+        for table in db_path.tables()
+        for column, kind in db_path.columns(table)
+        if any(word in kind.upper() for word in ("CHAR", "TEXT", "JSON", "CLOB"))
+    ]
 
 
-def hits(db_path: Path, needles: list[str], digits: str) -> list[str]:
+def hits(db_path: Database, needles: list[str], digits: str) -> list[str]:
     """Where any needle (or the phone's digits, separators ignored) is in a text column."""
     found = []
     columns = text_columns(db_path)
@@ -126,7 +117,7 @@ def staff_message(d: Desk, start: str) -> dict[str, Any]:
     )
 
 
-def case_of(db_path: Path, text: str) -> str:
+def case_of(db_path: Database, text: str) -> str:
     return str(query(db_path, "SELECT tracking FROM service_case WHERE text = ?", (text,))[0][0])
 
 
@@ -190,7 +181,7 @@ async def a_whole_story(d: Desk, a: Citizen) -> str:
     return first
 
 
-def figures(db_path: Path) -> list[tuple[Any, ...]]:
+def figures(db_path: Database) -> list[tuple[Any, ...]]:
     return query(
         db_path,
         "SELECT c.tracking, c.kind, c.status, c.category_id,"
@@ -209,7 +200,7 @@ async def forget(d: Desk, a: Citizen) -> None:
 
 @pytest.mark.parametrize("keep", [False, True], ids=["erase", "keep-case-records"])
 async def test_forget_leaves_no_trace_of_what_the_citizen_said(
-    sandbox: Sandbox, db_path: Path, keep: bool
+    sandbox: Sandbox, db_path: Database, keep: bool
 ) -> None:
     env = {
         "MINSHENG_ADMIN_IDS": str(ADMIN),

@@ -1,6 +1,6 @@
 """Every HTTP surface fuzzed with Hypothesis (issue 10): the webhook, the dashboard (and whatever
 else the web app serves) and Open311, on the real app factory (`bot.web.make_web_app`) served by
-aiohttp's test server, over a real SQLite file.
+aiohttp's test server, over a real database (a SQLite file, or PostgreSQL's).
 
 No request may get a 5xx, and a request refused with a 4xx changes nothing in the database
 (tests/fuzz_support.fingerprint). Requests are written byte for byte: header values that are
@@ -18,7 +18,6 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,7 +36,7 @@ from storage.models import ApiKey, StaffRole
 from storage.staff import add_staff
 from storage.tracking import format_tracking_number
 from storage.web_access import issue_login
-from tests.databases import copy_database
+from tests.databases import drop_database, new_database
 from tests.following import Desk
 from tests.fuzz_strategies import (
     DEEP,
@@ -86,12 +85,12 @@ class Served(Target):
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def served(
-    tmp_path_factory: pytest.TempPathFactory, database_template: Path
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Served]:
     """The web app of `minsheng webhook`, once for the module, with a handler signed in, a case
     of their department with a photo and a place, and an Open311 key; quotas are out of the
     way, so that the fuzzing reaches past them."""
-    db_path = copy_database(database_template, tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite3")
+    db_path = new_database(request, tmp_path_factory.mktemp("fuzz"))
     sandbox = Sandbox(sandbox_config())
     await sandbox.start()
     env = {"MINSHENG_ADMIN_IDS": str(ADMIN), "MINSHENG_OPEN311_READS_PER_MINUTE": "100000"}
@@ -123,6 +122,7 @@ async def served(
         await runtime.app.shutdown()  # not Runtime.shutdown: it would handle the fuzzed updates
         await close_database()
         await sandbox.stop()
+        drop_database(db_path)
 
 
 def surfaces(app: Any, webhook: str) -> dict[str, list[tuple[str, str]]]:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from tortoise.connection import get_connection
 
 from bot.sandbox import Sandbox
 from bot.settings import Settings
+from tests.databases import Database
 from tests.harness import (
     ROOT,
     ApiRecorder,
@@ -49,12 +50,12 @@ async def post(settings: Settings, body: dict[str, Any], secret: str | None) -> 
         return response.status
 
 
-def replies_to(db_path: Path, update_id: int) -> int:
+def replies_to(db_path: Database, update_id: int) -> int:
     sql = "SELECT count(*) FROM outbox_message WHERE update_id = ?"
     return int(query(db_path, sql, (update_id,))[0][0])
 
 
-async def test_webhook_carries_start_to_the_reply(sandbox: Sandbox, db_path: Path) -> None:
+async def test_webhook_carries_start_to_the_reply(sandbox: Sandbox, db_path: Database) -> None:
     """Issue 2: the webhook carries /start from a user to the reply in the right language.
 
     setWebhook is called at start-up with the URL and the secret; the sandbox then posts the
@@ -77,7 +78,9 @@ async def test_webhook_carries_start_to_the_reply(sandbox: Sandbox, db_path: Pat
     assert rows == [(update["update_id"], "done")]
 
 
-async def test_webhook_refuses_a_missing_or_wrong_secret(sandbox: Sandbox, db_path: Path) -> None:
+async def test_webhook_refuses_a_missing_or_wrong_secret(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     """RELIABILITY row 3: a webhook POST with a missing or wrong secret header gets 403 and
     nothing is stored; the right secret gets 200, the update is stored and answered."""
     settings = webhook_settings(sandbox, db_path, SECRET)
@@ -94,7 +97,7 @@ async def test_webhook_refuses_a_missing_or_wrong_secret(sandbox: Sandbox, db_pa
     assert query(db_path, "SELECT count(*) FROM outbox_message WHERE chat_id = 3201") == [(1,)]
 
 
-async def test_a_redelivered_update_has_one_effect(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_redelivered_update_has_one_effect(sandbox: Sandbox, db_path: Database) -> None:
     """RELIABILITY row 2: the same update POSTed twice, and another POSTed five times at
     once, each answered 200, is stored once and has one business effect (one reply)."""
     settings = webhook_settings(sandbox, db_path, SECRET)
@@ -123,14 +126,15 @@ async def test_a_redelivered_update_has_one_effect(sandbox: Sandbox, db_path: Pa
     ]
 
 
+@pytest.mark.sqlite_only(reason="SQLite's write lock and its busy timeout")
 async def test_webhook_answers_503_while_the_database_is_locked(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """RELIABILITY row 4: while another writer holds the SQLite lock for longer than the
     busy timeout, a webhook POST gets 503 (so Telegram retries) and nothing is stored; once
     the lock is released, the same POST gets 200 and is stored and answered."""
     settings = webhook_settings(
-        sandbox, db_path, SECRET, MINSHENG_DATABASE_URL=f"sqlite://{db_path}?busy_timeout=300"
+        sandbox, db_path, SECRET, MINSHENG_DATABASE_URL=f"{db_path.url}?busy_timeout=300"
     )
     update = private_update(10_201, 3401, "/start")
     async with webhook_bot(settings, sandbox, db_path):
@@ -154,14 +158,15 @@ async def test_webhook_answers_503_while_the_database_is_locked(
     assert replies_to(db_path, 10_201) == 1
 
 
+@pytest.mark.sqlite_only(reason="SQLite's write lock and its busy timeout")
 async def test_polling_survives_a_lock_longer_than_the_busy_timeout(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """RELIABILITY row 4, polling side: when the inbox cannot be written (the database is
     locked beyond the busy timeout), the poller must not die nor confirm the batch; it tries
     again and the update is answered once the lock is gone."""
     settings = settings_for(
-        sandbox, db_path, MINSHENG_DATABASE_URL=f"sqlite://{db_path}?busy_timeout=200"
+        sandbox, db_path, MINSHENG_DATABASE_URL=f"{db_path.url}?busy_timeout=200"
     )
     async with polling_bot(settings, db_path) as runtime:
         sandbox.send_text(3501, "/start")
@@ -187,7 +192,7 @@ async def test_polling_survives_a_lock_longer_than_the_busy_timeout(
     ]
 
 
-async def test_no_start_up_drops_pending_updates(sandbox: Sandbox, db_path: Path) -> None:
+async def test_no_start_up_drops_pending_updates(sandbox: Sandbox, db_path: Database) -> None:
     """RELIABILITY row 7: no code path starts with drop_pending_updates=True.
 
     The source never sets it, and in a real polling session and a real webhook session (every

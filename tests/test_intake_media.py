@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.delivery import split_text, utf16_length
 from bot.sandbox import Sandbox
+from tests.databases import Database
 from tests.harness import query
 from tests.intake_desk import Citizen, fill_to_description, intake_bot
 
@@ -17,7 +16,7 @@ LONG_MIXED = ("😀😀😀😀😀😀😀😀😀😀 שלום مرحبا 暖�
 
 
 async def test_an_album_of_ten_keeps_five_and_answers_once(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """Row 28: an album of 10 photos with an over-long caption is one step: one answer, plus
     one notice (not five) that the photos past the fifth were not added; five are kept."""
@@ -39,7 +38,7 @@ async def test_an_album_of_ten_keeps_five_and_answers_once(
         ]
 
 
-async def test_a_live_location_is_taken_once(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_live_location_is_taken_once(sandbox: Sandbox, db_path: Database) -> None:
     """Row 30: a shared live location (then a stream of edits) gives the first point; the 20
     edits that follow change nothing and are not answered."""
     async with intake_bot(sandbox, db_path):
@@ -64,7 +63,7 @@ async def test_a_live_location_is_taken_once(sandbox: Sandbox, db_path: Path) ->
 
 
 async def test_long_mixed_text_reaches_the_staff_chat_whole(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """Row 26: a 3,000-character description of emoji, right-to-left and CJK text, relayed to
     staff under the card's header, is longer than Telegram takes in one message (it counts

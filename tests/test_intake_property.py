@@ -5,7 +5,6 @@ draft is at a step that exists."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.sandbox import Sandbox
 from storage.drafts import Step
+from tests.databases import Database
 from tests.harness import query
 from tests.intake_desk import Citizen, button_data, intake_bot
 
@@ -78,7 +78,7 @@ actions = st.tuples(
 
 
 @pytest.fixture
-async def bot(sandbox: Sandbox, db_path: Path) -> AsyncIterator[list[Citizen]]:
+async def bot(sandbox: Sandbox, db_path: Database) -> AsyncIterator[list[Citizen]]:
     async with intake_bot(sandbox, db_path):
         yield [
             Citizen(sandbox, db_path, uid, lang)
@@ -160,7 +160,7 @@ MEDIA = {
 )
 @given(st.lists(actions, min_size=1, max_size=20))
 async def test_random_conversations_keep_the_invariants(
-    bot: list[Citizen], db_path: Path, steps: list[tuple[int, tuple[str, Any]]]
+    bot: list[Citizen], db_path: Database, steps: list[tuple[int, tuple[str, Any]]]
 ) -> None:
     for who, action in steps:
         await act(bot[who], action)

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox
 from bot.sweeps import all_sweeps
+from tests.databases import Database
 from tests.harness import BotProcess, bot_env, query, wait_until
 from tests.intake_desk import (
     CATALOGS,
@@ -22,7 +23,7 @@ from tests.intake_desk import (
 from tests.intake_desk import texts_of as said
 
 
-async def test_restart_resumes_at_the_same_step(sandbox: Sandbox, db_path: Path) -> None:
+async def test_restart_resumes_at_the_same_step(sandbox: Sandbox, db_path: Database) -> None:
     async with intake_bot(sandbox, db_path):
         c = Citizen(sandbox, db_path, 5400, "en")
         await fill_to_description(c, "inquiry", "heating", "heating.connection")
@@ -38,7 +39,7 @@ async def test_restart_resumes_at_the_same_step(sandbox: Sandbox, db_path: Path)
         assert c.draft()[1]["description"] == "When does the heating season start this year?"
 
 
-async def test_commands_in_the_middle(sandbox: Sandbox, db_path: Path) -> None:
+async def test_commands_in_the_middle(sandbox: Sandbox, db_path: Database) -> None:
     async with intake_bot(sandbox, db_path):
         c = Citizen(sandbox, db_path, 5401, "en")
         await fill_to_description(c, "complaint", "heating", "heating.fees")
@@ -71,7 +72,7 @@ async def test_commands_in_the_middle(sandbox: Sandbox, db_path: Path) -> None:
 
 
 async def test_idle_drafts_are_reminded_once_then_discarded(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     clock = ManualClock(datetime.now(UTC))
     start = clock.now()
@@ -106,7 +107,7 @@ async def test_idle_drafts_are_reminded_once_then_discarded(
 DESCRIPTION = "Счёт за отопление вырос вдвое без всяких объяснений."
 
 
-def catalogue_ready(db_path: Path) -> bool:
+def catalogue_ready(db_path: Database) -> bool:
     try:
         return query(db_path, "SELECT count(*) FROM category")[0][0] > 0
     except sqlite3.OperationalError:
@@ -114,7 +115,7 @@ def catalogue_ready(db_path: Path) -> bool:
 
 
 async def test_kill_nine_mid_conversation_resumes(
-    sandbox: Sandbox, db_path: Path, tmp_path: Path
+    sandbox: Sandbox, db_path: Database, tmp_path: Path
 ) -> None:
     """The bot process is killed with SIGKILL in the middle of a conversation and started
     again: the citizen goes on at the same step with everything entered so far."""

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from bot.sandbox import FaultConfig, Sandbox
+from tests.databases import Database
 from tests.harness import (
     BotProcess,
     bot_env,
@@ -46,7 +47,7 @@ def echoed(command: str) -> str:
 
 
 async def test_sigterm_with_a_backlog_drains_confirms_and_exits_0(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     bot = BotProcess(bot_env(sandbox, db_path), tmp_path / "bot.log")
     # A first run; then the bot is down while 50 updates pile up.
@@ -105,7 +106,7 @@ async def test_sigterm_with_a_backlog_drains_confirms_and_exits_0(
 
 @pytest.mark.slow
 async def test_a_second_instance_409_alerts_and_exits_3(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     bot = BotProcess(bot_env(sandbox, db_path), tmp_path / "bot.log")
     bot.start()
@@ -150,7 +151,7 @@ async def test_a_second_instance_409_alerts_and_exits_3(
 
 
 async def test_watchdog_alerts_when_the_poller_is_silent(
-    sandbox: Sandbox, db_path: Path, caplog: pytest.LogCaptureFixture
+    sandbox: Sandbox, db_path: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     threshold = 1.5  # MINSHENG_POLL_ALERT_AFTER; the watchdog looks every threshold / 3
     staff = sandbox.config.staff_group_id
@@ -219,5 +220,5 @@ def alerted_lines(caplog: pytest.LogCaptureFixture) -> list[bool]:
 
 
 async def test_settings_poll_alert_after_defaults_to_300(sandbox: Sandbox, tmp_path: Path) -> None:
-    assert settings_for(sandbox, tmp_path / "x.sqlite3").poll_alert_after == 300.0
+    assert settings_for(sandbox, Database.sqlite(tmp_path / "x.sqlite3")).poll_alert_after == 300.0
     await asyncio.sleep(0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from bot.sandbox import Sandbox
 from bot.texts.refusals import merge_refusal
 from storage.lifecycle import MergeRefused, accept_case, close_case, submit_reply
 from storage.tracking import format_tracking_number, new_tracking_number
+from tests.databases import Database
 from tests.following import Desk, desk
 from tests.harness import query, webhook_bot, webhook_settings
 from tests.staff_desk import ADMIN, press
@@ -43,7 +43,7 @@ def shape(text: str, *numbers: str) -> str:
     return text
 
 
-def state(db_path: Path) -> list[Any]:
+def state(db_path: Database) -> list[Any]:
     """Every case's status and version, the followers, and the notices: what a merge changes."""
     return [
         query(
@@ -60,7 +60,7 @@ def state(db_path: Path) -> list[Any]:
     ]
 
 
-def denials(db_path: Path) -> list[tuple[Any, ...]]:
+def denials(db_path: Database) -> list[tuple[Any, ...]]:
     return query(
         db_path,
         "SELECT user_id, action, tracking, reason FROM access_denial "
@@ -98,7 +98,7 @@ async def heat_supervisor(d: Desk) -> None:
 
 
 async def test_merge_across_departments_by_command_and_button(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN)) as d:
         await heat_supervisor(d)
@@ -140,7 +140,7 @@ async def test_merge_across_departments_by_command_and_button(
 
 
 @pytest.fixture
-async def web_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk, str]]:
+async def web_desk(sandbox: Sandbox, db_path: Database) -> AsyncIterator[tuple[Desk, str]]:
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         yield Desk(sandbox, runtime, db_path), f"http://{settings.webhook_listen}"

@@ -161,8 +161,8 @@ async def move(source: Path, target: str) -> tuple[int, str, str]:
     return child.returncode, out.decode(), err.decode()
 
 
-async def test_a_moved_desk_goes_on_on_postgresql(db_path: Path, postgres_url: str) -> None:
-    async with storage_context(f"sqlite://{db_path}"):
+async def test_a_moved_desk_goes_on_on_postgresql(sqlite_file: Path, postgres_url: str) -> None:
+    async with storage_context(f"sqlite://{sqlite_file}"):
         desk = await fill_desk()
         counts = {
             "events": await Event.all().count(),
@@ -181,7 +181,7 @@ async def test_a_moved_desk_goes_on_on_postgresql(db_path: Path, postgres_url: s
     assert desk.unsent
     assert len(desk.pending) == 2
 
-    code, out, err = await move(db_path, postgres_url)
+    code, out, err = await move(sqlite_file, postgres_url)
     assert code == 0, err
     assert "moved" in out
     assert "service_case" in err  # the progress, table by table
@@ -230,19 +230,21 @@ async def test_a_moved_desk_goes_on_on_postgresql(db_path: Path, postgres_url: s
         fresh = await open_messages_after(desk.top_outbox_id, 1000)
         assert fresh  # the new case's notices
 
-    code, out, err = await move(db_path, postgres_url)
+    code, out, err = await move(sqlite_file, postgres_url)
     assert code == 2
     assert "empty" in err
     assert "moved" not in out
 
 
-async def test_a_source_behind_on_migrations_is_refused(db_path: Path, postgres_url: str) -> None:
-    with contextlib.closing(sqlite3.connect(db_path)) as source, source:
+async def test_a_source_behind_on_migrations_is_refused(
+    sqlite_file: Path, postgres_url: str
+) -> None:
+    with contextlib.closing(sqlite3.connect(sqlite_file)) as source, source:
         source.execute(
             "DELETE FROM tortoise_migrations"
             " WHERE name = (SELECT max(name) FROM tortoise_migrations)"
         )
-    code, _, err = await move(db_path, postgres_url)
+    code, _, err = await move(sqlite_file, postgres_url)
     assert code == 2
     assert "minsheng migrate" in err
 
@@ -285,26 +287,26 @@ async def test_the_case_bench_moves_its_cases_and_times_them_on_postgresql(
 
 
 async def test_a_copy_that_fails_leaves_the_target_empty_for_another_try(
-    db_path: Path, postgres_url: str
+    sqlite_file: Path, postgres_url: str
 ) -> None:
-    async with storage_context(f"sqlite://{db_path}"):
+    async with storage_context(f"sqlite://{sqlite_file}"):
         await load_catalog(SAMPLE_CATALOG)
         await touch_citizen(ALICE, first_name="Alice", guessed_language="en")
         tracking = await submit(ALICE, "The radiators in building 3 are cold.", NOW)
-    with contextlib.closing(sqlite3.connect(db_path)) as source, source:
+    with contextlib.closing(sqlite3.connect(sqlite_file)) as source, source:
         # An event of a case that is not there (SQLite checks foreign keys only when asked).
         source.execute(
             "INSERT INTO case_event (case_id, kind, actor, payload, public, created_at)"
             " VALUES (999, 'note', 'staff', '{}', 0, '2025-03-03 02:00:00+00:00')"
         )
-    code, out, err = await move(db_path, postgres_url)
+    code, out, err = await move(sqlite_file, postgres_url)
     assert code == 1
     assert "rolled back" in err
     assert "moved" not in out
 
-    with contextlib.closing(sqlite3.connect(db_path)) as source, source:
+    with contextlib.closing(sqlite3.connect(sqlite_file)) as source, source:
         source.execute("DELETE FROM case_event WHERE case_id = 999")
-    code, _, err = await move(db_path, postgres_url)
+    code, _, err = await move(sqlite_file, postgres_url)
     assert code == 0, err
     async with storage_context(postgres_url):
         assert (await case_by_tracking(tracking)).citizen_id == ALICE

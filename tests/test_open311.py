@@ -6,7 +6,6 @@ read without a key (tests/test_open311_privacy.py has the rest of publication by
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,6 +13,7 @@ import aiohttp
 from bot.sandbox import Sandbox
 from storage.case_views import Location
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
 from tests.open311_desk import DESCRIPTION, SECRET, base_url, operator
@@ -24,7 +24,7 @@ async def call(method: str, url: str, data: dict[str, str] | None = None) -> tup
         return answer.status, await answer.json(content_type=None)
 
 
-async def test_services_and_definitions(sandbox: Sandbox, db_path: Path) -> None:
+async def test_services_and_definitions(sandbox: Sandbox, db_path: Database) -> None:
     """The categories are the services; a category's questions are its attributes."""
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path):
@@ -51,7 +51,7 @@ async def test_services_and_definitions(sandbox: Sandbox, db_path: Path) -> None
         assert other[0]["code"] == 404
 
 
-async def test_file_and_follow_a_request(sandbox: Sandbox, db_path: Path) -> None:
+async def test_file_and_follow_a_request(sandbox: Sandbox, db_path: Database) -> None:
     """A request filed with a key is a case: a tracking number, the staff chat's card, the
     channel recorded. It is private (filed without consent): not read without a key, while a
     partner's key with the read_private scope reads its status by number and with filters."""
@@ -102,7 +102,9 @@ async def test_file_and_follow_a_request(sandbox: Sandbox, db_path: Path) -> Non
         assert listed == []
 
 
-async def test_chat_requests_are_not_read_without_a_key(sandbox: Sandbox, db_path: Path) -> None:
+async def test_chat_requests_are_not_read_without_a_key(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     """A request filed in the chat is private: without a key it is a 404 by its number, in the
     spec's shape, like an unknown id, and absent from every list, also walked back by end_date."""
     settings = webhook_settings(sandbox, db_path, SECRET)
@@ -131,7 +133,7 @@ async def test_chat_requests_are_not_read_without_a_key(sandbox: Sandbox, db_pat
             assert (status, listed) == (200, []), walk
 
 
-async def test_bad_filings_change_nothing(sandbox: Sandbox, db_path: Path) -> None:
+async def test_bad_filings_change_nothing(sandbox: Sandbox, db_path: Database) -> None:
     """Key missing or wrong (403), unknown service (404), oversized or malformed fields (400),
     a revoked key (403): each an error in the spec's shape, and no case is filed."""
     settings = webhook_settings(sandbox, db_path, SECRET)
@@ -176,7 +178,7 @@ async def test_bad_filings_change_nothing(sandbox: Sandbox, db_path: Path) -> No
         assert query(db_path, "SELECT count(*) FROM service_case") == [(0,)]
 
 
-async def test_filters_are_checked(sandbox: Sandbox, db_path: Path) -> None:
+async def test_filters_are_checked(sandbox: Sandbox, db_path: Database) -> None:
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path):
         base = f"{base_url(settings)}/requests.json"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +20,7 @@ from storage.lifecycle import accept_case, submit_reply
 from storage.models import CaseKind
 from storage.publication import set_publication
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
 from tests.open311_desk import DESCRIPTION, SECRET, base_url, issued_key, operator
@@ -56,7 +56,7 @@ async def post(url: str, form: dict[str, str]) -> tuple[int, Any, str | None]:
         return answer.status, await answer.json(), answer.headers.get("Retry-After")
 
 
-def cases(db_path: Path) -> int:
+def cases(db_path: Database) -> int:
     return int(query(db_path, "SELECT count(*) FROM service_case")[0][0])
 
 
@@ -68,7 +68,7 @@ async def answer_as_admin(number: str, runtime: Any) -> None:
 
 
 async def test_phone_and_filed_requests_without_consent_stay_private(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """A phone case the caller did not agree to publish, an Open311 filing without consent, and
     a consented one that staff have not published yet: 404 by number, absent from every list."""
@@ -124,7 +124,7 @@ async def test_phone_and_filed_requests_without_consent_stay_private(
 
 
 async def test_published_request_shows_only_its_public_text(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """The filer agreed and staff published a public text and note: that is all the public
     reads. The citizen's words, place and phone, and the staff's answer (with a name and a
@@ -175,7 +175,7 @@ async def test_published_request_shows_only_its_public_text(
 
 
 async def test_a_scoped_key_reads_the_status_of_private_requests(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """A partner's key with the read_private scope reads a chat request's status, dates,
     category and department, and nothing of its text, place or answer. A key without the scope
@@ -214,7 +214,7 @@ async def test_a_scoped_key_reads_the_status_of_private_requests(
         assert status == 403, body
 
 
-async def test_the_consent_parameter(sandbox: Sandbox, db_path: Path) -> None:
+async def test_the_consent_parameter(sandbox: Sandbox, db_path: Database) -> None:
     """consent_to_publish=true records the filer's consent; without it, or false, the request
     is private; any other value is refused and nothing is filed."""
     settings = webhook_settings(sandbox, db_path, SECRET)
@@ -239,7 +239,7 @@ async def test_the_consent_parameter(sandbox: Sandbox, db_path: Path) -> None:
         assert cases(db_path) == 3
 
 
-async def test_control_characters_in_a_filing(sandbox: Sandbox, db_path: Path) -> None:
+async def test_control_characters_in_a_filing(sandbox: Sandbox, db_path: Database) -> None:
     """Control characters are refused in every field (12 NUL bytes are no description); format
     characters such as a right-to-left override are stripped; only visible characters count
     towards the description's minimum."""
@@ -280,7 +280,7 @@ def half_past_a_minute() -> ManualClock:
     return ManualClock(datetime.now(UTC).replace(second=20, microsecond=0))
 
 
-async def test_a_key_files_at_most_its_quota_a_minute(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_key_files_at_most_its_quota_a_minute(sandbox: Sandbox, db_path: Database) -> None:
     """Past a key's filings a minute: 429 in the spec's shape, Retry-After until the minute
     ends, nothing filed; the next minute it files again."""
     clock = half_past_a_minute()
@@ -303,7 +303,7 @@ async def test_a_key_files_at_most_its_quota_a_minute(sandbox: Sandbox, db_path:
         assert cases(db_path) == 3
 
 
-async def test_a_key_files_at_most_its_quota_a_day(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_key_files_at_most_its_quota_a_day(sandbox: Sandbox, db_path: Database) -> None:
     """Past a key's filings a day: 429 with Retry-After until the day ends (UTC), also in the
     next minutes; nothing filed, and the refused attempt does not use the minute's quota."""
     clock = half_past_a_minute()
@@ -331,7 +331,7 @@ async def test_a_key_files_at_most_its_quota_a_day(sandbox: Sandbox, db_path: Pa
         assert minute == [(2,)]  # the refused ones counted in no window
 
 
-async def test_reads_are_limited_per_address(sandbox: Sandbox, db_path: Path) -> None:
+async def test_reads_are_limited_per_address(sandbox: Sandbox, db_path: Database) -> None:
     """Unauthenticated reads past MINSHENG_OPEN311_READS_PER_MINUTE from one address get 429
     with Retry-After; a key's reads are counted apart; the address is stored only hashed."""
     clock = half_past_a_minute()
@@ -358,7 +358,7 @@ async def test_reads_are_limited_per_address(sandbox: Sandbox, db_path: Path) ->
         assert status == 200, body
 
 
-async def test_dates_that_cannot_be_represented(sandbox: Sandbox, db_path: Path) -> None:
+async def test_dates_that_cannot_be_represented(sandbox: Sandbox, db_path: Database) -> None:
     """A date at the edge of the calendar is a 400 that says so, never a server error."""
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path):

@@ -15,13 +15,16 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import webhook_bot, webhook_settings
 from tests.open311_desk import SECRET, operator
 
 
 @pytest.mark.slow
-async def test_schemathesis_finds_nothing(sandbox: Sandbox, db_path: Path, tmp_path: Path) -> None:
+async def test_schemathesis_finds_nothing(
+    sandbox: Sandbox, db_path: Database, tmp_path: Path
+) -> None:
     # Quotas high enough for the run: its requests are to test the interface, not the limits
     # (tests/test_open311_privacy.py does), though 429 is in the document.
     settings = webhook_settings(

@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.backup import backup_sqlite
 from bot.health import serve_operations
 from bot.sandbox import FaultConfig, Sandbox
-from tests.databases import small_database
+from tests.databases import Database, small_database
 from tests.following import Desk
 from tests.harness import (
     ROOT,
@@ -92,8 +92,9 @@ async def health(base: str) -> tuple[int, dict[str, Any]]:
 # -- /healthz --------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only(reason="the database file removed under the running bot")
 async def test_healthz_turns_503_when_the_database_file_is_removed(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """`minsheng run` with MINSHENG_HEALTH_LISTEN: 200 with the database, the backlogs and the
     workers while all is well; 503 once the SQLite file is removed under the running bot (its
@@ -115,21 +116,23 @@ async def test_healthz_turns_503_when_the_database_file_is_removed(
         assert all(w["ok"] for w in report["workers"].values()), report["workers"]
         assert report["polling"]
 
-        os.remove(db_path)
+        assert db_path.path is not None
+        os.remove(db_path.path)
         status, report = await health(base)
         assert status == 503
         assert not report["ok"]
-        assert report["database"] == {"ok": False, "problem": f"file missing: {db_path}"}
+        assert report["database"] == {"ok": False, "problem": f"file missing: {db_path.path}"}
 
         # Put back under the same name, it is another file: still not the bot's database.
-        os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY))
+        os.close(os.open(db_path.path, os.O_CREAT | os.O_WRONLY))
         status, report = await health(base)
         assert status == 503
         assert report["database"]["problem"].startswith("file replaced under the running bot")
 
 
+@pytest.mark.sqlite_only(reason="SQLite's write lock held by another process")
 async def test_healthz_turns_503_while_the_database_is_locked_and_the_sender_stalls(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """A write lock held by another process beyond the probe's bound: the probe's query does
     not answer within MINSHENG_HEALTH_DB_TIMEOUT, the sender cannot turn its loop for longer
@@ -170,7 +173,9 @@ async def test_healthz_turns_503_while_the_database_is_locked_and_the_sender_sta
 # -- /metrics --------------------------------------------------------------------------------
 
 
-async def test_metrics_parse_and_move_with_real_updates(sandbox: Sandbox, db_path: Path) -> None:
+async def test_metrics_parse_and_move_with_real_updates(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     """In webhook mode, /metrics on MINSHENG_HEALTH_LISTEN: Prometheus text that parses
     strictly, whose counters move with updates sent through the sandbox (handled, latency,
     sends), with a 429 from Telegram, and with the sweeps; cases by status come from the
@@ -260,7 +265,7 @@ def backup_command(database: Path, target: Path, *extra: str) -> subprocess.Comp
     )
 
 
-def counts(db: Path) -> dict[str, int]:
+def counts(db: Database | Path) -> dict[str, int]:
     tables = [
         t
         for (t,) in query(
@@ -301,8 +306,9 @@ async def drive_users(sandbox: Sandbox, sent: list[int]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only(reason="`minsheng backup` copies the SQLite file (pg_dump's job)")
 async def test_backup_under_load_is_a_consistent_snapshot(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     """RELIABILITY row 37: `minsheng backup` taken from a live bot (a child process) while
     citizens write: the copy passes integrity_check, is a consistent snapshot (each handled
@@ -332,9 +338,10 @@ async def test_backup_under_load_is_a_consistent_snapshot(
         stored = "SELECT count(*) FROM inbox_update"
         await eventually(lambda: query(db_path, stored)[0][0] >= USERS, 30, what="the load")
 
-        copy = tmp_path / "backup.sqlite3"
+        copy, live = tmp_path / "backup.sqlite3", db_path.path
+        assert live is not None
         live_before = counts(db_path)
-        result = await asyncio.to_thread(backup_command, db_path, copy)
+        result = await asyncio.to_thread(backup_command, live, copy)
         live_after = counts(db_path)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "integrity_check: ok" in result.stdout
@@ -349,7 +356,7 @@ async def test_backup_under_load_is_a_consistent_snapshot(
         before = counts(db_path)["inbox_update"]
         assert not load.done()
         started = time.monotonic()
-        report = await asyncio.to_thread(backup_sqlite, db_path, slow, pages=1, pause=0.01)
+        report = await asyncio.to_thread(backup_sqlite, live, slow, pages=1, pause=0.01)
         print(f"{report.pages} pages in {time.monotonic() - started:.2f} s, one per step")
         assert report.ok
         assert counts(db_path)["inbox_update"] > before, "the bot wrote during the copy"
@@ -373,7 +380,7 @@ async def test_backup_under_load_is_a_consistent_snapshot(
     restored_port = free_port()
     settings = settings_for(
         sandbox,
-        copy,
+        Database.sqlite(copy),
         MINSHENG_HEALTH_LISTEN=f"127.0.0.1:{restored_port}",
         MINSHENG_FLOOD_MESSAGES="10000",
     )

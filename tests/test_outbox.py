@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from bot.sandbox import FaultConfig, Sandbox
+from tests.databases import Database
 from tests.harness import (
     eventually,
     insert_outbox,
@@ -29,7 +30,7 @@ def sends(sandbox: Sandbox) -> int:
     return sandbox.stats.get("sendMessage", 0)
 
 
-def reply_rows(db_path: Path, chat: int) -> list[tuple[int, str, int]]:
+def reply_rows(db_path: Database, chat: int) -> list[tuple[int, str, int]]:
     return query(
         db_path,
         "SELECT id, status, attempts FROM outbox_message WHERE chat_id = ? ORDER BY id",
@@ -38,7 +39,7 @@ def reply_rows(db_path: Path, chat: int) -> list[tuple[int, str, int]]:
 
 
 async def test_row_11_timeout_after_delivery_is_retried_once_and_ends_sent(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     chat = 51_001
     request_timeout = 1.0
@@ -81,7 +82,7 @@ async def test_row_11_timeout_after_delivery_is_retried_once_and_ends_sent(
 
 
 async def test_row_12_a_429_storm_pauses_each_chat_and_delivers_everything_after(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     chats = [52_001 + n for n in range(5)]
     retry_after, storm = 2, 4.0
@@ -119,7 +120,7 @@ async def test_row_12_a_429_storm_pauses_each_chat_and_delivers_everything_after
 
 
 async def test_row_14_blocked_or_deactivated_is_unreachable_once_and_others_unaffected(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     blocked, gone, fine = 54_001, 54_002, 54_003
     async with running_bot(settings_for(sandbox, db_path)):
@@ -157,7 +158,7 @@ async def test_row_14_blocked_or_deactivated_is_unreachable_once_and_others_unaf
 
 
 async def test_row_15_chat_migrated_moves_pending_rows_and_delivers_once(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     old, new = -4_000_001, -1_004_000_001
     settings = settings_for(sandbox, db_path)
@@ -177,7 +178,7 @@ async def test_row_15_chat_migrated_moves_pending_rows_and_delivers_once(
 
 
 async def test_row_16_bad_requests_are_split_made_plain_or_failed_without_retry(
-    sandbox: Sandbox, tmp_path: Path, db_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     long_chat, html_chat, nowhere = 56_001, 56_002, 0
     settings = settings_for(sandbox, db_path)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.sandbox import Sandbox
 from storage.cases import DESCRIPTION_MAX, Location
+from tests.databases import Database
 from tests.following import Desk, buttons, desk
 from tests.harness import eventually, execute, query
 
@@ -28,13 +28,13 @@ async def pressed(d: Desk, message: dict[str, Any], data: str) -> str:
     return str(answer.get("text") or "")
 
 
-def erasures(db_path: Path) -> int:
+def erasures(db_path: Database) -> int:
     sql = "SELECT count(*) FROM case_event WHERE kind = 'personal_data_erased'"
     return int(query(db_path, sql)[0][0])
 
 
 async def test_privacy_and_the_export_go_only_to_the_asker(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with desk(sandbox, db_path) as d:
         noise = "Noise from the bar at 12 Elm St "
@@ -56,7 +56,7 @@ async def test_privacy_and_the_export_go_only_to_the_asker(
         assert sandbox.messages(NEIGHBOUR) == []
 
 
-async def test_forget_with_consent(sandbox: Sandbox, db_path: Path) -> None:
+async def test_forget_with_consent(sandbox: Sandbox, db_path: Database) -> None:
     async with desk(sandbox, db_path) as d:
         case = await d.file_case(
             ASKER, location=Location(45.7, 126.6, "5 Pine St"), phone="+86 139 1111 2222"
@@ -92,7 +92,7 @@ async def test_forget_with_consent(sandbox: Sandbox, db_path: Path) -> None:
 
 
 async def test_a_forged_stale_or_replayed_confirmation_erases_nothing(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with desk(sandbox, db_path) as d:
         await d.file_case(ASKER, phone="+86 139 1111 2222")
@@ -143,7 +143,7 @@ VARIANTS = {
 @pytest.mark.parametrize("keep", [False, True])
 @pytest.mark.parametrize("language", ["en", "zh_Hans"])
 async def test_privacy_says_which_rules_apply(
-    sandbox: Sandbox, db_path: Path, language: str, keep: bool
+    sandbox: Sandbox, db_path: Database, language: str, keep: bool
 ) -> None:
     erased, kept, retention, question_kept = VARIANTS[language]
     code = {"en": "en", "zh_Hans": "zh-hans"}[language]
@@ -157,11 +157,11 @@ async def test_privacy_says_which_rules_apply(
 
 
 async def test_a_blocked_citizen_may_still_erase_their_data(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with desk(sandbox, db_path) as d:
         await d.file_case(ASKER)
-        await execute(db_path, "UPDATE citizen SET blocked = 1 WHERE id = ?", (ASKER,))
+        await execute(db_path, "UPDATE citizen SET blocked = TRUE WHERE id = ?", (ASKER,))
         question = await d.say(ASKER, "/forget", 1)
         done = await d.press(ASKER, question, buttons(question)[0][1], 2)
         assert done["text"].startswith("Done: your personal data is erased.")

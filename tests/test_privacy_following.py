@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from storage.lifecycle import (
 )
 from storage.models import Case
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.duplicates_desk import FIRST, SIMILAR, dup_desk, to_summary
 from tests.harness import query
 from tests.intake_desk import Citizen
@@ -65,7 +65,7 @@ SECRETS = (
 METRES = re.compile(r"\d\s*(?:m\b|米|公尺)|m away")
 
 
-def seen_by(sandbox: Sandbox, db_path: Path, chat: int) -> str:
+def seen_by(sandbox: Sandbox, db_path: Database, chat: int) -> str:
     """Everything a chat received, as one string: texts, edits, buttons, button answers, and
     the outbox rows written for it (the facts of its notices)."""
     messages = sandbox.messages(chat)
@@ -74,7 +74,7 @@ def seen_by(sandbox: Sandbox, db_path: Path, chat: int) -> str:
     return json.dumps([messages, answers, rows], ensure_ascii=False)
 
 
-def assert_nothing_of_alice(sandbox: Sandbox, db_path: Path, chat: int) -> None:
+def assert_nothing_of_alice(sandbox: Sandbox, db_path: Database, chat: int) -> None:
     seen = seen_by(sandbox, db_path, chat)
     leaked = [secret for secret in SECRETS if secret and secret in seen]
     assert leaked == [], f"chat {chat} received {leaked}"
@@ -95,7 +95,7 @@ def texts(messages: list[dict[str, Any]]) -> list[str]:
 
 @pytest.mark.parametrize("language", ["en", "zh_Hans"])
 async def test_another_citizen_learns_nothing_of_the_filer(
-    sandbox: Sandbox, db_path: Path, language: str
+    sandbox: Sandbox, db_path: Database, language: str
 ) -> None:
     async with dup_desk(sandbox, db_path) as d:
         alice = await d.file_case(ALICE, text=PLANTED_TEXT, location=PLACE)
@@ -209,7 +209,7 @@ async def test_another_citizen_learns_nothing_of_the_filer(
 
 
 async def test_a_rejection_reaches_followers_without_its_reason(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with dup_desk(sandbox, db_path) as d:
         alice = await d.file_case(ALICE, text=PLANTED_TEXT, location=PLACE)

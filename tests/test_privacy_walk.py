@@ -24,6 +24,7 @@ from bot.sandbox import Sandbox
 from storage.models import CaseStatus
 from storage.queue import QueueFilter
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.duplicates_desk import to_summary
 from tests.following import Desk
 from tests.harness import eventually, query
@@ -91,13 +92,13 @@ def numbered(tracking: str) -> list[Needle]:
     ]
 
 
-def status(db_path: Path, tracking: str) -> str:
+def status(db_path: Database, tracking: str) -> str:
     return str(
         query(db_path, "SELECT status FROM service_case WHERE tracking = ?", (tracking,))[0][0]
     )
 
 
-async def reach(db_path: Path, tracking: str, wanted: str) -> None:
+async def reach(db_path: Database, tracking: str, wanted: str) -> None:
     await eventually(lambda: status(db_path, tracking) == wanted, 20, what=f"status {wanted}")
 
 
@@ -270,7 +271,7 @@ async def export(d: Desk, tracking: str, tmp_path: Path, findings: Findings) -> 
 
 
 @pytest.mark.slow
-async def test_the_privacy_walk(sandbox: Sandbox, db_path: Path, tmp_path: Path) -> None:
+async def test_the_privacy_walk(sandbox: Sandbox, db_path: Database, tmp_path: Path) -> None:
     findings, log = Findings(), tmp_path / "bot.log"
     async with webhook_process(sandbox, db_path, log, SECRET, ADMIN) as (d, public, operations):
         await add_team(d)

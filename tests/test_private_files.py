@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.databases import small_database
+from tests.databases import Database, small_database
 from tests.harness import (
     ROOT,
     BotProcess,
@@ -68,12 +68,13 @@ async def test_minsheng_run_creates_private_files(
     sandbox: Sandbox, tmp_path: Path, open_umask: None
 ) -> None:
     database = tmp_path / "var" / "desk" / "minsheng.sqlite3"
-    bot = BotProcess(bot_env(sandbox, database), tmp_path / "bot.log")
+    opened = Database.sqlite(database)
+    bot = BotProcess(bot_env(sandbox, opened), tmp_path / "bot.log")
     try:
         bot.start()
         sandbox.send_text(6_501, "/start")
         await sandbox.wait_for_messages(6_501, 1, timeout=30)
-        await wait_until(lambda: outbox_open(database) == 0, 10, "the outbox to settle")
+        await wait_until(lambda: outbox_open(opened) == 0, 10, "the outbox to settle")
         # While the bot runs its -wal and -shm are there: SQLite gave them the file's mode.
         assert modes(database) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
         assert mode(tmp_path / "var") == 0o700
@@ -90,10 +91,11 @@ async def test_the_runtime_makes_its_database_private_whatever_the_umask(
 ) -> None:
     """Started in this process (no CLI, umask 022): the same modes, set explicitly."""
     database = tmp_path / "data" / "minsheng.sqlite3"
-    async with running_bot(settings_for(sandbox, database)):
+    opened = Database.sqlite(database)
+    async with running_bot(settings_for(sandbox, opened)):
         sandbox.send_text(6_502, "/start")
         await sandbox.wait_for_messages(6_502, 1, timeout=30)
-        await wait_until(lambda: outbox_open(database) == 0, 10, "the outbox to settle")
+        await wait_until(lambda: outbox_open(opened) == 0, 10, "the outbox to settle")
         assert modes(database) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
         assert mode(database.parent) == 0o700
 

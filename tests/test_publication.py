@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.sandbox import Sandbox
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
 from tests.staff_desk import ADMIN, CITIZEN, HANDLER, add_team
@@ -26,7 +26,7 @@ PUBLIC_NOTE = "The heating company checked the pipes."
 
 
 @pytest.fixture
-async def web_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk, str]]:
+async def web_desk(sandbox: Sandbox, db_path: Database) -> AsyncIterator[tuple[Desk, str]]:
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         yield Desk(sandbox, runtime, db_path), f"http://{settings.webhook_listen}"

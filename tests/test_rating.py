@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bot.clock import Clock, ManualClock
@@ -16,6 +15,7 @@ from bot.sweeps import all_sweeps
 from storage.citizens import choose_language
 from storage.lifecycle import accept_case, submit_reply
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import OPEN_SENDS, Desk, buttons
 from tests.harness import eventually, query, running_bot, settings_for
 
@@ -26,7 +26,7 @@ SOLVED_BUTTONS = ["solved", "partly", "not_solved"]
 
 @contextlib.asynccontextmanager
 async def rating_desk(
-    sandbox: Sandbox, db_path: Path, clock: Clock | None = None
+    sandbox: Sandbox, db_path: Database, clock: Clock | None = None
 ) -> AsyncIterator[Desk]:
     settings = settings_for(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with running_bot(settings, clock) as runtime:
@@ -60,17 +60,17 @@ async def press(d: Desk, user: int, message_id: int, data: str) -> str:
     )
 
 
-def status(db_path: Path, tracking: str) -> str:
+def status(db_path: Database, tracking: str) -> str:
     return str(
         query(db_path, "SELECT status FROM service_case WHERE tracking = ?", (tracking,))[0][0]
     )
 
 
-def ratings(db_path: Path) -> list[tuple[Any, ...]]:
+def ratings(db_path: Database) -> list[tuple[Any, ...]]:
     return query(db_path, "SELECT solved, satisfaction, comment, citizen_id FROM case_rating")
 
 
-async def test_rated_satisfied_closes_the_case(sandbox: Sandbox, db_path: Path) -> None:
+async def test_rated_satisfied_closes_the_case(sandbox: Sandbox, db_path: Database) -> None:
     async with rating_desk(sandbox, db_path) as d:
         tracking, answer = await answered(d, CITIZEN)
         number = format_tracking_number(tracking)
@@ -114,7 +114,7 @@ async def test_rated_satisfied_closes_the_case(sandbox: Sandbox, db_path: Path) 
         assert events == [("rated", "citizen"), ("closed", "citizen")]
 
 
-async def test_unsatisfied_reopens_and_staff_are_told(sandbox: Sandbox, db_path: Path) -> None:
+async def test_unsatisfied_reopens_and_staff_are_told(sandbox: Sandbox, db_path: Database) -> None:
     async with rating_desk(sandbox, db_path) as d:
         tracking, answer = await answered(d, CITIZEN)
         await choose_language(CITIZEN, "zh_Hans")
@@ -151,7 +151,9 @@ async def test_unsatisfied_reopens_and_staff_are_told(sandbox: Sandbox, db_path:
         assert ratings(db_path) == [("solved", "basic", None, CITIZEN)]
 
 
-async def test_foreign_and_unanswered_cases_are_refused(sandbox: Sandbox, db_path: Path) -> None:
+async def test_foreign_and_unanswered_cases_are_refused(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     async with rating_desk(sandbox, db_path) as d:
         tracking, answer = await answered(d, CITIZEN)
         refused = "This request cannot be rated now."
@@ -186,7 +188,7 @@ async def test_foreign_and_unanswered_cases_are_refused(sandbox: Sandbox, db_pat
 
 
 async def test_sweeps_remind_once_then_close_without_feedback(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     clock = ManualClock(datetime.now(UTC))
     start = clock.now()

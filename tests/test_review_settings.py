@@ -16,6 +16,7 @@ from storage.citizens import choose_language
 from storage.lifecycle import accept_case, ask_citizen
 from storage.models import Actor, Case, Event
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk, buttons, desk
 from tests.harness import query
 from tests.review_desk import ANSWER, OTHER, review_card, status
@@ -55,7 +56,7 @@ async def team_and_case(d: Desk, department: str = "heating-company") -> Any:
     return case
 
 
-def answer_times(db_path: Path, tracking: str) -> tuple[Any, Any]:
+def answer_times(db_path: Database, tracking: str) -> tuple[Any, Any]:
     return query(
         db_path,
         "SELECT first_answered_at, answered_at FROM service_case WHERE tracking = ?",
@@ -72,7 +73,7 @@ def rating_buttons(tracking: str) -> list[tuple[str, str]]:
 
 
 async def test_a_department_without_review_answers_at_once(
-    sandbox: Sandbox, db_path: Path, tmp_path: Path
+    sandbox: Sandbox, db_path: Database, tmp_path: Path
 ) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await without_review(tmp_path)
@@ -116,7 +117,7 @@ async def test_a_department_without_review_answers_at_once(
 
 
 async def test_review_stays_for_other_departments_and_not_for_supervisors(
-    sandbox: Sandbox, db_path: Path, tmp_path: Path
+    sandbox: Sandbox, db_path: Database, tmp_path: Path
 ) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await without_review(tmp_path)  # the heating company only
@@ -145,7 +146,7 @@ async def test_review_stays_for_other_departments_and_not_for_supervisors(
         assert len(sandbox.messages(d.staff)) == 2  # no second review card
 
 
-async def test_perfunctory_marks_follow_the_settings(sandbox: Sandbox, db_path: Path) -> None:
+async def test_perfunctory_marks_follow_the_settings(sandbox: Sandbox, db_path: Database) -> None:
     phrases = json.dumps(["not our job", "不归我们管"], ensure_ascii=False)
     async with desk(
         sandbox,
@@ -183,7 +184,7 @@ async def test_perfunctory_marks_follow_the_settings(sandbox: Sandbox, db_path: 
         ]
 
 
-async def test_details_button(sandbox: Sandbox, db_path: Path) -> None:
+async def test_details_button(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await add_team(d)
         await d.say(ADMIN, f"/staff add {OTHER} handler gas-company", 2)
@@ -231,7 +232,7 @@ async def test_details_button(sandbox: Sandbox, db_path: Path) -> None:
         assert status(db_path, tracking) == "submitted"
 
 
-async def test_case_timeline_in_words(sandbox: Sandbox, db_path: Path) -> None:
+async def test_case_timeline_in_words(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         case = await team_and_case(d)
         number, tracking = format_tracking_number(case.tracking), case.tracking
@@ -287,7 +288,7 @@ async def test_case_timeline_in_words(sandbox: Sandbox, db_path: Path) -> None:
         assert "系统：mystery_kind — detail: 7" in chinese
 
 
-async def test_queue_statuses_in_words(sandbox: Sandbox, db_path: Path) -> None:
+async def test_queue_statuses_in_words(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         case = await team_and_case(d)
         number = format_tracking_number(case.tracking)

@@ -10,7 +10,6 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from bot.clock import ManualClock
 from bot.sandbox import Sandbox
 from bot.texts.cases import when
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import OPEN_SENDS, Desk, buttons
 from tests.harness import eventually, query, running_bot, settings_for
 from tests.staff_desk import (
@@ -40,7 +40,9 @@ HEAT, GAS_NAME = "City Heating Company", "City Gas Company"
 
 
 @contextlib.asynccontextmanager
-async def routing_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk, ManualClock]]:
+async def routing_desk(
+    sandbox: Sandbox, db_path: Database
+) -> AsyncIterator[tuple[Desk, ManualClock]]:
     clock = ManualClock(START)
     settings = settings_for(
         sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_SIGN_LIMIT_HOURS="2"
@@ -86,11 +88,11 @@ ROW = (
 )
 
 
-def row(db_path: Path, tracking: str) -> dict[str, Any]:
+def row(db_path: Database, tracking: str) -> dict[str, Any]:
     return dict(zip(COLUMNS, query(db_path, ROW, (tracking,))[0], strict=True))
 
 
-def events(db_path: Path, kind: str) -> list[dict[str, Any]]:
+def events(db_path: Database, kind: str) -> list[dict[str, Any]]:
     rows = query(db_path, "SELECT payload FROM case_event WHERE kind = ? ORDER BY id", (kind,))
     return [json.loads(payload) for (payload,) in rows]
 
@@ -98,7 +100,7 @@ def events(db_path: Path, kind: str) -> list[dict[str, Any]]:
 CO = "SELECT d.code FROM case_co_department c JOIN department d ON d.id = c.department_id"
 
 
-def co_handlers(db_path: Path) -> list[str]:
+def co_handlers(db_path: Database) -> list[str]:
     return [code for (code,) in query(db_path, CO)]
 
 
@@ -107,7 +109,7 @@ def stamp(moment: datetime) -> str:
     return moment.isoformat(sep=" ")
 
 
-async def test_route_sign_send_back_and_route_again(sandbox: Sandbox, db_path: Path) -> None:
+async def test_route_sign_send_back_and_route_again(sandbox: Sandbox, db_path: Database) -> None:
     async with routing_desk(sandbox, db_path) as (d, clock):
         await team(d)
         case = await d.file_case(CITIZEN, at=START)
@@ -241,7 +243,9 @@ async def test_route_sign_send_back_and_route_again(sandbox: Sandbox, db_path: P
         assert not any("sign" in text.lower() or reason in text for text in texts)
 
 
-async def test_third_pass_goes_to_a_supervisor_by_hand(sandbox: Sandbox, db_path: Path) -> None:
+async def test_third_pass_goes_to_a_supervisor_by_hand(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     async with routing_desk(sandbox, db_path) as (d, clock):
         await team(d)
         case = await d.file_case(CITIZEN, at=START)

@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.async_api import Browser
 
 from bot.sandbox import Sandbox
+from tests.databases import Database
 from tests.harness import running_bot, settings_for
 
 CITIZEN = 1001  # the citizen pane's default user
@@ -16,7 +17,7 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
 
 async def test_the_web_chat_round_trip_passes_the_control_checks(
-    sandbox: Sandbox, db_path: Path, tmp_path: Path, chromium: Browser
+    sandbox: Sandbox, db_path: Database, tmp_path: Path, chromium: Browser
 ) -> None:
     photo = tmp_path / "lamp.jpg"
     photo.write_bytes(JPEG)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from bot.sandbox import FaultConfig, Sandbox
+from tests.databases import Database
 from tests.harness import (
     TEST_TOKEN,
     BotProcess,
@@ -22,7 +23,7 @@ from tests.start_up import start_up
 TOKEN_IN_URL = re.compile(r"bot\d+:")
 
 
-async def test_the_token_never_reaches_the_logs(tmp_path: Path, db_path: Path) -> None:
+async def test_the_token_never_reaches_the_logs(tmp_path: Path, db_path: Database) -> None:
     """RELIABILITY row 39: a whole session of the real bot process (start-up, /start, a 429
     and a 500 from the Bot API, SIGTERM) with a token shaped like a real one: its output
     never shows the token nor `bot<digits>:`, and it does log (so the check means something)."""

@@ -12,7 +12,6 @@ trace in any case's history (the access log only).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bot.sandbox import Sandbox
@@ -24,6 +23,7 @@ from storage.lifecycle_replies import approve_reply, submit_reply
 from storage.models import Actor, Case, Event
 from storage.rating import rate_satisfaction, rate_solved, reopen_by_citizen
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.duplicates_desk import to_summary
 from tests.following import Desk
 from tests.harness import eventually, query, webhook_bot, webhook_settings
@@ -56,7 +56,9 @@ def assert_unnamed(text: str, where: str) -> None:
         assert secret not in text, f"{where} shows {secret!r}:\n{text}"
 
 
-async def test_an_anonymous_filer_is_never_named_to_staff(sandbox: Sandbox, db_path: Path) -> None:
+async def test_an_anonymous_filer_is_never_named_to_staff(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     settings = webhook_settings(
         sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_FLOOD_MESSAGES="10000"
     )
@@ -151,7 +153,7 @@ async def test_an_anonymous_filer_is_never_named_to_staff(sandbox: Sandbox, db_p
 
 
 async def test_a_filer_who_shared_their_phone_is_shown_as_before(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """Not anonymous: the filer by id, as before; a supporter still by a letter of the case."""
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
@@ -170,7 +172,7 @@ async def test_a_filer_who_shared_their_phone_is_shown_as_before(
 
 
 async def test_a_forged_staff_button_leaves_no_trace_in_the_case(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """A citizen forging staff buttons (accept, reject, details) on someone's case: refused,
     recorded in the access log, and nothing written into the case's history."""

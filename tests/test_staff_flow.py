@@ -4,7 +4,6 @@ citizen."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from telegram.ext import CommandHandler
@@ -13,6 +12,7 @@ from bot.sandbox import Sandbox
 from handlers import staff_queue, staff_reports, staff_routing, staff_web, staff_work
 from storage.citizens import choose_language
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import buttons, desk
 from tests.harness import query
 from tests.staff_desk import (
@@ -30,11 +30,13 @@ from tests.staff_desk import (
 )
 
 
-def roles(db_path: Path) -> list[tuple[Any, ...]]:
+def roles(db_path: Database) -> list[tuple[Any, ...]]:
     return query(db_path, "SELECT user_id, role FROM staff WHERE active ORDER BY user_id")
 
 
-async def test_admins_manage_staff_and_others_are_told_no(sandbox: Sandbox, db_path: Path) -> None:
+async def test_admins_manage_staff_and_others_are_told_no(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await add_team(d)
         listed = await d.say(ADMIN, "/staff list", 2)
@@ -59,7 +61,7 @@ async def test_admins_manage_staff_and_others_are_told_no(sandbox: Sandbox, db_p
         assert query(db_path, "SELECT count(*) FROM access_denial")[0][0] == 2
 
 
-async def test_accepting_from_the_card(sandbox: Sandbox, db_path: Path) -> None:
+async def test_accepting_from_the_card(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await add_team(d)
         case = await d.file_case(CITIZEN, notify_staff=True)
@@ -106,7 +108,9 @@ async def test_accepting_from_the_card(sandbox: Sandbox, db_path: Path) -> None:
         assert (HANDLER, "accept") in query(db_path, "SELECT user_id, action FROM access_denial")
 
 
-async def test_rejecting_from_the_card_and_forged_presses(sandbox: Sandbox, db_path: Path) -> None:
+async def test_rejecting_from_the_card_and_forged_presses(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await add_team(d)
         case = await d.file_case(CITIZEN, notify_staff=True)
@@ -145,7 +149,7 @@ async def test_rejecting_from_the_card_and_forged_presses(sandbox: Sandbox, db_p
         assert denials == [(CITIZEN, "accept", "not_staff"), (CITIZEN, "reject", "not_staff")]
 
 
-async def test_every_staff_command_denies_a_citizen(sandbox: Sandbox, db_path: Path) -> None:
+async def test_every_staff_command_denies_a_citizen(sandbox: Sandbox, db_path: Database) -> None:
     # One citizen sends every staff command in a row: widen the flood gate so it stays quiet.
     async with desk(
         sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_FLOOD_MESSAGES="100000"

@@ -14,6 +14,7 @@ from bot.sandbox.config import FaultConfig
 from storage.citizens import choose_language
 from storage.lifecycle import accept_case
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import OPEN_SENDS, Desk, buttons, desk
 from tests.harness import (
     BotProcess,
@@ -33,7 +34,7 @@ SECOND = "The engineer replaced the valve on your riser; please check the radiat
 UNRECORDED = "SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'uncertain')"
 
 
-def status(db_path: Path, tracking: str) -> str:
+def status(db_path: Database, tracking: str) -> str:
     return str(
         query(db_path, "SELECT status FROM service_case WHERE tracking = ?", (tracking,))[0][0]
     )
@@ -67,7 +68,7 @@ def in_order(got: list[str], expected: list[str]) -> None:
         assert fragment in text, (fragment, text)
 
 
-async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Path) -> None:
+async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Database) -> None:
     async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN)) as d:
         await add_team(d)
         case = await d.file_case(CITIZEN, notify_staff=True)
@@ -176,7 +177,7 @@ async def test_the_whole_lifecycle(sandbox: Sandbox, db_path: Path) -> None:
 
 
 async def test_answering_a_question_puts_the_case_back_in_progress(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """Issue 4: "ask → citizen answers": the citizen's reply to the question is the answer."""
     async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN)) as d:
@@ -215,7 +216,7 @@ async def test_answering_a_question_puts_the_case_back_in_progress(
 
 
 async def test_kill_nine_between_approval_and_delivery(
-    sandbox: Sandbox, db_path: Path, tmp_path: Path
+    sandbox: Sandbox, db_path: Database, tmp_path: Path
 ) -> None:
     """Row: restart between a staff reply and its delivery; the citizen gets it, once."""
     async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN)) as d:

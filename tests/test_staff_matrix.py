@@ -9,7 +9,6 @@ is the one generic line and leaves the case row (status, version) unchanged.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from handlers import STAFF_COMMANDS
 from handlers.attribution import refusal
 from storage.lifecycle import accept_case
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk, desk
 from tests.harness import query
 from tests.staff_chat import group_message
@@ -74,7 +74,7 @@ EXPECTED: dict[str, frozenset[str]] = {
 }
 
 
-def staff_desk(sandbox: Sandbox, db_path: Path) -> Any:
+def staff_desk(sandbox: Sandbox, db_path: Database) -> Any:
     # The matrix sends many commands quickly from the same staff; the citizens' flood gate
     # (which counts staff in private chats too) is widened so it does not answer instead.
     return desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), MINSHENG_FLOOD_MESSAGES="100000")
@@ -83,7 +83,7 @@ def staff_desk(sandbox: Sandbox, db_path: Path) -> Any:
 REPLY = "We sent an engineer today; the heating in your building is back on since 14:00."
 
 
-def case_row(db_path: Path, tracking: str) -> tuple[Any, ...]:
+def case_row(db_path: Database, tracking: str) -> tuple[Any, ...]:
     return query(
         db_path,
         "SELECT status, version, department_id FROM service_case WHERE tracking = ?",
@@ -157,7 +157,7 @@ def test_the_table_covers_every_staff_command() -> None:
 
 
 @pytest.mark.slow
-async def test_access_matrix(sandbox: Sandbox, db_path: Path) -> None:
+async def test_access_matrix(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await team(d)
         wrong: list[str] = []
@@ -184,7 +184,7 @@ async def test_access_matrix(sandbox: Sandbox, db_path: Path) -> None:
         assert query(db_path, "SELECT count(*) FROM access_denial")[0][0] == denials
 
 
-async def test_a_revoked_supervisor_is_denied_at_once(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_revoked_supervisor_is_denied_at_once(sandbox: Sandbox, db_path: Database) -> None:
     """Row 18: the role is taken away between two updates; the next one is refused."""
     async with staff_desk(sandbox, db_path) as d:
         await team(d)
@@ -212,7 +212,7 @@ def anonymous_message(d: Desk, text: str, *, reply_to: dict[str, Any] | None = N
     group_message(d, sender, d.sandbox.world.chat(d.staff), text, reply_to=reply_to)
 
 
-async def test_anonymous_admins_are_not_attributable(sandbox: Sandbox, db_path: Path) -> None:
+async def test_anonymous_admins_are_not_attributable(sandbox: Sandbox, db_path: Database) -> None:
     """Row 19: a command from an anonymous group admin acts for nobody."""
     async with staff_desk(sandbox, db_path) as d:
         await team(d)
@@ -251,7 +251,7 @@ async def test_anonymous_admins_are_not_attributable(sandbox: Sandbox, db_path: 
         ) == [(ANONYMOUS, "close", "anonymous"), (ANONYMOUS, "ask", "anonymous")]
 
 
-async def test_a_namesake_of_staff_gets_nothing(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_namesake_of_staff_gets_nothing(sandbox: Sandbox, db_path: Database) -> None:
     """Row 20: access goes by numeric id; a citizen with a staff member's names is a citizen."""
     async with staff_desk(sandbox, db_path) as d:
         await team(d)

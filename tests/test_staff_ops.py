@@ -8,7 +8,6 @@ import random
 import string
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from storage.citizens import touch_citizen
 from storage.drafts import Step, set_draft
 from storage.lifecycle import accept_case
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk, buttons, desk
 from tests.harness import (
     eventually,
@@ -41,7 +41,7 @@ CITIZEN = 75_001
 CHANNEL = {"id": -1_009_750_000_001, "type": "channel", "title": "City news"}
 
 
-def staff_desk(sandbox: Sandbox, db_path: Path, **env: str) -> Any:
+def staff_desk(sandbox: Sandbox, db_path: Database, **env: str) -> Any:
     return desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN), **env)
 
 
@@ -49,7 +49,7 @@ def menu(sandbox: Sandbox, key: str) -> list[tuple[str, str]]:
     return [(c["command"], c["description"]) for c in sandbox.commands.get(key, [])]
 
 
-def menu_rows(db_path: Path) -> int:
+def menu_rows(db_path: Database) -> int:
     sql = (
         "SELECT count(*) FROM outbox_message WHERE method IN ('setMyCommands', 'deleteMyCommands')"
     )
@@ -69,7 +69,7 @@ def test_every_staff_command_has_a_menu_line() -> None:
             assert 3 <= len(describe(t)) <= 256, (language, name)
 
 
-async def test_staff_menus_follow_the_staff_list(sandbox: Sandbox, db_path: Path) -> None:
+async def test_staff_menus_follow_the_staff_list(sandbox: Sandbox, db_path: Database) -> None:
     """The staff chat lists the staff commands (per language); each active member's private
     chat lists the citizens' commands then the staff commands; /staff add sets a member's,
     /staff remove deletes it; a restart queues nothing again."""
@@ -136,11 +136,11 @@ AS_CHANNEL = {
 }
 
 
-def denials(db_path: Path) -> list[tuple[Any, ...]]:
+def denials(db_path: Database) -> list[tuple[Any, ...]]:
     return query(db_path, "SELECT user_id, action, reason FROM access_denial ORDER BY id")
 
 
-async def test_row_19_nobody_in_particular_is_refused(sandbox: Sandbox, db_path: Path) -> None:
+async def test_row_19_nobody_in_particular_is_refused(sandbox: Sandbox, db_path: Database) -> None:
     """An anonymous admin's command, a command sent as a channel, an anonymous reply to the
     case card and a button press claiming to come from GroupAnonymousBot: each refused with
     the one line, audited as "anonymous", and nothing changes. Chatter gets no answer."""
@@ -197,7 +197,9 @@ async def test_row_19_nobody_in_particular_is_refused(sandbox: Sandbox, db_path:
         ) == [(0,)]
 
 
-async def test_row_19_refusal_in_the_staff_chats_language(sandbox: Sandbox, db_path: Path) -> None:
+async def test_row_19_refusal_in_the_staff_chats_language(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     async with staff_desk(sandbox, db_path, MINSHENG_DEFAULT_LANGUAGE="zh_Hans") as d:
         group_message(d, ANONYMOUS_ADMIN, sandbox.world.chat(d.staff), "/queue")
         told = await sandbox.wait_for_messages(d.staff, 1, timeout=10)
@@ -217,7 +219,7 @@ def unreachable_notices(d: Desk) -> list[str]:
 
 
 async def test_row_14_staff_are_told_once_per_unreachable_spell(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """Blocked: the first failed send tells the staff chat the citizen's open cases; later
     failures say nothing more; the cases go on. Once the citizen writes again, a new spell
@@ -290,7 +292,7 @@ def gibberish(rng: random.Random) -> str:
 
 @pytest.mark.slow
 async def test_row_13_a_burst_of_cases_is_paced_for_the_group_and_citizens_come_first(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     """100 citizens submit within a moment: every one gets their tracking number while the
     staff cards are still going out, paced at the group's 20 a minute (in the sandbox's time

@@ -5,12 +5,12 @@ every one of them."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bot.sandbox import Sandbox
 from handlers import staff_queue
 from storage.lifecycle import accept_case
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk, buttons
 from tests.harness import query, wait_handled
 from tests.staff_desk import (
@@ -30,7 +30,7 @@ async def accept(d: Desk, tracking: str, department: str) -> None:
     await accept_case(tracking, department, by=ADMIN, now=datetime.now(UTC), zone=zone)
 
 
-async def test_queue_new_pages_and_mine(sandbox: Sandbox, db_path: Path) -> None:
+async def test_queue_new_pages_and_mine(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await add_team(d)
         cases = [await d.file_case(CITIZEN) for _ in range(12)]
@@ -70,7 +70,7 @@ async def test_queue_new_pages_and_mine(sandbox: Sandbox, db_path: Path) -> None
         )
 
 
-async def test_note_assign_and_review_queue(sandbox: Sandbox, db_path: Path) -> None:
+async def test_note_assign_and_review_queue(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await add_team(d)
         case = await d.file_case(CITIZEN)
@@ -106,7 +106,7 @@ async def test_note_assign_and_review_queue(sandbox: Sandbox, db_path: Path) -> 
         assert department["text"].startswith("Open requests of your department: 1, page 1 of 1")
 
 
-async def test_ban_and_unban(sandbox: Sandbox, db_path: Path) -> None:
+async def test_ban_and_unban(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await add_team(d)
         await d.file_case(CITIZEN)
@@ -132,7 +132,9 @@ async def test_ban_and_unban(sandbox: Sandbox, db_path: Path) -> None:
         assert (await d.say(ADMIN, "/ban", 5))["text"] == "Usage: /ban <user id> <reason>"
 
 
-async def test_a_citizen_is_denied_every_queue_command(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_citizen_is_denied_every_queue_command(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     async with staff_desk(sandbox, db_path) as d:
         case = await d.file_case(CITIZEN)
         number = format_tracking_number(case.tracking)

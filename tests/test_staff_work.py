@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from telegram.ext import CommandHandler
@@ -14,6 +13,7 @@ from telegram.ext import CommandHandler
 from bot.sandbox import Sandbox
 from storage.lifecycle import accept_case, citizen_answered
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk, buttons
 from tests.harness import query
 from tests.review_desk import ANSWER, OTHER, review_card, status
@@ -45,7 +45,7 @@ async def accepted_case(d: Desk) -> Any:
     return case
 
 
-async def test_ask_reply_return_reply_approve(sandbox: Sandbox, db_path: Path) -> None:
+async def test_ask_reply_return_reply_approve(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         case = await accepted_case(d)
         number, tracking = format_tracking_number(case.tracking), case.tracking
@@ -124,7 +124,9 @@ async def test_ask_reply_return_reply_approve(sandbox: Sandbox, db_path: Path) -
         assert status(db_path, tracking) == "awaiting_citizen"
 
 
-async def test_perfunctory_replies_are_flagged_and_merge(sandbox: Sandbox, db_path: Path) -> None:
+async def test_perfunctory_replies_are_flagged_and_merge(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     async with staff_desk(sandbox, db_path) as d:
         case = await accepted_case(d)
         number = format_tracking_number(case.tracking)
@@ -171,7 +173,9 @@ def arguments(command: str, number: str, other: str) -> str:
     }.get(command, f"{number} list add remove, long enough to be a reply")
 
 
-async def test_other_department_and_citizens_are_denied(sandbox: Sandbox, db_path: Path) -> None:
+async def test_other_department_and_citizens_are_denied(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     async with staff_desk(sandbox, db_path) as d:
         case = await accepted_case(d)
         other = await d.file_case(CITIZEN)
@@ -205,7 +209,7 @@ async def test_other_department_and_citizens_are_denied(sandbox: Sandbox, db_pat
         assert query(db_path, events) == counted
 
 
-async def test_replying_to_the_card_in_the_staff_chat(sandbox: Sandbox, db_path: Path) -> None:
+async def test_replying_to_the_card_in_the_staff_chat(sandbox: Sandbox, db_path: Database) -> None:
     async with staff_desk(sandbox, db_path) as d:
         await add_team(d)
         case = await d.file_case(CITIZEN, notify_staff=True)

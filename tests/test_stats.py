@@ -60,6 +60,7 @@ from storage.models import Case, Rating, StaffRole
 from storage.periods import parse_period
 from storage.staff import StaffNotAuthorized, add_staff, ensure_admins
 from storage.stats import compute_stats, report_scope
+from tests.databases import Database
 from tests.following import Desk, desk
 from tests.harness import settings_for
 from tests.staff_fixtures import SHANGHAI
@@ -251,7 +252,7 @@ async def accepted_case(d: Desk, text: str) -> str:
     return case.tracking
 
 
-async def test_stats_answers_with_figures_and_charts(sandbox: Sandbox, db_path: Path) -> None:
+async def test_stats_answers_with_figures_and_charts(sandbox: Sandbox, db_path: Database) -> None:
     async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(SUPERVISOR)) as d:
         for text in ("The radiators are cold.", "No heating in building 4."):
             await accepted_case(d, text)
@@ -283,7 +284,7 @@ async def test_stats_answers_with_figures_and_charts(sandbox: Sandbox, db_path: 
 
 
 async def test_export_sends_a_csv_with_chinese_intact(
-    sandbox: Sandbox, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sandbox: Sandbox, db_path: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(SUPERVISOR)) as d:
         tracking = await accepted_case(d, "暖气不热，室温只有十五度。")

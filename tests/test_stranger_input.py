@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ import pytest
 from bot.sandbox import Sandbox
 from bot.settings import Settings
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
 from tests.staff_desk import ADMIN, CITIZEN, HANDLER, SUPERVISOR, add_team
@@ -30,7 +30,7 @@ USER = 3_701
 
 
 @pytest.fixture
-async def hook(sandbox: Sandbox, db_path: Path) -> AsyncIterator[Settings]:
+async def hook(sandbox: Sandbox, db_path: Database) -> AsyncIterator[Settings]:
     settings = webhook_settings(sandbox, db_path, SECRET)
     async with webhook_bot(settings, sandbox, db_path):
         yield settings
@@ -64,7 +64,7 @@ async def refused(settings: Settings, body: bytes, status: int = 400) -> str:
     return str(answer["description"])
 
 
-async def still_works(settings: Settings, db_path: Path, sandbox: Sandbox) -> None:
+async def still_works(settings: Settings, db_path: Database, sandbox: Sandbox) -> None:
     """Nothing was stored; the next real update is stored and answered."""
     assert inbox_ids(db_path) == []
     code, _ = await raw_post(
@@ -76,7 +76,7 @@ async def still_works(settings: Settings, db_path: Path, sandbox: Sandbox) -> No
 
 
 async def test_a_secret_header_that_is_not_utf8_is_refused(
-    hook: Settings, db_path: Path, sandbox: Sandbox
+    hook: Settings, db_path: Database, sandbox: Sandbox
 ) -> None:
     body = json.dumps(private_update(1, USER, "/start")).encode()
     for secret in (b"\xff\xfe", "秘密".encode("gbk"), SECRET.encode() + b"\xe9"):
@@ -86,7 +86,7 @@ async def test_a_secret_header_that_is_not_utf8_is_refused(
 
 
 async def test_bodies_that_are_not_an_object_are_refused(
-    hook: Settings, db_path: Path, sandbox: Sandbox
+    hook: Settings, db_path: Database, sandbox: Sandbox
 ) -> None:
     for body in (b"[]", b'[{"update_id": 1}]', b'"hello"', b"42", b"null", b"true"):
         assert await refused(hook, body) == "not an update: an update is a JSON object"
@@ -95,7 +95,9 @@ async def test_bodies_that_are_not_an_object_are_refused(
     await still_works(hook, db_path, sandbox)
 
 
-async def test_deep_nesting_is_refused(hook: Settings, db_path: Path, sandbox: Sandbox) -> None:
+async def test_deep_nesting_is_refused(
+    hook: Settings, db_path: Database, sandbox: Sandbox
+) -> None:
     deep = b'{"update_id": 2, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     assert await refused(hook, deep) == "not an update: nested too deeply"
     # Within what the JSON decoder takes, but deeper than any update Telegram sends.
@@ -117,7 +119,7 @@ async def test_deep_nesting_is_refused(hook: Settings, db_path: Path, sandbox: S
     ],
 )
 async def test_an_update_id_no_column_holds_is_refused_at_once(
-    hook: Settings, db_path: Path, sandbox: Sandbox, update_id: object, why: str
+    hook: Settings, db_path: Database, sandbox: Sandbox, update_id: object, why: str
 ) -> None:
     """A huge update_id once failed every store with 503, and Telegram retries a 503 for a
     day; it, and every other update_id that is not a storable integer, is refused now."""
@@ -127,7 +129,7 @@ async def test_an_update_id_no_column_holds_is_refused_at_once(
 
 
 async def test_a_chat_id_or_a_number_no_database_holds_is_refused(
-    hook: Settings, db_path: Path, sandbox: Sandbox
+    hook: Settings, db_path: Database, sandbox: Sandbox
 ) -> None:
     update = private_update(5, USER, "/start")
     update["message"]["chat"]["id"] = 10**30
@@ -140,7 +142,7 @@ async def test_a_chat_id_or_a_number_no_database_holds_is_refused(
 
 
 async def test_an_oversized_body_is_refused_with_413(
-    hook: Settings, db_path: Path, sandbox: Sandbox
+    hook: Settings, db_path: Database, sandbox: Sandbox
 ) -> None:
     body = json.dumps({**private_update(7, USER, "/start"), "pad": "x" * 2_000_000}).encode()
     assert await refused(hook, body, 413) == "the body is too large"
@@ -151,7 +153,7 @@ async def test_an_oversized_body_is_refused_with_413(
 
 
 @pytest.fixture
-async def web_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk, str]]:
+async def web_desk(sandbox: Sandbox, db_path: Database) -> AsyncIterator[tuple[Desk, str]]:
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         yield Desk(sandbox, runtime, db_path), f"http://{settings.webhook_listen}"
@@ -166,7 +168,7 @@ OVERFLOWING = (
 )
 
 
-def changes(db_path: Path) -> list[tuple[Any, ...]]:
+def changes(db_path: Database) -> list[tuple[Any, ...]]:
     """Everything a page view could change: cases, events, the outbox."""
     return [
         query(db_path, f"SELECT count(*) FROM {table}")[0]  # noqa: S608

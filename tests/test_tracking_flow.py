@@ -4,12 +4,12 @@ requests, adding information, and the staff chat's cards (row 27)."""
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 from bot.sandbox import Sandbox
 from storage.cases import Location
 from storage.following import record_failed_lookup
 from storage.tracking import format_tracking_number, new_tracking_number
+from tests.databases import Database
 from tests.following import buttons, desk, minutes_ago
 from tests.harness import eventually, execute, query
 
@@ -26,7 +26,7 @@ def mistype(number: str) -> str:
     return swapped + number[1:]
 
 
-async def test_tracking_by_number_in_every_form(sandbox: Sandbox, db_path: Path) -> None:
+async def test_tracking_by_number_in_every_form(sandbox: Sandbox, db_path: Database) -> None:
     async with desk(sandbox, db_path) as d:
         case = await d.file_case(OWNER)
         shown = format_tracking_number(case.tracking)
@@ -52,7 +52,7 @@ async def test_tracking_by_number_in_every_form(sandbox: Sandbox, db_path: Path)
 
 
 async def test_a_foreign_number_reads_exactly_like_an_unknown_one(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with desk(sandbox, db_path) as d:
         case = await d.file_case(OWNER)
@@ -74,7 +74,7 @@ async def test_a_foreign_number_reads_exactly_like_an_unknown_one(
 
 
 async def test_lookups_of_numbers_not_ones_own_are_limited(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with desk(sandbox, db_path) as d:
         own = await d.file_case(OTHER)
@@ -90,7 +90,7 @@ async def test_lookups_of_numbers_not_ones_own_are_limited(
         assert mine["text"].startswith("Request ")
 
 
-async def test_my_requests_pages_and_details(sandbox: Sandbox, db_path: Path) -> None:
+async def test_my_requests_pages_and_details(sandbox: Sandbox, db_path: Database) -> None:
     async with desk(sandbox, db_path) as d:
         cases = [await d.file_case(OWNER, at=minutes_ago(60 - i)) for i in range(7)]
         newest_first = [c.tracking for c in reversed(cases)]
@@ -113,7 +113,7 @@ async def test_my_requests_pages_and_details(sandbox: Sandbox, db_path: Path) ->
         assert empty["text"].startswith("You have no requests yet.")
 
 
-async def test_adding_information_with_the_button(sandbox: Sandbox, db_path: Path) -> None:
+async def test_adding_information_with_the_button(sandbox: Sandbox, db_path: Database) -> None:
     async with desk(sandbox, db_path) as d:
         case = await d.file_case(OWNER)
         card = await d.say(OWNER, f"/status {case.tracking}", 1)
@@ -137,7 +137,7 @@ async def test_adding_information_with_the_button(sandbox: Sandbox, db_path: Pat
         assert "You added information" in again["text"]
 
 
-async def test_a_closed_request_takes_no_additions(sandbox: Sandbox, db_path: Path) -> None:
+async def test_a_closed_request_takes_no_additions(sandbox: Sandbox, db_path: Database) -> None:
     async with desk(sandbox, db_path) as d:
         case = await d.file_case(OWNER)
         card = await d.say(OWNER, f"/status {case.tracking}", 1)
@@ -148,7 +148,9 @@ async def test_a_closed_request_takes_no_additions(sandbox: Sandbox, db_path: Pa
         assert [data for _, data in buttons(closed)] == ["my:p:0"]
 
 
-async def test_the_staff_card_shows_user_text_literally(sandbox: Sandbox, db_path: Path) -> None:
+async def test_the_staff_card_shows_user_text_literally(
+    sandbox: Sandbox, db_path: Database
+) -> None:
     hostile = '<b>bold</b> & </code> <a href="http://evil.example">click</a> *_[]()~`>#+-=|{}.!'
     async with desk(sandbox, db_path) as d:
         photos = tuple(sandbox.world.store_file("photo", b"jpeg%d" % i).file_id for i in range(2))
@@ -182,7 +184,7 @@ async def test_the_staff_card_shows_user_text_literally(sandbox: Sandbox, db_pat
         assert unicodedata.is_normalized("NFC", card["text"])
 
 
-async def test_the_track_button_asks_for_the_number(sandbox: Sandbox, db_path: Path) -> None:
+async def test_the_track_button_asks_for_the_number(sandbox: Sandbox, db_path: Database) -> None:
     async with desk(sandbox, db_path) as d:
         case = await d.file_case(OWNER)
         asked = await d.say(OWNER, "Track a request", 1)
@@ -198,7 +200,7 @@ async def test_the_track_button_asks_for_the_number(sandbox: Sandbox, db_path: P
 
 
 async def test_replying_to_a_message_about_a_case_adds_to_it(
-    sandbox: Sandbox, db_path: Path
+    sandbox: Sandbox, db_path: Database
 ) -> None:
     async with desk(sandbox, db_path) as d:
         case = await d.file_case(OWNER)

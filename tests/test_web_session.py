@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
@@ -16,6 +15,7 @@ import pytest
 from bot.sandbox import Sandbox
 from storage.outbox import SCRUBBED
 from storage.tracking import format_tracking_number
+from tests.databases import Database
 from tests.following import Desk
 from tests.harness import eventually, query, webhook_bot, webhook_settings
 from tests.staff_desk import ADMIN, CITIZEN, SUPERVISOR, add_team
@@ -26,13 +26,13 @@ SENT = "SELECT payload, status FROM outbox_message WHERE chat_id = ? ORDER BY id
 
 
 @pytest.fixture
-async def web_desk(sandbox: Sandbox, db_path: Path) -> AsyncIterator[tuple[Desk, str]]:
+async def web_desk(sandbox: Sandbox, db_path: Database) -> AsyncIterator[tuple[Desk, str]]:
     settings = webhook_settings(sandbox, db_path, SECRET, MINSHENG_ADMIN_IDS=str(ADMIN))
     async with webhook_bot(settings, sandbox, db_path) as runtime:
         yield Desk(sandbox, runtime, db_path), f"http://{settings.webhook_listen}"
 
 
-def everything_stored(db_path: Path) -> str:
+def everything_stored(db_path: Database) -> str:
     """Every outbox payload and every session id, as one text."""
     payloads = [row[0] for row in query(db_path, "SELECT payload FROM outbox_message")]
     sessions = [row[0] for row in query(db_path, "SELECT id FROM web_session")]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
+from tests.databases import Database
 from tests.harness import (
     query,
 )
@@ -38,5 +38,5 @@ def private_update(
     return {"update_id": update_id, "message": message}
 
 
-def inbox_ids(db_path: Path) -> list[int]:
+def inbox_ids(db_path: Database) -> list[int]:
     return [row[0] for row in query(db_path, "SELECT update_id FROM inbox_update ORDER BY id")]
