@@ -22,10 +22,11 @@ from telegram.ext import CommandHandler
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
 from bot.texts.cases import when
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of
-from handlers.common import answer_button, call, send, user_of, who
+from handlers.buttons import NUMBER_GROUP, ButtonHandler
+from handlers.common import answer_button, send, user_of, who
 from handlers.staff_kit import (
     arguments,
+    mark_pressed,
     not_allowed,
     outcome,
     parsed,
@@ -215,18 +216,7 @@ async def on_grant_button(update: Update, context: MinshengContext) -> None:
         await answer_button(update, context, t.gettext("This request was already handled."))
         return
     await answer_button(update, context)
-    message = query_of(update).message
-    if message is not None and (text := getattr(message, "text", None)):
-        await call(
-            update,
-            context,
-            "editMessageText",
-            {
-                "chat_id": message.chat.id,
-                "message_id": message.message_id,
-                "text": f"{text}\n\n{granted(number, due, t, context)}",
-            },
-        )
+    await mark_pressed(update, context, granted(number, due, t, context))
 
 
 async def on_refuse_button(update: Update, context: MinshengContext) -> None:

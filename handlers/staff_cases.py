@@ -27,12 +27,11 @@ from handlers.buttons import (
     NUMBER_GROUP,
     ButtonHandler,
     on_expired_button,
-    query_of,
     reasons_keyboard,
 )
 from handlers.common import answer_button, call, chat_of, send, user_of, who
 from handlers.rendered import Rendered, notice_zone
-from handlers.staff_kit import acted, edit_markup, not_allowed, pressed, staff_filter
+from handlers.staff_kit import acted, edit_markup, mark_pressed, not_allowed, pressed, staff_filter
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
 from storage.catalog import departments
@@ -209,21 +208,9 @@ async def on_reason(update: Update, context: MinshengContext) -> None:
 async def mark_card(
     update: Update, context: MinshengContext, case: CaseView, t: Translator, done: str
 ) -> None:
-    """Edit the pressed card: its text with what was done, and no buttons left."""
-    message = query_of(update).message
-    if message is None:
-        return
+    """Edit the pressed card: its text drawn afresh with what was done, and no buttons left."""
     text = await staff_card(case, t, context.services.settings.zone)
-    await call(
-        update,
-        context,
-        "editMessageText",
-        {
-            "chat_id": message.chat.id,
-            "message_id": message.message_id,
-            "text": f"{text}\n\n{done}",
-        },
-    )
+    await mark_pressed(update, context, done, text=text)
 
 
 async def on_case(update: Update, context: MinshengContext) -> None:

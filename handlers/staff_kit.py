@@ -29,6 +29,7 @@ __all__ = [
     "acted",
     "arguments",
     "edit_markup",
+    "mark_pressed",
     "no_such_department",
     "not_allowed",
     "outcome",
@@ -185,3 +186,27 @@ async def edit_markup(update: Update, context: MinshengContext, markup: Any) -> 
                 "reply_markup": markup.to_dict(),
             },
         )
+
+
+async def mark_pressed(
+    update: Update,
+    context: MinshengContext,
+    done: str,
+    *,
+    text: str | None = None,
+    reply_markup: Any = None,
+) -> None:
+    """Edit the message whose button was pressed: its text (or `text`, a card drawn afresh)
+    with what was done appended; its buttons go, unless `reply_markup` gives new ones."""
+    message = query_of(update).message
+    base = text if text is not None else getattr(message, "text", None)
+    if message is None or base is None:
+        return
+    params: dict[str, Any] = {
+        "chat_id": message.chat.id,
+        "message_id": message.message_id,
+        "text": f"{base}\n\n{done}"[:4096],
+    }
+    if reply_markup is not None:
+        params["reply_markup"] = reply_markup.to_dict()
+    await call(update, context, "editMessageText", params)

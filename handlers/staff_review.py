@@ -21,9 +21,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengContext
 from bot.i18n import SOURCE, Translator
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of, reasons_keyboard
-from handlers.common import answer_button, call, send, user_of
-from handlers.staff_kit import edit_markup, not_allowed, pressed
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, reasons_keyboard
+from handlers.common import answer_button, send, user_of
+from handlers.staff_kit import edit_markup, mark_pressed, not_allowed, pressed
 from storage.case_views import CaseNotFound
 from storage.lifecycle import (
     CaseChangedMeanwhile,
@@ -116,24 +116,6 @@ async def reviewed(update: Update, context: MinshengContext, act: Any, t: Transl
     return True
 
 
-async def mark(update: Update, context: MinshengContext, done: str) -> None:
-    """The pressed card with what was done, and no buttons left."""
-    message = query_of(update).message
-    if message is None:
-        return
-    text = getattr(message, "text", None) or ""
-    await call(
-        update,
-        context,
-        "editMessageText",
-        {
-            "chat_id": message.chat.id,
-            "message_id": message.message_id,
-            "text": f"{text}\n\n{done}"[:4096],
-        },
-    )
-
-
 async def on_approve(update: Update, context: MinshengContext) -> None:
     """Approve pressed: the reply goes to the citizen and the case is answered."""
     if (got := await pressed(update, context, APPROVE_PATTERN)) is None:
@@ -141,7 +123,7 @@ async def on_approve(update: Update, context: MinshengContext) -> None:
     found, t = got
     by, now = user_of(update).id, context.services.clock.now()
     if await reviewed(update, context, approve_reply(found.group(1), by=by, now=now), t):
-        await mark(
+        await mark_pressed(
             update, context, t.gettext("Approved by {name}", name=user_of(update).first_name)
         )
 
@@ -200,7 +182,7 @@ async def on_reason(update: Update, context: MinshengContext) -> None:
     by, now = user_of(update).id, context.services.clock.now()
     act = return_reply(tracking, return_reasons(SOURCE)[code], by=by, now=now)
     if await reviewed(update, context, act, t):
-        await mark(
+        await mark_pressed(
             update,
             context,
             t.gettext(

@@ -18,17 +18,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of, reasons_keyboard
-from handlers.common import answer_button, call, send, user_of, who
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, reasons_keyboard
+from handlers.common import answer_button, send, user_of, who
 from handlers.staff_kit import (
     acted,
     arguments,
     edit_markup,
+    mark_pressed,
     no_such_department,
     not_allowed,
     outcome,
@@ -230,21 +231,9 @@ async def on_sign_button(update: Update, context: MinshengContext) -> None:
         await answer_button(update, context, t.gettext("This request was already handled."))
         return
     await answer_button(update, context)
-    message = query_of(update).message
-    if isinstance(message, Message) and message.text is not None:
-        done = t.gettext("Signed for by {name}", name=user_of(update).first_name)
-        markup = routing_keyboard(tracking, t, signed=True).to_dict()
-        await call(
-            update,
-            context,
-            "editMessageText",
-            {
-                "chat_id": message.chat.id,
-                "message_id": message.message_id,
-                "text": f"{message.text}\n\n{done}",
-                "reply_markup": markup,
-            },
-        )
+    done = t.gettext("Signed for by {name}", name=user_of(update).first_name)
+    markup = routing_keyboard(tracking, t, signed=True)
+    await mark_pressed(update, context, done, reply_markup=markup)
 
 
 async def may_send_back(
@@ -308,23 +297,13 @@ async def on_send_back_reason(update: Update, context: MinshengContext) -> None:
         now=context.services.clock.now(),
         staff_chat_id=context.services.settings.staff_chat_id,
     )
-    message = query_of(update).message
-    if await acted(update, context, act, t) is not None and isinstance(message, Message):
+    if await acted(update, context, act, t) is not None:
         done = t.gettext(
             "Sent back by {name}: {reason}",
             name=user_of(update).first_name,
             reason=send_back_reasons(t)[code],
         )
-        await call(
-            update,
-            context,
-            "editMessageText",
-            {
-                "chat_id": message.chat.id,
-                "message_id": message.message_id,
-                "text": f"{message.text or ''}\n\n{done}",
-            },
-        )
+        await mark_pressed(update, context, done)
 
 
 def handlers(app: MinshengApp) -> list[Any]:
