@@ -12,7 +12,7 @@ supervisors, REQUEST_EXTENSION for the lead department) and a handler only words
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
 from bot.texts.cases import when
 from handlers.buttons import NUMBER_GROUP, ButtonHandler
-from handlers.common import answer_button, send, user_of, who
+from handlers.common import answer_button, user_of, who
 from handlers.staff_kit import (
     arguments,
     mark_pressed,
@@ -41,8 +41,6 @@ from storage.deadlines import (
     MAX_EXTENSION_DAYS,
     MAX_URGENT_HOURS,
     DeadlineRefused,
-    ExtensionAlreadyPending,
-    ExtensionNotPending,
     grant_extension,
     mark_urgent,
     refuse_extension,
@@ -60,33 +58,6 @@ def due_text(due: datetime, t: Translator, context: MinshengContext) -> str:
     return when(due, context.services.settings.zone, t.language)
 
 
-async def deadline_outcome(
-    update: Update,
-    context: MinshengContext,
-    t: Translator,
-    number: str,
-    act: Callable[[], Awaitable[Any]],
-    done: Callable[[Any], str],
-) -> None:
-    """staff_work.outcome, plus the answers to the refusals only deadlines have."""
-    try:
-        await outcome(update, context, t, number, act, done)
-    except DeadlineRefused as refused:
-        await send(update, context, refusal(refused, number, t))
-
-
-def refusal(refused: DeadlineRefused, number: str, t: Translator) -> str:
-    if isinstance(refused, ExtensionAlreadyPending):
-        return t.gettext(
-            "An extension of {number} is already waiting for a decision.", number=shown(number)
-        )
-    if isinstance(refused, ExtensionNotPending):
-        return t.gettext(
-            "No extension of {number} is waiting for a decision.", number=shown(number)
-        )
-    return t.gettext("Request {number} has no due date to extend.", number=shown(number))
-
-
 def whole(text: str, top: int) -> int | None:
     """A whole number 1..top typed by staff, or None."""
     return int(text) if text.isdigit() and len(text) <= 4 and 1 <= int(text) <= top else None
@@ -101,7 +72,7 @@ async def on_urgent(update: Update, context: MinshengContext) -> None:
         await usage_or_denied(update, context, t, t.gettext("Usage: /urgent <number> <hours>"))
         return
     number = args[0]
-    await deadline_outcome(
+    await outcome(
         update,
         context,
         t,
@@ -127,7 +98,7 @@ async def on_extend(update: Update, context: MinshengContext) -> None:
         return
     number, reason = args[0], args[2]
     chat = context.services.settings.staff_chat_id
-    await deadline_outcome(
+    await outcome(
         update,
         context,
         t,
@@ -151,7 +122,7 @@ async def on_grant(update: Update, context: MinshengContext) -> None:
     if (args := await arguments(update, context, t, 1, usage, exact=True)) is None:
         return
     number = args[0]
-    await deadline_outcome(
+    await outcome(
         update,
         context,
         t,
@@ -188,7 +159,7 @@ async def on_refuse(update: Update, context: MinshengContext) -> None:
         return
     number, reason = args
     chat = context.services.settings.staff_chat_id
-    await deadline_outcome(
+    await outcome(
         update,
         context,
         t,

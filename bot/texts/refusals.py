@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.i18n import Translator
 from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
+from storage.deadlines import DeadlineRefused, ExtensionAlreadyPending, ExtensionNotPending
 from storage.lifecycle import (
     CaseChangedMeanwhile,
     MergeRefused,
@@ -27,6 +28,7 @@ CASE_REFUSALS = (
     TransitionRefused,
     CaseChangedMeanwhile,
     MergeRefused,
+    DeadlineRefused,
 )
 # The same, where the department codes come from a form (the dashboard: staff only, signed in).
 REFUSALS = (*CASE_REFUSALS, DepartmentNotFound)
@@ -69,6 +71,16 @@ def refusal(t: Translator, number: str, error: Exception) -> str:
         )
     if isinstance(error, ReplyNotPending):
         return t.gettext("No reply to {number} is waiting for review.", number=shown(number))
+    if isinstance(error, ExtensionAlreadyPending):
+        return t.gettext(
+            "An extension of {number} is already waiting for a decision.", number=shown(number)
+        )
+    if isinstance(error, ExtensionNotPending):
+        return t.gettext(
+            "No extension of {number} is waiting for a decision.", number=shown(number)
+        )
+    if isinstance(error, DeadlineRefused):
+        return t.gettext("Request {number} has no due date to extend.", number=shown(number))
     if isinstance(error, TransitionRefused):
         return t.gettext(
             "That cannot be done to request {number} in its present state.", number=shown(number)
