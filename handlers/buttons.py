@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
-from handlers.common import UpdateShapeError, answer_button, user_of, who
+from handlers.common import UpdateShapeError, answer_button, call, user_of, who
 from storage.tracking import ALPHABET, LENGTH
 
 # A tracking number inside callback data, as one regex group (every case button uses it).
@@ -83,3 +83,21 @@ async def pressed_case(
     _, t = await who(update, context)
     await answer_button(update, context)
     return found.group(1), t, user_of(update).id
+
+
+async def edit_markup(
+    update: Update, context: MinshengContext, markup: InlineKeyboardMarkup
+) -> None:
+    """Replace the buttons of the message whose button was pressed (none: an empty keyboard)."""
+    message = query_of(update).message
+    if message is not None:
+        await call(
+            update,
+            context,
+            "editMessageReplyMarkup",
+            {
+                "chat_id": message.chat.id,
+                "message_id": message.message_id,
+                "reply_markup": {"inline_keyboard": [], **markup.to_dict()},
+            },
+        )

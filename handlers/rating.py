@@ -19,8 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
 from bot.texts.ratings import satisfaction_labels, solved_labels
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, button_match, query_of
-from handlers.common import answer_button, call, user_of, who
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, button_match, edit_markup
+from handlers.common import answer_button, user_of, who
 from handlers.rendered import Rendered
 from storage.case_views import CaseNotFound
 from storage.rating import (
@@ -109,24 +109,6 @@ async def refused(
     else:
         text = t.gettext("This request cannot be rated now.")
     await answer_button(update, context, text)
-
-
-async def edit_markup(
-    update: Update, context: MinshengContext, markup: InlineKeyboardMarkup
-) -> None:
-    message = query_of(update).message
-    if message is not None:
-        keyboard = {"inline_keyboard": [], **markup.to_dict()}  # none left: an empty one
-        await call(
-            update,
-            context,
-            "editMessageReplyMarkup",
-            {
-                "chat_id": message.chat.id,
-                "message_id": message.message_id,
-                "reply_markup": keyboard,
-            },
-        )
 
 
 async def on_solved(update: Update, context: MinshengContext) -> None:

@@ -26,12 +26,13 @@ from bot.texts.timeline import routing_lines, staff_status_name, timeline_lines
 from handlers.buttons import (
     NUMBER_GROUP,
     ButtonHandler,
+    edit_markup,
     on_expired_button,
     reasons_keyboard,
 )
 from handlers.common import answer_button, call, chat_of, send, user_of, who
 from handlers.rendered import Rendered, notice_zone
-from handlers.staff_kit import acted, edit_markup, mark_pressed, not_allowed, pressed, staff_filter
+from handlers.staff_kit import acted, mark_pressed, not_allowed, pressed, staff_filter
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
 from storage.catalog import departments

@@ -28,7 +28,6 @@ __all__ = [
     "StaffChats",
     "acted",
     "arguments",
-    "edit_markup",
     "mark_pressed",
     "no_such_department",
     "not_allowed",
@@ -136,15 +135,21 @@ async def pressed(
     return found, (await who(update, context))[1]
 
 
-async def acted(update: Update, context: MinshengContext, act: Any, t: Translator) -> Any:
-    """Await a lifecycle operation; on refusal answer why and give None."""
+async def acted(
+    update: Update, context: MinshengContext, act: Any, t: Translator, already: str | None = None
+) -> Any:
+    """Await a lifecycle operation a button started; on refusal answer the press with why (the
+    thing was `already` handled, by default "This request was already handled.") and give
+    None."""
     try:
         case = await act
     except (StaffNotAuthorized, CaseNotFound):
         await answer_button(update, context, not_allowed(t))
         return None
     except (TransitionRefused, CaseChangedMeanwhile):
-        await answer_button(update, context, t.gettext("This request was already handled."))
+        await answer_button(
+            update, context, already or t.gettext("This request was already handled.")
+        )
         return None
     await answer_button(update, context)
     return case
@@ -170,22 +175,6 @@ async def no_such_department(
         context,
         t.gettext("There is no active department with the code {code}.", code=code),
     )
-
-
-async def edit_markup(update: Update, context: MinshengContext, markup: Any) -> None:
-    """Replace the buttons of the message whose button was pressed."""
-    message = query_of(update).message
-    if message is not None:
-        await call(
-            update,
-            context,
-            "editMessageReplyMarkup",
-            {
-                "chat_id": message.chat.id,
-                "message_id": message.message_id,
-                "reply_markup": markup.to_dict(),
-            },
-        )
 
 
 async def mark_pressed(

@@ -21,14 +21,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengContext
 from bot.i18n import SOURCE, Translator
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, reasons_keyboard
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, edit_markup, reasons_keyboard
 from handlers.common import answer_button, send, user_of
-from handlers.staff_kit import edit_markup, mark_pressed, not_allowed, pressed
+from handlers.staff_kit import acted, mark_pressed, not_allowed, pressed
 from storage.case_views import CaseNotFound
 from storage.lifecycle import (
-    CaseChangedMeanwhile,
     ReplyView,
-    TransitionRefused,
     approve_reply,
     return_reply,
 )
@@ -102,18 +100,8 @@ async def send_review_card(
     )
 
 
-async def reviewed(update: Update, context: MinshengContext, act: Any, t: Translator) -> bool:
-    """Await a review operation; on refusal answer the press with why, and give False."""
-    try:
-        await act
-    except (StaffNotAuthorized, CaseNotFound):
-        await answer_button(update, context, not_allowed(t))
-        return False
-    except (TransitionRefused, CaseChangedMeanwhile):
-        await answer_button(update, context, t.gettext("This reply was already reviewed."))
-        return False
-    await answer_button(update, context)
-    return True
+def already_reviewed(t: Translator) -> str:
+    return t.gettext("This reply was already reviewed.")
 
 
 async def on_approve(update: Update, context: MinshengContext) -> None:
@@ -122,7 +110,8 @@ async def on_approve(update: Update, context: MinshengContext) -> None:
         return
     found, t = got
     by, now = user_of(update).id, context.services.clock.now()
-    if await reviewed(update, context, approve_reply(found.group(1), by=by, now=now), t):
+    act = approve_reply(found.group(1), by=by, now=now)
+    if await acted(update, context, act, t, already_reviewed(t)) is not None:
         await mark_pressed(
             update, context, t.gettext("Approved by {name}", name=user_of(update).first_name)
         )
@@ -181,7 +170,7 @@ async def on_reason(update: Update, context: MinshengContext) -> None:
         return
     by, now = user_of(update).id, context.services.clock.now()
     act = return_reply(tracking, return_reasons(SOURCE)[code], by=by, now=now)
-    if await reviewed(update, context, act, t):
+    if await acted(update, context, act, t, already_reviewed(t)) is not None:
         await mark_pressed(
             update,
             context,

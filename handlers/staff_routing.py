@@ -23,12 +23,11 @@ from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, reasons_keyboard
+from handlers.buttons import NUMBER_GROUP, ButtonHandler, edit_markup, reasons_keyboard
 from handlers.common import answer_button, send, user_of, who
 from handlers.staff_kit import (
     acted,
     arguments,
-    edit_markup,
     mark_pressed,
     no_such_department,
     not_allowed,
