@@ -8,7 +8,6 @@ Telegram retries anything else, and a repeated update_id is stored once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -21,6 +20,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tim
 
 from bot.clock import Clock
 from bot.dispatcher import chat_key_of
+from bot.waiting import wait_any
 from storage.inbox import IncomingUpdate, store_updates
 
 log = logging.getLogger(__name__)
@@ -118,13 +118,13 @@ class Poller:
             except InvalidToken:
                 raise
             except RetryAfter as exc:
-                await _sleep_or_stop(stop, 5.0)
+                await wait_any(stop, seconds=5.0)
                 log.warning("getUpdates asked to wait: %s", exc)
                 continue
             except (TimedOut, NetworkError) as exc:
                 failures += 1
                 log.warning("getUpdates failed (%s); retrying", exc)
-                await _sleep_or_stop(stop, min(30.0, 0.5 * 2 ** min(failures, 6)))
+                await wait_any(stop, seconds=min(30.0, 0.5 * 2 ** min(failures, 6)))
                 continue
             failures = 0
             self.last_success = asyncio.get_running_loop().time()
@@ -141,7 +141,7 @@ class Poller:
                     len(batch),
                     exc,
                 )
-                await _sleep_or_stop(stop, min(10.0, 0.25 * 2 ** min(store_failures, 6)))
+                await wait_any(stop, seconds=min(10.0, 0.25 * 2 ** min(store_failures, 6)))
                 continue
             store_failures = 0
 
@@ -217,8 +217,3 @@ def webhook_handler(
 
 def _refused(description: str, status: int) -> web.Response:
     return web.json_response({"ok": False, "description": description}, status=status)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.delivery import LIMITED_METHODS, deliver
 from bot.metrics import Metrics
 from bot.ratelimit import SendLimiter
+from bot.waiting import wait_any
 from storage.notice_queue import NOTICE_METHOD
 from storage.outbox import Outcome, Outgoing, SendResult, open_messages_after
 from storage.send_results import record_results
@@ -54,7 +55,7 @@ class Sender:
         self._staff_chat_id = staff_chat_id  # told when a citizen becomes unreachable
         self._render = render
         self._clock = clock
-        self._limiter = limiter
+        self.limiter = limiter
         self._concurrency = concurrency
         self._batch = batch
         self._wake = asyncio.Event()
@@ -97,7 +98,7 @@ class Sender:
                     log.exception("outbox pump failed; trying again shortly")
                     idle_for = 1.0
                 if idle_for > 0:
-                    await _wait_any(self._wake, stop, idle_for)
+                    await wait_any(self._wake, stop, seconds=idle_for)
                 if not self._wake.is_set():
                     self._fresh = True  # woken by time alone: look at the database again
         finally:
@@ -128,7 +129,7 @@ class Sender:
             self._fresh = len(rows) >= self._batch  # a full batch: there may be more
         self._pumps += 1
         if self._pumps % 1000 == 0:
-            self._limiter.forget_quiet()
+            self.limiter.forget_quiet()
         now = self._clock.now()
         next_due = IDLE_POLL
         for chat_id, queue in list(self._queues.items()):
@@ -182,12 +183,12 @@ class Sender:
                 self._unrecorded += 1
                 slot = None
                 if chat_id is not None and item.method in LIMITED_METHODS:
-                    slot = await self._limiter.acquire(chat_id)
+                    slot = await self.limiter.acquire(chat_id)
                 try:
                     result = await deliver(self._bot, item, self._clock)
                 finally:
                     if slot is not None:
-                        slot.done(self._limiter.now())
+                        slot.done(self.limiter.now())
                 if item.secret:  # a sign-in link: its stored copy goes once it has ended
                     result = replace(result, secret=True)
                 self._results.append(result)
@@ -254,12 +255,3 @@ class Sender:
         self._recorded.set()
         self.sent += sum(1 for r in results if r.outcome is Outcome.SENT)
         self.metrics.sends_recorded(results)
-
-
-async def _wait_any(event: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(stop.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
