@@ -25,6 +25,7 @@ from handlers.errors import HANDLER_ERRORS, apology
 from storage.citizens import citizen_language
 from storage.inbox import (
     PendingUpdate,
+    claim_chats,
     fail_update,
     finish_update,
     finish_updates,
@@ -57,7 +58,7 @@ class Dispatcher:
         self._services = services
         self._lanes = lanes
         self._batch = batch
-        self._on_commit = on_commit
+        self.on_commit = on_commit
         self._wake = asyncio.Event()
         self.handled = 0
         self.failed = 0
@@ -87,7 +88,8 @@ class Dispatcher:
                     waiter.cancel()
 
     async def drain_once(self) -> int:
-        """One pass over pending updates; returns how many were taken."""
+        """One pass over pending updates; returns how many were handled here (updates whose
+        chat another process holds are left to it)."""
         self.last_pass = asyncio.get_running_loop().time()
         pending = await pending_updates(self._batch)
         if not pending:
@@ -98,12 +100,16 @@ class Dispatcher:
         lanes: list[list[PendingUpdate]] = [[] for _ in range(self._lanes)]
         for index, items in enumerate(chats.values()):
             lanes[index % self._lanes].extend(items)
-        await asyncio.gather(*(self._run_lane(lane) for lane in lanes if lane))
-        return len(pending)
+        taken = await asyncio.gather(*(self._run_lane(lane) for lane in lanes if lane))
+        return sum(taken)
 
-    async def _run_lane(self, items: list[PendingUpdate]) -> None:
+    async def _run_lane(self, lane: list[PendingUpdate]) -> int:
+        items = lane
         try:
             async with in_transaction():
+                items = await claim_chats(lane)
+                if not items:
+                    return 0
                 async with collected_outbox():
                     for item in items:
                         await self._process(item)
@@ -121,7 +127,8 @@ class Dispatcher:
             log.info("lane of %d updates rolled back (%r); one by one now", len(items), exc)
             for item in items:
                 await self._handle_alone(item)
-        self._on_commit()
+        self.on_commit()
+        return len(items)
 
     async def _process(self, item: PendingUpdate) -> None:
         """Run one update through the handlers; raise if one of them failed."""
@@ -145,13 +152,15 @@ class Dispatcher:
         """One update, one transaction; on failure, mark it failed and apologize."""
         try:
             async with in_transaction():
+                if not await claim_chats([item]):
+                    raise AlreadyHandled  # noqa: TRY301 - held or finished by another process
                 await self._process(item)
                 if not await finish_update(item.id, now=self._services.clock.now()):
                     raise AlreadyHandled  # noqa: TRY301 - leaving the block rolls back
             self.handled += 1
             self._services.metrics.handled([item], self._services.clock.now())
         except AlreadyHandled:
-            log.info("update %s was handled elsewhere", item.update_id)
+            log.info("update %s is handled elsewhere", item.update_id)
         except Exception as exc:
             cause = exc.__cause__ if isinstance(exc, HandlerFailed) else exc
             log.error("update %s failed: %r", item.update_id, cause)  # noqa: TRY400

@@ -26,11 +26,13 @@ from bot.backup import sqlite_file
 from bot.metrics import Gauges, Labels
 from bot.serving import serving
 from storage.vitals import Backlog, cases_by_status, inbox_backlog, outbox_backlog
+from storage.workers import cluster
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 WORKERS = ("dispatcher", "sender", "sweeper")
+LEADER_ONLY = ("sender", "sweeper")  # a standby process leaves these to the leader
 CASES_CACHE_SECONDS = 5.0
 T = TypeVar("T")
 
@@ -76,6 +78,7 @@ async def serve_operations(runtime: Runtime) -> AsyncIterator[None]:
 class Backlogs:
     inbox: Backlog
     outbox: Backlog
+    processes: list[dict[str, Any]]  # the desk's processes (storage.workers.cluster)
 
 
 @dataclass
@@ -115,6 +118,8 @@ class HealthProbe:
             "workers": workers,
             "polling": polling,
             "last_poll_age": None if age is None else round(age, 1),
+            "process": {"name": runtime.name, "leader": _leads(runtime)},
+            "cluster": None if backlogs is None else _cluster(backlogs.processes),
         }
 
     async def gauges(self, runtime: Runtime) -> Gauges:
@@ -141,7 +146,7 @@ class HealthProbe:
         ages: dict[Labels, float] = {
             (("worker", name),): w["last_loop_age"]
             for name, w in report["workers"].items()
-            if w["last_loop_age"] is not None
+            if w.get("last_loop_age") is not None
         }
         gauges["minsheng_worker_last_loop_age_seconds"] = (
             "Seconds since each worker last went round its loop.",
@@ -208,6 +213,9 @@ class HealthProbe:
                 bound += settings.sweep_interval  # it sleeps that long between runs
             task = tasks.get(name)
             running = task is not None and not task.done()
+            if name in LEADER_ONLY and not _leads(runtime):
+                workers[name] = {"ok": True, "running": running, "standby": True}
+                continue
             workers[name] = {
                 "ok": running and age is not None and age <= bound,
                 "running": running,
@@ -227,4 +235,22 @@ def _detached(work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
 
 async def _read_backlogs(runtime: Runtime) -> Backlogs:
     now = runtime.services.clock.now()
-    return Backlogs(inbox=await inbox_backlog(now), outbox=await outbox_backlog(now))
+    return Backlogs(
+        inbox=await inbox_backlog(now),
+        outbox=await outbox_backlog(now),
+        processes=await cluster(now),
+    )
+
+
+def _leads(runtime: Runtime) -> bool:
+    return runtime.cluster is None or runtime.cluster.leader
+
+
+def _cluster(processes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Who leads, and every process that beat lately with its loops' ages."""
+    leaders = [p["name"] for p in processes if p["leader"]]
+    return {
+        "leader": leaders[0] if leaders else None,
+        "alive": sum(1 for p in processes if p["alive"]),
+        "processes": processes,
+    }

@@ -132,6 +132,16 @@ class SendLimiter:
                     return slot
             await asyncio.sleep(wait)
 
+    def remember(self, chat_id: int, seconds_ago: float) -> None:
+        """Count a send made `seconds_ago` (by another process) against the windows."""
+        if not self.enabled:
+            return
+        slot = Slot()
+        slot.done(self._clock() - seconds_ago)
+        for window in (self._overall, self._window_of(chat_id)):
+            if window is not None:
+                window.take(slot)
+
     def forget_quiet(self) -> None:
         """Drop the windows of chats with nothing in them, so memory stays bounded."""
         now = self._clock()

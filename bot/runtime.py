@@ -1,7 +1,8 @@
 """Assembly: the database, python-telegram-bot's Application, the dispatcher and the sender.
 
 The Application has no Updater: ingress (polling or webhook) stores updates in the inbox and
-the dispatcher feeds them to `Application.process_update`.
+the dispatcher feeds them to `Application.process_update`. Every process dispatches; the
+leader among the processes sharing a database (bot.cluster) also sends, sweeps and polls.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import signal
+import socket
+import time
 import warnings
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +28,7 @@ from telegram.warnings import PTBUserWarning
 
 import handlers
 from bot.clock import Clock, SystemClock
+from bot.cluster import INBOX, OUTBOX, Cluster
 from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
 from bot.dispatcher import Dispatcher
 from bot.health import HealthProbe, serve_operations
@@ -34,17 +40,38 @@ from bot.sender import Sender
 from bot.settings import Settings
 from bot.sweeps import Sweeper
 from bot.transport import AiohttpRequest
+from bot.waiting import wait_any
 from bot.web import make_web_app, serve_public_side
 from handlers.staff_menu import queue_staff_menus
 from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
 from storage.db import close_database, open_database
-from storage.outbox import enqueue
+from storage.outbox import enqueue, recent_sends
 from storage.staff import ensure_admins
+from storage.workers import BEAT_EVERY, beat, cluster, leave
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_RESERVE = 3.0  # seconds of the grace period kept for recording outcomes and the offset
 WATCHDOG_MAX_INTERVAL = 30.0  # the watchdog looks at least this often (threshold / 3 if less)
+HANDOVER_PAUSE = 1.05  # a new leader waits out the per-chat second of the one before
+
+
+def _process_name() -> str:
+    """This process among the desk's: host, pid and start time (a pid is reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{int(time.time())}"
+
+
+def _sender(services: Services, bot: Bot, limiter: SendLimiter) -> Sender:
+    settings = services.settings
+    return Sender(
+        bot,
+        services.clock,
+        limiter,
+        NoticeRenderer(services),
+        concurrency=settings.send_concurrency,
+        staff_chat_id=settings.staff_chat_id,
+        metrics=services.metrics,
+    )
 
 
 def build_application(settings: Settings, token: str, catalogs: Catalogs) -> MinshengApp:
@@ -78,7 +105,14 @@ class Runtime:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     polling_since: float = 0.0  # loop time polling started; the silence counts from here too
     probe: HealthProbe = field(default_factory=HealthProbe)  # /healthz and /metrics
-    sweeper: Sweeper | None = None  # once the workers run
+    sweeper: Sweeper | None = None  # while this process leads
+    cluster: Cluster | None = None  # once the workers run
+    name: str = field(default_factory=_process_name)  # in worker_beat and /healthz
+    started_at: float = field(default_factory=time.time)
+    polls: bool = False  # the desk polls (rather than a webhook): the leader does it
+    _term: asyncio.Event | None = None  # set when this process's lead ends
+    _fatal: asyncio.Future[None] | None = None  # a polling error that must end the process
+    _beat_now: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def bot(self) -> Bot:
@@ -109,19 +143,10 @@ class Runtime:
         app = build_application(settings, token, services.catalogs)
         app.bot_data[SERVICES_KEY] = services
         await app.initialize()
-        sender = Sender(
-            app.bot,
-            services.clock,
-            SendLimiter.from_settings(settings),
-            NoticeRenderer(services),
-            concurrency=settings.send_concurrency,
-            staff_chat_id=settings.staff_chat_id,
-            metrics=services.metrics,
-        )
-        dispatcher = Dispatcher(
-            app, services, lanes=settings.dispatch_lanes, on_commit=sender.wake
-        )
+        sender = _sender(services, app.bot, SendLimiter.from_settings(settings))
+        dispatcher = Dispatcher(app, services, lanes=settings.dispatch_lanes)
         runtime = cls(services, app, dispatcher, sender)
+        dispatcher.on_commit = runtime.outbox_written
         runtime.probe.remember_file(settings.database_url)
         await runtime.queue_command_menus()
         return runtime
@@ -148,41 +173,121 @@ class Runtime:
         )
         self.sender.wake()
 
-    def spawn_workers(self) -> None:
-        self.sweeper = Sweeper(
-            self.services, self.services.settings.sweep_interval, self.sender.wake
-        )
-        self.tasks.append(asyncio.create_task(self.sweeper.run(self.stop), name="sweeper"))
-        self.tasks.append(asyncio.create_task(self.dispatcher.run(self.stop), name="dispatcher"))
-        self.tasks.append(asyncio.create_task(self.sender.run(self.stop), name="sender"))
+    def inbox_written(self) -> None:
+        """Updates were stored: handle them here, and let the other processes know."""
+        self.dispatcher.wake()
+        if self.cluster is not None:
+            self.cluster.written(INBOX)
 
-    async def run_polling(self, *, handle_signals: bool = True) -> None:
-        """Poll until a signal or a fatal error; then drain, confirm the offset, and close."""
+    def outbox_written(self) -> None:
+        """Messages were queued: wake the sender, here or in the leading process."""
+        self.sender.wake()
+        if self.cluster is not None and not self.cluster.leader:
+            self.cluster.written(OUTBOX)
+
+    def spawn_workers(self) -> None:
+        """Dispatch here; lead (send, sweep, poll) when this process is elected."""
+        self._fatal = asyncio.get_running_loop().create_future()
+        self.cluster = Cluster(
+            self.services.settings.database_url,
+            on_inbox=self.dispatcher.wake,
+            on_outbox=lambda: self.sender.wake(),  # the sender of this term, not the first
+            on_leading=self._leading,
+            retry=self.services.settings.leader_retry,
+        )
+        self.tasks.append(asyncio.create_task(self.dispatcher.run(self.stop), name="dispatcher"))
+        self.tasks.append(asyncio.create_task(self.cluster.run(self.stop), name="cluster"))
+        self.tasks.append(asyncio.create_task(self._beat(), name="heartbeat"))
+
+    def _leading(self, leading: bool) -> None:
+        """Start this process's duties as the leader, or end them when the lead is lost."""
+        self._beat_now.set()  # /healthz of any process shows the change at once
+        if not leading:
+            if self._term is not None:
+                self._term.set()
+            return
+        self._term = term = asyncio.Event()
+        if self.cluster is not None and self.cluster.terms > 1:
+            # The last term's sender stopped for good: a fresh one, from the database's state.
+            self.sender = _sender(self.services, self.bot, self.sender_limiter())
+        interval = self.services.settings.sweep_interval
+        self.sweeper = Sweeper(self.services, interval, self.sender.wake)
+        # The term ends when the lead is lost, or when the process stops (shutdown sets it).
+        self.tasks.append(asyncio.create_task(self.sweeper.run(term), name="sweeper"))
+        self.tasks.append(asyncio.create_task(self._send(self.sender, term), name="sender"))
+        if self.polls:
+            self.tasks.append(asyncio.create_task(self._poll(term), name="poller"))
+
+    async def _send(self, sender: Sender, until: asyncio.Event) -> None:
+        """The leader's sender. Where several processes share the database, the last leader
+        may have sent a moment ago: its sends of the last minute count against the limits,
+        and the first send waits out the per-chat second."""
+        if self.cluster is not None and self.cluster.shared:
+            now = self.services.clock.now()
+            for chat_id, sent_at in await recent_sends(now):
+                sender.limiter.remember(chat_id, (now - sent_at).total_seconds())
+            if any(p["leader"] and p["name"] != self.name for p in await cluster(now)):
+                await wait_any(until, seconds=HANDOVER_PAUSE)
+        await sender.run(until)
+
+    async def _poll(self, until: asyncio.Event) -> None:
+        """Poll while this process leads; a fatal polling error ends the process."""
         poller = _Poller(
             self.bot,
             self.services.clock,
-            self.dispatcher.wake,
+            self.inbox_written,
             timeout=self.services.settings.poll_timeout,
         )
         self.poller = poller
         self.polling_since = asyncio.get_running_loop().time()
-        await self.bot.do_api_request("deleteWebhook", api_kwargs={})
+        try:
+            await self.bot.do_api_request("deleteWebhook", api_kwargs={})
+            await poller.run(until)
+        except Exception as exc:
+            if self._fatal is not None and not self._fatal.done():
+                self._fatal.set_exception(exc)
+            self.stop.set()
+        finally:
+            await poller.settled()  # a batch being stored is stored whole, then confirmed
+
+    async def _beat(self) -> None:
+        """Write this process's row in worker_beat every BEAT_EVERY seconds (/healthz)."""
+        started = datetime.fromtimestamp(self.started_at, UTC)
+        while not self.stop.is_set():
+            metrics = self.services.metrics
+            loops = {name: metrics.beat_age(name) for name in ("dispatcher", "sender", "sweeper")}
+            leading = self.cluster is not None and self.cluster.leader
+            try:
+                await beat(
+                    self.name,
+                    started_at=started,
+                    leader=leading,
+                    loops={k: (None if v is None else round(v, 1)) for k, v in loops.items()},
+                    now=self.services.clock.now(),
+                )
+            except Exception as exc:  # /healthz says the database is down; nothing else to do
+                log.info("could not write this process's heartbeat: %r", exc)
+            await wait_any(self.stop, self._beat_now, seconds=BEAT_EVERY)
+            self._beat_now.clear()
+
+    async def run_polling(self, *, handle_signals: bool = True) -> None:
+        """Poll (when leading) until a signal or a fatal error; then drain, confirm the offset,
+        and close."""
+        self.polls = True
         self.spawn_workers()
-        poll = asyncio.create_task(poller.run(self.stop), name="poller")
+        fatal = self._fatal or asyncio.get_running_loop().create_future()
         watchdog = asyncio.create_task(self._watch_poller(), name="watchdog")
         if handle_signals:
             self._on_signals()
         stopper = asyncio.create_task(self.stop.wait())
         try:
-            await asyncio.wait([poll, stopper], return_when=asyncio.FIRST_COMPLETED)
-            if poll.done():
-                poll.result()  # a fatal polling error propagates
+            await asyncio.wait([fatal, stopper], return_when=asyncio.FIRST_COMPLETED)
+            if fatal.done():
+                fatal.result()  # a fatal polling error propagates
         finally:
             self.stop.set()
-            poll.cancel()
             watchdog.cancel()
-            await asyncio.gather(poll, watchdog, stopper, return_exceptions=True)
-            await poller.settled()  # a batch being stored is stored whole, then confirmed
+            await asyncio.gather(watchdog, stopper, return_exceptions=True)
             await self.shutdown()
 
     async def run_webhook(self, web_app: web.Application, *, handle_signals: bool = True) -> None:
@@ -190,7 +295,9 @@ class Runtime:
         self.spawn_workers()
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, settings.listen_host, settings.listen_port)
+        site = web.TCPSite(
+            runner, settings.listen_host, settings.listen_port, reuse_port=settings.reuse_port
+        )
         await site.start()
         log.info("webhook listening on %s", settings.webhook_listen)
         if settings.webhook_url:
@@ -223,6 +330,11 @@ class Runtime:
         # The whole shutdown stays within `grace`: the last seconds are kept for recording the
         # outcomes and confirming the offset; whatever is still unsent goes out after restart.
         deadline = loop.time() + grace - SHUTDOWN_RESERVE
+        if self._term is not None:
+            self._term.set()
+        for task in self.tasks:
+            if task.get_name() == "poller":
+                task.cancel()  # its long poll: a batch already back is stored whole (shielded)
         if self.tasks:
             _, late = await asyncio.wait(self.tasks, timeout=max(0.1, deadline - loop.time()))
             for task in late:
@@ -230,35 +342,40 @@ class Runtime:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         # Whatever fails here, the database is closed: its worker thread would otherwise keep
         # the process alive after SIGTERM.
+        leading = self.cluster is None or self.cluster.leader
         try:
-            drain = Sender(
-                self.bot,
-                self.services.clock,
-                self.sender_limiter(),
-                NoticeRenderer(self.services),
-                concurrency=self.services.settings.send_concurrency,
-                staff_chat_id=self.services.settings.staff_chat_id,
-                metrics=self.services.metrics,
-            )
             while await self.dispatcher.drain_once():
                 pass
-            while asyncio.get_running_loop().time() < deadline:
-                idle_for = await drain.pump()
-                await drain.flush()  # lanes pause while too many sends await their record
-                if drain.idle:
-                    break
-                await asyncio.sleep(min(idle_for, 0.05))
-            await drain.stop_and_flush(wait=max(0.5, min(5.0, deadline - loop.time())))
+            if leading:
+                await self._drain_outbox(deadline)
+            elif self.cluster is not None:
+                self.cluster.written(OUTBOX)  # what the last updates queued: the leader sends
             if self.poller is not None:
                 try:
                     await asyncio.wait_for(self.poller.confirm(), timeout=SHUTDOWN_RESERVE / 2)
                 except TimeoutError:
                     log.warning("could not confirm the offset in time; the updates are stored")
+            with contextlib.suppress(Exception):
+                await leave(self.name)
         finally:
             try:
+                if self.cluster is not None:
+                    await self.cluster.close()
                 await self.app.shutdown()
             finally:
                 await close_database()
+
+    async def _drain_outbox(self, deadline: float) -> None:
+        """Send what is queued until `deadline`, within the running sender's limits."""
+        loop = asyncio.get_running_loop()
+        drain = _sender(self.services, self.bot, self.sender.limiter)
+        while loop.time() < deadline:
+            idle_for = await drain.pump()
+            await drain.flush()  # lanes pause while too many sends await their record
+            if drain.idle:
+                break
+            await asyncio.sleep(min(idle_for, 0.05))
+        await drain.stop_and_flush(wait=max(0.5, min(5.0, deadline - loop.time())))
 
     def sender_limiter(self) -> SendLimiter:
         return SendLimiter.from_settings(self.services.settings)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1:8080"
+    # Share the webhook's port with the other processes of `minsheng webhook --workers N`
+    # (SO_REUSEPORT); that command sets it for the processes it starts.
+    reuse_port: bool = False
     staff_chat_id: int | None = None
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     timezone: str = "Asia/Shanghai"
@@ -89,6 +92,9 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(default=64, ge=1, le=1000)
     dispatch_lanes: int = Field(default=4, ge=1, le=64)
     sweep_interval: float = Field(default=60.0, gt=0)
+    # Several processes on PostgreSQL: how often a standby tries to take the lead (and the
+    # leader checks that it still holds it), in seconds; a dead leader is replaced this fast.
+    leader_retry: float = Field(default=5.0, gt=0, le=60)
     request_timeout: float = Field(default=10.0, gt=0)
     poll_timeout: int = Field(default=25, ge=0, le=50)
     # Seconds without a successful getUpdates before the watchdog alerts (log and staff chat).

@@ -34,7 +34,7 @@ def make_web_app(runtime: Runtime, secret: str) -> web.Application:
     """Every route in one place."""
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
-    receive = webhook_handler(secret, runtime.services.clock, runtime.dispatcher.wake)
+    receive = webhook_handler(secret, runtime.services.clock, runtime.inbox_written)
     app.router.add_post(runtime.services.settings.webhook_path, receive)
     add_public_routes(app, runtime)
     return app

@@ -94,9 +94,27 @@ def warn_if_open(database: Path) -> list[Path]:
     return warned
 
 
+MIGRATION_LOCK = 0x6D6967726174  # "migrat": PostgreSQL's advisory lock around migrating
+
+
 async def _migrate(url: str) -> None:
-    await migrate(config=tortoise_config(url))
-    await Tortoise.close_connections()
+    """Apply the migrations. On PostgreSQL, where several processes start together (or one is
+    upgraded while the others run), one migrates under an advisory lock and the others wait for
+    it, then find nothing left to do."""
+    if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        await migrate(config=tortoise_config(url))
+        await Tortoise.close_connections()
+        return
+    # deferred: asyncpg is the optional [postgres] extra; SQLite-only desks lack it
+    import asyncpg  # type: ignore[import-untyped]
+
+    lock = await asyncpg.connect("postgresql://" + url.split("://", 1)[1])
+    try:
+        await lock.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        await migrate(config=tortoise_config(url))
+        await Tortoise.close_connections()
+    finally:
+        await lock.close()  # the lock goes with the session
 
 
 async def migrate_database(url: str) -> None:

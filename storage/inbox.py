@@ -115,3 +115,33 @@ async def highest_update_id() -> int:
     """The largest update_id ever stored (0 for none)."""
     rows = await fetch("SELECT max(update_id) AS top FROM inbox_update")
     return int(rows[0]["top"] or 0) if rows else 0
+
+
+async def claim_chats(items: Sequence[PendingUpdate]) -> list[PendingUpdate]:
+    """Of a lane's updates, those this process may handle now, inside the lane's transaction.
+
+    On PostgreSQL several processes share the inbox. Each chat is locked for the transaction
+    (an advisory lock on the chat, tried, not waited for): a chat another process is handling
+    is left to it, so each chat's updates go through one process at a time, in order. Having
+    the lock, the updates another process finished meanwhile are dropped. One process on
+    SQLite (or alone on PostgreSQL) keeps them all.
+    """
+    if not items or get_connection("default").capabilities.dialect != "postgres":
+        return list(items)
+    chats = sorted({item.chat_key for item in items})
+    rows = await fetch(
+        "SELECT chat FROM unnest(?::bigint[]) AS chat"
+        " WHERE pg_try_advisory_xact_lock(hashtextextended('minsheng-chat:' || chat, 0))",
+        chats,
+    )
+    mine = {row["chat"] for row in rows}
+    ids = [item.id for item in items if item.chat_key in mine]
+    if not ids:
+        return []
+    rows = await fetch(
+        "SELECT id FROM inbox_update WHERE id = ANY(?::bigint[]) AND status = ?",
+        ids,
+        InboxStatus.PENDING.value,
+    )
+    still = {row["id"] for row in rows}
+    return [item for item in items if item.id in still]

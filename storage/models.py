@@ -555,3 +555,19 @@ class ClaimCode(Record):
 
     class Meta:
         table = "claim_code"
+
+
+class WorkerBeat(Record):
+    """One running Minsheng process, as it last reported itself: what /healthz shows of the
+    cluster. Each process rewrites its row every few seconds; a row that stops changing is a
+    process that stopped (rows of processes gone for a day are removed)."""
+
+    name = fields.CharField(max_length=128, primary_key=True)  # host:pid:start
+    started_at = fields.DatetimeField()
+    beat_at = fields.DatetimeField()
+    leader = fields.BooleanField(default=False)  # sends, sweeps and polls for the desk
+    # Seconds since each of its loops last went round, as of beat_at (None: not running here).
+    loops: fields.JSONField[dict[str, object]] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "worker_beat"

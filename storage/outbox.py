@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -203,6 +203,18 @@ def _outgoing(r: dict[str, Any]) -> Outgoing:
         uncertain=r["status"] == OutboxStatus.UNCERTAIN.value,
         secret=secret,
     )
+
+
+async def recent_sends(now: datetime, seconds: float = 60.0) -> list[tuple[int, datetime]]:
+    """(chat, sent at) of the messages sent in the last `seconds`: what a new sender counts
+    against Telegram's limits when another process sent them."""
+    rows = await fetch(
+        "SELECT chat_id, sent_at FROM outbox_message"
+        " WHERE status = ? AND sent_at >= ? AND chat_id IS NOT NULL",
+        OutboxStatus.SENT.value,
+        now - timedelta(seconds=seconds),
+    )
+    return [(r["chat_id"], as_datetime(r["sent_at"])) for r in rows]
 
 
 async def forget_calls(methods: Sequence[str]) -> int:
