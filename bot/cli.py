@@ -24,6 +24,7 @@ from bot.reports_cli import add_parsers as add_report_parsers
 from bot.reports_cli import run_export, run_report
 from bot.runtime import run_with
 from bot.settings import SettingsError, load_settings
+from bot.workers import WorkersRefused, run_workers
 from storage.catalog import CatalogInvalid, load_catalog
 from storage.db import close_database, migrate_database, open_database
 
@@ -42,7 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8081)
     demo.add_argument("--database", default="sqlite://var/demo.sqlite3")
     sub.add_parser("run", help="serve Telegram by long polling (needs MINSHENG_BOT_TOKEN)")
-    sub.add_parser("webhook", help="serve Telegram's webhook with aiohttp")
+    webhook = sub.add_parser("webhook", help="serve Telegram's webhook with aiohttp")
+    webhook.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="run N processes on the webhook's port (PostgreSQL only), restarted if they die",
+    )
     sub.add_parser("migrate", help="apply database migrations")
     backup = sub.add_parser("backup", help="copy the live SQLite database and check the copy")
     backup.add_argument("file", type=Path, help="where the copy goes")
@@ -125,6 +132,12 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await run_report(settings, args)
     if args.command == "export":
         return await run_export(settings, args)
+    if args.command == "webhook" and args.workers is not None:
+        try:
+            return await run_workers(settings, args.workers)
+        except WorkersRefused as exc:
+            print(f"minsheng: {exc}", file=sys.stderr)
+            return EXIT_SETTINGS
     try:
         await run_with(settings, args.command)
     except PollingConflict as exc:

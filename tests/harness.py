@@ -102,7 +102,7 @@ class BotProcess:
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # a child that must outlive awaits
-            [sys.executable, "-m", "bot", self.command],
+            [sys.executable, "-m", "bot", *self.command.split()],
             cwd=ROOT,
             env=self.env,
             stdout=log,
