@@ -87,8 +87,8 @@ async def test_what_one_process_writes_wakes_the_others_not_itself(
 ) -> None:
     first, second = members
     first.start()
-    second.start()
     await eventually(lambda: first.cluster.leader, 10, what="the first process leading")
+    second.start()
     await eventually(lambda: second.cluster._connection is not None, 10, what="connected")
 
     first.cluster.written(INBOX)
