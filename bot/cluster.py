@@ -57,6 +57,7 @@ class Cluster:
         self._on_leading = on_leading
         self._retry = retry
         self._connection: Any = None
+        self._using = asyncio.Lock()  # asyncpg runs one query at a time on a connection
         self._pid: int | None = None
         self._to_notify: set[str] = set()
         self._notifying: asyncio.Task[None] | None = None
@@ -107,7 +108,8 @@ class Cluster:
             kinds, self._to_notify = sorted(self._to_notify), set()
             try:
                 for kind in kinds:
-                    await self._connection.execute("SELECT pg_notify($1, $2)", CHANNEL, kind)
+                    async with self._using:
+                        await self._connection.execute("SELECT pg_notify($1, $2)", CHANNEL, kind)
             except Exception as exc:  # the others look at the database on their own anyway
                 log.info("could not notify the other processes: %r", exc)
                 return
@@ -134,9 +136,10 @@ class Cluster:
         """Try for the lead, or check that it is still ours, every `retry` seconds."""
         while not stop.is_set():
             query = "SELECT 1" if self.leader else f"SELECT pg_try_advisory_lock({LEADER_LOCK})"
-            answer = await asyncio.wait_for(
-                self._connection.fetchval(query), timeout=CHECK_TIMEOUT
-            )
+            async with self._using:
+                answer = await asyncio.wait_for(
+                    self._connection.fetchval(query), timeout=CHECK_TIMEOUT
+                )
             if not self.leader and answer:
                 self._lead(True)
             await wait_any(stop, seconds=self._retry)
