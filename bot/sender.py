@@ -126,7 +126,8 @@ class Sender:
                 self._queues.setdefault(row.chat_id, deque()).append(row)
                 self._queued += 1
                 self._cursor = max(self._cursor, row.id)
-            self._fresh = len(rows) >= self._batch  # a full batch: there may be more
+            # A full batch: there may be more. A wake() during the read stays set.
+            self._fresh = self._fresh or len(rows) >= self._batch
         self._pumps += 1
         if self._pumps % 1000 == 0:
             self.limiter.forget_quiet()
