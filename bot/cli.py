@@ -134,7 +134,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await run_export(settings, args)
     if args.command == "webhook" and args.workers is not None:
         try:
-            return await run_workers(settings, args.workers)
+            return await run_workers(settings, args.workers, log_level=args.log_level)
         except WorkersRefused as exc:
             print(f"minsheng: {exc}", file=sys.stderr)
             return EXIT_SETTINGS

@@ -42,14 +42,15 @@ class WorkersRefused(Exception):
 class Worker:
     index: int
     env: dict[str, str]
+    log_level: str
     process: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     pause: float = RESTART_PAUSE[0]
     restarts: int = field(default=0)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # a child that outlives this call
-            [sys.executable, "-m", "bot", "webhook"], env=self.env
+        self.process = subprocess.Popen(  # noqa: S603 - this program, the level it was given
+            [sys.executable, "-m", "bot", "--log-level", self.log_level, "webhook"], env=self.env
         )
         self.started = time.monotonic()
         log.info("worker %d started (pid %d)", self.index, self.process.pid)
@@ -65,7 +66,7 @@ def worker_env(settings: Settings, index: int, cookie_key: str) -> dict[str, str
     return env
 
 
-async def run_workers(settings: Settings, count: int) -> int:
+async def run_workers(settings: Settings, count: int, *, log_level: str = "INFO") -> int:
     """Start `count` webhook processes and keep them running until SIGTERM or SIGINT."""
     if count > 1 and not settings.database_url.startswith(("postgres://", "postgresql://")):
         raise WorkersRefused(
@@ -78,7 +79,7 @@ async def run_workers(settings: Settings, count: int) -> int:
     cookie_key = (
         settings.web_secret.get_secret_value() if settings.web_secret else secrets.token_hex(32)
     )
-    workers = [Worker(i, worker_env(settings, i, cookie_key)) for i in range(count)]
+    workers = [Worker(i, worker_env(settings, i, cookie_key), log_level) for i in range(count)]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
