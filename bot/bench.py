@@ -3,12 +3,14 @@
 Both bots run as child processes against one in-process sandbox whose limits are lifted, so the
 figures measure what each bot carries. Users are closed loops: each sends a message, waits for
 the answer, and sends the next. Latency is from the update's creation to the answer's arrival.
+The users and the readers of /proc here serve bot.bench_workers too, which compares processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -66,7 +68,8 @@ def _command(
     ], env
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far (NaN once it is gone)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -74,7 +77,8 @@ def _cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
-def _peak_rss_mb(pid: int) -> float:
+def peak_rss_mb(pid: int) -> float:
+    """The most memory the process has held at once (VmHWM), in MB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -82,6 +86,92 @@ def _peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a `--workers` parent and the processes it started)."""
+    tree, index = [pid], 0
+    while index < len(tree):
+        current = tree[index]
+        index += 1
+        with contextlib.suppress(OSError, ValueError):
+            path = Path(f"/proc/{current}/task/{current}/children")
+            tree.extend(int(child) for child in path.read_text().split())
+    return tree
+
+
+def postgres_cpu() -> dict[int, tuple[float, str]]:
+    """Every `postgres` process on this machine: its CPU seconds so far and its title (a
+    backend's says whose and which database: `postgres: user database host state`)."""
+    found: dict[int, tuple[float, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        cpu = cpu_seconds(int(entry.name))
+        if cpu == cpu:  # not NaN: it was still there
+            found[int(entry.name)] = (cpu, title)
+    return found
+
+
+def postgres_spent(
+    before: dict[int, tuple[float, str]], after: dict[int, tuple[float, str]], database: str
+) -> tuple[float, float] | None:
+    """CPU seconds the server spent between the two looks: all of it, and this database's
+    backends'. A process that ended in between is left out (its CPU is no longer shown)."""
+    if not after:
+        return None  # the server runs elsewhere: nothing to see from here
+    total = own = 0.0
+    for pid, (cpu, title) in after.items():
+        spent = cpu - before.get(pid, (0.0, ""))[0]
+        total += spent
+        if database and title.split()[2:3] == [database]:
+            own += spent
+    return total, own
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds this machine's cores have spent busy since boot, whoever used them: beside
+    a run's own processes it shows what else ran meanwhile."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return float("nan")
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+async def closed_loop(sandbox: Sandbox, users: int, messages: int) -> tuple[list[float], float]:
+    """Drive `users` closed-loop users with `messages` /help each; every latency (seconds,
+    sorted) and the wall time the whole load took."""
+    latencies: list[float] = []
+
+    async def user(user_id: int) -> None:
+        for sent in range(messages):
+            started = time.perf_counter()
+            sandbox.send_text(user_id, "/help")
+            await sandbox.wait_for_messages(user_id, sent + 1, timeout=600)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(user(FIRST_USER + n) for n in range(users)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return latencies, elapsed
+
+
+def percentiles_ms(latencies: list[float]) -> tuple[float, float]:
+    """The median and the 99th percentile of sorted latencies, in ms."""
+    total = len(latencies)
+    return (
+        round(statistics.median(latencies) * 1000, 1),
+        round(latencies[min(total - 1, int(total * 0.99))] * 1000, 1),
+    )
 
 
 async def measure(kind: str, users: int, messages: int, rtt: float) -> Figures:
@@ -95,21 +185,10 @@ async def measure(kind: str, users: int, messages: int, rtt: float) -> Figures:
         try:
             sandbox.send_text(WARM_UP_USER, "/help")
             await sandbox.wait_for_messages(WARM_UP_USER, 1, timeout=120)
-            latencies: list[float] = []
-
-            async def user(user_id: int) -> None:
-                for sent in range(messages):
-                    started = time.perf_counter()
-                    sandbox.send_text(user_id, "/help")
-                    await sandbox.wait_for_messages(user_id, sent + 1, timeout=600)
-                    latencies.append(time.perf_counter() - started)
-
-            cpu_before = _cpu_seconds(process.pid)
-            started = time.perf_counter()
-            await asyncio.gather(*(user(FIRST_USER + n) for n in range(users)))
-            elapsed = time.perf_counter() - started
-            rss = _peak_rss_mb(process.pid)
-            cpu = _cpu_seconds(process.pid) - cpu_before
+            cpu_before = cpu_seconds(process.pid)
+            latencies, elapsed = await closed_loop(sandbox, users, messages)
+            rss = peak_rss_mb(process.pid)
+            cpu = cpu_seconds(process.pid) - cpu_before
         finally:
             if process.returncode is None:
                 process.terminate()
@@ -120,14 +199,14 @@ async def measure(kind: str, users: int, messages: int, rtt: float) -> Figures:
                     await process.wait()
             log.close()
             await sandbox.stop()
-    latencies.sort()
     total = len(latencies)
+    p50, p99 = percentiles_ms(latencies)
     return Figures(
         updates=total,
         seconds=round(elapsed, 3),
         updates_per_second=round(total / elapsed, 1),
-        p50_ms=round(statistics.median(latencies) * 1000, 1),
-        p99_ms=round(latencies[min(total - 1, int(total * 0.99))] * 1000, 1),
+        p50_ms=p50,
+        p99_ms=p99,
         peak_rss_mb=round(rss, 1),
         cpu_ms_per_update=round(cpu / total * 1000, 2),
     )

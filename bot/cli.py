@@ -15,6 +15,7 @@ from bot.admin_cli import add_admin_parsers, run_admin_command
 from bot.backup import run_backup
 from bot.bench import run_bench
 from bot.bench_cases import run_case_bench
+from bot.bench_workers import run_worker_bench
 from bot.demo import run_demo
 from bot.ingress import PollingConflict
 from bot.logs import setup_logging
@@ -76,7 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--database",
         default=None,
-        help="with --cases: move the cases into this empty postgres://… database, time there",
+        help="with --cases: move the cases into this empty postgres://… database, time there; "
+        "with --workers: the PostgreSQL server to create throwaway databases on (the role needs "
+        "the CREATEDB right; the database named is never written)",
+    )
+    bench.add_argument(
+        "--workers",
+        type=int,
+        nargs="?",
+        const=2,
+        default=None,
+        metavar="N",
+        help="instead: the webhook pipeline on SQLite (1 process), on PostgreSQL (1 process) and "
+        "on PostgreSQL with N processes (2 if no N), each on a fresh database; needs --database",
     )
     bench.add_argument("--keep", action="store_true", help="with --cases: keep the file")
     bench.add_argument(
@@ -111,6 +124,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "move-data":
         return await run_move_data(args)
+    if args.command == "bench" and args.workers is not None:
+        return await run_worker_bench(args)
     if args.command == "bench" and args.cases is not None:
         return await run_case_bench(args)
     if args.command == "bench":

@@ -1,14 +1,18 @@
-"""`minsheng bench --json` runs both bots through the sandbox and reports its figures.
+"""`minsheng bench --json` runs both bots through the sandbox and reports its figures; with
+`--workers` it compares the webhook pipeline on SQLite and on PostgreSQL with one and two
+processes.
 
 Only the shape and sanity of the report are checked here; the speed targets are read from the
 benchmark's own output, not asserted in a timed test."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 
+import asyncpg
 import pytest
 
 from tests.harness import ROOT
@@ -47,3 +51,74 @@ def test_bench_reports_pipeline_ceiling_and_ratio() -> None:
     assert report["ratio"] == round(
         report["pipeline"]["updates_per_second"] / report["ceiling"]["updates_per_second"], 3
     )
+
+
+@pytest.mark.slow
+async def test_bench_compares_workers_on_postgresql_and_drops_its_databases(
+    postgres_url: str,
+) -> None:
+    """SQLite with one process, PostgreSQL with one and with two: each handled every update,
+    and the throwaway databases made on the server are gone afterwards."""
+    command = [
+        sys.executable,
+        "-m",
+        "bot",
+        "--log-level",
+        "WARNING",
+        "bench",
+        "--workers",
+        "2",
+        "--database",
+        postgres_url,
+        "--users",
+        "5",
+        "--messages",
+        "2",
+        "--json",
+    ]
+    done = await asyncio.to_thread(
+        subprocess.run, command, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    rows = report["configurations"]
+    assert [(row["configuration"], row["processes"]) for row in rows] == [
+        ("SQLite, 1 process", 1),
+        ("PostgreSQL, 1 process", 1),
+        ("PostgreSQL, 2 processes", 2),
+    ]
+    for row in rows:
+        assert row["updates"] == 5 * 2
+        assert row["updates_per_second"] > 0
+        assert 0 < row["p50_ms"] <= row["p99_ms"]
+        assert row["peak_rss_mb"] > 10 * row["processes"]
+        assert row["bot_cpu_ms_per_update"] > 0
+        assert row["bench_cpu_ms_per_update"] >= 0
+        assert isinstance(row["bot_warnings"], dict)
+    assert report["speed_up"] == round(
+        rows[2]["updates_per_second"] / rows[1]["updates_per_second"], 3
+    )
+    made = report["databases"]
+    assert len(made) == 2
+    connection = await asyncpg.connect(postgres_url)
+    try:
+        left = await connection.fetch(
+            "SELECT datname FROM pg_database WHERE datname = ANY($1::text[])", made
+        )
+    finally:
+        await connection.close()
+    assert left == []
+
+
+def test_bench_workers_refuses_without_postgresql() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "bench", "--workers", "2", "--database", "sqlite://x"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "needs --database postgres://" in done.stderr
+    assert done.stdout == ""
