@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from storage.case_views import OPEN_STATUSES, CaseNotFound, CitizenNotFound
@@ -128,8 +128,12 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
             page = min(max(1, page), pages)
             # The page's ids first, from the index alone; then only their rows. Sorting the rows
             # of every matching case to keep ten would read them all (1M cases: 55 ms → 1 ms).
+            # Sorted by id + 0, not id: given ORDER BY id and a small LIMIT, PostgreSQL walks
+            # the primary key past every closed case instead of sorting the few thousand open
+            # ones its index finds (1M cases, page 15: 22 ms → 3 ms).
             ids = (
-                await query.order_by("id")
+                await query.annotate(oldest_first=F("id") + 0)
+                .order_by("oldest_first")
                 .offset((page - 1) * PAGE_SIZE)
                 .limit(PAGE_SIZE)
                 .values_list("id", flat=True)
