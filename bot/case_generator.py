@@ -203,9 +203,9 @@ class _Writer:
             " reopen_count, transfer_count, repeat, signed_at, sign_due_at, route_by_hand,"
             " accept_due_at, first_answered_at, urgent, paused_at, extension_count,"
             " extension_pending, due_reminded_at, escalated_at, accept_escalated_at, supporters,"
-            " duplicate_of_id, version, updated_at, publish_consent) VALUES"
+            " duplicate_of_id, version, updated_at, publish_consent, attachments) VALUES"
             " (?,?,?,?,?,?,?,?,?,'[]',NULL,NULL,?,'{}',NULL,?,'telegram',?,?,?,?,?,?,0,0,?,?,0,"
-            "?,?,0,?,0,0,?,?,NULL,0,?,?,?,0)",
+            "?,?,0,?,0,0,?,?,NULL,0,?,?,?,0,'[]')",
             self.cases,
         )
         db.executemany(
