@@ -22,7 +22,7 @@ from storage.deadline_sweeps import (
 )
 from storage.digest import send_weekly_digest
 from storage.drafts import discard_abandoned_drafts, remind_idle_drafts
-from storage.rating import close_unrated, remind_unrated
+from storage.rating_sweeps import close_unrated, remind_unrated
 from storage.retention import retention_sweep
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,14 @@
-"""The callback (回访): the answer with its rating buttons, and what the citizen is told.
+"""The callback (回访): the rating buttons on the answer's message, and what the citizen is told.
 
-    answer ──Solved/Partly/Not solved──▶ Satisfied/Basically/Unsatisfied
-        ──satisfied or basically──▶ closed; comment suggestions · Skip
-        ──unsatisfied──▶ Reopen (within 7 days) · comment suggestions · Skip
+    answer: "Was your problem solved?" ──Solved/Partly/Not solved──▶
+    "Your rating: Solved. How satisfied…?" ──Satisfied/Basically satisfied──▶ closed;
+        "Your rating: Solved · Satisfied. A comment?" (praise) · Skip ──▶ the rating as given
+    ──Unsatisfied──▶ complaints · Skip, and Reopen (within 7 days) ──▶ handlers.rating_reopen
 
-Every press is checked again in storage.rating (the data comes from the client): a case that is
-not the presser's, not answered, or already rated changes nothing, and a press that comes twice
-counts once. The buttons live on the answer's message and are edited in place.
+Each press writes the message afresh, text and buttons together (handlers.rating_messages), so
+the question always matches its buttons. Every press is checked again in storage.rating (the
+data comes from the client): a case that is not the presser's, not answered, or already rated
+changes nothing, and a press that comes twice counts once.
 """
 
 from __future__ import annotations
@@ -18,73 +20,34 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
-from bot.texts.ratings import satisfaction_labels, solved_labels
-from handlers.buttons import NUMBER_GROUP, ButtonHandler, button_match, edit_markup
+from bot.texts.ratings import comment_labels, comments_fitting
+from handlers import rating_reopen
+from handlers.buttons import ButtonHandler, button_match
 from handlers.common import answer_button, user_of, who
+from handlers.rating_messages import (
+    COMMENT_PATTERN,
+    MAX_TEXT,
+    SATISFACTION_PATTERN,
+    SOLVED_PATTERN,
+    answer_message,
+    comment_step,
+    final_step,
+    refusal,
+    satisfaction_step,
+    show_pressed,
+    solved_keyboard,
+)
 from handlers.rendered import Rendered
 from storage.case_views import CaseNotFound
 from storage.rating import (
     CaseChangedMeanwhile,
-    RatingAlreadyGiven,
     RatingRefused,
-    ReopenTooLate,
     add_comment,
     rate_satisfaction,
     rate_solved,
-    reopen_by_citizen,
-    reopen_offered,
+    rating_given,
 )
 from storage.tracking import format_tracking_number
-
-SOLVED_PATTERN = re.compile(rf"^rt:s:{NUMBER_GROUP}:(solved|partly|not_solved)\Z")
-SATISFACTION_PATTERN = re.compile(rf"^rt:f:{NUMBER_GROUP}:(satisfied|basic|unsatisfied)\Z")
-COMMENT_PATTERN = re.compile(rf"^rt:c:{NUMBER_GROUP}:(quick|unclear|slow|skip)\Z")
-REOPEN_PATTERN = re.compile(rf"^rt:r:{NUMBER_GROUP}\Z")
-
-MAX_TEXT = 4096
-
-
-def comment_suggestions(t: Translator) -> dict[str, str]:
-    return {
-        "quick": t.gettext("Quick and helpful"),
-        "unclear": t.gettext("The answer was unclear"),
-        "slow": t.gettext("It took too long"),
-    }
-
-
-def solved_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(label, callback_data=f"rt:s:{tracking}:{code}")
-                for code, label in solved_labels(t).items()
-            ]
-        ]
-    )
-
-
-def satisfaction_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=f"rt:f:{tracking}:{code}")]
-            for code, label in satisfaction_labels(t).items()
-        ]
-    )
-
-
-def reopen_row(tracking: str, t: Translator) -> list[InlineKeyboardButton]:
-    return [
-        InlineKeyboardButton(t.gettext("Reopen the request"), callback_data=f"rt:r:{tracking}")
-    ]
-
-
-def comment_keyboard(tracking: str, t: Translator, *, reopen: bool) -> InlineKeyboardMarkup:
-    rows = [
-        [InlineKeyboardButton(label, callback_data=f"rt:c:{tracking}:{code}")]
-        for code, label in comment_suggestions(t).items()
-    ]
-    rows.append([InlineKeyboardButton(t.gettext("Skip"), callback_data=f"rt:c:{tracking}:skip")])
-    return InlineKeyboardMarkup([reopen_row(tracking, t), *rows] if reopen else rows)
 
 
 async def matched(
@@ -96,34 +59,19 @@ async def matched(
     return found, (await who(update, context))[1], user_of(update).id
 
 
-async def refused(
-    update: Update, context: MinshengContext, t: Translator, error: Exception
-) -> None:
-    """Answer a refused press; nothing was changed."""
-    if isinstance(error, RatingAlreadyGiven):
-        text = t.gettext("Your rating was already recorded.")
-    elif isinstance(error, ReopenTooLate):
-        text = t.gettext("It is too late to reopen this request.")
-    elif isinstance(error, CaseChangedMeanwhile):
-        text = t.gettext("This request was already handled.")
-    else:
-        text = t.gettext("This request cannot be rated now.")
-    await answer_button(update, context, text)
-
-
 async def on_solved(update: Update, context: MinshengContext) -> None:
-    """Was it solved: kept, and the second question offered."""
+    """Was it solved: kept, and the second question asked."""
     if (got := await matched(update, context, SOLVED_PATTERN)) is None:
         return
     found, t, user_id = got
-    tracking = found.group(1)
     try:
-        await rate_solved(tracking, user_id, found.group(2), now=context.services.clock.now())
+        solved = await rate_solved(
+            found.group(1), user_id, found.group(2), now=context.services.clock.now()
+        )
     except (CaseNotFound, RatingRefused) as error:
-        await refused(update, context, t, error)
+        await answer_button(update, context, refusal(t, error))
         return
-    await answer_button(update, context)
-    await edit_markup(update, context, satisfaction_keyboard(tracking, t))
+    await show_pressed(update, context, satisfaction_step(t, solved))
 
 
 async def on_satisfaction(update: Update, context: MinshengContext) -> None:
@@ -131,55 +79,35 @@ async def on_satisfaction(update: Update, context: MinshengContext) -> None:
     if (got := await matched(update, context, SATISFACTION_PATTERN)) is None:
         return
     found, t, user_id = got
-    tracking = found.group(1)
     now = context.services.clock.now()
     try:
-        rating = await rate_satisfaction(tracking, user_id, found.group(2), now=now)
+        rating = await rate_satisfaction(found.group(1), user_id, found.group(2), now=now)
     except (CaseNotFound, RatingRefused, CaseChangedMeanwhile) as error:
-        await refused(update, context, t, error)
+        await answer_button(update, context, refusal(t, error))
         return
-    await answer_button(update, context, t.gettext("Thank you for your rating."))
-    await edit_markup(update, context, comment_keyboard(tracking, t, reopen=rating.can_reopen))
+    thanks = t.gettext("Thank you for your rating.")
+    await show_pressed(update, context, comment_step(t, rating), thanks)
 
 
 async def on_comment(update: Update, context: MinshengContext) -> None:
-    """A suggested comment (or Skip): kept once; only Reopen stays, while it may be pressed."""
+    """A suggested comment that fits the rating (or Skip): kept once; the rating as given."""
     if (got := await matched(update, context, COMMENT_PATTERN)) is None:
         return
     found, t, user_id = got
     tracking, code = found.group(1), found.group(2)
     now = context.services.clock.now()
-    thanks = ""
-    if code != "skip":
-        try:
-            if await add_comment(tracking, user_id, comment_suggestions(SOURCE)[code], now=now):
-                thanks = t.gettext("Thank you for your comment.")
-        except (CaseNotFound, RatingRefused) as error:
-            await refused(update, context, t, error)
-            return
-    await answer_button(update, context, thanks)
-    left = [reopen_row(tracking, t)] if await reopen_offered(tracking, user_id, now=now) else []
-    await edit_markup(update, context, InlineKeyboardMarkup(left))
-
-
-async def on_reopen(update: Update, context: MinshengContext) -> None:
-    """Reopen, unsatisfied: back to the department; the staff chat is told."""
-    if (got := await matched(update, context, REOPEN_PATTERN)) is None:
-        return
-    found, t, user_id = got
-    tracking = found.group(1)
+    toast = ""
     try:
-        await reopen_by_citizen(
-            tracking,
-            user_id,
-            now=context.services.clock.now(),
-            staff_chat_id=context.services.settings.staff_chat_id,
-        )
-    except (CaseNotFound, RatingRefused, CaseChangedMeanwhile) as error:
-        await refused(update, context, t, error)
+        if code != "skip":
+            comment = comment_labels(SOURCE)[code]
+            fits = comments_fitting(code)
+            if await add_comment(tracking, user_id, comment, now=now, fits=fits):
+                toast = t.gettext("Thank you for your comment.")
+        rating = await rating_given(tracking, user_id, now=now)
+    except (CaseNotFound, RatingRefused) as error:
+        await answer_button(update, context, refusal(t, error))
         return
-    await answer_button(update, context)
-    await edit_markup(update, context, InlineKeyboardMarkup([]))
+    await show_pressed(update, context, final_step(t, rating), toast)
 
 
 def handlers(app: MinshengApp) -> list[Any]:
@@ -188,7 +116,7 @@ def handlers(app: MinshengApp) -> list[Any]:
         ButtonHandler(on_solved, pattern=SOLVED_PATTERN),
         ButtonHandler(on_satisfaction, pattern=SATISFACTION_PATTERN),
         ButtonHandler(on_comment, pattern=COMMENT_PATTERN),
-        ButtonHandler(on_reopen, pattern=REOPEN_PATTERN),
+        *rating_reopen.handlers(),
     ]
 
 
@@ -208,14 +136,10 @@ def _message(text: str, markup: InlineKeyboardMarkup | None = None) -> Rendered:
 
 async def render_case_answered(params: dict[str, Any], t: Translator) -> Rendered:
     """ "case_answered" {tracking, text}: the staff's reply, then "was it solved?" as buttons."""
-    head = t.gettext("The answer to your request {number}:", number=_number(params))
-    question = t.gettext("Was your problem solved?")
-    room = MAX_TEXT - len(head) - len(question) - 4
-    reply = str(params["text"])
-    if len(reply) > room:
-        reply = reply[: room - 1] + "…"
     tracking = str(params["tracking"])
-    return _message(f"{head}\n\n{reply}\n\n{question}", solved_keyboard(tracking, t))
+    question = t.gettext("Was your problem solved?")
+    text = answer_message(t, tracking, str(params["text"]), question)
+    return _message(text, solved_keyboard(tracking, t))
 
 
 async def render_rating_reminder(params: dict[str, Any], t: Translator) -> Rendered:
@@ -274,7 +198,16 @@ async def render_case_question(params: dict[str, Any], t: Translator) -> Rendere
 
 
 async def render_staff_case_reopened(params: dict[str, Any], t: Translator) -> Rendered:
-    """ "staff_case_reopened" {tracking}: to the staff chat."""
+    """ "staff_case_reopened" {tracking, reason?}: to the staff chat, with the citizen's reason."""
+    if params.get("reason"):
+        return _message(
+            t.gettext(
+                "Request {number} was reopened by the citizen, who was not satisfied with the "
+                "answer. Their reason: “{reason}”",
+                number=_number(params),
+                reason=str(params["reason"]),
+            )
+        )
     return _message(
         t.gettext(
             "Request {number} was reopened by the citizen, who was not satisfied with the answer.",

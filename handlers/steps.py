@@ -33,6 +33,7 @@ from handlers.intake_details import (
 )
 from handlers.intake_prompts import ask
 from handlers.privacy import on_forget_reply
+from handlers.rating_reopen import on_reopen_reason
 from handlers.tracking import on_track_number
 from storage.drafts import INTAKE_STEPS, DraftView, Step, current_draft, discard_draft
 
@@ -54,6 +55,7 @@ STEP_HANDLERS: dict[Step, StepHandler] = {
     Step.TRACK_NUMBER: on_track_number,
     Step.ADD_INFO: on_add_info,
     Step.CONFIRM_FORGET: on_forget_reply,
+    Step.REOPEN_REASON: on_reopen_reason,
 }
 
 
@@ -71,7 +73,10 @@ async def route_step(update: Update, context: MinshengContext) -> None:
 
 async def route_reply(update: Update, context: MinshengContext) -> None:
     """A reply to our message about a case adds to that case; any other goes to its step."""
-    if not await added_by_reply(update, context):
+    # Asked why to reopen, a reply (to the rating message, say) is the reason, not an addition.
+    draft = await current_draft(user_of(update).id)
+    reason = draft is not None and draft.step is Step.REOPEN_REASON
+    if reason or not await added_by_reply(update, context):
         await route_step(update, context)
 
 

@@ -32,6 +32,7 @@ class Step(StrEnum):
     TRACK_NUMBER = "track_number"  # waiting for a tracking number after "Track a request"
     ADD_INFO = "add_info"  # waiting for text or photos to add to data["tracking"]
     CONFIRM_FORGET = "confirm_forget"  # /forget asked for consent
+    REOPEN_REASON = "reopen_reason"  # waiting for why data["tracking"] should be reopened
 
 
 INTAKE_STEPS: frozenset[Step] = frozenset(

@@ -4,16 +4,19 @@ On an answer (notice "case_answered") the citizen is asked: was it solved, then 
 they are. The first answer is kept as a private event ("rating_solved") until the second
 comes; the second writes the Rating row. Satisfied or basically satisfied closes the case at
 once; unsatisfied leaves it answered, and the citizen may reopen it within REOPEN_WITHIN of the
-answer. Each operation is one transaction, checks that the case is the citizen's and answered,
-and writes the case guarded by its version. A press that comes twice counts once: a rating
-already given for this answer is refused (RatingAlreadyGiven) and nothing changes.
+answer, giving a reason (kept as their addition to the case). Each operation is one transaction,
+checks that the case is the citizen's and answered, and writes the case guarded by its version.
+A press that comes twice counts once: a rating already given for this answer is refused
+(RatingAlreadyGiven) and nothing changes. Each step returns what the citizen chose so far, with
+the answer's text, so the rating message can be written afresh at every step.
 
-Time drives the rest (bot.sweeps): one reminder after REMIND_AFTER without a rating, and the
-case closed "without feedback" after CLOSE_AFTER.
+Time drives the rest (storage.rating_sweeps): one reminder without a rating, then the case
+closed "without feedback".
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +27,6 @@ from storage.deadlines import reopen_changes
 from storage.lifecycle_core import (
     CaseChangedMeanwhile,
     Snapshot,
-    TransitionRefused,
     load_case,
     record,
     tell_citizen,
@@ -44,19 +46,15 @@ from storage.notice_queue import notify
 __all__ = [
     "CaseChangedMeanwhile",
     "CaseNotFound",
+    "CommentDoesNotFit",
     "RatingAlreadyGiven",
     "RatingRefused",
     "ReopenTooLate",
 ]
 
-REMIND_AFTER = timedelta(days=3)
-CLOSE_AFTER = timedelta(days=7)
 REOPEN_WITHIN = timedelta(days=7)
-REMINDER = "rating_reminder"
-COMMENTS = ("quick", "unclear", "slow")  # the suggested comments, stored by code
 
 CITIZEN = Actor.CITIZEN
-SYSTEM = Actor.SYSTEM
 
 
 class RatingRefused(Exception):
@@ -75,9 +73,24 @@ class ReopenTooLate(RatingRefused):
     """The reopen window after the answer has passed."""
 
 
+class CommentDoesNotFit(RatingRefused):
+    """A suggested comment offered for another rating (praise after "unsatisfied"): forged or
+    stale, so it is not kept."""
+
+
+@dataclass(frozen=True)
+class SolvedView:
+    """The first answer, kept until the second comes; `answer` is the staff's answer text."""
+
+    tracking: str
+    answer: str
+    solved: RatingSolved
+
+
 @dataclass(frozen=True)
 class RatingView:
     tracking: str
+    answer: str  # the staff's answer that was rated
     solved: RatingSolved
     satisfaction: RatingSatisfaction
     comment: str | None
@@ -108,7 +121,7 @@ async def _answered_at(case: Snapshot) -> datetime:
     return answered  # type: ignore[no-any-return]  # a row of .values(): Tortoise types it Any
 
 
-async def _rating_of_this_answer(case: Snapshot, answered_at: datetime) -> Rating | None:
+async def rating_of_this_answer(case: Snapshot, answered_at: datetime) -> Rating | None:
     """The rating given since the latest answer (a rating of an earlier answer does not count)."""
     rating = await Rating.get_or_none(case_id=case.id)
     if rating is None or rating.rated_at < answered_at:
@@ -116,7 +129,19 @@ async def _rating_of_this_answer(case: Snapshot, answered_at: datetime) -> Ratin
     return rating
 
 
-async def rate_solved(tracking: str, citizen_id: int, solved: str, *, now: datetime) -> None:
+async def _answer_text(case_id: int) -> str:
+    """The text of the case's latest answer to the citizen ("" if it has none)."""
+    row = (
+        await Event.filter(case_id=case_id, kind="answered", public=True)
+        .order_by("-id")
+        .first()
+        .values("payload")
+    )
+    text = row["payload"].get("text") if row and isinstance(row["payload"], dict) else None
+    return text if isinstance(text, str) else ""
+
+
+async def rate_solved(tracking: str, citizen_id: int, solved: str, *, now: datetime) -> SolvedView:
     """The first question: was the problem solved. Kept until the second answer comes.
 
     Raises CaseNotFound, RatingRefused (not answered), RatingAlreadyGiven; ValueError for an
@@ -127,10 +152,11 @@ async def rate_solved(tracking: str, citizen_id: int, solved: str, *, now: datet
     async with in_transaction():
         case = await _own_case(tracking, citizen_id)
         answered_at = await _answered_at(case)
-        if await _rating_of_this_answer(case, answered_at) is not None:
+        if await rating_of_this_answer(case, answered_at) is not None:
             raise RatingAlreadyGiven(f"case {case.tracking} already rated")
+        view = SolvedView(case.tracking, await _answer_text(case.id), choice)
         if await _pending_solved(case, answered_at) == choice:
-            return  # the same press again: counted once
+            return view  # the same press again: counted once
         await record(
             case,
             "rating_solved",
@@ -140,6 +166,7 @@ async def rate_solved(tracking: str, citizen_id: int, solved: str, *, now: datet
             public=False,
             solved=str(choice),
         )
+        return view
 
 
 async def _pending_solved(case: Snapshot, answered_at: datetime) -> RatingSolved | None:
@@ -168,7 +195,7 @@ async def rate_satisfaction(
     async with in_transaction():
         case = await _own_case(tracking, citizen_id)
         answered_at = await _answered_at(case)
-        if await _rating_of_this_answer(case, answered_at) is not None:
+        if await rating_of_this_answer(case, answered_at) is not None:
             raise RatingAlreadyGiven(f"case {case.tracking} already rated")
         solved = await _pending_solved(case, answered_at)
         if solved is None:
@@ -211,14 +238,23 @@ async def rate_satisfaction(
             )
             await tell_citizen(case, "case_closed", now)
         can_reopen = not closes and now - answered_at <= REOPEN_WITHIN
-        return RatingView(case.tracking, solved, choice, None, now, status, can_reopen)
+        answer = await _answer_text(case.id)
+        return RatingView(case.tracking, answer, solved, choice, None, now, status, can_reopen)
 
 
-async def add_comment(tracking: str, citizen_id: int, comment: str, *, now: datetime) -> bool:
+async def add_comment(
+    tracking: str,
+    citizen_id: int,
+    comment: str,
+    *,
+    now: datetime,
+    fits: Collection[RatingSatisfaction] = tuple(RatingSatisfaction),
+) -> bool:
     """Add a comment to the rating of this case, once; False if it already has one.
 
-    Allowed after the case closed (a comment does not change the rating). Raises CaseNotFound,
-    RatingRefused when there is no rating to comment on.
+    Allowed after the case closed (a comment does not change the rating). `fits`: the ratings
+    the comment was offered for. Raises CaseNotFound, RatingRefused when there is no rating to
+    comment on, CommentDoesNotFit when the rating is not one of `fits`.
     """
     _aware(now)
     text = comment.strip()
@@ -231,6 +267,8 @@ async def add_comment(tracking: str, citizen_id: int, comment: str, *, now: date
         rating = await Rating.get_or_none(case_id=case.id, citizen_id=citizen_id)
         if rating is None:
             raise RatingRefused(f"case {case.tracking} has no rating to comment on")
+        if rating.satisfaction not in fits:
+            raise CommentDoesNotFit(f"case {case.tracking}: comment offered for another rating")
         written = await Rating.filter(id=rating.id, comment__isnull=True).update(comment=text)
         if written:
             await record(
@@ -245,25 +283,79 @@ async def add_comment(tracking: str, citizen_id: int, comment: str, *, now: date
         return written == 1
 
 
+async def rating_given(tracking: str, citizen_id: int, *, now: datetime) -> RatingView:
+    """The citizen's rating of their case's latest answer, as it stands now.
+
+    Raises CaseNotFound (absent, not theirs), RatingRefused (no rating of this answer: not
+    rated yet, or reopened since).
+    """
+    _aware(now)
+    case = await _own_case(tracking, citizen_id)
+    row = await Case.filter(id=case.id).first().values("answered_at")
+    answered_at = row["answered_at"] if row else None
+    rating = await Rating.get_or_none(case_id=case.id)
+    if answered_at is None or rating is None or rating.rated_at < answered_at:
+        raise RatingRefused(f"case {case.tracking} has no rating of its latest answer")
+    can_reopen = (
+        case.status is CaseStatus.ANSWERED
+        and rating.satisfaction is RatingSatisfaction.UNSATISFIED
+        and now - answered_at <= REOPEN_WITHIN
+    )
+    answer = await _answer_text(case.id)
+    return RatingView(
+        case.tracking,
+        answer,
+        rating.solved,
+        rating.satisfaction,
+        rating.comment,
+        rating.rated_at,
+        case.status,
+        can_reopen,
+    )
+
+
+async def _reopenable(case: Snapshot, now: datetime) -> None:
+    answered_at = await _answered_at(case)
+    rating = await rating_of_this_answer(case, answered_at)
+    if rating is None or rating.satisfaction is not RatingSatisfaction.UNSATISFIED:
+        raise RatingRefused(f"case {case.tracking}: reopen needs an unsatisfied rating")
+    if now - answered_at > REOPEN_WITHIN:
+        raise ReopenTooLate(f"case {case.tracking}: answered more than 7 days ago")
+
+
+async def reopen_allowed(tracking: str, citizen_id: int, *, now: datetime) -> RatingView:
+    """Check, without changing anything, that the citizen may reopen the case now; their rating.
+
+    Raises what reopen_by_citizen raises (before the reason is asked for).
+    """
+    _aware(now)
+    await _reopenable(await _own_case(tracking, citizen_id), now)
+    return await rating_given(tracking, citizen_id, now=now)
+
+
 async def reopen_by_citizen(
-    tracking: str, citizen_id: int, *, now: datetime, staff_chat_id: int | None
-) -> None:
+    tracking: str,
+    citizen_id: int,
+    *,
+    now: datetime,
+    staff_chat_id: int | None,
+    reason: str | None = None,
+) -> RatingView:
     """The citizen, unsatisfied, reopens the answered case within REOPEN_WITHIN of the answer.
 
     Back in progress in the same department, reopen_count + 1, event "reopened" (actor
-    citizen), the citizen told "case_reopened" and the staff chat "staff_case_reopened".
-    Raises CaseNotFound, RatingRefused (not answered, or not rated unsatisfied), ReopenTooLate,
-    CaseChangedMeanwhile. A second press finds the case in progress: RatingRefused.
+    citizen), the citizen's `reason` kept as their addition ("citizen_added", erased with their
+    other words), the citizen told "case_reopened" and the staff chat "staff_case_reopened"
+    with the reason. Returns the rating as it was. Raises CaseNotFound, RatingRefused (not
+    answered, or not rated unsatisfied), ReopenTooLate, CaseChangedMeanwhile. A second press
+    finds the case in progress: RatingRefused.
     """
     _aware(now)
+    said = (reason or "").strip()
     async with in_transaction():
         case = await _own_case(tracking, citizen_id)
-        answered_at = await _answered_at(case)
-        rating = await _rating_of_this_answer(case, answered_at)
-        if rating is None or rating.satisfaction is not RatingSatisfaction.UNSATISFIED:
-            raise RatingRefused(f"case {case.tracking}: reopen needs an unsatisfied rating")
-        if now - answered_at > REOPEN_WITHIN:
-            raise ReopenTooLate(f"case {case.tracking}: answered more than 7 days ago")
+        await _reopenable(case, now)
+        rated = await rating_given(tracking, citizen_id, now=now)
         row = await Case.filter(id=case.id).first().values("reopen_count")
         reopens = int(row["reopen_count"]) if row else 0
         await write_case(
@@ -283,113 +375,26 @@ async def reopen_by_citizen(
             public=True,
             reason="unsatisfied",
         )
+        if said:
+            await record(
+                case,
+                "citizen_added",
+                actor=CITIZEN,
+                actor_id=citizen_id,
+                now=now,
+                public=True,
+                text=said,
+                photos=[],
+            )
         await tell_citizen(case, "case_reopened", now)
         if staff_chat_id is not None:
-            await notify(
-                staff_chat_id, "staff_case_reopened", {"tracking": case.tracking}, now=now
-            )
+            facts = {"tracking": case.tracking, **({"reason": said} if said else {})}
+            await notify(staff_chat_id, "staff_case_reopened", facts, now=now)
+        return rated
 
 
-async def reopen_offered(tracking: str, citizen_id: int, *, now: datetime) -> bool:
-    """Whether the citizen may reopen the case now (answered, rated unsatisfied, in time)."""
-    case = await load_case(tracking)
-    if case is None or case.citizen_id != citizen_id:
-        return False
-    answered_at = await _answered_at_or_none(case)
-    if answered_at is None or now - answered_at > REOPEN_WITHIN:
-        return False
-    rating = await _rating_of_this_answer(case, answered_at)
-    return rating is not None and rating.satisfaction is RatingSatisfaction.UNSATISFIED
-
-
-# -- Sweeps: what time makes due ------------------------------------------------------------
-
-
-async def _unrated_answered(before: datetime) -> list[Snapshot]:
-    """Answered cases whose answer is older than `before` and has no rating, oldest first."""
-    found: list[Snapshot] = []
-    rows = (
-        await Case.filter(status=CaseStatus.ANSWERED, answered_at__lt=before)
-        .order_by("answered_at")
-        .values("tracking", "answered_at")
-    )
-    for row in rows:
-        case = await load_case(row["tracking"])
-        if case is None or case.status is not CaseStatus.ANSWERED:
-            continue
-        if await _rating_of_this_answer(case, row["answered_at"]) is None:
-            found.append(case)
-    return found
-
-
-async def remind_unrated(now: datetime, *, after: timedelta = REMIND_AFTER) -> int:
-    """One reminder ("rating_reminder") per answer left unrated for `after`; returns how many.
-
-    The reminder is recorded as a private event with the notice, under a dedupe key, so a sweep
-    that runs twice sends once.
-    """
-    done = 0
-    for seen in await _unrated_answered(now - after):
-        async with in_transaction():
-            case = await load_case(seen.tracking)
-            if case is None:
-                continue
-            answered_at = await _answered_at_or_none(case)
-            if answered_at is None or await _rating_of_this_answer(case, answered_at):
-                continue
-            if await Event.exists(case_id=case.id, kind=REMINDER, created_at__gte=answered_at):
-                continue
-            await record(case, REMINDER, actor=SYSTEM, actor_id=None, now=now, public=False)
-            if case.citizen_id is not None:
-                key = f"{REMINDER}:{case.id}:{answered_at.timestamp():.6f}"
-                await notify(
-                    case.citizen_id, REMINDER, {"tracking": case.tracking}, now=now, dedupe_key=key
-                )
-            done += 1
-    return done
-
-
-async def close_unrated(now: datetime, *, after: timedelta = CLOSE_AFTER) -> int:
-    """Close each answer left unrated for `after` as "no feedback"; returns how many.
-
-    The citizen is told ("case_closed" with reason no_feedback). A case the citizen rated
-    unsatisfied and did not reopen in time is closed too (reason reopen_window_passed).
-    """
-    done = 0
-    rows = (
-        await Case.filter(status=CaseStatus.ANSWERED, answered_at__lt=now - after)
-        .order_by("answered_at")
-        .values_list("tracking", flat=True)
-    )
-    for tracking in rows:
-        try:
-            async with in_transaction():
-                case = await load_case(str(tracking))
-                if case is None or case.status is not CaseStatus.ANSWERED:
-                    continue
-                answered_at = await _answered_at_or_none(case)
-                if answered_at is None or now - answered_at <= after:
-                    continue
-                rated = await _rating_of_this_answer(case, answered_at) is not None
-                reason = "reopen_window_passed" if rated else "no_feedback"
-                await write_case(case, now, status=CaseStatus.CLOSED, closed_at=now)
-                await record(
-                    case,
-                    "closed",
-                    actor=SYSTEM,
-                    actor_id=None,
-                    now=now,
-                    public=True,
-                    reason=reason,
-                )
-                await tell_citizen(case, "case_closed", now, reason=reason)
-                done += 1
-        except (CaseChangedMeanwhile, TransitionRefused):
-            continue  # someone acted on it meanwhile: the next sweep looks again
-    return done
-
-
-async def _answered_at_or_none(case: Snapshot) -> datetime | None:
+async def answered_at_or_none(case: Snapshot) -> datetime | None:
+    """When the case's latest answer came, while the case is answered; else None."""
     try:
         return await _answered_at(case)
     except RatingRefused:

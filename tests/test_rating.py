@@ -90,7 +90,7 @@ async def test_rated_satisfied_closes_the_case(sandbox: Sandbox, db_path: Databa
         ]
         third = await d.press_edit(CITIZEN, answer, f"rt:f:{tracking}:satisfied")
         assert [data for _, data in buttons(third)] == [
-            f"rt:c:{tracking}:{code}" for code in ("quick", "unclear", "slow", "skip")
+            f"rt:c:{tracking}:{code}" for code in ("quick", "clear", "polite", "skip")
         ]
         assert status(db_path, tracking) == "closed"
         assert ratings(db_path) == [("solved", "satisfied", None, CITIZEN)]
@@ -104,8 +104,12 @@ async def test_rated_satisfied_closes_the_case(sandbox: Sandbox, db_path: Databa
         done = await d.press_edit(CITIZEN, answer, f"rt:c:{tracking}:quick")
         assert buttons(done) == []
         assert ratings(db_path) == [("solved", "satisfied", "Quick and helpful", CITIZEN)]
-        # A comment is added once; a second does not replace it.
-        await press(d, CITIZEN, answer["message_id"], f"rt:c:{tracking}:slow")
+        # A comment is added once; a second does not replace it, and a complaint offered only
+        # after "unsatisfied" (a forged or stale button) is refused.
+        assert await press(d, CITIZEN, answer["message_id"], f"rt:c:{tracking}:polite") == ""
+        assert await press(d, CITIZEN, answer["message_id"], f"rt:c:{tracking}:slow") == (
+            "This button has expired."
+        )
         assert ratings(db_path) == [("solved", "satisfied", "Quick and helpful", CITIZEN)]
         events = query(
             db_path,
@@ -126,8 +130,12 @@ async def test_unsatisfied_reopens_and_staff_are_told(sandbox: Sandbox, db_path:
         skipped = await d.press_edit(CITIZEN, answer, f"rt:c:{tracking}:skip")
         assert buttons(skipped) == [("重新办理此诉求", f"rt:r:{tracking}")]
         staff_before = len(sandbox.messages(d.staff))
-        reopened = await d.press_edit(CITIZEN, answer, f"rt:r:{tracking}")
-        assert buttons(reopened) == []
+        # Reopen asks for the reason first; the case goes back only once it comes.
+        asked = await d.press_edit(CITIZEN, answer, f"rt:r:{tracking}")
+        assert buttons(asked) == [("取消", f"rt:k:{tracking}")]
+        assert status(db_path, tracking) == "answered"
+        sandbox.send_text(CITIZEN, "暖气还是不热。")
+        await eventually(lambda: status(db_path, tracking) == "in_progress", 10, what="reopened")
         row = query(db_path, "SELECT status, reopen_count, answered_at FROM service_case")
         assert row == [("in_progress", 1, None)]
         number = format_tracking_number(tracking)
@@ -136,6 +144,7 @@ async def test_unsatisfied_reopens_and_staff_are_told(sandbox: Sandbox, db_path:
         staff = await sandbox.wait_for_messages(d.staff, staff_before + 1, timeout=10)
         assert staff[-1]["text"] == (
             f"Request {number} was reopened by the citizen, who was not satisfied with the answer."
+            " Their reason: “暖气还是不热。”"
         )
         # Pressed twice: the case is no longer answered, so nothing more happens.
         assert await press(d, CITIZEN, answer["message_id"], f"rt:r:{tracking}") != ""

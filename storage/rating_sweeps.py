@@ -1,0 +1,110 @@
+"""The callback's sweeps, what time makes due: one reminder to rate an answer, then the case
+closed without feedback (or once the reopen window of an unsatisfied rating has passed)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from storage.lifecycle_core import (
+    CaseChangedMeanwhile,
+    Snapshot,
+    TransitionRefused,
+    load_case,
+    record,
+    tell_citizen,
+    write_case,
+)
+from storage.models import Actor, Case, CaseStatus, Event
+from storage.notice_queue import notify
+from storage.rating import answered_at_or_none, rating_of_this_answer
+
+REMIND_AFTER = timedelta(days=3)
+CLOSE_AFTER = timedelta(days=7)
+REMINDER = "rating_reminder"
+SYSTEM = Actor.SYSTEM
+
+
+async def _unrated_answered(before: datetime) -> list[Snapshot]:
+    """Answered cases whose answer is older than `before` and has no rating, oldest first."""
+    found: list[Snapshot] = []
+    rows = (
+        await Case.filter(status=CaseStatus.ANSWERED, answered_at__lt=before)
+        .order_by("answered_at")
+        .values("tracking", "answered_at")
+    )
+    for row in rows:
+        case = await load_case(row["tracking"])
+        if case is None or case.status is not CaseStatus.ANSWERED:
+            continue
+        if await rating_of_this_answer(case, row["answered_at"]) is None:
+            found.append(case)
+    return found
+
+
+async def remind_unrated(now: datetime, *, after: timedelta = REMIND_AFTER) -> int:
+    """One reminder ("rating_reminder") per answer left unrated for `after`; returns how many.
+
+    The reminder is recorded as a private event with the notice, under a dedupe key, so a sweep
+    that runs twice sends once.
+    """
+    done = 0
+    for seen in await _unrated_answered(now - after):
+        async with in_transaction():
+            case = await load_case(seen.tracking)
+            if case is None:
+                continue
+            answered_at = await answered_at_or_none(case)
+            if answered_at is None or await rating_of_this_answer(case, answered_at):
+                continue
+            if await Event.exists(case_id=case.id, kind=REMINDER, created_at__gte=answered_at):
+                continue
+            await record(case, REMINDER, actor=SYSTEM, actor_id=None, now=now, public=False)
+            if case.citizen_id is not None:
+                key = f"{REMINDER}:{case.id}:{answered_at.timestamp():.6f}"
+                await notify(
+                    case.citizen_id, REMINDER, {"tracking": case.tracking}, now=now, dedupe_key=key
+                )
+            done += 1
+    return done
+
+
+async def close_unrated(now: datetime, *, after: timedelta = CLOSE_AFTER) -> int:
+    """Close each answer left unrated for `after` as "no feedback"; returns how many.
+
+    The citizen is told ("case_closed" with reason no_feedback). A case the citizen rated
+    unsatisfied and did not reopen in time is closed too (reason reopen_window_passed).
+    """
+    done = 0
+    rows = (
+        await Case.filter(status=CaseStatus.ANSWERED, answered_at__lt=now - after)
+        .order_by("answered_at")
+        .values_list("tracking", flat=True)
+    )
+    for tracking in rows:
+        try:
+            async with in_transaction():
+                case = await load_case(str(tracking))
+                if case is None or case.status is not CaseStatus.ANSWERED:
+                    continue
+                answered_at = await answered_at_or_none(case)
+                if answered_at is None or now - answered_at <= after:
+                    continue
+                rated = await rating_of_this_answer(case, answered_at) is not None
+                reason = "reopen_window_passed" if rated else "no_feedback"
+                await write_case(case, now, status=CaseStatus.CLOSED, closed_at=now)
+                await record(
+                    case,
+                    "closed",
+                    actor=SYSTEM,
+                    actor_id=None,
+                    now=now,
+                    public=True,
+                    reason=reason,
+                )
+                await tell_citizen(case, "case_closed", now, reason=reason)
+                done += 1
+        except (CaseChangedMeanwhile, TransitionRefused):
+            continue  # someone acted on it meanwhile: the next sweep looks again
+    return done
