@@ -31,6 +31,7 @@ from bot.texts.cases import (
     status_name,
     when,
 )
+from bot.texts.citizen_case import AWAITING_ANSWER
 from bot.texts.refusals import merge_refusal
 from handlers.buttons import NUMBER_GROUP, ButtonHandler
 from handlers.case_card import page_data
@@ -246,7 +247,7 @@ async def follower_card(
         ),
         t.gettext("Filed: {date}", date=when(case.created_at, zone, t.language)),
     ]
-    if case.due_at is not None:
+    if case.due_at is not None and case.status in AWAITING_ANSWER:  # not once answered
         lines.append(t.gettext("Due by: {due}", due=when(case.due_at, zone, t.language)))
     lines.append(
         t.ngettext(

@@ -8,38 +8,52 @@ N is the question's one-time value (Citizen.forget_nonce): a forged, stale or re
 has expired and erases nothing. /privacy and the question say whether the desk keeps case texts
 by law (MINSHENG_KEEP_CASE_RECORDS) and how long raw messages are kept.
 
-The export goes only to the user who asked, in their private chat (RELIABILITY row 38).
+/mydata answers with a summary in the citizen's language (their requests, what is kept and for
+how long) and the full export as a JSON document (bot.texts.my_data). The document is made when
+the sender sends it, from a "citizen_data_export" notice, like the staff's CSV export: the
+outbox holds JSON, so bytes would have to be encoded into it, and the stored row would be one
+more copy of everything about the citizen, kept for the retention period. Both go only to the
+user who asked, in their private chat (RELIABILITY row 38).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
 from bot.settings import Settings
+from bot.texts.my_data import (
+    export_document,
+    export_file,
+    export_file_name,
+    summary_text,
+    when_exported,
+)
 from handlers.buttons import button_match
 from handlers.common import answer_button, send, user_of, who
+from handlers.rendered import Rendered, notice_zone
 from handlers.tracking import FOLLOW_STEPS
+from storage.data_export import held_data
 from storage.drafts import DraftView, Step, current_draft, discard_draft, set_draft
+from storage.notice_queue import notify
 from storage.privacy import (
     ForgetNotConfirmed,
     ask_to_forget,
     cancel_forget,
-    citizen_export,
     confirm_forget,
     open_forget_question,
 )
+from storage.sql import as_datetime
 
 log = logging.getLogger(__name__)
 
 # The question's one-time value rides on both buttons (storage.privacy.ask_to_forget).
 FORGET_PATTERN = re.compile(r"^forget:(yes|no):([0-9a-f]{32})\Z")
-CHUNK = 3900  # characters per export message; Telegram takes 4,096
 
 
 def privacy_notice(t: Translator, settings: Settings) -> str:
@@ -99,41 +113,33 @@ async def on_privacy(update: Update, context: MinshengContext) -> None:
     await send(update, context, privacy_notice(t, context.services.settings))
 
 
-def chunks(text: str, size: int = CHUNK) -> list[str]:
-    """Split at line ends where possible, so each message stays readable."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > size:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:size])
-            line = line[size:]
-        if len(current) + len(line) > size:
-            parts.append(current)
-            current = ""
-        current += line
-    if current.strip():
-        parts.append(current)
-    return parts
-
-
 async def on_mydata(update: Update, context: MinshengContext) -> None:
-    """/mydata: everything kept about the sender, to the sender only, as text."""
+    """/mydata: a summary of what is kept, then the full export as a file, to the sender only."""
     _, t = await who(update, context)
     user_id = user_of(update).id
-    export = await citizen_export(user_id)
+    settings, now = context.services.settings, context.services.clock.now()
+    data = await held_data(user_id)
     log.info("data export for %s", user_id)
-    await send(
-        update,
-        context,
-        t.gettext("Here is everything this desk keeps about you."),
-        chat_id=user_id,
+    text = await summary_text(
+        data,
+        t,
+        settings.zone,
+        retention_days=settings.retention_days,
+        keep_case_records=settings.keep_case_records,
     )
-    dump = json.dumps(export, ensure_ascii=False, indent=1, default=str)
-    for part in chunks(dump):
-        await send(update, context, part, chat_id=user_id)
+    await send(update, context, text, chat_id=user_id)
+    # The file is made when it is sent (render_data_export): the outbox keeps no copy of it.
+    facts = {"citizen": user_id, "now": now.isoformat()}
+    await notify(user_id, "citizen_data_export", facts, now=now)
+
+
+async def render_data_export(params: dict[str, Any], t: Translator) -> Rendered:
+    """ "citizen_data_export" {citizen, now}: everything held about them, as a JSON document."""
+    zone, now = notice_zone(), as_datetime(params["now"])
+    data = await held_data(int(params["citizen"]))
+    document = await export_document(data, t, zone, now=now)
+    upload = InputFile(export_file(document), filename=export_file_name(now, zone))
+    return Rendered("sendDocument", {"document": upload, "caption": when_exported(now, zone, t)})
 
 
 def consent_keyboard(t: Translator, nonce: str) -> InlineKeyboardMarkup:

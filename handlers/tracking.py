@@ -17,12 +17,13 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
-from bot.texts.cases import citizen_card
+from bot.texts.citizen_case import citizen_card
 from handlers.case_card import case_keyboard
 from handlers.common import send, user_of, who
 from handlers.duplicates import follower_card
 from handlers.fallback import message_of
 from storage.cases import CaseNotFound, case_of_citizen, public_timeline
+from storage.citizen_timeline import citizen_timeline, rating_comment
 from storage.drafts import DraftView, Step, current_draft, discard_draft, set_draft
 from storage.followers import followed_case
 from storage.following import failed_lookups, record_failed_lookup
@@ -38,7 +39,9 @@ log = logging.getLogger(__name__)
 # few to find a case by guessing among 31**11 numbers.
 LOOKUP_LIMIT = 20
 # The steps of following a request; any other draft is a request being written.
-FOLLOW_STEPS = frozenset({Step.TRACK_NUMBER, Step.ADD_INFO, Step.CONFIRM_FORGET})
+FOLLOW_STEPS = frozenset(
+    {Step.TRACK_NUMBER, Step.ADD_INFO, Step.CONFIRM_FORGET, Step.REOPEN_REASON}
+)
 
 
 def not_found(t: Translator) -> str:
@@ -96,8 +99,9 @@ async def case_answer(
             ), None
         return not_found(t), None
     log.info("lookup of %s by its citizen", canonical)
-    timeline = await public_timeline(canonical)
-    card = await citizen_card(case, timeline, t, context.services.settings.zone)
+    timeline = await citizen_timeline(canonical)
+    comment = await rating_comment(canonical, citizen_id)
+    card = await citizen_card(case, timeline, t, context.services.settings.zone, comment)
     return card, case_keyboard(case, t)
 
 

@@ -1,4 +1,4 @@
-"""Privacy: what we hold about a citizen, and forgetting it on request (/privacy, /forget).
+"""Privacy: forgetting a citizen on request (/forget); what /mydata gives is storage.data_export.
 
 Forgetting keeps the figures true: a case loses who filed it, how to reach them and what they
 wrote, but keeps its kind, category, department, status, times, staff answers and rating, so
@@ -11,12 +11,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from storage.case_views import CASE_COLUMNS, EVENT_COLUMNS, OPEN_STATUSES, case_view, event_view
+from storage.case_views import OPEN_STATUSES
 from storage.erasure import ERASED, erase_case_words, erase_inbox, erase_outbox
 from storage.followers import tell_followers
 from storage.models import (
@@ -40,73 +39,6 @@ ALWAYS_ERASED = ("rating_comment", "published", "unpublished")
 class ForgetReport:
     cases_closed: int  # open cases withdrawn first
     cases_anonymized: int  # every case of theirs, the withdrawn ones included
-
-
-async def citizen_export(citizen_id: int) -> dict[str, Any]:
-    """Everything held about a citizen, JSON-able: their row, their draft, their cases with the
-    timeline they can see. Only ever sent to that same user."""
-    async with in_transaction():
-        citizen = await Citizen.filter(id=citizen_id).first().values()
-        draft = await Draft.filter(citizen_id=citizen_id).first().values("step", "data")
-        rows = await (
-            Case.filter(citizen_id=citizen_id).order_by("created_at", "id").values(*CASE_COLUMNS)
-        )
-        events = await (
-            Event.filter(case_id__in=[row["id"] for row in rows], public=True)
-            .order_by("id")
-            .values("case_id", *EVENT_COLUMNS)
-        )
-    timelines: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
-    for event in events:
-        view = event_view(event)
-        timelines[event["case_id"]].append(
-            {
-                "kind": view.kind,
-                "actor": view.actor,
-                "payload": view.payload,
-                "at": view.created_at.isoformat(),
-            }
-        )
-    return {
-        # The /forget question's one-time value is a key, not something known about them.
-        "citizen": _jsonable({k: v for k, v in citizen.items() if k != "forget_nonce"})
-        if citizen
-        else None,
-        "draft": _jsonable(draft) if draft else None,
-        "cases": [_case_export(row, timelines[row["id"]]) for row in rows],
-    }
-
-
-def _case_export(row: dict[str, Any], timeline: list[dict[str, Any]]) -> dict[str, Any]:
-    case = case_view(row)
-    return {
-        "tracking": case.tracking,
-        "kind": case.kind.value,
-        "category": case.category_code,
-        "department": case.department_code,
-        "status": case.status.value,
-        "text": case.text,
-        "photos": list(case.photos),
-        "location": None
-        if case.location is None
-        else {
-            "latitude": case.location.latitude,
-            "longitude": case.location.longitude,
-            "address": case.location.address,
-        },
-        "answers": case.answers,
-        "phone": case.phone,
-        "anonymous": case.anonymous,
-        "channel": case.channel,
-        "created_at": case.created_at.isoformat(),
-        "due_at": case.due_at.isoformat() if case.due_at else None,
-        "updated_at": case.updated_at.isoformat(),
-        "timeline": timeline,
-    }
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 class ForgetNotConfirmed(Exception):

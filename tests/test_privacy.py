@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -18,9 +17,10 @@ from storage.cases import (
     submit_case,
 )
 from storage.catalog import SAMPLE_CATALOG, load_catalog
+from storage.data_export import held_data
 from storage.erasure import ERASED
 from storage.models import Case, Citizen, Draft, Event
-from storage.privacy import ForgetReport, citizen_export, forget_citizen
+from storage.privacy import ForgetReport, forget_citizen
 from tests.case_fixtures import ALICE, BOB, FRIDAY_EVENING, SHANGHAI, STAFF_CHAT, new_case
 
 LATER = FRIDAY_EVENING + timedelta(days=3)
@@ -66,27 +66,30 @@ async def alice_cases(db: None) -> tuple[str, str]:
     return open_one, closed_one
 
 
-async def test_export_holds_everything_about_the_citizen_and_is_json(
+async def test_the_export_holds_what_is_kept_about_the_citizen_and_no_one_else(
     alice_cases: tuple[str, str],
 ) -> None:
     open_one, closed_one = alice_cases
     bobs = await file(BOB)
-    export = await citizen_export(ALICE)
-    json.dumps(export, ensure_ascii=False)  # JSON-able as it is
+    data = await held_data(ALICE)
 
-    assert export["citizen"]["id"] == ALICE
-    assert export["citizen"]["phone"] == "+8613800000000"
-    assert export["citizen"]["first_name"] == "Alice"
-    assert export["draft"] == {"step": "description", "data": {"kind": "report"}}
-    by_number = {c["tracking"]: c for c in export["cases"]}
+    assert (data.user_id, data.first_name, data.phone) == (ALICE, "Alice", "+8613800000000")
+    assert data.draft is not None
+    assert data.draft.data == {"kind": "report"}
+    by_number = {own.case.tracking: own for own in data.cases}
     assert set(by_number) == {open_one, closed_one}  # Bob's case is not in it
     assert bobs not in by_number
     first = by_number[open_one]
-    assert first["photos"] == ["photo-1", "photo-2", "p-9"]
-    assert first["location"]["address"] == "Heping Road 3, flat 12"
-    assert [e["kind"] for e in first["timeline"]] == ["submitted", "citizen_added"]
-    assert by_number[closed_one]["status"] == "closed"
-    assert await citizen_export(4242) == {"citizen": None, "draft": None, "cases": []}
+    assert first.case.photos == ("photo-1", "photo-2", "p-9")
+    assert first.case.location is not None
+    assert first.case.location.address == "Heping Road 3, flat 12"
+    assert [e.kind for e in first.timeline] == ["submitted", "citizen_added"]
+    # Only the facts meant for the citizen: "submitted" carries its kind and category codes.
+    assert first.timeline[0].payload == {}
+    assert first.timeline[1].payload == {"text": "Photo of the thermometer", "photos": ["p-9"]}
+    assert by_number[closed_one].case.status == "closed"
+    nobody = await held_data(4242)
+    assert (nobody.cases, nobody.draft, nobody.first_name, nobody.phone) == ((), None, "", None)
 
 
 async def test_forget_closes_open_cases_and_erases_personal_data(
@@ -149,11 +152,10 @@ async def test_forget_closes_open_cases_and_erases_personal_data(
     assert (await case_of_citizen(bobs, BOB)).phone == "+8613800000000"
     assert (await Citizen.get(id=BOB)).first_name == "Bob"
 
-    export = await citizen_export(ALICE)
-    assert export["cases"] == []
-    assert export["draft"] is None
-    assert export["citizen"]["phone"] is None
-    assert export["citizen"]["first_name"] == ""
+    data = await held_data(ALICE)
+    assert data.cases == ()
+    assert data.draft is None
+    assert (data.phone, data.first_name) == (None, "")
 
 
 async def test_forget_twice_or_with_nothing_to_forget(alice_cases: tuple[str, str]) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from bot.sandbox import Sandbox
 from storage.cases import DESCRIPTION_MAX, Location
+from storage.tracking import format_tracking_number
 from tests.databases import Database
 from tests.following import Desk, buttons, desk
 from tests.harness import eventually, execute, query
@@ -42,15 +43,20 @@ async def test_privacy_and_the_export_go_only_to_the_asker(
         theirs = await d.file_case(NEIGHBOUR, text="Neighbour's secret complaint")
         notice = await d.say(ASKER, "/privacy", 1)
         assert notice["text"].startswith("What this desk keeps about you, and why:")
-        await d.say(ASKER, "/mydata", 3)
-        await sandbox.wait_for_messages(ASKER, 4, timeout=10)  # 3,000+ characters: two parts
-        received = sandbox.messages(ASKER)[1:]
-        assert received[0]["text"] == "Here is everything this desk keeps about you."
-        assert all(len(m["text"]) <= 4096 for m in received)
-        export = json.loads("".join(m["text"] for m in received[1:]))
-        assert [case["tracking"] for case in export["cases"]] == [mine.tracking]
-        assert export["citizen"]["id"] == ASKER
-        everything = "".join(m["text"] for m in received)
+        summary = await d.say(ASKER, "/mydata", 2)
+        document = (await sandbox.wait_for_messages(ASKER, 3, timeout=10))[-1]
+        assert summary["text"].startswith("What this desk keeps about you:")
+        assert f"• {format_tracking_number(mine.tracking)} · " in summary["text"]
+        assert document["method"] == "sendDocument"
+        data = sandbox.world.files[document["document"]].data or b""
+        export = json.loads(data)
+        assert [r["tracking_number"] for r in export["requests"]] == [
+            format_tracking_number(mine.tracking)
+        ]
+        assert export["requests"][0]["description"] == mine.text  # whole, in one file
+        assert export["about_you"]["telegram_user_id"] == ASKER
+        everything = summary["text"] + data.decode()
+        assert format_tracking_number(theirs.tracking) not in everything
         assert theirs.tracking not in everything
         assert "secret" not in everything
         assert sandbox.messages(NEIGHBOUR) == []
