@@ -1,7 +1,7 @@
 """What a follower is told: that they joined a request, and each time it moves (storage.followers
 decides which moves and which facts). A follower hears that the request was answered, never the
 answer, which was written to the citizen who filed it; a published request's public note goes
-along with its answer or rejection. No buttons but "Follow this request": rating and answering
+along with its answer or rejection. No buttons but "See its progress": rating and answering
 the department's questions are the filer's.
 """
 
@@ -40,7 +40,7 @@ async def render_case_joined(params: dict[str, Any], t: Translator) -> Rendered:
         "accepted, answered and closed. Look it up any time with /status {number}.",
         number=format_tracking_number(tracking),
     )
-    label = t.gettext("Follow this request")
+    label = t.gettext("See its progress")
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=case_data(tracking))]]
     )

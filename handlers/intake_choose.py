@@ -14,7 +14,7 @@ from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.common import send, who
 from handlers.intake_data import KINDS, after_details, message_of
-from handlers.intake_prompts import ask, current_question, emergency_text, go
+from handlers.intake_prompts import DATE_EXAMPLE, ask, current_question, emergency_text, go
 from storage.catalog import Question, categories_of, domains, emergency_info
 from storage.drafts import DraftView, Step
 
@@ -171,7 +171,7 @@ def wanted(t: Translator, question: Question) -> str:
         return t.gettext(
             "That is not what I need here; please send a date that is not in the future, "
             "for example {example}.",
-            example="2025-01-31",
+            example=DATE_EXAMPLE,
         )
     return t.gettext(
         "That is not what I need here; please send a short text (up to {limit} characters).",

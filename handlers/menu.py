@@ -49,9 +49,15 @@ def label_filter(catalogs: Catalogs, label: Callable[[Translator], str]) -> filt
 
 
 def commands(t: Translator) -> list[tuple[str, str]]:
-    """The commands citizens may use, with their descriptions, in the order menus show them."""
+    """The commands citizens may use, with their descriptions, in the order menus show them.
+
+    Every button of the main menu has its command: New request /new, My requests /my,
+    Track a request /status, Help /help, Language /language.
+    """
     return [
         ("start", t.gettext("Welcome and main menu")),
+        ("new", t.gettext("File a new request")),
+        ("my", t.gettext("Your requests and where they stand")),
         ("help", t.gettext("What this desk does and how to use it")),
         ("language", t.gettext("Choose your language")),
         ("cancel", t.gettext("Discard the request you are filling in")),

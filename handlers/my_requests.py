@@ -3,7 +3,7 @@
     My requests ──▶ page 0 ──my:p:<n>──▶ page n (the same message, edited)
                        └──case:<number>──▶ details (a new message) ──« My requests──▶ page 0
 
-`case:<number>` is also the "Follow this request" button under a submit confirmation. Button
+`case:<number>` is also the "See its progress" button under a submit confirmation. Button
 data is checked against its pattern and the case against the person pressing (row 24).
 """
 

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.texts.maps import MapService
 
 
 @dataclass(frozen=True)
@@ -24,19 +25,25 @@ class Rendered:
 
 Renderer = Callable[[dict[str, Any], Translator], Awaitable[Rendered]]
 
-# The desk's time zone while a notice is rendered (dates are shown in it).
+# The desk's time zone while a notice is rendered (dates are shown in it), and its map service.
 _zone: ContextVar[ZoneInfo] = ContextVar("notice_zone")
+_maps: ContextVar[MapService] = ContextVar("notice_maps")
 
 
 def notice_zone() -> ZoneInfo:
     return _zone.get(None) or ZoneInfo("UTC")
 
 
+def notice_maps() -> MapService:
+    return _maps.get("osm")
+
+
 @contextmanager
-def rendering_in(zone: ZoneInfo) -> Iterator[None]:
-    """Within the block, notice_zone() is `zone`."""
-    token = _zone.set(zone)
+def rendering_in(zone: ZoneInfo, maps: MapService = "osm") -> Iterator[None]:
+    """Within the block, notice_zone() is `zone` and notice_maps() is `maps`."""
+    token, maps_token = _zone.set(zone), _maps.set(maps)
     try:
         yield
     finally:
         _zone.reset(token)
+        _maps.reset(maps_token)

@@ -75,9 +75,16 @@ class Question:
     min: float | None = None
     max: float | None = None
     choices: tuple[Choice, ...] = ()
+    labels: Mapping[str, str] | None = None  # short, for summaries; optional in a catalogue
 
     def prompt(self, lang: str) -> str:
         return localized(self.prompts, lang)
+
+    def label(self, lang: str) -> str:
+        """The short name of the answer ("Cold since"); without one, the prompt less its "?"."""
+        if self.labels:
+            return localized(self.labels, lang)
+        return self.prompt(lang).strip().rstrip("?？:：").rstrip()
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,7 @@ def _category_view(row: dict[str, Any]) -> CategoryView:
             min=q.get("min"),
             max=q.get("max"),
             choices=tuple(Choice(c["code"], c["names"]) for c in q.get("choices", [])),
+            labels=q.get("label"),
         )
         for q in row["questions"]
     )

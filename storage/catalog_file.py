@@ -9,7 +9,8 @@ operator fixes the file in one go and a bad file never half-loads. The shape:
     [[domain]]             code, names, department? (default for its categories), active?
     [[domain.category]]    code, names, department?, time_limit_hours | time_limit_working_days,
                            location_required?, emergency?, active?, [[…question]]
-    [[…question]]          code, type, prompt, required?, min?, max? (number), [[…choice]]
+    [[…question]]          code, type, prompt, label? (short, for summaries), required?,
+                           min?, max? (number), [[…choice]]
     [[…choice]]            code, names
 """
 
@@ -220,7 +221,7 @@ def _leaf(
 
 
 def _question(check: Checker, item: object, where: str) -> dict[str, Any]:
-    keys = {"code", "type", "required", "min", "max", "choice", "prompt"}
+    keys = {"code", "type", "required", "min", "max", "choice", "prompt", "label"}
     table = check.table(item, where, keys)
     code = check.code(table, where)
     where = f"{where} {code!r}" if code else where
@@ -233,6 +234,8 @@ def _question(check: Checker, item: object, where: str) -> dict[str, Any]:
         "required": check.flag(table, "required", where, default=False),
         "prompt": check.names(table.get("prompt"), where, "prompt"),
     }
+    if "label" in table:
+        question["label"] = check.names(table.get("label"), where, "label")
     for bound in ("min", "max"):
         value = table.get(bound)
         if value is None:

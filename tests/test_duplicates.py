@@ -112,7 +112,7 @@ async def test_a_second_citizen_joins_and_follows(sandbox: Sandbox, db_path: Dat
             f"You joined request {number}; nothing new was filed. You will be told when it is "
             f"accepted, answered and closed. Look it up any time with /status {number}."
         )
-        assert buttons(told) == [("Follow this request", f"case:{first.tracking}")]
+        assert buttons(told) == [("See its progress", f"case:{first.tracking}")]
         assert bob.draft() is None
         assert cases(db_path) == [(first.tracking, "submitted", 1)]
         assert query(db_path, "SELECT citizen_id FROM case_follower") == [(BOB,)]

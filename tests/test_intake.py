@@ -103,7 +103,7 @@ async def test_whole_conversation(sandbox: Sandbox, db_path: Database, language:
         assert json.loads(answers) == {"indoor_temp": 14, "since": "2025-01-05"}
         assert format_tracking_number(tracking) in done["text"]
         assert no_heat in done["text"]
-        assert buttons(done) == [(t.gettext("Follow this request"), f"case:{tracking}")]
+        assert buttons(done) == [(t.gettext("See its progress"), f"case:{tracking}")]
         assert c.draft() is None
         staff = sandbox.config.staff_group_id
         card = format_tracking_number(tracking)

@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.dashboard.actions import ACTIONS, done_line, run_action
+from bot.dashboard.actions import ACTIONS, DONE, done_key, done_line, run_action
+from bot.dashboard.case_facts import answers, case_facts, heading, timeline_rows
+from bot.dashboard.case_files import file_items
 from bot.dashboard.pages import (
     category_choices,
     department_choices,
@@ -34,15 +36,17 @@ from bot.dashboard.session import (
     set_session_cookie,
 )
 from bot.i18n import Translator
-from bot.texts.cases import erased, excerpt, staff_card, when
+from bot.texts import maps
+from bot.texts.cases import description, erased, excerpt, when
 from bot.texts.refusals import REFUSALS, refusal
-from bot.texts.timeline import staff_status_name, timeline_lines
+from bot.texts.timeline import staff_status_name
 from storage.case_search import CaseFilter, search_cases
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
 from storage.models import CaseStatus
 from storage.publication import publication_of
 from storage.staff import StaffAction, StaffNotAuthorized, StaffView, authorize
+from storage.stats_series import catalogue_names, name_in
 from storage.tracking import format_tracking_number
 from storage.web_access import end_session, redeem_login
 
@@ -140,11 +144,17 @@ async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.St
         listing = await search_cases(staff.user_id, wanted, page, now=_now(request))
     except StaffNotAuthorized:
         return await refused_page(request, t, staff)
+    department_names, category_names = await catalogue_names()
     rows = [
         {
             "number": format_tracking_number(row.tracking),
             "status": staff_status_name(t, row.status),
-            "category": row.category_code,
+            "category": name_in(category_names, row.category_code, t.language),
+            "department": (
+                name_in(department_names, row.department_code, t.language)
+                if row.department_code
+                else t.gettext("not yet assigned")
+            ),
             "excerpt": erased(t) if row.erased else excerpt(row.text, EXCERPT),
             "due": when(row.due_at, zone, t.language) if row.due_at else "",
             "repeat": row.repeat,
@@ -179,7 +189,7 @@ async def case_page(request: web.Request, staff: StaffView, t: Translator) -> we
     if case is None:
         return await refused_page(request, t, staff)
     done = request.query.get("done", "")
-    flash = done_line(t, done, number) if done in ACTIONS else ""
+    flash = done_line(t, done, number) if done in DONE else ""
     return await _render_case(request, staff, t, case, flash)
 
 
@@ -193,18 +203,13 @@ async def _render_case(
     error: bool = False,
     status: int = 200,
 ) -> web.Response:
-    zone = request.app[RUNTIME].services.settings.zone
+    settings = request.app[RUNTIME].services.settings
+    zone = settings.zone
     number = format_tracking_number(case.tracking)
-    card = "\n".join(
-        [
-            await staff_card(case, t, zone),
-            t.gettext("Status: {status}", status=staff_status_name(t, case.status)),
-        ]
-    )
     map_link = None
-    if case.location and case.location.latitude is not None:
-        lat, lon = case.location.latitude, case.location.longitude
-        map_link = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+    place = case.location
+    if place and place.latitude is not None and place.longitude is not None:
+        map_link = maps.map_link(place.latitude, place.longitude, settings.map_links, number)
     photos = [f"/web/case/{number}/photo/{i}" for i in range(len(case.photos))]
     return render(
         request,
@@ -213,14 +218,19 @@ async def _render_case(
         staff,
         status=status,
         title=number,
+        heading=heading(t, case),
         number=number,
-        card=card,
+        facts=await case_facts(t, case, zone),
+        answers=await answers(t, case),
+        text=description(case, t),
         map_link=map_link,
         photos=photos,
+        files=file_items(t, number, case),
         flash=flash,
         flash_error=error,
-        timeline=await timeline_lines(t, case, await audit_trail(case.tracking), zone),
+        timeline=await timeline_rows(t, case, await audit_trail(case.tracking), zone),
         departments=await department_choices(t.language),
+        current_department=case.department_code or case.proposed_department_code or "",
         publication=await publication_of(case.tracking),
     )
 
@@ -234,7 +244,7 @@ async def case_action(request: web.Request, staff: StaffView, t: Translator) -> 
     if action not in ACTIONS:
         raise web.HTTPNotFound()
     try:
-        await run_action(action, number, form, staff, request.app[RUNTIME].services)
+        result = await run_action(action, number, form, staff, request.app[RUNTIME].services)
     except REFUSALS as refused:
         case = await _viewable(request, staff, number)
         if case is None:
@@ -250,7 +260,8 @@ async def case_action(request: web.Request, staff: StaffView, t: Translator) -> 
         return await _render_case(
             request, staff, t, case, t.gettext("Please fill in the form."), error=True, status=400
         )
-    raise web.HTTPSeeOther(f"/web/case/{number}?" + urlencode({"done": action}))
+    done = done_key(action, result)
+    raise web.HTTPSeeOther(f"/web/case/{number}?" + urlencode({"done": done}))
 
 
 @staff_only
