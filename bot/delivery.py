@@ -31,7 +31,17 @@ log = logging.getLogger(__name__)
 
 # Calls that put a message in a chat count against Telegram's per-chat and overall limits.
 LIMITED_METHODS = frozenset(
-    {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "sendLocation", "copyMessage"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendVoice",
+        "sendVideo",
+        "sendAudio",
+        "sendMediaGroup",
+        "sendLocation",
+        "copyMessage",
+    }
 )
 TEXT_LIMIT = 4096
 GIVE_UP_AFTER = timedelta(hours=24)

@@ -1,11 +1,11 @@
-"""Add information to an open request: text, or photos with captions; staff are told.
+"""Add information to an open request: text, photos, voice, video or documents; staff are told.
 
 Two ways in: the Add information button under a case, or a Telegram reply to any message of
 ours about a case (found through the outbox row the message was sent from, never its text).
 
-add:<number> ──▶ [ADD_INFO {tracking}] ──text or photo──▶ appended, confirmed (draft gone)
+add:<number> ──▶ [ADD_INFO {tracking}] ──text, photo or file──▶ appended, confirmed (draft gone)
                       │ an album: every photo appended, confirmed once, then the step ends
-                      │ anything else, or text too long: say what is needed, stay
+                      │ anything else, text too long, a file over a limit: say why, stay
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from telegram import Message, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
+from handlers.attachments import attachment_of, refusal
 from handlers.buttons import pressed_case
 from handlers.case_card import ADD_PATTERN, CASE_PATTERN, matched
 from handlers.common import send, user_of, who
 from handlers.fallback import message_of, on_not_text, on_text
 from handlers.tracking import begin_step, not_found
+from storage.attachments import problem_of
 from storage.cases import CaseClosed, CaseNotFound, case_of_citizen
 from storage.drafts import DraftView, Step, discard_draft, set_draft
 from storage.following import sent_message
@@ -57,8 +59,8 @@ async def on_add_button(update: Update, context: MinshengContext) -> None:
         return
     if await begin_step(update, context, t, Step.ADD_INFO, {"tracking": tracking}):
         text = t.gettext(
-            "What would you like to add to request {number}? Send text, or photos "
-            "with a caption. Send /cancel to stop.",
+            "What would you like to add to request {number}? Send text, photos with a "
+            "caption, a voice message, a video or a document. Send /cancel to stop.",
             number=format_tracking_number(tracking),
         )
         await send(update, context, text, chat_id=user_id)
@@ -89,9 +91,17 @@ async def append(
     _, t = await who(update, context)
     text = message.text or message.caption or ""
     photos = _largest_photo(message)
-    if not photos and not text.strip():
-        need = t.gettext("Please send text, or a photo with a caption, to add to your request.")
+    attachment = attachment_of(message)
+    if not photos and attachment is None and not text.strip():
+        need = t.gettext(
+            "Please send text, a photo with a caption, a voice message, a video or a document "
+            "to add to your request."
+        )
         await send(update, context, need)
+        return
+    problem = problem_of(attachment) if attachment is not None else None
+    if problem is not None:
+        await send(update, context, refusal(t, problem))
         return
     if len(text) > ADDITION_LIMIT:
         too_long = t.gettext(
@@ -106,7 +116,13 @@ async def append(
     staff = context.services.settings.staff_chat_id
     try:
         await citizen_adds(
-            tracking, citizen_id, text=text, photos=photos, now=now, staff_chat_id=staff
+            tracking,
+            citizen_id,
+            text=text,
+            photos=photos,
+            now=now,
+            staff_chat_id=staff,
+            attachments=(attachment,) if attachment is not None else (),
         )
     except (CaseNotFound, CaseClosed) as exc:
         if draft is not None:

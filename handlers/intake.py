@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from babel.dates import format_datetime
 from telegram import Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
+from bot.texts.cases import when
 from handlers.buttons import query_of
+from handlers.case_card import case_data
 from handlers.common import answer_button, send, user_of, who
 from handlers.duplicates import join, offer_similar
 from handlers.intake_choose import (
@@ -30,6 +31,7 @@ from handlers.intake_data import ACTION_STEPS, EDITS, data, parse
 from handlers.intake_details import not_an_emergency, photos_done
 from handlers.intake_prompts import ask, go, inline
 from handlers.menu import main_menu
+from storage.attachments import attachments_from_json
 from storage.case_views import CategoryUnavailable
 from storage.cases import (
     CaseKind,
@@ -116,6 +118,7 @@ async def edit(
     changes: dict[str, object] = {"editing": True}
     if arg == "photos":
         changes["photos"] = []  # the citizen sends the photos they want again
+        changes["attachments"] = []  # and the files
     if arg == "answers":
         changes["q"] = 0
         if not (await category(str(draft.data.get("category")))).questions:
@@ -210,6 +213,7 @@ def new_case(draft: DraftView) -> NewCase:
         category_code=d["category"],
         text=d["description"],
         photos=tuple(d.get("photos") or ()),
+        attachments=attachments_from_json(d.get("attachments")),
         location=location,
         answers=dict(d.get("answers") or {}),
         phone=d.get("phone"),
@@ -226,12 +230,10 @@ async def confirm(update: Update, context: MinshengContext, t: Translator, case:
         t.gettext("Category: {category}", category=name),
     ]
     if case.due_at is not None:
-        due = format_datetime(
-            case.due_at, "medium", tzinfo=context.services.settings.zone, locale=t.language
-        )
+        due = when(case.due_at, context.services.settings.zone, t.language)
         lines.append(t.gettext("An answer is due by {due}.", due=due))
     lines.append(t.gettext("Keep the number: it lets you follow the request."))
-    button = inline([[(t.gettext("Follow this request"), f"case:{case.tracking}")]])
+    button = inline([[(t.gettext("See its progress"), case_data(case.tracking))]])
     await send(update, context, "\n".join(lines), markup=button)
 
 

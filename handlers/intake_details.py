@@ -10,9 +10,11 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
+from handlers.attachments import attachment_of
 from handlers.common import send, user_of, who
 from handlers.intake_choose import not_a_button, reask
 from handlers.intake_data import after_details, data, message_of, save
+from handlers.intake_files import take_file
 from handlers.intake_prompts import (
     MAX_PHOTOS,
     anonymous_label,
@@ -65,6 +67,11 @@ def description_problem(t: Translator, message: Message, text: str | None) -> st
         return t.gettext(
             "Please send the photo again with the description as its caption, or "
             "send the description as text first."
+        )
+    if attachment_of(message) is not None:  # even with a caption: the file would be lost here
+        return t.gettext(
+            "Please type a few words about the problem first; you can send voice messages, "
+            "videos and documents at the next step."
         )
     if text is None:
         return t.gettext(
@@ -157,6 +164,10 @@ async def on_photos_input(update: Update, context: MinshengContext, draft: Draft
     """Photos, up to the limit; an album counts as one message to answer."""
     message = message_of(update)
     photo = _photo(message)
+    attachment = attachment_of(message) if photo is None else None
+    if attachment is not None:
+        await take_file(update, context, draft, attachment)
+        return
     if photo is None:
         await not_a_photo(update, context, draft)
         return
@@ -204,7 +215,10 @@ async def not_a_photo(update: Update, context: MinshengContext, draft: DraftView
         update,
         context,
         draft,
-        lambda t: t.gettext("That is not what I need here; please send a photo, or press Done."),
+        lambda t: t.gettext(
+            "That is not what I need here; please send a photo, a voice message, a video or "
+            "a document, or press Done."
+        ),
     )
 
 

@@ -9,9 +9,7 @@ DOMAIN and CATEGORY have Back; SUMMARY's Edit jumps to a step and comes back aft
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 
-from babel.dates import format_date
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -22,20 +20,19 @@ from telegram import (
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
+from bot.texts.cases import answer_line, answer_shown
 from handlers.common import send
 from handlers.intake_data import KINDS, data, save
 from handlers.menu import main_menu
+from storage.attachments import FILE_MAX_BYTES, VOICE_MAX_SECONDS
 from storage.cases import DESCRIPTION_MAX, DESCRIPTION_MIN
 from storage.catalog import EmergencyInfo, Question, categories_of, category, domains
 from storage.drafts import DraftView, Step
 
 MAX_PHOTOS = 5
 SUMMARY_LIMIT = 4000  # Telegram takes 4,096 characters a message
+DATE_EXAMPLE = "2025-01-31"  # the form intake_choose.parse_date reads in every language
 Ask = Callable[[Update, MinshengContext, Translator, DraftView], Awaitable[None]]
-
-
-def babel_locale(t: Translator) -> str:
-    return t.language
 
 
 def kind_name(t: Translator, kind: str) -> str:
@@ -119,7 +116,16 @@ async def ask_question(
         rows = [[(c.name(t.language), data("a", i))] for i, c in enumerate(question.choices)]
     if not question.required:
         rows.append([(skip_label(t), data("skip"))])
-    await send(update, context, question.prompt(t.language), markup=inline(rows) if rows else None)
+    text = question.prompt(t.language)
+    if question.type == "date":  # the format is said with the question, not after a slip
+        text += "\n" + date_format_hint(t)
+    await send(update, context, text, markup=inline(rows) if rows else None)
+
+
+def date_format_hint(t: Translator) -> str:
+    return t.gettext(
+        "Please write the date as year-month-day, for example {example}.", example=DATE_EXAMPLE
+    )
 
 
 async def ask_description(
@@ -139,9 +145,12 @@ async def ask_photos(
     update: Update, context: MinshengContext, t: Translator, d: DraftView
 ) -> None:
     text = t.gettext(
-        "You may send up to {limit} photos of the problem; press Done when you have sent them, "
-        "or Skip.",
+        "You may send up to {limit} photos of the problem, and voice messages (up to {minutes} "
+        "minutes), videos (up to {mb} MB) or documents (PDF or pictures); press Done when you "
+        "have sent them, or Skip.",
         limit=MAX_PHOTOS,
+        minutes=VOICE_MAX_SECONDS // 60,
+        mb=FILE_MAX_BYTES // (1024 * 1024),
     )
     rows = [[(t.gettext("Done"), data("done")), (skip_label(t), data("skip"))]]
     await send(update, context, text, markup=inline(rows))
@@ -193,7 +202,7 @@ async def ask_summary(
         ],
         [
             (t.gettext("Edit description"), data(e, "description")),
-            (t.gettext("Edit photos"), data(e, "photos")),
+            (t.gettext("Edit photos and files"), data(e, "photos")),
         ],
         [
             (t.gettext("Edit place"), data(e, "location")),
@@ -220,12 +229,15 @@ async def summary_text(t: Translator, d: DraftView) -> str:
     answers = d.data.get("answers") or {}
     for question in cat.questions:
         if question.code in answers:
-            shown = answer_text(t, question, answers[question.code])
-            lines.append(f"{question.prompt(t.language)}: {shown}")
+            shown = answer_shown(question, answers[question.code], t.language)
+            lines.append(answer_line(t, question.label(t.language), shown))
     description = str(d.data.get("description", ""))
     lines.append(t.gettext("Description: {text}", text=description))
     photos = len(d.data.get("photos") or [])
     lines.append(t.gettext("Photos: {n}", n=photos))
+    files = len(d.data.get("attachments") or [])
+    if files:
+        lines.append(t.gettext("Files (voice, video, documents): {n}", n=files))
     lines.append(t.gettext("Place: {place}", place=place_text(t, d.data.get("location"))))
     phone = d.data.get("phone")
     contact = phone if phone else t.gettext("anonymous")
@@ -235,17 +247,6 @@ async def summary_text(t: Translator, d: DraftView) -> str:
         keep = max(0, len(description) - (len(text) - SUMMARY_LIMIT) - 1)
         text = text.replace(description, description[:keep] + "…", 1)
     return text
-
-
-def answer_text(t: Translator, question: Question, value: object) -> str:
-    if question.type == "choice":
-        names = {c.code: c.name(t.language) for c in question.choices}
-        return names.get(str(value), str(value))
-    if question.type == "date" and isinstance(value, str):
-        return format_date(date.fromisoformat(value), "medium", locale=babel_locale(t))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def place_text(t: Translator, location: object) -> str:

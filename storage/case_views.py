@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.attachments import Attachment, attachments_from_json
 from storage.catalog import CategoryNotFound
 from storage.models import Actor, CaseKind, CaseStatus
 
@@ -93,6 +94,7 @@ class NewCase:
     channel: str = "telegram"
     source: str | None = None
     publish_consent: bool = False  # the citizen agreed that a public text may be published
+    attachments: tuple[Attachment, ...] = ()  # voice, video, audio, documents
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class CaseView:
     proposed_department_code: str | None = None
     # When the citizen's words (text, answers, place, photos) were erased at their request.
     erased_at: datetime | None = None
+    attachments: tuple[Attachment, ...] = ()  # voice, video, audio, documents
 
     @property
     def is_open(self) -> bool:
@@ -142,6 +145,7 @@ CASE_COLUMNS = (
     "status",
     "text",
     "photos",
+    "attachments",
     "latitude",
     "longitude",
     "address",
@@ -181,6 +185,7 @@ def case_view(row: dict[str, Any]) -> CaseView:
         updated_at=row["updated_at"],
         proposed_department_code=row["proposed_department__code"],
         erased_at=row.get("erased_at"),
+        attachments=attachments_from_json(row.get("attachments")),
     )
 
 

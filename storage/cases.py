@@ -17,6 +17,7 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from storage.attachments import Attachment
 from storage.case_views import ADDRESS_MAX as ADDRESS_MAX
 from storage.case_views import CASE_COLUMNS as CASE_COLUMNS
 from storage.case_views import DESCRIPTION_MAX as DESCRIPTION_MAX
@@ -116,6 +117,7 @@ async def submit_case(
             "status": CaseStatus.SUBMITTED,
             "text": new.text,
             "photos": list(new.photos),
+            "attachments": [a.as_json() for a in new.attachments],
             "latitude": location.latitude if location else None,
             "longitude": location.longitude if location else None,
             "address": location.address if location else None,
@@ -159,6 +161,9 @@ async def submit_case(
             await notify(staff_chat_id, "staff_new_case", card, now=now)
             if new.photos:
                 await notify(staff_chat_id, "staff_case_photos", facts, now=now)
+            for index in range(len(new.attachments)):
+                attached = {**facts, "index": index}
+                await notify(staff_chat_id, "staff_case_attachment", attached, now=now)
         return await _view_by_id(case.id)
 
 
@@ -289,15 +294,16 @@ async def add_information(
     photos: tuple[str, ...],
     now: datetime,
     staff_chat_id: int | None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> CaseView:
-    """Append a citizen's text and/or photos to their open case and tell the staff chat.
+    """Append a citizen's text, photos and/or files to their open case and tell the staff chat.
 
-    The addition is a public "citizen_added" event; its photos also join the case's photos.
+    The addition is a public "citizen_added" event; its photos and files also join the case's.
     Raises CaseNotFound (absent or not theirs), CaseClosed (the case has ended), ValueError
-    when there is neither text nor a photo. The status is left as it is.
+    when there is neither text nor a photo nor a file. The status is left as it is.
     """
     _require_aware(now)
-    if not text.strip() and not photos:
+    if not text.strip() and not photos and not attachments:
         raise ValueError("nothing to add: give text or photos")
     async with in_transaction():
         # Locks the row on PostgreSQL (a no-op on SQLite, where writers are serialized anyway),
@@ -314,17 +320,27 @@ async def add_information(
             kind="citizen_added",
             actor=Actor.CITIZEN,
             actor_id=citizen_id,
-            payload={"text": text, "photos": list(photos)},
+            payload={
+                "text": text,
+                "photos": list(photos),
+                **({"attachments": [a.as_json() for a in attachments]} if attachments else {}),
+            },
             public=True,
             created_at=now,
         )
         changes: dict[str, Any] = {"updated_at": now, "version": F("version") + 1}
         if photos:
             changes["photos"] = [*case.photos, *photos]
+        if attachments:
+            changes["attachments"] = [*case.attachments, *(a.as_json() for a in attachments)]
         await Case.filter(id=case.id).update(**changes)
         if staff_chat_id is not None:
             facts = {"tracking": case.tracking, "event_id": event.id}
             await notify(staff_chat_id, "staff_case_addition", facts, now=now)
+            first = len(case.attachments)
+            for index in range(first, first + len(attachments)):
+                attached = {"tracking": case.tracking, "index": index}
+                await notify(staff_chat_id, "staff_case_attachment", attached, now=now)
         return await _view_by_id(case.id)
 
 

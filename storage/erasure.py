@@ -61,8 +61,8 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
 
 async def erase_case_words(case_ids: Sequence[int], *, now: datetime) -> None:
     """The citizen's words in these cases: the description, the category's answers, the place,
-    the photos, and their additions, answers to staff questions and rating comments in the
-    timeline. Category, department, dates, status, staff answers and ratings stay."""
+    the photos and files, and their additions, answers to staff questions and rating comments
+    in the timeline. Category, department, dates, status, staff answers and ratings stay."""
     for ids in _chunks(case_ids):
         await Case.filter(id__in=ids).update(
             text="",
@@ -71,6 +71,7 @@ async def erase_case_words(case_ids: Sequence[int], *, now: datetime) -> None:
             latitude=None,
             longitude=None,
             photos=[],
+            attachments=[],
             erased_at=now,
         )
         await Event.filter(case_id__in=ids, kind__in=CITIZEN_WORDS).update(payload=ERASED)

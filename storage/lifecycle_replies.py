@@ -19,6 +19,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from storage.attachments import Attachment
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import add_information
 from storage.deadlines import pause_changes, resume_changes
@@ -237,13 +238,21 @@ async def citizen_adds(
     photos: tuple[str, ...],
     now: datetime,
     staff_chat_id: int | None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> CaseView:
     """What a citizen sends about their open case: an addition, and when the department had
     asked them something, also the answer that puts the case back in progress."""
     async with in_transaction():
         case = await add_information(
-            tracking, citizen_id, text=text, photos=photos, now=now, staff_chat_id=staff_chat_id
+            tracking,
+            citizen_id,
+            text=text,
+            photos=photos,
+            now=now,
+            staff_chat_id=staff_chat_id,
+            attachments=attachments,
         )
         if case.status is CaseStatus.AWAITING_CITIZEN:
-            case = await citizen_answered(tracking, citizen_id, text or "(photo)", now=now)
+            answer = text or ("(photo)" if photos else "(file)")
+            case = await citizen_answered(tracking, citizen_id, answer, now=now)
         return case

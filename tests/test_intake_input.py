@@ -62,8 +62,11 @@ async def test_bad_input_at_every_step(
         assert "too long (3001 characters); the limit is 3000" in said(await c.say(long))
         forwarded = await c.send(text="Radiators cold for days", forward_from={"id": 77})
         assert "type the description yourself" in said(forwarded)
-        assert "as text" in said(await c.send(voice={"file_id": "voice-1"}))
-        assert "as text" in said(await c.send(document={"file_id": "doc-1"}))
+        # A voice message or a file: words first, and the files are welcome at the next step.
+        files_later = "you can send voice messages, videos and documents at the next step"
+        assert files_later in said(await c.send(voice={"file_id": "voice-1"}))
+        assert files_later in said(await c.send(document={"file_id": "doc-1"}))
+        assert "as text" in said(await c.send(sticker={"file_id": "sticker-1"}))
         # An edited message is ignored: no answer, nothing changes.
         sent = c._push(text="The radiators are cold.")
         await c.settle()
@@ -73,8 +76,11 @@ async def test_bad_input_at_every_step(
         await c.settle()
         assert c.new() == []
         assert c.draft()[1]["description"] == "The radiators are cold."
-        # Photos: a video is not a photo; a sixth photo is refused.
-        assert "please send a photo" in said(await c.send(video={"file_id": "video-1"}))
+        # Photos: a sticker is neither a photo nor a file; a video is kept as a file; a sixth
+        # photo is refused.
+        sticker = await c.send(sticker={"file_id": "sticker-2"})
+        assert "please send a photo, a voice message, a video or a document" in said(sticker)
+        assert "File 1 of 5 received" in said(await c.send(video={"file_id": "video-1"}))
         for _ in range(5):
             await c.photo()
         [refused] = await c.photo()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -32,6 +33,14 @@ def bot_message_json(world: World, record: JsonDict, *, nested: bool = True) -> 
             message["caption_entities"] = record["entities"]
     if record["photo"]:
         message["photo"] = world.photo_sizes(record["photo"])
+    for kind in ("voice", "video", "audio"):
+        if record.get(kind):
+            stored = world.files.get(record[kind])
+            message[kind] = {
+                "file_id": record[kind],
+                "file_unique_id": stored.unique_id if stored else f"sbx{kind}",
+                "duration": 0,
+            }
     if record["document"]:
         stored = world.files.get(record["document"])
         document: JsonDict = {
@@ -81,14 +90,21 @@ def _file_object(world: World, kind: str, spec: Any, upload: bytes | None) -> Js
             "photo": "image/jpeg",
             "voice": "audio/ogg",
             "video": "video/mp4",
+            "audio": "audio/mpeg",
             "sticker": "image/webp",
         }.get(kind, "application/octet-stream")
-        stored = world.store_file(kind, upload, mime, spec.get("file_name"), file_id)
+        # The control API is JSON: a file's own bytes may come base64-encoded.
+        data = base64.b64decode(spec["data_base64"]) if spec.get("data_base64") else upload
+        stored = world.store_file(kind, data, mime, spec.get("file_name"), file_id)
     return {
         "file_id": stored.file_id,
         "file_unique_id": stored.unique_id,
         "file_size": int(spec.get("file_size") or stored.size()),
     }
+
+
+def _duration(spec: Any, default: int) -> int:
+    return int(spec.get("duration") or default) if isinstance(spec, dict) else default
 
 
 def _content(world: World, body: JsonDict, upload: bytes | None) -> JsonDict:
@@ -138,10 +154,20 @@ def _content(world: World, body: JsonDict, upload: bytes | None) -> JsonDict:
         }
     if body.get("voice"):
         voice = _file_object(world, "voice", body["voice"], None)
-        content["voice"] = {**voice, "duration": 2, "mime_type": "audio/ogg"}
+        seconds = _duration(body["voice"], 2)
+        content["voice"] = {**voice, "duration": seconds, "mime_type": "audio/ogg"}
     if body.get("video"):
         video = _file_object(world, "video", body["video"], None)
-        content["video"] = {**video, "width": 640, "height": 480, "duration": 3}
+        seconds = _duration(body["video"], 3)
+        content["video"] = {**video, "width": 640, "height": 480, "duration": seconds}
+        content["video"]["mime_type"] = "video/mp4"
+    if isinstance(body.get("audio"), dict):
+        spec = body["audio"]
+        audio = _file_object(world, "audio", spec, None)
+        audio.update(duration=_duration(spec, 60), mime_type=spec.get("mime_type") or "audio/mpeg")
+        if spec.get("file_name"):
+            audio["file_name"] = spec["file_name"]
+        content["audio"] = audio
     if isinstance(body.get("document"), dict):
         spec = body["document"]
         document = _file_object(world, "document", spec, None)

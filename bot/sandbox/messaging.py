@@ -73,6 +73,9 @@ class Messenger:
             "sendMessage": self.send_message,
             "sendPhoto": self.send_photo,
             "sendDocument": self.send_document,
+            "sendVoice": self.send_voice,
+            "sendVideo": self.send_video,
+            "sendAudio": self.send_audio,
             "sendMediaGroup": self.send_media_group,
             "sendLocation": self.send_location,
             "copyMessage": self.copy_message,
@@ -172,6 +175,22 @@ class Messenger:
         fields["document"] = self._file(p.raw("document"), "document", p)
         self.admit("sendDocument", chat_id, at)
         return bot_message_json(self.world, self._record("sendDocument", chat_id, at, **fields))
+
+    def _send_file(self, method: str, kind: str, p: Params, at: float) -> JsonDict:
+        chat_id = p.chat_id()
+        fields = {**self._caption(p), **self._common(p)}
+        fields[kind] = self._file(p.raw(kind), kind, p)
+        self.admit(method, chat_id, at)
+        return bot_message_json(self.world, self._record(method, chat_id, at, **fields))
+
+    def send_voice(self, p: Params, at: float) -> JsonDict:
+        return self._send_file("sendVoice", "voice", p, at)
+
+    def send_video(self, p: Params, at: float) -> JsonDict:
+        return self._send_file("sendVideo", "video", p, at)
+
+    def send_audio(self, p: Params, at: float) -> JsonDict:
+        return self._send_file("sendAudio", "audio", p, at)
 
     def send_media_group(self, p: Params, at: float) -> list[JsonDict]:
         chat_id = p.chat_id()
