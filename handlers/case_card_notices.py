@@ -1,4 +1,5 @@
-"""The staff chat's notices about a case: the new-case card, the case's photos, an addition.
+"""The staff chat's notices about a case: the new-case card, its photos and files, an addition,
+and an earlier message's buttons taken off once the case has moved on (storage.stale_buttons).
 
 Storage sends the facts; the text is made at send time, in the staff chat's language.
 """
@@ -11,12 +12,16 @@ from typing import Any
 from telegram import InputMediaPhoto
 
 from bot.i18n import Translator
+from bot.texts.attachments import attachment_label
 from bot.texts.cases import erased, staff_card
 from handlers.duplicates import duplicate_line, duplicate_rows
-from handlers.rendered import Rendered, notice_zone
-from handlers.staff_cases import card_keyboard
+from handlers.rendered import Rendered, notice_maps, notice_zone
+from handlers.staff_cases import card_keyboard, details_keyboard
+from handlers.staff_routing import routing_keyboard
+from storage.attachments import AttachmentKind
 from storage.cases import case_by_tracking
 from storage.following import addition
+from storage.stale_buttons import ALL, SIGNED, card_stage
 from storage.tracking import format_tracking_number
 
 CAPTION_LIMIT = 1024  # Telegram's longest photo caption
@@ -36,13 +41,31 @@ async def render_staff_new_case(params: dict[str, Any], t: Translator) -> Render
     """ "staff_new_case" {tracking, duplicates?}: the new-case card, with its Accept and Reject
     buttons, and a "Merge into N" button for each possible duplicate."""
     case = await case_by_tracking(str(params["tracking"]))
+    text = await staff_card(case, t, notice_zone(), maps=notice_maps())
+    if await card_stage("new", case.tracking, params) != ALL:  # moved on before it went out
+        return Rendered(
+            "sendMessage",
+            {"text": text, "reply_markup": details_keyboard(case.tracking, t).to_dict()},
+        )
     markup = card_keyboard(case.tracking, t).to_dict()
-    text = await staff_card(case, t, notice_zone())
     duplicates = [str(number) for number in params.get("duplicates") or ()]
     if duplicates:
         text += "\n\n" + duplicate_line(duplicates, t)
         markup["inline_keyboard"] += duplicate_rows(case.tracking, duplicates, t)
     return Rendered("sendMessage", {"text": text, "reply_markup": markup})
+
+
+async def render_staff_buttons_retired(params: dict[str, Any], t: Translator) -> Rendered:
+    """ "staff_buttons_retired" {tracking, card, stage, message_id}: an earlier message's
+    buttons on a case that has moved on are taken off, but for what still applies: a new-case
+    card keeps its Details, a routing notice signed for its Send back."""
+    edit: dict[str, Any] = {"message_id": int(params["message_id"])}
+    tracking = str(params["tracking"])
+    if params.get("card") == "new":
+        edit["reply_markup"] = details_keyboard(tracking, t).to_dict()
+    elif params.get("card") == "routed" and params.get("stage") == SIGNED:
+        edit["reply_markup"] = routing_keyboard(tracking, t, signed=True).to_dict()
+    return Rendered("editMessageReplyMarkup", edit)
 
 
 async def render_staff_case_photos(params: dict[str, Any], t: Translator) -> Rendered:
@@ -65,6 +88,12 @@ async def render_staff_case_addition(params: dict[str, Any], t: Translator) -> R
     if added is not None and added.payload.get("erased"):
         text = erased(t)
     photos = [str(p) for p in added.payload.get("photos") or ()] if added else []
+    files = len(added.payload.get("attachments") or ()) if added else 0
+    if files:  # each is sent on its own after this message (staff_case_attachment)
+        line = t.ngettext(
+            "({count} file, sent below)", "({count} files, sent below)", files, count=files
+        )
+        text = f"{text}\n\n{line}" if text else line
     head = t.gettext(
         "The citizen added to request {number}:", number=format_tracking_number(tracking)
     )
@@ -81,3 +110,28 @@ async def render_staff_case_addition(params: dict[str, Any], t: Translator) -> R
             count=len(photos),
         )
     return Rendered("sendMessage", {"text": f"{head}\n\n{text}".strip()})
+
+
+# How each kind of file is passed on: the Bot API method and its parameter, by file_id.
+SEND_FILE = {
+    AttachmentKind.VOICE: ("sendVoice", "voice"),
+    AttachmentKind.VIDEO: ("sendVideo", "video"),
+    AttachmentKind.AUDIO: ("sendAudio", "audio"),
+    AttachmentKind.DOCUMENT: ("sendDocument", "document"),
+}
+
+
+async def render_staff_case_attachment(params: dict[str, Any], t: Translator) -> Rendered:
+    """ "staff_case_attachment" {tracking, index}: one of the case's files, as Telegram has it."""
+    case = await case_by_tracking(str(params["tracking"]))
+    number = format_tracking_number(case.tracking)
+    index = int(params["index"])
+    if index >= len(case.attachments):  # erased at the citizen's request after it was queued
+        caption = t.gettext("A file of request {number}", number=number)
+        return Rendered("sendMessage", {"text": f"{caption}\n\n{erased(t)}"})
+    attachment = case.attachments[index]
+    caption = t.gettext(
+        "Request {number}: {file}", number=number, file=attachment_label(t, attachment)
+    )
+    method, parameter = SEND_FILE[attachment.kind]
+    return Rendered(method, {parameter: attachment.file_id, "caption": caption})

@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import Translator
 from bot.texts.cases import department_name, when
 from handlers.rendered import Rendered, notice_zone
+from storage.stale_buttons import ALL, card_stage
 from storage.tracking import format_tracking_number
 
 
@@ -69,6 +70,8 @@ async def render_staff_extension_requested(params: dict[str, Any], t: Translator
         reason=str(params["reason"]),
     )
     tracking = str(params["tracking"])
+    if await card_stage("extension", tracking, params) != ALL:  # decided before it went out
+        return Rendered("sendMessage", {"text": text})
     markup = InlineKeyboardMarkup(
         [
             [

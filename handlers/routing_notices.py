@@ -14,6 +14,7 @@ from bot.texts.timeline import names
 from handlers.rendered import Rendered, notice_zone
 from handlers.staff_cases import card_keyboard
 from handlers.staff_routing import routing_keyboard, send_back_reasons
+from storage.stale_buttons import ALL, NONE, SIGNED, card_stage
 from storage.tracking import format_tracking_number
 
 
@@ -40,7 +41,10 @@ async def render_staff_case_routed(params: dict[str, Any], t: Translator) -> Ren
             department=lead,
             due=due,
         )
-    markup = routing_keyboard(tracking, t, signed=False).to_dict()
+    stage = await card_stage("routed", tracking, params)  # it may have moved on meanwhile
+    if stage == NONE:
+        return Rendered("sendMessage", {"text": text})
+    markup = routing_keyboard(tracking, t, signed=stage == SIGNED).to_dict()
     return Rendered("sendMessage", {"text": text, "reply_markup": markup})
 
 
@@ -56,6 +60,8 @@ async def render_staff_case_sent_back(params: dict[str, Any], t: Translator) -> 
         department=await department_name(params.get("department"), t),
         reason=shown,
     )
+    if await card_stage("new", tracking, params) != ALL:  # routed again before it went out
+        return Rendered("sendMessage", {"text": text})
     markup = card_keyboard(tracking, t).to_dict()
     return Rendered("sendMessage", {"text": text, "reply_markup": markup})
 

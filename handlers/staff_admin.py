@@ -92,7 +92,12 @@ async def on_staff(update: Update, context: MinshengContext) -> None:
         return
     await send(update, context, await change(t, command, *target, by=admin, now=now))
     # Their private chat's command menu follows the change (queued once per change, if any).
-    await queue_member_menus(context.services.catalogs, now=now, user_ids=[target[0]])
+    await queue_member_menus(
+        context.services.catalogs,
+        context.services.settings.staff_chat_id,
+        now=now,
+        user_ids=[target[0]],
+    )
 
 
 async def change(t: Translator, command: str, user_id: int, rest: list[str], **by: Any) -> str:

@@ -5,7 +5,7 @@ its data comes from the client), so a forged or stale press changes nothing. Two
 pressing at once: the first wins, the other is told the request was already handled.
 
     card ──Accept──▶ departments ──dept──▶ accepted (card edited, citizen told)
-      │                   └──« Back──▶ card
+      │                   └──« Back──▶ card      (a level at a time: handlers.staff_departments)
       └──Reject──▶ reasons ──reason──▶ rejected (card edited, citizen told)
                       └──Other──▶ "type /reject <number> <reason>"
 """
@@ -32,6 +32,7 @@ from handlers.buttons import (
 )
 from handlers.common import answer_button, call, chat_of, send, user_of, who
 from handlers.rendered import Rendered, notice_zone
+from handlers.staff_departments import GROUP_PATTERN, department_keyboard
 from handlers.staff_kit import acted, mark_pressed, not_allowed, pressed, staff_filter
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
@@ -78,23 +79,14 @@ def card_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
     )
 
 
+def details_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
+    """What a new-case card keeps once the case has moved on: its Details."""
+    details = InlineKeyboardButton(t.gettext("Details"), callback_data=f"st:det:{tracking}")
+    return InlineKeyboardMarkup([[details]])
+
+
 def back(tracking: str, t: Translator) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(t.gettext("« Back"), callback_data=f"st:back:{tracking}")]
-
-
-async def department_keyboard(case: CaseView, t: Translator) -> InlineKeyboardMarkup:
-    """Every active department, the case's proposed one first."""
-    found = await departments()
-    found.sort(key=lambda d: d.code != case.proposed_department_code)
-    rows = [
-        [
-            InlineKeyboardButton(
-                d.names.get(t.language) or d.code, callback_data=f"st:dep:{case.tracking}:{d.id}"
-            )
-        ]
-        for d in found
-    ]
-    return InlineKeyboardMarkup([*rows, back(case.tracking, t)])
 
 
 def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
@@ -128,6 +120,17 @@ async def on_accept(update: Update, context: MinshengContext) -> None:
     if (case := await allowed(update, context, StaffAction.ACCEPT, tracking, t)) is not None:
         await answer_button(update, context)
         await edit_markup(update, context, await department_keyboard(case, t))
+
+
+async def on_department_group(update: Update, context: MinshengContext) -> None:
+    """A level of departments opened, or another page of one: the chooser shows it."""
+    if (got := await pressed(update, context, GROUP_PATTERN)) is None:
+        return
+    found, t = got
+    tracking, level, page = found.group(1), int(found.group(2)), int(found.group(3))
+    if (case := await allowed(update, context, StaffAction.ACCEPT, tracking, t)) is not None:
+        await answer_button(update, context)
+        await edit_markup(update, context, await department_keyboard(case, t, level, page))
 
 
 async def on_reject(update: Update, context: MinshengContext) -> None:
@@ -210,7 +213,8 @@ async def mark_card(
     update: Update, context: MinshengContext, case: CaseView, t: Translator, done: str
 ) -> None:
     """Edit the pressed card: its text drawn afresh with what was done, and no buttons left."""
-    text = await staff_card(case, t, context.services.settings.zone)
+    settings = context.services.settings
+    text = await staff_card(case, t, settings.zone, maps=settings.map_links)
     await mark_pressed(update, context, done, text=text)
 
 
@@ -232,7 +236,7 @@ async def on_case(update: Update, context: MinshengContext) -> None:
 async def timeline_card(case: CaseView, t: Translator, context: MinshengContext) -> str:
     zone = context.services.settings.zone
     lines = [
-        await staff_card(case, t, zone),
+        await staff_card(case, t, zone, maps=context.services.settings.map_links),
         t.gettext("Status: {status}", status=staff_status_name(t, case.status)),
         *await routing_lines(case.tracking, t, zone),
         "",
@@ -284,6 +288,7 @@ def handlers(app: MinshengApp) -> list[Any]:
         ButtonHandler(on_reject, pattern=REJECT_PATTERN),
         ButtonHandler(on_back, pattern=BACK_PATTERN),
         ButtonHandler(on_department, pattern=DEPARTMENT_PATTERN),
+        ButtonHandler(on_department_group, pattern=GROUP_PATTERN),
         ButtonHandler(on_reason, pattern=REASON_PATTERN),
     ]
 

@@ -23,6 +23,7 @@ from handlers.common import answer_button, call, send, user_of, who
 from storage.case_views import CaseNotFound
 from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused
 from storage.staff import StaffAction, StaffNotAuthorized, authorize, staff_member
+from storage.stale_buttons import left_to_caller
 
 __all__ = [
     "StaffChats",
@@ -186,11 +187,13 @@ async def mark_pressed(
     reply_markup: Any = None,
 ) -> None:
     """Edit the message whose button was pressed: its text (or `text`, a card drawn afresh)
-    with what was done appended; its buttons go, unless `reply_markup` gives new ones."""
+    with what was done appended; its buttons go, unless `reply_markup` gives new ones (this
+    edit replaces the stale-button edit storage queued for it: storage.stale_buttons)."""
     message = query_of(update).message
     base = text if text is not None else getattr(message, "text", None)
     if message is None or base is None:
         return
+    left_to_caller(message.chat.id, message.message_id)
     params: dict[str, Any] = {
         "chat_id": message.chat.id,
         "message_id": message.message_id,

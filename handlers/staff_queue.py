@@ -15,7 +15,8 @@ from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
-from bot.texts.timeline import staff_status_name
+from bot.texts.cases import department_name, short_category_name
+from bot.texts.timeline import names, staff_status_name
 from handlers.buttons import ButtonHandler
 from handlers.common import answer_button, call, send, user_of, who
 from handlers.staff_kit import (
@@ -36,16 +37,22 @@ from storage.catalog import DepartmentNotFound
 from storage.lifecycle import accept_case
 from storage.queue import QueueFilter, QueuePage, add_note, queue_page, set_blocked
 from storage.routing import CoHandlingRefused
-from storage.staff import StaffAction, StaffNotAuthorized
+from storage.staff import StaffAction, StaffNotAuthorized, StaffRole
 from storage.tracking import format_tracking_number
 
 COMMANDS = ("queue", "note", "assign", "ban", "unban")
+OVERDUE_MARK = "⏰ "
 PAGE_PATTERN = re.compile(
-    r"^sq:(new|mine|department|overdue|review|hand|repeat|extensions):(\d{1,4})$"
+    r"^sq:(now|new|mine|department|overdue|review|hand|repeat|extensions):(\d{1,4})$"
 )
 
 
-def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -> str:
+def queue_name(page: QueuePage, t: Translator) -> str:
+    """The queue's title; "now" says what it holds for the reader's role."""
+    if page.filter is QueueFilter.NOW:
+        if page.role is StaffRole.HANDLER:
+            return t.gettext("To work on now (your department, overdue first)")
+        return t.gettext("To work on now (new, overdue, to route by hand)")
     names = {
         QueueFilter.NEW: t.gettext("New requests"),
         QueueFilter.MINE: t.gettext("Open requests in your reach"),
@@ -56,9 +63,13 @@ def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -> str:
         QueueFilter.REPEAT: t.gettext("Repeat requests (reopened twice or filed again)"),
         QueueFilter.EXTENSIONS: t.gettext("Requests for more time waiting for a decision"),
     }
+    return names[page.filter]
+
+
+async def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -> str:
     head = t.gettext(
         "{queue}: {total}, page {page} of {pages}",
-        queue=names[page.filter],
+        queue=queue_name(page, t),
         total=page.total,
         page=page.page,
         pages=page.pages,
@@ -66,12 +77,16 @@ def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -> str:
     if not page.lines:
         return f"{head}\n{t.gettext('Nothing here.')}"
     zone = context.services.settings.zone
-    lines = [
-        f"{format_tracking_number(line.tracking)} · {staff_status_name(t, line.status)} · "
-        f"{line.category_code} · "
-        + (line.due_at.astimezone(zone).strftime("%Y-%m-%d") if line.due_at else "—")
-        for line in page.lines
-    ]
+    lines = []
+    for line in page.lines:
+        due = line.due_at.astimezone(zone).strftime("%Y-%m-%d") if line.due_at else "—"
+        if line.overdue:
+            due = t.gettext("overdue since {date}", date=due)
+        category = await short_category_name(line.category_code, t.language)
+        lines.append(
+            f"{OVERDUE_MARK if line.overdue else ''}{format_tracking_number(line.tracking)} · "
+            f"{staff_status_name(t, line.status)} · {category} · {due}"
+        )
     return "\n".join([head, *lines])
 
 
@@ -90,17 +105,17 @@ def queue_keyboard(page: QueuePage, t: Translator) -> InlineKeyboardMarkup | Non
 
 def queue_usage(t: Translator) -> str:
     return t.gettext(
-        "Usage: /queue [new|mine|department|overdue|review|repeat|hand|extensions] [page]"
+        "Usage: /queue [now|new|mine|department|overdue|review|repeat|hand|extensions] [page]"
     )
 
 
 async def on_queue(update: Update, context: MinshengContext) -> None:
-    """/queue [filter] [page]: one page of a queue (new cases by default)."""
+    """/queue [filter] [page]: one page of a queue (by default what to work on now)."""
     _, t = await who(update, context)
     args = list(context.args or [])
-    which, number = QueueFilter.NEW, 1
+    which, number = QueueFilter.NOW, 1
     if args and args[0].isdigit():
-        args = ["new", *args]
+        args = ["now", *args]
     if args:
         if args[0].lower() not in set(QueueFilter) or len(args) > 2:
             await usage_or_denied(update, context, t, queue_usage(t))
@@ -118,7 +133,8 @@ async def on_queue(update: Update, context: MinshengContext) -> None:
     except StaffNotAuthorized:
         await send(update, context, not_allowed(t))
         return
-    await send(update, context, queue_text(page, t, context), markup=queue_keyboard(page, t))
+    text = await queue_text(page, t, context)
+    await send(update, context, text, markup=queue_keyboard(page, t))
 
 
 async def on_queue_page(update: Update, context: MinshengContext) -> None:
@@ -143,7 +159,7 @@ async def on_queue_page(update: Update, context: MinshengContext) -> None:
     params: dict[str, Any] = {
         "chat_id": message.chat.id,
         "message_id": message.message_id,
-        "text": queue_text(page, t, context),
+        "text": await queue_text(page, t, context),
     }
     if (markup := queue_keyboard(page, t)) is not None:
         params["reply_markup"] = markup.to_dict()
@@ -179,6 +195,7 @@ async def on_assign(update: Update, context: MinshengContext) -> None:
         return
     number, code, co = args[0], args[1], args[2:]
     zone = context.services.settings.zone
+    lead, co_names = await department_name(code, t), await names(co, t)  # the answer's words
     try:
         await outcome(
             update,
@@ -194,7 +211,7 @@ async def on_assign(update: Update, context: MinshengContext) -> None:
                 **settings_of(context),
                 calendar=context.services.calendar,
             ),
-            lambda case: assigned(t, shown(case.tracking), code, co),
+            lambda case: assigned(t, shown(case.tracking), lead, co_names),
         )
     except DepartmentNotFound as missing:
         await no_such_department(update, context, t, number, str(missing), StaffAction.ASSIGN)

@@ -97,7 +97,8 @@ async def on_stats(update: Update, context: MinshengContext) -> None:
     stats = await compute_stats(period.start, period.end, scope, now=now)
     departments, _ = await catalogue_names()
     name = name_in(departments, scope, t.language) if scope else None
-    await send(update, context, stats_text(stats, period.label, t, name), parse_mode="HTML")
+    text = stats_text(stats, period.label, t, name, names=departments)
+    await send(update, context, text, parse_mode="HTML")
     if stats.total.received:
         await notify(chat_of(update).id, "stats_charts", _facts(period, scope, now), now=now)
 

@@ -30,6 +30,7 @@ from storage.lifecycle import (
     approve_reply,
     return_reply,
 )
+from storage.notice_queue import card_tag
 from storage.staff import StaffAction, StaffNotAuthorized, authorize
 from storage.tracking import format_tracking_number
 
@@ -97,6 +98,7 @@ async def send_review_card(
         review_card(reply, t, min_length),
         chat_id=settings.staff_chat_id,
         markup=review_keyboard(reply.tracking, t),
+        about=card_tag("review", reply.tracking),  # its buttons go once reviewed
     )
 
 

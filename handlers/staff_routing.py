@@ -92,17 +92,17 @@ def settings_of(context: MinshengContext) -> dict[str, Any]:
     return {"staff_chat_id": settings.staff_chat_id, "sign_hours": settings.sign_limit_hours}
 
 
-def assigned(t: Translator, number: str, code: str, co: list[str]) -> str:
-    """/assign's answer: to which lead department, and which co-handle it."""
+def assigned(t: Translator, number: str, department: str, co: str) -> str:
+    """/assign's answer: to which lead department, and which co-handle it (by name)."""
     if not co:
         return t.gettext(
-            "Request {number} was assigned to {department}.", number=number, department=code
+            "Request {number} was assigned to {department}.", number=number, department=department
         )
     return t.gettext(
         "Request {number} was assigned to {department}, with co-handling by {co}.",
         number=number,
-        department=code,
-        co=", ".join(co),
+        department=department,
+        co=co,
     )
 
 

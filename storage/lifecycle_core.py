@@ -3,7 +3,8 @@
 Import the operations through `storage.lifecycle`. A staff action runs as `run_staff_action`:
 one transaction that loads the case, asks storage.staff whom it may be, checks the move in
 TRANSITIONS, then lets the operation write the case (guarded by its version), the event and
-the notices. A denial is audited after the rollback, in its own transaction.
+the notices, and takes stale buttons off the staff chat's earlier messages on the case
+(storage.stale_buttons). A denial is audited after the rollback, in its own transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from tortoise.transactions import in_transaction
@@ -29,6 +31,7 @@ from storage.staff import (
     check_is_staff,
     record_denial,
 )
+from storage.stale_buttons import retire_stale_buttons
 from storage.tracking import canonical_or_none
 
 T = TypeVar("T")
@@ -199,7 +202,11 @@ async def run_staff_action(
                 await check_is_staff(by, action, None)  # a non-staff user learns nothing
                 raise CaseNotFound(tracking)
             staff = await check(by, action, (case.scope, *targets), tracking=case.tracking)
-            return await work(case, staff, next_status(case, action))
+            done = await work(case, staff, next_status(case, action))
+            # The staff chat's earlier buttons on the case that no longer apply go (edited).
+            waiting = partial(_awaits_review, case)
+            await retire_stale_buttons(case.tracking, awaiting_review=waiting, now=now)
+            return done
     except StaffNotAuthorized as denied:
         await record_denial(denied, now=now)
         raise
@@ -259,6 +266,10 @@ async def pending_reply(case: Snapshot) -> dict[str, Any] | None:
     if latest is None or latest["kind"] != "reply_submitted":
         return None
     return dict(latest["payload"])
+
+
+async def _awaits_review(case: Snapshot) -> bool:
+    return await pending_reply(case) is not None
 
 
 async def view_of(case: Snapshot) -> CaseView:

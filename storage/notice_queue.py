@@ -12,6 +12,19 @@ from typing import Any
 from storage.outbox import enqueue
 
 NOTICE_METHOD = "notice"
+# Notices to a group whose buttons act on a case, by the card they are: tagged with the case,
+# so that their buttons can be taken away once they no longer apply (storage.stale_buttons).
+BUTTON_CARDS = {
+    "staff_new_case": "new",  # Accept · Reject (and Merge into N)
+    "staff_case_sent_back": "new",  # Accept · Reject again
+    "staff_case_routed": "routed",  # Sign for · Send back
+    "staff_extension_requested": "extension",  # Grant · Refuse
+}
+
+
+def card_tag(card: str, tracking: str) -> str:
+    """The `about` of a group message with buttons of `card` on a case."""
+    return f"{card}:{tracking}"
 
 
 async def notify(
@@ -23,10 +36,12 @@ async def notify(
     dedupe_key: str | None = None,
 ) -> None:
     """Queue a notice of `kind` for a chat; `params` are plain JSON facts, not text."""
+    card = BUTTON_CARDS.get(kind) if chat_id < 0 and "tracking" in params else None
     await enqueue(
         chat_id,
         NOTICE_METHOD,
         {"kind": kind, "params": params},
         now=now,
         dedupe_key=dedupe_key,
+        about=card_tag(card, str(params["tracking"])) if card is not None else None,
     )

@@ -84,9 +84,11 @@ async def enqueue(
     update_id: int | None = None,
     dedupe_key: str | None = None,
     secret: bool = False,
+    about: str | None = None,
 ) -> None:
     """Ask for one Bot API call. With a dedupe key, asking twice queues it once. A `secret`
-    call's payload (a sign-in link) is kept only until the call has been made.
+    call's payload (a sign-in link) is kept only until the call has been made. `about` tags a
+    group message whose buttons act on a case (storage.stale_buttons).
 
     Inside `collected_outbox()` the row is written when the block ends, with its neighbours.
     """
@@ -98,6 +100,7 @@ async def enqueue(
         created_at=now,
         update_id=update_id,
         dedupe_key=dedupe_key,
+        about=about,
     )
     batch = _collecting.get()
     if batch is not None:

@@ -1,9 +1,9 @@
 """Staff queues and the small staff operations that change no case status: notes and bans.
 
-`queue_page` lists cases for /queue (new · mine · department · overdue · review), limited to
-the caller's reach: a handler's department, a supervisor's subtree, everything for admins and
-unrestricted supervisors. `add_note` writes an internal event; `set_blocked` bars or frees a
-citizen. Each authorizes through storage.staff; a denial is audited after the rollback.
+`queue_page` lists cases for /queue (now · new · mine · department · overdue · review · …),
+limited to the caller's reach: a handler's department, a supervisor's subtree, everything for
+admins and unrestricted supervisors. `add_note` writes an internal event; `set_blocked` bars
+or frees a citizen. Each authorizes through storage.staff; a denial is audited after the rollback.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import Case as Choose
+from tortoise.expressions import F, Q, When
 from tortoise.transactions import in_transaction
 
 from storage.case_views import OPEN_STATUSES, CaseNotFound, CitizenNotFound
@@ -35,6 +36,9 @@ PAGE_SIZE = 10
 
 
 class QueueFilter(StrEnum):
+    # What to work on now, overdue first: a handler's department's open cases; for supervisors
+    # and admins the new cases, the overdue ones (escalated, 督办) and those to route by hand.
+    NOW = "now"
     NEW = "new"
     MINE = "mine"
     DEPARTMENT = "department"
@@ -51,6 +55,7 @@ class QueueLine:
     status: CaseStatus
     category_code: str
     due_at: datetime | None
+    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -60,19 +65,20 @@ class QueuePage:
     page: int  # 1-based, clamped to the pages there are
     pages: int  # at least 1
     total: int
+    role: StaffRole  # NOW means one thing for handlers and another for the rest
 
 
-async def _reach(user_id: int) -> tuple[frozenset[int] | None, int | None]:
-    """(departments the staff member may see, None for all; their own department)."""
+async def _reach(user_id: int) -> tuple[frozenset[int] | None, int | None, StaffRole]:
+    """(departments the staff member may see, None for all; their own department; role)."""
     row = await Staff.filter(user_id=user_id, active=True).first().values("role", "department_id")
     if row is None:
         raise StaffNotAuthorized(user_id, StaffAction.VIEW, None, "not_staff")
-    own = row["department_id"]
-    if StaffRole(row["role"]) is StaffRole.ADMIN or own is None:
-        return None, own
-    if StaffRole(row["role"]) is StaffRole.HANDLER:
-        return frozenset({own}), own
-    return await _subtree(own), own
+    own, role = row["department_id"], StaffRole(row["role"])
+    if role is StaffRole.ADMIN or own is None:
+        return None, own, role
+    if role is StaffRole.HANDLER:
+        return frozenset({own}), own, role
+    return await _subtree(own), own, role
 
 
 async def reach_of(user_id: int) -> frozenset[int] | None:
@@ -90,14 +96,26 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
     which = QueueFilter(which)
     try:
         async with in_transaction():
-            reach, own = await _reach(user_id)
+            reach, own, role = await _reach(user_id)
+            handler = role is StaffRole.HANDLER
             query = Case.all()
             if reach is not None:  # new cases by where they are proposed, others by department
                 routed = Q(department_id__in=list(reach))
-                unrouted = which in (QueueFilter.NEW, QueueFilter.HAND, QueueFilter.REPEAT)
+                unrouted = which in (QueueFilter.NEW, QueueFilter.HAND, QueueFilter.REPEAT) or (
+                    which is QueueFilter.NOW and not handler
+                )
                 scope = _in(reach) if unrouted else routed
                 query = query.filter(scope)
-            if which is QueueFilter.NEW:
+            if which is QueueFilter.NOW and handler:
+                query = query.filter(department_id=own, status__in=list(OPEN_STATUSES))
+            elif which is QueueFilter.NOW:
+                # Open cases first (the status index finds them), then which of them: an OR
+                # across the statuses would read every case (300k cases: 155 ms → 10 ms).
+                waiting = Q(status=CaseStatus.SUBMITTED) | Q(due_at__lt=now)
+                query = query.filter(status__in=list(OPEN_STATUSES)).filter(
+                    waiting | Q(route_by_hand=True)
+                )
+            elif which is QueueFilter.NEW:
                 query = query.filter(status=CaseStatus.SUBMITTED)
             elif which is QueueFilter.REPEAT:  # closed ones too: the meeting looks back
                 query = query.filter(repeat=True)
@@ -131,31 +149,38 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
             # Sorted by id + 0, not id: given ORDER BY id and a small LIMIT, PostgreSQL walks
             # the primary key past every closed case instead of sorting the few thousand open
             # ones its index finds (1M cases, page 15: 22 ms → 3 ms).
+            ordered = query.annotate(oldest_first=F("id") + 0)
+            order = ["oldest_first"]
+            if which is QueueFilter.NOW:  # overdue first, then oldest first
+                overdue_first = Choose(When(Q(due_at__lt=now), then="0"), default="1")
+                ordered = ordered.annotate(late_first=overdue_first)
+                order = ["late_first", *order]
             ids = (
-                await query.annotate(oldest_first=F("id") + 0)
-                .order_by("oldest_first")
+                await ordered.order_by(*order)
                 .offset((page - 1) * PAGE_SIZE)
                 .limit(PAGE_SIZE)
                 .values_list("id", flat=True)
             )
-            rows = (
-                await Case.filter(id__in=list(ids))
-                .order_by("id")
-                .values("tracking", "status", "category__code", "due_at")
+            rows = await Case.filter(id__in=list(ids)).values(
+                "id", "tracking", "status", "category__code", "due_at"
             )
     except StaffNotAuthorized as denied:
         await record_denial(denied, now=now)
         raise
-    lines = tuple(_line(row) for row in rows)
-    return QueuePage(filter=which, lines=lines, page=page, pages=pages, total=total)
+    place = {case_id: n for n, case_id in enumerate(ids)}
+    rows.sort(key=lambda row: place[row["id"]])
+    lines = tuple(_line(row, now) for row in rows)
+    return QueuePage(filter=which, lines=lines, page=page, pages=pages, total=total, role=role)
 
 
-def _line(row: dict[str, Any]) -> QueueLine:
+def _line(row: dict[str, Any], now: datetime) -> QueueLine:
+    due, status = row["due_at"], CaseStatus(row["status"])
     return QueueLine(
         tracking=row["tracking"],
-        status=CaseStatus(row["status"]),
+        status=status,
         category_code=row["category__code"],
-        due_at=row["due_at"],
+        due_at=due,
+        overdue=due is not None and due < now and status in OPEN_STATUSES,
     )
 
 

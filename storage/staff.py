@@ -346,16 +346,28 @@ async def staff_member(user_id: int) -> StaffView | None:
     return None if row is None else _view(row)
 
 
+def may(role: StaffRole, action: StaffAction, department_code: str | None = None) -> bool:
+    """Whether a role (of this department, None for the whole desk) takes this action at all;
+    on which cases, `check` decides. The command menus list what a member may do: a handler
+    never sees /grant or /staff."""
+    if role is StaffRole.ADMIN:
+        return True
+    if role is StaffRole.HANDLER:
+        return action in _HANDLER_ACTIONS
+    barred = department_code is not None and action in _CASELESS_ACTIONS
+    return action in _SUPERVISOR_ACTIONS and not barred
+
+
 async def staff_changes(
     user_ids: Iterable[int] | None = None,
-) -> dict[int, tuple[bool, datetime]]:
-    """Each staff row (active or not): whether it is active and when it last changed.
+) -> dict[int, tuple[StaffView, datetime]]:
+    """Each staff row (active or not) as it stands, and when it last changed.
 
     The staff command menus follow these: one menu per change of a member's row.
     """
     rows = Staff.all() if user_ids is None else Staff.filter(user_id__in=list(user_ids))
-    found = await rows.values_list("user_id", "active", "updated_at")
-    return {int(user_id): (bool(active), at) for user_id, active, at in found}
+    found = await rows.values(*_COLUMNS, "updated_at")
+    return {int(row["user_id"]): (_view(row), row["updated_at"]) for row in found}
 
 
 async def list_staff() -> list[StaffView]:

@@ -197,7 +197,7 @@ async def test_due_dates_and_the_accept_limit_follow_the_calendar_file(
         at(clock, sh(2025, 3, 4, 16))
         number = format_tracking_number(tuesday)
         done = await say(d, SUPERVISOR, f"/assign {number} heating-company")
-        assert done["text"].startswith(f"Request {number} was assigned to heating-company")
+        assert done["text"].startswith(f"Request {number} was assigned to City Heating Company")
         assert moment(db_path, tuesday, "due_at") == sh(2025, 3, 12, 16)
         # National Day 2025 from the shipped data: filed Friday 17:00, to be accepted by 10:00
         # on Sunday 28 Sep (a make-up working day); due on 10 Oct (28, 29, 30 Sep, 9, 10 Oct).

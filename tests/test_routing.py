@@ -120,7 +120,8 @@ async def test_route_sign_send_back_and_route_again(sandbox: Sandbox, db_path: D
             d, SUPERVISOR, f"/assign {number} heating-company gas-company", expect=1
         )
         assert d.sandbox.messages(SUPERVISOR)[-1]["text"] == (
-            f"Request {number} was assigned to heating-company, with co-handling by gas-company."
+            f"Request {number} was assigned to City Heating Company, with co-handling by "
+            "City Gas Company."
         )
         due = when(START + timedelta(hours=2), SHANGHAI, "en")
         assert notice["text"] == (
@@ -321,9 +322,17 @@ async def test_third_pass_goes_to_a_supervisor_by_hand(
         returned = next(m for m in told if m["text"].startswith(f"Request {number} was sent"))
         assert await press(d, SUPERVISOR, returned, f"st:acc:{tracking}") == ""
         offered = await edited(d, returned["message_id"], 0)
-        water = next(
-            data for label, data in buttons(offered) if label == "City Water Supply Company"
-        )
+        # The department tree a level at a time, eight a page: Next › until the Water
+        # Authority shows, then its company.
+        edits = 0
+        while "Water Authority ›" not in dict(buttons(offered)):
+            assert await press(d, SUPERVISOR, offered, dict(buttons(offered))["Next ›"]) == ""
+            edits += 1
+            offered = await edited(d, returned["message_id"], edits)
+        authority = dict(buttons(offered))["Water Authority ›"]
+        assert await press(d, SUPERVISOR, offered, authority) == ""
+        offered = await edited(d, returned["message_id"], edits + 1)
+        water = dict(buttons(offered))["City Water Supply Company"]
         before = len(sandbox.messages(d.staff))
         assert await press(d, SUPERVISOR, offered, water) == ""
         await sandbox.wait_for_messages(d.staff, before + 1, timeout=10)

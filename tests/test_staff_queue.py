@@ -56,7 +56,8 @@ async def test_queue_new_pages_and_mine(sandbox: Sandbox, db_path: Database) -> 
             mine["text"]
             .split("\n")[1]
             .startswith(
-                f"{format_tracking_number(cases[0].tracking)} · accepted · heating.fees · "
+                f"{format_tracking_number(cases[0].tracking)} · accepted · "
+                "Heating fees and billing · "
             )
         )
         assert buttons(mine) == []
@@ -66,7 +67,7 @@ async def test_queue_new_pages_and_mine(sandbox: Sandbox, db_path: Database) -> 
             "Overdue requests: 0, page 1 of 1\nNothing here."
         )
         assert (await d.say(SUPERVISOR, "/queue later", 5))["text"] == (
-            "Usage: /queue [new|mine|department|overdue|review|repeat|hand|extensions] [page]"
+            "Usage: /queue [now|new|mine|department|overdue|review|repeat|hand|extensions] [page]"
         )
 
 
@@ -79,7 +80,7 @@ async def test_note_assign_and_review_queue(sandbox: Sandbox, db_path: Database)
         nowhere = await d.say(SUPERVISOR, f"/assign {number} nope", 1)
         assert nowhere["text"] == "There is no active department with the code nope."
         assigned = await d.say(SUPERVISOR, f"/assign {number} heating-company", 2)
-        assert assigned["text"] == f"Request {number} was assigned to heating-company."
+        assert assigned["text"] == f"Request {number} was assigned to City Heating Company."
         status = query(db_path, "SELECT status FROM service_case")
         assert status == [("accepted",)]
         again = await d.say(SUPERVISOR, f"/assign {number} heating-company", 3)
@@ -99,7 +100,7 @@ async def test_note_assign_and_review_queue(sandbox: Sandbox, db_path: Database)
         review = await d.say(SUPERVISOR, "/queue review", 4)
         assert review["text"].split("\n")[:2] == [
             "Replies waiting for review: 1, page 1 of 1",
-            f"{number} · in progress · heating.fees · "
+            f"{number} · in progress · Heating fees and billing · "
             + review["text"].split("\n")[1].rsplit(" · ", 1)[1],
         ]
         department = await d.say(HANDLER, "/queue department", 4)

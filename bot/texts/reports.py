@@ -7,6 +7,7 @@ HTML (parse_mode) for the table's monospace block; every name from the catalogue
 from __future__ import annotations
 
 import html
+import unicodedata
 from typing import Any
 
 from bot.i18n import Translator
@@ -14,6 +15,7 @@ from storage.stats import Figures, Stats
 from storage.stats_series import name_in
 
 RANKED_ROWS = 20
+NAME_COLUMNS = 20  # the department's column in the ranking, in monospace columns
 
 
 def pct(value: float | None) -> str:
@@ -80,23 +82,47 @@ def summary_lines(f: Figures, t: Translator) -> list[str]:
     ]
 
 
-def ranking_table(stats: Stats) -> list[str]:
-    """Rank, department code, score, received, completed on time, satisfied: monospace rows."""
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def fit(text: str, columns: int) -> str:
+    """`text` cut and padded to `columns` monospace columns (a Chinese character takes two)."""
+    if _columns(text) > columns:
+        while _columns(text) + 1 > columns:
+            text = text[:-1]
+        text += "…"
+    return text + " " * (columns - _columns(text))
+
+
+def ranking_table(
+    stats: Stats, names: dict[str, Any] | None = None, language: str = "en"
+) -> list[str]:
+    """Rank, department, score, received, completed on time, satisfied: monospace rows; the
+    departments by name in `language` when `names` (storage.stats_series.catalogue_names)."""
     rows = []
     for d in stats.departments[:RANKED_ROWS]:
         f = d.figures
         score = "—" if d.rank is None or f.score is None else f"{f.score:.1f}"
+        name = name_in(names, d.code, language) if names is not None else d.code or "—"
         rows.append(
-            f"{d.rank or '':>2} {(d.code or '—')[:20]:<20} {score:>5} {f.received:>6} "
+            f"{d.rank or '':>2} {fit(name, NAME_COLUMNS)} {score:>5} {f.received:>6} "
             f"{pct(f.on_time_completion_rate):>6} {pct(f.satisfaction_rate):>6}"
         )
     return rows
 
 
 def stats_text(
-    stats: Stats, period: str, t: Translator, department_name: str | None, *, markup: bool = True
+    stats: Stats,
+    period: str,
+    t: Translator,
+    department_name: str | None,
+    *,
+    markup: bool = True,
+    names: dict[str, Any] | None = None,
 ) -> str:
-    """The /stats answer: the figures of a period, then the department ranking."""
+    """The /stats answer: the figures of a period, then the department ranking (by name when
+    given the departments' `names`, storage.stats_series.catalogue_names()[0])."""
     if department_name is None:
         head = t.gettext("Figures for {period}", period=period)
     else:
@@ -110,7 +136,7 @@ def stats_text(
     legend = t.gettext(
         "Departments by score (rank, department, score, received, completed on time, satisfied):"
     )
-    table = "\n".join(ranking_table(stats))
+    table = "\n".join(ranking_table(stats, names, t.language))
     block = f"<pre>{html.escape(table)}</pre>" if markup else table
     bold = f"<b>{head}</b>" if markup else head
     return "\n".join([bold, *summary_lines(stats.total, t), "", legend, block])
@@ -179,7 +205,10 @@ def digest_text(
     ):
         if facts.get(key):
             lines += ["", title]
-            lines += [f"• {named(code)}: {n}" for code, n in facts[key]]
+            lines += [
+                "• " + t.gettext("{name}: {count}", name=named(code), count=n)
+                for code, n in facts[key]
+            ]
     if facts.get("ranking"):
         lines += ["", t.gettext("Department ranking:")]
         lines += [
