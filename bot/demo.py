@@ -38,6 +38,7 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
         # Open311 and the staff dashboard (/web in the staff pane sends the sign-in link).
         web_listen=f"{host}:{port + 1}",
     )
+    config.time_zone = settings.timezone  # the web chat's times, as the bot's messages give them
     try:
         runtime = await Runtime.start(settings)
         # The sandbox starts empty, the database does not: carry on its update and message
@@ -49,7 +50,8 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
         await runtime.queue_command_menus()
         print(f"\n  Minsheng demo is running: open {base}/ in a browser.")
         print(
-            f"  Staff dashboard: send /web in the staff pane's private chat; Open311 at "
+            f"  Staff dashboard: http://{host}:{port + 1}/web/ (send /web in the staff pane's "
+            f"private chat for a sign-in link); Open311 at "
             f"http://{host}:{port + 1}/open311/v2/services.json"
         )
         print(

@@ -57,5 +57,9 @@ async def serve_public_side(runtime: Runtime) -> AsyncIterator[None]:
     app[RUNTIME] = runtime
     add_public_routes(app, runtime)
     async with serving(app, listen):
-        log.info("Open311 and the dashboard on http://%s/", listen)
+        log.info(
+            "the staff dashboard on http://%s/web/ and Open311 on http://%s/open311/v2/",
+            listen,
+            listen,
+        )
         yield

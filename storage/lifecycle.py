@@ -212,12 +212,17 @@ async def transfer_case(
     )
 
 
-async def close_case(tracking: str, *, by: int, now: datetime) -> CaseView:
-    """Close an answered case (办结); the citizen is told ("case_closed")."""
+async def close_case(
+    tracking: str, *, by: int, now: datetime, reason: str | None = None
+) -> CaseView:
+    """Close an answered case (办结); the citizen is told ("case_closed"). The staff member's
+    reason, when given, is the event's text (for staff: the citizen's notice does not carry it).
+    """
+    details = {"text": reason} if reason else {}
 
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> CaseView:
         await write_case(case, now, status=status, closed_at=now)
-        await record(case, "closed", actor=STAFF, actor_id=by, now=now, public=True)
+        await record(case, "closed", actor=STAFF, actor_id=by, now=now, public=True, **details)
         await tell_citizen(case, "case_closed", now)
         return await view_of(case)
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ from storage.models import Case, Rating, StaffRole
 from storage.periods import parse_period
 from storage.staff import StaffNotAuthorized, add_staff, ensure_admins
 from storage.stats import compute_stats, report_scope
+from storage.tracking import format_tracking_number
 from tests.databases import Database
 from tests.following import Desk, desk
 from tests.harness import settings_for
@@ -263,7 +265,8 @@ async def test_stats_answers_with_figures_and_charts(sandbox: Sandbox, db_path: 
         assert text.startswith("Figures for ")
         assert "Received: 3" in text
         assert "Accepted: 2 (66.7%)" in text
-        assert "heating-company" in text  # the ranking table
+        assert "City Heating Company" in text  # the ranking table, by name
+        assert "heating-company" not in text
         album = got[1:4]
         assert [m["method"] for m in album] == ["sendMediaGroup"] * 3
         assert album[0]["caption"].startswith("Requests per day, ")
@@ -294,8 +297,11 @@ async def test_export_sends_a_csv_with_chinese_intact(
         assert document["method"] == "sendDocument"
         assert document["caption"].endswith("1 件")
         rows = csv_rows(sandbox.world.files[document["document"]].data or b"")
-        assert [r["tracking"] for r in rows] == [tracking]
+        # As people write it, dashes kept; times in ISO 8601 with the desk's offset.
+        assert [r["tracking"] for r in rows] == [format_tracking_number(tracking)]
         row = rows[0]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d\+08:00", row["created"])
+        assert datetime.fromisoformat(row["accepted"]) <= datetime.now(UTC)
         assert row["category_name"] == "供暖费缴纳与计费"
         assert row["department_name"] == "市热力集团"
         assert (row["status"], row["kind"], row["department"]) == (

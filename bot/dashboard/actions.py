@@ -14,6 +14,7 @@ from bot.context import Services
 from bot.i18n import Translator
 from bot.texts.refusals import shown
 from storage.lifecycle import (
+    ReplyView,
     accept_case,
     ask_citizen,
     close_case,
@@ -87,14 +88,22 @@ async def _transfer(number: str, form: Form, staff: StaffView, services: Service
     )
 
 
+def _confirmed(form: Form) -> None:
+    """An end (close, reject) is done only with its box ticked: one click cannot end a case."""
+    if form.get("confirm") != "yes":
+        raise ValueError("confirm")
+
+
 async def _close(number: str, form: Form, staff: StaffView, services: Services) -> Any:
-    return await close_case(number, by=staff.user_id, now=services.clock.now())
+    reason = _field(form, "reason", 500)
+    _confirmed(form)
+    return await close_case(number, by=staff.user_id, now=services.clock.now(), reason=reason)
 
 
 async def _reject(number: str, form: Form, staff: StaffView, services: Services) -> Any:
-    return await reject_case(
-        number, _field(form, "reason", 500), by=staff.user_id, now=services.clock.now()
-    )
+    reason = _field(form, "reason", 500)
+    _confirmed(form)
+    return await reject_case(number, reason, by=staff.user_id, now=services.clock.now())
 
 
 async def _merge(number: str, form: Form, staff: StaffView, services: Services) -> Any:
@@ -121,21 +130,36 @@ async def run_action(
     return await ACTIONS[action](number, form, staff, services)
 
 
-def done_line(t: Translator, action: str, number: str) -> str:
-    """What the page says after `action` succeeded on case `number`."""
+# What the page says when an action succeeded: its key in the redirect's "done" parameter.
+# A reply has two outcomes: sent to the citizen at once, or waiting for a supervisor.
+DONE = (*ACTIONS, "answered")
+
+
+def done_key(action: str, result: Any) -> str:
+    """The outcome of `action` that the page reports, from what its operation returned."""
+    if isinstance(result, ReplyView) and not result.awaits_review:
+        return "answered"
+    return action
+
+
+def done_line(t: Translator, done: str, number: str) -> str:
+    """What the page says after an action succeeded on case `number` (a key of DONE)."""
     n = shown(number)
     lines = {
         "reply": t.gettext(
-            "Your reply on {number} was saved; it goes to the citizen once it "
-            "needs no more review.",
+            "Your reply on {number} was saved and waits for a supervisor's review; the "
+            "citizen receives it once it is approved.",
             number=n,
         ),
+        "answered": t.gettext("Your reply on {number} was sent to the citizen.", number=n),
         "ask": t.gettext("Your question on {number} was sent to the citizen.", number=n),
         "note": t.gettext("Your note was added to {number}.", number=n),
         "assign": t.gettext("Request {number} was assigned.", number=n),
         "transfer": t.gettext("Request {number} was transferred.", number=n),
-        "close": t.gettext("Request {number} was closed.", number=n),
-        "reject": t.gettext("Request {number} was rejected.", number=n),
+        "close": t.gettext("Request {number} was closed; the citizen was told.", number=n),
+        "reject": t.gettext(
+            "Request {number} was not accepted; the citizen was told the reason.", number=n
+        ),
         "merge": t.gettext("Request {number} was merged.", number=n),
     }
-    return lines[action]
+    return lines[done]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.dashboard import intake, publication, stats, views
+from bot.dashboard import file_route, intake, publication, stats, views
 from bot.dashboard.address import dashboard_url
 from bot.dashboard.session import KEY, RUNTIME, SECURE
 
@@ -24,6 +24,7 @@ def add_dashboard_routes(app: web.Application, runtime: Runtime) -> None:
     app[RUNTIME] = runtime
     app[SECURE] = dashboard_url(settings).startswith("https://")
     views.routes(app)
+    file_route.routes(app)
     intake.routes(app)
     publication.routes(app)
     stats.routes(app)

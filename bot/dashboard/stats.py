@@ -10,12 +10,13 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.dashboard.chart_cache import ChartCache
 from bot.dashboard.pages import department_choices, message_page, refused_page, render
 from bot.dashboard.session import RUNTIME
+from bot.dashboard.stats_table import figure_rows, rank_rows
 from bot.dashboard.views import staff_only
 from bot.i18n import Translator
 from bot.texts.charts import chart_pngs
-from bot.texts.reports import stats_text
 from storage.catalog import DepartmentNotFound
 from storage.periods import Period, PeriodInvalid, parse_period
 from storage.staff import StaffNotAuthorized, StaffView
@@ -72,6 +73,12 @@ async def stats_page(request: web.Request, staff: StaffView, t: Translator) -> w
         if stats.total.received
         else []
     )
+    if name is None:
+        heading = t.gettext("Figures for {period}", period=period.label)
+    else:
+        heading = t.gettext(
+            "Figures for {period}, {department}", period=period.label, department=name
+        )
     return render(
         request,
         "stats.html",
@@ -79,7 +86,10 @@ async def stats_page(request: web.Request, staff: StaffView, t: Translator) -> w
         staff,
         title=t.gettext("Statistics"),
         form=form,
-        figures=stats_text(stats, period.label, t, name, markup=False),
+        heading=heading,
+        received=stats.total.received,
+        figures=figure_rows(stats.total, t),
+        ranking=rank_rows(stats, departments, t),
         charts=charts,
         departments=await department_choices(t.language),
     )
@@ -92,7 +102,12 @@ async def chart(request: web.Request, staff: StaffView, t: Translator) -> web.St
         return scoped
     period, scope, _ = scoped
     services = request.app[RUNTIME].services
-    pngs = await chart_pngs(period, scope, services.clock.now(), services.settings.zone, t)
+
+    async def draw() -> list[bytes]:
+        return await chart_pngs(period, scope, services.clock.now(), services.settings.zone, t)
+
+    key = (period.start, period.end, scope, t.language)
+    pngs = await request.app[CHARTS].charts(key, draw)
     return web.Response(
         body=pngs[int(request.match_info["n"])],
         content_type="image/png",
@@ -100,6 +115,10 @@ async def chart(request: web.Request, staff: StaffView, t: Translator) -> web.St
     )
 
 
+CHARTS = web.AppKey("charts", ChartCache)
+
+
 def routes(app: web.Application) -> None:
+    app[CHARTS] = ChartCache(app[RUNTIME].services.clock.now)
     app.router.add_get("/web/stats", stats_page)
     app.router.add_get(r"/web/stats/chart/{n:[0-2]}.png", chart)

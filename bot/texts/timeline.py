@@ -152,7 +152,11 @@ def _sentences(
             department=department,
             reason=f.text("reason"),
         ),
-        "closed": lambda: _closed(t, actor, p.get("reason")),
+        "closed": lambda: (
+            t.gettext("{actor} closed the request: {reason}", actor=actor, reason=f.text("text"))
+            if p.get("text")
+            else _closed(t, actor, p.get("reason"))
+        ),
         "merged": lambda: t.gettext(
             "{actor} merged the request into {into}", actor=actor, into=_number(p.get("into"))
         ),
