@@ -10,10 +10,15 @@ cases (for a partner system).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
+from tortoise.transactions import in_transaction
+
 from bot.clock import SystemClock
+from bot.i18n import Catalogs
 from bot.settings import Settings
+from handlers.staff_menu import queue_member_menus
 from storage.apikeys import (
     ApiKeyNameTaken,
     ApiKeyNotFound,
@@ -43,11 +48,11 @@ def add_admin_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     staff = sub.add_parser("staff", help="add, remove or list staff members")
     staff_actions = staff.add_subparsers(dest="action", required=True)
     add = staff_actions.add_parser("add", help="make a Telegram user staff")
-    add.add_argument("user_id", type=int)
-    add.add_argument("role", choices=[r.value for r in StaffRole])
+    add.add_argument("user_id", type=int, help="their numeric Telegram user id")
+    add.add_argument("role", choices=[r.value for r in StaffRole], help="what they may do")
     add.add_argument("department", nargs="?", help="department code (handlers: required)")
     remove = staff_actions.add_parser("remove", help="take a user off the staff")
-    remove.add_argument("user_id", type=int)
+    remove.add_argument("user_id", type=int, help="their numeric Telegram user id")
     staff_actions.add_parser("list", help="the active staff")
     keys = sub.add_parser("apikey", help="API keys for Open311 clients")
     key_actions = keys.add_subparsers(dest="action", required=True)
@@ -69,7 +74,7 @@ def add_admin_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="may read the status (no text, notes or place) of private cases",
     )
     key_revoke = key_actions.add_parser("revoke", help="revoke a key")
-    key_revoke.add_argument("name")
+    key_revoke.add_argument("name", help="the name the key was issued under")
     key_actions.add_parser("list", help="the keys: name, state, last use, quota, scope")
 
 
@@ -81,7 +86,7 @@ def _positive(raw: str) -> int:
 
 
 async def run_admin_command(args: argparse.Namespace, settings: Settings) -> int:
-    await open_database(settings.database_url)
+    await open_database(settings.database_url, ready_level=logging.DEBUG)
     try:
         if args.command == "staff":
             return await _staff(args, settings)
@@ -106,12 +111,18 @@ async def _staff(args: argparse.Namespace, settings: Settings) -> int:
     by = min(settings.admin_ids)
     await ensure_admins(settings.admin_ids, now=now)
     try:
-        if args.action == "add":
-            member = await add_staff(
-                args.user_id, StaffRole(args.role), args.department, by=by, now=now
-            )
-        else:
-            member = await remove_staff(args.user_id, by=by, now=now)
+        # The change and the member's new command menus commit together; the running bot's
+        # sender sends the menus (handlers.staff_menu), no restart needed.
+        async with in_transaction():
+            if args.action == "add":
+                member = await add_staff(
+                    args.user_id, StaffRole(args.role), args.department, by=by, now=now
+                )
+            else:
+                member = await remove_staff(args.user_id, by=by, now=now)
+            catalogs = Catalogs(settings.default_language)
+            changed = [args.user_id, *settings.admin_ids]
+            await queue_member_menus(catalogs, settings.staff_chat_id, now=now, user_ids=changed)
     except StaffDepartmentRequired:
         return _refuse("a handler needs a department code")
     except DepartmentNotFound as missing:
@@ -127,7 +138,10 @@ async def _staff(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _apikey(args: argparse.Namespace) -> int:
     if args.action == "list":
-        for key in await list_keys():
+        keys = await list_keys()
+        if not keys:
+            print("no API keys yet: issue one with `minsheng apikey add NAME`")
+        for key in keys:
             used = key.last_used_at.isoformat() if key.last_used_at else "never used"
             scope = "read-private" if key.read_private else "public"
             print(

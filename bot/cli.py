@@ -20,31 +20,71 @@ from bot.demo import run_demo
 from bot.ingress import PollingConflict
 from bot.logs import setup_logging
 from bot.move_data import add_parser as add_move_parser
-from bot.move_data import run_move_data
+from bot.move_data import run_move_data, shown
 from bot.reports_cli import add_parsers as add_report_parsers
 from bot.reports_cli import run_export, run_report
 from bot.runtime import run_with
 from bot.settings import SettingsError, load_settings
 from bot.workers import WorkersRefused, run_workers
 from storage.catalog import CatalogInvalid, load_catalog
-from storage.db import close_database, migrate_database, open_database
+from storage.db import (
+    DatabaseMissing,
+    close_database,
+    migrate_database,
+    open_database,
+    require_sqlite_file,
+    sqlite_path,
+)
 
 log = logging.getLogger("minsheng")
 
 EXIT_SETTINGS = 2
 EXIT_CONFLICT = 3
+DEMO_DATABASE = "sqlite://var/demo.sqlite3"
+READS_ENV = (
+    "Settings come from the MINSHENG_* environment variables and from the file .env in the "
+    "current folder, if there is one (.env.example lists them all)."
+)
+# Commands that may start from nothing: they create the SQLite file and migrate it. Every
+# other command reads a desk that must exist, or it would quietly make an empty one.
+CREATES_DATABASE = frozenset({"run", "webhook", "demo", "migrate"})
+# Commands that work on the settings' database (move-data names its own two; bench makes its own).
+USES_DATABASE = frozenset(
+    {"run", "webhook", "migrate", "catalog", "backup", "staff", "apikey", "report", "export"}
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minsheng", description="Minsheng request desk bot")
-    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="DEBUG, INFO (default), WARNING or ERROR: what the log on stderr shows",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="bot + local Telegram sandbox + web chat, no token")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8081)
-    demo.add_argument("--database", default="sqlite://var/demo.sqlite3")
-    sub.add_parser("run", help="serve Telegram by long polling (needs MINSHENG_BOT_TOKEN)")
-    webhook = sub.add_parser("webhook", help="serve Telegram's webhook with aiohttp")
+    demo = sub.add_parser(
+        "demo", help="bot + local Telegram sandbox + web chat, no token (.env is not read)"
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="the address to serve on (127.0.0.1)")
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=8081,
+        help="the chat page's port (8081); the dashboard and Open311 take the next one",
+    )
+    demo.add_argument(
+        "--database",
+        default=DEMO_DATABASE,
+        help=f"where the demo keeps its data (default {DEMO_DATABASE}; created if missing)",
+    )
+    sub.add_parser(
+        "run",
+        help="serve Telegram by long polling (needs MINSHENG_BOT_TOKEN); reads .env",
+        description=READS_ENV,
+    )
+    webhook = sub.add_parser(
+        "webhook", help="serve Telegram's webhook with aiohttp; reads .env", description=READS_ENV
+    )
     webhook.add_argument(
         "--workers",
         type=int,
@@ -59,13 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_parsers(sub)
     add_report_parsers(sub)  # report, export
     catalog = sub.add_parser("catalog", help="the catalogue of departments and categories")
-    catalog.add_argument("action", choices=("load",))
+    catalog.add_argument("action", choices=("load",), help="load: add or update from FILE")
     catalog.add_argument("file", type=Path, help="a catalogue TOML file")
     bench = sub.add_parser("bench", help="measure the pipeline against a bare bot")
-    bench.add_argument("--users", type=int, default=500)
+    bench.add_argument("--users", type=int, default=500, help="simulated citizens (500)")
     bench.add_argument("--messages", type=int, default=None, help="per user (10; 2 at --rtt)")
     bench.add_argument("--rtt", type=float, default=0.0, help="sandbox round trip, ms")
-    bench.add_argument("--repeat", type=int, default=1)
+    bench.add_argument("--repeat", type=int, default=1, help="runs of each side (1)")
     bench.add_argument("--json", action="store_true", help="print a JSON summary")
     bench.add_argument(
         "--cases",
@@ -120,6 +160,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
+        print(database_line(args.database), file=sys.stderr, flush=True)
         await run_demo(args.host, args.port, args.database)
         return 0
     if args.command == "move-data":
@@ -131,6 +172,19 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "bench":
         return await run_bench(args)
     settings = load_settings()
+    if args.command in ("run", "webhook"):  # a bad secret or calendar is then the one line
+        settings.token()
+        settings.calendar()
+        if args.command == "webhook":
+            settings.secret()
+    if args.command in USES_DATABASE:
+        print(database_line(settings.database_url), file=sys.stderr, flush=True)
+    if args.command not in CREATES_DATABASE:
+        try:
+            require_sqlite_file(settings.database_url)
+        except DatabaseMissing as missing:
+            print(missing_database(missing.path), file=sys.stderr)
+            return EXIT_SETTINGS
     if args.command == "migrate":
         await migrate_database(settings.database_url)
         print("migrations applied")
@@ -161,8 +215,23 @@ async def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
+def database_line(url: str) -> str:
+    """The first line of a command that works on a database: which one (no password)."""
+    path = sqlite_path(url)
+    return f"database: {shown(url)}" + (f" ({path.resolve()})" if path else "")
+
+
+def missing_database(path: Path) -> str:
+    return (
+        f"minsheng: there is no database at {path.resolve()} (nothing was created).\n"
+        "Point MINSHENG_DATABASE_URL at the desk's database, e.g. the demo's:\n"
+        f"  MINSHENG_DATABASE_URL={DEMO_DATABASE} minsheng …\n"
+        "or create an empty one with `minsheng migrate`."
+    )
+
+
 async def _load_catalog(database_url: str, path: Path) -> int:
-    await open_database(database_url)
+    await open_database(database_url, ready_level=logging.DEBUG)
     try:
         report = await load_catalog(path)
     except CatalogInvalid as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -38,8 +39,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default="month",
         help="today, week, month (default), YYYY-MM or FROM..TO",
     )
-    report.add_argument("department", nargs="?", default=None, help="a department code")
-    report.add_argument("--language", choices=LANGUAGES, default=None)
+    report.add_argument(
+        "department", nargs="?", default=None, help="a department code (default: every one)"
+    )
+    report.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default=None,
+        help="of the report (default: MINSHENG_DEFAULT_LANGUAGE)",
+    )
     export = sub.add_parser("export", help="write the requests of a period as a CSV file")
     export.add_argument(
         "period",
@@ -48,7 +56,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="today, week, month (default), YYYY-MM or FROM..TO",
     )
     export.add_argument("--department", default=None, help="a department code")
-    export.add_argument("--out", default=None, help="the file to write ('-': stdout)")
+    export.add_argument(
+        "--out",
+        default=None,
+        help="the file to write ('-': stdout; default minsheng-PERIOD.csv)",
+    )
+    export.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     export.add_argument(
         "--language", choices=LANGUAGES, default=None, help="of the category and department names"
     )
@@ -72,7 +85,7 @@ async def run_report(settings: Settings, args: argparse.Namespace) -> int:
     except PeriodInvalid:
         print(f"minsheng: not a period: {args.period}", file=sys.stderr)
         return EXIT_USAGE
-    await open_database(settings.database_url)
+    await open_database(settings.database_url, ready_level=logging.DEBUG)
     try:
         stats = await compute_stats(period.start, period.end, args.department)
         departments, _ = await catalogue_names()
@@ -82,7 +95,7 @@ async def run_report(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await close_database()
     name = name_in(departments, args.department, t.language) if args.department else None
-    print(stats_text(stats, period.label, t, name, markup=False))
+    print(stats_text(stats, period.label, t, name, markup=False, names=departments))
     return 0
 
 
@@ -93,7 +106,10 @@ async def run_export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"minsheng: not a period: {args.period}", file=sys.stderr)
         return EXIT_USAGE
     out = args.out or f"minsheng-{period.label.replace('..', '_')}.csv"
-    await open_database(settings.database_url)
+    if out != "-" and not args.force and await asyncio.to_thread(Path(out).exists):
+        print(f"minsheng: {out} exists; add --force to overwrite it", file=sys.stderr)
+        return EXIT_USAGE
+    await open_database(settings.database_url, ready_level=logging.DEBUG)
     try:
         total = await count_cases(period.start, period.end, args.department)
         data = await export_csv(
@@ -114,6 +130,15 @@ async def run_export(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        await asyncio.to_thread(Path(out).write_bytes, data)
+        try:
+            await asyncio.to_thread(_write, Path(out), data, force=args.force)
+        except FileExistsError:  # made while the rows were read
+            print(f"minsheng: {out} exists; add --force to overwrite it", file=sys.stderr)
+            return EXIT_USAGE
         print(f"{total} requests of {period.label} written to {out}", file=sys.stderr)
     return 0
+
+
+def _write(path: Path, data: bytes, *, force: bool) -> None:
+    with path.open("wb" if force else "xb") as file:
+        file.write(data)

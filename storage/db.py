@@ -26,6 +26,15 @@ class DatabaseMisconfigured(Exception):
     """The database does not have the durability settings Minsheng relies on."""
 
 
+class DatabaseMissing(Exception):
+    """A command that reads the desk's data was pointed at a SQLite file that does not exist
+    (opening it would quietly create an empty desk)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
@@ -37,6 +46,13 @@ def sqlite_path(url: str) -> Path | None:
         return None
     path = url.removeprefix("sqlite://").partition("?")[0]
     return Path(path) if path and path != ":memory:" else None
+
+
+def require_sqlite_file(url: str) -> None:
+    """Raise DatabaseMissing when `url` names a SQLite file that is not there."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise DatabaseMissing(path)
 
 
 def prepare_sqlite_file(url: str) -> None:
@@ -123,14 +139,17 @@ async def migrate_database(url: str) -> None:
     await _migrate(url)
 
 
-async def open_database(url: str, *, run_migrations: bool = True) -> None:
-    """Migrate, connect, and refuse to run on a SQLite file without WAL and synchronous=FULL."""
+async def open_database(
+    url: str, *, run_migrations: bool = True, ready_level: int = logging.INFO
+) -> None:
+    """Migrate, connect, and refuse to run on a SQLite file without WAL and synchronous=FULL.
+    The "database ready" line is logged at `ready_level`: a one-shot command passes DEBUG."""
     prepare_sqlite_file(url)
     if run_migrations:
         await _migrate(url)
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
     await fold_case_everywhere()
-    await check_durability(url)
+    await check_durability(url, ready_level=ready_level)
 
 
 async def fold_case_everywhere() -> None:
@@ -155,7 +174,7 @@ async def close_database() -> None:
     await Tortoise.close_connections()
 
 
-async def check_durability(url: str) -> None:
+async def check_durability(url: str, *, ready_level: int = logging.INFO) -> None:
     """A case whose number was sent must survive a power cut: assert the PRAGMAs took effect
     on SQLite; on PostgreSQL, warn when commits may return before they are on disk."""
     conn = get_connection("default")
@@ -168,7 +187,7 @@ async def check_durability(url: str) -> None:
                 "number was already sent; set it to on (the default)"
             )
         else:
-            log.info("database ready: PostgreSQL synchronous_commit=%s", setting)
+            log.log(ready_level, "database ready: PostgreSQL synchronous_commit=%s", setting)
         return
     if not with_sqlite_pragmas(url).startswith("sqlite://"):
         return
@@ -180,4 +199,4 @@ async def check_durability(url: str) -> None:
         raise DatabaseMisconfigured(f"SQLite journal_mode is {mode!r}, expected 'wal'")
     if level < 2:
         raise DatabaseMisconfigured(f"SQLite synchronous is {level}, expected FULL (2) or EXTRA")
-    log.info("database ready: journal_mode=%s synchronous=%s", mode, level)
+    log.log(ready_level, "database ready: journal_mode=%s synchronous=%s", mode, level)

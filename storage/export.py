@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from storage.models import Category, Department
 from storage.sql import as_datetime, fetch
 from storage.stats import scope_ids, scope_sql
+from storage.tracking import format_tracking_number
 
 BOM = "\ufeff"
 CHUNK = 5000
@@ -97,9 +98,10 @@ async def case_rows(
 
 
 def _local(value: Any, zone: ZoneInfo) -> str:
+    """ISO 8601 in the desk's time zone, with its offset: 2026-12-06T20:05+08:00."""
     if value is None:
         return ""
-    return as_datetime(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return as_datetime(value).astimezone(zone).isoformat(timespec="minutes")
 
 
 def _on_time(row: dict[str, Any]) -> str:
@@ -132,7 +134,10 @@ async def export_csv(
             dept = departments.get(row["department_id"]) or {"code": "", "names": {}}
             writer.writerow(
                 [
-                    row["tracking"],
+                    # As people write it: the dashes also keep a spreadsheet from reading a
+                    # number such as 23456789E234 as 2.3E+242 (a 4-4-4 group of 2-9 and
+                    # letters is never a number, a date or a formula).
+                    format_tracking_number(row["tracking"]),
                     row["kind"],
                     category["code"],
                     _name(category, language),

@@ -12,6 +12,9 @@ FAULTABLE_METHODS = frozenset(
         "sendMessage",
         "sendPhoto",
         "sendDocument",
+        "sendVoice",
+        "sendVideo",
+        "sendAudio",
         "sendMediaGroup",
         "sendLocation",
         "copyMessage",
@@ -28,6 +31,9 @@ LIMITED_METHODS = frozenset(
         "sendMessage",
         "sendPhoto",
         "sendDocument",
+        "sendVoice",
+        "sendVideo",
+        "sendAudio",
         "sendMediaGroup",
         "sendLocation",
         "copyMessage",
@@ -50,6 +56,8 @@ class SandboxConfig:
     chat_per_second: float = 1.0
     limits_enabled: bool = True
     staff_group_id: int = -1001000000001
+    # The desk's time zone, in which the web chat shows message times (the bot's default).
+    time_zone: str = "Asia/Shanghai"
     bot_user_id: int = 123456
     # Share of each limit window forgiven, so that a sender pacing exactly at the limit is not
     # flagged because of a millisecond of network jitter.

@@ -32,6 +32,7 @@ _JSON_FIELDS = (
     "sticker",
     "voice",
     "video",
+    "audio",
 )
 
 
@@ -250,6 +251,7 @@ class Control:
         return web.json_response(
             {
                 "staff_group_id": config.staff_group_id,
+                "time_zone": config.time_zone,
                 "bot": self.world.bot_user(),
                 "last_seq": self.world.last_seq,
             }

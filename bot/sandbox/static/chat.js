@@ -1,5 +1,6 @@
 // Web chat for the Minsheng sandbox: a citizen pane and a staff pane over the control API.
-// Text sent by the bot is only ever placed with textContent / text nodes, never as HTML.
+// Text sent by the bot is only ever placed with textContent / text nodes, never as HTML; links
+// become <a> elements only for http(s) addresses, opened apart from this page (noopener).
 "use strict";
 
 const LOCATION_DEFAULT = "31.2304, 121.4737";
@@ -7,10 +8,20 @@ const ENTITY_TAGS = {
   bold: "b", italic: "i", underline: "u", strikethrough: "s", code: "code", pre: "pre",
 };
 
+// A web address in plain text, as Telegram's apps find them; punctuation that ends a sentence
+// or closes a bracket around the address is left out of it.
+const URL_IN_TEXT = /https?:\/\/[^\s<>"'\u3000-\u303f\uff01-\uff5e]+/g;
+const URL_TRAILER = /[.,;:!?)\]}]+$/;
+
 const chats = new Map(); // chat id -> Map("bot:<id>" | "user:<id>" -> item)
 const panes = [];
 let staffGroupId = 0;
 let since = 0;
+// Events up to this one happened before the page was opened: their pop-ups are not shown again.
+let seenBefore = 0;
+// Bubble times in the desk's time zone, the one the bot's own messages speak in.
+const CLOCK = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+let clock = new Intl.DateTimeFormat([], CLOCK);
 
 function chatItems(chatId) {
   if (!chats.has(chatId)) chats.set(chatId, new Map());
@@ -27,38 +38,78 @@ async function postJson(url, body) {
   return response.json();
 }
 
+// A link element for an http(s) address, or null for anything else (javascript:, data:, ...).
+function safeLink(address) {
+  let url;
+  try {
+    url = new URL(address);
+  } catch (error) {
+    return null;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  const link = document.createElement("a");
+  link.href = url.href;
+  link.target = "_blank";
+  link.rel = "noopener noreferrer";
+  return link;
+}
+
+// Plain text with its web addresses as links (text nodes and <a> with textContent only).
+function linked(text) {
+  const fragment = document.createDocumentFragment();
+  let pos = 0;
+  for (const match of text.matchAll(URL_IN_TEXT)) {
+    const address = match[0].replace(URL_TRAILER, "");
+    const link = safeLink(address);
+    if (!link) continue;
+    fragment.append(text.slice(pos, match.index));
+    link.textContent = address;
+    fragment.append(link);
+    pos = match.index + address.length;
+  }
+  fragment.append(text.slice(pos));
+  return fragment;
+}
+
+function entityElement(entity) {
+  if (entity.type === "text_link") return safeLink(entity.url || "");
+  return document.createElement(ENTITY_TAGS[entity.type]);
+}
+
 // Build formatted text from Telegram entities (UTF-16 offsets, as JS strings are indexed).
 function formatted(text, entities) {
   const fragment = document.createDocumentFragment();
   const list = (entities || [])
-    .filter((e) => ENTITY_TAGS[e.type])
+    .filter((e) => ENTITY_TAGS[e.type] || (e.type === "text_link" && safeLink(e.url || "")))
     .sort((a, b) => a.offset - b.offset || b.length - a.length);
-  const build = (start, end, nested, parent) => {
+  // Addresses inside a link or code (`raw`) stay text; elsewhere they become links.
+  const plain = (parent, slice, raw) => parent.append(raw ? slice : linked(slice));
+  const build = (start, end, nested, parent, raw) => {
     let pos = start;
     let i = 0;
     while (i < nested.length) {
       const entity = nested[i];
       if (entity.offset < pos) { i += 1; continue; }
-      if (entity.offset > pos) parent.append(text.slice(pos, entity.offset));
+      if (entity.offset > pos) plain(parent, text.slice(pos, entity.offset), raw);
       const stop = Math.min(entity.offset + entity.length, end);
-      const element = document.createElement(ENTITY_TAGS[entity.type]);
+      const element = entityElement(entity);
       const inner = [];
       let j = i + 1;
       while (j < nested.length && nested[j].offset < stop) { inner.push(nested[j]); j += 1; }
-      build(entity.offset, stop, inner, element);
+      const rawInside = raw || ["A", "CODE", "PRE"].includes(element.nodeName);
+      build(entity.offset, stop, inner, element, rawInside);
       parent.append(element);
       pos = stop;
       i = j;
     }
-    if (pos < end) parent.append(text.slice(pos, end));
+    if (pos < end) plain(parent, text.slice(pos, end), raw);
   };
-  build(0, text.length, list, fragment);
+  build(0, text.length, list, fragment, false);
   return fragment;
 }
 
 function timeOf(unix) {
-  const date = new Date(unix * 1000);
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return clock.format(new Date(unix * 1000));
 }
 
 class Pane {
@@ -153,7 +204,9 @@ class Pane {
     const { commands } = await (await fetch("/control/commands")).json();
     const chatId = this.chatId();
     const lang = (this.languageCode() || "").slice(0, 2);
-    const scopes = [`chat:${chatId}|`, chatId < 0 ? "all_group_chats|" : "all_private_chats|", ""];
+    // In a group, a member's own menu (scope chat_member) comes before the chat's.
+    const member = chatId < 0 ? [`chat_member:${chatId}:${this.userId()}|`] : [];
+    const scopes = [...member, `chat:${chatId}|`, chatId < 0 ? "all_group_chats|" : "all_private_chats|", ""];
     const keys = scopes.flatMap((scope) => (lang ? [scope + lang, scope] : [scope]));
     const found = keys.find((key) => commands[key] && commands[key].length);
     const menu = found ? commands[found] : [];
@@ -193,10 +246,37 @@ class Pane {
     this.label.textContent = group
       ? `Staff group chat ${chatId}, posting as user ${this.userId()}`
       : `Private chat with the bot, as user ${chatId}`;
-    this.log.replaceChildren();
+    this.log.replaceChildren(this.hint(group));
     this.nodes = new Map();
     this.keyboard.hidden = true;
     for (const item of chatItems(chatId).values()) this.draw(item);
+  }
+
+  // What to do in an empty chat; the first message takes its place.
+  hint(group) {
+    const hint = document.createElement("p");
+    hint.className = "hint";
+    const start = document.createElement("kbd");
+    start.textContent = "/start";
+    const menu = document.createElement("kbd");
+    menu.textContent = "/";
+    if (group) {
+      hint.append(
+        "New requests arrive here as cards with Accept and Reject. Type ", start,
+        " or press the ", menu, " button for the staff commands.",
+      );
+    } else {
+      hint.append(
+        "Type ", start, " below and press Send, or press the ", menu,
+        " button for the bot's menu.",
+      );
+      if (this.options.staff) {
+        const web = document.createElement("kbd");
+        web.textContent = "/web";
+        hint.append(" ", web, " sends a sign-in link to the dashboard.");
+      }
+    }
+    return hint;
   }
 
   draw(item) {
@@ -205,6 +285,8 @@ class Pane {
     if (old) {
       old.replaceWith(node);
     } else {
+      const hint = this.log.querySelector(".hint");
+      if (hint) hint.remove();
       this.log.append(node);
       this.log.scrollTop = this.log.scrollHeight;
     }
@@ -343,7 +425,8 @@ function applyEvent(event) {
   const message = event.message;
   const items = chatItems(event.chat_id);
   if (event.kind === "callback_answer") {
-    if (message.text) {
+    // A pop-up is news once: not again when the page is reloaded and the feed replayed.
+    if (message.text && event.seq > seenBefore) {
       for (const pane of panes) {
         if (pane.chatId() === event.chat_id) pane.showToast(message.text, message.show_alert);
       }
@@ -373,6 +456,7 @@ async function poll() {
       const feed = await response.json();
       if (feed.next < since) {
         chats.clear(); // the sandbox restarted: start over
+        seenBefore = 0;
         panes.forEach((pane) => pane.redraw());
       }
       feed.events.forEach(applyEvent);
@@ -386,9 +470,16 @@ async function poll() {
 async function main() {
   const info = await (await fetch("/control/info")).json();
   staffGroupId = info.staff_group_id;
+  seenBefore = info.last_seq;
+  if (info.time_zone) {
+    clock = new Intl.DateTimeFormat([], { ...CLOCK, timeZone: info.time_zone });
+    document.querySelector(".desk-zone").textContent = `Times are the desk's: ${info.time_zone}.`;
+  }
   const query = new URLSearchParams(window.location.search);
   panes.push(new Pane(document.getElementById("citizen"), { userId: query.get("citizen") }));
-  panes.push(new Pane(document.getElementById("staff"), { userId: query.get("staff") }));
+  panes.push(new Pane(document.getElementById("staff"), {
+    userId: query.get("staff"), staff: true,
+  }));
   poll();
 }
 
