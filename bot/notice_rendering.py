@@ -30,5 +30,6 @@ class NoticeRenderer:
             dict(payload.get("params") or {}),
             self._services.catalogs.get(language),
             zone=self._services.settings.zone,
+            maps=self._services.settings.map_links,
         )
         return replace(item, method=rendered.method, payload=rendered.params)

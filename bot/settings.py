@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.texts.maps import MapService
 from storage.digest import parse_schedule
 from storage.due_dates import parse_working_hours
 from storage.work_calendar import SHIPPED_CALENDAR, CalendarInvalid, WorkCalendar, load_calendar
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     timezone: str = "Asia/Shanghai"
     default_language: str = "en"
+    # Where the staff card's map links open: OpenStreetMap, or for mainland desks (where Google
+    # Maps is blocked) Amap or Baidu, with the point converted to their datum.
+    map_links: MapService = "osm"
     # The staff dashboard (/web): its public base URL, where sign-in links point (default: the
     # web server's own listen address), and the key that signs its cookies (default: a random
     # key at each start, so a restart signs everyone out).

@@ -63,6 +63,16 @@ from handlers.tracking import on_status, on_track_button
 # run a command again (an edit of "/start" or of a menu button does nothing), and a message must
 # come from someone (filters.User with allow_empty matches any sender, never none).
 CITIZEN = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.User(allow_empty=True)
+# What a reply may add to a case: text, a photo, or a file (voice, video, audio, document).
+REPLY_CONTENT = (
+    filters.TEXT
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.AUDIO
+    | filters.Document.ALL
+)
 
 # Staff commands: not in the citizens' command menus.
 STAFF_COMMANDS = (
@@ -115,6 +125,9 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             CommandHandler("help", guarded(on_help), filters=CITIZEN),
             CommandHandler("language", on_language, filters=CITIZEN),
             CommandHandler("cancel", on_cancel, filters=CITIZEN),
+            # The main menu's buttons as commands (handlers.menu.commands lists them).
+            CommandHandler("new", guarded(on_new_request), filters=CITIZEN),
+            CommandHandler("my", guarded(on_my_requests), filters=CITIZEN),
             # Following requests: tracking, privacy.
             CommandHandler("status", on_status, filters=CITIZEN),
             CommandHandler("privacy", on_privacy, filters=CITIZEN),
@@ -149,7 +162,7 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             # Text and media go to the step the citizen's draft is on (handlers.steps), and
             # to the no-conversation answers of handlers.fallback when there is none.
             # A reply to our message about a case adds to that case (others go on to the step).
-            MessageHandler(CITIZEN & filters.REPLY & (filters.TEXT | filters.PHOTO), route_reply),
+            MessageHandler(CITIZEN & filters.REPLY & REPLY_CONTENT, route_reply),
             MessageHandler(CITIZEN & filters.TEXT, route_step),
             MessageHandler(CITIZEN & NOT_TEXT, route_step),
             # Not handled, by design: groups and channels, edited messages, service messages,

@@ -54,6 +54,7 @@ async def send(
     *,
     chat_id: int | None = None,
     markup: Markup | None = None,
+    about: str | None = None,
     **params: Any,
 ) -> None:
     """Queue a plain-text message (no parse_mode unless given: user text stays data)."""
@@ -61,13 +62,18 @@ async def send(
     if markup is not None:
         payload["reply_markup"] = markup.to_dict()
     target = chat_id if chat_id is not None else chat_of(update).id
-    await call(update, context, "sendMessage", {"chat_id": target, **payload})
+    await call(update, context, "sendMessage", {"chat_id": target, **payload}, about=about)
 
 
 async def call(
-    update: Update, context: MinshengContext, method: str, params: dict[str, Any]
+    update: Update,
+    context: MinshengContext,
+    method: str,
+    params: dict[str, Any],
+    *,
+    about: str | None = None,
 ) -> None:
-    """Queue any Bot API call caused by this update."""
+    """Queue any Bot API call caused by this update (`about`: storage.outbox.enqueue)."""
     chat_id = params.get("chat_id")
     await enqueue(
         chat_id if isinstance(chat_id, int) else None,
@@ -75,6 +81,7 @@ async def call(
         {k: v for k, v in params.items() if k != "chat_id"},
         now=context.services.clock.now(),
         update_id=update.update_id,
+        about=about,
     )
 
 

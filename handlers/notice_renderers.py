@@ -10,12 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.texts.maps import MapService
 from handlers import (
     case_card_notices,
     deadline_notices,
     flood,
     follower_notices,
     intake_notices,
+    privacy,
     rating,
     reachability,
     routing_notices,
@@ -34,7 +36,9 @@ RENDERERS: dict[str, Renderer] = {
     # Following requests: the staff chat's cards, and the citizen gate's notices.
     "staff_new_case": case_card_notices.render_staff_new_case,
     "staff_case_photos": case_card_notices.render_staff_case_photos,
+    "staff_case_attachment": case_card_notices.render_staff_case_attachment,
     "staff_case_addition": case_card_notices.render_staff_case_addition,
+    "staff_buttons_retired": case_card_notices.render_staff_buttons_retired,
     "citizen_slow_down": flood.render_slow_down,
     "citizen_blocked": flood.render_blocked,
     # Filing a request: the draft sweeps' notices.
@@ -77,16 +81,23 @@ RENDERERS: dict[str, Renderer] = {
     "stats_charts": staff_reports.render_stats_charts,
     "stats_export": staff_reports.render_stats_export,
     "weekly_digest": staff_reports.render_weekly_digest,
+    # Privacy: /mydata's file, made at send time.
+    "citizen_data_export": privacy.render_data_export,
     # Operations: a citizen the bot can no longer reach (storage.reachability).
     "staff_citizen_unreachable": reachability.render_citizen_unreachable,
 }
 
 
 async def render_notice(
-    kind: str, params: dict[str, Any], t: Translator, *, zone: ZoneInfo | None = None
+    kind: str,
+    params: dict[str, Any],
+    t: Translator,
+    *,
+    zone: ZoneInfo | None = None,
+    maps: MapService = "osm",
 ) -> Rendered:
     renderer = RENDERERS.get(kind)
     if renderer is None:
         raise NoticeUnknown(kind)
-    with rendering_in(zone or ZoneInfo("UTC")):
+    with rendering_in(zone or ZoneInfo("UTC"), maps):
         return await renderer(params, t)

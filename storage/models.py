@@ -108,10 +108,13 @@ class OutboxMessage(Record):
     error = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    # "<card>:<tracking>" on a group message whose buttons act on a case (storage.stale_buttons
+    # finds it by this and takes the buttons away once the case has moved on).
+    about = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "outbox_message"
-        indexes = (("status", "id"), ("chat_id", "status"))
+        indexes = (("status", "id"), ("chat_id", "status"), ("about",))
 
 
 class Department(Record):
@@ -233,6 +236,10 @@ class Case(Record):
     status = fields.CharEnumField(CaseStatus, max_length=16, default=CaseStatus.SUBMITTED)
     text = fields.TextField()
     photos: fields.JSONField[list[str]] = fields.JSONField(default=list)  # Telegram file_ids
+    # Voice, video, audio and documents: storage.attachments.Attachment.as_json() each.
+    attachments: fields.JSONField[list[dict[str, object]]] = fields.JSONField(
+        default=list, db_default="[]"  # a database default: cases filed before it have none
+    )
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
     address = fields.CharField(max_length=512, null=True)
@@ -293,7 +300,10 @@ class Case(Record):
             # (100k cases: 30 ms → 0.4 ms); with `due_at`, a department's overdue cases are
             # counted without reading the table (SQLite, 1M cases: 2.7 ms → 0.05 ms).
             ("department_id", "status", "due_at", "id"),
-            ("status", "due_at", "id"),  # the overdue queue: open and past due
+            # The overdue queue (open and past due), and a supervisor's "now" queue (new,
+            # overdue or to route by hand) from the index alone (SQLite, 1M cases, p99 of a
+            # page: 38 ms → 13 ms).
+            ("status", "due_at", "id", "route_by_hand"),
         )
 
 

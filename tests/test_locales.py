@@ -61,6 +61,11 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
+def words(text: str) -> bool:
+    """Whether the message has words of its own, outside its placeholders."""
+    return any(literal.strip(" :;,.!?-—()") for literal, *_ in string.Formatter().parse(text))
+
+
 def key(message: Message) -> MsgId:
     return message.id if isinstance(message.id, str) else (message.id[0], message.id[1])
 
@@ -127,8 +132,9 @@ def test_catalogues_compile() -> None:
     for language in ("zh_Hans", "zh_Hant", "ru"):
         t = catalogs.get(language)
         assert t.language == language
-        # Compiled and in use: no message comes back in English.
-        untranslated = [m for m in CODE if isinstance(m, str) and t.gettext(m) == m]
+        # Compiled and in use: no message comes back in English (one of placeholders and
+        # punctuation alone, "{label}: {answer}", may read the same in another language).
+        untranslated = [m for m in CODE if isinstance(m, str) and t.gettext(m) == m and words(m)]
         assert not untranslated, (language, untranslated)
     russian = catalogs.get("ru")
     forms = [

@@ -1,4 +1,4 @@
-"""A case in words: the citizen's view (status, department, due date, timeline) and the staff card.
+"""A case in words: the names of its status, kind, events, category and department; the staff card.
 
 Everything here is plain text, sent without a parse_mode: what citizens wrote stays data and
 arrives exactly as typed (RELIABILITY row 27). Status, kind, event and category names are
@@ -8,18 +8,19 @@ dashboard and the command line.
 
 from __future__ import annotations
 
-from datetime import datetime
+import contextlib
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
 from bot.i18n import Translator
+from bot.texts.maps import MapService, map_link
 from storage.case_views import CaseView, EventView
-from storage.catalog import CategoryNotFound, DepartmentNotFound, category, department
+from storage.catalog import CategoryNotFound, DepartmentNotFound, Question, category, department
 from storage.models import CaseKind, CaseStatus
 from storage.tracking import format_tracking_number
 
-TIMELINE_LIMIT = 20  # the latest events; a message holds 4,096 characters
 EXCERPT = 300  # characters of the citizen's own text shown on their card
 
 
@@ -48,7 +49,8 @@ def kind_name(t: Translator, kind: CaseKind) -> str:
 
 
 def event_name(t: Translator, event: EventView) -> str:
-    """What happened, in words; kinds added later read as a plain "updated" until named here."""
+    """What happened, named without its facts, as a citizen following someone else's case reads
+    it; the filer reads each event with its facts (bot.texts.citizen_case)."""
     names = {
         "submitted": t.gettext("Request submitted"),
         "citizen_added": t.gettext("You added information"),
@@ -122,37 +124,9 @@ def description(case: CaseView, t: Translator) -> str:
     return erased(t) if case.erased_at is not None else case.text
 
 
-async def citizen_card(
-    case: CaseView, timeline: list[EventView], t: Translator, zone: ZoneInfo
-) -> str:
-    """What a citizen sees of their own case: where it stands and what happened so far."""
-    lines = [
-        t.gettext("Request {number}", number=format_tracking_number(case.tracking)),
-        t.gettext("Status: {status}", status=status_name(t, case.status)),
-        t.gettext(
-            "Category: {category}", category=await category_name(case.category_code, t.language)
-        ),
-        t.gettext(
-            "Department: {department}", department=await department_name(case.department_code, t)
-        ),
-    ]
-    if case.due_at is not None:
-        lines.append(t.gettext("Due by: {due}", due=when(case.due_at, zone, t.language)))
-    lines += ["", t.gettext("You wrote: {text}", text=excerpt(description(case, t))), ""]
-    lines.append(t.gettext("What happened so far:"))
-    lines += [
-        f"• {when(event.created_at, zone, t.language)} — {event_name(t, event)}"
-        for event in timeline[-TIMELINE_LIMIT:]
-    ]
-    return "\n".join(lines)
-
-
-def map_link(latitude: float, longitude: float) -> str:
-    return f"https://maps.google.com/?q={latitude:.6f},{longitude:.6f}"
-
-
-async def answer_lines(case: CaseView, language: str) -> list[str]:
-    """The category's own questions with the citizen's answers (choices by their name)."""
+async def answer_lines(case: CaseView, t: Translator) -> list[str]:
+    """The category's own questions, by their short labels, with the citizen's answers
+    (choices by their name)."""
     try:
         questions = {q.code: q for q in (await category(case.category_code)).questions}
     except CategoryNotFound:
@@ -160,16 +134,35 @@ async def answer_lines(case: CaseView, language: str) -> list[str]:
     lines = []
     for code, value in case.answers.items():
         question = questions.get(code)
-        if question is None:
-            lines.append(f"• {code}: {value}")
-            continue
-        shown = next((c.name(language) for c in question.choices if c.code == value), value)
-        lines.append(f"• {question.prompt(language)}: {shown}")
+        label, shown = code, str(value)
+        if question is not None:
+            label, shown = question.label(t.language), answer_shown(question, value, t.language)
+        lines.append("• " + answer_line(t, label, shown))
     return lines
 
 
-async def staff_card(case: CaseView, t: Translator, zone: ZoneInfo) -> str:
-    """The new-case card in the staff chat: everything needed to accept or route it."""
+def answer_line(t: Translator, label: str, answer: str) -> str:
+    """ "label: answer", punctuated as the language does (Chinese: 标签：值)."""
+    return t.gettext("{label}: {answer}", label=label, answer=answer)
+
+
+def answer_shown(question: Question, value: object, language: str) -> str:
+    """An answer as a reader takes it: a choice by its name, a date as the language writes it."""
+    if question.type == "choice":
+        return next((c.name(language) for c in question.choices if c.code == value), str(value))
+    if question.type == "date" and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return format_date(date.fromisoformat(value), "medium", locale=language)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+async def staff_card(
+    case: CaseView, t: Translator, zone: ZoneInfo, *, maps: MapService = "osm"
+) -> str:
+    """The new-case card in the staff chat: everything needed to accept or route it; its map
+    link opens the desk's map service (`maps`, MINSHENG_MAP_LINKS)."""
     lines = [
         t.gettext("New request {number}", number=format_tracking_number(case.tracking)),
         t.gettext("Kind: {kind}", kind=kind_name(t, case.kind)),
@@ -190,14 +183,14 @@ async def staff_card(case: CaseView, t: Translator, zone: ZoneInfo) -> str:
     if location is not None and location.address:
         lines.append(t.gettext("Where: {address}", address=location.address))
     if location is not None and location.latitude is not None and location.longitude is not None:
-        lines.append(
-            t.gettext("Map: {link}", link=map_link(location.latitude, location.longitude))
-        )
+        number = format_tracking_number(case.tracking)
+        link = map_link(location.latitude, location.longitude, maps, number)
+        lines.append(t.gettext("Map: {link}", link=link))
     if case.anonymous or not case.phone:
         lines.append(t.gettext("Contact: anonymous; answer through the bot"))
     else:
         lines.append(t.gettext("Contact: {phone}", phone=case.phone))
-    answers = await answer_lines(case, t.language)
+    answers = await answer_lines(case, t)
     if answers:
         lines += [t.gettext("Answers:"), *answers]
     lines += ["", description(case, t)]
