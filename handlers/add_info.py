@@ -17,6 +17,7 @@ from telegram import Message, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
+from bot.texts.refusals import too_long
 from handlers.attachments import attachment_of, refusal
 from handlers.buttons import pressed_case
 from handlers.case_card import ADD_PATTERN, CASE_PATTERN, matched
@@ -104,13 +105,7 @@ async def append(
         await send(update, context, refusal(t, problem))
         return
     if len(text) > ADDITION_LIMIT:
-        too_long = t.gettext(
-            "That is too long: {length} characters; the limit is {limit}. "
-            "Please shorten it and send it again.",
-            length=len(text),
-            limit=ADDITION_LIMIT,
-        )
-        await send(update, context, too_long)
+        await send(update, context, too_long(t, len(text), ADDITION_LIMIT))
         return
     now = context.services.clock.now()
     staff = context.services.settings.staff_chat_id

@@ -16,6 +16,7 @@ from typing import Any
 from telegram import Update
 
 from bot.context import MinshengContext
+from bot.texts.refusals import too_long
 from handlers.buttons import ButtonHandler, button_match, query_of
 from handlers.common import answer_button, send, user_of, who
 from handlers.fallback import message_of
@@ -93,13 +94,7 @@ async def on_reopen_reason(update: Update, context: MinshengContext, draft: Draf
         await send(update, context, need)
         return
     if len(text) > REASON_LIMIT:
-        too_long = t.gettext(
-            "That is too long: {length} characters; the limit is {limit}. "
-            "Please shorten it and send it again.",
-            length=len(text),
-            limit=REASON_LIMIT,
-        )
-        await send(update, context, too_long)
+        await send(update, context, too_long(t, len(text), REASON_LIMIT))
         return
     await discard_draft(draft.citizen_id)
     try:

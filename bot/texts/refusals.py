@@ -34,6 +34,16 @@ CASE_REFUSALS = (
 REFUSALS = (*CASE_REFUSALS, DepartmentNotFound)
 
 
+def too_long(t: Translator, length: int, limit: int) -> str:
+    """A text over its limit, told with both numbers."""
+    return t.gettext(
+        "That is too long: {length} characters; the limit is {limit}. "
+        "Please shorten it and send it again.",
+        length=length,
+        limit=limit,
+    )
+
+
 def not_allowed(t: Translator) -> str:
     return t.gettext("Sorry, you may not do that.")
 
