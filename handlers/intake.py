@@ -31,6 +31,7 @@ from handlers.intake_data import ACTION_STEPS, EDITS, data, parse
 from handlers.intake_details import not_an_emergency, photos_done
 from handlers.intake_prompts import ask, go, inline
 from handlers.menu import main_menu
+from handlers.rating_reopen import reason_cancelled
 from storage.attachments import attachments_from_json
 from storage.case_views import CategoryUnavailable
 from storage.cases import (
@@ -62,6 +63,8 @@ async def on_cancel(update: Update, context: MinshengContext) -> None:
     citizen, t = await who(update, context)
     draft = await current_draft(citizen.id)
     await discard_draft(citizen.id)
+    if draft is not None and draft.step is Step.REOPEN_REASON:
+        await reason_cancelled(update, context, draft)
     if draft is None:
         text = t.gettext("There is nothing to cancel.")
     elif draft.step in INTAKE_STEPS:

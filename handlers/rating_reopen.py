@@ -116,6 +116,19 @@ async def on_reopen_reason(update: Update, context: MinshengContext, draft: Draf
         await show_step(update, context, draft.citizen_id, message_id, step)
 
 
+async def reason_cancelled(update: Update, context: MinshengContext, draft: DraftView) -> None:
+    """/cancel instead of the reason: the rating message no longer asks for it (as Cancel)."""
+    _, t = await who(update, context)
+    message_id = _message_id(draft.data)
+    try:
+        tracking = str(draft.data.get("tracking", ""))
+        rating = await rating_given(tracking, draft.citizen_id, now=context.services.clock.now())
+    except (CaseNotFound, RatingRefused):
+        return  # the request moved on meanwhile: the message is left as it is
+    if message_id:
+        await show_step(update, context, draft.citizen_id, message_id, final_step(t, rating))
+
+
 def _message_id(data: dict[str, Any]) -> int:
     value = data.get("message_id")
     return int(value) if isinstance(value, str) and value.isdigit() else 0

@@ -257,8 +257,12 @@ async def test_the_reason_step_says_what_it_needs_and_takes_a_reply(
         )
         assert (await d.say(CITIZEN, "/cancel", 4))["text"] == "Cancelled."
         assert status(db_path, tracking) == "answered"
-        # Reopen again (the message already asks for the reason, so it stays as it is); a reply
-        # to the rating message is the reason (not an addition).
+        # The rating message no longer asks for the reason, as after the Cancel button.
+        await eventually(
+            lambda: "Why should" not in current(sandbox, answer)["text"], 10, what="the edit"
+        )
+        assert tail(current(sandbox, answer)).startswith("Your rating: Partly · Unsatisfied")
+        # Reopen again; a reply to the rating message is the reason (not an addition).
         assert await press(d, CITIZEN, answer["message_id"], f"rt:r:{tracking}") == ""
         assert query(db_path, "SELECT step FROM draft") == [("reopen_reason",)]
         sandbox.send_text(CITIZEN, REASON_EN, reply_to_message_id=answer["message_id"])
