@@ -210,5 +210,5 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
     assert 0 < lookup["p50_ms"] <= lookup["p99_ms"]
     assert queue["requests"] == QUEUE_PAGES
     assert 0 < queue["p50_ms"] <= queue["p99_ms"]
-    assert set(queue["views"]) == {"new", "department", "overdue"}
+    assert set(queue["views"]) == {"now", "new", "department", "overdue"}
     assert set(report["targets_met"]) == {"stats", "lookup", "queue"}
