@@ -238,7 +238,8 @@ class Case(Record):
     photos: fields.JSONField[list[str]] = fields.JSONField(default=list)  # Telegram file_ids
     # Voice, video, audio and documents: storage.attachments.Attachment.as_json() each.
     attachments: fields.JSONField[list[dict[str, object]]] = fields.JSONField(
-        default=list, db_default="[]"  # a database default: cases filed before it have none
+        default=list,
+        db_default="[]",  # a database default: cases filed before it have none
     )
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
