@@ -12,7 +12,7 @@ import secrets
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
-POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+from storage.config import asyncpg_dsn, on_postgres
 
 
 class BenchRefused(Exception):
@@ -44,7 +44,7 @@ async def check_server(server: str, workers: int) -> None:
     """Refuse early, before minutes of measuring: a PostgreSQL URL, asyncpg, CREATEDB."""
     if workers < 1:
         raise BenchRefused("--workers must be at least 1")
-    if not server.startswith(POSTGRES_SCHEMES):
+    if not on_postgres(server):
         raise BenchRefused(
             "--workers needs --database postgres://… (several processes share a "
             "PostgreSQL database; a SQLite file serves one)"
@@ -55,7 +55,7 @@ async def check_server(server: str, workers: int) -> None:
     except ImportError:
         raise BenchRefused("--workers needs asyncpg: pip install 'minsheng[postgres]'") from None
     try:
-        connection = await asyncpg.connect(server)
+        connection = await asyncpg.connect(asyncpg_dsn(server))
     except (OSError, asyncpg.PostgresError) as exc:
         raise BenchRefused(f"cannot connect to {shown(server)}: {exc}") from None
     try:
@@ -72,7 +72,7 @@ async def _admin(server: str, statement: str) -> None:
     # deferred: asyncpg is the optional [postgres] extra
     import asyncpg
 
-    connection = await asyncpg.connect(server)
+    connection = await asyncpg.connect(asyncpg_dsn(server))
     try:
         await connection.execute(statement)
     finally:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.waiting import wait_any
+from storage.config import asyncpg_dsn, on_postgres
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class Cluster:
         retry: float = LEADER_RETRY,
     ) -> None:
         self._url = url
-        self._shared = url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+        self._shared = on_postgres(url)
         self._on = {INBOX: on_inbox, OUTBOX: on_outbox}
         self._on_leading = on_leading
         self._retry = retry
@@ -118,8 +119,7 @@ class Cluster:
         # deferred: asyncpg is the optional [postgres] extra; SQLite-only desks lack it
         import asyncpg  # type: ignore[import-untyped]
 
-        dsn = "postgresql://" + self._url.split("://", 1)[1]
-        connection = await asyncpg.connect(dsn, server_settings=KEEPALIVE)
+        connection = await asyncpg.connect(asyncpg_dsn(self._url), server_settings=KEEPALIVE)
         self._pid = connection.get_server_pid()
         await connection.add_listener(CHANNEL, self._heard)
         self._connection = connection

@@ -31,7 +31,7 @@ from bot.clock import Clock, SystemClock
 from bot.cluster import INBOX, OUTBOX, Cluster
 from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
 from bot.dispatcher import Dispatcher
-from bot.health import HealthProbe, serve_operations
+from bot.health import WORKERS, HealthProbe, serve_operations
 from bot.i18n import Catalogs
 from bot.ingress import Poller
 from bot.notice_rendering import NoticeRenderer
@@ -255,7 +255,7 @@ class Runtime:
         started = datetime.fromtimestamp(self.started_at, UTC)
         while not self.stop.is_set():
             metrics = self.services.metrics
-            loops = {name: metrics.beat_age(name) for name in ("dispatcher", "sender", "sweeper")}
+            loops = {name: metrics.beat_age(name) for name in WORKERS}
             leading = self.cluster is not None and self.cluster.leader
             try:
                 await beat(

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 from bot.settings import Settings
+from storage.config import on_postgres
 from storage.db import migrate_database
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def worker_env(settings: Settings, index: int, cookie_key: str) -> dict[str, str
 
 async def run_workers(settings: Settings, count: int, *, log_level: str = "INFO") -> int:
     """Start `count` webhook processes and keep them running until SIGTERM or SIGINT."""
-    if count > 1 and not settings.database_url.startswith(("postgres://", "postgresql://")):
+    if count > 1 and not on_postgres(settings.database_url):
         raise WorkersRefused(
             "several workers need PostgreSQL (MINSHENG_DATABASE_URL=postgres://…): a SQLite "
             "file serves one process"

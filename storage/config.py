@@ -34,6 +34,19 @@ def with_sqlite_pragmas(url: str) -> str:
     return url + joiner + "&".join(extra)
 
 
+POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")  # as Tortoise reads them
+
+
+def on_postgres(url: str) -> bool:
+    """Whether a database URL names PostgreSQL (several processes may then share it)."""
+    return url.startswith(POSTGRES_SCHEMES)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The URL in the form asyncpg.connect takes (it knows no `asyncpg://` scheme)."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
 def tortoise_config(url: str) -> dict[str, Any]:
     return {
         "connections": {"default": with_sqlite_pragmas(url)},

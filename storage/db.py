@@ -17,7 +17,7 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate
 
-from storage.config import tortoise_config, with_sqlite_pragmas
+from storage.config import asyncpg_dsn, on_postgres, tortoise_config, with_sqlite_pragmas
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +117,14 @@ async def _migrate(url: str) -> None:
     """Apply the migrations. On PostgreSQL, where several processes start together (or one is
     upgraded while the others run), one migrates under an advisory lock and the others wait for
     it, then find nothing left to do."""
-    if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+    if not on_postgres(url):
         await migrate(config=tortoise_config(url))
         await Tortoise.close_connections()
         return
     # deferred: asyncpg is the optional [postgres] extra; SQLite-only desks lack it
     import asyncpg  # type: ignore[import-untyped]
 
-    lock = await asyncpg.connect("postgresql://" + url.split("://", 1)[1])
+    lock = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await lock.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
         await migrate(config=tortoise_config(url))

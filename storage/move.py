@@ -29,6 +29,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.config import asyncpg_dsn, on_postgres
 from storage.db import migrate_database, sqlite_path
 from storage.move_plan import (
     MoveRefused,
@@ -97,7 +98,7 @@ async def move_desk(
         raise MoveRefused(
             f"the source must be an existing SQLite file (sqlite://PATH): {source_url}"
         )
-    if not target_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+    if not on_postgres(target_url):
         raise MoveRefused("the target must be a PostgreSQL database (postgres://…)")
     keys = model_tables()
     driver = _driver()
@@ -178,7 +179,7 @@ def _driver() -> Any:
 
 
 async def _connect(driver: Any, url: str) -> Any:
-    dsn = "postgresql://" + url.split("://", 1)[1]
+    dsn = asyncpg_dsn(url)
     try:
         connection = await driver.connect(dsn)
     except (OSError, driver.PostgresError) as failed:
