@@ -29,6 +29,7 @@ from storage.models import (
     Event,
     Rating,
 )
+from storage.stale_buttons import retire_buttons_of_ended
 
 # Event kinds erased whatever the desk keeps by law: the citizen's rating comment, and the
 # public text and note staff wrote with their consent (published, unpublished).
@@ -114,6 +115,7 @@ async def forget_citizen(
             r["id"] for r in await mine.filter(status__in=list(OPEN_STATUSES)).values("id")
         ]
         cases = await mine.values("id", "tracking")
+        withdrawn = [r["tracking"] for r in cases if r["id"] in set(open_ids)]
         all_ids = [r["id"] for r in cases]
         if open_ids:
             await Case.filter(id__in=open_ids).update(
@@ -177,6 +179,9 @@ async def forget_citizen(
         numbers = {int(r["id"]): str(r["tracking"]) for r in cases}
         for case_id in open_ids:
             await tell_followers(case_id, "case_closed", {"tracking": numbers[case_id]}, now=now)
+        # The staff chat's buttons on a withdrawn case go (after the search too: these edits
+        # name the case and carry nothing of the citizen).
+        await retire_buttons_of_ended(withdrawn, now=now)
         await Citizen.filter(id=citizen_id).update(phone=None, first_name="", forget_nonce=None)
         await Draft.filter(citizen_id=citizen_id).delete()
         # The requests they joined: they follow them no more; the supporter counts stay.

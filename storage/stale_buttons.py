@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.case_views import END_STATUSES
 from storage.models import Case, CaseStatus, OutboxMessage
 from storage.notice_queue import NOTICE_METHOD, card_tag, notify
 from storage.outbox import collected
@@ -41,7 +42,10 @@ ALL, SIGNED, NONE = "all", "signed", "none"
 
 def stage(card: str, case: CaseState, params: Mapping[str, Any]) -> str:
     """What of a card's buttons (sent with these notice `params`) still acts on the case: ALL,
-    NONE, or SIGNED (a routing notice whose case was signed for: Send back alone)."""
+    NONE, or SIGNED (a routing notice whose case was signed for: Send back alone). An ended
+    case (closed, withdrawn, rejected, merged) keeps no buttons."""
+    if case.status in END_STATUSES:
+        return NONE
     if card == "new":  # Accept · Reject: only a submitted case is accepted or rejected
         return ALL if case.status is CaseStatus.SUBMITTED else NONE
     if card == "routed":  # Sign for · Send back, while routed to this department, unworked
@@ -75,6 +79,19 @@ async def card_stage(card: str, tracking: str, params: Mapping[str, Any]) -> str
     """For a renderer about to send a card: what of its buttons still acts on the case."""
     state = await case_state(tracking)
     return NONE if state is None else stage(card, state, params)
+
+
+async def _never_awaiting() -> bool:
+    return False
+
+
+async def retire_buttons_of_ended(trackings: list[str], *, now: datetime) -> int:
+    """Queue the edits that take every button off the group messages on these cases, which
+    have just ended outside the staff desk (withdrawn by their citizen); how many."""
+    retired = 0
+    for tracking in trackings:
+        retired += await retire_stale_buttons(tracking, awaiting_review=_never_awaiting, now=now)
+    return retired
 
 
 async def retire_stale_buttons(

@@ -15,6 +15,7 @@ from storage.tracking import format_tracking_number
 from tests.databases import Database
 from tests.following import Desk, buttons, desk
 from tests.harness import eventually, query
+from tests.intake_desk import Citizen
 from tests.staff_desk import ADMIN, CITIZEN, HANDLER, SUPERVISOR
 
 LABELS = {
@@ -115,3 +116,29 @@ async def test_buttons_go_once_the_case_moves(
         for message in d.sandbox.messages(d.staff):
             head = (message.get("text") or "").split("\n")[0]
             print(f"{head[:70]}  {labels(message)}  edits: {len(message['edits'])}")
+
+
+async def test_a_case_its_citizen_withdraws_loses_its_buttons(
+    sandbox: Sandbox, db_path: Database
+) -> None:
+    """/forget withdraws the citizen's open cases: Accept · Reject and Sign for · Send back go
+    from the staff chat at once (pressing them would be refused anyway)."""
+    async with desk(sandbox, db_path, MINSHENG_ADMIN_IDS=str(ADMIN)) as d:
+        now = datetime.now(UTC)
+        await add_staff(SUPERVISOR, StaffRole.SUPERVISOR, None, by=ADMIN, now=now)
+        new = await d.file_case(CITIZEN, notify_staff=True)
+        routed = await d.file_case(CITIZEN, notify_staff=True, text="The lift has been broken.")
+        new_card = await staff_message(d, format_tracking_number(new.tracking), "")
+        routed_number = format_tracking_number(routed.tracking)
+        routed_card = await staff_message(d, routed_number, "")
+        await d.say(SUPERVISOR, f"/assign {routed_number} heating-company", 1)
+        notice = await staff_message(d, routed_number, "", after=routed_card["message_id"])
+        assert labels(notice) == LABELS["en"]["routed"]
+
+        citizen = Citizen(sandbox, db_path, CITIZEN, "en")
+        asked = await citizen.say("/forget")
+        yes = next(data for m in asked for _, data in buttons(m) if data.startswith("forget:yes:"))
+        await citizen.press(yes, message_id=asked[-1]["message_id"])
+
+        await now_shows(d, new_card, LABELS["en"]["details"])
+        await now_shows(d, notice, [])
