@@ -254,6 +254,12 @@ class Case(Record):
     publish_consent = fields.BooleanField(default=False)
     public_text = fields.TextField(null=True)
     public_note = fields.TextField(null=True)
+    # The public board (/board/): the title staff wrote, when and by whom it was published, and
+    # the photos they ticked for publication (file_ids among `photos`).
+    public_title = fields.CharField(max_length=200, null=True)
+    published_at = fields.DatetimeField(null=True)
+    published_by = fields.BigIntField(null=True)
+    public_photos: fields.JSONField[list[str]] = fields.JSONField(default=list, db_default="[]")
     erased_at = fields.DatetimeField(null=True)  # the citizen's words erased on request
     created_at = fields.DatetimeField()
     accepted_at = fields.DatetimeField(null=True)
@@ -582,3 +588,86 @@ class WorkerBeat(Record):
 
     class Meta:
         table = "worker_beat"
+
+
+class KbArticle(Record):
+    """A knowledge-base article (知识库): an answer to a common question, offered to citizens
+    before a case is filed and to staff as a reply. Loaded from a file (`minsheng kb load`) and
+    edited by its owning department on the dashboard; every version is kept (KbRevision).
+
+    `titles`, `bodies` and `keywords` are keyed by language (en, zh_Hans, zh_Hant, ru); a
+    language without a text falls back to the desk's default language. A code left out of a
+    reloaded file is marked inactive, never deleted (offers name it).
+    """
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)
+    categories: fields.JSONField[list[str]] = fields.JSONField(default=list)  # category codes
+    department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "minsheng.Department", related_name="articles", null=True, on_delete=fields.RESTRICT
+    )
+    titles: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
+    bodies: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
+    keywords: fields.JSONField[dict[str, list[str]]] = fields.JSONField(default=dict)
+    review_by = fields.DateField()
+    helpful = fields.IntField(default=0)
+    not_helpful = fields.IntField(default=0)
+    active = fields.BooleanField(default=True)
+    updated_at = fields.DatetimeField()
+    version = fields.IntField(default=1)
+
+    class Meta:
+        table = "kb_article"
+
+
+class KbRevision(Record):
+    """One version of an article, as loaded from a file or saved on the dashboard."""
+
+    id = fields.BigIntField(primary_key=True)
+    article: fields.ForeignKeyRelation[KbArticle] = fields.ForeignKeyField(
+        "minsheng.KbArticle", related_name="revisions", on_delete=fields.CASCADE
+    )
+    version = fields.IntField()
+    titles: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
+    bodies: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
+    keywords: fields.JSONField[dict[str, list[str]]] = fields.JSONField(default=dict)
+    categories: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    review_by = fields.DateField()
+    source = fields.CharField(max_length=16)  # "file" or "dashboard"
+    by_staff = fields.BigIntField(null=True)  # who saved it on the dashboard
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "kb_revision"
+        unique_together = (("article", "version"),)
+
+
+class KbOffer(Record):
+    """Articles offered for one question, and how it ended: the citizen (or the call-taker)
+    found the answer (a deflection: no case), filed a request anyway, or left it open.
+
+    It keeps no words of the question, only the codes offered, opened and voted on. `citizen`
+    is who was offered them in the chat (nulled by /forget); `staff` the call-taker on the
+    phone page.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    channel = fields.CharField(max_length=16)  # "intake" | "text" (outside a request) | "phone"
+    citizen_id = fields.BigIntField(null=True)
+    staff_id = fields.BigIntField(null=True)
+    language = fields.CharField(max_length=8)
+    kind = fields.CharField(max_length=16, null=True)  # the request's kind, when in one
+    category_code = fields.CharField(max_length=64, null=True)
+    offered: fields.JSONField[list[str]] = fields.JSONField(default=list)  # article codes, ranked
+    opened: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    outcome = fields.CharField(max_length=16, null=True)  # "answered" | "filed" | None (open)
+    answered_by = fields.CharField(max_length=64, null=True)  # the article that answered
+    case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
+        "minsheng.Case", related_name="kb_offers", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "kb_offer"
+        indexes = (("outcome", "created_at"),)
