@@ -38,9 +38,8 @@ from storage.rating import (
     RatingRefused,
     ReopenTooLate,
     rating_given,
-    reopen_allowed,
-    reopen_by_citizen,
 )
+from storage.rating_reopen import reopen_allowed, reopen_by_citizen
 
 REASON_LIMIT = 1000
 

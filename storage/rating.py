@@ -4,7 +4,7 @@ On an answer (notice "case_answered") the citizen is asked: was it solved, then 
 they are. The first answer is kept as a private event ("rating_solved") until the second
 comes; the second writes the Rating row. Satisfied or basically satisfied closes the case at
 once; unsatisfied leaves it answered, and the citizen may reopen it within REOPEN_WITHIN of the
-answer, giving a reason (kept as their addition to the case). Each operation is one transaction,
+answer (storage.rating_reopen). Each operation is one transaction,
 checks that the case is the citizen's and answered, and writes the case guarded by its version.
 A press that comes twice counts once: a rating already given for this answer is refused
 (RatingAlreadyGiven) and nothing changes. Each step returns what the citizen chose so far, with
@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from storage.case_views import CaseNotFound
-from storage.deadlines import reopen_changes
 from storage.lifecycle_core import (
     CaseChangedMeanwhile,
     Snapshot,
@@ -41,7 +40,6 @@ from storage.models import (
     RatingSatisfaction,
     RatingSolved,
 )
-from storage.notice_queue import notify
 
 __all__ = [
     "CaseChangedMeanwhile",
@@ -99,19 +97,19 @@ class RatingView:
     can_reopen: bool  # unsatisfied, within the window
 
 
-def _aware(now: datetime) -> None:
+def aware(now: datetime) -> None:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("timezone-aware datetimes only")
 
 
-async def _own_case(tracking: str, citizen_id: int) -> Snapshot:
+async def own_case(tracking: str, citizen_id: int) -> Snapshot:
     case = await load_case(tracking)
     if case is None or case.citizen_id != citizen_id:
         raise CaseNotFound(tracking)
     return case
 
 
-async def _answered_at(case: Snapshot) -> datetime:
+async def latest_answer_at(case: Snapshot) -> datetime:
     row = await Case.filter(id=case.id).first().values("answered_at")
     answered = row["answered_at"] if row else None
     if case.status is CaseStatus.CLOSED and await Rating.exists(case_id=case.id):
@@ -147,11 +145,11 @@ async def rate_solved(tracking: str, citizen_id: int, solved: str, *, now: datet
     Raises CaseNotFound, RatingRefused (not answered), RatingAlreadyGiven; ValueError for an
     unknown code. Pressed again before the second question, the latest answer counts.
     """
-    _aware(now)
+    aware(now)
     choice = RatingSolved(solved)
     async with in_transaction():
-        case = await _own_case(tracking, citizen_id)
-        answered_at = await _answered_at(case)
+        case = await own_case(tracking, citizen_id)
+        answered_at = await latest_answer_at(case)
         if await rating_of_this_answer(case, answered_at) is not None:
             raise RatingAlreadyGiven(f"case {case.tracking} already rated")
         view = SolvedView(case.tracking, await _answer_text(case.id), choice)
@@ -190,11 +188,11 @@ async def rate_satisfaction(
     Raises CaseNotFound, RatingRefused (not answered, or the first question not answered yet),
     RatingAlreadyGiven, CaseChangedMeanwhile; ValueError for an unknown code.
     """
-    _aware(now)
+    aware(now)
     choice = RatingSatisfaction(satisfaction)
     async with in_transaction():
-        case = await _own_case(tracking, citizen_id)
-        answered_at = await _answered_at(case)
+        case = await own_case(tracking, citizen_id)
+        answered_at = await latest_answer_at(case)
         if await rating_of_this_answer(case, answered_at) is not None:
             raise RatingAlreadyGiven(f"case {case.tracking} already rated")
         solved = await _pending_solved(case, answered_at)
@@ -256,7 +254,7 @@ async def add_comment(
     the comment was offered for. Raises CaseNotFound, RatingRefused when there is no rating to
     comment on, CommentDoesNotFit when the rating is not one of `fits`.
     """
-    _aware(now)
+    aware(now)
     text = comment.strip()
     if not text:
         raise ValueError("comment must not be empty")
@@ -289,8 +287,8 @@ async def rating_given(tracking: str, citizen_id: int, *, now: datetime) -> Rati
     Raises CaseNotFound (absent, not theirs), RatingRefused (no rating of this answer: not
     rated yet, or reopened since).
     """
-    _aware(now)
-    case = await _own_case(tracking, citizen_id)
+    aware(now)
+    case = await own_case(tracking, citizen_id)
     row = await Case.filter(id=case.id).first().values("answered_at")
     answered_at = row["answered_at"] if row else None
     rating = await Rating.get_or_none(case_id=case.id)
@@ -314,88 +312,9 @@ async def rating_given(tracking: str, citizen_id: int, *, now: datetime) -> Rati
     )
 
 
-async def _reopenable(case: Snapshot, now: datetime) -> None:
-    answered_at = await _answered_at(case)
-    rating = await rating_of_this_answer(case, answered_at)
-    if rating is None or rating.satisfaction is not RatingSatisfaction.UNSATISFIED:
-        raise RatingRefused(f"case {case.tracking}: reopen needs an unsatisfied rating")
-    if now - answered_at > REOPEN_WITHIN:
-        raise ReopenTooLate(f"case {case.tracking}: answered more than 7 days ago")
-
-
-async def reopen_allowed(tracking: str, citizen_id: int, *, now: datetime) -> RatingView:
-    """Check, without changing anything, that the citizen may reopen the case now; their rating.
-
-    Raises what reopen_by_citizen raises (before the reason is asked for).
-    """
-    _aware(now)
-    await _reopenable(await _own_case(tracking, citizen_id), now)
-    return await rating_given(tracking, citizen_id, now=now)
-
-
-async def reopen_by_citizen(
-    tracking: str,
-    citizen_id: int,
-    *,
-    now: datetime,
-    staff_chat_id: int | None,
-    reason: str | None = None,
-) -> RatingView:
-    """The citizen, unsatisfied, reopens the answered case within REOPEN_WITHIN of the answer.
-
-    Back in progress in the same department, reopen_count + 1, event "reopened" (actor
-    citizen), the citizen's `reason` kept as their addition ("citizen_added", erased with their
-    other words), the citizen told "case_reopened" and the staff chat "staff_case_reopened"
-    with the reason. Returns the rating as it was. Raises CaseNotFound, RatingRefused (not
-    answered, or not rated unsatisfied), ReopenTooLate, CaseChangedMeanwhile. A second press
-    finds the case in progress: RatingRefused.
-    """
-    _aware(now)
-    said = (reason or "").strip()
-    async with in_transaction():
-        case = await _own_case(tracking, citizen_id)
-        await _reopenable(case, now)
-        rated = await rating_given(tracking, citizen_id, now=now)
-        row = await Case.filter(id=case.id).first().values("reopen_count")
-        reopens = int(row["reopen_count"]) if row else 0
-        await write_case(
-            case,
-            now,
-            status=CaseStatus.IN_PROGRESS,
-            answered_at=None,
-            closed_at=None,
-            **reopen_changes(reopens + 1),
-        )
-        await record(
-            case,
-            "reopened",
-            actor=CITIZEN,
-            actor_id=citizen_id,
-            now=now,
-            public=True,
-            reason="unsatisfied",
-        )
-        if said:
-            await record(
-                case,
-                "citizen_added",
-                actor=CITIZEN,
-                actor_id=citizen_id,
-                now=now,
-                public=True,
-                text=said,
-                photos=[],
-            )
-        await tell_citizen(case, "case_reopened", now)
-        if staff_chat_id is not None:
-            facts = {"tracking": case.tracking, **({"reason": said} if said else {})}
-            await notify(staff_chat_id, "staff_case_reopened", facts, now=now)
-        return rated
-
-
 async def answered_at_or_none(case: Snapshot) -> datetime | None:
     """When the case's latest answer came, while the case is answered; else None."""
     try:
-        return await _answered_at(case)
+        return await latest_answer_at(case)
     except RatingRefused:
         return None

@@ -28,7 +28,8 @@ from storage.lifecycle import (
     submit_reply,
 )
 from storage.models import CaseKind
-from storage.rating import rate_satisfaction, rate_solved, reopen_by_citizen
+from storage.rating import rate_satisfaction, rate_solved
+from storage.rating_reopen import reopen_by_citizen
 from storage.tracking import format_tracking_number
 from storage.work_calendar import SHIPPED_CALENDAR
 from tests.databases import Database

@@ -21,7 +21,8 @@ from storage.export import export_csv
 from storage.lifecycle import accept_case
 from storage.lifecycle_replies import approve_reply, submit_reply
 from storage.models import Actor, Case, Event
-from storage.rating import rate_satisfaction, rate_solved, reopen_by_citizen
+from storage.rating import rate_satisfaction, rate_solved
+from storage.rating_reopen import reopen_by_citizen
 from storage.tracking import format_tracking_number
 from tests.databases import Database
 from tests.duplicates_desk import to_summary
