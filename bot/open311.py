@@ -1,9 +1,11 @@
 """Open311 GeoReport v2 under /open311/v2/: how the desk's other channels file and follow requests.
 
 Discovery, services, service definitions, and requests (list, one by id, and filing one with an
-API key). JSON only; errors in the spec's shape, `[{"code": 400, "description": "..."}]`.
+API key), each in XML (`.xml`, the spec's primary format: bot/open311_xml.py) and in JSON
+(`.json`), from the same dictionaries. Errors in the spec's shape, in the format asked for:
+`<errors><error><code>400</code><description>...` or `[{"code": 400, "description": "..."}]`.
 A filed request enters the same workflow as one from the chat, with its channel recorded.
-The OpenAPI document of this interface is served at /open311/v2/openapi.json.
+The OpenAPI document of the JSON interface is served at /open311/v2/openapi.json.
 
 Reads show published requests only (storage.open311), unless a key with the read_private scope
 is given. Every read is metered, a minute at a time: by its key when one is given, else by the
@@ -19,22 +21,18 @@ import hashlib
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.forms import FormUnreadable, read_form
 from bot.open311_filing import Filing, FilingRefused, parse_filing
+from bot.open311_query import request_filter
 from bot.open311_schema import openapi_document
+from bot.open311_xml import CONTENT_TYPE, xml_document
 from storage.apikeys import KeyHolder, key_holder
-from storage.open311 import (
-    DEFAULT_WINDOW,
-    RequestFilter,
-    requests,
-    service_definition,
-    services,
-)
+from storage.open311 import RequestFilter, requests, service_definition, services
 from storage.quota import DAY, MINUTE, QuotaExceeded, Window, spend
 from storage.tracking import canonical_or_none
 
@@ -46,7 +44,6 @@ KEY_HEADER = "X-Api-Key"  # the key may come as a header instead of the api_key 
 MAX_BODY = 64 * 1024  # form fields only; photos are not taken through this interface
 _RUNTIME: web.AppKey[Runtime] = web.AppKey("open311_runtime")
 _ADDRESS_KEY: web.AppKey[bytes] = web.AppKey("open311_address_key")
-_EARLIEST = datetime.min.replace(tzinfo=UTC) + DEFAULT_WINDOW
 _HOLDER: web.RequestKey[KeyHolder] = web.RequestKey("open311_key_holder", KeyHolder)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -58,29 +55,41 @@ def add_open311_routes(app: web.Application, runtime: Runtime) -> None:
     token = runtime.services.settings.token()
     app[_ADDRESS_KEY] = hashlib.sha256(b"minsheng open311 reads\0" + token.encode()).digest()
     routes = app.router
-    routes.add_get(f"{PREFIX}/discovery.json", metered(discovery))
-    routes.add_get(f"{PREFIX}/services.json", metered(list_services))
-    routes.add_get(f"{PREFIX}/services/{{code}}.json", metered(define_service))
-    routes.add_get(f"{PREFIX}/requests.json", metered(list_requests))
-    routes.add_post(f"{PREFIX}/requests.json", file_request)
-    routes.add_get(f"{PREFIX}/requests/{{id}}.json", metered(one_request))
+    for suffix in ("xml", "json"):
+        routes.add_get(f"{PREFIX}/discovery.{suffix}", metered(discovery))
+        routes.add_get(f"{PREFIX}/services.{suffix}", metered(list_services))
+        routes.add_get(f"{PREFIX}/services/{{code}}.{suffix}", metered(define_service))
+        routes.add_get(f"{PREFIX}/requests.{suffix}", metered(list_requests))
+        routes.add_post(f"{PREFIX}/requests.{suffix}", file_request)
+        routes.add_get(f"{PREFIX}/requests/{{id}}.{suffix}", metered(one_request))
     routes.add_get(f"{PREFIX}/openapi.json", metered(openapi))
     routes.add_get(f"{PREFIX}/{{rest:.*}}", metered(not_found))  # other methods: aiohttp's 405
 
 
-def error(status: int, description: str) -> web.Response:
-    return web.json_response([{"code": status, "description": description}], status=status)
+def answer(
+    request: web.Request, root: str, content: dict[str, Any] | list[Any], status: int = 200
+) -> web.Response:
+    """`content` in the format the path asks for: XML as the document `root`, else JSON."""
+    if request.path.endswith(".xml"):
+        body = xml_document(root, content)
+        return web.Response(body=body, status=status, content_type=CONTENT_TYPE, charset="utf-8")
+    return web.json_response(content, status=status)
 
 
-def too_many(exceeded: QuotaExceeded, what: str) -> web.Response:
+def error(request: web.Request, status: int, description: str) -> web.Response:
+    return answer(request, "errors", [{"code": status, "description": description}], status)
+
+
+def too_many(request: web.Request, exceeded: QuotaExceeded, what: str) -> web.Response:
     window = exceeded.window
-    answer = error(
+    refused = error(
+        request,
         429,
         f"too many {what}: at most {window.limit} a {window.name}; "
         f"try again in {exceeded.retry_after} seconds",
     )
-    answer.headers["Retry-After"] = str(exceeded.retry_after)
-    return answer
+    refused.headers["Retry-After"] = str(exceeded.retry_after)
+    return refused
 
 
 def metered(handler: Handler) -> Handler:
@@ -95,9 +104,11 @@ def metered(handler: Handler) -> Handler:
         try:
             await spend(subject, _reads(request), now=now)
         except QuotaExceeded as exceeded:
-            return too_many(exceeded, "reads")
+            return too_many(request, exceeded, "reads")
         if key and holder is None:
-            return error(403, "api_key not valid (leave it out to read published requests)")
+            return error(
+                request, 403, "api_key not valid (leave it out to read published requests)"
+            )
         if holder is not None:
             request[_HOLDER] = holder
         return await handler(request)
@@ -131,7 +142,9 @@ def _now(request: web.Request) -> datetime:
 
 async def discovery(request: web.Request) -> web.Response:
     base = f"{request.scheme}://{request.host}{PREFIX}"
-    return web.json_response(
+    return answer(
+        request,
+        "discovery",
         {
             "changeset": "2026-11-24T00:00:00Z",
             "contact": "",
@@ -142,39 +155,39 @@ async def discovery(request: web.Request) -> web.Response:
                     "url": base,
                     "changeset": "2026-11-24T00:00:00Z",
                     "type": "production",
-                    "formats": ["application/json"],
+                    "formats": ["text/xml", "application/json"],
                 }
             ],
-        }
+        },
     )
 
 
 async def list_services(request: web.Request) -> web.Response:
-    return web.json_response(await services(_language(request)))
+    return answer(request, "services", await services(_language(request)))
 
 
 async def define_service(request: web.Request) -> web.Response:
     found = await service_definition(request.match_info["code"], _language(request))
     if found is None:
-        return error(404, "service_code not found")
-    return web.json_response(found)
+        return error(request, 404, "service_code not found")
+    return answer(request, "service_definition", found)
 
 
 async def list_requests(request: web.Request) -> web.Response:
     try:
-        wanted = _filter(request.query)
+        wanted = request_filter(request.query)
     except ValueError as bad:
-        return error(400, str(bad))
+        return error(request, 400, str(bad))
     found = await requests(
         wanted, _language(request), now=_now(request), private_status=_private_status(request)
     )
-    return web.json_response(found)
+    return answer(request, "service_requests", found)
 
 
 async def one_request(request: web.Request) -> web.Response:
     number = canonical_or_none(request.match_info["id"])
     if number is None:
-        return error(404, "service_request_id not found")
+        return error(request, 404, "service_request_id not found")
     found = await requests(
         RequestFilter(ids=[number]),
         _language(request),
@@ -182,17 +195,19 @@ async def one_request(request: web.Request) -> web.Response:
         private_status=_private_status(request),
     )
     if not found:
-        return error(404, "service_request_id not found")
-    return web.json_response(found)
+        return error(request, 404, "service_request_id not found")
+    return answer(request, "service_requests", found)
 
 
 async def file_request(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_BODY:
-        return error(413, "request body too large")
+        return error(request, 413, "request body too large")
     try:
         form = await read_form(request)
     except FormUnreadable:
-        return error(400, "the body must be application/x-www-form-urlencoded or multipart")
+        return error(
+            request, 400, "the body must be application/x-www-form-urlencoded or multipart"
+        )
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     runtime = request.app[_RUNTIME]
     key = request.headers.get(KEY_HEADER) or fields.get("api_key", "")
@@ -201,22 +216,21 @@ async def file_request(request: web.Request) -> web.Response:
         try:  # counted as a read of the address: a stranger's tries are bounded too
             await spend(f"addr:{_address_hash(request)}", _reads(request), now=_now(request))
         except QuotaExceeded as exceeded:
-            return too_many(exceeded, "requests without a valid key")
-        return error(403, "api_key missing or not valid")
+            return too_many(request, exceeded, "requests without a valid key")
+        return error(request, 403, "api_key missing or not valid")
     quota = [Window("minute", MINUTE, holder.per_minute), Window("day", DAY, holder.per_day)]
     try:
         # Every filing attempt counts, refused or not: the quota bounds the work a key causes.
         await spend(f"key:{holder.id}", quota, now=_now(request))
     except QuotaExceeded as exceeded:
-        return too_many(exceeded, "filings for this key")
+        return too_many(request, exceeded, "filings for this key")
     try:
         filing: Filing = await parse_filing(fields)
         filed = await filing.submit(runtime.services, key_name=holder.name)
     except FilingRefused as refused:
-        return error(refused.status, str(refused))
-    return web.json_response(
-        [{"service_request_id": filed, "service_notice": "", "account_id": None}], status=201
-    )
+        return error(request, refused.status, str(refused))
+    created = [{"service_request_id": filed, "service_notice": "", "account_id": None}]
+    return answer(request, "service_requests", created, status=201)
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -224,58 +238,9 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def not_found(request: web.Request) -> web.Response:
-    return error(404, "no such resource: GeoReport v2 here speaks JSON (*.json)")
-
-
-def _filter(query: Any) -> RequestFilter:
-    ids = []
-    for raw in _split(query.get("service_request_id")):
-        number = canonical_or_none(raw)
-        if number is not None:
-            ids.append(number)
-        elif len(raw) > 32:
-            raise ValueError("service_request_id is not a request id")
-    statuses = _split(query.get("status"))
-    if any(s not in ("open", "closed") for s in statuses):
-        raise ValueError("status must be open, closed or both")
-    start, end = _date(query, "start_date"), _date(query, "end_date")
-    if start and end and start > end:
-        raise ValueError("start_date is after end_date")
-    wanted_ids = ids if query.get("service_request_id") else ()
-    if query.get("service_request_id") and not ids:
-        wanted_ids = ["-"]  # ids were asked for and none can exist: an empty answer
-    return RequestFilter(
-        ids=wanted_ids,
-        service_code=query.get("service_code") or None,
-        statuses=statuses,
-        start=start,
-        end=end,
+    return error(
+        request,
+        404,
+        "no such resource: GeoReport v2 here is served in XML (*.xml) and JSON (*.json), "
+        "e.g. services.xml",
     )
-
-
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-def _date(query: Any, name: str) -> datetime | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{name} must be a W3C date-time, e.g. 2026-11-01T00:00:00Z") from None
-    if parsed.tzinfo is None:
-        raise ValueError(f"{name} needs a time zone, e.g. 2026-11-01T00:00:00Z")
-    # In UTC from here on: comparing or shifting a date at the edge of the calendar in another
-    # zone would overflow; so would the default window before the earliest day.
-    try:
-        moment = parsed.astimezone(UTC)
-    except OverflowError:
-        moment = None
-    if moment is None or moment < _EARLIEST:
-        raise ValueError(
-            f"{name} is outside the dates this server can represent "
-            f"({_EARLIEST.date()} to 9999-12-31, UTC)"
-        )
-    return moment

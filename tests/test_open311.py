@@ -46,7 +46,7 @@ async def test_services_and_definitions(sandbox: Sandbox, db_path: Database) -> 
         status, missing = await call("GET", f"{base}/services/no-such-thing.json")
         assert status == 404
         assert missing[0]["code"] == 404
-        status, other = await call("GET", f"{base}/requests.xml")
+        status, other = await call("GET", f"{base}/requests.yaml")  # XML and JSON only
         assert status == 404
         assert other[0]["code"] == 404
 
