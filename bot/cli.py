@@ -1,4 +1,4 @@
-"""The `minsheng` command: demo, run, webhook, migrate, backup, move-data, catalog, staff,
+"""The `minsheng` command: demo, run, webhook, migrate, backup, move-data, catalog, kb, staff,
 apikey, bench, report, export."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bot.bench_cases import run_case_bench
 from bot.bench_workers import run_worker_bench
 from bot.demo import run_demo
 from bot.ingress import PollingConflict
+from bot.kb_cli import add_kb_parser, run_kb_command
 from bot.logs import setup_logging
 from bot.move_data import add_parser as add_move_parser
 from bot.move_data import run_move_data, shown
@@ -50,7 +51,7 @@ READS_ENV = (
 CREATES_DATABASE = frozenset({"run", "webhook", "demo", "migrate"})
 # Commands that work on the settings' database (move-data names its own two; bench makes its own).
 USES_DATABASE = frozenset(
-    {"run", "webhook", "migrate", "catalog", "backup", "staff", "apikey", "report", "export"}
+    {"run", "webhook", "migrate", "catalog", "kb", "backup", "staff", "apikey", "report", "export"}
 )
 
 
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog = sub.add_parser("catalog", help="the catalogue of departments and categories")
     catalog.add_argument("action", choices=("load",), help="load: add or update from FILE")
     catalog.add_argument("file", type=Path, help="a catalogue TOML file")
+    add_kb_parser(sub)  # kb load
     bench = sub.add_parser("bench", help="measure the pipeline against a bare bot")
     bench.add_argument("--users", type=int, default=500, help="simulated citizens (500)")
     bench.add_argument("--messages", type=int, default=None, help="per user (10; 2 at --rtt)")
@@ -137,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--queue-pages", type=int, default=1_000, help="with --cases: /queue pages to time"
+    )
+    bench.add_argument(
+        "--searches", type=int, default=1_000, help="with --cases: board searches to time"
     )
     return parser
 
@@ -191,6 +196,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "catalog":
         return await _load_catalog(settings.database_url, args.file)
+    if args.command == "kb":
+        return await run_kb_command(args, settings)
     if args.command == "backup":
         return await asyncio.to_thread(
             run_backup, settings.database_url, args.file, force=args.force

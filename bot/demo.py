@@ -10,6 +10,8 @@ from bot.settings import load_settings
 from bot.web import serve_public_side
 from storage.catalog import DepartmentNotFound
 from storage.inbox import highest_update_id
+from storage.kb_file import KbFileInvalid
+from storage.kb_load import SAMPLE_KNOWLEDGE, kb_loaded, load_knowledge
 from storage.outbox import forget_calls, highest_message_id
 from storage.staff import StaffRole, add_staff, staff_changes
 
@@ -45,6 +47,7 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
         # numbers (a repeated update_id would be taken for a redelivery and skipped).
         sandbox.world.continue_after(await highest_update_id(), await highest_message_id())
         await add_demo_handler(runtime)
+        await add_sample_articles(runtime)
         # The sandbox starts empty, the database does not: send the command menus again.
         await forget_calls(("setMyCommands", "deleteMyCommands"))
         await runtime.queue_command_menus()
@@ -64,6 +67,27 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
             await runtime.run_polling()
     finally:
         await sandbox.stop()
+
+
+async def add_sample_articles(runtime: Runtime) -> None:
+    """The sample knowledge base, when the demo's desk has no article yet.
+
+    Only the demo loads it: its fees, dates and addresses are invented, and a real desk must
+    not offer them to citizens (it loads its own with `minsheng kb load`).
+    """
+    if await kb_loaded():
+        return
+    settings = runtime.services.settings
+    try:
+        report = await load_knowledge(
+            SAMPLE_KNOWLEDGE,
+            default_language=settings.default_language,
+            now=runtime.services.clock.now(),
+        )
+    except KbFileInvalid as exc:  # e.g. a catalogue of its own: the demo runs without articles
+        log.warning("the sample knowledge base was not loaded: %s", exc)
+        return
+    log.info("sample knowledge base loaded: %s", report)
 
 
 async def add_demo_handler(runtime: Runtime) -> None:

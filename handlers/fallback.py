@@ -7,6 +7,7 @@ from telegram.ext import filters
 
 from bot.context import MinshengContext
 from handlers.common import UpdateShapeError, send, who
+from handlers.kb_offer import offer_for_text
 from handlers.menu import command_lines, main_menu
 
 # Telegram itself allows 4,096 characters; a round figure leaves room and is easy to state.
@@ -62,7 +63,8 @@ async def on_unknown_command(update: Update, context: MinshengContext) -> None:
 
 
 async def on_text(update: Update, context: MinshengContext) -> None:
-    """Point free text to the menu; first say so if it is longer than the desk takes."""
+    """Offer the articles that answer free text, if any fit; else point it to the menu (first
+    saying so if it is longer than the desk takes)."""
     length = len(message_of(update).text or "")
     _, t = await who(update, context)
     if length > TEXT_LIMIT:
@@ -74,6 +76,8 @@ async def on_text(update: Update, context: MinshengContext) -> None:
             limit=TEXT_LIMIT,
         )
         await send(update, context, too_long)
+    elif await offer_for_text(update, context, t, message_of(update).text or ""):
+        return  # articles that may answer it, with "Start a request" (handlers.kb_offer)
     pointer = t.gettext("To send a request or ask something, please use the menu below.")
     await send(update, context, pointer, markup=main_menu(t))
 

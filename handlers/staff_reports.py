@@ -20,6 +20,8 @@ from telegram.ext import CommandHandler
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
 from bot.texts.charts import chart_pngs
+from bot.texts.kb_figures import kb_text
+from bot.texts.kb_staff import article_titles
 from bot.texts.reports import digest_text, stats_text
 from handlers.common import chat_of, send, user_of, who
 from handlers.rendered import Rendered, notice_zone
@@ -27,6 +29,7 @@ from handlers.staff_kit import not_allowed, staff_filter, usage_or_denied
 from storage.catalog import DepartmentNotFound
 from storage.digest import digest_facts, last_full_week
 from storage.export import count_cases, export_csv
+from storage.kb_figures import kb_figures
 from storage.notice_queue import notify
 from storage.periods import Period, PeriodInvalid, days_period, looks_like_period, parse_period
 from storage.sql import as_datetime
@@ -98,6 +101,9 @@ async def on_stats(update: Update, context: MinshengContext) -> None:
     departments, _ = await catalogue_names()
     name = name_in(departments, scope, t.language) if scope else None
     text = stats_text(stats, period.label, t, name, names=departments)
+    if scope is None:  # the knowledge base serves the whole desk: its figures are desk-wide
+        figures = await kb_figures(period.start, period.end)
+        text += "\n\n" + kb_text(figures, await article_titles(t.language), t)
     await send(update, context, text, parse_mode="HTML")
     if stats.total.received:
         await notify(chat_of(update).id, "stats_charts", _facts(period, scope, now), now=now)
@@ -133,7 +139,7 @@ async def on_digest(update: Update, context: MinshengContext) -> None:
     facts = await digest_facts(
         period, now=now, zone=context.services.settings.zone, department_code=scope
     )
-    text = digest_text(facts, t, await catalogue_names())
+    text = digest_text(facts, t, await catalogue_names(), await article_titles(t.language))
     await send(update, context, text, parse_mode="HTML")
 
 
@@ -181,7 +187,7 @@ async def render_stats_export(params: dict[str, Any], t: Translator) -> Rendered
 
 async def render_weekly_digest(params: dict[str, Any], t: Translator) -> Rendered:
     """The weekly digest (民声摘报) in the staff chat."""
-    text = digest_text(params, t, await catalogue_names())
+    text = digest_text(params, t, await catalogue_names(), await article_titles(t.language))
     return Rendered("sendMessage", {"text": text, "parse_mode": "HTML"})
 
 

@@ -660,6 +660,7 @@ class KbOffer(Record):
     category_code = fields.CharField(max_length=64, null=True)
     offered: fields.JSONField[list[str]] = fields.JSONField(default=list)  # article codes, ranked
     opened: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    voted: fields.JSONField[dict[str, bool]] = fields.JSONField(default=dict)  # code → helpful
     outcome = fields.CharField(max_length=16, null=True)  # "answered" | "filed" | None (open)
     answered_by = fields.CharField(max_length=64, null=True)  # the article that answered
     case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(

@@ -27,6 +27,7 @@ from storage.models import (
     ClaimCode,
     Draft,
     Event,
+    KbOffer,
     Rating,
 )
 from storage.stale_buttons import retire_buttons_of_ended
@@ -166,8 +167,12 @@ async def forget_citizen(
                 citizen_id=None,
                 phone=None,
                 publish_consent=False,
+                public_title=None,
                 public_text=None,
                 public_note=None,
+                public_photos=[],
+                published_at=None,
+                published_by=None,
                 updated_at=now,
                 version=F("version") + 1,
             )
@@ -192,4 +197,5 @@ async def forget_citizen(
         # Ratings stay for the figures; who gave them, and what they wrote, do not.
         await Rating.filter(citizen_id=citizen_id).update(citizen_id=None, comment=None)
         await ClaimCode.filter(claimed_by=citizen_id).update(claimed_by=None)
+        await KbOffer.filter(citizen_id=citizen_id).update(citizen_id=None)  # codes only stay
     return ForgetReport(cases_closed=len(open_ids), cases_anonymized=len(all_ids))

@@ -2,11 +2,13 @@
 
 Chinese is written without spaces, so words cannot be split on them: a run of Han characters
 becomes its overlapping character pairs (bigrams: 暖气不热 → 暖气 气不 不热), which catch the
-same words without a dictionary. Latin and Cyrillic runs become words, lightly stemmed, and
-digits stay tokens of their own (building 3 is not building 5). A short stop list drops what
-every request says (greetings, "please", "problem"), which would make unrelated requests look
-alike. Two token sets are compared by their cosine (shared tokens over the geometric mean of
-their sizes), which forgives a long description beside a short one more than Jaccard does.
+same words without a dictionary. Traditional characters are folded to Simplified first
+(OpenCC's t2s phrase table), so 暖氣不熱 and 暖气不热 are the same request. Latin and Cyrillic
+runs become words, lightly stemmed, and digits stay tokens of their own (building 3 is not
+building 5). A short stop list drops what every request says (greetings, "please", "problem"),
+which would make unrelated requests look alike. Two token sets are compared by their cosine
+(shared tokens over the geometric mean of their sizes), which forgives a long description
+beside a short one more than Jaccard does.
 
 THRESHOLD was chosen on the labelled pairs of tests/data/duplicates.toml (the test prints the
 precision and recall it gives). Pure functions only: no database, no I/O.
@@ -17,7 +19,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+
+import opencc
 
 # Cosine of token sets at or above which two requests of one category count as "similar".
 THRESHOLD = 0.22
@@ -47,11 +51,16 @@ _LATIN_STOP_WORDS = """
 _CHINESE_STOP = frozenset(_CHINESE_STOP_WORDS.split())
 _LATIN_STOP = frozenset(_LATIN_STOP_WORDS.split())  # and Cyrillic
 _SUFFIXES = ("ing", "ed", "es", "s")  # English only; Russian words are kept whole
+# Traditional to Simplified: built once (loading the phrase tables takes milliseconds), and
+# thread-safe for conversions.
+_TO_SIMPLIFIED = opencc.OpenCC("t2s")
 
 
 def normalize(text: str) -> str:
-    """NFKC (fullwidth letters and digits become plain ones), lower case, punctuation dropped."""
-    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold())
+    """NFKC (fullwidth letters and digits become plain ones), Traditional Chinese folded to
+    Simplified, lower case, punctuation dropped."""
+    folded = _TO_SIMPLIFIED.convert(unicodedata.normalize("NFKC", text))
+    return _NOT_WORD.sub(" ", folded.casefold())
 
 
 def _stem(word: str) -> str:
@@ -74,17 +83,21 @@ def _han_tokens(run: str) -> Iterable[str]:
             yield pair
 
 
-def tokens(text: str) -> frozenset[str]:
-    """The set of tokens of a request's text: Han bigrams, stemmed words, numbers."""
-    found: set[str] = set()
+def token_stream(text: str) -> Iterator[str]:
+    """Every token of a text in order, repeats included (the knowledge-base matcher counts
+    them): Han bigrams, stemmed words, numbers."""
     for run in _TOKEN_RUN.findall(normalize(text)):
         if _HAN_CHAR.match(run):
-            found.update(_han_tokens(run))
+            yield from _han_tokens(run)
             continue
         for part in _DIGITS_OR_LETTERS.findall(run):  # "3号" splits earlier; "b12" here
             if part not in _LATIN_STOP:
-                found.add(_stem(part))
-    return frozenset(found)
+                yield _stem(part)
+
+
+def tokens(text: str) -> frozenset[str]:
+    """The set of tokens of a request's text: Han bigrams, stemmed words, numbers."""
+    return frozenset(token_stream(text))
 
 
 def cosine(a: frozenset[str], b: frozenset[str]) -> float:

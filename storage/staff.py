@@ -56,6 +56,7 @@ class StaffAction(StrEnum):
     DECIDE_EXTENSION = "decide_extension"  # a supervisor grants or refuses it
     REPORTS = "reports"  # statistics, digests and exports
     PUBLISH = "publish"  # write or approve the public text of a case whose citizen consented
+    EDIT_ARTICLE = "edit_article"  # edit a knowledge-base article of one's department
 
 
 # Handlers work the cases of their own department; supervisors route, review and chase.
@@ -69,6 +70,7 @@ _HANDLER_ACTIONS = frozenset(
         StaffAction.SEND_BACK,
         StaffAction.REQUEST_EXTENSION,
         StaffAction.PUBLISH,
+        StaffAction.EDIT_ARTICLE,
     }
 )
 _SUPERVISOR_ACTIONS = frozenset(StaffAction) - {StaffAction.MANAGE_STAFF}

@@ -78,6 +78,8 @@ def test_tokens_and_distance() -> None:
     # Chinese by character pairs, fullwidth folded, punctuation and filler dropped.
     assert tokens("暖气不热！") == {"暖气", "气不", "不热"}
     assert tokens("ＡＢＣ Radiators, please") == {"abc", "radiator"}
+    # Traditional and Simplified Chinese are one text (OpenCC t2s).
+    assert tokens("電梯門關不上，還有異響") == tokens("电梯门关不上，还有异响")
     assert tokens("3号楼") == {"3", "号楼"}
     assert tokens("您好，谢谢") == frozenset()
     # One degree of latitude is about 111 km; 0.001° about 111 m.

@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.dashboard.chart_cache import ChartCache
 from bot.dashboard.pages import department_choices, message_page, refused_page, render
 from bot.dashboard.session import RUNTIME
-from bot.dashboard.stats_table import figure_rows, rank_rows
+from bot.dashboard.stats_table import figure_rows, kb_table, rank_rows
 from bot.dashboard.views import staff_only
 from bot.i18n import Translator
 from bot.texts.charts import chart_pngs
@@ -92,6 +92,7 @@ async def stats_page(request: web.Request, staff: StaffView, t: Translator) -> w
         ranking=rank_rows(stats, departments, t),
         charts=charts,
         departments=await department_choices(t.language),
+        kb=await kb_table(period, scope, t),
     )
 
 

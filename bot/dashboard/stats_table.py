@@ -10,7 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import Translator
+from bot.texts.kb_figures import ArticleRow, article_rows
+from bot.texts.kb_staff import article_titles
 from bot.texts.reports import RANKED_ROWS, hours, pct
+from storage.kb_figures import kb_figures
+from storage.periods import Period
 from storage.stats import Figures, Stats
 from storage.stats_series import name_in
 
@@ -97,3 +101,34 @@ def rank_rows(stats: Stats, departments: dict[str, Any], t: Translator) -> list[
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class KbTable:
+    """The knowledge base's figures (desk-wide: None for a department's page)."""
+
+    figures: list[FigureRow]
+    most_used: list[ArticleRow]
+    gaps: list[ArticleRow]
+
+
+async def kb_table(period: Period, scope: str | None, t: Translator) -> KbTable | None:
+    """The instant-answer rate, the most used articles and the gaps, as /stats gives them."""
+    if scope is not None:
+        return None
+    fig = await kb_figures(period.start, period.end)
+    titles = await article_titles(t.language)
+    total = fig.deflections + fig.inquiries_filed
+    return KbTable(
+        figures=[
+            FigureRow(
+                t.gettext("Instant-answer rate"),
+                pct(fig.instant_answer_rate),
+                t.gettext("{count} of {total}", count=fig.deflections, total=total),
+            ),
+            FigureRow(t.gettext("Questions answered by an article"), str(fig.deflections), ""),
+            FigureRow(t.gettext("Inquiries filed"), str(fig.inquiries_filed), ""),
+        ],
+        most_used=article_rows(fig.most_used, titles),
+        gaps=article_rows(fig.gaps, titles),
+    )

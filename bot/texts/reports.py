@@ -149,9 +149,12 @@ def _change(count: int, previous: int, t: Translator) -> str:
 
 
 def digest_text(
-    facts: dict[str, Any], t: Translator, names: tuple[dict[str, Any], dict[str, Any]]
+    facts: dict[str, Any],
+    t: Translator,
+    names: tuple[dict[str, Any], dict[str, Any]],
+    titles: dict[str, str] | None = None,
 ) -> str:
-    """The weekly digest (民声摘报) from its facts, in HTML."""
+    """The weekly digest (民声摘报) from its facts, in HTML; `titles` of the articles by code."""
     departments, categories = names
     lang = t.language
 
@@ -222,5 +225,17 @@ def digest_text(
                 satisfied=pct(satisfied),
             )
             for code, rank, score, _received, on_time, satisfied in facts["ranking"]
+        ]
+    if facts.get("to_review"):
+        lines += ["", t.gettext("Knowledge-base articles past their review-by date:")]
+        lines += [
+            t.gettext(
+                "• {title} ({code}), {department}: review by {date}",
+                title=html.escape((titles or {}).get(code) or code),
+                code=html.escape(code),
+                department=dept(department),
+                date=review_by,
+            )
+            for code, review_by, department in facts["to_review"]
         ]
     return "\n".join(lines)

@@ -1,10 +1,10 @@
-from tortoise import migrations
-from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
+
+from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
-from tortoise import fields
 from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
@@ -107,6 +107,14 @@ class Migration(migrations.Migration):
                     "opened",
                     fields.JSONField(
                         default=list,
+                        encoder=functools.partial(dumps, separators=(",", ":")),
+                        decoder=loads,
+                    ),
+                ),
+                (
+                    "voted",
+                    fields.JSONField(
+                        default=dict,
                         encoder=functools.partial(dumps, separators=(",", ":")),
                         decoder=loads,
                     ),

@@ -1,0 +1,229 @@
+"""The buttons of an offer of knowledge-base articles (handlers.kb_offer makes the offers):
+open an article, 👍 / 👎, "This answers my question", "File my request anyway", "Start a
+request".
+
+Every button names its offer and, for an article, an index into the offer's list
+(`kq:<verb>:<offer>[:<i>]`). Storage checks that the offer is the presser's; intake's choices
+also need it to be the offer the draft is waiting on, and a decision needs it still open. So a
+forged button (another citizen's offer) or an old one changes nothing and is answered "expired".
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.context import MinshengApp, MinshengContext
+from bot.i18n import Translator
+from bot.texts.my_data import language_name
+from handlers.buttons import ButtonHandler, button_match, edit_markup
+from handlers.common import answer_button, send, user_of, who
+from handlers.intake_data import save
+from handlers.intake_prompts import ask
+from handlers.kb_offer import PATTERN, choice_data, choices
+from handlers.menu import main_menu
+from storage.drafts import INTAKE_STEPS, DraftView, Step, current_draft, discard_draft, set_draft
+from storage.knowledge import (
+    KbOfferNotFound,
+    OfferView,
+    answered,
+    article,
+    offer_for,
+    offer_opened,
+    vote,
+)
+
+
+async def on_kb_button(update: Update, context: MinshengContext) -> None:
+    """An offer's button: checked to be the presser's own offer, then handed to its action."""
+    if (found := await button_match(update, context, PATTERN)) is None:
+        return
+    verb, offer_id = found.group(1), int(found.group(2))
+    index = int(found.group(3)) if found.group(3) is not None else None
+    citizen, t = await who(update, context)
+    try:
+        offer = await offer_for(offer_id, citizen.id)
+    except KbOfferNotFound:
+        offer = None
+    draft = await current_draft(citizen.id)
+    if (
+        offer is None
+        or (index is not None and index >= len(offer.offered))
+        or not _current(offer, draft, verb)
+    ):
+        await answer_button(update, context, t.gettext("This button has expired."))
+        return
+    notice = await ACTIONS[verb](update, context, t, offer, index, draft)
+    await answer_button(update, context, notice)
+
+
+def _current(offer: OfferView, draft: DraftView | None, verb: str) -> bool:
+    """Whether the press still means something: a decision needs an open offer, and at intake
+    the offer the draft is waiting on."""
+    if verb in ("o", "u", "d"):
+        return True  # reading and voting stay possible on an offer of one's own
+    if offer.outcome is not None:
+        return False
+    if offer.channel == "intake":
+        return (
+            draft is not None
+            and draft.step is Step.DESCRIPTION
+            and draft.data.get("kb_offer") == offer.id
+        )
+    return verb in ("y", "s")
+
+
+async def _open(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    offer: OfferView,
+    index: int | None,
+    draft: DraftView | None,
+) -> str:
+    if index is None:
+        return t.gettext("This button has expired.")
+    code = offer.offered[index]
+    await offer_opened(
+        offer.id, code, now=context.services.clock.now(), citizen_id=offer.citizen_id
+    )
+    shown = await article(code, t.language, context.services.settings.default_language)
+    parts = [f"<b>{html.escape(shown.title)}</b>", html.escape(shown.body)]
+    if shown.fallback:
+        note = t.gettext(
+            "This article has no text in your language; it is shown in {language}.",
+            language=language_name(shown.language, t),
+        )
+        parts.insert(0, f"<i>{html.escape(note)}</i>")
+    rows: list[list[Any]] = []
+    if code not in offer.voted:
+        rows.append(
+            [
+                InlineKeyboardButton("👍", callback_data=choice_data("u", offer.id, index)),
+                InlineKeyboardButton("👎", callback_data=choice_data("d", offer.id, index)),
+            ]
+        )
+    if offer.outcome is None:
+        rows += choices(t, offer.id, offer.channel, index)
+    markup = InlineKeyboardMarkup(rows) if rows else None
+    await send(update, context, "\n\n".join(parts), markup=markup, parse_mode="HTML")
+    return ""
+
+
+async def _vote(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    offer: OfferView,
+    index: int | None,
+    draft: DraftView | None,
+    *,
+    helpful: bool,
+) -> str:
+    if index is None:
+        return t.gettext("This button has expired.")
+    counted = await vote(
+        offer.offered[index], helpful, offer_id=offer.id, citizen_id=offer.citizen_id
+    )
+    if not counted:
+        return t.gettext("You have already rated this article.")
+    rows = [] if offer.outcome is not None else choices(t, offer.id, offer.channel, index)
+    await edit_markup(update, context, InlineKeyboardMarkup(rows))
+    return t.gettext("Thank you for your feedback.")
+
+
+async def _answered(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    offer: OfferView,
+    index: int | None,
+    draft: DraftView | None,
+) -> str:
+    code = offer.offered[index] if index is not None else None
+    try:
+        await answered(
+            offer.id, code, now=context.services.clock.now(), citizen_id=offer.citizen_id
+        )
+    except KbOfferNotFound:
+        return t.gettext("This button has expired.")
+    if offer.channel == "intake" and draft is not None:
+        await discard_draft(draft.citizen_id)
+    await edit_markup(update, context, InlineKeyboardMarkup([]))
+    thanks = t.gettext(
+        "Glad it helped. Nothing was filed, so there is no tracking number to keep. If you "
+        "need anything else, start a request from the menu."
+    )
+    await send(update, context, thanks, markup=main_menu(t))
+    return ""
+
+
+async def _file_anyway(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    offer: OfferView,
+    index: int | None,
+    draft: DraftView | None,
+) -> str:
+    if draft is None:
+        return t.gettext("This button has expired.")
+    await edit_markup(update, context, InlineKeyboardMarkup([]))
+    moved = await save(
+        context, draft, Step(str(draft.data.get("kb_next") or Step.PHOTOS)), kb_next=None
+    )
+    await ask(update, context, t, moved)
+    return ""
+
+
+async def _start(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    offer: OfferView,
+    index: int | None,
+    draft: DraftView | None,
+) -> str:
+    if draft is not None and draft.step in INTAKE_STEPS:
+        return t.gettext(
+            "You already have a request in progress; please finish or cancel it first."
+        )
+    await edit_markup(update, context, InlineKeyboardMarkup([]))
+    # The new request carries the offer: filing it counts as "filed anyway" (the gaps figure).
+    started = await set_draft(
+        user_of(update).id, Step.KIND, {"kb_offer": offer.id}, now=context.services.clock.now()
+    )
+    await ask(update, context, t, started)
+    return ""
+
+
+async def _up(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    offer: OfferView,
+    index: int | None,
+    draft: DraftView | None,
+) -> str:
+    return await _vote(update, context, t, offer, index, draft, helpful=True)
+
+
+async def _down(
+    update: Update,
+    context: MinshengContext,
+    t: Translator,
+    offer: OfferView,
+    index: int | None,
+    draft: DraftView | None,
+) -> str:
+    return await _vote(update, context, t, offer, index, draft, helpful=False)
+
+
+ACTIONS = {"o": _open, "u": _up, "d": _down, "y": _answered, "f": _file_anyway, "s": _start}
+
+
+def handlers(app: MinshengApp) -> list[Any]:
+    """The offer's buttons, for register() (before the "expired" catch-all)."""
+    return [ButtonHandler(on_kb_button, pattern=PATTERN)]
