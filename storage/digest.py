@@ -2,7 +2,8 @@
 
 Volume and its trend against the week before, the top categories, rising topics (see
 storage.topics: this week's texts against the four weeks before), where overdue cases pile up
-now, where citizens were unsatisfied, and the department ranking of storage.stats.
+now, where citizens were unsatisfied, the department ranking of storage.stats, and the
+knowledge-base articles past their review-by date (a department's digest: its own).
 
 `send_weekly_digest` is the sweep: once the configured weekday and local time have come, the
 past ISO week's digest is queued for the staff chat with a SweepMark "digest:YYYY-Www" in the
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
+from storage.knowledge import articles_to_review
 from storage.models import Category, Department, SweepMark
 from storage.notice_queue import notify
 from storage.periods import Period, week_of
@@ -104,6 +106,8 @@ async def digest_facts(
         )
         hot[f"unsatisfied_{name}"] = await _grouped(unsatisfied, period.start, period.end, *scope)
     topics = await _topics(period, where, scope)
+    today = now.astimezone(zone).date()  # articles past their review-by date, as of now
+    to_review = await articles_to_review(today, department_code=department_code)
     dept_codes = dict(await Department.all().values_list("id", "code"))
     cat_codes = dict(await Category.all().values_list("id", "code"))
 
@@ -138,6 +142,9 @@ async def digest_facts(
             for d in stats.departments
             if d.rank is not None
         ][:RANKED],
+        "to_review": [
+            [view.code, view.review_by.isoformat(), view.department_code] for view in to_review
+        ],
     }
 
 

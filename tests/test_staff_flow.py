@@ -9,7 +9,7 @@ from typing import Any
 from telegram.ext import CommandHandler
 
 from bot.sandbox import Sandbox
-from handlers import staff_queue, staff_reports, staff_routing, staff_web, staff_work
+from handlers import staff_kb, staff_queue, staff_reports, staff_routing, staff_web, staff_work
 from storage.citizens import choose_language
 from storage.tracking import format_tracking_number
 from tests.databases import Database
@@ -175,6 +175,7 @@ async def test_every_staff_command_denies_a_citizen(sandbox: Sandbox, db_path: D
             *staff_routing.COMMANDS,
             *staff_reports.COMMANDS,
             *staff_web.COMMANDS,
+            *staff_kb.COMMANDS,
         ]
         assert staff_commands == sorted(expected)
         for n, command in enumerate(staff_commands, start=1):

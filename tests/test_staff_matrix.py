@@ -71,6 +71,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "export": frozenset({"supervisor", "admin"}),
     # The dashboard: any staff member gets a sign-in link (what they may do there is as here).
     "web": frozenset(ROLES) - {"citizen"},
+    # The knowledge base: any staff member searches it.
+    "kb": frozenset(ROLES) - {"citizen"},
 }
 
 
@@ -149,6 +151,7 @@ async def line_for(d: Desk, command: str, tracking: str) -> str:
         "digest": "/digest",
         "export": "/export month",
         "web": "/web",
+        "kb": "/kb heating",
     }[command]
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.dashboard import file_route, intake, publication, stats, views
+from bot.dashboard import file_route, intake, kb_pages, publication, stats, views
 from bot.dashboard.address import dashboard_url
 from bot.dashboard.session import KEY, RUNTIME, SECURE
 
@@ -28,3 +28,4 @@ def add_dashboard_routes(app: web.Application, runtime: Runtime) -> None:
     intake.routes(app)
     publication.routes(app)
     stats.routes(app)
+    kb_pages.routes(app)

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.dashboard.intake_answers import (
+    Answer,
+    answer_from_articles,
+    filed_after_offer,
+    with_suggestion_script,
+)
+from bot.dashboard.intake_answers import routes as answer_routes
 from bot.dashboard.pages import (
     category_choices,
     expired_page,
@@ -50,6 +57,13 @@ async def new_case(request: web.Request, staff: StaffView, t: Translator) -> web
         form = {key: str(posted.get(key, "")).strip() for key in _FIELDS}
         if not csrf_ok(request, str(posted.get("csrf", ""))):
             return await expired_page(request, t, staff)
+        action = str(posted.get("action", ""))
+        if action in ("find", "answered"):  # the knowledge base, before any case is filed
+            chosen = str(posted.get("article", "")) if action == "answered" else None
+            answer = await answer_from_articles(request, staff, t, form["text"], chosen)
+            if answer.done:
+                form = dict.fromkeys(_FIELDS, "")
+            return await _page(request, t, staff, form, answer=answer)
         problem = _problem(form)
         if problem is None:
             services = request.app[RUNTIME].services
@@ -81,22 +95,44 @@ async def new_case(request: web.Request, staff: StaffView, t: Translator) -> web
                 raise web.HTTPSeeOther("/web/") from None
             else:
                 filed = {"number": format_tracking_number(case.tracking), "code": code}
+                if posted.get("looked") == "1":  # articles were offered, and filed anyway
+                    await filed_after_offer(request, staff, t, new, case.tracking)
                 form = dict.fromkeys(_FIELDS, "")
         if problem is not None:
             flash, status = _problem_line(t, problem), 400
-    return render(
-        request,
-        "new_case.html",
-        t,
-        staff,
-        status=status,
-        title=t.gettext("New case by phone"),
-        form=form,
-        filed=filed,
-        flash=flash,
-        flash_error=bool(flash),
-        kinds=[(kind.value, kind_name(t, kind)) for kind in CaseKind],
-        categories=await category_choices(t.language),
+    return await _page(request, t, staff, form, filed=filed, flash=flash, status=status)
+
+
+async def _page(
+    request: web.Request,
+    t: Translator,
+    staff: StaffView,
+    form: dict[str, str],
+    *,
+    filed: dict[str, str] | None = None,
+    flash: str = "",
+    status: int = 200,
+    answer: Answer | None = None,
+) -> web.Response:
+    if answer is not None:
+        flash, status = answer.line, answer.status
+    return with_suggestion_script(
+        render(
+            request,
+            "new_case.html",
+            t,
+            staff,
+            status=status,
+            title=t.gettext("New case by phone"),
+            form=form,
+            filed=filed,
+            flash=flash,
+            flash_error=status >= 400,
+            answered=answer is not None and answer.done,
+            suggestions=answer.suggestions if answer is not None else [],
+            kinds=[(kind.value, kind_name(t, kind)) for kind in CaseKind],
+            categories=await category_choices(t.language),
+        )
     )
 
 
@@ -136,3 +172,4 @@ def _problem_line(t: Translator, problem: str) -> str:
 def routes(app: web.Application) -> None:
     app.router.add_get("/web/new", new_case)
     app.router.add_post("/web/new", new_case)
+    answer_routes(app)  # the suggestions the phone page's script asks for, and the script

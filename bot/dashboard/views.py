@@ -8,7 +8,7 @@ as the bot's commands, which authorize in storage: the dashboard adds no rule of
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.dashboard.actions import ACTIONS, DONE, done_key, done_line, run_action
 from bot.dashboard.case_facts import answers, case_facts, heading, timeline_rows
 from bot.dashboard.case_files import file_items
+from bot.dashboard.kb_picker import picker
 from bot.dashboard.pages import (
     category_choices,
     department_choices,
@@ -27,6 +28,7 @@ from bot.dashboard.pages import (
     render,
     translator_for,
 )
+from bot.dashboard.publication_form import publication_block
 from bot.dashboard.session import (
     RUNTIME,
     clear_session_cookie,
@@ -43,8 +45,8 @@ from bot.texts.timeline import staff_status_name
 from storage.case_search import CaseFilter, search_cases
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
+from storage.knowledge import articles_to_review
 from storage.models import CaseStatus
-from storage.publication import publication_of
 from storage.staff import StaffAction, StaffNotAuthorized, StaffView, authorize
 from storage.stats_series import catalogue_names, name_in
 from storage.tracking import format_tracking_number
@@ -145,6 +147,8 @@ async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.St
     except StaffNotAuthorized:
         return await refused_page(request, t, staff)
     department_names, category_names = await catalogue_names()
+    today = _now(request).astimezone(zone).date()
+    to_review = await articles_to_review(today, department_code=staff.department_code)
     rows = [
         {
             "number": format_tracking_number(row.tracking),
@@ -179,6 +183,7 @@ async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.St
         statuses=[(s.value, staff_status_name(t, s)) for s in CaseStatus],
         departments=await department_choices(t.language),
         categories=await category_choices(t.language),
+        kb_review=len(to_review),
     )
 
 
@@ -190,7 +195,8 @@ async def case_page(request: web.Request, staff: StaffView, t: Translator) -> we
         return await refused_page(request, t, staff)
     done = request.query.get("done", "")
     flash = done_line(t, done, number) if done in DONE else ""
-    return await _render_case(request, staff, t, case, flash)
+    chosen = request.query.get("kb", "")[:64]  # an article to quote in the reply box
+    return await _render_case(request, staff, t, case, flash, chosen=chosen)
 
 
 async def _render_case(
@@ -202,6 +208,8 @@ async def _render_case(
     *,
     error: bool = False,
     status: int = 200,
+    chosen: str = "",
+    posted: Mapping[str, str] | None = None,
 ) -> web.Response:
     settings = request.app[RUNTIME].services.settings
     zone = settings.zone
@@ -231,7 +239,8 @@ async def _render_case(
         timeline=await timeline_rows(t, case, await audit_trail(case.tracking), zone),
         departments=await department_choices(t.language),
         current_department=case.department_code or case.proposed_department_code or "",
-        publication=await publication_of(case.tracking),
+        publication=await publication_block(t, staff.user_id, case, zone, posted),
+        **await picker(case, t.language, settings.default_language, chosen),
     )
 
 
