@@ -18,6 +18,8 @@ from storage.models import CaseStatus
 CASE_PATTERN = re.compile(rf"^case:{NUMBER_GROUP}\Z")
 ADD_PATTERN = re.compile(rf"^add:{NUMBER_GROUP}\Z")
 PAGE_PATTERN = re.compile(r"^my:p:(\d{1,4})\Z")
+# Publish without my name: y gives the consent, n withdraws it (handlers.publish_consent).
+CONSENT_PATTERN = re.compile(rf"^pub:([yn]):{NUMBER_GROUP}\Z")
 
 
 def case_data(tracking: str) -> str:
@@ -30,6 +32,10 @@ def add_data(tracking: str) -> str:
 
 def page_data(page: int) -> str:
     return f"my:p:{page}"
+
+
+def consent_data(tracking: str, consent: bool) -> str:
+    return f"pub:{'y' if consent else 'n'}:{tracking}"
 
 
 def matched(pattern: re.Pattern[str], data: object) -> str | None:
@@ -51,8 +57,20 @@ STATUS_MARKS = {
 }
 
 
-def case_keyboard(case: CaseView, t: Translator) -> InlineKeyboardMarkup:
-    """Under a case's details: add to it while it is open, and back to the list."""
+def case_keyboard(
+    case: CaseView, t: Translator, consent: bool | None = None
+) -> InlineKeyboardMarkup:
+    """Under a case's details: add to it while it is open, allow or withdraw publication (when
+    `consent` is known: the citizen's own case), and back to the list."""
+    rows = []
+    if consent is not None:
+        label = (
+            t.gettext("Withdraw my consent to publish")
+            if consent
+            else t.gettext("Allow publishing without my name")
+        )
+        data = consent_data(case.tracking, not consent)
+        rows.append([InlineKeyboardButton(label, callback_data=data)])
     row = []
     if case.is_open:
         row.append(
@@ -61,4 +79,4 @@ def case_keyboard(case: CaseView, t: Translator) -> InlineKeyboardMarkup:
             )
         )
     row.append(InlineKeyboardButton(t.gettext("« My requests"), callback_data=page_data(0)))
-    return InlineKeyboardMarkup([row])
+    return InlineKeyboardMarkup([*rows, row])

@@ -30,6 +30,7 @@ from handlers.intake_choose import (
 from handlers.intake_data import ACTION_STEPS, EDITS, data, parse
 from handlers.intake_details import not_an_emergency, photos_done
 from handlers.intake_prompts import ask, go, inline
+from handlers.intake_publish import toggle_publish
 from handlers.menu import main_menu
 from handlers.rating_reopen import reason_cancelled
 from storage.attachments import attachments_from_json
@@ -46,6 +47,7 @@ from storage.cases import (
 )
 from storage.catalog import CategoryNotFound, category
 from storage.drafts import INTAKE_STEPS, DraftView, Step, current_draft, discard_draft, set_draft
+from storage.knowledge import filed
 from storage.tracking import format_tracking_number
 
 Button = Callable[[Update, MinshengContext, Translator, DraftView, str], Awaitable[str]]
@@ -192,6 +194,8 @@ async def file_anyway(
         await go(update, context, t, draft, step, editing=True)
         return ""
     await discard_draft(draft.citizen_id)
+    if isinstance(offer := draft.data.get("kb_offer"), int):  # articles were offered first
+        await filed(offer, case.tracking, now=context.services.clock.now())
     await confirm(update, context, t, case)
     return ""
 
@@ -221,6 +225,7 @@ def new_case(draft: DraftView) -> NewCase:
         answers=dict(d.get("answers") or {}),
         phone=d.get("phone"),
         anonymous=bool(d.get("anonymous")),
+        publish_consent=bool(d.get("publish")),
     )
 
 
@@ -253,6 +258,7 @@ BUTTONS: dict[str, Button] = {
     "submit": submit,
     "j": join,
     "file": file_anyway,
+    "pub": toggle_publish,
     "cancel": drop,
     "go": resume,
     "drop": drop,

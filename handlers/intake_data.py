@@ -5,7 +5,7 @@ action is valid at certain steps only; a press at any other step (or with no dra
 
     in:k:<kind>   in:d:<domain id>   in:c:<category id>   in:a:<choice index>   in:back
     in:skip   in:done   in:notem   in:e:<field>   in:submit   in:cancel   in:go   in:drop
-    in:j:<index of a similar request shown>   in:file (file anyway)
+    in:j:<index of a similar request shown>   in:file (file anyway)   in:pub (publish: toggle)
 
 Category codes may be up to 64 characters, so domains and categories travel as their row ids.
 """
@@ -51,6 +51,7 @@ ACTION_STEPS: dict[str, frozenset[Step]] = {
     "submit": frozenset({Step.SUMMARY}),
     "j": frozenset({Step.SUMMARY}),  # join a similar request instead (handlers.duplicates)
     "file": frozenset({Step.SUMMARY}),
+    "pub": frozenset({Step.SUMMARY}),  # publish without my name: yes / no (a toggle)
     "cancel": INTAKE_STEPS,
     "go": INTAKE_STEPS,
     "drop": INTAKE_STEPS,

@@ -24,6 +24,7 @@ from handlers.intake_prompts import (
     inline,
     skip_label,
 )
+from handlers.kb_offer import offer_at_intake
 from storage.cases import ADDRESS_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN
 from storage.catalog import emergency_info, matches_emergency, service_area
 from storage.drafts import DraftView, Step
@@ -157,6 +158,8 @@ async def take_description(
         "pending": None,
         "pending_photo": None,
     }
+    if await offer_at_intake(update, context, t, draft, text, changes):
+        return  # articles that may answer it first (handlers.kb_offer)
     await go(update, context, t, draft, after_details(draft, Step.PHOTOS), **changes)
 
 

@@ -23,6 +23,7 @@ from bot.i18n import Translator
 from bot.texts.cases import answer_line, answer_shown
 from handlers.common import send
 from handlers.intake_data import KINDS, data, save
+from handlers.intake_publish import publish_explained, publish_label
 from handlers.menu import main_menu
 from storage.attachments import FILE_MAX_BYTES, VOICE_MAX_SECONDS
 from storage.cases import DESCRIPTION_MAX, DESCRIPTION_MIN
@@ -211,8 +212,10 @@ async def ask_summary(
     ]
     if d.data.get("answers"):
         rows.insert(1, [(t.gettext("Edit answers"), data(e, "answers"))])
+    rows.append([(publish_label(t, bool(d.data.get("publish"))), data("pub"))])
     rows.append([(t.gettext("✅ Submit"), data("submit")), (t.gettext("Cancel"), data("cancel"))])
     question = t.gettext("Is everything right? Submit it, change a part, or cancel.")
+    question = "\n\n".join((question, publish_explained(t)))
     await send(update, context, question, markup=inline(rows))
 
 

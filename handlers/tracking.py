@@ -18,6 +18,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.context import MinshengContext
 from bot.i18n import Translator
 from bot.texts.citizen_case import citizen_card
+from bot.texts.publication import consent_line
 from handlers.case_card import case_keyboard
 from handlers.common import send, user_of, who
 from handlers.duplicates import follower_card
@@ -27,6 +28,7 @@ from storage.citizen_timeline import citizen_timeline, rating_comment
 from storage.drafts import DraftView, Step, current_draft, discard_draft, set_draft
 from storage.followers import followed_case
 from storage.following import failed_lookups, record_failed_lookup
+from storage.publish_consent import consent_of
 from storage.tracking import (
     TrackingNumberMalformed,
     TrackingNumberMistyped,
@@ -102,7 +104,8 @@ async def case_answer(
     timeline = await citizen_timeline(canonical)
     comment = await rating_comment(canonical, citizen_id)
     card = await citizen_card(case, timeline, t, context.services.settings.zone, comment)
-    return card, case_keyboard(case, t)
+    state = await consent_of(canonical, citizen_id)
+    return "\n\n".join((card, consent_line(t, state))), case_keyboard(case, t, state.consent)
 
 
 async def track(update: Update, context: MinshengContext, typed: str) -> bool:

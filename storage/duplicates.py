@@ -31,9 +31,10 @@ from storage.case_views import (
     Location,
 )
 from storage.catalog_checks import as_code
-from storage.followers import FollowedCase, case_for_follower, follow, published
+from storage.followers import FollowedCase, case_for_follower, follow
 from storage.models import Actor, Case, CaseFollower, CaseStatus, Category, Event
 from storage.notice_queue import notify
+from storage.publication import is_published
 from storage.similarity import THRESHOLD, alike, cosine, tokens
 from storage.tracking import canonical_or_none
 
@@ -72,7 +73,7 @@ def _point(location: Location | None) -> tuple[float, float] | None:
 
 def _public_excerpt(row: dict[str, Any]) -> str | None:
     text = row["public_text"]
-    if not isinstance(text, str) or not published(bool(row["publish_consent"]), text):
+    if not isinstance(text, str) or not is_published(row):
         return None
     flat = " ".join(text.split())
     return flat if len(flat) <= PUBLIC_EXCERPT else flat[: PUBLIC_EXCERPT - 1] + "…"
@@ -123,6 +124,7 @@ async def similar_open_cases(
             "status",
             "created_at",
             "publish_consent",
+            "published_at",
             "public_text",
         )
     )

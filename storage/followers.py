@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from storage.case_views import CaseNotFound
 from storage.models import Case, CaseFollower, CaseStatus
 from storage.notice_queue import notify
+from storage.publication import PUBLISHED_COLUMNS, is_published
 from storage.tracking import canonical_or_none
 
 # The filer's notices that followers hear of, and the kind each becomes for them. Left out on
@@ -50,6 +51,7 @@ _VIEW_COLUMNS = (
     "due_at",
     "supporters",
     "publish_consent",
+    "published_at",
     "public_text",
     "public_note",
 )
@@ -70,22 +72,17 @@ class FollowedCase:
     public_note: str | None
 
 
-def published(consent: bool, public_text: str | None) -> bool:
-    """A case is published when its citizen agreed and staff gave it a public text."""
-    return bool(consent) and bool(public_text and public_text.strip())
-
-
 def public_note_of(row: dict[str, Any]) -> str | None:
-    """The public note of a published case (a row with publish_consent, public_text and
-    public_note), or None."""
-    if not published(row["publish_consent"], row["public_text"]):
+    """The public note of a published case (a row with PUBLISHED_COLUMNS and public_note), or
+    None."""
+    if not is_published(row):
         return None
     note = row["public_note"]
     return note if note and note.strip() else None
 
 
 def _followed_view(row: dict[str, Any]) -> FollowedCase:
-    shown = published(row["publish_consent"], row["public_text"])
+    shown = is_published(row)
     return FollowedCase(
         tracking=row["tracking"],
         category_code=row["category__code"],
@@ -109,11 +106,7 @@ async def tell_followers(case_id: int, kind: str, facts: dict[str, Any], *, now:
         return
     params = {name: facts[name] for name in _FACTS if name in facts}
     if kind in _WITH_NOTE:
-        row = (
-            await Case.filter(id=case_id)
-            .first()
-            .values("publish_consent", "public_text", "public_note")
-        )
+        row = await Case.filter(id=case_id).first().values(*PUBLISHED_COLUMNS, "public_note")
         note = public_note_of(row) if row else None
         if note is not None:
             params["note"] = note

@@ -2,10 +2,12 @@
 
 Rows become plain dicts in the spec's field names; the web layer (bot/open311.py) only encodes
 them. What a citizen told the desk is not the public's: a request is read without a key only
-once it is published (the citizen agreed, and staff wrote or approved its public text), and
-then it shows that public text and the public note, never the citizen's words, place, contact
-or photos, nor the staff's answer. A partner system's key with the read_private scope also
-reads the status of the private ones: category, department, status and dates, nothing else.
+once it is published (storage.publication.published_cases: the citizen agreed, and staff
+published a public text), and then it shows the public title and text as its `description`
+(GeoReport has no title field: the title is the first paragraph) and the public note as its
+`status_notes`, never the citizen's words, place, contact or photos, nor the staff's answer.
+A partner system's key with the read_private scope also reads the status of the private ones:
+category, department, status and dates, nothing else.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from storage.case_views import OPEN_STATUSES
 from storage.catalog_checks import as_code, localized
 from storage.models import Case, CaseStatus, Category
-from storage.publication import published_cases
+from storage.publication import is_published, published_cases
 from storage.tracking import format_tracking_number
 
 OPEN311_CHANNEL = "open311"
@@ -129,6 +131,8 @@ async def requests(
             "tracking",
             "status",
             "publish_consent",
+            "published_at",
+            "public_title",
             "public_text",
             "public_note",
             "created_at",
@@ -143,7 +147,7 @@ async def requests(
 
 
 def _request(row: dict[str, Any], language: str) -> dict[str, Any]:
-    published = bool(row["publish_consent"] and row["public_text"])
+    published = is_published(row)
     department = row["department__names"]
     return {
         "service_request_id": format_tracking_number(row["tracking"]),
@@ -151,7 +155,7 @@ def _request(row: dict[str, Any], language: str) -> dict[str, Any]:
         "status_notes": (row["public_note"] or None) if published else None,
         "service_name": localized(row["category__names"], language),
         "service_code": row["category__code"],
-        "description": row["public_text"] if published else None,
+        "description": public_description(row) if published else None,
         "agency_responsible": localized(department, language) if department else None,
         "service_notice": None,
         "requested_datetime": _iso(row["created_at"]),
@@ -165,6 +169,12 @@ def _request(row: dict[str, Any], language: str) -> dict[str, Any]:
         "long": None,
         "media_url": None,
     }
+
+
+def public_description(row: dict[str, Any]) -> str:
+    """GeoReport has no title: the public title is the description's first paragraph."""
+    title, text = row["public_title"], str(row["public_text"])
+    return f"{title}\n\n{text}" if title else text
 
 
 def _earlier(moment: datetime, span: timedelta) -> datetime:

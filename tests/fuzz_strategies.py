@@ -189,8 +189,12 @@ FORM_KEYS = [
     "category",
     "address",
     "phone",
+    "public_title",
     "public_text",
     "public_note",
+    "photo",
+    "do",
+    "confirm",
     "consent",
     "days",
 ]

@@ -135,6 +135,12 @@ async def test_every_step_of_a_case_reads_in_words(
         outcome = t.gettext("Outcome: {outcome}", outcome=t.gettext("Closed after your rating."))
         assert f"{outcome}\n{rating_line(t, 'solved', 'satisfied', COMMENT)}" in closed
         history = lines[lines.index(t.gettext("What happened so far:")) + 1 :]
+        # Then, after a blank line, whether the request may be published (bot.texts.publication).
+        publication = t.gettext(
+            "Publication: private. You have not agreed to publish this request."
+        )
+        assert history[-2:] == ["", publication]
+        history = history[:-2]
         assert [line.split(" — ", 1)[1] for line in history] == [
             t.gettext("You filed the request."),
             t.gettext(

@@ -5,6 +5,7 @@ cannot be represented."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,12 +19,20 @@ from storage.case_views import Location, NewCase
 from storage.claims import file_for_caller
 from storage.lifecycle import accept_case, submit_reply
 from storage.models import CaseKind
-from storage.publication import set_publication
+from storage.publication import Publication, publish
 from storage.tracking import format_tracking_number
 from tests.databases import Database
 from tests.following import Desk
 from tests.harness import query, webhook_bot, webhook_settings
-from tests.open311_desk import DESCRIPTION, SECRET, base_url, issued_key, operator
+from tests.open311_desk import (
+    DESCRIPTION,
+    SECRET,
+    as_xml_texts,
+    base_url,
+    issued_key,
+    listing,
+    operator,
+)
 
 ADMIN = 73_001
 # What one citizen told the desk, and what staff answered them: none of it is the public's.
@@ -38,9 +47,11 @@ PLANTED = (
 )
 CITIZEN_TEXT = "Zhang Sanfeng here, 13912345678: the lamp outside Flat 7, 12 Lotus Lane is out."
 ANSWER = "Dear Zhang Sanfeng, Li Si (13800001111) replaces the lamp at 12 Lotus Lane tomorrow."
+PUBLIC_TITLE = "Street lights: a lamp is out"
 PUBLIC_TEXT = "A street light on a residential lane is out."
 PUBLIC_NOTE = "The lamp was replaced."
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+SUFFIXES = ("json", "xml")  # every read, in both formats
 
 
 async def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, Any]:
@@ -106,8 +117,8 @@ async def test_phone_and_filed_requests_without_consent_stay_private(
             )
             assert status == 201, filed
             numbers.append(filed[0]["service_request_id"])
-        for number in numbers:
-            status, body, _ = await fetch(f"{base}/requests/{number}.json")
+        for number, suffix in itertools.product(numbers, SUFFIXES):
+            status, body, _ = await fetch(f"{base}/requests/{number}.{suffix}")
             assert status == 404, body
         today = datetime.now(UTC).date().isoformat()
         since = "?start_date=2000-01-01T00:00:00Z"
@@ -118,9 +129,9 @@ async def test_phone_and_filed_requests_without_consent_stay_private(
             f"?service_request_id={','.join(numbers)}",
             f"{since}&end_date=2999-01-01T00:00:00Z&status=open",
         )
-        for walk in walks:
-            status, body, _ = await fetch(f"{base}/requests.json{walk}")
-            assert (status, body) == (200, "[]"), walk
+        for walk, suffix in itertools.product(walks, SUFFIXES):
+            status, body, _ = await fetch(f"{base}/requests.{suffix}{walk}")
+            assert (status, listing(body, suffix)) == (200, []), (walk, body)
 
 
 async def test_published_request_shows_only_its_public_text(
@@ -149,23 +160,32 @@ async def test_published_request_shows_only_its_public_text(
         assert status == 201, filed
         number = filed[0]["service_request_id"]
         await answer_as_admin(number, runtime)
-        await set_publication(
-            number, PUBLIC_TEXT, PUBLIC_NOTE, by=ADMIN, now=runtime.services.clock.now()
+        await publish(
+            number,
+            Publication(PUBLIC_TITLE, PUBLIC_TEXT, PUBLIC_NOTE),
+            by=ADMIN,
+            now=runtime.services.clock.now(),
         )
         status, body, _ = await fetch(f"{base}/requests/{number}.json")
         assert status == 200, body
         [request] = json.loads(body)
-        assert request["description"] == PUBLIC_TEXT
+        # GeoReport has no title: the public title is the description's first paragraph.
+        assert request["description"] == f"{PUBLIC_TITLE}\n\n{PUBLIC_TEXT}"
         assert request["status_notes"] == PUBLIC_NOTE
         assert request["status"] == "closed"  # answered
         assert (request["address"], request["lat"], request["long"]) == (None, None, None)
         reads = [body]
-        for listing in (
+        status, body, _ = await fetch(f"{base}/requests/{number}.xml")
+        assert status == 200, body
+        assert listing(body, "xml") == [as_xml_texts(request)]  # what JSON shows, no more
+        reads.append(body)
+        walks = (
             "",
             "?start_date=2000-01-01T00:00:00Z&end_date=2999-01-01T00:00:00Z",
             f"?service_request_id={number}",
-        ):
-            status, body, _ = await fetch(f"{base}/requests.json{listing}")
+        )
+        for walk, suffix in itertools.product(walks, SUFFIXES):
+            status, body, _ = await fetch(f"{base}/requests.{suffix}{walk}")
             assert status == 200
             assert PUBLIC_TEXT in body
             reads.append(body)
@@ -204,6 +224,11 @@ async def test_a_scoped_key_reads_the_status_of_private_requests(
         assert request["requested_datetime"]
         for field in ("description", "status_notes", "address", "lat", "long", "media_url"):
             assert request[field] is None, field
+        for planted in PLANTED:
+            assert planted not in body, planted
+        status, body, _ = await fetch(url.replace(".json", ".xml"), {"X-Api-Key": partner})
+        assert status == 200, body
+        assert listing(body, "xml") == [as_xml_texts(request)]
         for planted in PLANTED:
             assert planted not in body, planted
         status, body, _ = await fetch(f"{url}?api_key={partner}")
@@ -346,6 +371,9 @@ async def test_reads_are_limited_per_address(sandbox: Sandbox, db_path: Database
         assert status == 429
         assert json.loads(body)[0]["code"] == 429
         assert retry_after == "40"
+        status, body, retry_after = await fetch(f"{base}/requests.xml")
+        assert (status, retry_after) == (429, "40")
+        assert listing(body, "xml")[0]["code"] == "429"
         status, answer, _ = await post(f"{base}/requests.json", {"description": DESCRIPTION})
         assert status == 429, answer  # a stranger's filing attempts count with their reads
         status, body, _ = await fetch(f"{base}/requests.json", {"X-Api-Key": key})

@@ -85,7 +85,10 @@ def assert_nothing_of_alice(sandbox: Sandbox, db_path: Database, chat: int) -> N
 async def publish(tracking: str, *, consent: bool) -> None:
     """What staff set when the citizen agreed to publish (the consent, the approved texts)."""
     await Case.filter(tracking=tracking).update(
-        publish_consent=consent, public_text=PUBLIC_TEXT, public_note=PUBLIC_NOTE
+        publish_consent=consent,
+        public_text=PUBLIC_TEXT,
+        public_note=PUBLIC_NOTE,
+        published_at=datetime.now(UTC),
     )
 
 

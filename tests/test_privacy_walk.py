@@ -2,17 +2,23 @@
 sandbox, on a real SQLite file, with its real log on stderr.
 
 Citizen A files a request in the chat with a name, two phone numbers, a street address, a
-shared location and a photo; a staff handler answers with a name and a phone number of their
-own. Then everyone else looks wherever they can reach: Open311 without a key, citizen B (offered
-A's case as a duplicate, joining it, told of its moves), a handler of another department in the
-bot and on the dashboard, the CSV export, the bot's log and /metrics. Nothing planted may show.
-After A's /forget, no text in any table of the database may hold what A wrote.
+shared location and a photo, and agrees at the summary that it may be published without her
+name; a staff handler answers with a name and a phone number of their own, and publishes the
+case with a text staff approved (the draft, holding A's words, is refused for its phone
+numbers). Then everyone else looks wherever they can reach: Open311 and the public board
+without a key, citizen B (offered A's case as a duplicate, joining it, told of its moves), a
+handler of another department in the bot and on the dashboard, the CSV export, the bot's log
+and /metrics. Nothing planted may show; Open311 and the board list the published case with the
+approved text only. After A's /forget, the case is listed nowhere, and no text in any table of
+the database may hold what A wrote.
 
 Every hit on every surface is collected and reported at once, so one run shows all that leaks.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -61,6 +67,13 @@ STAFF_ANSWER = (
 )
 PHOTO_ID, PHOTO_MARKER = "AgADqzxValvePhoto7731", "QZX-PHOTO-OF-THE-SHUT-VALVE"
 SECRET = "privacy-walk-secret"
+# What staff approve for publication of A's case: nothing of A, nor of the engineer.
+PUBLIC_TITLE = "Heating fees: the valve stays shut until the fees are paid"
+PUBLIC_TEXT = (
+    "A resident reports that the property company keeps the heating valve shut until this "
+    "year's fees are paid. The heating company opens the valve; heating may not be withheld."
+)
+PUBLIC_NOTE = "The valve is opened."
 
 CITIZEN_A = [
     literal("A's name", "Zhelobova"),
@@ -82,6 +95,8 @@ IDENTITY = [literal("A's Telegram id", str(A_ID))]
 # Two offers from two points would place A: B may read "nearby", never metres (B reads English).
 DISTANCE = Needle("a distance to A's place", r"\b\d+(?:[.,]\d+)?\s?k?m\b(?!\s*ago)")
 PLANTED = CITIZEN_A + STAFF
+# Words of A and of the staff answer that a search of the public board must not find A's case by.
+PRIVATE_WORDS = ("Zhelobova", "Qiaolinwan", "13945172863", "Quigley")
 
 
 def numbered(tracking: str) -> list[Needle]:
@@ -125,6 +140,7 @@ async def file_as_a(a: Citizen) -> None:
     await a.send(location=A_POINT)
     await a.send(contact={"phone_number": CONTACT, "user_id": A_ID})
     assert a.step() == "summary", a.step()
+    await a.press("in:pub")  # A agrees that her request may be published without her name
     await a.press("in:submit")
 
 
@@ -213,8 +229,13 @@ async def other_on_the_dashboard(d: Desk, base: str, tracking: str, findings: Fi
             )
 
 
-async def open311_without_a_key(base: str, tracking: str, findings: Findings, when: str) -> None:
-    """Every unauthenticated read, the list walked back a year by end_date and start_date."""
+async def open311_without_a_key(
+    base: str, tracking: str, findings: Findings, when: str, *, published: bool = False
+) -> None:
+    """Every unauthenticated read, the list walked back a year by end_date and start_date.
+
+    Once staff published A's case it is listed, with the public texts staff approved: then it
+    must be there (or the walk read nothing of it), and still nothing planted may show."""
     number, now = format_tracking_number(tracking), datetime.now(UTC)
 
     def stamp(moment: datetime) -> str:
@@ -234,7 +255,9 @@ async def open311_without_a_key(base: str, tracking: str, findings: Findings, wh
         "/discovery.json",
     ]
     # Not the number alone: a refusal may repeat the number it was asked for.
-    listed = Needle("A's case, listed", rf'"service_request_id"\s*:\s*"{number}"')
+    listed = Needle(
+        "A's case, listed", rf'(?:"service_request_id"\s*:\s*"|<service_request_id>){number}'
+    )
     named = {path: path for path in reads}
     for weeks in range(0, 52, 13):
         end = now + timedelta(days=1) - timedelta(weeks=weeks)
@@ -242,15 +265,83 @@ async def open311_without_a_key(base: str, tracking: str, findings: Findings, wh
         named[f"/requests.json?{urlencode({'end_date': stamp(end)})}"] = f"end_date {back}"
         window = {"start_date": stamp(end - timedelta(weeks=13)), "end_date": stamp(end)}
         named[f"/requests.json?{urlencode(window)}"] = f"start_date and end_date {back}"
+    # Each read in XML too, the spec's primary format.
+    named |= {path.replace(".json", ".xml", 1): f"{name}, XML" for path, name in named.items()}
     async with aiohttp.ClientSession() as http:
         for path, name in named.items():
             async with http.get(f"{base}/open311/v2{path}") as answer:
                 body = await answer.read()
             if answer.status >= 500 or answer.status == 429:
                 findings.problem(f"Open311 GET {name} answered {answer.status}, unsearched")
-            findings.search(
-                f"Open311 GET {name} (no key, {when})", body, [*PLANTED, *IDENTITY, listed]
-            )
+            needles = [*PLANTED, *IDENTITY, *([] if published else [listed])]
+            findings.search(f"Open311 GET {name} (no key, {when})", body, needles)
+            if published and path == f"/requests/{number}.json" and answer.status != 200:
+                findings.problem(f"Open311 GET {name} ({when}): the published case is missing")
+
+
+async def board_without_a_key(
+    base: str, tracking: str, findings: Findings, when: str, *, published: bool = False
+) -> None:
+    """The public board: its list, searches (for A's words, the staff answer's and the approved
+    text's), the case's page, its photo and the feed. Once published, A's case shows with the
+    approved texts; before and after, its number answers 404 like any unknown one."""
+    number = format_tracking_number(tracking)
+    searches = [*PRIVATE_WORDS, "幸福小区", "供暖费", "valve"]
+    reads: dict[tuple[str, tuple[str, ...]], str] = {
+        ("/board/", ()): "the list",
+        ("/board/feed.xml", ()): "the feed",
+        (f"/board/{number}", ()): "A's case page",
+        (f"/board/{tracking}", ()): "A's case page (undashed)",
+        (f"/board/{number}/photo/0", ()): "A's photo",
+    }
+    for words in searches:
+        reads[(f"/board/?{urlencode({'q': words})}", (words,))] = f"a search for {words}"
+        query_zh = urlencode({"q": words, "lang": "zh_Hans"})
+        reads[(f"/board/?{query_zh}", (words,))] = f"a search for {words}, in Chinese"
+    async with aiohttp.ClientSession() as http:
+        for (path, echoed), name in reads.items():
+            async with http.get(f"{base}{path}") as answer:
+                body = (await answer.read()).decode()
+            if answer.status >= 500 or answer.status == 429:
+                findings.problem(f"board GET {name} answered {answer.status}, unsearched")
+            if answer.status == 404:  # the refusal's links repeat the path it was asked for
+                echoed = (*echoed, number, tracking)
+            for words in echoed:  # the page repeats the search typed: not a leak
+                body = body.replace(words, "")
+                if words in PRIVATE_WORDS and number in body:  # but finding A's case by it is
+                    findings.problem(f"board {name} ({when}) finds A's case by {words}")
+            needles = [*PLANTED, *IDENTITY, *([] if published else numbered(tracking))]
+            findings.search(f"board {name} (no key, {when})", body, needles)
+            if path == f"/board/{number}":
+                if published and answer.status != 200:
+                    findings.problem(f"board {name} ({when}): the published case is missing")
+                if not published and answer.status != 404:
+                    findings.problem(f"board {name} ({when}) answered {answer.status}, not 404")
+            if published and name == "a search for valve" and number not in body:
+                findings.problem(f"board {name} ({when}): the published case was not found")
+
+
+async def publish_as_handler(d: Desk, base: str, tracking: str, findings: Findings) -> None:
+    """The handler publishes A's answered case: the draft (A's words and the staff answer) is
+    refused for its phone numbers; the text staff approved, with no photo ticked, is taken."""
+    number = format_tracking_number(tracking)
+    async with await browser(await sign_in_link(d, HANDLER)) as handler:
+        async with handler.get(f"{base}/web/case/{number}") as page:
+            shown = await page.text()
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', shown)
+        draft = re.search(r'name="public_text"[^>]*>([^<]*)</textarea>', shown)
+        if token is None or draft is None or "<mark>" not in shown:
+            findings.problem(f"the Publish form with its highlight is missing: {shown[-2000:]}")
+            return
+        form = {"csrf": token.group(1), "public_title": PUBLIC_TITLE, "do": "publish"}
+        sent = {**form, "public_text": html.unescape(draft.group(1))}
+        async with handler.post(f"{base}/web/publication/{number}", data=sent) as refused:
+            if refused.status != 422:
+                findings.problem(f"the draft with A's phone was not refused ({refused.status})")
+        approved = {**form, "public_text": PUBLIC_TEXT, "public_note": PUBLIC_NOTE}
+        async with handler.post(f"{base}/web/publication/{number}", data=approved) as done:
+            if done.status != 200 or "Published on" not in await done.text():
+                findings.problem(f"the approved text was not published ({done.status})")
 
 
 async def export(d: Desk, tracking: str, tmp_path: Path, findings: Findings) -> None:
@@ -306,10 +397,18 @@ async def test_the_privacy_walk(sandbox: Sandbox, db_path: Database, tmp_path: P
         seen_by_b = await told(sandbox, B_ID, seen_by_b, findings, "answered")
         await a.settle()
 
+        await board_without_a_key(f"http://{public}", tracking, findings, "not yet published")
+        # A agreed: the handler publishes the case, with a text that holds nothing of A.
+        await publish_as_handler(d, f"http://{public}", tracking, findings)
         # A handler of another department, while the case is open; then it is closed.
         await other_in_the_bot(d, a, tracking, findings)
         await other_on_the_dashboard(d, f"http://{public}", tracking, findings)
-        await open311_without_a_key(f"http://{public}", tracking, findings, "answered")
+        await open311_without_a_key(
+            f"http://{public}", tracking, findings, "answered, published", published=True
+        )
+        await board_without_a_key(
+            f"http://{public}", tracking, findings, "answered, published", published=True
+        )
         await staff_says(d, SUPERVISOR, f"/close {number}")
         await reach(db_path, tracking, "closed")
         await told(sandbox, B_ID, seen_by_b, findings, "closed")
@@ -321,7 +420,9 @@ async def test_the_privacy_walk(sandbox: Sandbox, db_path: Database, tmp_path: P
             chat_content(sandbox, B_ID) + button_answers(sandbox, B_ID),
             [*PLANTED, *IDENTITY, DISTANCE],
         )
-        await open311_without_a_key(f"http://{public}", tracking, findings, "closed")
+        await open311_without_a_key(
+            f"http://{public}", tracking, findings, "closed, published", published=True
+        )
         await export(d, tracking, tmp_path, findings)
         await metrics((operations, public), findings, [*PLANTED, *IDENTITY])
 
@@ -342,6 +443,9 @@ async def test_the_privacy_walk(sandbox: Sandbox, db_path: Database, tmp_path: P
             what="A's case no longer linked to A",
         )
         await a.settle()
+        # Forgetting withdraws the consent: the case is no longer listed anywhere.
+        await open311_without_a_key(f"http://{public}", tracking, findings, "after /forget")
+        await board_without_a_key(f"http://{public}", tracking, findings, "after /forget")
 
     if len(log.read_bytes()) < 100:
         findings.problem("the bot's log is empty: the surface went unsearched")

@@ -36,7 +36,11 @@ async def test_tracking_by_number_in_every_form(sandbox: Sandbox, db_path: Datab
         assert "Due by: " in card["text"]
         assert "You filed the request." in card["text"]
         assert card["parse_mode"] is None
-        assert [data for _, data in buttons(card)] == [f"add:{case.tracking}", "my:p:0"]
+        assert [data for _, data in buttons(card)] == [
+            f"pub:y:{case.tracking}",  # allow publishing without my name
+            f"add:{case.tracking}",
+            "my:p:0",
+        ]
         # Any case, with or without dashes or spaces, fullwidth: the same card.
         variants = [case.tracking.lower(), " ".join(shown.split("-")), fullwidth(shown.lower())]
         for n, typed in enumerate(variants, start=2):
@@ -145,7 +149,7 @@ async def test_a_closed_request_takes_no_additions(sandbox: Sandbox, db_path: Da
         stale = await d.press(OWNER, card, f"add:{case.tracking}", 2)
         assert stale["text"].startswith("This request is closed")
         closed = await d.say(OWNER, f"/status {case.tracking}", 3)
-        assert [data for _, data in buttons(closed)] == ["my:p:0"]
+        assert [data for _, data in buttons(closed)][1:] == ["my:p:0"]  # after pub:y:…
 
 
 async def test_the_staff_card_shows_user_text_literally(

@@ -122,6 +122,16 @@ def _with_facts(said: str, facts: _Facts) -> str:
     return f"{said} — {details}" if details else said
 
 
+def _unpublished(t: Translator, actor: str, f: _Facts) -> str:
+    if f.payload.get("reason"):
+        return t.gettext(
+            "{actor} took the request off the public pages: {reason}",
+            actor=actor,
+            reason=f.text("reason"),
+        )
+    return t.gettext("{actor} took the request off the public pages", actor=actor)
+
+
 def _sentences(
     t: Translator, actor: str, f: _Facts, department: str, zone: ZoneInfo
 ) -> dict[str, Callable[[], str]]:
@@ -137,10 +147,14 @@ def _sentences(
             "The citizen's personal data was erased at their request"
         ),
         "published": lambda: t.gettext(
-            "{actor} set the public text and note of the request", actor=actor
+            "{actor} published the request: {title}", actor=actor, title=f.text("public_title")
         ),
-        "unpublished": lambda: t.gettext(
-            "{actor} withdrew the request's publication", actor=actor
+        "unpublished": lambda: _unpublished(t, actor, f),
+        "consent_given": lambda: t.gettext(
+            "{actor} agreed that the request may be published without their name", actor=actor
+        ),
+        "consent_withdrawn": lambda: t.gettext(
+            "{actor} withdrew the consent to publish the request", actor=actor
         ),
         "accepted": lambda: _accepted(t, actor, department, p.get("due_at"), zone),
         "rejected": lambda: t.gettext(

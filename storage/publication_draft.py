@@ -1,0 +1,66 @@
+"""The draft staff start from when they publish a case: drawn from the request and its answer.
+
+Title: the category's name and the first sentence of the request, short. Text: the citizen's
+description, then the answer. It is only a starting point: it holds whatever the citizen wrote
+(names, numbers, addresses), which is why the publish form highlights it (storage.redaction)
+and why nothing is published until staff send their edited version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from storage.case_views import CaseNotFound
+from storage.catalog_checks import localized
+from storage.models import Case, Event
+from storage.tracking import canonical_or_none
+
+TITLE_SENTENCE = 40  # characters of the request's first sentence in the drafted title
+_SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
+
+
+@dataclass(frozen=True)
+class PublicationDraft:
+    title: str
+    text: str
+
+
+def first_sentence(text: str, limit: int = TITLE_SENTENCE) -> str:
+    """The text's first sentence, cut to `limit` characters (with an ellipsis)."""
+    flat = text.strip()
+    end = _SENTENCE_END.search(flat)
+    sentence = " ".join((flat[: end.start()] if end else flat).split())
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def drafted_title(category_name: str, text: str, language: str) -> str:
+    sentence = first_sentence(text)
+    if not sentence:
+        return category_name
+    colon = "：" if language.startswith("zh") else ": "
+    return f"{category_name}{colon}{sentence}"
+
+
+async def draft_of(tracking: str, language: str) -> PublicationDraft:
+    """The drafted title and text of a case, in the staff member's language; CaseNotFound."""
+    row = (
+        await Case.filter(tracking=canonical_or_none(tracking) or "")
+        .first()
+        .values("id", "text", "category__names")
+    )
+    if row is None:
+        raise CaseNotFound(tracking)
+    name = localized(row["category__names"], language)
+    answer = (
+        await Event.filter(case_id=row["id"], kind="answered")
+        .order_by("-created_at", "-id")
+        .first()
+        .values("payload")
+    )
+    said = str((answer or {}).get("payload", {}).get("text") or "") if answer else ""
+    parts = [row["text"].strip(), said.strip()]
+    return PublicationDraft(
+        title=drafted_title(name, row["text"], language),
+        text="\n\n".join(part for part in parts if part),
+    )
