@@ -11,6 +11,8 @@ forged button (another citizen's offer) or an old one changes nothing and is ans
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -199,29 +201,19 @@ async def _start(
     return ""
 
 
-async def _up(
-    update: Update,
-    context: MinshengContext,
-    t: Translator,
-    offer: OfferView,
-    index: int | None,
-    draft: DraftView | None,
-) -> str:
-    return await _vote(update, context, t, offer, index, draft, helpful=True)
-
-
-async def _down(
-    update: Update,
-    context: MinshengContext,
-    t: Translator,
-    offer: OfferView,
-    index: int | None,
-    draft: DraftView | None,
-) -> str:
-    return await _vote(update, context, t, offer, index, draft, helpful=False)
-
-
-ACTIONS = {"o": _open, "u": _up, "d": _down, "y": _answered, "f": _file_anyway, "s": _start}
+# What a button does: (update, context, t, offer, article index, draft) -> the pop-up notice.
+Action = Callable[
+    [Update, MinshengContext, Translator, OfferView, int | None, DraftView | None],
+    Awaitable[str],
+]
+ACTIONS: dict[str, Action] = {
+    "o": _open,
+    "u": partial(_vote, helpful=True),
+    "d": partial(_vote, helpful=False),
+    "y": _answered,
+    "f": _file_anyway,
+    "s": _start,
+}
 
 
 def handlers(app: MinshengApp) -> list[Any]:

@@ -1,7 +1,7 @@
 """The draft staff start from when they publish a case: drawn from the request and its answer.
 
 Title: the category's name and the first sentence of the request, short. Text: the citizen's
-description, then the answer. It is only a starting point: it holds whatever the citizen wrote
+description; note: the answer (the board shows them as the request and its answer). It is only a starting point: it holds whatever the citizen wrote
 (names, numbers, addresses), which is why the publish form highlights it (storage.redaction)
 and why nothing is published until staff send their edited version.
 """
@@ -24,6 +24,7 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 class PublicationDraft:
     title: str
     text: str
+    note: str
 
 
 def first_sentence(text: str, limit: int = TITLE_SENTENCE) -> str:
@@ -59,8 +60,8 @@ async def draft_of(tracking: str, language: str) -> PublicationDraft:
         .values("payload")
     )
     said = str((answer or {}).get("payload", {}).get("text") or "") if answer else ""
-    parts = [row["text"].strip(), said.strip()]
     return PublicationDraft(
         title=drafted_title(name, row["text"], language),
-        text="\n\n".join(part for part in parts if part),
+        text=row["text"].strip(),
+        note=said.strip(),
     )

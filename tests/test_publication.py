@@ -122,7 +122,11 @@ async def test_the_publish_form(web_desk: tuple[Desk, str]) -> None:
         assert "The citizen agreed to publish this request without their name." in page
         text = re.search(r'name="public_text"[^>]*>([^<]*)</textarea>', page)
         assert text is not None
-        assert html.unescape(text.group(1)) == f"{CALLER_SAYS}\n\n{ANSWER}"  # the draft
+        note = re.search(r'name="public_note"[^>]*>([^<]*)</textarea>', page)
+        assert note is not None
+        # The draft: the request as the text, the answer as the note.
+        assert html.unescape(text.group(1)) == CALLER_SAYS
+        assert html.unescape(note.group(1)) == ANSWER
         assert 'value="No heating or radiators not warm: 来电：王小明（13912345678）' in page
         assert "<mark>13912345678</mark>" in page
         assert "<mark>0451-8765 4321</mark>" in page

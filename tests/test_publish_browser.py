@@ -80,6 +80,7 @@ async def test_the_publish_form_in_a_browser(
             assert "13945172863" in await page.locator("#personal-data").inner_text()
             await page.fill("#public-title", "供暖费：物业要求先交费才开阀")
             await page.fill("#public-text", CLEAN)
+            await page.fill("#public-note", "热力公司已排查管道，暖气已恢复。")
             await page.check("#publish-form input[name=photo][value='0']")
             await page.click("#publish-form button[value=check]")
             assert await page.locator("#personal-data mark").count() == 0

@@ -107,7 +107,7 @@ async def publication_block(
         ticked = {i for i, p in enumerate(case.photos) if p in view.public_photos}
     elif allowed:
         draft = await draft_of(case.tracking, t.language)
-        title, text, note, ticked = draft.title, draft.text, "", set()
+        title, text, note, ticked = draft.title, draft.text, draft.note, set()
     else:
         title = text = note = ""
         ticked = set()
