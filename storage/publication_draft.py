@@ -1,9 +1,10 @@
 """The draft staff start from when they publish a case: drawn from the request and its answer.
 
 Title: the category's name and the first sentence of the request, short. Text: the citizen's
-description; note: the answer (the board shows them as the request and its answer). It is only a starting point: it holds whatever the citizen wrote
-(names, numbers, addresses), which is why the publish form highlights it (storage.redaction)
-and why nothing is published until staff send their edited version.
+description; note: the answer (the board shows them as the request and its answer). It is only
+a starting point: it holds whatever the citizen wrote (names, numbers, addresses), which is why
+the publish form highlights it (storage.redaction) and why nothing is published until staff
+send their edited version.
 """
 
 from __future__ import annotations
