@@ -103,6 +103,15 @@ ANSWERS = (
     "您反映的问题已转交属地街道跟进，感谢您的监督。",
     "经调查，相关情况已依法处理，特此回复。",
 )
+# The public board: a share of answered cases published (the citizen agreed), with the texts
+# staff would approve: the place down to its district, the answer as written.
+PUBLISHED_SHARE = 0.12
+PUBLIC_PLACES = ("东区和平街道", "西区光明街道", "东区新华街道", "西区金桥街道", "城南", "滨江路")
+ENGLISH_PUBLIC = (
+    ("Streetlight out near the school", "A streetlight near the school gate was out at night."),
+    ("Radiators cold in an apartment block", "Residents reported cold radiators for three days."),
+    ("Noise from a construction site", "Night-time construction noise kept residents awake."),
+)
 NAMES = ("王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "Anna", "Oleg", "Mary")
 
 
@@ -203,9 +212,10 @@ class _Writer:
             " reopen_count, transfer_count, repeat, signed_at, sign_due_at, route_by_hand,"
             " accept_due_at, first_answered_at, urgent, paused_at, extension_count,"
             " extension_pending, due_reminded_at, escalated_at, accept_escalated_at, supporters,"
-            " duplicate_of_id, version, updated_at, publish_consent, attachments) VALUES"
+            " duplicate_of_id, version, updated_at, publish_consent, attachments, public_title,"
+            " public_text, public_note, published_at, published_by) VALUES"
             " (?,?,?,?,?,?,?,?,?,'[]',NULL,NULL,?,'{}',NULL,?,'telegram',?,?,?,?,?,?,0,0,?,?,0,"
-            "?,?,0,?,0,0,?,?,NULL,0,?,?,?,0,'[]')",
+            "?,?,0,?,0,0,?,?,NULL,0,?,?,?,?,'[]',?,?,?,?,?)",
             self.cases,
         )
         db.executemany(
@@ -517,6 +527,9 @@ class _Life:
         elif r.random() < 0.01:
             self.recent_ids[r.randrange(1000)] = case_id
         text = self._text(cat)
+        public = (None,) * 5
+        if answered is not None and r.random() < PUBLISHED_SHARE and answered + DAY <= end:
+            public = self._public(cat, answered + r.uniform(HOUR, DAY), handler)
         w.cases.append(
             (
                 case_id,
@@ -546,8 +559,20 @@ class _Life:
                 duplicate_of,
                 version,
                 utc_text(last),
+                0 if public[0] is None else 1,
+                *public,
             )
         )
+
+    def _public(self, cat: CategoryRow, at: float, by: int | None) -> tuple[Any, ...]:
+        """Title, text, note, when and by whom: a published case's public side."""
+        r = self.rng
+        if r.random() < 0.08:
+            title, text = r.choice(ENGLISH_PUBLIC)
+            return title, text, "Fixed; thank you for reporting it.", utc_text(at), by
+        place = r.choice(PUBLIC_PLACES)
+        text = f"居民反映{place}{cat.name}，{r.choice(SINCE)}，{r.choice(IMPACT)}。"
+        return f"{place}{cat.name}", text, r.choice(ANSWERS), utc_text(at), by
 
 
 def _t(ts: float | None) -> str | None:

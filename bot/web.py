@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.board.routes import add_board_routes
 from bot.dashboard.app import add_dashboard_routes
 from bot.ingress import webhook_handler
 from bot.open311 import add_open311_routes
@@ -41,8 +42,9 @@ def make_web_app(runtime: Runtime, secret: str) -> web.Application:
 
 
 def add_public_routes(app: web.Application, runtime: Runtime) -> None:
-    """What people and other systems use: Open311 and the staff dashboard."""
+    """What people and other systems use: Open311, the public board and the staff dashboard."""
     add_open311_routes(app, runtime)
+    add_board_routes(app, runtime)
     add_dashboard_routes(app, runtime)
 
 

@@ -28,6 +28,7 @@ N = 2000
 # figure is reported, from samples enough for a median and a 99th percentile.
 LOOKUPS = 500
 QUEUE_PAGES = 200
+SEARCHES = 200
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,22 @@ def test_timestamps_fit_each_status(generated: Path) -> None:
     assert statuses - {CaseStatus.CLOSED}
 
 
+def test_a_share_of_answered_cases_is_published_and_searchable(generated: Path) -> None:
+    published = rows(
+        generated,
+        "SELECT c.id, c.status, c.answered_at, c.published_at, c.public_title, c.public_text"
+        " FROM service_case c WHERE c.publish_consent AND c.published_at IS NOT NULL",
+    )
+    assert 0.05 * N < len(published) < 0.2 * N
+    for row in published:
+        assert row["status"] in {"answered", "closed"}
+        assert row["published_at"] > row["answered_at"]
+        assert row["public_title"]
+        assert row["public_text"]
+    indexed = rows(generated, "SELECT rowid FROM board_search")
+    assert {row["id"] for row in published} <= {row[0] for row in indexed}
+
+
 def test_ratings_only_for_answered_cases_after_the_answer(generated: Path) -> None:
     rated = rows(
         generated,
@@ -187,6 +204,8 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
             str(LOOKUPS),
             "--queue-pages",
             str(QUEUE_PAGES),
+            "--searches",
+            str(SEARCHES),
             "--db",
             str(tmp_path / "bench.sqlite3"),
         ],
@@ -211,4 +230,9 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
     assert queue["requests"] == QUEUE_PAGES
     assert 0 < queue["p50_ms"] <= queue["p99_ms"]
     assert set(queue["views"]) == {"now", "new", "department", "overdue"}
-    assert set(report["targets_met"]) == {"stats", "lookup", "queue"}
+    board = report["board"]
+    assert board["published"] > 0.05 * N
+    assert board["searches"] == SEARCHES
+    assert board["with_results"] > 0
+    assert 0 < board["p50_ms"] <= board["p99_ms"]
+    assert set(report["targets_met"]) == {"stats", "lookup", "queue", "board"}

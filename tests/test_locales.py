@@ -15,7 +15,7 @@ from bot.settings import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("handlers", "bot", "storage")
-TEMPLATES = "bot/dashboard/templates"
+TEMPLATES = ("bot/dashboard/templates", "bot/board/templates")
 KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
 
 MsgId = str | tuple[str, str]
@@ -30,12 +30,14 @@ def extracted() -> dict[MsgId, str]:
         ):
             msgid = message if isinstance(message, str) else (message[0], message[1])
             found.setdefault(msgid, f"{source}/{filename}:{lineno}")
-    # The dashboard's templates call gettext and ngettext too.
-    for filename, lineno, message, _, _ in extract_from_dir(
-        ROOT / TEMPLATES, method_map=[("**.html", "jinja2.ext:babel_extract")], keywords=KEYWORDS
-    ):
-        msgid = message if isinstance(message, str) else (message[0], message[1])
-        found.setdefault(msgid, f"{TEMPLATES}/{filename}:{lineno}")
+    # The dashboard's and the board's templates call gettext and ngettext too.
+    templates = [("**.html", "jinja2.ext:babel_extract"), ("**.xml", "jinja2.ext:babel_extract")]
+    for folder in TEMPLATES:
+        for filename, lineno, message, _, _ in extract_from_dir(
+            ROOT / folder, method_map=templates, keywords=KEYWORDS
+        ):
+            msgid = message if isinstance(message, str) else (message[0], message[1])
+            found.setdefault(msgid, f"{folder}/{filename}:{lineno}")
     return found
 
 

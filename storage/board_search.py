@@ -1,0 +1,229 @@
+"""The public board's search: every word typed must appear, as written or in the other Chinese
+script (OpenCC), in a published case's public title, text or note.
+
+On SQLite a word of three characters or more is a phrase of the FTS5 trigram index (migration
+0015); a two-character word is found by the trigrams it begins (the index's vocabulary, read by
+range), so 暖气 finds 暖气不热; a single character is looked for in the newest SHORT_SCAN public
+texts only. On PostgreSQL a word of three or more is a LIKE (ILIKE where case matters) that the
+pg_trgm index answers; shorter words are looked for in the newest SHORT_SCAN public texts.
+Each condition is a subquery of case ids, for storage.board to add to published_cases().
+
+PostgreSQL searches in two phases. First every word is looked for in the newest NEWEST
+published cases the page's filters allow (an index walk, migration 0015); when these fill the
+page asked for, they are the page: the newest matches of all are among the newest cases
+whenever these hold enough of them, and when the filters allow fewer cases than NEWEST, these
+are all of them (with a short word: all of those among the newest SHORT_SCAN public texts).
+Otherwise the whole search runs. Without the first phase a common word (say 18,000 matches)
+makes the trigram index fetch and recheck every match before the newest are picked; now a
+common word fills its page from the newest cases, and a rare word has few trigram candidates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import opencc
+from pypika_tortoise.enums import Comparator, Order
+from pypika_tortoise.functions import Count, Min
+from pypika_tortoise.queries import Query, Table
+from pypika_tortoise.terms import BasicCriterion, Field, Function, ValueWrapper
+from tortoise.connection import get_connection
+from tortoise.expressions import RawSQL
+
+from storage.sql import fetch
+
+QUERY_MAX = 100  # characters of a search
+WORDS_MAX = 6
+SHORT_SCAN = 20_000  # public texts searched, newest first, for a word too short for trigrams
+NEWEST = 1_000  # PostgreSQL: published cases searched first, newest first, for any word
+VOCABULARY_MAX = 400  # trigrams a two-character word may stand for
+# The words of a case as PostgreSQL's trigram index holds them (migration 0015: the same text).
+PG_WORDS = (
+    "(coalesce(public_title, '') || ' ' || coalesce(public_text, '') || ' '"
+    " || coalesce(public_note, ''))"
+)
+_SIMPLIFIED = opencc.OpenCC("t2s")
+_TRADITIONAL = opencc.OpenCC("s2t")
+
+
+class _Match(Comparator):
+    match = " MATCH "
+
+
+def search_words(text: str) -> list[str]:
+    """The distinct words of a search, as typed (at most WORDS_MAX, QUERY_MAX characters)."""
+    words: list[str] = []
+    for word in text[:QUERY_MAX].split():
+        if word not in words:
+            words.append(word)
+    return words[:WORDS_MAX]
+
+
+def _variants(word: str) -> list[str]:
+    """The word as typed and in both Chinese scripts, lower case."""
+    found: list[str] = []
+    for form in (word, _SIMPLIFIED.convert(word), _TRADITIONAL.convert(word)):
+        if form.lower() not in found:
+            found.append(form.lower())
+    return found
+
+
+async def search_phases(
+    words: list[str], *, category_id: int | None = None, department_id: int | None = None
+) -> list[list[Any]]:
+    """The search's phases, to try in turn: each a list of subqueries of case ids, one per
+    condition every result meets. A phase's page is the search's page when the phase fills it
+    (a page and one row more); the last phase is the whole search. No words: no condition.
+    The filters the page has (category, department) narrow PostgreSQL's newest texts."""
+    if not words:
+        return [[]]
+    if get_connection("default").capabilities.dialect == "sqlite":
+        return [await _sqlite_search(words)]
+    newest = _published()
+    for column, value in (("category_id", category_id), ("department_id", department_id)):
+        if value is not None:
+            newest = newest.where(Field(column) == value)
+    if any(len(word) < 3 for word in words):  # a short word: the newest SHORT_SCAN texts only
+        newest = newest.where(Field("id") >= _oldest_scanned())
+    first = [_matching(newest, words, NEWEST)]
+    if await _fewer_than(newest, NEWEST):  # every case the search may find: the whole search
+        return [first]
+    return [first, _postgres_search(words)]
+
+
+def _oldest_scanned() -> Any:
+    """PostgreSQL: the id of the oldest of the newest SHORT_SCAN public texts."""
+    scanned = (
+        Query.from_(Table("service_case"))
+        .select(Field("id"))
+        .where(Field("public_text").notnull())
+        .orderby(Field("id"), order=Order.desc)
+        .limit(SHORT_SCAN)
+    )
+    return Query.from_(scanned.as_("scanned")).select(Min(Field("id")))
+
+
+async def _fewer_than(cases: Any, count: int) -> bool:
+    """PostgreSQL: whether there are fewer than `count` of these cases (an index walk)."""
+    window = cases.select(Field("id")).orderby(Field("id"), order=Order.desc).limit(count)
+    rows = await fetch(Query.from_(window.as_("window")).select(Count("*").as_("n")).get_sql())
+    return int(rows[0]["n"]) < count
+
+
+async def _sqlite_search(words: list[str]) -> list[Any]:
+    index = Table("board_search")
+    groups: list[str] = []
+    conditions: list[Any] = []
+    for word in words:
+        forms = _variants(word)
+        if len(word) >= 3:
+            groups.append(" OR ".join(_phrase(form) for form in forms))
+        elif len(word) == 2:
+            trigrams = await _trigrams_beginning(forms)
+            if not trigrams:
+                return [Query.from_(index).select(Field("rowid")).where(Field("rowid") < 0)]
+            groups.append(" OR ".join(_phrase(trigram) for trigram in trigrams))
+        else:
+            recent = (
+                Query.from_(index)
+                .select(Field("rowid"), Field("words"))
+                .orderby(Field("rowid"), order=Order.desc)
+                .limit(SHORT_SCAN)
+            ).as_("recent")
+            found = _any_of([_contains(Field("words"), form) for form in forms])
+            conditions.append(Query.from_(recent).select(Field("rowid")).where(found))
+    if groups:
+        expression = " AND ".join(f"({group})" for group in groups)
+        matching = BasicCriterion(_Match.match, Field("board_search"), ValueWrapper(expression))
+        conditions.append(Query.from_(index).select(Field("rowid")).where(matching))
+    return conditions
+
+
+async def _trigrams_beginning(forms: list[str]) -> list[str]:
+    """The trigrams of the index that begin with one of these two-character forms."""
+    await fetch(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.board_vocabulary"
+        " USING fts5vocab(main, board_search, 'row')"
+    )
+    found: list[str] = []
+    for form in forms:
+        rows = await fetch(
+            "SELECT term FROM temp.board_vocabulary WHERE term >= ? AND term < ? LIMIT ?",
+            form,
+            form + "\U0010ffff",
+            VOCABULARY_MAX,
+        )
+        found += [str(row["term"]) for row in rows]
+    return found
+
+
+def _postgres_search(words: list[str]) -> list[Any]:
+    cases = Table("service_case")
+    long_words = [w for w in words if len(w) >= 3]
+    short_words = [w for w in words if len(w) < 3]
+    conditions: list[Any] = []
+    if long_words:
+        found = Field("public_text").notnull()
+        for word in long_words:
+            found &= _any_of([_like(RawSQL(PG_WORDS), form) for form in _variants(word)])
+        conditions.append(Query.from_(cases).select(Field("id")).where(found))
+    if short_words:
+        public_texts = Query.from_(cases).where(Field("public_text").notnull())
+        conditions.append(_matching(public_texts, short_words, SHORT_SCAN))
+    return conditions
+
+
+def _published() -> Any:
+    """PostgreSQL: the cases with a publication time, a superset of the published cases, in
+    the very terms of the partial indexes of migration 0015 (the planner then trusts their
+    counts: with one more condition it walks every case of a department, not the newest)."""
+    return Query.from_(Table("service_case")).where(Field("published_at").notnull())
+
+
+def _matching(cases: Any, words: list[str], count: int) -> Any:
+    """PostgreSQL: the ids among the newest `count` of these cases that hold every word; the
+    newest are read first (a LIMIT the planner keeps), then the words looked for in them."""
+    recent = (
+        cases.select(Field("id"), RawSQL(PG_WORDS).as_("words"))
+        .orderby(Field("id"), order=Order.desc)
+        .limit(count)
+    ).as_("recent")
+    found = [_any_of([_like(Field("words"), form) for form in _variants(w)]) for w in words]
+    return Query.from_(recent).select(Field("id")).where(_all_of(found))
+
+
+def _all_of(criteria: list[Any]) -> Any:
+    combined = criteria[0]
+    for criterion in criteria[1:]:
+        combined &= criterion
+    return combined
+
+
+def _any_of(criteria: list[Any]) -> Any:
+    combined = criteria[0]
+    for criterion in criteria[1:]:
+        combined |= criterion
+    return combined
+
+
+def _phrase(text: str) -> str:
+    """An FTS5 phrase: the text in double quotes, its own quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _contains(column: Any, text: str) -> Any:
+    """SQLite: the column holds the (lower-case) text, with no wildcard to escape."""
+    return Function("instr", Function("lower", column), ValueWrapper(text)) > 0
+
+
+def _like(column: Any, text: str) -> Any:
+    """PostgreSQL: the column holds the text. LIKE where case cannot matter (Chinese): ILIKE
+    folds the case of every candidate it rechecks, which doubles the time of a common word."""
+    pattern = _pattern(text)
+    return column.like(pattern) if text.lower() == text.upper() else column.ilike(pattern)
+
+
+def _pattern(text: str) -> str:
+    """An ILIKE pattern finding `text` anywhere, its wildcards escaped (backslash escapes)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
