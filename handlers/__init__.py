@@ -22,10 +22,12 @@ from handlers import (
     claim,
     deadlines,
     duplicates,
+    kb_buttons,
     rating,
     staff_admin,
     staff_cases,
     staff_details,
+    staff_kb,
     staff_queue,
     staff_reports,
     staff_review,
@@ -36,7 +38,7 @@ from handlers import (
 )
 from handlers.add_info import on_add_button
 from handlers.buttons import ButtonHandler, on_expired_button
-from handlers.case_card import ADD_PATTERN, CASE_PATTERN, PAGE_PATTERN
+from handlers.case_card import ADD_PATTERN, CASE_PATTERN, CONSENT_PATTERN, PAGE_PATTERN
 from handlers.errors import on_error
 from handlers.fallback import NOT_TEXT, on_unknown_command
 from handlers.flood import GATE_GROUP, on_any_update
@@ -55,6 +57,7 @@ from handlers.menu import (
 )
 from handlers.my_requests import on_case, on_my_requests, on_page
 from handlers.privacy import FORGET_PATTERN, on_forget, on_forget_choice, on_mydata, on_privacy
+from handlers.publish_consent import on_consent_button
 from handlers.start import on_start
 from handlers.steps import and_reask, guarded, route_reply, route_step
 from handlers.tracking import on_status, on_track_button
@@ -84,6 +87,7 @@ STAFF_COMMANDS = (
     + staff_routing.COMMANDS
     + staff_reports.COMMANDS
     + staff_web.COMMANDS
+    + staff_kb.COMMANDS
 )
 
 
@@ -118,6 +122,7 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             *staff_routing.handlers(app),
             *deadlines.handlers(app),  # urgent, extensions (延期) and their buttons
             *staff_web.handlers(app),  # /web: a sign-in link to the dashboard
+            *staff_kb.handlers(app),  # /kb: search the knowledge base, open an article
             # Commands before free text: "/help" is text too.
             # guarded(): in the middle of a request, a command or menu button asks "continue or
             # discard?" instead of running; /language and /cancel act at once on purpose.
@@ -154,8 +159,10 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             ButtonHandler(on_page, pattern=PAGE_PATTERN),
             ButtonHandler(on_case, pattern=CASE_PATTERN),
             ButtonHandler(on_add_button, pattern=ADD_PATTERN),
+            ButtonHandler(on_consent_button, pattern=CONSENT_PATTERN),
             ButtonHandler(on_forget_choice, pattern=FORGET_PATTERN),
             *rating.handlers(app),
+            *kb_buttons.handlers(app),  # articles offered before a request (即时答复)
             CallbackQueryHandler(on_expired_button),
             # Whatever no feature claimed. Commands before text, as above.
             MessageHandler(CITIZEN & filters.COMMAND, on_unknown_command),
