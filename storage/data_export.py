@@ -2,11 +2,12 @@
 
 Read in one transaction: the citizen's row, their requests with the history they may read
 (storage.citizen_timeline: no staff ids, notes or review flags), their rating comments, the
-requests they support, the request they are writing, and the numbers they looked up that are not
-theirs. Left out on purpose: the /forget question's one-time value (a key, not a fact about
-them), photo and file ids (Telegram's handles; the count says what is kept), who else follows
-their requests, and the internal fields of a case (review flags, routing, version). Putting it
-into words is bot.texts.my_data's work.
+requests they support, the request they are writing, the numbers they looked up that are not
+theirs, and for each request whether they agreed to publish it and what the public reads of it.
+Left out on purpose: the /forget question's one-time value (a key, not a fact about them), photo
+and file ids (Telegram's handles; the count says what is kept), who else follows their
+requests, and the internal fields of a case (review flags, routing, version). Putting it into
+words is bot.texts.my_data's work.
 """
 
 from __future__ import annotations
@@ -21,6 +22,21 @@ from storage.case_views import CASE_COLUMNS, EVENT_COLUMNS, CaseView, EventView,
 from storage.citizen_timeline import citizen_events
 from storage.drafts import INTAKE_STEPS, DraftView, Step
 from storage.models import Case, CaseFollower, Citizen, Draft, Event, Rating, TrackingLookup
+from storage.publication import PUBLISHED_COLUMNS, is_published
+
+# What of a request is public, or may be: the citizen's choice and the texts staff approved.
+PUBLIC_COLUMNS = ("id", *PUBLISHED_COLUMNS, "public_title", "public_note")
+
+
+@dataclass(frozen=True)
+class Publicity:
+    """Whether the citizen agreed to publish a request, and what the public reads of it."""
+
+    consent: bool
+    published: bool
+    title: str | None  # the texts staff approved, shown only while published
+    text: str | None
+    note: str | None
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,7 @@ class OwnCase:
     case: CaseView
     timeline: tuple[EventView, ...]
     comment: str | None  # what they wrote with their rating
+    publicity: Publicity
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,7 @@ async def held_data(citizen_id: int) -> HeldData:
         comments = await Rating.filter(case_id__in=ids, citizen_id=citizen_id).values(
             "case_id", "comment"
         )
+        public = await Case.filter(id__in=ids).values(*PUBLIC_COLUMNS)
         supported = await (
             CaseFollower.filter(citizen_id=citizen_id)
             .order_by("created_at", "id")
@@ -77,11 +95,13 @@ async def held_data(citizen_id: int) -> HeldData:
     for event in events:
         by_case[int(event["case_id"])].append(event)
     said = {int(row["case_id"]): row["comment"] for row in comments}
+    publicity = {int(row["id"]): _publicity(row) for row in public}
     cases = tuple(
         OwnCase(
             case_view(row),
             tuple(citizen_events(by_case[row["id"]])),
             said.get(row["id"]),
+            publicity[row["id"]],
         )
         for row in rows
     )
@@ -97,6 +117,12 @@ async def held_data(citizen_id: int) -> HeldData:
         draft=_draft(draft),
         lookups=tuple((str(number), at) for number, at in lookups),
     )
+
+
+def _publicity(row: dict[str, Any]) -> Publicity:
+    if not is_published(row):
+        return Publicity(bool(row["publish_consent"]), False, None, None, None)
+    return Publicity(True, True, row["public_title"], row["public_text"], row["public_note"])
 
 
 def _draft(row: Draft | None) -> DraftView | None:

@@ -22,6 +22,7 @@ from storage.citizens import touch_citizen
 from storage.followers import follow
 from storage.lifecycle import accept_case, submit_reply
 from storage.models import Case, CaseStatus, Citizen, Event
+from storage.publication import Publication, publish
 from storage.queue import add_note
 from storage.rating import add_comment, rate_satisfaction, rate_solved
 from storage.tracking import format_tracking_number, new_tracking_number
@@ -78,6 +79,10 @@ async def test_mydata_is_a_summary_and_a_readable_file(
         await accept_case(mine.tracking, "heating-company", by=ADMIN, now=at(5), zone=zone)
         await add_note(mine.tracking, NOTE, by=ADMIN, now=at(6))
         await submit_reply(mine.tracking, ANSWER, by=ADMIN, now=at(10), min_length=40)
+        # The citizen agreed to publish; staff published a text of their own.
+        await Case.filter(id=ids[mine.tracking]).update(publish_consent=True)
+        public = Publication("Heating fees", "A resident asks about the fee.", "Explained", [])
+        await publish(mine.tracking, public, by=ADMIN, now=at(11))
         # The answer's review flags stay with staff; the citizen's history carries its text only.
         answered = [e for e in await citizen_timeline(mine.tracking) if e.kind == "answered"]
         assert [e.payload for e in answered] == [{"text": ANSWER}]
@@ -146,6 +151,13 @@ async def test_mydata_is_a_summary_and_a_readable_file(
             "comment": t.gettext("Quick and helpful"),
         }
         assert request["due_by"] is None  # answered and closed: no due date
+        assert request["publication"] == {
+            "you_agreed_to_publish_without_your_name": True,
+            "published": True,
+            "public_title": "Heating fees",
+            "public_text": "A resident asks about the fee.",
+            "public_answer": "Explained",
+        }
         assert [h["what_happened"] for h in request["history"]][-1] == t.gettext(
             "Closed after your rating."
         )

@@ -240,6 +240,13 @@ async def _request(own: OwnCase, t: Translator, zone: ZoneInfo) -> dict[str, Any
             "comment": None if own.comment is None else shown_comment(t, own.comment),
         },
         "outcome": None if ending is None else await event_sentence(t, ending, zone, None),
+        "publication": {
+            "you_agreed_to_publish_without_your_name": own.publicity.consent,
+            "published": own.publicity.published,
+            "public_title": own.publicity.title,
+            "public_text": own.publicity.text,
+            "public_answer": own.publicity.note,
+        },
         "history": [
             {
                 "at": _iso(event.created_at, zone),
