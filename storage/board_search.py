@@ -20,6 +20,7 @@ common word fills its page from the newest cases, and a rare word has few trigra
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import opencc
@@ -42,6 +43,9 @@ PG_WORDS = (
     "(coalesce(public_title, '') || ' ' || coalesce(public_text, '') || ' '"
     " || coalesce(public_note, ''))"
 )
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _SIMPLIFIED = opencc.OpenCC("t2s")
 _TRADITIONAL = opencc.OpenCC("s2t")
 
@@ -51,9 +55,10 @@ class _Match(Comparator):
 
 
 def search_words(text: str) -> list[str]:
-    """The distinct words of a search, as typed (at most WORDS_MAX, QUERY_MAX characters)."""
+    """The distinct words of a search, as typed (at most WORDS_MAX, QUERY_MAX characters), with
+    control, format and unpaired surrogate characters taken out (a NUL ends an SQL text)."""
     words: list[str] = []
-    for word in text[:QUERY_MAX].split():
+    for word in _UNPRINTABLE.sub(" ", text[:QUERY_MAX]).split():
         if word not in words:
             words.append(word)
     return words[:WORDS_MAX]
@@ -110,6 +115,15 @@ async def _fewer_than(cases: Any, count: int) -> bool:
     return int(rows[0]["n"]) < count
 
 
+async def purge_erased_texts() -> None:
+    """Merge SQLite's board index so that texts just erased leave nothing in it: FTS5 only marks
+    a deleted row, and its trigrams, from which the text could be rebuilt, stay in the index's
+    segments until they are merged ('optimize'). PostgreSQL's trigram index drops dead entries
+    at VACUUM, which autovacuum runs."""
+    if get_connection("default").capabilities.dialect == "sqlite":
+        await fetch("INSERT INTO board_search(board_search) VALUES ('optimize')")
+
+
 async def _sqlite_search(words: list[str]) -> list[Any]:
     index = Table("board_search")
     groups: list[str] = []
@@ -118,20 +132,23 @@ async def _sqlite_search(words: list[str]) -> list[Any]:
         forms = _variants(word)
         if len(word) >= 3:
             groups.append(" OR ".join(_phrase(form) for form in forms))
-        elif len(word) == 2:
-            trigrams = await _trigrams_beginning(forms)
-            if not trigrams:
-                return [Query.from_(index).select(Field("rowid")).where(Field("rowid") < 0)]
+            continue
+        trigrams = await _trigrams_beginning(forms) if len(word) == 2 else []
+        if len(word) == 2 and not trigrams:
+            return [Query.from_(index).select(Field("rowid")).where(Field("rowid") < 0)]
+        if 0 < len(trigrams) < VOCABULARY_MAX:
             groups.append(" OR ".join(_phrase(trigram) for trigram in trigrams))
-        else:
-            recent = (
-                Query.from_(index)
-                .select(Field("rowid"), Field("words"))
-                .orderby(Field("rowid"), order=Order.desc)
-                .limit(SHORT_SCAN)
-            ).as_("recent")
-            found = _any_of([_contains(Field("words"), form) for form in forms])
-            conditions.append(Query.from_(recent).select(Field("rowid")).where(found))
+            continue
+        # A single character, or a two-character word too common to spell out in trigrams
+        # (the list would be cut, and matches lost): the newest SHORT_SCAN texts, read.
+        recent = (
+            Query.from_(index)
+            .select(Field("rowid"), Field("words"))
+            .orderby(Field("rowid"), order=Order.desc)
+            .limit(SHORT_SCAN)
+        ).as_("recent")
+        found = _any_of([_contains(Field("words"), form) for form in forms])
+        conditions.append(Query.from_(recent).select(Field("rowid")).where(found))
     if groups:
         expression = " AND ".join(f"({group})" for group in groups)
         matching = BasicCriterion(_Match.match, Field("board_search"), ValueWrapper(expression))
