@@ -15,6 +15,7 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from storage.board_search import purge_erased_texts
 from storage.case_views import OPEN_STATUSES
 from storage.erasure import ERASED, erase_case_words, erase_inbox, erase_outbox
 from storage.followers import tell_followers
@@ -161,6 +162,9 @@ async def forget_citizen(
                     for case_id in all_ids
                 ]
             )
+            had_public_texts = await Case.filter(
+                id__in=all_ids, public_text__not_isnull=True
+            ).exists()
             # Erasure withdraws the consent to publish too: the public text, though staff
             # wrote it, tells the citizen's story.
             await Case.filter(id__in=all_ids).update(
@@ -176,6 +180,8 @@ async def forget_citizen(
                 updated_at=now,
                 version=F("version") + 1,
             )
+            if had_public_texts:  # the board's index keeps erased texts until merged
+                await purge_erased_texts()
         trackings = [str(r["tracking"]) for r in cases]
         their_updates = await erase_inbox(citizen_id, trackings, current_update_id=update_id)
         await erase_outbox(citizen_id, trackings, their_updates)
