@@ -240,4 +240,11 @@ class Migration(migrations.Migration):
             name="published_by",
             field=fields.BigIntField(null=True),
         ),
+        # Cases public before this migration (consent and a public text) stay public: their
+        # publication time is their last change.
+        ops.RunSQL(
+            "UPDATE service_case SET published_at = updated_at"
+            " WHERE publish_consent AND public_text IS NOT NULL AND public_text <> ''",
+            reverse_sql="",
+        ),
     ]
