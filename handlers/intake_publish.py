@@ -24,9 +24,9 @@ def publish_label(t: Translator, consent: bool) -> str:
 
 def publish_explained(t: Translator) -> str:
     return t.gettext(
-        "Publish without my name: if you choose Yes, staff may publish your request and its "
-        "answer on the public board, in a text they check for names, phone numbers and "
-        "addresses. You can change this later under My requests."
+        "Publish without my name: if you choose Yes, staff may publish your request, its answer "
+        "and how satisfied you were with it on the public board, in a text they check for "
+        "names, phone numbers and addresses. You can change this later under My requests."
     )
 
 
