@@ -1,15 +1,17 @@
 """The knowledge base's staff pages in Debian's Chromium (Playwright), with the sample articles:
-the phone page's script suggests articles as the call-taker types and "Answered on the call"
-records the call; the owning department edits an article (a new version in the history); the
-list flags what is past its review-by date. At 1280 and 390 px nothing scrolls sideways.
-Screenshots go to tests/artifacts/kb-staff/ (git-ignored) for a person to look at."""
+the phone page's script suggests articles as the call-taker types (posting the words, never in
+a URL) and "Answered on the call" records the call; the owning department edits an article (a
+new version in the history); the list flags what is past its review-by date. At 1280 and 390 px
+nothing scrolls sideways. Screenshots go to tests/artifacts/kb-staff/ (git-ignored) for a person
+to look at."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs
 
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Request
 
 from bot.sandbox import Sandbox
 from storage.citizens import choose_language
@@ -43,10 +45,18 @@ async def test_kb_pages_in_a_browser(
         await page.goto(await sign_in_link(d, HANDLER))
 
         # The phone page: typing brings suggestions (the script), one is read to the caller.
+        # What the caller says is posted with the page's token, never put in a URL.
+        asked: list[Request] = []
+        page.on("request", lambda r: asked.append(r) if "/web/kb-suggest" in r.url else None)
         await page.goto(f"{base}/web/new")
         await page.fill("#text", CALLER)
         suggested = page.locator("#suggestion-list input[value='heating-season']")
         await suggested.wait_for(timeout=10_000)
+        assert asked
+        for request in asked:
+            assert (request.method, request.url) == ("POST", f"{base}/web/kb-suggest")
+            assert parse_qs(request.post_data or "")["q"] == [CALLER]
+            assert parse_qs(request.post_data or "")["csrf"][0]
         for width in (DESKTOP, PHONE):
             await page.set_viewport_size({"width": width, "height": 900})
             await page.screenshot(path=str(ARTIFACTS / f"phone-page-{width}.png"), full_page=True)

@@ -3,10 +3,12 @@
 
 Without JavaScript, "Find answers" posts the form and the page comes back with what was typed
 and the articles beside it. With it, a small script (served from here: the page's CSP allows
-scripts from this origin only) asks /web/kb-suggest as the clerk types and fills the same list.
-That route is staff-only and a GET that changes nothing, so it needs no CSRF token; the cookie
-is SameSite=Strict and the answer is JSON no other site may read. A case filed after articles
-were shown is recorded as an offer "filed anyway", naming the case (storage.kb_offers.filed).
+scripts from this origin only) posts to /web/kb-suggest as the clerk types and fills the same
+list. What the caller says goes in the POST body, never in a URL (proxies and browser history
+keep URLs), with the page's CSRF token; the route is staff-only and answers JSON only: a caller
+who is not signed in gets 401, a missing or wrong token 403, and nothing is searched. A case
+filed after articles were shown is recorded as an offer "filed anyway", naming the case
+(storage.kb_offers.filed).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.dashboard.pages import HEADERS
-from bot.dashboard.session import RUNTIME
-from bot.dashboard.views import staff_only
+from bot.dashboard.pages import HEADERS, translator_for
+from bot.dashboard.session import RUNTIME, csrf_ok, current_staff
+from bot.forms import FormUnreadable, read_form
 from bot.i18n import Translator
 from storage.cases import NewCase
 from storage.knowledge import ArticleView, answered_on_call, filed, open_offer, search
@@ -29,6 +31,7 @@ SUGGESTED = 5
 QUERY_MIN, QUERY_MAX = 2, 3000
 SCRIPT = (Path(__file__).parent / "kb_suggest.js").read_text(encoding="utf-8")
 CSP = HEADERS["Content-Security-Policy"] + "; script-src 'self'; connect-src 'self'"
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @dataclass(frozen=True)
@@ -108,12 +111,21 @@ def with_suggestion_script(response: web.Response) -> web.Response:
     return response
 
 
-@staff_only
-async def suggest(request: web.Request, staff: StaffView, t: Translator) -> web.StreamResponse:
-    """JSON for the script: the articles for `q`, in the call-taker's language."""
-    found = await suggestions(request, request.query.get("q", "")[:QUERY_MAX], t.language)
+async def suggest(request: web.Request) -> web.StreamResponse:
+    """JSON for the script: the articles for the posted `q`, in the call-taker's language."""
+    staff = await current_staff(request)
+    if staff is None:
+        return web.json_response({"error": "not signed in"}, status=401, headers=NO_STORE)
+    try:
+        form = await read_form(request)
+    except FormUnreadable:
+        return web.json_response({"error": "unreadable form"}, status=400, headers=NO_STORE)
+    if not csrf_ok(request, str(form.get("csrf", ""))):
+        return web.json_response({"error": "expired form"}, status=403, headers=NO_STORE)
+    t = await translator_for(request, staff)
+    found = await suggestions(request, str(form.get("q", ""))[:QUERY_MAX], t.language)
     body: list[dict[str, Any]] = [_shown(view) for view in found]
-    return web.json_response(body, headers={"Cache-Control": "no-store"})
+    return web.json_response(body, headers=NO_STORE)
 
 
 async def script(request: web.Request) -> web.StreamResponse:
@@ -126,5 +138,5 @@ async def script(request: web.Request) -> web.StreamResponse:
 
 
 def routes(app: web.Application) -> None:
-    app.router.add_get("/web/kb-suggest", suggest)
+    app.router.add_post("/web/kb-suggest", suggest)
     app.router.add_get("/web/static/kb-suggest.js", script)

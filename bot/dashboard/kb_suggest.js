@@ -1,6 +1,7 @@
 // The phone page: suggest knowledge-base articles as the call-taker types. Without this
 // script the "Find answers" button does the same by posting the form. Text is set with
-// textContent only: nothing from the server is parsed as HTML.
+// textContent only: nothing from the server is parsed as HTML. What the caller says is posted
+// (never put in a URL), with the form's CSRF token.
 (function () {
   "use strict";
   var text = document.getElementById("text");
@@ -8,7 +9,8 @@
   var list = document.getElementById("suggestion-list");
   var answered = document.getElementById("answered-button");
   var looked = document.getElementById("looked");
-  if (!text || !box || !list) { return; }
+  var csrf = text && text.form ? text.form.elements.namedItem("csrf") : null;
+  if (!text || !box || !list || !csrf) { return; }
   var timer = null;
   var asked = "";
 
@@ -51,7 +53,10 @@
     var words = text.value.trim();
     if (words.length < 2 || words === asked) { return; }
     asked = words;
-    fetch("/web/kb-suggest?q=" + encodeURIComponent(words), {credentials: "same-origin"})
+    var form = new URLSearchParams();
+    form.append("csrf", csrf.value);
+    form.append("q", words);
+    fetch("/web/kb-suggest", {method: "POST", body: form, credentials: "same-origin"})
       .then(function (answer) { return answer.ok ? answer.json() : null; })
       .then(function (articles) { if (articles && words === asked) { show(articles); } })
       .catch(function () { /* the "Find answers" button still works */ });
