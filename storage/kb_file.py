@@ -9,6 +9,10 @@ the raw text. The shape (storage/sample_knowledge.toml's header says more):
                   [article.title] and [article.body] ({lang: text}), [article.keywords]
                   ({lang: [words]}, optional)
 
+Titles, bodies and keywords are cleaned as every text that comes in (storage.plain_text): a
+control character (a TOML "\\u0000", say) is a problem named with its line, and invisible format
+characters (bidi overrides among them) are dropped.
+
 The codes of categories and departments are checked against the loaded catalogue by the
 caller, who passes them in: this module reads files and nothing else.
 """
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.catalog_checks import LANGS
+from storage.plain_text import TextHasControls, clean_text
 
 TITLE_MAX = 200
 BODY_MAX = 3000
@@ -216,12 +221,16 @@ class _ArticleChecker:
                 )
             elif not isinstance(text, str) or not text.strip():
                 self.fail(f"{key}.{lang} must be non-empty text", key, lang)
-            elif len(text.strip()) > limit:
+            elif (cleaned := self._clean(text, f"{key}.{lang}", key, lang)) is None:
+                texts[lang] = text  # named already; kept so its pair is not called missing
+            elif not cleaned:
+                self.fail(f"{key}.{lang} must be non-empty text", key, lang)
+            elif len(cleaned) > limit:
                 self.fail(
-                    f"{key}.{lang} is {len(text.strip())} characters (at most {limit})", key, lang
+                    f"{key}.{lang} is {len(cleaned)} characters (at most {limit})", key, lang
                 )
             else:
-                texts[lang] = text.strip()
+                texts[lang] = cleaned
         if self.catalogue.default_language not in value:
             self.fail(
                 f"{key} has no text in the desk's language {self.catalogue.default_language}", key
@@ -247,8 +256,18 @@ class _ArticleChecker:
                     lang,
                 )
                 continue
-            found[lang] = [w.strip() for w in words]
+            cleaned = [self._clean(w, f"keywords.{lang}", "keywords", lang) for w in words]
+            found[lang] = [w for w in cleaned if w]
         return found
+
+    def _clean(self, text: str, what: str, key: str, lang: str) -> str | None:
+        """The text cleaned (format characters dropped, stripped); None and a problem if it
+        holds a control character."""
+        try:
+            return clean_text(text).strip()
+        except TextHasControls as control:
+            self.fail(f"{what} holds the control character {control}", key, lang)
+            return None
 
 
 def article_values(spec: ArticleSpec) -> dict[str, Any]:

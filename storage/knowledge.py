@@ -38,6 +38,7 @@ from storage.staff import StaffAction, StaffNotAuthorized, check
 __all__ = [
     "ArticleView",
     "DepartmentNotFound",
+    "KbArticleChanged",
     "KbArticleNotFound",
     "KbFigures",
     "KbOfferNotFound",
@@ -63,6 +64,14 @@ __all__ = [
 
 class KbArticleNotFound(LookupError):
     """No article has this code."""
+
+
+class KbArticleChanged(Exception):
+    """The article was saved by someone else since the editor opened it; `version` is now."""
+
+    def __init__(self, code: str, version: int) -> None:
+        super().__init__(f"{code} is at version {version}")
+        self.version = version
 
 
 @dataclass(frozen=True)
@@ -214,19 +223,24 @@ async def save_article(
     bodies: dict[str, str],
     keywords: dict[str, list[str]],
     review_by: date,
+    expected_version: int,
     by: int,
     now: datetime,
 ) -> int:
     """Save a new version of an existing article from the dashboard; returns its version.
 
     `by` must be an admin, a supervisor over the owning department, or its staff
-    (StaffNotAuthorized otherwise, and nothing is written); KbArticleNotFound.
+    (StaffNotAuthorized otherwise, and nothing is written); KbArticleNotFound. The editor
+    started from `expected_version`: if the article is at another one now, someone saved
+    meanwhile and nothing is written (KbArticleChanged), so no edit silently undoes another.
     """
     async with in_transaction():
         row = await KbArticle.filter(code=code).select_for_update().first()
         if row is None:
             raise KbArticleNotFound(code)
         await check(by, StaffAction.EDIT_ARTICLE, [row.department_id])  # type: ignore[attr-defined]
+        if row.version != expected_version:
+            raise KbArticleChanged(code, row.version)
         row.titles, row.bodies, row.keywords = titles, bodies, keywords
         row.review_by, row.updated_at, row.version = review_by, now, row.version + 1
         await row.save()

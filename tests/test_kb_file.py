@@ -160,3 +160,29 @@ async def test_the_sample_knowledge_base_loads_against_the_sample_catalogue(
     assert report.created >= 40
     rows = await KbArticle.all().values("titles", "bodies")
     assert all(set(r["titles"]) == {"en", "zh_Hans", "zh_Hant", "ru"} for r in rows)
+
+
+async def test_control_characters_are_refused_with_their_line_and_bidi_marks_dropped(
+    catalog_db: None, tmp_path: Path
+) -> None:
+    """A TOML escape can put a NUL (or any control character) in a text: the file is refused,
+    the line of that text named, and nothing loaded. An invisible bidi override is dropped, as
+    in every text that comes in (storage.plain_text)."""
+    path = tmp_path / "kb.toml"
+    nul = GOOD.replace('en = "From 20 October', 'en = "From\\u0000 20 October')
+    nul = nul.replace('zh_Hans = ["供暖期"', 'zh_Hans = ["供暖期\\u0007"')
+    path.write_text(nul, encoding="utf-8")
+    with pytest.raises(KbFileInvalid) as refused:
+        await load_knowledge(path, default_language="en", now=FRIDAY_EVENING)
+    lines = GOOD.splitlines()
+    body = 1 + lines.index('en = "From 20 October to 20 April."')
+    words = 1 + next(i for i, line in enumerate(lines) if line.startswith('zh_Hans = ["供暖期"'))
+    assert [line for line, _ in refused.value.problems] == [body, words]
+    assert f":{body}: article 'heating-season': body.en holds the control character U+0000" in (
+        str(refused.value)
+    )
+    assert "U+0007" in str(refused.value)
+    assert await KbArticle.all().count() == 0
+    path.write_text(GOOD.replace("How do I pay", "How do I\u202e pay"), encoding="utf-8")
+    await load_knowledge(path, default_language="en", now=FRIDAY_EVENING)
+    assert (await article("water-bill", "en", "en")).title == "How do I pay the water bill?"

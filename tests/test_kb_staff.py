@@ -5,6 +5,7 @@ articles past their review-by date. The real bot over the sandbox; the dashboard
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -47,6 +48,13 @@ async def said(d: Desk, user_id: int, text: str) -> dict[str, Any]:
 
 def article_row(d: Desk, code: str) -> tuple[object, ...]:
     return query(d.db_path, "SELECT version, titles FROM kb_article WHERE code = ?", (code,))[0]
+
+
+def version_of(page: str) -> str:
+    """The version the page's edit form was opened at (its hidden field)."""
+    found = re.search(r'<input type="hidden" name="version" value="(\d+)">', page)
+    assert found, "the edit form carries its version"
+    return found.group(1)
 
 
 async def test_kb_searches_and_opens_an_article(web_desk: tuple[Desk, str]) -> None:
@@ -141,9 +149,17 @@ async def test_the_phone_page_suggests_and_records_an_answer(web_desk: tuple[Des
         assert f">{says}</textarea>" in page
         assert 'name="article" value="kb-heating-start" checked' in page
         assert "When does the heating season start?" in page
-        async with admin.get(f"{base}/web/kb-suggest", params={"q": "heating season start"}) as r:
+        # The script's route: what the caller says is posted with the page's token, never
+        # put in a URL; without the token, or with a wrong one, nothing is searched.
+        asked = {"q": "heating season start"}
+        async with admin.post(f"{base}/web/kb-suggest", data={**asked, "csrf": form["csrf"]}) as r:
             assert r.status == 200
             assert (await r.json())[0]["code"] == "kb-heating-start"
+        for token in ({}, {"csrf": "0" * 64}):
+            async with admin.post(f"{base}/web/kb-suggest", data={**asked, **token}) as r:
+                assert (r.status, r.content_type) == (403, "application/json")
+        async with admin.get(f"{base}/web/kb-suggest", params=asked) as r:
+            assert r.status == 405  # no GET: the words would be in the URL
         status, page = await post(
             admin,
             f"{base}/web/new",
@@ -162,9 +178,11 @@ async def test_the_phone_page_suggests_and_records_an_answer(web_desk: tuple[Des
         )
         assert status == 200
         assert "Tracking number: " in page
-    async with aiohttp.ClientSession() as stranger:
-        status, _ = await get(stranger, f"{base}/web/kb-suggest?q=heating")
-        assert status == 401
+    async with (  # JSON, not the sign-in page
+        aiohttp.ClientSession() as stranger,
+        stranger.post(f"{base}/web/kb-suggest", data={"q": "heating"}) as r,
+    ):
+        assert (r.status, r.content_type) == (401, "application/json")
     offers = query(
         d.db_path,
         "SELECT channel, outcome, answered_by, case_id IS NULL, staff_id FROM kb_offer"
@@ -197,6 +215,7 @@ async def test_article_pages_edits_and_history(web_desk: tuple[Desk, str]) -> No
         assert 'id="edit"' in page
         form = {
             "csrf": csrf_of(page),
+            "version": version_of(page),
             "title_en": "When does the heating season begin?",
             "body_en": START_EN + " Ask your building manager for the exact day.",
             "keywords_en": "heating season, heating start",
@@ -239,6 +258,54 @@ async def test_article_pages_edits_and_history(web_desk: tuple[Desk, str]) -> No
         _, queue = await get(other, f"{base}/web/")
         assert "past its review-by date" not in queue  # the gas company's articles are current
     assert article_row(d, "kb-heating-start") == (version, titles)
+
+
+async def test_two_editors_and_unclean_texts(web_desk: tuple[Desk, str]) -> None:
+    """Two editors open version 1; the first saves version 2; the second's save is refused
+    (409, told so, their text kept in the form, nothing changed). A text holding a control
+    character is refused with a clear line; a bidi override is dropped; the desk's language
+    (English here) needs its title and body."""
+    d, base = web_desk
+    await add_team(d)
+    url = f"{base}/web/kb/kb-heating-start"
+    async with (
+        await browser(await sign_in_link(d, HANDLER)) as first,
+        await browser(await sign_in_link(d, ADMIN)) as second,
+    ):
+        _, mine = await get(first, url)
+        _, theirs = await get(second, url)
+        assert version_of(mine) == version_of(theirs) == "1"
+        base_form = {"review_by": "2036-01-31", "body_en": START_EN, "title_zh_Hans": "供暖期"}
+        base_form["body_zh_Hans"] = START_ZH
+        status, page = await post(
+            first,
+            url,
+            {**base_form, "csrf": csrf_of(mine), "version": "1", "title_en": "First editor"},
+        )
+        assert (status, "Saved as version 2." in page) == (200, True)
+        saved = article_row(d, "kb-heating-start")
+        stale = {**base_form, "csrf": csrf_of(theirs), "version": "1", "title_en": "Second editor"}
+        status, page = await post(second, url, stale)
+        assert status == 409
+        assert "Someone else saved version 2 of this article while you were editing" in page
+        assert 'value="Second editor"' in page  # what they typed is kept
+        assert version_of(page) == "2"  # a second save, after comparing, is deliberate
+        assert article_row(d, "kb-heating-start") == saved
+        again = {**stale, "version": "2"}
+        for field, value in (("body_en", START_EN + "\x00"), ("keywords_en", "heat\x1b[31m")):
+            status, page = await post(second, url, {**again, field: value})
+            assert status == 400
+            assert "holds an invisible control character" in page
+        assert article_row(d, "kb-heating-start") == saved
+        status, page = await post(second, url, {**again, "title_en": "", "body_en": ""})
+        assert status == 400
+        assert "The desk&#39;s language (English) needs a title and a text" in page
+        assert article_row(d, "kb-heating-start") == saved
+        status, page = await post(second, url, {**again, "title_en": "Second\u202e editor"})
+        assert (status, "Saved as version 3." in page) == (200, True)
+    version, titles = article_row(d, "kb-heating-start")
+    assert version == 3
+    assert json.loads(str(titles))["en"] == "Second editor"  # the override is gone
 
 
 async def test_the_digest_lists_articles_past_review(web_desk: tuple[Desk, str]) -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
 from storage.kb_load import SAMPLE_KNOWLEDGE, load_knowledge
 from storage.knowledge import (
+    KbArticleChanged,
     KbArticleNotFound,
     KbOfferNotFound,
     answered,
@@ -153,14 +155,21 @@ async def test_the_owning_department_edits_with_a_history(kb: None) -> None:
     await add_staff(HEAT, StaffRole.HANDLER, "heating-company", by=ADMIN, now=NOW)
     await add_staff(GAS, StaffRole.HANDLER, "gas-company", by=ADMIN, now=NOW)
     texts = {"titles": {"en": "Heating season"}, "bodies": {"en": "20 Oct to 20 Apr."}}
+    edit: dict[str, Any] = {**texts, "keywords": {}, "review_by": date(2027, 1, 1), "now": NOW}
     with pytest.raises(StaffNotAuthorized):
-        await save_article(
-            "heating-season", **texts, keywords={}, review_by=date(2027, 1, 1), by=GAS, now=NOW
-        )
-    version = await save_article(
-        "heating-season", **texts, keywords={}, review_by=date(2027, 1, 1), by=HEAT, now=NOW
-    )
+        await save_article("heating-season", **edit, expected_version=1, by=GAS)
+    version = await save_article("heating-season", **edit, expected_version=1, by=HEAT)
     assert version == 2
+    # A second editor who opened version 1 does not overwrite version 2: refused, unchanged.
+    with pytest.raises(KbArticleChanged) as changed:
+        await save_article(
+            "heating-season",
+            **{**edit, "titles": {"en": "Stale"}, "bodies": {"en": "Stale."}},
+            expected_version=1,
+            by=HEAT,
+        )
+    assert changed.value.version == 2
+    assert (await article("heating-season", "en", "en")).title == "Heating season"
     assert [(r.version, r.source, r.by_staff) for r in await revisions("heating-season")] == [
         (2, "dashboard", HEAT)
     ]

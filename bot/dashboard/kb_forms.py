@@ -1,8 +1,11 @@
 """The article edit form: its fields per language, and reading what was posted.
 
-Titles, bodies and keywords (comma-separated) in the four languages, and the review-by date.
-A language may be left empty (readers then get the desk's default language, told so), but at
-least one title and body must be given. Bodies are plain text, as in the knowledge file.
+Titles, bodies and keywords (comma-separated) in the four languages, the review-by date, and
+the version the editor started from (hidden: saving refuses if someone saved meanwhile). A
+language may be left empty (readers then get the desk's default language, told so), but the
+desk's default language needs its title and body, as in the knowledge file. Texts are cleaned
+as every text that comes in (storage.plain_text): control characters are refused, invisible
+format characters (bidi overrides among them) dropped. Bodies are plain text.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import date
 
 from bot.i18n import Translator
 from storage.kb_editing import ArticleTexts
+from storage.plain_text import TextHasControls, clean_text
 
 # The languages of the form, named as each names itself (the same in every interface language).
 LANGUAGES = (
@@ -24,17 +28,15 @@ LANGUAGES = (
 TITLE_MAX = 200
 BODY_MAX = 3000
 KEYWORDS_MAX = 500
-# Control characters other than line breaks and tabs have no place in an article.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SEPARATORS = re.compile(r"[,，、;；\n]")
 
 
 class EditInvalid(ValueError):
     """A field of the edit form that cannot be saved; `field` names it."""
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, language: str = "") -> None:
         super().__init__(field)
-        self.field = field
+        self.field, self.language = field, language
 
     def line(self, t: Translator) -> str:
         """What to tell the editor, in their language."""
@@ -45,6 +47,19 @@ class EditInvalid(ValueError):
                 "Give each language both a title and a text, or neither; at least one language "
                 "needs them."
             )
+        if self.field == "default":
+            return t.gettext(
+                "The desk's language ({language}) needs a title and a text: readers of a "
+                "language left empty are shown those.",
+                language=dict(LANGUAGES).get(self.language, self.language),
+            )
+        if self.field == "controls":
+            return t.gettext(
+                "A title, text or keyword holds an invisible control character (often pasted "
+                "from another program). Please remove it and save again; nothing was saved."
+            )
+        if self.field == "version":
+            return t.gettext("The form had expired. Open the page again.")
         return t.gettext(
             "Titles may have at most {title} characters, texts {body}, keywords {keywords}, "
             "and none may hold control characters.",
@@ -60,11 +75,12 @@ class ArticleEdit:
     bodies: dict[str, str]
     keywords: dict[str, list[str]]
     review_by: date
+    version: int
 
 
 def edit_fields(texts: ArticleTexts) -> dict[str, str]:
     """The form's fields filled from the article as it stands."""
-    fields = {"review_by": texts.review_by.isoformat()}
+    fields = {"review_by": texts.review_by.isoformat(), "version": str(texts.version)}
     for language, _ in LANGUAGES:
         fields[f"title_{language}"] = texts.titles.get(language, "")
         fields[f"body_{language}"] = texts.bodies.get(language, "")
@@ -73,14 +89,20 @@ def edit_fields(texts: ArticleTexts) -> dict[str, str]:
 
 
 def _checked(value: str, limit: int) -> str:
-    text = value.replace("\r\n", "\n").strip()
-    if len(text) > limit or _CONTROL.search(text):
+    try:
+        text = clean_text(value).strip()
+    except TextHasControls:
+        raise EditInvalid("controls") from None
+    if len(text) > limit:
         raise EditInvalid("text")
     return text
 
 
-def read_edit(form: dict[str, str]) -> ArticleEdit:
+def read_edit(form: dict[str, str], default_language: str) -> ArticleEdit:
     """The posted form as an edit; EditInvalid names what is wrong."""
+    version = form.get("version", "").strip()
+    if not version.isascii() or not version.isdigit() or len(version) > 9:
+        raise EditInvalid("version")
     try:
         review_by = date.fromisoformat(form.get("review_by", "").strip())
     except ValueError:
@@ -97,6 +119,6 @@ def read_edit(form: dict[str, str]) -> ArticleEdit:
         found = [word.strip() for word in _SEPARATORS.split(words) if word.strip()]
         if found:
             keywords[language] = found
-    if not titles:
-        raise EditInvalid("empty")
-    return ArticleEdit(titles, bodies, keywords, review_by)
+    if default_language not in titles:
+        raise EditInvalid("default", default_language)
+    return ArticleEdit(titles, bodies, keywords, review_by, int(version))

@@ -4,6 +4,9 @@ with its history, and its owning department (or a supervisor over it, or an admi
 Any staff member reads every article (they are the desk's answers, shown to citizens too).
 Saving makes a new version (storage.knowledge.save_article, which authorizes: a staff member of
 another department gets 403 and nothing changes); every POST checks the CSRF token first.
+The form carries the version it was opened at: if someone saved meanwhile, the page answers
+409, saves nothing, and keeps what the editor typed (now against the current version, so a
+second save, after comparing, is a deliberate one).
 Articles past their review-by date are listed first and flagged.
 """
 
@@ -30,6 +33,7 @@ from bot.texts.cases import when
 from bot.texts.kb_staff import fallback_line, votes_line
 from storage.kb_editing import article_texts, may_edit
 from storage.knowledge import (
+    KbArticleChanged,
     KbArticleNotFound,
     article,
     articles,
@@ -176,7 +180,7 @@ async def kb_save(request: web.Request, staff: StaffView, t: Translator) -> web.
     if not csrf_ok(request, form.get("csrf", "")):
         return await expired_page(request, t, staff)
     try:
-        edit = read_edit(form)
+        edit = read_edit(form, request.app[RUNTIME].services.settings.default_language)
     except EditInvalid as invalid:
         line = invalid.line(t)
         return await _article_page(request, staff, t, code, flash=line, status=400, fields=form)
@@ -187,6 +191,7 @@ async def kb_save(request: web.Request, staff: StaffView, t: Translator) -> web.
             bodies=edit.bodies,
             keywords=edit.keywords,
             review_by=edit.review_by,
+            expected_version=edit.version,
             by=staff.user_id,
             now=request.app[RUNTIME].services.clock.now(),
         )
@@ -194,6 +199,15 @@ async def kb_save(request: web.Request, staff: StaffView, t: Translator) -> web.
         return await refused_page(request, t, staff)
     except KbArticleNotFound:
         return await _not_found(request, t, staff)
+    except KbArticleChanged as changed:
+        line = t.gettext(
+            "Someone else saved version {version} of this article while you were editing, so "
+            "nothing was saved. Your text is kept below: compare it with the article above, "
+            "then save again to replace that version.",
+            version=changed.version,
+        )
+        kept = {**form, "version": str(changed.version)}
+        return await _article_page(request, staff, t, code, flash=line, status=409, fields=kept)
     raise web.HTTPSeeOther(f"/web/kb/{code}?" + urlencode({"saved": version}))
 
 
