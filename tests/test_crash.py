@@ -16,6 +16,7 @@ import os
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,13 +82,16 @@ async def drive_users(
     rng: random.Random,
     workload: Workload,
     pause: tuple[float, float] = (0.05, 0.45),
+    more: Callable[[], bool] = lambda: False,
 ) -> None:
-    """50 users, each sending its next message after a short random pause (no waiting)."""
+    """50 users, each sending its next message after a short random pause (no waiting): MESSAGES
+    each, and more for as long as `more()` says (a test that must kill during the load)."""
 
     async def user(index: int, seed: int) -> None:
         own = random.Random(seed)
         chat = FIRST_USER + index
-        for i in range(MESSAGES):
+        i = 0
+        while i < MESSAGES or more():
             await asyncio.sleep(own.uniform(*pause))
             kind = own.choice(("start", "help", "text", "unknown"))
             text = {
@@ -99,6 +103,7 @@ async def drive_users(
             update = sandbox.send_text(chat, text)
             workload.sent[update["update_id"]] = (chat, kind, text)
             workload.expected.setdefault(chat, []).append(expected_reply(kind, text))
+            i += 1
 
     await asyncio.gather(*(user(i, rng.randrange(2**32)) for i in range(USERS)))
 
