@@ -54,7 +54,8 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
         print(f"\n  Minsheng demo is running: open {base}/ in a browser.")
         print(
             f"  Staff dashboard: http://{host}:{port + 1}/web/ (send /web in the staff pane's "
-            f"private chat for a sign-in link); Open311 at "
+            f"private chat for a sign-in link); the public board of published answers at "
+            f"http://{host}:{port + 1}/board/; Open311 at "
             f"http://{host}:{port + 1}/open311/v2/services.json"
         )
         print(
