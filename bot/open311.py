@@ -17,8 +17,6 @@ their own quota (a minute and a day). Past a quota: 429 with Retry-After.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -26,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.client_address import address_hash, keep_address_key
 from bot.forms import FormUnreadable, read_form
 from bot.open311_filing import Filing, FilingRefused, parse_filing
 from bot.open311_query import request_filter
@@ -43,17 +42,13 @@ PREFIX = "/open311/v2"
 KEY_HEADER = "X-Api-Key"  # the key may come as a header instead of the api_key field
 MAX_BODY = 64 * 1024  # form fields only; photos are not taken through this interface
 _RUNTIME: web.AppKey[Runtime] = web.AppKey("open311_runtime")
-_ADDRESS_KEY: web.AppKey[bytes] = web.AppKey("open311_address_key")
 _HOLDER: web.RequestKey[KeyHolder] = web.RequestKey("open311_key_holder", KeyHolder)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def add_open311_routes(app: web.Application, runtime: Runtime) -> None:
     app[_RUNTIME] = runtime
-    # Addresses are counted under a keyed hash: the rows do not give them back, and the key is
-    # the same for every worker of the desk (all share the bot's token), so they count alike.
-    token = runtime.services.settings.token()
-    app[_ADDRESS_KEY] = hashlib.sha256(b"minsheng open311 reads\0" + token.encode()).digest()
+    keep_address_key(app, runtime.services.settings.token())  # addresses count as keyed hashes
     routes = app.router
     for suffix in ("xml", "json"):
         routes.add_get(f"{PREFIX}/discovery.{suffix}", metered(discovery))
@@ -100,7 +95,7 @@ def metered(handler: Handler) -> Handler:
         now = _now(request)
         key = request.headers.get(KEY_HEADER) or request.query.get("api_key", "")
         holder = await key_holder(key, now=now) if key else None
-        subject = f"key:{holder.id}:reads" if holder else f"addr:{_address_hash(request)}"
+        subject = f"key:{holder.id}:reads" if holder else f"addr:{address_hash(request)}"
         try:
             await spend(subject, _reads(request), now=now)
         except QuotaExceeded as exceeded:
@@ -120,11 +115,6 @@ def _reads(request: web.Request) -> list[Window]:
     """The window of a client's reads (and of a stranger's filing attempts)."""
     settings = request.app[_RUNTIME].services.settings
     return [Window("minute", MINUTE, settings.open311_reads_per_minute)]
-
-
-def _address_hash(request: web.Request) -> str:
-    address = (request.remote or "unknown").encode()
-    return hmac.new(request.app[_ADDRESS_KEY], address, hashlib.sha256).hexdigest()[:40]
 
 
 def _private_status(request: web.Request) -> bool:
@@ -214,7 +204,7 @@ async def file_request(request: web.Request) -> web.Response:
     holder = await key_holder(key, now=_now(request))
     if holder is None:
         try:  # counted as a read of the address: a stranger's tries are bounded too
-            await spend(f"addr:{_address_hash(request)}", _reads(request), now=_now(request))
+            await spend(f"addr:{address_hash(request)}", _reads(request), now=_now(request))
         except QuotaExceeded as exceeded:
             return too_many(request, exceeded, "requests without a valid key")
         return error(request, 403, "api_key missing or not valid")

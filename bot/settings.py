@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     web_listen: str | None = None
     # Open311 reads a client may make a minute: by its address without a key, else by its key.
     open311_reads_per_minute: int = Field(default=60, ge=1)
+    # Public board pages (and photos) a visitor may read a minute, counted by their address.
+    board_reads_per_minute: int = Field(default=120, ge=1)
 
     # The catalogue of departments and categories loaded at first start (default: the sample).
     catalog_file: Path | None = None

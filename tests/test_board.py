@@ -213,3 +213,24 @@ async def test_forgetting_leaves_no_trigram_of_the_public_text(
     stored = db_path.path.read_bytes()
     for trigram in ("鑫淼犇", "淼犇住", "犇住在"):
         assert trigram.encode() not in stored, trigram
+
+
+async def test_a_visitor_reading_too_fast_is_asked_to_wait(
+    sandbox: Sandbox, db_path: Database
+) -> None:
+    """Board pages are counted by address, as Open311's reads are: past the minute's limit the
+    page answers 429 in the visitor's language, with Retry-After, and counts nothing more."""
+    limit = {"MINSHENG_ADMIN_IDS": str(ADMIN), "MINSHENG_BOARD_READS_PER_MINUTE": "3"}
+    settings = webhook_settings(sandbox, db_path, SECRET, **limit)
+    async with webhook_bot(settings, sandbox, db_path):
+        base = f"http://{settings.webhook_listen}"
+        for _ in range(3):
+            status, _ = await fetch(f"{base}/board/?lang=zh_Hans")
+            assert status == 200
+        search = f"{base}/board/?lang=zh_Hans&q=暖气"
+        async with aiohttp.ClientSession() as session, session.get(search) as answer:
+            page = await answer.text()
+            assert answer.status == 429
+            assert 0 < int(answer.headers["Retry-After"]) <= 60
+        assert "访问过于频繁" in page
+        assert "<script" not in page

@@ -126,3 +126,20 @@ def not_found(request: web.Request) -> web.Response:
         title=t.gettext("No such case"),
         message=t.gettext("There is no published case with this number."),
     )
+
+
+def too_many(request: web.Request, retry_after: int) -> web.Response:
+    """More pages than a visitor may read a minute: 429, and when to come back."""
+    t = translator(request)
+    page = render(
+        request,
+        "message.html",
+        t,
+        status=429,
+        title=t.gettext("Too many pages at once"),
+        message=t.gettext(
+            "Please wait {seconds} seconds before reading more of the board.", seconds=retry_after
+        ),
+    )
+    page.headers["Retry-After"] = str(retry_after)
+    return page

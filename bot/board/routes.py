@@ -6,6 +6,8 @@ number, a photo staff did not tick, a number that is no number: the same 404 pag
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -19,8 +21,10 @@ from bot.board.pages import (
     not_found,
     render,
     satisfaction,
+    too_many,
     translator,
 )
+from bot.client_address import address_hash, keep_address_key
 from bot.dashboard.pages import category_choices, department_choices
 from bot.dashboard.views import photo_headers
 from storage.board import (
@@ -31,6 +35,7 @@ from storage.board import (
     board_page,
     board_photo,
 )
+from storage.quota import MINUTE, QuotaExceeded, Window, spend
 from storage.stats_series import catalogue_names, name_in
 from storage.tracking import format_tracking_number
 
@@ -38,15 +43,34 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 FILTERS = ("q", "category", "department")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def add_board_routes(app: web.Application, runtime: Runtime) -> None:
     app[RUNTIME] = runtime
+    keep_address_key(app, runtime.services.settings.token())  # visitors count as keyed hashes
     app.router.add_get("/board", to_board)
-    app.router.add_get("/board/", listing)
-    app.router.add_get("/board/feed.xml", feed)
-    app.router.add_get("/board/{number}", case_page)
-    app.router.add_get(r"/board/{number}/photo/{index:\d{1,2}}", photo)
+    app.router.add_get("/board/", counted(listing))
+    app.router.add_get("/board/feed.xml", counted(feed))
+    app.router.add_get("/board/{number}", counted(case_page))
+    app.router.add_get(r"/board/{number}/photo/{index:\d{1,2}}", counted(photo))
+
+
+def counted(handler: Handler) -> Handler:
+    """A page read, counted against its visitor's address (MINSHENG_BOARD_READS_PER_MINUTE,
+    in the database, so that every worker counts alike); 429 past the limit."""
+
+    @functools.wraps(handler)
+    async def read(request: web.Request) -> web.StreamResponse:
+        services = request.app[RUNTIME].services
+        window = Window("minute", MINUTE, services.settings.board_reads_per_minute)
+        try:
+            await spend(f"addr:{address_hash(request)}:board", [window], now=services.clock.now())
+        except QuotaExceeded as exceeded:
+            return too_many(request, exceeded.retry_after)
+        return await handler(request)
+
+    return read
 
 
 async def to_board(request: web.Request) -> web.StreamResponse:
