@@ -18,7 +18,7 @@ from storage.models import Case
 from storage.tracking import format_tracking_number
 from tests.databases import Database
 from tests.following import Desk
-from tests.harness import eventually, settings_for
+from tests.harness import eventually, execute, settings_for
 from tests.staff_desk import ADMIN, CITIZEN, HANDLER, SUPERVISOR, add_team, staff_desk
 
 
@@ -103,6 +103,11 @@ async def test_stats_digest_and_report_name_departments(
             case = await d.file_case(CITIZEN, at=week.start + timedelta(days=1))
             at = week.start + timedelta(days=1, hours=1)
             await accept_case(case.tracking, department, by=ADMIN, now=at, zone=zone)
+            # Due within that week, whatever weekday the test runs on: overdue now, so every
+            # department has a score (a case not yet due gives none).
+            due = (week.start + timedelta(days=3)).astimezone(UTC)
+            sql = "UPDATE service_case SET due_at = ? WHERE tracking = ?"
+            await execute(d.db_path, sql, (due, case.tracking))
         period = f"{week.first_day}..{week.last_day}"
         english = await answer(d, f"/stats {period}", "Figures for")
         digest = await answer(d, "/digest", "Weekly digest")
