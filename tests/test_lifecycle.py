@@ -188,7 +188,8 @@ async def test_watchdog_alerts_when_the_poller_is_silent(
         health = await runtime.health()
         assert not health["ok"]
         assert not health["polling"]
-        assert health["last_poll_age"] > threshold
+        # At least the threshold (the alert says it was passed; /healthz rounds to 0.1 s).
+        assert health["last_poll_age"] >= threshold
         # It keeps looking; the staff alert is still queued once per hour, not per look.
         await eventually(
             lambda: sum(alerted_lines(caplog)) >= 2, threshold + 1, what="a second look"
