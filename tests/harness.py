@@ -246,6 +246,8 @@ async def stop_runtime(
         await asyncio.gather(task, return_exceptions=True)
         await close_database()
         raise AssertionError(f"the bot did not stop within {seconds} s")
+    if not task.cancelled() and task.exception() is not None:  # it failed (a port taken, say)
+        await close_database()
     task.result()
 
 

@@ -16,7 +16,6 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,16 +81,13 @@ async def drive_users(
     rng: random.Random,
     workload: Workload,
     pause: tuple[float, float] = (0.05, 0.45),
-    more: Callable[[], bool] = lambda: False,
 ) -> None:
-    """50 users, each sending its next message after a short random pause (no waiting): MESSAGES
-    each, and more for as long as `more()` says (a test that must kill during the load)."""
+    """50 users, each sending its next message after a short random pause (no waiting)."""
 
     async def user(index: int, seed: int) -> None:
         own = random.Random(seed)
         chat = FIRST_USER + index
-        i = 0
-        while i < MESSAGES or more():
+        for i in range(MESSAGES):
             await asyncio.sleep(own.uniform(*pause))
             kind = own.choice(("start", "help", "text", "unknown"))
             text = {
@@ -103,7 +99,6 @@ async def drive_users(
             update = sandbox.send_text(chat, text)
             workload.sent[update["update_id"]] = (chat, kind, text)
             workload.expected.setdefault(chat, []).append(expected_reply(kind, text))
-            i += 1
 
     await asyncio.gather(*(user(i, rng.randrange(2**32)) for i in range(USERS)))
 

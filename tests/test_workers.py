@@ -59,7 +59,6 @@ needs_postgres = pytest.mark.skipif(
 )
 
 KILLS = 3
-TAIL = 3.0  # seconds of load after the last kill
 IDLE = range(30_001, 30_021)  # citizens with a request left half-filled a day ago
 SECRET = "workers-test-secret"
 DUPLICATE_BOUND = KILLS * UNRECORDED_PER_LANE * SEND_CONCURRENCY
@@ -132,17 +131,7 @@ async def run_workers(
             assert time.monotonic() < deadline, parent.log()[-3000:]
             await asyncio.sleep(0.1)
         # Paced to last about 9 s: three leaders to kill, each found after the last handover.
-        # The load goes on until the last kill, however long a handover takes on a busy machine,
-        # and 3 s past it, so that updates refused by the dying process are delivered again
-        # before the load ends (the settling that follows waits for the database alone).
-        last_kill: list[float] = []
-
-        def under_way() -> bool:
-            return len(killed) < KILLS or time.monotonic() - last_kill[-1] < TAIL
-
-        users = asyncio.create_task(
-            drive_users(sandbox, rng, workload, pause=(0.1, 0.8), more=under_way)
-        )
+        users = asyncio.create_task(drive_users(sandbox, rng, workload, pause=(0.1, 0.8)))
         started = time.monotonic()
         # Each kill takes the process leading at that moment, once the lead has passed on
         # after the last kill, and at least 1 s after it.
@@ -150,12 +139,12 @@ async def run_workers(
             await asyncio.sleep(rng.uniform(1.0, 1.5))
             pid = None
             while pid is None:
+                assert not users.done(), f"the load ended before kill {len(killed) + 1}"
                 pid = leader_pid(db_path, children(parent.process.pid))
                 await asyncio.sleep(0.05)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             killed.append(f"leader pid {pid} at {time.monotonic() - started:.1f} s")
-            last_kill.append(time.monotonic())
             print("SIGKILL", killed[-1], f"({len(workload.sent)} updates sent so far)")
         await users
         await settle(db_path, workload, within=90)
