@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import sys
@@ -166,7 +167,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         print(database_line(args.database), file=sys.stderr, flush=True)
-        await run_demo(args.host, args.port, args.database)
+        try:
+            await run_demo(args.host, args.port, args.database)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            print(
+                f"minsheng: port {args.port} or {args.port + 1} on {args.host} is in use by "
+                f"another program; the demo needs both. Choose others with --port.",
+                file=sys.stderr,
+            )
+            return EXIT_SETTINGS
         return 0
     if args.command == "move-data":
         return await run_move_data(args)

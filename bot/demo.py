@@ -43,14 +43,30 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
     config.time_zone = settings.timezone  # the web chat's times, as the bot's messages give them
     try:
         runtime = await Runtime.start(settings)
-        # The sandbox starts empty, the database does not: carry on its update and message
-        # numbers (a repeated update_id would be taken for a redelivery and skipped).
-        sandbox.world.continue_after(await highest_update_id(), await highest_message_id())
-        await add_demo_handler(runtime)
-        await add_sample_articles(runtime)
-        # The sandbox starts empty, the database does not: send the command menus again.
-        await forget_calls(("setMyCommands", "deleteMyCommands"))
-        await runtime.queue_command_menus()
+    except BaseException:
+        await sandbox.stop()
+        raise
+    try:
+        async with runtime.closed_on_failure():
+            await run_demo_desk(runtime, sandbox, base, host, port)
+    finally:
+        await sandbox.stop()
+
+
+async def run_demo_desk(
+    runtime: Runtime, sandbox: Sandbox, base: str, host: str, port: int
+) -> None:
+    """Ready the demo's desk, serve its web side, and poll until stopped."""
+    # The sandbox starts empty, the database does not: carry on its update and message
+    # numbers (a repeated update_id would be taken for a redelivery and skipped).
+    sandbox.world.continue_after(await highest_update_id(), await highest_message_id())
+    await add_demo_handler(runtime)
+    await add_sample_articles(runtime)
+    # The sandbox starts empty, the database does not: send the command menus again.
+    await forget_calls(("setMyCommands", "deleteMyCommands"))
+    await runtime.queue_command_menus()
+    async with serve_public_side(runtime):
+        # Said once both ports listen: whoever reads it can open either page.
         print(f"\n  Minsheng demo is running: open {base}/ in a browser.")
         print(
             f"  Staff dashboard: http://{host}:{port + 1}/web/ (send /web in the staff pane's "
@@ -64,10 +80,7 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
             f"{DEMO_HANDLER_DEPARTMENT}. Ctrl-C stops.\n",
             flush=True,
         )
-        async with serve_public_side(runtime):
-            await runtime.run_polling()
-    finally:
-        await sandbox.stop()
+        await runtime.run_polling()
 
 
 async def add_sample_articles(runtime: Runtime) -> None:

@@ -17,6 +17,7 @@ import signal
 import socket
 import time
 import warnings
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -270,6 +271,18 @@ class Runtime:
             await wait_any(self.stop, self._beat_now, seconds=BEAT_EVERY)
             self._beat_now.clear()
 
+    @contextlib.asynccontextmanager
+    async def closed_on_failure(self) -> AsyncIterator[None]:
+        """Shut down (and close the database) when what is started around the runtime fails
+        before it runs, e.g. a web port in use: the database's thread would keep the process
+        alive."""
+        try:
+            yield
+        except BaseException:
+            if not self.stop.is_set():  # run_polling and run_webhook shut down themselves
+                await self.shutdown()
+            raise
+
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Poll (when leading) until a signal or a fatal error; then drain, confirm the offset,
         and close."""
@@ -466,10 +479,14 @@ async def run_with(settings: Settings, mode: str) -> None:
     if mode == "webhook":
         secret = settings.secret()
         runtime = await Runtime.start(settings)
-        async with serve_operations(runtime):
+        async with runtime.closed_on_failure(), serve_operations(runtime):
             await runtime.run_webhook(make_web_app(runtime, secret))
     else:
         runtime = await Runtime.start(settings)
         # Open311 and the dashboard on MINSHENG_WEB_LISTEN (if set).
-        async with serve_operations(runtime), serve_public_side(runtime):
+        async with (
+            runtime.closed_on_failure(),
+            serve_operations(runtime),
+            serve_public_side(runtime),
+        ):
             await runtime.run_polling()

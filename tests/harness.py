@@ -164,6 +164,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_pair() -> int:
+    """A port that was free a moment ago on 127.0.0.1, with the next one free too."""
+    while True:
+        port = free_port()
+        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
 async def wait_until(
     condition: Callable[[], bool], seconds: float, what: str = "condition"
 ) -> None:

@@ -10,7 +10,9 @@ option of every subcommand says what it is for.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot.cli import build_parser
 from tests.databases import Database
+from tests.harness import free_port_pair
 
 PASSWORD = "not-for-the-screen"  # made up
 
@@ -138,3 +141,19 @@ def test_every_option_of_every_subcommand_says_what_it_is_for() -> None:
     for server in ("run", "webhook"):
         text = parsers[f"minsheng {server}"].format_help()
         assert ".env" in text, text
+
+
+def test_the_demo_names_a_port_in_use_and_stops(tmp_path: Path, db_path: Database) -> None:
+    """The demo's second port (its web desk) taken: one line saying so, exit 2, no hang."""
+    port = free_port_pair()
+    with contextlib.closing(socket.socket()) as taken:
+        taken.bind(("127.0.0.1", port + 1))
+        taken.listen()
+        done = minsheng(tmp_path, "demo", "--port", str(port), "--database", db_path.url)
+    assert done.returncode == 2, done
+    assert (
+        f"minsheng: port {port} or {port + 1} on 127.0.0.1 is in use by another program"
+        in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+    assert "Minsheng demo is running" not in done.stdout

@@ -41,7 +41,7 @@ from bot.texts.ratings import (
     thanks,
 )
 from tests.databases import Database
-from tests.harness import ROOT, free_port
+from tests.harness import ROOT, free_port_pair
 
 ARTIFACTS = ROOT / "tests" / "artifacts" / "demo-page"
 CITIZEN, ADMIN = 1001, 9001  # the demo's panes
@@ -54,28 +54,50 @@ WAIT = 20_000  # ms, for an answer of the bot
 
 @pytest.fixture
 def demo(tmp_path: Path, db_path: Database) -> Iterator[str]:
-    """`python -m bot demo` on free ports and the test's database; its page's address."""
-    port = free_port()
+    """`python -m bot demo` on free ports and the test's database; its page's address.
+
+    The demo listens on two ports (its page and, one above, the web desk). Another test may
+    take one of them between our look and the demo's bind; the demo then stops, and we start
+    it again on others.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINSHENG_")}
     log = tmp_path / "demo.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "demo", "--port", str(port), "--database", db_path.url],
-            cwd=tmp_path,
-            env={**env, "MINSHENG_FLOOD_MESSAGES": "10000"},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    for _attempt in range(3):
+        port = free_port_pair()
+        process = start_demo(port, db_path, env, log)
+        if started(process, log):
+            break
+    else:
+        pytest.fail("the demo did not start on three pairs of free ports:\n" + log.read_text())
     try:
-        deadline = time.monotonic() + 60
-        while "Minsheng demo is running" not in log.read_text():
-            assert process.poll() is None, "the demo stopped:\n" + log.read_text()
-            assert time.monotonic() < deadline, "the demo did not start:\n" + log.read_text()
-            time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def start_demo(
+    port: int, db_path: Database, env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "demo", "--port", str(port), "--database", db_path.url],
+            cwd=log.parent,
+            env={**env, "MINSHENG_FLOOD_MESSAGES": "10000"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def started(process: subprocess.Popen[bytes], log: Path) -> bool:
+    """Whether the demo says it runs (True) or stopped before it could (False)."""
+    deadline = time.monotonic() + 60
+    while "Minsheng demo is running" not in log.read_text():
+        if process.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, "the demo did not start:\n" + log.read_text()
+        time.sleep(0.1)
+    return True
 
 
 def sent_by_bot(base: str, chat_id: int) -> list[dict[str, Any]]:
