@@ -52,7 +52,7 @@ def tortoise_config(url: str) -> dict[str, Any]:
         "connections": {"default": with_sqlite_pragmas(url)},
         "apps": {
             "minsheng": {
-                "models": ["storage.models"],
+                "models": ["storage.models", "storage.desk_models"],
                 "default_connection": "default",
                 "migrations": "storage.migrations",
             }

@@ -132,6 +132,10 @@ class Department(Record):
     names: fields.JSONField[dict[str, str]] = fields.JSONField()  # en, zh_Hans, zh_Hant, ru
     active = fields.BooleanField(default=True)
     review_required = fields.BooleanField(default=True)  # its replies go to supervisors first
+    # Where its staff-chat cards go: a topic of the staff group (a forum) or a chat of its own;
+    # neither means the staff group itself.
+    topic_id = fields.BigIntField(null=True)  # message_thread_id, named or created by the bot
+    chat_id = fields.BigIntField(null=True)
 
     class Meta:
         table = "department"
@@ -162,6 +166,9 @@ class Category(Record):
     questions: fields.JSONField[list[dict[str, object]]] = fields.JSONField(default=list)
     sort = fields.IntField(default=0)
     active = fields.BooleanField(default=True)
+    # "functional": to its department wherever the place; "local" (属地): to the department of
+    # the area the place is in (storage's areas file), else to its department.
+    scope = fields.CharField(max_length=16, default="functional", db_default="functional")
 
     class Meta:
         table = "category"
@@ -291,6 +298,17 @@ class Case(Record):
     duplicate_of: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
         "minsheng.Case", related_name="duplicates", null=True, on_delete=fields.SET_NULL
     )
+    # The routing proposal's ground: {"kind": "local", "area": code} or {"kind": "functional"}
+    # or {"kind": "category"} (no place); and how staff took it: "accepted" | "changed".
+    proposal_reason: fields.JSONField[dict[str, object]] = fields.JSONField(null=True)
+    proposal_outcome = fields.CharField(max_length=16, null=True)
+    area_code = fields.CharField(max_length=64, null=True)  # the smallest area holding the place
+    # The category the description reads as, when it is not the one the citizen chose.
+    suggested_category: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
+        "minsheng.Category", related_name="suggested_cases", null=True, on_delete=fields.RESTRICT
+    )
+    handler_id = fields.BigIntField(null=True)  # the staff member handling it (承办人)
+    callback_due_at = fields.DatetimeField(null=True)  # in the callback queue (回访) from then
     version = fields.IntField(default=0)
     updated_at = fields.DatetimeField()
 
@@ -311,6 +329,8 @@ class Case(Record):
             # overdue or to route by hand) from the index alone (SQLite, 1M cases, p99 of a
             # page: 38 ms → 13 ms).
             ("status", "due_at", "id", "route_by_hand"),
+            ("handler_id", "status"),
+            ("callback_due_at",),
         )
 
 
@@ -428,6 +448,10 @@ class Rating(Record):
     comment = fields.TextField(null=True)
     rated_at = fields.DatetimeField()
     citizen_id = fields.BigIntField(null=True)  # the Telegram user id of who rated
+    # "citizen" (in the chat) or "staff" (a callback recorded by a clerk, staff_id).
+    source = fields.CharField(max_length=16, default="citizen", db_default="citizen")
+    staff_id = fields.BigIntField(null=True)
+    contact_method = fields.CharField(max_length=32, null=True)  # how a callback reached them
 
     class Meta:
         table = "case_rating"

@@ -1,5 +1,5 @@
-"""What a desk's move copies: the tables of storage.models in foreign-key order, each with the
-target's columns and how a SQLite value becomes the value PostgreSQL's column takes.
+"""What a desk's move copies: the tables of storage.models and desk_models in foreign-key order,
+each with the target's columns and how a SQLite value becomes the value PostgreSQL's column takes.
 
 The target's own catalogue (after its migration) says the column types and the foreign keys;
 the source must have the same columns and the same migrations applied, or the move is refused.
@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import models
+from storage import desk_models, models
 from storage.sql import as_datetime, as_json
 
 MIGRATIONS_TABLE = "tortoise_migrations"  # Tortoise's record of the migrations applied
@@ -59,9 +59,9 @@ class Table:
 
 
 def model_tables() -> dict[str, str]:
-    """Every table of storage.models, with its primary key column."""
+    """Every table of storage.models and storage.desk_models, with its primary key column."""
     found = {}
-    for value in vars(models).values():
+    for value in [*vars(models).values(), *vars(desk_models).values()]:
         if inspect.isclass(value) and issubclass(value, models.Record):
             meta = value._meta
             if not meta.abstract:
