@@ -125,8 +125,10 @@ class Dispatcher:
             # the lane was kept. Go again one update per transaction, so only the update that
             # fails fails, and the chat's next updates still flow.
             log.info("lane of %d updates rolled back (%r); one by one now", len(items), exc)
+            held: set[int] = set()  # chats another process holds: their next updates wait too
             for item in items:
-                await self._handle_alone(item)
+                if item.chat_key in held or not await self._handle_alone(item):
+                    held.add(item.chat_key)
         self.on_commit()
         return len(items)
 
@@ -148,8 +150,10 @@ class Dispatcher:
         if box:
             raise HandlerFailed(item.update_id) from box[0]
 
-    async def _handle_alone(self, item: PendingUpdate) -> None:
-        """One update, one transaction; on failure, mark it failed and apologize."""
+    async def _handle_alone(self, item: PendingUpdate) -> bool:
+        """One update, one transaction; on failure, mark it failed and apologize. False if
+        another process holds its chat or handled it: the chat's later updates must then not
+        overtake it, and wait for the next pass."""
         try:
             async with in_transaction():
                 if not await claim_chats([item]):
@@ -161,6 +165,7 @@ class Dispatcher:
             self._services.metrics.handled([item], self._services.clock.now())
         except AlreadyHandled:
             log.info("update %s is handled elsewhere", item.update_id)
+            return False
         except Exception as exc:
             cause = exc.__cause__ if isinstance(exc, HandlerFailed) else exc
             log.error("update %s failed: %r", item.update_id, cause)  # noqa: TRY400
@@ -169,6 +174,7 @@ class Dispatcher:
             async with in_transaction():
                 await fail_update(item.id, repr(cause), now=self._services.clock.now())
                 await self._apologize(item)
+        return True
 
     async def _apologize(self, item: PendingUpdate) -> None:
         """Tell the person their message did not go through, in their language."""

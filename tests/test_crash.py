@@ -16,6 +16,7 @@ import os
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,13 +82,16 @@ async def drive_users(
     rng: random.Random,
     workload: Workload,
     pause: tuple[float, float] = (0.05, 0.45),
+    more: Callable[[], bool] = lambda: False,
 ) -> None:
-    """50 users, each sending its next message after a short random pause (no waiting)."""
+    """50 users, each sending its next message after a short random pause (no waiting): MESSAGES
+    each, and more for as long as `more()` says (a test that must kill during the load)."""
 
     async def user(index: int, seed: int) -> None:
         own = random.Random(seed)
         chat = FIRST_USER + index
-        for i in range(MESSAGES):
+        i = 0
+        while i < MESSAGES or more():
             await asyncio.sleep(own.uniform(*pause))
             kind = own.choice(("start", "help", "text", "unknown"))
             text = {
@@ -99,6 +103,7 @@ async def drive_users(
             update = sandbox.send_text(chat, text)
             workload.sent[update["update_id"]] = (chat, kind, text)
             workload.expected.setdefault(chat, []).append(expected_reply(kind, text))
+            i += 1
 
     await asyncio.gather(*(user(i, rng.randrange(2**32)) for i in range(USERS)))
 
@@ -149,6 +154,23 @@ def check_database(db_path: Database, workload: Workload) -> None:
     assert unlinked == 0
 
 
+def missing_reply(db_path: Database, chat: int, want: str, got: list[str]) -> str:
+    """What to look at when a reply is missing or out of order: the chat's last messages and
+    the outbox rows of its last updates, in id order."""
+    rows = query(
+        db_path,
+        "SELECT o.id, o.update_id, i.id, o.status, o.attempts, o.message_id, o.error"
+        " FROM outbox_message o LEFT JOIN inbox_update i ON i.update_id = o.update_id"
+        " WHERE o.chat_id = ? ORDER BY o.id DESC LIMIT 4",
+        (chat,),
+    )
+    return (
+        f"chat {chat}: reply {want[:40]!r} missing or late; its last messages "
+        f"{[text[:30] for text in got[-4:]]}; its last outbox rows (id, update, inbox id, "
+        f"status, attempts, message_id, error) {rows[::-1]}"
+    )
+
+
 def check_chats(sandbox: Sandbox, db_path: Database, workload: Workload) -> int:
     """Every chat got every reply in order; returns how many replies came twice."""
     recorded = dict(
@@ -163,7 +185,7 @@ def check_chats(sandbox: Sandbox, db_path: Database, workload: Workload) -> int:
         for want in expected:
             while position < len(got) and not reply_matches(want, got[position]):
                 position += 1
-            assert position < len(got), f"chat {chat}: reply {want[:40]!r} missing or late"
+            assert position < len(got), missing_reply(db_path, chat, want, got)
             position += 1
         duplicates += len(received) - len(expected)
         assert len(received) >= len(expected)
