@@ -175,6 +175,9 @@ def _department_values(spec: DepartmentSpec, ids: dict[str, int]) -> dict[str, A
         "names": spec.names,
         "active": spec.active,
         "review_required": spec.review_required,
+        "chat_id": spec.chat_id,
+        # A topic the bot created stays when the file names none (storage.staff_destinations).
+        **({"topic_id": spec.topic_id} if spec.topic_id is not None else {}),
     }
 
 
@@ -193,6 +196,7 @@ def _category_values(
             "questions": leaf.questions,
             "sort": leaf.sort,
             "active": leaf.active,
+            "scope": leaf.scope,
         }
 
     return values

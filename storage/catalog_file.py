@@ -5,10 +5,13 @@ operator fixes the file in one go and a bad file never half-loads. The shape:
 
     [emergency]            numbers (array of {number, names}), keywords ({lang: [..]})
     [service_area]         optional: center = [lat, lon], radius_km
-    [[department]]         code, names, parent?, review_required?, active?
+    [[department]]         code, names, parent?, review_required?, active?,
+                           topic_id? (its topic in the staff forum) | chat_id? (a chat of its own)
     [[domain]]             code, names, department? (default for its categories), active?
     [[domain.category]]    code, names, department?, time_limit_hours | time_limit_working_days,
-                           location_required?, emergency?, active?, [[…question]]
+                           location_required?, emergency?, active?,
+                           scope? ("functional", the default, or "local"),
+                           keywords? (words citizens use for it, any language), [[…question]]
     [[…question]]          code, type, prompt, label? (short, for summaries), required?,
                            min?, max? (number), [[…choice]]
     [[…choice]]            code, names
@@ -36,6 +39,8 @@ class DepartmentSpec:
     names: Names
     review_required: bool
     active: bool
+    topic_id: int | None = None  # where its cards go (storage.staff_destinations)
+    chat_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class CategorySpec:
     questions: list[dict[str, Any]]
     sort: int
     active: bool
+    scope: str = "functional"  # or "local" (属地): to the department of the case's area
+    keywords: tuple[str, ...] = ()  # words citizens use for it, any language (suggestions)
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ def read_catalog_file(path: Path) -> CatalogSpec:
     meta = {
         "emergency": check_emergency(check, root.get("emergency")),
         "service_area": check_service_area(check, root.get("service_area")),
+        "keywords": {c.code: list(c.keywords) for c in categories if c.keywords},
     }
     if check.problems:
         raise CatalogInvalid(check.problems)
@@ -83,7 +91,8 @@ def _departments(check: Checker, root: dict[str, Any]) -> list[DepartmentSpec]:
     specs = []
     for i, item in enumerate(check.items(root, "department", "file"), start=1):
         where = f"department #{i}"
-        table = check.table(item, where, {"code", "parent", "names", "review_required", "active"})
+        keys = {"code", "parent", "names", "review_required", "active", "topic_id", "chat_id"}
+        table = check.table(item, where, keys)
         code = check.code(table, where)
         where = f"department {code!r}" if code else where
         parent = table.get("parent")
@@ -93,7 +102,8 @@ def _departments(check: Checker, root: dict[str, Any]) -> list[DepartmentSpec]:
         names = check.names(table.get("names"), where)
         review = check.flag(table, "review_required", where, default=True)
         active = check.flag(table, "active", where, default=True)
-        specs.append(DepartmentSpec(code, parent, names, review, active))
+        topic_id, chat_id = department_place(check, table, where)
+        specs.append(DepartmentSpec(code, parent, names, review, active, topic_id, chat_id))
     if not specs:
         check.fail("file", "no [[department]] at all")
     check.unique([d.code for d in specs], "department")
@@ -109,6 +119,23 @@ def _departments(check: Checker, root: dict[str, Any]) -> list[DepartmentSpec]:
         if node == spec.code:
             check.fail(f"department {spec.code!r}", "is its own ancestor")
     return specs
+
+
+def department_place(
+    check: Checker, table: dict[str, Any], where: str
+) -> tuple[int | None, int | None]:
+    """A department's topic in the staff forum (a positive thread id) or its own group chat (a
+    negative chat id); not both."""
+    topic, chat = table.get("topic_id"), table.get("chat_id")
+    if topic is not None and (type(topic) is not int or topic <= 0):
+        check.fail(where, f"topic_id must be a positive message_thread_id, got {topic!r}")
+        topic = None
+    if chat is not None and (type(chat) is not int or chat >= 0):
+        check.fail(where, f"chat_id must be a group's id (negative), got {chat!r}")
+        chat = None
+    if topic is not None and chat is not None:
+        check.fail(where, "topic_id and chat_id: name one place for its cards, not both")
+    return topic, chat
 
 
 def _parents_first(specs: list[DepartmentSpec]) -> list[DepartmentSpec]:
@@ -167,7 +194,10 @@ _LEAF_KEYS = {
     "emergency",
     "active",
     "question",
+    "scope",
+    "keywords",
 }
+SCOPES = ("functional", "local")
 
 
 def _leaf(
@@ -200,6 +230,9 @@ def _leaf(
             check.fail(where, f"department {department!r} is not in the file")
     elif not departments[department].active:
         check.fail(where, f"department {department!r} is inactive")
+    scope = table.get("scope", SCOPES[0])
+    if scope not in SCOPES:
+        check.fail(where, f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
     questions = [
         _question(check, q, f"{where} › question #{i}")
         for i, q in enumerate(check.items(table, "question", where), start=1)
@@ -217,7 +250,17 @@ def _leaf(
         questions=questions,
         sort=sort,
         active=check.flag(table, "active", where, default=True),
+        scope=scope if scope in SCOPES else SCOPES[0],
+        keywords=_keywords(check, table.get("keywords", []), where),
     )
+
+
+def _keywords(check: Checker, value: object, where: str) -> tuple[str, ...]:
+    """A category's keywords: a list of words or phrases, in any of the languages."""
+    if not isinstance(value, list) or not all(isinstance(k, str) and k.strip() for k in value):
+        check.fail(where, "keywords must be a list of words or phrases")
+        return ()
+    return tuple(k.strip() for k in value)
 
 
 def _question(check: Checker, item: object, where: str) -> dict[str, Any]:

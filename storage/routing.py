@@ -36,6 +36,7 @@ from storage.lifecycle_core import (
 )
 from storage.models import Actor, Case, CaseStatus, CoHandling, Department
 from storage.notice_queue import notify
+from storage.proposals import record_outcome
 from storage.staff import StaffAction, StaffView
 from storage.tracking import canonical_or_none
 
@@ -248,6 +249,7 @@ async def routed(
     staff chat ("staff_case_routed": department, co, sign_due_at) with Sign for · Send back."""
     lead = await department_id(lead_code)
     await CoHandling.filter(case_id=case.id, department_id=lead).delete()  # now it leads
+    await record_outcome(case.id, case.proposed_department_id, lead)  # as proposed, or not
     await _add_co_handlers(case, co, lead=lead, by=by, now=now)
     if staff_chat_id is not None:
         facts = {
@@ -269,8 +271,8 @@ async def counted_transfer(
     """
     row = await _row(case, "transfer_count", "route_by_hand")
     count = int(row["transfer_count"]) + 1
-    if count <= HAND_ROUTING_AFTER:
-        return {"transfer_count": count}
+    if count <= HAND_ROUTING_AFTER:  # the handler (承办人) was the old department's: cleared
+        return {"transfer_count": count, "handler_id": None}
     if not row["route_by_hand"]:
         await record(
             case, "route_by_hand", actor=STAFF, actor_id=by, now=now, public=False, transfers=count
@@ -278,7 +280,7 @@ async def counted_transfer(
     if staff_chat_id is not None:
         facts = {"tracking": case.tracking, "count": count}
         await notify(staff_chat_id, "staff_case_route_by_hand", facts, now=now)
-    return {"transfer_count": count, "route_by_hand": True}
+    return {"transfer_count": count, "route_by_hand": True, "handler_id": None}
 
 
 async def signed_by_work(case: Snapshot, *, now: datetime) -> dict[str, Any]:
