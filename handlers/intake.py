@@ -31,6 +31,7 @@ from handlers.intake_data import ACTION_STEPS, EDITS, data, parse
 from handlers.intake_details import not_an_emergency, photos_done
 from handlers.intake_prompts import ask, go, inline
 from handlers.intake_publish import toggle_publish
+from handlers.intake_unsure import not_sure, pick_suggested, show_list
 from handlers.menu import main_menu
 from handlers.rating_reopen import reason_cancelled
 from storage.attachments import attachments_from_json
@@ -262,4 +263,7 @@ BUTTONS: dict[str, Button] = {
     "cancel": drop,
     "go": resume,
     "drop": drop,
+    "guess": not_sure,
+    "s": pick_suggested,
+    "list": show_list,
 }

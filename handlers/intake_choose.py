@@ -95,7 +95,9 @@ async def next_question(
     """Ask question `index` of the category, or go on when there are no more."""
     moved = await go(update, context, t, draft, Step.QUESTION, q=index, **changes)
     if await current_question(moved) is None:
-        await go(update, context, t, moved, after_details(moved, Step.DESCRIPTION), q=None)
+        # The description may be in already: given first by a citizen not sure of the category.
+        natural = Step.PHOTOS if moved.data.get("description") else Step.DESCRIPTION
+        await go(update, context, t, moved, after_details(moved, natural), q=None)
 
 
 async def answer(

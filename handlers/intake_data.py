@@ -4,6 +4,7 @@ Callback data comes from the client: it may be forged, stale or from another ver
 action is valid at certain steps only; a press at any other step (or with no draft) has expired.
 
     in:k:<kind>   in:d:<domain id>   in:c:<category id>   in:a:<choice index>   in:back
+    in:guess (Not sure)   in:s:<category id> (a suggested one)   in:list (none of these)
     in:skip   in:done   in:notem   in:e:<field>   in:submit   in:cancel   in:go   in:drop
     in:j:<index of a similar request shown>   in:file (file anyway)   in:pub (publish: toggle)
 
@@ -42,6 +43,9 @@ ACTION_STEPS: dict[str, frozenset[Step]] = {
     "k": frozenset({Step.KIND}),
     "d": frozenset({Step.DOMAIN}),
     "c": frozenset({Step.CATEGORY}),
+    "guess": frozenset({Step.DOMAIN, Step.CATEGORY}),  # Not sure (handlers.intake_unsure)
+    "s": frozenset({Step.SUGGEST}),  # a suggested category
+    "list": frozenset({Step.SUGGEST}),  # none of these: the list
     "a": frozenset({Step.QUESTION}),
     "back": frozenset({Step.DOMAIN, Step.CATEGORY}),
     "skip": frozenset({Step.QUESTION, Step.PHOTOS}),
@@ -60,6 +64,7 @@ _ARGS = {
     "k": "|".join(KINDS),
     "d": r"[0-9]{1,9}",
     "c": r"[0-9]{1,9}",
+    "s": r"[0-9]{1,9}",
     "a": r"[0-9]{1,2}",
     "e": "|".join(EDITS),
     "j": r"[0-9]",

@@ -158,9 +158,11 @@ async def take_description(
         "pending": None,
         "pending_photo": None,
     }
-    if await offer_at_intake(update, context, t, draft, text, changes):
+    # Not sure of the category: the categories it reads as come next (handlers.intake_suggest).
+    natural = Step.SUGGEST if draft.data.get("guess") else Step.PHOTOS
+    if await offer_at_intake(update, context, t, draft, text, changes, natural=natural):
         return  # articles that may answer it first (handlers.kb_offer)
-    await go(update, context, t, draft, after_details(draft, Step.PHOTOS), **changes)
+    await go(update, context, t, draft, after_details(draft, natural), **changes)
 
 
 async def on_photos_input(update: Update, context: MinshengContext, draft: DraftView) -> None:

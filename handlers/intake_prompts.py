@@ -3,6 +3,7 @@
 KIND → DOMAIN ⇄ CATEGORY → QUESTION (each of the category's own, if any) → DESCRIPTION
      → PHOTOS → LOCATION → CONTACT → SUMMARY → (submit: a case; cancel: nothing)
 At Submit, open requests like this one are offered to join instead (handlers.duplicates).
+"Not sure" at DOMAIN or CATEGORY: DESCRIPTION first, then SUGGEST (handlers.intake_suggest).
 DOMAIN and CATEGORY have Back; SUMMARY's Edit jumps to a step and comes back after it.
 """
 
@@ -24,6 +25,7 @@ from bot.texts.cases import answer_line, answer_shown
 from handlers.common import send
 from handlers.intake_data import KINDS, data, save
 from handlers.intake_publish import publish_explained, publish_label
+from handlers.intake_suggest import ask_described_first, ask_suggest, unsure_button
 from handlers.menu import main_menu
 from storage.attachments import FILE_MAX_BYTES, VOICE_MAX_SECONDS
 from storage.cases import DESCRIPTION_MAX, DESCRIPTION_MIN
@@ -88,7 +90,7 @@ async def ask_domain(
     areas = await domains()
     rows = [[(a.name(t.language), data("d", a.id))] for a in areas]
     text = t.gettext("What is it about? Choose an area.")
-    await send(update, context, text, markup=inline([*rows, back_row(t)]))
+    await send(update, context, text, markup=inline([*rows, [*back_row(t), unsure_button(t)]]))
 
 
 async def ask_category(
@@ -97,7 +99,7 @@ async def ask_category(
     cats = await categories_of(str(d.data.get("domain")))
     rows = [[(c.name(t.language), data("c", c.id))] for c in cats]
     text = t.gettext("Which of these fits best?")
-    await send(update, context, text, markup=inline([*rows, back_row(t)]))
+    await send(update, context, text, markup=inline([*rows, [*back_row(t), unsure_button(t)]]))
 
 
 async def current_question(d: DraftView) -> Question | None:
@@ -132,6 +134,9 @@ def date_format_hint(t: Translator) -> str:
 async def ask_description(
     update: Update, context: MinshengContext, t: Translator, d: DraftView
 ) -> None:
+    if d.data.get("guess"):  # "Not sure" of the category: the description comes first
+        await ask_described_first(update, context, t, d)
+        return
     text = t.gettext(
         "Please describe the matter in your own words: what happened, where and since when "
         "({min} to {max} characters). You may also send a photo with the description as its "
@@ -270,6 +275,7 @@ ASKS: dict[Step, Ask] = {
     Step.LOCATION: ask_location,
     Step.CONTACT: ask_contact,
     Step.SUMMARY: ask_summary,
+    Step.SUGGEST: ask_suggest,
 }
 
 

@@ -110,9 +110,12 @@ async def offer_at_intake(
     draft: DraftView,
     text: str,
     changes: dict[str, Any],
+    *,
+    natural: Step = Step.PHOTOS,
 ) -> bool:
     """The description is in: offer the articles that fit (once per request). True when an
-    offer was made: the draft keeps the description and waits at this step for the choice."""
+    offer was made: the draft keeps the description and waits at this step for the choice;
+    "File anyway" goes on to `natural` (or back to the summary in an edit)."""
     if draft.data.get("kb_offer") is not None:
         return False
     default = context.services.settings.default_language
@@ -123,7 +126,7 @@ async def offer_at_intake(
     if not found:
         return False
     offer = await _offer(update, context, t, found, "intake", draft)
-    after = after_details(draft, Step.PHOTOS)
+    after = after_details(draft, natural)
     await save(context, draft, Step.DESCRIPTION, **changes, kb_offer=offer, kb_next=str(after))
     return True
 

@@ -52,6 +52,7 @@ STEP_HANDLERS: dict[Step, StepHandler] = {
     Step.LOCATION: once_per_album(on_location_input),
     Step.CONTACT: once_per_album(on_contact_input),
     Step.SUMMARY: once_per_album(on_summary_input),
+    Step.SUGGEST: once_per_album(not_a_button),
     Step.TRACK_NUMBER: on_track_number,
     Step.ADD_INFO: on_add_info,
     Step.CONFIRM_FORGET: on_forget_reply,

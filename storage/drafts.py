@@ -29,6 +29,7 @@ class Step(StrEnum):
     LOCATION = "location"
     CONTACT = "contact"
     SUMMARY = "summary"
+    SUGGEST = "suggest"  # "Not sure": the categories the description reads as, to choose from
     TRACK_NUMBER = "track_number"  # waiting for a tracking number after "Track a request"
     ADD_INFO = "add_info"  # waiting for text or photos to add to data["tracking"]
     CONFIRM_FORGET = "confirm_forget"  # /forget asked for consent
@@ -46,6 +47,7 @@ INTAKE_STEPS: frozenset[Step] = frozenset(
         Step.LOCATION,
         Step.CONTACT,
         Step.SUMMARY,
+        Step.SUGGEST,
     }
 )
 
