@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,24 +45,55 @@ LIMITED_METHODS = frozenset(
     }
 )
 TEXT_LIMIT = 4096
+# Telegram's answers for a forum topic that cannot take a message: closed, or deleted (gone).
+TOPIC_CLOSED = "topic_closed"
+TOPIC_GONE = "message thread not found"
+# Told (chat, thread, deleted) when a card falls back from its topic to the General topic.
+TopicLost = Callable[[int, int, bool], Awaitable[None]]
 GIVE_UP_AFTER = timedelta(hours=24)
 MAX_ATTEMPTS = 200
 
 
-async def deliver(bot: Bot, item: Outgoing, clock: Clock) -> SendResult:
+async def deliver(
+    bot: Bot, item: Outgoing, clock: Clock, on_topic_lost: TopicLost | None = None
+) -> SendResult:
     """Make the call; never raises for an answer from Telegram or the network.
 
     Retry times count from when the answer (or the timeout) came, not from the call's start.
+    A message for a forum topic that is closed or deleted goes to the chat's General topic
+    instead (`on_topic_lost` is told), so that no card is lost.
     """
     params: dict[str, Any] = dict(item.payload)
     if item.chat_id is not None:
         params["chat_id"] = item.chat_id
     try:
-        answer = await _call(bot, item.method, params)
+        answer = await _call_in_topic(bot, item, params, on_topic_lost)
     except TelegramError as exc:
         return classify(item, exc, clock.now())
     message_id = answer.get("message_id") if isinstance(answer, dict) else None
     return SendResult(item.id, Outcome.SENT, item.chat_id, message_id=message_id)
+
+
+async def _call_in_topic(
+    bot: Bot, item: Outgoing, params: dict[str, Any], on_topic_lost: TopicLost | None
+) -> Any:
+    try:
+        return await _call(bot, item.method, params)
+    except BadRequest as exc:
+        thread, problem = params.get("message_thread_id"), exc.message.lower()
+        if (
+            thread is None
+            or item.chat_id is None
+            or not (TOPIC_CLOSED in problem or TOPIC_GONE in problem)
+        ):
+            raise
+    log.warning("outbox %s: topic %s refused it (%s); sent to General", item.id, thread, problem)
+    general = {k: v for k, v in params.items() if k != "message_thread_id"}
+    try:  # the card first; then the lost topic is told (it must not hold the card back)
+        return await _call(bot, item.method, general)
+    finally:
+        if on_topic_lost is not None:
+            await on_topic_lost(item.chat_id, int(thread), TOPIC_GONE in problem)
 
 
 async def _call(bot: Bot, method: str, params: dict[str, Any]) -> Any:

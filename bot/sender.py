@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.delivery import LIMITED_METHODS, deliver
 from bot.metrics import Metrics
 from bot.ratelimit import SendLimiter
+from bot.staff_topics import TopicKeeper
 from bot.waiting import wait_any
 from storage.notice_queue import NOTICE_METHOD
 from storage.outbox import Outcome, Outgoing, SendResult, open_messages_after
@@ -50,8 +51,10 @@ class Sender:
         batch: int = 1000,
         staff_chat_id: int | None = None,
         metrics: Metrics | None = None,
+        topics: TopicKeeper | None = None,
     ) -> None:
         self._bot = bot
+        self._topics = topics  # the staff forum's department topics (bot.staff_topics)
         self._staff_chat_id = staff_chat_id  # told when a citizen becomes unreachable
         self._render = render
         self._clock = clock
@@ -88,6 +91,8 @@ class Sender:
         """Send until told to stop; then let the sends under way finish and record them."""
         flushing = asyncio.Event()
         flusher = asyncio.create_task(self._flush_loop(flushing))
+        # The departments' topics, opened beside the sending (Telegram may pace them).
+        opening = asyncio.create_task(self._topics.ensure(stop)) if self._topics else None
         try:
             while not stop.is_set():
                 self.metrics.beat("sender")
@@ -104,7 +109,7 @@ class Sender:
         finally:
             # Never cancel a task that may be inside a transaction: SQLite's lock would leak.
             flushing.set()
-            await asyncio.gather(flusher, return_exceptions=True)
+            await asyncio.gather(flusher, *filter(None, [opening]), return_exceptions=True)
             await self.stop_and_flush()
 
     async def stop_and_flush(self, wait: float = 5.0) -> None:
@@ -186,7 +191,7 @@ class Sender:
                 if chat_id is not None and item.method in LIMITED_METHODS:
                     slot = await self.limiter.acquire(chat_id)
                 try:
-                    result = await deliver(self._bot, item, self._clock)
+                    result = await deliver(self._bot, item, self._clock, self._topic_lost)
                 finally:
                     if slot is not None:
                         slot.done(self.limiter.now())
@@ -197,6 +202,11 @@ class Sender:
                     break
         finally:
             self._busy.discard(chat_id)
+
+    async def _topic_lost(self, chat_id: int, thread_id: int, deleted: bool) -> None:
+        if self._topics is not None:
+            await self._topics.lost(chat_id, thread_id, deleted)
+            self.wake()  # the supervisors' notice was queued
 
     async def _room_to_send(self) -> bool:
         """Wait while too many sends await their record; False once the sender is stopping."""

@@ -18,6 +18,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler
 
 from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
 from bot.i18n import Translator
+from bot.staff_topics import is_staff_chat
 from handlers.common import UpdateShapeError, answer_button, send
 from storage.staff import record_unattributable
 
@@ -71,7 +72,7 @@ class Unattributable(BaseHandler[Update, MinshengContext, None]):
         services = self._app.bot_data.get(SERVICES_KEY)
         if message is None or not isinstance(services, Services):
             return False
-        if message.chat.id != services.settings.staff_chat_id or not anonymous(message):
+        if not is_staff_chat(self._app.bot_data, message.chat.id) or not anonymous(message):
             return False
         bot = self._app.bot
         return acts(message, bot.id, bot.username) is not None

@@ -61,8 +61,20 @@ async def send(
     payload: dict[str, Any] = {"text": text, **params}
     if markup is not None:
         payload["reply_markup"] = markup.to_dict()
+    here = update.effective_chat.id if update.effective_chat is not None else None
     target = chat_id if chat_id is not None else chat_of(update).id
+    topic = topic_of(update) if target == here else None
+    if topic is not None:  # an answer into the chat asked from stays in its forum topic
+        payload["message_thread_id"] = topic
     await call(update, context, "sendMessage", {"chat_id": target, **payload}, about=about)
+
+
+def topic_of(update: Update) -> int | None:
+    """The forum topic the update's message (or the pressed card) is in; None outside one."""
+    message = update.effective_message
+    if message is None or not getattr(message, "is_topic_message", False):
+        return None
+    return message.message_thread_id
 
 
 async def call(

@@ -4,8 +4,9 @@
 
 Only staff who may VIEW the case get them (a handler of another department, or a citizen
 forging the data, gets the one not-allowed line, audited by storage.staff.authorize); data
-that does not fit the pattern has expired. The card keeps its buttons: Details reads, it
-changes nothing.
+that does not fit the pattern has expired. In a department's own chat, a case that is no
+longer that department's (transferred since) is not shown: handlers.staff_kit.kept_out. The
+card keeps its buttons: Details reads, it changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.context import MinshengContext
 from handlers.buttons import NUMBER_GROUP, ButtonHandler, query_of
 from handlers.common import answer_button, chat_of, user_of
 from handlers.staff_cases import send_details
-from handlers.staff_kit import not_allowed, pressed
+from handlers.staff_kit import kept_out, not_allowed, pressed
 from storage.case_views import CaseNotFound
 from storage.cases import case_by_tracking
 from storage.staff import StaffAction, StaffNotAuthorized, authorize
@@ -41,6 +42,8 @@ async def on_details(update: Update, context: MinshengContext) -> None:
     except (StaffNotAuthorized, CaseNotFound):
         await answer_button(update, context, not_allowed(t))
         return
+    if await kept_out(update, context, t, case.tracking, button=True):  # moved on since
+        return  # the card came to this department's own chat
     await answer_button(update, context)
     message = query_of(update).message
     chat_id = message.chat.id if message is not None else chat_of(update).id

@@ -25,7 +25,7 @@ from bot.texts.kb_staff import article_titles
 from bot.texts.reports import digest_text, stats_text
 from handlers.common import chat_of, send, user_of, who
 from handlers.rendered import Rendered, notice_zone
-from handlers.staff_kit import not_allowed, staff_filter, usage_or_denied
+from handlers.staff_kit import not_allowed, scope_kept_out, staff_filter, usage_or_denied
 from storage.catalog import DepartmentNotFound
 from storage.digest import digest_facts, last_full_week
 from storage.export import count_cases, export_csv
@@ -76,6 +76,8 @@ async def _scoped(
         return None
     except DepartmentNotFound:
         await send(update, context, t.gettext("No department has the code {code}.", code=words[1]))
+        return None
+    if await scope_kept_out(update, context, t, scope):
         return None
     return period, scope
 
@@ -134,6 +136,8 @@ async def on_digest(update: Update, context: MinshengContext) -> None:
         scope = await report_scope(user_of(update).id, None, now=now)
     except StaffNotAuthorized:
         await send(update, context, not_allowed(t))
+        return
+    if await scope_kept_out(update, context, t, scope):
         return
     period = last_full_week(now, context.services.settings.zone)
     facts = await digest_facts(

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.outbox import enqueue
+from storage.staff_destinations import DEPARTMENT_NOTICES, notice_destination
 
 NOTICE_METHOD = "notice"
 # Notices to a group whose buttons act on a case, by the card they are: tagged with the case,
@@ -35,12 +36,22 @@ async def notify(
     now: datetime,
     dedupe_key: str | None = None,
 ) -> None:
-    """Queue a notice of `kind` for a chat; `params` are plain JSON facts, not text."""
+    """Queue a notice of `kind` for a chat; `params` are plain JSON facts, not text.
+
+    A department's notice to the staff chat goes to its department's place instead
+    (storage.staff_destinations): its own chat, or its topic (the payload's "thread").
+    """
+    payload: dict[str, Any] = {"kind": kind, "params": params}
+    if chat_id < 0 and kind in DEPARTMENT_NOTICES:
+        place = await notice_destination(chat_id, kind, params)
+        chat_id = place.chat_id
+        if place.thread_id is not None:
+            payload["thread"] = place.thread_id
     card = BUTTON_CARDS.get(kind) if chat_id < 0 and "tracking" in params else None
     await enqueue(
         chat_id,
         NOTICE_METHOD,
-        {"kind": kind, "params": params},
+        payload,
         now=now,
         dedupe_key=dedupe_key,
         about=card_tag(card, str(params["tracking"])) if card is not None else None,

@@ -1,7 +1,8 @@
 """What Telegram answered for each send, stored: sent, retry later, failed, or the chat moved.
 
 A citizen found unreachable is marked, staff are told (storage.reachability, a notice: itself an
-outbox row), and the citizen's other waiting rows end with the same answer.
+outbox row), and the citizen's other waiting rows end with the same answer. A department's own
+chat found unreachable or unknown sends its cards to the staff group (storage.forum_topics).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from storage.forum_topics import department_chat_lost
 from storage.models import OutboxMessage, OutboxStatus
 from storage.outbox import OPEN, SCRUBBED, Outcome, SendResult
 from storage.reachability import citizen_unreachable
+
+CHAT_GONE = "chat not found"  # Telegram's answer for a chat it does not know (any more)
 
 
 async def record_results(
@@ -68,8 +72,20 @@ async def _record(result: SendResult, now: datetime, staff_chat_id: int | None) 
             await rows.update(**changes)
         case Outcome.FAILED:
             await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
+            gone = CHAT_GONE in (result.error or "").lower()
+            if gone and result.chat_id is not None and staff_chat_id is not None:
+                # A department's own chat unknown to Telegram: this card goes to the staff group.
+                ids = [result.outbox_id]
+                await department_chat_lost(result.chat_id, ids, staff_chat_id, now=now)
         case Outcome.UNREACHABLE:
             await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
+            if result.chat_id is not None and result.chat_id < 0 and staff_chat_id is not None:
+                # The bot removed from a department's own chat: the sender dropped the chat's
+                # queue, so every card waiting for it goes to the staff group.
+                waiting = OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN)
+                waiting_ids = [int(row["id"]) for row in await waiting.values("id")]
+                ids = [result.outbox_id, *waiting_ids]
+                await department_chat_lost(result.chat_id, ids, staff_chat_id, now=now)
             if result.chat_id is not None and result.chat_id > 0:
                 await citizen_unreachable(result.chat_id, now=now, staff_chat_id=staff_chat_id)
                 await OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN).update(

@@ -57,6 +57,9 @@ def bot_message_json(world: World, record: JsonDict, *, nested: bool = True) -> 
     for key in ("location", "media_group_id"):
         if record.get(key):
             message[key] = record[key]
+    if record.get("message_thread_id"):
+        message["message_thread_id"] = record["message_thread_id"]
+        message["is_topic_message"] = True
     markup = record["reply_markup"]
     if isinstance(markup, dict) and "inline_keyboard" in markup:
         message["reply_markup"] = markup
@@ -222,6 +225,9 @@ def user_message(world: World, body: JsonDict, upload: bytes | None = None) -> J
         "date": now,
         **content,
     }
+    thread = body.get("message_thread_id")
+    if thread is not None and chat.get("is_forum"):  # written in a topic, not in General
+        message.update(message_thread_id=int(thread), is_topic_message=True)
     if body.get("reply_to_message_id") is not None:
         replied = find_message(world, chat_id, int(body["reply_to_message_id"]))
         if replied is not None:

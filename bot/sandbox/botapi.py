@@ -20,6 +20,7 @@ from bot.sandbox.core import (
     bad_request,
     read_params,
 )
+from bot.sandbox.forum import Forum
 from bot.sandbox.messaging import Messenger
 from bot.sandbox.state import World
 from bot.sandbox.webhook import WebhookDelivery
@@ -76,6 +77,7 @@ class BotApi:
         self._methods: dict[str, tuple[str, Method]] = {}
         for name, method in {
             **messenger.methods(),
+            **Forum(world).methods(),
             "getMe": self.get_me,
             "getChat": self.get_chat,
             "getFile": self.get_file,

@@ -56,6 +56,7 @@ class SandboxConfig:
     chat_per_second: float = 1.0
     limits_enabled: bool = True
     staff_group_id: int = -1001000000001
+    staff_forum: bool = False  # the staff group has topics turned on (a forum)
     # The desk's time zone, in which the web chat shows message times (the bot's default).
     time_zone: str = "Asia/Shanghai"
     bot_user_id: int = 123456

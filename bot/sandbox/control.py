@@ -19,7 +19,8 @@ from aiohttp.typedefs import Handler
 from bot.sandbox.actors import ActionRefused, press_button, user_message
 from bot.sandbox.botapi import BotApi
 from bot.sandbox.config import FaultConfig
-from bot.sandbox.core import JsonDict
+from bot.sandbox.core import ApiError, JsonDict
+from bot.sandbox.forum import make_forum
 from bot.sandbox.state import World
 
 # Fields of /control/send that carry JSON when posted as multipart form fields.
@@ -105,6 +106,9 @@ class Control:
             web.post("/control/update", self.update),
             web.get("/control/chats/{chat_id}/messages", self.chat_messages),
             web.get("/control/chats/{chat_id}/wait", self.chat_wait),
+            web.post("/control/chats/{chat_id}/forum", self.forum),
+            web.get("/control/chats/{chat_id}/topics", self.topics),
+            web.post("/control/chats/{chat_id}/topics/{thread}", self.change_topic),
             web.get("/control/callback_answers", self.callback_answers),
             web.get("/control/commands", self.commands),
             web.get("/control/stats", self.stats),
@@ -182,6 +186,37 @@ class Control:
             return _refuse(str(error), status=408)
         return web.json_response({"messages": messages, "next": len(messages)})
 
+    async def forum(self, request: web.Request) -> web.Response:
+        """Topics on or off for a supergroup (``{"is_forum": true}``), as its owner sets it."""
+        body = await _json_body(request)
+        try:
+            chat = make_forum(self.world, self._chat_id(request), bool(body.get("is_forum", True)))
+        except ApiError as error:
+            return _refuse(error.description)
+        return web.json_response({"chat": chat})
+
+    async def topics(self, request: web.Request) -> web.Response:
+        """Every topic the chat has had, closed and deleted ones included, by thread id."""
+        topics = self.world.topics.get(self._chat_id(request), {})
+        return web.json_response({"topics": list(topics.values())})
+
+    async def change_topic(self, request: web.Request) -> web.Response:
+        """An administrator closes, reopens or deletes a topic: ``{"closed": true}``,
+        ``{"closed": false}`` or ``{"deleted": true}``."""
+        body = await _json_body(request)
+        try:
+            thread = int(request.match_info["thread"])
+        except ValueError:
+            return _refuse("the topic's thread id must be an integer")
+        topic = self.world.topics.get(self._chat_id(request), {}).get(thread)
+        if topic is None:
+            return _refuse("no such topic", status=404)
+        if "closed" in body:
+            topic["closed"] = bool(body["closed"])
+        if body.get("deleted"):
+            topic["deleted"] = True
+        return web.json_response({"topic": topic})
+
     async def callback_answers(self, request: web.Request) -> web.Response:
         return web.json_response({"answers": self.world.callback_answers})
 
@@ -239,6 +274,9 @@ class Control:
 
     def _view(self, event: JsonDict) -> JsonDict:
         message: Any = event["message"]
+        topic = self.world.topics.get(event["chat_id"], {}).get(message.get("message_thread_id"))
+        if topic is not None:  # the web chat shows which topic a message is in
+            event = {**event, "topic": topic["name"]}
         photo = message.get("photo")
         if isinstance(photo, str) and photo in self.world.files:
             return {**event, "photo_url": f"/control/files/{photo}"}

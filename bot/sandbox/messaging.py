@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.sandbox.actors import bot_message_json
 from bot.sandbox.core import JsonDict, Params, bad_request
+from bot.sandbox.forum import thread_of
 from bot.sandbox.markup import parse_text
 from bot.sandbox.state import World
 
@@ -102,6 +103,7 @@ class Messenger:
             "reply_to_message_id": None,
             "location": None,
             "media_group_id": None,
+            "message_thread_id": None,
             "disable_notification": False,
             "at": at,
             "date": int(time.time()),
@@ -113,8 +115,9 @@ class Messenger:
         self.world.record_bot_message(record)
         return record
 
-    def _common(self, p: Params) -> JsonDict:
+    def _common(self, p: Params, chat_id: int) -> JsonDict:
         return {
+            "message_thread_id": thread_of(self.world, chat_id, p),
             "reply_markup": check_markup(p.raw("reply_markup")),
             "reply_to_message_id": _reply_to(p),
             "disable_notification": p.flag("disable_notification"),
@@ -158,27 +161,27 @@ class Messenger:
 
     def send_message(self, p: Params, at: float) -> JsonDict:
         chat_id = p.chat_id()
-        fields = {**self._text(p), **self._common(p)}
+        fields = {**self._text(p), **self._common(p, chat_id)}
         self.admit("sendMessage", chat_id, at)
         return bot_message_json(self.world, self._record("sendMessage", chat_id, at, **fields))
 
     def send_photo(self, p: Params, at: float) -> JsonDict:
         chat_id = p.chat_id()
-        fields = {**self._caption(p), **self._common(p)}
+        fields = {**self._caption(p), **self._common(p, chat_id)}
         fields["photo"] = self._file(p.raw("photo"), "photo", p)
         self.admit("sendPhoto", chat_id, at)
         return bot_message_json(self.world, self._record("sendPhoto", chat_id, at, **fields))
 
     def send_document(self, p: Params, at: float) -> JsonDict:
         chat_id = p.chat_id()
-        fields = {**self._caption(p), **self._common(p)}
+        fields = {**self._caption(p), **self._common(p, chat_id)}
         fields["document"] = self._file(p.raw("document"), "document", p)
         self.admit("sendDocument", chat_id, at)
         return bot_message_json(self.world, self._record("sendDocument", chat_id, at, **fields))
 
     def _send_file(self, method: str, kind: str, p: Params, at: float) -> JsonDict:
         chat_id = p.chat_id()
-        fields = {**self._caption(p), **self._common(p)}
+        fields = {**self._caption(p), **self._common(p, chat_id)}
         fields[kind] = self._file(p.raw(kind), kind, p)
         self.admit(method, chat_id, at)
         return bot_message_json(self.world, self._record(method, chat_id, at, **fields))
@@ -209,6 +212,7 @@ class Messenger:
                 item["type"]: self._file(item.get("media"), item["type"], p),
             }
             items.append(fields)
+        thread = thread_of(self.world, chat_id, p)
         self.admit("sendMediaGroup", chat_id, at)
         group_id = f"album{self.world.new_message_id()}"
         reply_to = _reply_to(p)
@@ -220,6 +224,7 @@ class Messenger:
                     chat_id,
                     at,
                     media_group_id=group_id,
+                    message_thread_id=thread,
                     reply_to_message_id=reply_to,
                     **fields,
                 ),
@@ -232,7 +237,7 @@ class Messenger:
         latitude, longitude = p.number("latitude"), p.number("longitude")
         if latitude is None or longitude is None:
             raise bad_request("wrong latitude or longitude specified")
-        fields = self._common(p)
+        fields = self._common(p, chat_id)
         fields["location"] = {"latitude": latitude, "longitude": longitude}
         self.admit("sendLocation", chat_id, at)
         return bot_message_json(self.world, self._record("sendLocation", chat_id, at, **fields))
@@ -270,7 +275,7 @@ class Messenger:
 
     def copy_message(self, p: Params, at: float) -> JsonDict:
         chat_id = p.chat_id()
-        fields = {**self._source(p), **self._common(p)}
+        fields = {**self._source(p), **self._common(p, chat_id)}
         if "caption" in p:
             fields.update(self._caption(p))
         self.admit("copyMessage", chat_id, at)
@@ -279,7 +284,7 @@ class Messenger:
 
     def forward_message(self, p: Params, at: float) -> JsonDict:
         chat_id = p.chat_id()
-        fields = self._source(p)
+        fields = {**self._source(p), "message_thread_id": thread_of(self.world, chat_id, p)}
         self.admit("forwardMessage", chat_id, at)
         return bot_message_json(self.world, self._record("forwardMessage", chat_id, at, **fields))
 

@@ -47,6 +47,7 @@ class World:
         self.config = config
         self.users: dict[int, JsonDict] = {}
         self.groups: dict[int, JsonDict] = {}
+        self.topics: dict[int, dict[int, JsonDict]] = {}  # forum topics by chat and thread id
         self.files: dict[str, StoredFile] = {}
         self.file_paths: dict[str, StoredFile] = {}
         self.chat_messages: dict[int, list[JsonDict]] = {}
@@ -116,6 +117,8 @@ class World:
         if group is None:
             if chat_id == self.config.staff_group_id:
                 group = {"id": chat_id, "type": "supergroup", "title": "Staff"}
+                if self.config.staff_forum:
+                    group["is_forum"] = True
             else:
                 kind = "supergroup" if str(chat_id).startswith("-100") else "group"
                 group = {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}

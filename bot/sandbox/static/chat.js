@@ -3,7 +3,8 @@
 // become <a> elements only for http(s) addresses, opened apart from this page (noopener).
 "use strict";
 
-const LOCATION_DEFAULT = "31.2304, 121.4737";
+// In Heping Street of the sample areas (storage/sample_areas.geojson): the card shows 属地.
+const LOCATION_DEFAULT = "45.7700, 126.6700";
 const ENTITY_TAGS = {
   bold: "b", italic: "i", underline: "u", strikethrough: "s", code: "code", pre: "pre",
 };
@@ -188,7 +189,7 @@ class Pane {
     if (answer === null) return;
     const [latitude, longitude] = answer.split(",").map((part) => Number.parseFloat(part));
     if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) {
-      this.showToast("Please enter two numbers, for example 31.2304, 121.4737", true);
+      this.showToast("Please enter two numbers, for example 45.7700, 126.6700", true);
       return;
     }
     this.send({ location: { latitude, longitude } });
@@ -364,7 +365,9 @@ function renderItem(item, pane) {
   meta.className = "meta";
   const who = item.fromBot ? "Minsheng" : (message.from && message.from.first_name) || "User";
   const edited = (message.edits && message.edits.length) || message.edit_date ? " · edited" : "";
-  meta.textContent = `${who} · ${timeOf(message.date)}${edited}${item.deleted ? " · deleted" : ""}`;
+  const topic = item.topic ? ` · # ${item.topic}` : "";
+  meta.textContent =
+    `${who}${topic} · ${timeOf(message.date)}${edited}${item.deleted ? " · deleted" : ""}`;
   box.append(meta);
   if (message.photo) {
     if (item.photoUrl) {
@@ -434,6 +437,10 @@ function applyEvent(event) {
     return;
   }
   const fromBot = !event.kind.startsWith("user_");
+  if (event.kind === "forum_topic_created") {
+    event.message = { ...message, text: `Topic “${message.name}” opened` };
+    return applyEvent({ ...event, kind: "message" });
+  }
   const key = `${fromBot ? "bot" : "user"}:${message.message_id}`;
   let item = items.get(key);
   if (!item) {
@@ -442,6 +449,7 @@ function applyEvent(event) {
   }
   item.message = message;
   item.photoUrl = event.photo_url || item.photoUrl;
+  item.topic = event.topic || item.topic;
   item.deleted = event.kind === "delete" || event.kind === "user_delete" || Boolean(message.deleted);
   for (const pane of panes) {
     if (pane.chatId() === event.chat_id) pane.draw(item);
