@@ -31,5 +31,10 @@ class NoticeRenderer:
             self._services.catalogs.get(language),
             zone=self._services.settings.zone,
             maps=self._services.settings.map_links,
+            default=default,
         )
-        return replace(item, method=rendered.method, payload=rendered.params)
+        params = rendered.params
+        thread = payload.get("thread")  # a department's topic (storage.staff_destinations)
+        if thread is not None and self._services.settings.staff_topics:
+            params = {**params, "message_thread_id": thread}
+        return replace(item, method=rendered.method, payload=params)

@@ -28,6 +28,7 @@ Renderer = Callable[[dict[str, Any], Translator], Awaitable[Rendered]]
 # The desk's time zone while a notice is rendered (dates are shown in it), and its map service.
 _zone: ContextVar[ZoneInfo] = ContextVar("notice_zone")
 _maps: ContextVar[MapService] = ContextVar("notice_maps")
+_default: ContextVar[str] = ContextVar("notice_default_language")
 
 
 def notice_zone() -> ZoneInfo:
@@ -38,12 +39,19 @@ def notice_maps() -> MapService:
     return _maps.get("osm")
 
 
+def notice_default_language() -> str:
+    """The desk's default language (what a text missing in the reader's language falls to)."""
+    return _default.get("en")
+
+
 @contextmanager
-def rendering_in(zone: ZoneInfo, maps: MapService = "osm") -> Iterator[None]:
-    """Within the block, notice_zone() is `zone` and notice_maps() is `maps`."""
-    token, maps_token = _zone.set(zone), _maps.set(maps)
+def rendering_in(zone: ZoneInfo, maps: MapService = "osm", default: str = "en") -> Iterator[None]:
+    """Within the block, notice_zone() is `zone`, notice_maps() is `maps` and
+    notice_default_language() is `default`."""
+    token, maps_token, default_token = _zone.set(zone), _maps.set(maps), _default.set(default)
     try:
         yield
     finally:
         _zone.reset(token)
         _maps.reset(maps_token)
+        _default.reset(default_token)

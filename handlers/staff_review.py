@@ -21,6 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengContext
 from bot.i18n import SOURCE, Translator
+from bot.texts.reply_templates import template_sign
 from handlers.buttons import NUMBER_GROUP, ButtonHandler, edit_markup, reasons_keyboard
 from handlers.common import answer_button, send, user_of
 from handlers.staff_kit import acted, mark_pressed, not_allowed, pressed
@@ -77,7 +78,7 @@ def review_card(reply: ReplyView, t: Translator, min_length: int) -> str:
         signs = [
             t.gettext("shorter than {count} characters", count=min_length)
             if sign == "short"
-            else f"“{sign}”"
+            else template_sign(t, sign) or f"“{sign}”"
             for sign in reply.signs
         ]
         lines += ["", t.gettext("⚠ Looks perfunctory: {signs}", signs=", ".join(signs))]

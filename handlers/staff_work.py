@@ -18,36 +18,27 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import MinshengApp, MinshengContext
-from bot.i18n import Translator
-from bot.texts.refusals import refusal
-from handlers.common import send, user_of, who
+from handlers.common import who
+from handlers.reply_submission import submit
 from handlers.staff_kit import (
     arguments,
     no_such_department,
-    not_allowed,
     outcome,
     shown,
     staff_filter,
     stamp,
 )
-from handlers.staff_review import send_review_card
-from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
-from storage.kb_replies import quoted_code, reply_with_article
-from storage.knowledge import KbArticleNotFound
 from storage.lifecycle import (
-    ReplyView,
     approve_reply,
     ask_citizen,
     close_case,
     merge_case,
     reopen_case,
     return_reply,
-    submit_reply,
     transfer_case,
 )
-from storage.staff import StaffAction, StaffNotAuthorized, check_is_staff, record_denial
-from storage.tracking import canonical_or_none
+from storage.staff import StaffAction
 
 COMMANDS = ("transfer", "reply", "ask", "close", "merge", "reopen", "approve", "return")
 
@@ -91,68 +82,6 @@ async def on_reply(update: Update, context: MinshengContext) -> None:
     if (args := await arguments(update, context, t, 2, usage)) is None:
         return
     await submit(update, context, t, *args)
-
-
-async def submit(
-    update: Update, context: MinshengContext, t: Translator, number: str, text: str
-) -> None:
-    """Submit a reply: for review (its card goes to the staff chat), or to the citizen at once.
-    A text starting `kb:<code>` quotes that knowledge-base article (storage.kb_replies)."""
-    settings = context.services.settings
-    if quoted_code(text) is not None:
-        if (quoted := await with_article(update, context, t, number, text)) is None:
-            return
-        text = quoted
-    reply = await outcome(
-        update,
-        context,
-        t,
-        number,
-        lambda: submit_reply(
-            number,
-            text,
-            **stamp(context, update),
-            min_length=settings.perfunctory_min_chars,
-            perfunctory_phrases=settings.perfunctory_phrases,
-        ),
-        lambda reply: submitted(reply, t),
-    )
-    if reply is not None and reply.awaits_review:
-        await send_review_card(update, context, reply, settings.perfunctory_min_chars)
-
-
-async def with_article(
-    update: Update, context: MinshengContext, t: Translator, number: str, text: str
-) -> str | None:
-    """The reply text with the article quoted, or None once the refusal is told: not staff
-    (asked first, so nobody else learns which cases or articles exist), no such case or code."""
-    try:
-        await check_is_staff(user_of(update).id, StaffAction.REPLY, canonical_or_none(number))
-        default = context.services.settings.default_language
-        return await reply_with_article(number, text, default_language=default)
-    except StaffNotAuthorized as denied:
-        await record_denial(denied, now=context.services.clock.now())
-        await send(update, context, not_allowed(t))
-    except CaseNotFound as missing:
-        await send(update, context, refusal(t, number, missing))
-    except KbArticleNotFound:
-        line = t.gettext(
-            "There is no article with the code “{code}”. Nothing was sent.",
-            code=quoted_code(text) or "",
-        )
-        await send(update, context, line)
-    return None
-
-
-def submitted(reply: ReplyView, t: Translator) -> str:
-    """What the author of a reply is told: where it went."""
-    if reply.awaits_review:
-        return t.gettext(
-            "Your reply to {number} was sent for review.", number=shown(reply.tracking)
-        )
-    return t.gettext(
-        "Your reply to {number} was sent to the citizen.", number=shown(reply.tracking)
-    )
 
 
 async def on_ask(update: Update, context: MinshengContext) -> None:

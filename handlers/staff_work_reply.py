@@ -3,7 +3,7 @@
 A Telegram reply (text, not a command) to one of the bot's messages in the staff chat whose
 first line ends with a case number (the new-case card, "New request 7KQM-3XNA-R9TD") is as
 `/reply <number> <text>`: it goes to review, or straight to the citizen where no review is
-needed (handlers.staff_work.submit). A reply to any other message is left alone.
+needed (handlers.reply_submission.submit). A reply to any other message is left alone.
 Photos are not taken this way yet.
 """
 
@@ -14,9 +14,10 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import MessageHandler, filters
 
-from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
+from bot.context import MinshengApp, MinshengContext
+from bot.staff_topics import is_staff_chat
 from handlers.common import who
-from handlers.staff_work import submit
+from handlers.reply_submission import submit
 from storage.tracking import LENGTH, canonical_or_none
 
 
@@ -29,9 +30,7 @@ class StaffChatOnly(filters.MessageFilter):
         self._app = app
 
     def filter(self, message: Message) -> bool:
-        services = self._app.bot_data.get(SERVICES_KEY)
-        staff_chat = services.settings.staff_chat_id if isinstance(services, Services) else None
-        return staff_chat is not None and message.chat.id == staff_chat
+        return is_staff_chat(self._app.bot_data, message.chat.id)  # or a department's own
 
 
 def named_case(message: Message | None) -> str | None:

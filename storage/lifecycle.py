@@ -45,6 +45,7 @@ from storage.lifecycle_replies import citizen_answered as citizen_answered
 from storage.lifecycle_replies import return_reply as return_reply
 from storage.lifecycle_replies import submit_reply as submit_reply
 from storage.models import Actor, Case, CaseStatus, Category
+from storage.reply_templates import auto_reply_facts
 from storage.routing import (
     DEFAULT_SIGN_HOURS,
     co_department_ids,
@@ -86,7 +87,8 @@ async def accept_case(
 
     The limit is the category's (hours, or working days on `calendar`, with its holidays and
     make-up days; without one, Monday to Friday in `zone`); a category without one leaves no
-    due date. The citizen is told ("case_accepted": department, due_at). The lead
+    due date. The citizen is told ("case_accepted": department, due_at; with `auto_reply`,
+    the code of the category's automatic first reply on its first acceptance). The lead
     department is to sign for it within `sign_hours`; `co_handling` departments join it, and
     the staff chat is told (storage.routing.routed).
     """
@@ -120,6 +122,7 @@ async def accept_case(
             **fresh,
         )
         iso = due.isoformat() if due else None
+        auto = await auto_reply_facts(case.id, case.category_id)  # its first reply, once
         await record(
             case,
             "accepted",
@@ -129,8 +132,11 @@ async def accept_case(
             public=True,
             department=department_code,
             due_at=iso,
+            **auto,
         )
-        await tell_citizen(case, "case_accepted", now, department=department_code, due_at=iso)
+        await tell_citizen(
+            case, "case_accepted", now, department=department_code, due_at=iso, **auto
+        )
         await routed(
             case,
             department_code,

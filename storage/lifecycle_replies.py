@@ -38,6 +38,7 @@ from storage.lifecycle_core import (
     write_case,
 )
 from storage.models import Actor, Case, CaseStatus, Department, StaffRole
+from storage.reply_templates import template_signs
 from storage.routing import signed_by_work
 from storage.staff import StaffAction, StaffView
 
@@ -59,7 +60,8 @@ class ReplyView:
 
 
 def perfunctory_signs(text: str, *, min_length: int, phrases: Sequence[str]) -> tuple[str, ...]:
-    """Why a reply looks perfunctory: shorter than `min_length`, or containing a stock phrase.
+    """Why a reply looks perfunctory: shorter than `min_length`, or containing a stock phrase
+    (submit_reply adds "template:<code>" for a reply template sent with nothing added).
 
     Phrases match case-insensitively anywhere in the text.
     """
@@ -138,6 +140,7 @@ async def submit_reply(
     """
     _require_text(text, "text")
     signs = perfunctory_signs(text, min_length=min_length, phrases=perfunctory_phrases)
+    signs += await template_signs(tracking, text)  # a template with nothing added
 
     async def work(case: Snapshot, staff: StaffView, status: CaseStatus) -> ReplyView:
         if await pending_reply(case) is not None:
