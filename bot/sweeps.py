@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.context import Services
+from storage.callback_queue import queue_callbacks
 from storage.deadline_sweeps import (
     escalate_overdue,
     escalate_unaccepted,
@@ -58,6 +59,9 @@ def all_sweeps(services: Services) -> dict[str, Sweep]:
         # (closing first, for the same reason as above).
         "rating_close": close_unrated,
         "rating_remind": remind_unrated,
+        # Answers the chat cannot get rated, or still unrated after the reminder: into the
+        # clerks' callback queue (回访) on the next working day (storage.callback_queue).
+        "callback_queue": functools.partial(queue_callbacks, calendar=services.calendar),
         # Time limits (storage.deadline_sweeps): unaccepted cases past their limit, escalation
         # at the due date, the 75 % reminder (after escalation, so a case found already overdue
         # is escalated, not reminded), and the daily overdue list.

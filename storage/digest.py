@@ -2,7 +2,8 @@
 
 Volume and its trend against the week before, the top categories, rising topics (see
 storage.topics: this week's texts against the four weeks before), where overdue cases pile up
-now, where citizens were unsatisfied, the department ranking of storage.stats, and the
+now, where citizens were unsatisfied (less the ratings a granted dispute took out), the disputes
+filed, granted and refused per department, the department ranking of storage.stats, and the
 knowledge-base articles past their review-by date (a department's digest: its own).
 
 `send_weekly_digest` is the sweep: once the configured weekday and local time have come, the
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
+from storage.disputes import GRANTED_SQL, dispute_counts
 from storage.knowledge import articles_to_review
 from storage.models import Category, Department, SweepMark
 from storage.notice_queue import notify
@@ -102,6 +104,7 @@ async def digest_facts(
         unsatisfied = (
             f"SELECT {column} AS k, COUNT(*) AS n FROM service_case c JOIN case_rating r"  # noqa: S608
             f" ON r.case_id = c.id WHERE {in_period} AND r.satisfaction = 'unsatisfied'"
+            f" AND NOT {GRANTED_SQL}"
             f" GROUP BY {column} ORDER BY n DESC, k LIMIT 3"
         )
         hot[f"unsatisfied_{name}"] = await _grouped(unsatisfied, period.start, period.end, *scope)
@@ -142,6 +145,7 @@ async def digest_facts(
             for d in stats.departments
             if d.rank is not None
         ][:RANKED],
+        "disputes": await dispute_counts(period.start, period.end, where, scope),
         "to_review": [
             [view.code, view.review_by.isoformat(), view.department_code] for view in to_review
         ],

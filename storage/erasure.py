@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from storage.desk_models import CallbackAttempt
 from storage.models import Case, Event, InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus
 from storage.notice_queue import NOTICE_METHOD
 from storage.outbox import OPEN, collected
@@ -75,6 +76,20 @@ async def erase_case_words(case_ids: Sequence[int], *, now: datetime) -> None:
             erased_at=now,
         )
         await Event.filter(case_id__in=ids, kind__in=CITIZEN_WORDS).update(payload=ERASED)
+
+
+async def erase_callback_notes(case_ids: Sequence[int]) -> None:
+    """The notes of the clerks' callbacks (回访) on these cases, on the try and in its
+    "callback_attempt" event: what the citizen said when reached (their rating comment), or
+    what was learnt of them when not. The try itself (who, when, how, reached) stays, so the
+    timeline still reads right; the event's payload is not replaced by ERASED for that reason."""
+    for ids in _chunks(case_ids):
+        await CallbackAttempt.filter(case_id__in=ids).update(note=None)
+        tries = Event.filter(case_id__in=ids, kind="callback_attempt")
+        for row in await tries.values("id", "payload"):
+            payload = dict(row["payload"] or {})
+            if payload.get("note"):
+                await Event.filter(id=row["id"]).update(payload={**payload, "note": ""})
 
 
 async def erase_inbox(

@@ -17,7 +17,13 @@ from tortoise.transactions import in_transaction
 
 from storage.board_search import purge_erased_texts
 from storage.case_views import OPEN_STATUSES
-from storage.erasure import ERASED, erase_case_words, erase_inbox, erase_outbox
+from storage.erasure import (
+    ERASED,
+    erase_callback_notes,
+    erase_case_words,
+    erase_inbox,
+    erase_outbox,
+)
 from storage.followers import tell_followers
 from storage.models import (
     Actor,
@@ -102,12 +108,12 @@ async def forget_citizen(
     Erased: the citizen's name and phone; on each of their cases the phone, the link to them
     (citizen id on the case, actor id on their own events) and, unless `keep_case_texts` (a
     desk that must keep case records by law), their words (storage.erasure.erase_case_words);
-    their rating comments; their draft; the inbox and outbox rows that carry them
-    (storage.erasure; `update_id` is the update being handled, erased too). Kept: the Citizen
-    row with its language (they may come back), kind, category, department, status, times,
-    staff answers and ratings, so the figures stay true. Each case gets an internal
-    "personal_data_erased" event for the audit trail. A published case is unpublished: the
-    consent to publish goes with the rest.
+    their rating comments and the notes of clerks' callbacks; their draft; the inbox and
+    outbox rows that carry them (storage.erasure; `update_id` is the update being handled,
+    erased too). Kept: the Citizen row with its language (they may come back), kind,
+    category, department, status, times, staff answers and ratings, so the figures stay true.
+    Each case gets an internal "personal_data_erased" event for the audit trail. A published
+    case is unpublished: the consent to publish goes with the rest.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("timezone-aware datetimes only")
@@ -146,6 +152,7 @@ async def forget_citizen(
             # Also in records mode: the rating comment, and the public texts (their consent
             # goes below).
             await Event.filter(case_id__in=all_ids, kind__in=ALWAYS_ERASED).update(payload=ERASED)
+            await erase_callback_notes(all_ids)  # what they said on a clerk's callback too
             await Event.filter(
                 case_id__in=all_ids, actor=Actor.CITIZEN, actor_id=citizen_id
             ).update(actor_id=None)

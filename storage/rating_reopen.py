@@ -70,24 +70,8 @@ async def reopen_by_citizen(
         case = await own_case(tracking, citizen_id)
         await _reopenable(case, now)
         rated = await rating_given(tracking, citizen_id, now=now)
-        row = await Case.filter(id=case.id).first().values("reopen_count")
-        reopens = int(row["reopen_count"]) if row else 0
-        await write_case(
-            case,
-            now,
-            status=CaseStatus.IN_PROGRESS,
-            answered_at=None,
-            closed_at=None,
-            **reopen_changes(reopens + 1),
-        )
-        await record(
-            case,
-            "reopened",
-            actor=CITIZEN,
-            actor_id=citizen_id,
-            now=now,
-            public=True,
-            reason="unsatisfied",
+        await reopen_unsatisfied(
+            case, now, actor=CITIZEN, actor_id=citizen_id, said=said, staff_chat_id=staff_chat_id
         )
         if said:
             await record(
@@ -100,8 +84,42 @@ async def reopen_by_citizen(
                 text=said,
                 photos=[],
             )
-        await tell_citizen(case, "case_reopened", now)
-        if staff_chat_id is not None:
-            facts = {"tracking": case.tracking, **({"reason": said} if said else {})}
-            await notify(staff_chat_id, "staff_case_reopened", facts, now=now)
         return rated
+
+
+async def reopen_unsatisfied(
+    case: Snapshot,
+    now: datetime,
+    *,
+    actor: Actor,
+    actor_id: int,
+    said: str,
+    staff_chat_id: int | None,
+) -> None:
+    """The reopen itself, in the caller's transaction: back in progress in the same department,
+    reopen_count + 1, event "reopened" (reason unsatisfied), the citizen told "case_reopened"
+    and the staff chat "staff_case_reopened" with what was said. The citizen's own press and a
+    clerk's callback (storage.callbacks) both take this path."""
+    row = await Case.filter(id=case.id).first().values("reopen_count")
+    reopens = int(row["reopen_count"]) if row else 0
+    await write_case(
+        case,
+        now,
+        status=CaseStatus.IN_PROGRESS,
+        answered_at=None,
+        closed_at=None,
+        **reopen_changes(reopens + 1),
+    )
+    await record(
+        case,
+        "reopened",
+        actor=actor,
+        actor_id=actor_id,
+        now=now,
+        public=True,
+        reason="unsatisfied",
+    )
+    await tell_citizen(case, "case_reopened", now)
+    if staff_chat_id is not None:
+        facts = {"tracking": case.tracking, **({"reason": said} if said else {})}
+        await notify(staff_chat_id, "staff_case_reopened", facts, now=now)

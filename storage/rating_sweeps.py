@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from storage.callback_queue import callback_pending
 from storage.lifecycle_core import (
     CaseChangedMeanwhile,
     Snapshot,
@@ -74,7 +75,9 @@ async def close_unrated(now: datetime, *, after: timedelta = CLOSE_AFTER) -> int
     """Close each answer left unrated for `after` as "no feedback"; returns how many.
 
     The citizen is told ("case_closed" with reason no_feedback). A case the citizen rated
-    unsatisfied and did not reopen in time is closed too (reason reopen_window_passed).
+    unsatisfied and did not reopen in time is closed too (reason reopen_window_passed). An
+    answer waiting for a clerk's callback stays open (storage.callback_queue) until `after` has
+    passed since the callback was due, then closes "without feedback" too.
     """
     done = 0
     rows = (
@@ -92,6 +95,11 @@ async def close_unrated(now: datetime, *, after: timedelta = CLOSE_AFTER) -> int
                 if answered_at is None or now - answered_at <= after:
                     continue
                 rated = await rating_of_this_answer(case, answered_at) is not None
+                # A clerk's callback (回访) still to come keeps it open, for `after` from the
+                # day it was due: a desk that makes no callbacks still closes its answers.
+                waits = callback_pending(case.id, answered_at, queued_after=now - after)
+                if not rated and await waits:
+                    continue
                 reason = "reopen_window_passed" if rated else "no_feedback"
                 await write_case(case, now, status=CaseStatus.CLOSED, closed_at=now)
                 await record(

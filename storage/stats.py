@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from storage.catalog import DepartmentNotFound
 from storage.catalog_checks import as_code
+from storage.disputes import GRANTED_SQL
 from storage.models import Department, Staff, StaffRole
 from storage.sql import fetch
 from storage.staff import (
@@ -65,6 +66,10 @@ class Figures:
     resolved: int = 0  # solved or partly
     satisfied: int = 0  # satisfied or basically satisfied
     reopened: int = 0
+    proposals_accepted: int = 0  # routed into the department proposed at filing (属地)
+    proposals_changed: int = 0  # routed elsewhere, at acceptance or by a transfer
+    disputed: int = 0  # rated, the rating covered by a granted dispute (差评复核): not counted
+    called_back: int = 0  # answered and rated (chat or callback), or a callback tried (回访)
     median_answer_hours: float | None = None
     p90_answer_hours: float | None = None
 
@@ -82,7 +87,7 @@ class Figures:
 
     @property
     def resolution_rate(self) -> float | None:
-        return _rate(self.resolved, self.rated)
+        return _rate(self.resolved, self.rated_counted)
 
     @property
     def completion_rate(self) -> float | None:
@@ -94,7 +99,16 @@ class Figures:
 
     @property
     def satisfaction_rate(self) -> float | None:
-        return _rate(self.satisfied, self.rated)
+        return _rate(self.satisfied, self.rated_counted)
+
+    @property
+    def rated_counted(self) -> int:
+        """Ratings the resolution and satisfaction rates count: not those disputes took out."""
+        return self.rated - self.disputed
+
+    @property
+    def callback_rate(self) -> float | None:
+        return _rate(self.called_back, self.answered)
 
     @property
     def feedback_rate(self) -> float | None:
@@ -196,9 +210,15 @@ SELECT c.department_id AS dept,
   SUM(CASE WHEN c.status = 'closed' AND COALESCE(c.answered_at, c.closed_at) <= c.due_at
       THEN 1 ELSE 0 END) AS completed_on_time,
   SUM(CASE WHEN r.id IS NOT NULL THEN 1 ELSE 0 END) AS rated,
-  SUM(CASE WHEN r.solved IN ('solved', 'partly') THEN 1 ELSE 0 END) AS resolved,
+  SUM(CASE WHEN r.solved IN ('solved', 'partly') AND NOT {GRANTED_SQL} THEN 1 ELSE 0 END)
+      AS resolved,
   SUM(CASE WHEN r.satisfaction IN ('satisfied', 'basic') THEN 1 ELSE 0 END) AS satisfied,
-  SUM(CASE WHEN c.reopen_count > 0 THEN 1 ELSE 0 END) AS reopened
+  SUM(CASE WHEN c.reopen_count > 0 THEN 1 ELSE 0 END) AS reopened,
+  SUM(CASE WHEN c.proposal_outcome = 'accepted' THEN 1 ELSE 0 END) AS proposals_accepted,
+  SUM(CASE WHEN c.proposal_outcome = 'changed' THEN 1 ELSE 0 END) AS proposals_changed,
+  SUM(CASE WHEN r.id IS NOT NULL AND {GRANTED_SQL} THEN 1 ELSE 0 END) AS disputed,
+  SUM(CASE WHEN {_FIRST} IS NOT NULL AND (r.id IS NOT NULL OR EXISTS (SELECT 1
+      FROM callback_attempt a WHERE a.case_id = c.id)) THEN 1 ELSE 0 END) AS called_back
 FROM service_case c LEFT JOIN case_rating r ON r.case_id = c.id
 WHERE c.created_at >= ? AND c.created_at < ?"""  # noqa: S608 - constants only
 

@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock, ManualClock
 from bot.sandbox import Sandbox
@@ -64,6 +65,12 @@ def status(db_path: Database, tracking: str) -> str:
     return str(
         query(db_path, "SELECT status FROM service_case WHERE tracking = ?", (tracking,))[0][0]
     )
+
+
+def as_utc(value: Any) -> datetime:
+    """A datetime as the database returned it (text on SQLite), in UTC."""
+    found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return found.astimezone(UTC)
 
 
 def ratings(db_path: Database) -> list[tuple[Any, ...]]:
@@ -199,28 +206,27 @@ async def test_foreign_and_unanswered_cases_are_refused(
 async def test_sweeps_remind_once_then_close_without_feedback(
     sandbox: Sandbox, db_path: Database
 ) -> None:
-    clock = ManualClock(datetime.now(UTC))
+    # Every sweep runs, as the bot runs them: the reminder also queues the answer for a clerk's
+    # callback (回访), which nobody makes here; the answer still closes, 7 days after the
+    # callback was due. Monday 10:00 in Shanghai, a week without holidays.
+    clock = ManualClock(datetime(2025, 3, 3, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
     start = clock.now()
     async with rating_desk(sandbox, db_path, clock) as d:
         tracking, _ = await answered(d, CITIZEN, start)
         sweeps = all_sweeps(d.runtime.services)
+        ours = ("rating_close", "rating_remind", "callback_queue")
 
-        async def sweep(at: timedelta) -> int:
+        async def sweep(at: timedelta) -> dict[str, int]:
             clock.advance(start + at - clock.now())
-            done = sum(
-                [
-                    await run(clock.now())
-                    for name, run in sweeps.items()
-                    if name.startswith("rating")
-                ]
-            )
+            done = {name: await run(clock.now()) for name, run in sweeps.items()}
             d.runtime.sender.wake()
-            return done
+            return {name: count for name, count in done.items() if count and name in ours}
 
         number = format_tracking_number(tracking)
-        assert await sweep(timedelta(days=2)) == 0
-        assert await sweep(timedelta(days=3, hours=1)) == 1
-        assert await sweep(timedelta(days=4)) == 0  # one reminder, however often it runs
+        assert await sweep(timedelta(days=2)) == {}
+        reminded = {"rating_remind": 1, "callback_queue": 1}
+        assert await sweep(timedelta(days=3, hours=1)) == reminded
+        assert await sweep(timedelta(days=4)) == {}  # one reminder, however often it runs
         reminder = (await sandbox.wait_for_messages(CITIZEN, 3, timeout=10))[-1]
         assert reminder["text"] == (
             f"Please rate the answer to your request {number}. Was your problem solved?"
@@ -228,11 +234,18 @@ async def test_sweeps_remind_once_then_close_without_feedback(
         assert [data for _, data in buttons(reminder)] == [
             f"rt:s:{tracking}:{code}" for code in SOLVED_BUTTONS
         ]
-        assert await sweep(timedelta(days=7, hours=1)) == 1
+        # Queued for a callback on Friday: open while a clerk may still call, 7 days from then.
+        sql = "SELECT callback_due_at FROM service_case WHERE tracking = ?"
+        due = as_utc(query(db_path, sql, (tracking,))[0][0])
+        assert due == datetime(2025, 3, 7, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+        assert await sweep(timedelta(days=7, hours=1)) == {}
+        assert await sweep(due - start + timedelta(days=6)) == {}
+        assert status(db_path, tracking) == "answered"
+        assert await sweep(due - start + timedelta(days=7, hours=1)) == {"rating_close": 1}
         closed = (await sandbox.wait_for_messages(CITIZEN, 4, timeout=10))[-1]
         assert closed["text"] == f"Your request {number} was closed without feedback."
         assert status(db_path, tracking) == "closed"
-        assert await sweep(timedelta(days=9)) == 0
+        assert await sweep(due - start + timedelta(days=9)) == {}
         # Too late to rate now.
         late = await press(d, CITIZEN, reminder["message_id"], f"rt:s:{tracking}:solved")
         assert late == "This request cannot be rated now."

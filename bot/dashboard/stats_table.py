@@ -43,7 +43,7 @@ def figure_rows(f: Figures, t: Translator) -> list[FigureRow]:
         return t.gettext("{count} of {total}", count=count, total=total)
 
     def of_rated(count: int) -> str:
-        return t.gettext("{count} of {total} rated", count=count, total=f.rated)
+        return t.gettext("{count} of {total} rated", count=count, total=f.rated_counted)
 
     def of_answered(count: int) -> str:
         return t.gettext("{count} of {total} answered", count=count, total=f.answered)
@@ -75,6 +75,8 @@ def figure_rows(f: Figures, t: Translator) -> list[FigureRow]:
         FigureRow(
             t.gettext("Reopened after an answer"), pct(f.reopen_rate), of_answered(f.reopened)
         ),
+        FigureRow(t.gettext("Callback rate"), pct(f.callback_rate), of_answered(f.called_back)),
+        FigureRow(t.gettext("Disputes granted"), str(f.disputed), ""),
         FigureRow(t.gettext("Time to first answer, median"), hours(t, f.median_answer_hours), ""),
         FigureRow(t.gettext("Time to first answer, 90% within"), hours(t, f.p90_answer_hours), ""),
     ]
