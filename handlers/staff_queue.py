@@ -26,6 +26,7 @@ from handlers.staff_kit import (
     outcome,
     parsed,
     pressed,
+    queue_kept_out,
     shown,
     staff_filter,
     stamp,
@@ -43,7 +44,7 @@ from storage.tracking import format_tracking_number
 COMMANDS = ("queue", "note", "assign", "ban", "unban")
 OVERDUE_MARK = "⏰ "
 PAGE_PATTERN = re.compile(
-    r"^sq:(now|new|mine|department|overdue|review|hand|repeat|extensions):(\d{1,4})$"
+    r"^sq:(now|new|open|mine|department|overdue|review|hand|repeat|extensions|callback):(\d{1,4})$"
 )
 
 
@@ -55,13 +56,15 @@ def queue_name(page: QueuePage, t: Translator) -> str:
         return t.gettext("To work on now (new, overdue, to route by hand)")
     names = {
         QueueFilter.NEW: t.gettext("New requests"),
-        QueueFilter.MINE: t.gettext("Open requests in your reach"),
+        QueueFilter.OPEN: t.gettext("Open requests in your reach"),
+        QueueFilter.MINE: t.gettext("Open requests you handle"),
         QueueFilter.DEPARTMENT: t.gettext("Open requests of your department"),
         QueueFilter.OVERDUE: t.gettext("Overdue requests"),
         QueueFilter.REVIEW: t.gettext("Replies waiting for review"),
         QueueFilter.HAND: t.gettext("Requests to route by hand"),
         QueueFilter.REPEAT: t.gettext("Repeat requests (reopened twice or filed again)"),
         QueueFilter.EXTENSIONS: t.gettext("Requests for more time waiting for a decision"),
+        QueueFilter.CALLBACK: t.gettext("Answers waiting for a callback"),
     }
     return names[page.filter]
 
@@ -105,7 +108,8 @@ def queue_keyboard(page: QueuePage, t: Translator) -> InlineKeyboardMarkup | Non
 
 def queue_usage(t: Translator) -> str:
     return t.gettext(
-        "Usage: /queue [now|new|mine|department|overdue|review|repeat|hand|extensions] [page]"
+        "Usage: /queue [now|new|open|mine|department|overdue|review|repeat|hand|extensions|"
+        "callback] [page]"
     )
 
 
@@ -133,6 +137,10 @@ async def on_queue(update: Update, context: MinshengContext) -> None:
     except StaffNotAuthorized:
         await send(update, context, not_allowed(t))
         return
+    own = which is QueueFilter.DEPARTMENT
+    if (elsewhere := await queue_kept_out(update, context, t, own_department=own)) is not None:
+        await send(update, context, elsewhere)  # a department's own chat: its cases alone
+        return
     text = await queue_text(page, t, context)
     await send(update, context, text, markup=queue_keyboard(page, t))
 
@@ -152,6 +160,10 @@ async def on_queue_page(update: Update, context: MinshengContext) -> None:
     except StaffNotAuthorized:
         await answer_button(update, context, not_allowed(t))
         return
+    own = page.filter is QueueFilter.DEPARTMENT
+    if (elsewhere := await queue_kept_out(update, context, t, own_department=own)) is not None:
+        await answer_button(update, context, elsewhere)  # another's press, in a department's
+        return  # own chat
     await answer_button(update, context)
     message = update.callback_query.message if update.callback_query else None
     if message is None:

@@ -31,6 +31,7 @@ class CaseFilter:
     overdue: bool = False
     repeat: bool = False
     text: str = ""
+    handler: int | None = None  # the handler's user id (承办人: storage.case_handler)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ async def search_cases(user_id: int, wanted: CaseFilter, page: int, *, now: date
         query = query.filter(due_at__lt=now)
     if wanted.repeat:
         query = query.filter(repeat=True)
+    if wanted.handler is not None:
+        query = query.filter(handler_id=wanted.handler)
     if wanted.text.strip():
         query = query.filter(text__icontains=wanted.text.strip()[:SEARCH_MAX])
     total = await query.count()

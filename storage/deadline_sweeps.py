@@ -7,8 +7,10 @@ in between, sends nothing twice. Without a staff chat the marks and events are s
 
 - unaccepted past accept_due_at: to the supervisors, once ("staff_accept_overdue").
 - at due_at: an escalation (督办) to the supervisors and a private event "escalated", once.
-- at 75 % of the time from acceptance to due_at: a reminder to the department, once per
-  deadline (a moved deadline clears the mark, storage.deadlines).
+- at 75 % of the time from acceptance to due_at: a reminder, once per deadline (a moved
+  deadline clears the mark, storage.deadlines), to the department, and a copy to the case's
+  handler privately (承办人: storage.case_handler; the bot cannot know that a private message
+  arrives, so the department is never skipped).
 - every day at a set local time: the list of overdue cases, once per day, also when the bot was
   down at that minute (the first sweep after it sends it).
 Paused cases (awaiting the citizen) are skipped: their clock is stopped.
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from storage.case_handler import private_handler
 from storage.deadlines import reminder_point
 from storage.models import Actor, Case, CaseStatus, Event, SweepMark
 from storage.notice_queue import notify
@@ -88,12 +91,15 @@ async def escalate_overdue(now: datetime, *, staff_chat_id: int | None) -> int:
             await _event(case_id, "escalated", now, due_at=row["due_at"])
             if staff_chat_id is not None:
                 await notify(staff_chat_id, "staff_case_escalated", row, now=now)
+            if (handler := await private_handler(case_id)) is not None:  # theirs: told too
+                await notify(handler, "staff_handler_escalated", row, now=now)
             done += 1
     return done
 
 
 async def remind_due(now: datetime, *, staff_chat_id: int | None) -> int:
-    """A reminder to the department once 75 % of the time to the due date has passed."""
+    """A reminder to the department, and a copy to the case's handler privately, once 75 % of
+    the time to the due date has passed."""
     now = now.astimezone(UTC)  # stored datetimes compare as text: one offset
     rows = (
         await _running()
@@ -114,9 +120,16 @@ async def remind_due(now: datetime, *, staff_chat_id: int | None) -> int:
             if not marked:
                 continue  # the deadline moved or someone reminded meanwhile
             row = await _facts(seen["id"])
-            await _event(seen["id"], "reminder_75", now, due_at=row["due_at"])
+            # The department always (a private message may never arrive: a handler known
+            # from the staff group may have no private chat with the bot), and the case's
+            # handler (承办人) a private copy, as with the escalation at the due date.
+            handler = await private_handler(seen["id"])
+            to = {"handler": handler} if handler is not None else {}
+            await _event(seen["id"], "reminder_75", now, due_at=row["due_at"], **to)
             if staff_chat_id is not None:
                 await notify(staff_chat_id, "staff_due_reminder", row, now=now)
+            if handler is not None:
+                await notify(handler, "staff_handler_reminder", row, now=now)
             done += 1
     return done
 

@@ -18,6 +18,7 @@ from tortoise.expressions import Case as Choose
 from tortoise.expressions import F, Q, When
 from tortoise.transactions import in_transaction
 
+from storage.callback_queue import due_for_callback
 from storage.case_views import OPEN_STATUSES, CaseNotFound, CitizenNotFound
 from storage.lifecycle_core import REVIEW_EVENTS, load_case, record
 from storage.models import Actor, Case, CaseStatus, Citizen, Department, Event, Staff, StaffRole
@@ -40,13 +41,15 @@ class QueueFilter(StrEnum):
     # and admins the new cases, the overdue ones (escalated, 督办) and those to route by hand.
     NOW = "now"
     NEW = "new"
-    MINE = "mine"
+    OPEN = "open"  # every open case in the caller's reach
+    MINE = "mine"  # the open cases the caller handles (承办人: storage.case_handler)
     DEPARTMENT = "department"
     OVERDUE = "overdue"
     REVIEW = "review"
     HAND = "hand"  # passed on too often: a supervisor routes these by hand (storage.routing)
     REPEAT = "repeat"  # flagged for the coordination meeting (storage.deadlines), open or not
     EXTENSIONS = "extensions"  # a department's request for more time waits for a decision
+    CALLBACK = "callback"  # answered, unrated, a clerk's callback due (storage.callback_queue)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,9 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
                 query = query.filter(repeat=True)
             else:
                 query = query.filter(status__in=list(OPEN_STATUSES))
-            if which is QueueFilter.DEPARTMENT:
+            if which is QueueFilter.MINE:  # the (handler, status) index finds them
+                query = query.filter(handler_id=user_id)
+            elif which is QueueFilter.DEPARTMENT:
                 # Every department by id rather than "any department": departments are never
                 # deleted, and the list lets SQLite count on the (department, status) index
                 # instead of reading every open case (1M cases: 100 ms → 2 ms).
@@ -141,6 +146,8 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
                 working = query.filter(status=CaseStatus.IN_PROGRESS)
                 rows = await working.values("id")
                 query = Case.filter(id__in=await _awaiting_review([r["id"] for r in rows]))
+            elif which is QueueFilter.CALLBACK:
+                query = Case.filter(id__in=await due_for_callback(query, now))
             total = await query.count()
             pages = max(1, -(-total // PAGE_SIZE))
             page = min(max(1, page), pages)

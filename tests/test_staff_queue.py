@@ -47,10 +47,10 @@ async def test_queue_new_pages_and_mine(sandbox: Sandbox, db_path: Database) -> 
         typed = await d.say(SUPERVISOR, "/queue new 2", 2)
         assert typed["text"] == second["text"]
 
-        # A handler's "mine": only cases routed into their own department.
+        # A handler's "open": only cases routed into their own department.
         await accept(d, cases[0].tracking, "heating-company")
         await accept(d, cases[1].tracking, "gas-company")
-        mine = await d.say(HANDLER, "/queue mine", 1)
+        mine = await d.say(HANDLER, "/queue open", 1)
         assert mine["text"].split("\n")[0] == "Open requests in your reach: 1, page 1 of 1"
         assert (
             mine["text"]
@@ -61,13 +61,14 @@ async def test_queue_new_pages_and_mine(sandbox: Sandbox, db_path: Database) -> 
             )
         )
         assert buttons(mine) == []
-        everything = await d.say(SUPERVISOR, "/queue mine", 3)
+        everything = await d.say(SUPERVISOR, "/queue open", 3)
         assert everything["text"].startswith("Open requests in your reach: 12, page 1 of 2")
         assert (await d.say(SUPERVISOR, "/queue overdue", 4))["text"] == (
             "Overdue requests: 0, page 1 of 1\nNothing here."
         )
         assert (await d.say(SUPERVISOR, "/queue later", 5))["text"] == (
-            "Usage: /queue [now|new|mine|department|overdue|review|repeat|hand|extensions] [page]"
+            "Usage: /queue [now|new|open|mine|department|overdue|review|repeat|hand|extensions|"
+            "callback] [page]"
         )
 
 
