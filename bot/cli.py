@@ -1,5 +1,5 @@
-"""The `minsheng` command: demo, run, webhook, migrate, backup, move-data, catalog, kb, staff,
-apikey, bench, report, export."""
+"""The `minsheng` command: demo, run, webhook, migrate, backup, move-data, catalog, kb,
+templates, staff, apikey, bench, report, export."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.admin_cli import add_admin_parsers, run_admin_command
 from bot.backup import run_backup
 from bot.bench import run_bench
+from bot.bench_areas import run_area_bench
 from bot.bench_cases import run_case_bench
 from bot.bench_workers import run_worker_bench
 from bot.demo import run_demo
@@ -27,7 +28,9 @@ from bot.reports_cli import add_parsers as add_report_parsers
 from bot.reports_cli import run_export, run_report
 from bot.runtime import run_with
 from bot.settings import SettingsError, load_settings
+from bot.templates_cli import add_templates_parser, run_templates_command
 from bot.workers import WorkersRefused, run_workers
+from storage.areas import load_areas
 from storage.catalog import CatalogInvalid, load_catalog
 from storage.db import (
     DatabaseMissing,
@@ -53,6 +56,7 @@ CREATES_DATABASE = frozenset({"run", "webhook", "demo", "migrate"})
 # Commands that work on the settings' database (move-data names its own two; bench makes its own).
 USES_DATABASE = frozenset(
     {"run", "webhook", "migrate", "catalog", "kb", "backup", "staff", "apikey", "report", "export"}
+    | {"templates"}
 )
 
 
@@ -101,9 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_parsers(sub)
     add_report_parsers(sub)  # report, export
     catalog = sub.add_parser("catalog", help="the catalogue of departments and categories")
-    catalog.add_argument("action", choices=("load",), help="load: add or update from FILE")
-    catalog.add_argument("file", type=Path, help="a catalogue TOML file")
+    catalog.add_argument(
+        "action",
+        choices=("load", "areas"),
+        help="load: add or update from FILE; areas: the districts and streets of FILE (属地)",
+    )
+    catalog.add_argument(
+        "file", type=Path, help="a catalogue TOML file, or an areas GeoJSON file (areas)"
+    )
     add_kb_parser(sub)  # kb load
+    add_templates_parser(sub)  # templates load
     bench = sub.add_parser("bench", help="measure the pipeline against a bare bot")
     bench.add_argument("--users", type=int, default=500, help="simulated citizens (500)")
     bench.add_argument("--messages", type=int, default=None, help="per user (10; 2 at --rtt)")
@@ -136,7 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--keep", action="store_true", help="with --cases: keep the file")
     bench.add_argument(
-        "--lookups", type=int, default=10_000, help="with --cases: status lookups to time"
+        "--lookups",
+        type=int,
+        default=10_000,
+        help="with --cases: status lookups to time; with --areas: places to look up",
+    )
+    bench.add_argument(
+        "--areas",
+        type=int,
+        default=None,
+        help="instead: point-in-polygon over N generated areas, with the index and without",
     )
     bench.add_argument(
         "--queue-pages", type=int, default=1_000, help="with --cases: /queue pages to time"
@@ -181,6 +201,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "move-data":
         return await run_move_data(args)
+    if args.command == "bench" and args.areas is not None:
+        return run_area_bench(args)
     if args.command == "bench" and args.workers is not None:
         return await run_worker_bench(args)
     if args.command == "bench" and args.cases is not None:
@@ -206,9 +228,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
         print("migrations applied")
         return 0
     if args.command == "catalog":
-        return await _load_catalog(settings.database_url, args.file)
+        return await _load_catalog(settings.database_url, args.file, args.action)
     if args.command == "kb":
         return await run_kb_command(args, settings)
+    if args.command == "templates":
+        return await run_templates_command(args, settings)
     if args.command == "backup":
         return await asyncio.to_thread(
             run_backup, settings.database_url, args.file, force=args.force
@@ -248,10 +272,10 @@ def missing_database(path: Path) -> str:
     )
 
 
-async def _load_catalog(database_url: str, path: Path) -> int:
+async def _load_catalog(database_url: str, path: Path, action: str = "load") -> int:
     await open_database(database_url, ready_level=logging.DEBUG)
     try:
-        report = await load_catalog(path)
+        report = await (load_areas(path) if action == "areas" else load_catalog(path))
     except CatalogInvalid as exc:
         print(f"minsheng: {path} was not loaded, nothing changed:\n{exc}", file=sys.stderr)
         return EXIT_SETTINGS
@@ -260,5 +284,5 @@ async def _load_catalog(database_url: str, path: Path) -> int:
         return EXIT_SETTINGS
     finally:
         await close_database()
-    print(f"catalogue loaded from {path}: {report}")
+    print(f"{'areas' if action == 'areas' else 'catalogue'} loaded from {path}: {report}")
     return 0

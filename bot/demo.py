@@ -9,10 +9,17 @@ from bot.sandbox import Sandbox, SandboxConfig
 from bot.settings import load_settings
 from bot.web import serve_public_side
 from storage.catalog import DepartmentNotFound
+from storage.forum_topics import forget_topics
 from storage.inbox import highest_update_id
 from storage.kb_file import KbFileInvalid
 from storage.kb_load import SAMPLE_KNOWLEDGE, kb_loaded, load_knowledge
 from storage.outbox import forget_calls, highest_message_id
+from storage.reply_templates import (
+    SAMPLE_TEMPLATES,
+    TemplateFileInvalid,
+    load_templates,
+    templates_loaded,
+)
 from storage.staff import StaffRole, add_staff, staff_changes
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,8 @@ async def run_demo(host: str, port: int, database_url: str) -> None:
         web_listen=f"{host}:{port + 1}",
     )
     config.time_zone = settings.timezone  # the web chat's times, as the bot's messages give them
+    # MINSHENG_STAFF_TOPICS=1 minsheng demo: the staff group is a forum, a topic per department.
+    config.staff_forum = settings.staff_topics
     try:
         runtime = await Runtime.start(settings)
     except BaseException:
@@ -62,8 +71,11 @@ async def run_demo_desk(
     sandbox.world.continue_after(await highest_update_id(), await highest_message_id())
     await add_demo_handler(runtime)
     await add_sample_articles(runtime)
+    await add_sample_templates(runtime)
     # The sandbox starts empty, the database does not: send the command menus again.
     await forget_calls(("setMyCommands", "deleteMyCommands"))
+    if runtime.services.settings.staff_topics:
+        await forget_topics()  # its forum has no topics yet: the bot opens them again
     await runtime.queue_command_menus()
     async with serve_public_side(runtime):
         # Said once both ports listen: whoever reads it can open either page.
@@ -102,6 +114,24 @@ async def add_sample_articles(runtime: Runtime) -> None:
         log.warning("the sample knowledge base was not loaded: %s", exc)
         return
     log.info("sample knowledge base loaded: %s", report)
+
+
+async def add_sample_templates(runtime: Runtime) -> None:
+    """The sample reply templates, when the demo's desk has none yet (the demo only, like the
+    articles: their facts are invented; a desk loads its own with `minsheng templates load`)."""
+    if await templates_loaded():
+        return
+    settings = runtime.services.settings
+    try:
+        report = await load_templates(
+            SAMPLE_TEMPLATES,
+            default_language=settings.default_language,
+            now=runtime.services.clock.now(),
+        )
+    except TemplateFileInvalid as exc:  # a catalogue of its own: the demo runs without them
+        log.warning("the sample reply templates were not loaded: %s", exc)
+        return
+    log.info("sample reply templates loaded: %s", report)
 
 
 async def add_demo_handler(runtime: Runtime) -> None:

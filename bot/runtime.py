@@ -39,11 +39,13 @@ from bot.notice_rendering import NoticeRenderer
 from bot.ratelimit import SendLimiter
 from bot.sender import Sender
 from bot.settings import Settings
+from bot.staff_topics import TopicKeeper, refresh_department_chats
 from bot.sweeps import Sweeper
 from bot.transport import AiohttpRequest
 from bot.waiting import wait_any
 from bot.web import make_web_app, serve_public_side
 from handlers.staff_menu import queue_staff_menus
+from storage.areas import SAMPLE_AREAS, load_areas
 from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
 from storage.db import close_database, open_database
 from storage.outbox import enqueue, recent_sends
@@ -72,6 +74,7 @@ def _sender(services: Services, bot: Bot, limiter: SendLimiter) -> Sender:
         concurrency=settings.send_concurrency,
         staff_chat_id=settings.staff_chat_id,
         metrics=services.metrics,
+        topics=TopicKeeper(services, bot),
     )
 
 
@@ -130,6 +133,8 @@ class Runtime:
         if not await catalog_loaded():
             report = await load_catalog(settings.catalog_file or SAMPLE_CATALOG)
             log.info("catalogue loaded at first start: %s", report)
+            if settings.catalog_file is None:  # the sample catalogue's own districts
+                log.info("areas loaded at first start: %s", await load_areas(SAMPLE_AREAS))
         services = Services(
             settings, Catalogs(settings.default_language), clock or SystemClock(), calendar
         )
@@ -143,6 +148,7 @@ class Runtime:
         await ensure_admins(settings.admin_ids, now=services.clock.now())
         app = build_application(settings, token, services.catalogs)
         app.bot_data[SERVICES_KEY] = services
+        await refresh_department_chats(app.bot_data)  # staff commands work there too
         await app.initialize()
         sender = _sender(services, app.bot, SendLimiter.from_settings(settings))
         dispatcher = Dispatcher(app, services, lanes=settings.dispatch_lanes)
@@ -266,6 +272,7 @@ class Runtime:
                     loops={k: (None if v is None else round(v, 1)) for k, v in loops.items()},
                     now=self.services.clock.now(),
                 )
+                await refresh_department_chats(self.app.bot_data)
             except Exception as exc:  # /healthz says the database is down; nothing else to do
                 log.info("could not write this process's heartbeat: %r", exc)
             await wait_any(self.stop, self._beat_now, seconds=BEAT_EVERY)

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.texts.maps import MapService
 from storage.digest import parse_schedule
+from storage.dispute_reasons import load_reasons
 from storage.due_dates import parse_working_hours
 from storage.work_calendar import SHIPPED_CALENDAR, CalendarInvalid, WorkCalendar, load_calendar
 
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     # (SO_REUSEPORT); that command sets it for the processes it starts.
     reuse_port: bool = False
     staff_chat_id: int | None = None
+    # The staff chat is a forum: each department's cards go to a topic of its own, which the
+    # bot creates (storage.staff_destinations; bot/staff_topics.py). Off: one chat, as before.
+    staff_topics: bool = False
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     timezone: str = "Asia/Shanghai"
     default_language: str = "en"
@@ -127,6 +131,9 @@ class Settings(BaseSettings):
     overdue_list_at: str = "09:00"  # local time of the daily overdue list to the staff chat
     # The weekly digest (民声摘报) to the staff chat: a weekday and local time, or "off".
     digest_at: str = "MON 09:00"
+    # The reasons a department may dispute a rating with (差评复核): a TOML file (default: the
+    # shipped storage/dispute_reasons.toml), checked at start-up.
+    dispute_reasons_file: Path | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -157,6 +164,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_default(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("dispute_reasons_file", mode="before")
+    @classmethod
+    def _reasons_file(cls, value: object) -> object:
+        path = None if value in ("", None) else Path(str(value))
+        load_reasons(path)  # DisputeReasonsInvalid (a ValueError) names the file and the entry
+        return path
 
     @field_validator("working_hours")
     @classmethod

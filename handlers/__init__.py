@@ -27,8 +27,12 @@ from handlers import (
     staff_admin,
     staff_cases,
     staff_details,
+    staff_disputes,
+    staff_handlers,
     staff_kb,
+    staff_proposal,
     staff_queue,
+    staff_reply_templates,
     staff_reports,
     staff_review,
     staff_routing,
@@ -88,6 +92,8 @@ STAFF_COMMANDS = (
     + staff_reports.COMMANDS
     + staff_web.COMMANDS
     + staff_kb.COMMANDS
+    + staff_handlers.COMMANDS
+    + staff_disputes.COMMANDS
 )
 
 
@@ -112,6 +118,8 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             # Whoever sends them, storage decides whether they may (a citizen is told no).
             *staff_admin.handlers(app),
             *staff_cases.handlers(app),
+            *staff_proposal.handlers(),  # the card's Accept as proposed (属地)
+            *staff_reply_templates.handlers(app),  # /reply N t:<code>: before the plain /reply
             *staff_work.handlers(app),
             *staff_review.handlers(),
             *staff_details.handlers(),
@@ -123,6 +131,8 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
             *deadlines.handlers(app),  # urgent, extensions (延期) and their buttons
             *staff_web.handlers(app),  # /web: a sign-in link to the dashboard
             *staff_kb.handlers(app),  # /kb: search the knowledge base, open an article
+            *staff_handlers.handlers(app),  # /take, /give: a case's handler (承办人)
+            *staff_disputes.handlers(app),  # /dispute, /disputes: rating review (差评复核)
             # Commands before free text: "/help" is text too.
             # guarded(): in the middle of a request, a command or menu button asks "continue or
             # discard?" instead of running; /language and /cancel act at once on purpose.

@@ -14,6 +14,7 @@ from telegram import InputMediaPhoto
 from bot.i18n import Translator
 from bot.texts.attachments import attachment_label
 from bot.texts.cases import erased, staff_card
+from bot.texts.suggestion import suggestion_note
 from handlers.duplicates import duplicate_line, duplicate_rows
 from handlers.rendered import Rendered, notice_maps, notice_zone
 from handlers.staff_cases import card_keyboard, details_keyboard
@@ -42,12 +43,14 @@ async def render_staff_new_case(params: dict[str, Any], t: Translator) -> Render
     buttons, and a "Merge into N" button for each possible duplicate."""
     case = await case_by_tracking(str(params["tracking"]))
     text = await staff_card(case, t, notice_zone(), maps=notice_maps())
+    text += await suggestion_note(case.tracking, t)  # the category the text reads as, if other
     if await card_stage("new", case.tracking, params) != ALL:  # moved on before it went out
         return Rendered(
             "sendMessage",
             {"text": text, "reply_markup": details_keyboard(case.tracking, t).to_dict()},
         )
-    markup = card_keyboard(case.tracking, t).to_dict()
+    proposed = case.proposed_department_code is not None  # Accept as proposed: one tap
+    markup = card_keyboard(case.tracking, t, proposed=proposed).to_dict()
     duplicates = [str(number) for number in params.get("duplicates") or ()]
     if duplicates:
         text += "\n\n" + duplicate_line(duplicates, t)

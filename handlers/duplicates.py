@@ -38,8 +38,7 @@ from handlers.case_card import page_data
 from handlers.common import answer_button, send, user_of
 from handlers.intake_data import data, save
 from handlers.menu import main_menu
-from handlers.staff_cases import mark_card
-from handlers.staff_kit import acted, pressed
+from handlers.staff_kit import acted, mark_card, pressed
 from storage.case_views import CaseClosed, CaseNotFound, EventView, Location
 from storage.drafts import DraftView, discard_draft
 from storage.duplicates import CaseAlreadyYours, SimilarCase, join_case, similar_open_cases

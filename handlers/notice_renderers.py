@@ -22,7 +22,10 @@ from handlers import (
     reachability,
     routing_notices,
     staff_cases,
+    staff_disputes,
+    staff_handlers,
     staff_reports,
+    topic_notices,
 )
 from handlers.rendered import Rendered, Renderer, rendering_in
 
@@ -55,6 +58,9 @@ RENDERERS: dict[str, Renderer] = {
     "case_merged": rating.render_case_merged,
     "case_question": rating.render_case_question,
     "staff_case_reopened": rating.render_staff_case_reopened,
+    # Disputes of unsatisfied ratings (差评复核): the card with Grant · Refuse, the decision.
+    "staff_dispute_filed": staff_disputes.render_staff_dispute_filed,
+    "staff_dispute_decided": staff_disputes.render_staff_dispute_decided,
     # Duplicates: joining a similar request, and its moves as its followers hear of them.
     "case_joined": follower_notices.render_case_joined,
     "followed_case_accepted": follower_notices.render_followed_case_accepted,
@@ -77,6 +83,10 @@ RENDERERS: dict[str, Renderer] = {
     "staff_case_escalated": deadline_notices.render_staff_case_escalated,
     "staff_accept_overdue": deadline_notices.render_staff_accept_overdue,
     "staff_overdue_list": deadline_notices.render_staff_overdue_list,
+    # A case's handler (承办人), privately: given a case, its reminder, its escalation.
+    "staff_handler_given": staff_handlers.render_staff_handler_given,
+    "staff_handler_reminder": staff_handlers.render_staff_handler_reminder,
+    "staff_handler_escalated": staff_handlers.render_staff_handler_escalated,
     # Reports: the charts and the CSV file, made at send time; the weekly digest.
     "stats_charts": staff_reports.render_stats_charts,
     "stats_export": staff_reports.render_stats_export,
@@ -85,6 +95,11 @@ RENDERERS: dict[str, Renderer] = {
     "citizen_data_export": privacy.render_data_export,
     # Operations: a citizen the bot can no longer reach (storage.reachability).
     "staff_citizen_unreachable": reachability.render_citizen_unreachable,
+    # A department's topic in the staff forum closed or deleted (storage.forum_topics).
+    "staff_topic_closed": topic_notices.render_topic_closed,
+    "staff_topic_deleted": topic_notices.render_topic_deleted,
+    # A department's own chat the bot can no longer write to (storage.forum_topics).
+    "staff_department_chat_lost": topic_notices.render_chat_lost,
 }
 
 
@@ -95,9 +110,10 @@ async def render_notice(
     *,
     zone: ZoneInfo | None = None,
     maps: MapService = "osm",
+    default: str = "en",
 ) -> Rendered:
     renderer = RENDERERS.get(kind)
     if renderer is None:
         raise NoticeUnknown(kind)
-    with rendering_in(zone or ZoneInfo("UTC"), maps):
+    with rendering_in(zone or ZoneInfo("UTC"), maps, default):
         return await renderer(params, t)

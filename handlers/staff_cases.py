@@ -22,6 +22,7 @@ from telegram.ext import CommandHandler
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import SOURCE, Translator
 from bot.texts.cases import department_name, staff_card, when
+from bot.texts.reply_templates import auto_reply_text
 from bot.texts.timeline import routing_lines, staff_status_name, timeline_lines
 from handlers.buttons import (
     NUMBER_GROUP,
@@ -30,10 +31,18 @@ from handlers.buttons import (
     on_expired_button,
     reasons_keyboard,
 )
-from handlers.common import answer_button, call, chat_of, send, user_of, who
-from handlers.rendered import Rendered, notice_zone
+from handlers.common import answer_button, call, chat_of, send, topic_of, user_of, who
+from handlers.rendered import Rendered, notice_default_language, notice_zone
 from handlers.staff_departments import GROUP_PATTERN, department_keyboard
-from handlers.staff_kit import acted, mark_pressed, not_allowed, pressed, staff_filter
+from handlers.staff_kit import (
+    acted,
+    allowed,
+    kept_out,
+    mark_card,
+    not_allowed,
+    pressed,
+    staff_filter,
+)
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
 from storage.catalog import departments
@@ -41,7 +50,6 @@ from storage.lifecycle import (
     CaseChangedMeanwhile,
     TransitionRefused,
     accept_case,
-    possible,
     reject_case,
 )
 from storage.notice_queue import NOTICE_METHOD
@@ -66,15 +74,19 @@ def standard_reasons(t: Translator) -> dict[str, str]:
     }
 
 
-def card_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
-    """The new-case card's actions (Details: handlers.staff_details)."""
+def card_keyboard(tracking: str, t: Translator, *, proposed: bool = False) -> InlineKeyboardMarkup:
+    """The new-case card's actions (Details: handlers.staff_details); with `proposed`, first a
+    one-tap Accept as proposed (handlers.staff_proposal)."""
+    label, data = t.gettext("Accept as proposed"), f"st:ok:{tracking}"
+    one_tap = InlineKeyboardButton(label, callback_data=data)
     return InlineKeyboardMarkup(
         [
+            *([[one_tap]] if proposed else []),
             [
                 InlineKeyboardButton(t.gettext("Accept"), callback_data=f"st:acc:{tracking}"),
                 InlineKeyboardButton(t.gettext("Reject"), callback_data=f"st:rej:{tracking}"),
                 InlineKeyboardButton(t.gettext("Details"), callback_data=f"st:det:{tracking}"),
-            ]
+            ],
         ]
     )
 
@@ -93,22 +105,6 @@ def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
     return reasons_keyboard(
         standard_reasons(t), t, reason_data=f"st:rsn:{tracking}:", back_data=f"st:back:{tracking}"
     )
-
-
-async def allowed(
-    update: Update, context: MinshengContext, action: StaffAction, tracking: str, t: Translator
-) -> CaseView | None:
-    """The case if the presser may take `action` on it now; else answered, and None."""
-    try:
-        await authorize(user_of(update).id, action, tracking, now=context.services.clock.now())
-        case = await case_by_tracking(tracking)
-    except (StaffNotAuthorized, CaseNotFound):
-        await answer_button(update, context, not_allowed(t))
-        return None
-    if not possible(case.status, action):
-        await answer_button(update, context, t.gettext("This request was already handled."))
-        return None
-    return case
 
 
 async def on_accept(update: Update, context: MinshengContext) -> None:
@@ -149,9 +145,10 @@ async def on_back(update: Update, context: MinshengContext) -> None:
     if (got := await pressed(update, context, BACK_PATTERN)) is None:
         return
     found, t = got
-    if await allowed(update, context, StaffAction.REJECT, found.group(1), t) is not None:
+    if (case := await allowed(update, context, StaffAction.REJECT, found.group(1), t)) is not None:
         await answer_button(update, context)
-        await edit_markup(update, context, card_keyboard(found.group(1), t))
+        proposed = case.proposed_department_code is not None
+        await edit_markup(update, context, card_keyboard(case.tracking, t, proposed=proposed))
 
 
 async def on_department(update: Update, context: MinshengContext) -> None:
@@ -209,15 +206,6 @@ async def on_reason(update: Update, context: MinshengContext) -> None:
         await mark_card(update, context, case, t, done)
 
 
-async def mark_card(
-    update: Update, context: MinshengContext, case: CaseView, t: Translator, done: str
-) -> None:
-    """Edit the pressed card: its text drawn afresh with what was done, and no buttons left."""
-    settings = context.services.settings
-    text = await staff_card(case, t, settings.zone, maps=settings.map_links)
-    await mark_pressed(update, context, done, text=text)
-
-
 async def on_case(update: Update, context: MinshengContext) -> None:
     """Show staff a case: its card, the full timeline with who did what, and its photos."""
     _, t = await who(update, context)
@@ -230,6 +218,8 @@ async def on_case(update: Update, context: MinshengContext) -> None:
     except (StaffNotAuthorized, CaseNotFound):
         await send(update, context, not_allowed(t))
         return
+    if await kept_out(update, context, t, case.tracking):  # another department's, in a
+        return  # department's own chat
     await send_details(update, context, case, t, chat_of(update).id)
 
 
@@ -250,10 +240,17 @@ async def timeline_card(case: CaseView, t: Translator, context: MinshengContext)
 async def send_details(
     update: Update, context: MinshengContext, case: CaseView, t: Translator, chat_id: int
 ) -> None:
-    """A case's details into a chat: the card and timeline, then its photos (an album)."""
+    """A case's details into a chat: the card and timeline, then its photos (an album); in the
+    forum topic they were asked from, when asked from that chat."""
     await send(update, context, await timeline_card(case, t, context), chat_id=chat_id)
     if case.photos:
-        photos = {"kind": "staff_case_photos", "params": {"tracking": case.tracking}}
+        photos: dict[str, Any] = {
+            "kind": "staff_case_photos",
+            "params": {"tracking": case.tracking},
+        }
+        topic = topic_of(update) if chat_id == chat_of(update).id else None
+        if topic is not None:  # the notice's topic (bot.notice_rendering)
+            photos["thread"] = topic
         await call(update, context, NOTICE_METHOD, {"chat_id": chat_id, **photos})
 
 
@@ -297,7 +294,11 @@ def handlers(app: MinshengApp) -> list[Any]:
 
 
 async def render_case_accepted(params: dict[str, Any], t: Translator) -> Rendered:
-    """ "case_accepted" {tracking, department, due_at}: where the case went, and by when."""
+    """ "case_accepted" {tracking, department, due_at}: where the case went, and by when;
+    with `auto_reply`, the category's automatic first reply instead (its template filled in)."""
+    auto = await auto_reply_text(params, t.language, notice_default_language(), notice_zone())
+    if auto is not None:
+        return Rendered("sendMessage", {"text": auto})
     number = format_tracking_number(str(params["tracking"]))
     department = await department_name(params.get("department"), t)
     lines = [

@@ -2,8 +2,8 @@
 
 A desk may have hundreds of departments (a city's bureaus, its districts and their offices), so
 Accept never lists them all. It opens at the top of the tree (below a lone root, the city):
-the category's own department first, then that level's departments (in English name order,
-the same in every language), eight a page. A
+the proposed department first (storage.proposals), then that level's departments (in English
+name order, the same in every language), eight a page. A
 department with departments under it opens its level ("Housing Bureau ›"), where it can be
 chosen itself; « Back climbs a level, and from the top returns to the card's own buttons.
 
@@ -87,7 +87,7 @@ async def department_keyboard(
 
     rows: list[list[InlineKeyboardButton]] = []
     proposed = next((d for d in found if d.code == case.proposed_department_code), None)
-    if level == top and proposed is not None:  # the category's own department, first
+    if level == top and proposed is not None:  # the proposed department, first
         rows.append(choice(proposed))
     if level is not None and by_id[level] is not proposed:
         rows.append(choice(by_id[level]))  # the level's own department takes cases too

@@ -1,6 +1,7 @@
 """What every staff handler shares: who may send staff commands where (the staff filter), the
 not-allowed line, reading a command's arguments or answering its usage, running an operation and
-wording its outcome in one line, and a staff button's press and its outcome.
+wording its outcome in one line, a staff button's press and its outcome, and the case a pressed
+card acts on and the card marked afterwards.
 
 A feature module imports this kit, never a sibling feature. The words themselves (refusals, a
 tracking number as shown) are Telegram-free and live in bot.texts.refusals.
@@ -12,39 +13,58 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, Message, Update
 from telegram.ext import filters
 
-from bot.context import SERVICES_KEY, MinshengApp, MinshengContext, Services
+from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
+from bot.staff_topics import chat_department, is_staff_chat
+from bot.texts.cases import staff_card
 from bot.texts.refusals import CASE_REFUSALS, not_allowed, refusal, shown
-from handlers.buttons import button_match, query_of
-from handlers.common import answer_button, call, send, user_of, who
-from storage.case_views import CaseNotFound
-from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused
+from handlers.buttons import NUMBER_GROUP, button_match, query_of
+from handlers.common import answer_button, call, chat_of, send, user_of, who
+from storage.case_views import CaseNotFound, CaseView
+from storage.cases import case_by_tracking
+from storage.chat_scope import case_belongs, queue_confined
+from storage.lifecycle import CaseChangedMeanwhile, TransitionRefused, possible
 from storage.staff import StaffAction, StaffNotAuthorized, authorize, staff_member
 from storage.stale_buttons import left_to_caller
 
 __all__ = [
+    "TAKE_PATTERN",
     "StaffChats",
     "acted",
+    "allowed",
     "arguments",
+    "kept_out",
+    "mark_card",
     "mark_pressed",
     "no_such_department",
     "not_allowed",
     "outcome",
     "parsed",
     "pressed",
+    "queue_kept_out",
     "shown",
     "staff_filter",
     "stamp",
+    "take_button",
     "usage_or_denied",
 ]
 
+# The routing notice's Take (handlers.staff_routing shows it, handlers.staff_handlers answers it):
+# the presser becomes the case's handler (承办人).
+TAKE_PATTERN = re.compile(rf"^ho:take:{NUMBER_GROUP}\Z")
+
+
+def take_button(tracking: str, t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.gettext("Take"), callback_data=f"ho:take:{tracking}")
+
 
 class StaffChats(filters.MessageFilter):
-    """Private chats, and the staff chat named in the settings (read when an update comes,
-    since handlers are registered before the services are attached)."""
+    """Private chats, the staff chat named in the settings and the departments' own chats
+    (read when an update comes, since handlers are registered before the services are
+    attached)."""
 
     def __init__(self, app: MinshengApp) -> None:
         super().__init__(name="StaffChats")
@@ -53,9 +73,66 @@ class StaffChats(filters.MessageFilter):
     def filter(self, message: Message) -> bool:
         if message.chat.type == message.chat.PRIVATE:
             return True
-        services = self._app.bot_data.get(SERVICES_KEY)
-        staff_chat = services.settings.staff_chat_id if isinstance(services, Services) else None
-        return staff_chat is not None and message.chat.id == staff_chat
+        return is_staff_chat(self._app.bot_data, message.chat.id)  # or a department's own
+
+
+async def kept_out(
+    update: Update, context: MinshengContext, t: Translator, tracking: str, *, button: bool = False
+) -> bool:
+    """In a department's own chat, a case of another department is not shown (everyone there
+    would read it): True once the asker is told where to ask instead (the press answered, with
+    `button`); False anywhere else, and for the department's own cases."""
+    code = chat_department(context.bot_data, chat_of(update).id)
+    if code is None or await case_belongs(tracking, code):
+        return False
+    text = t.gettext(
+        "Request {number} is not a case of this chat's department, so it is not shown here. "
+        "Ask for it in a private chat with the bot or in the staff group.",
+        number=shown(tracking),
+    )
+    if button:
+        await answer_button(update, context, text)
+    else:
+        await send(update, context, text)
+    return True
+
+
+async def queue_kept_out(
+    update: Update, context: MinshengContext, t: Translator, *, own_department: bool
+) -> str | None:
+    """In a department's own chat, a queue that reaches beyond that department is not listed:
+    the line saying where to ask instead; None where the queue may be shown."""
+    code = chat_department(context.bot_data, chat_of(update).id)
+    if code is None or await queue_confined(
+        user_of(update).id, code, own_department=own_department
+    ):
+        return None
+    return t.gettext(
+        "This chat belongs to one department, and your queue reaches further, so it is not "
+        "listed here. Send /queue in a private chat with the bot or in the staff group."
+    )
+
+
+async def scope_kept_out(
+    update: Update, context: MinshengContext, t: Translator, scope: str | None = None
+) -> bool:
+    """In a department's own chat, figures, a file or a list reaching beyond that department
+    (`scope`: the department a report covers, None for the whole desk or the caller's reach) are
+    not shown: True once the asker is told where to ask instead."""
+    code = chat_department(context.bot_data, chat_of(update).id)
+    if code is None or scope == code:
+        return False
+    if scope is None and await queue_confined(user_of(update).id, code, own_department=False):
+        return False
+    await send(
+        update,
+        context,
+        t.gettext(
+            "This chat belongs to one department, and what you asked for reaches further, so "
+            "it is not shown here. Ask in a private chat with the bot or in the staff group."
+        ),
+    )
+    return True
 
 
 def staff_filter(app: MinshengApp) -> filters.BaseFilter:
@@ -154,6 +231,31 @@ async def acted(
         return None
     await answer_button(update, context)
     return case
+
+
+async def allowed(
+    update: Update, context: MinshengContext, action: StaffAction, tracking: str, t: Translator
+) -> CaseView | None:
+    """The case if the presser may take `action` on it now; else answered, and None."""
+    try:
+        await authorize(user_of(update).id, action, tracking, now=context.services.clock.now())
+        case = await case_by_tracking(tracking)
+    except (StaffNotAuthorized, CaseNotFound):
+        await answer_button(update, context, not_allowed(t))
+        return None
+    if not possible(case.status, action):
+        await answer_button(update, context, t.gettext("This request was already handled."))
+        return None
+    return case
+
+
+async def mark_card(
+    update: Update, context: MinshengContext, case: CaseView, t: Translator, done: str
+) -> None:
+    """Edit the pressed card: its text drawn afresh with what was done, and no buttons left."""
+    settings = context.services.settings
+    text = await staff_card(case, t, settings.zone, maps=settings.map_links)
+    await mark_pressed(update, context, done, text=text)
 
 
 async def no_such_department(

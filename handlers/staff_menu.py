@@ -36,6 +36,8 @@ from storage.staff import StaffAction, StaffView, may, staff_changes
 DESCRIPTIONS: dict[str, Callable[[Translator], str]] = {
     "queue": lambda t: t.gettext("What to work on now; or new, mine, overdue, review"),
     "case": lambda t: t.gettext("Show a case: card, timeline, internal notes"),
+    "take": lambda t: t.gettext("Become the handler of a case of your department"),
+    "give": lambda t: t.gettext("Make a colleague the handler of a case"),
     "reply": lambda t: t.gettext("Answer the citizen (a supervisor reviews it first)"),
     "kb": lambda t: t.gettext("Search the knowledge base; a reply can quote an article"),
     "ask": lambda t: t.gettext("Ask the citizen for more information"),
@@ -55,6 +57,8 @@ DESCRIPTIONS: dict[str, Callable[[Translator], str]] = {
     "reject": lambda t: t.gettext("Do not accept a case, with a reason"),
     "merge": lambda t: t.gettext("Merge a case into another one"),
     "reopen": lambda t: t.gettext("Reopen a case"),
+    "dispute": lambda t: t.gettext("Dispute an unsatisfied rating of your department's case"),
+    "disputes": lambda t: t.gettext("Disputed ratings waiting for a decision"),
     "stats": lambda t: t.gettext("Figures per department and category"),
     "digest": lambda t: t.gettext("This week's digest of hot topics"),
     "export": lambda t: t.gettext("Export cases as a spreadsheet file"),
@@ -67,6 +71,10 @@ DESCRIPTIONS: dict[str, Callable[[Translator], str]] = {
 NEEDS: dict[str, StaffAction] = {
     "queue": StaffAction.VIEW,
     "case": StaffAction.VIEW,
+    "take": StaffAction.TAKE,
+    "give": StaffAction.GIVE,
+    "dispute": StaffAction.DISPUTE,
+    "disputes": StaffAction.DECIDE_DISPUTE,
     "reply": StaffAction.REPLY,
     "kb": StaffAction.VIEW,
     "ask": StaffAction.ASK,

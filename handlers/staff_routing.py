@@ -36,6 +36,7 @@ from handlers.staff_kit import (
     shown,
     staff_filter,
     stamp,
+    take_button,
 )
 from storage.case_views import CaseNotFound
 from storage.catalog import DepartmentNotFound
@@ -76,13 +77,14 @@ def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
 
 
 def routing_keyboard(tracking: str, t: Translator, *, signed: bool) -> InlineKeyboardMarkup:
-    """Under the routing notice: Sign for (until signed) and Send back."""
+    """Under the routing notice: Sign for (until signed), Send back, and Take (承办)."""
     row = []
     if not signed:
         row.append(
             InlineKeyboardButton(t.gettext("Sign for"), callback_data=f"ro:sign:{tracking}")
         )
     row.append(InlineKeyboardButton(t.gettext("Send back"), callback_data=f"ro:back:{tracking}"))
+    row.append(take_button(tracking, t))
     return InlineKeyboardMarkup([row])
 
 

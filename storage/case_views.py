@@ -115,8 +115,12 @@ class CaseView:
     created_at: datetime
     due_at: datetime | None
     updated_at: datetime
-    # The category's default department when the case was filed: staff are offered it first.
+    # The department proposed when the case was filed (the category's, or its area's for a
+    # local category: storage.proposals): staff are offered it first.
     proposed_department_code: str | None = None
+    # Why it was proposed: {"kind": "local", "area": code} | {"kind": "functional"} |
+    # {"kind": "category"} (storage.proposals); None for cases filed before proposals had one.
+    proposal_reason: dict[str, Any] | None = None
     # When the citizen's words (text, answers, place, photos) were erased at their request.
     erased_at: datetime | None = None
     attachments: tuple[Attachment, ...] = ()  # voice, video, audio, documents
@@ -142,6 +146,7 @@ CASE_COLUMNS = (
     "category__code",
     "department__code",
     "proposed_department__code",
+    "proposal_reason",
     "status",
     "text",
     "photos",
@@ -184,6 +189,7 @@ def case_view(row: dict[str, Any]) -> CaseView:
         due_at=row["due_at"],
         updated_at=row["updated_at"],
         proposed_department_code=row["proposed_department__code"],
+        proposal_reason=row.get("proposal_reason"),
         erased_at=row.get("erased_at"),
         attachments=attachments_from_json(row.get("attachments")),
     )

@@ -38,6 +38,7 @@ from storage.case_views import Location as Location
 from storage.case_views import NewCase as NewCase
 from storage.catalog import CategoryNotFound
 from storage.catalog_checks import as_code
+from storage.category_suggest import suggestion_for
 from storage.due_dates import due_at
 from storage.duplicates import DEFAULT_DISTANCE_M, flag_if_repeat, similar_open_cases
 from storage.models import Actor as Actor
@@ -45,6 +46,7 @@ from storage.models import Case, CaseFollower, Category, Citizen, Event
 from storage.models import CaseKind as CaseKind
 from storage.models import CaseStatus as CaseStatus
 from storage.notice_queue import notify
+from storage.proposals import proposal
 from storage.tracking import canonical_or_none, new_tracking_number
 from storage.work_calendar import WorkCalendar
 
@@ -58,6 +60,7 @@ _CATEGORY_COLUMNS = (
     "emergency",
     "time_limit_hours",
     "time_limit_working_days",
+    "scope",
 )
 
 
@@ -80,14 +83,16 @@ async def submit_case(
     24 hours before `now`), CategoryNotFound for an unknown code and its subclass
     CategoryUnavailable for a domain, a retired category or an emergency (those are diverted).
     The due date runs from `now` on the category's limit (working days: Monday to Friday in
-    `zone`, or on `calendar` with its holidays); the department is left for acceptance, the
-    category's default is proposed. Acceptance is due `accept_hours` working hours from `now`
-    on `calendar` (accept_due_at; none without both).
+    `zone`, or on `calendar` with its holidays); the department is left for acceptance, one is
+    proposed (storage.proposals: the category's, or a local area's). Acceptance is due
+    `accept_hours` working hours from `now` on `calendar` (accept_due_at; none without both).
     A case like one of the citizen's closed within 30 days is flagged repeat; the staff card
     lists open cases like it (storage.duplicates, places within `duplicate_distance_m`).
     """
     _require_aware(now)
     _check_limits(new)
+    # Before the transaction: a ranker rebuilt now and then must not hold the write lock.
+    suggested = await suggestion_for(new.text, new.category_code)
     async with in_transaction():
         if new.citizen_id is not None:
             await _check_citizen(new.citizen_id, now=now, daily_limit=daily_limit)
@@ -113,9 +118,11 @@ async def submit_case(
             "citizen_id": new.citizen_id,
             "kind": CaseKind(new.kind),
             "category_id": cat["id"],
-            "proposed_department_id": cat["department_id"],
+            **await proposal(cat, location),  # the department proposed, and why (属地)
             "status": CaseStatus.SUBMITTED,
             "text": new.text,
+            # What the text reads as, when clearly not the chosen category: for the staff card.
+            "suggested_category_id": suggested,
             "photos": list(new.photos),
             "attachments": [a.as_json() for a in new.attachments],
             "latitude": location.latitude if location else None,

@@ -72,12 +72,12 @@ TRANSITIONS: dict[tuple[CaseStatus, str], CaseStatus] = {
     (S.AWAITING_CITIZEN, A.CO_HANDLE): S.AWAITING_CITIZEN,
 }
 # Time limits (storage.deadlines): urgent and extensions move the clock of an accepted case
-# that is still worked, never its status.
+# that is still worked, never its status; nor does naming its handler (storage.case_handler).
 TRANSITIONS.update(
     {
         (status, action): status
         for status in (S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_CITIZEN)
-        for action in (A.URGENT, A.REQUEST_EXTENSION, A.DECIDE_EXTENSION)
+        for action in (A.URGENT, A.REQUEST_EXTENSION, A.DECIDE_EXTENSION, A.TAKE, A.GIVE)
     }
 )
 
@@ -152,6 +152,18 @@ async def load_case(tracking: str) -> Snapshot | None:
     if row is None:
         return None
     return Snapshot(**{**row, "status": CaseStatus(row["status"])})
+
+
+async def authorized_case(tracking: str, action: StaffAction, by: int) -> Snapshot:
+    """The case, if `by` may do `action` on it (storage.staff.check: its department's staff,
+    supervisors over it, admins); StaffNotAuthorized (the caller audits it) or CaseNotFound. A
+    non-staff user learns nothing of whether the case exists."""
+    case = await load_case(tracking)
+    if case is None:
+        await check_is_staff(by, action, None)
+        raise CaseNotFound(tracking)
+    await check(by, action, (case.scope,), tracking=case.tracking)
+    return case
 
 
 def possible(status: CaseStatus, action: str) -> bool:

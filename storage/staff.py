@@ -57,6 +57,11 @@ class StaffAction(StrEnum):
     REPORTS = "reports"  # statistics, digests and exports
     PUBLISH = "publish"  # write or approve the public text of a case whose citizen consented
     EDIT_ARTICLE = "edit_article"  # edit a knowledge-base article of one's department
+    TAKE = "take"  # become the case's handler within its department (承办人)
+    GIVE = "give"  # make a member of the case's department its handler
+    CALLBACK = "callback"  # record a callback (回访) to the citizen of an answered case
+    DISPUTE = "dispute"  # a department disputes an unsatisfied rating (差评复核)
+    DECIDE_DISPUTE = "decide_dispute"  # a supervisor grants or refuses the dispute
 
 
 # Handlers work the cases of their own department; supervisors route, review and chase.
@@ -71,6 +76,10 @@ _HANDLER_ACTIONS = frozenset(
         StaffAction.REQUEST_EXTENSION,
         StaffAction.PUBLISH,
         StaffAction.EDIT_ARTICLE,
+        StaffAction.TAKE,
+        StaffAction.GIVE,
+        StaffAction.CALLBACK,
+        StaffAction.DISPUTE,
     }
 )
 _SUPERVISOR_ACTIONS = frozenset(StaffAction) - {StaffAction.MANAGE_STAFF}

@@ -136,7 +136,8 @@ async def storage_context(url: str) -> AsyncIterator[TortoiseContext]:
     EXECUTOR_CACHE.clear()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=TortoiseLoopSwitchWarning)
-        config = generate_config(url, app_modules={"minsheng": ["storage.models"]}, testing=True)
+        modules = {"minsheng": ["storage.models", "storage.desk_models"]}
+        config = generate_config(url, app_modules=modules, testing=True)
         async with TortoiseContext() as context:
             await context.init(config=config, use_tz=True, timezone="UTC")
             await fold_case_everywhere()

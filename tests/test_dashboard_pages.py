@@ -71,6 +71,8 @@ async def test_case_page_says_where_the_case_stands(web_desk: tuple[Desk, str]) 
         status, page = await get(admin, f"{base}/web/case/{number}")
         assert heading(page) == f"Request {number}: submitted"
         assert facts(page)["Proposed department"] == "City Heating Company"
+        # Heating is a functional category: its department handles it wherever it is.
+        assert facts(page)["Why proposed"] == "functional: it handles this category wherever it is"
         assert selected(page, "assign-dept") == ["heating-company"]
         token = csrf_of(page)
         await post(

@@ -203,7 +203,7 @@ async def test_the_demo_page_walks_a_request_its_answer_and_its_rating(
     card = await staff.answer(f"New request {number}")
     map_link = card.locator("a[href^='https://www.openstreetmap.org/']")
     await expect(map_link).to_have_text(re.compile(r"^https://www\.openstreetmap\.org/\?mlat="))
-    await expect(map_link).to_have_attribute("href", re.compile(r"mlat=31\.230400"))
+    await expect(map_link).to_have_attribute("href", re.compile(r"mlat=45\.770000"))
     await expect(map_link).to_have_attribute("rel", "noopener noreferrer")
     await expect(map_link).to_have_attribute("target", "_blank")
     await shot(page, "03-staff-card")

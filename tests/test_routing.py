@@ -131,6 +131,7 @@ async def test_route_sign_send_back_and_route_again(sandbox: Sandbox, db_path: D
         assert buttons(notice) == [
             ("Sign for", f"ro:sign:{tracking}"),
             ("Send back", f"ro:back:{tracking}"),
+            ("Take", f"ho:take:{tracking}"),
         ]
         assert all(len(data.encode()) <= 64 for _, data in buttons(notice))
         routed = row(db_path, tracking)
@@ -165,7 +166,10 @@ async def test_route_sign_send_back_and_route_again(sandbox: Sandbox, db_path: D
         assert await press(d, HANDLER, notice, f"ro:sign:{tracking}") == ""
         signed = await edited(d, notice["message_id"], 0)
         assert signed["text"].endswith(f"\n\nSigned for by User {HANDLER}")
-        assert buttons(signed) == [("Send back", f"ro:back:{tracking}")]
+        assert buttons(signed) == [
+            ("Send back", f"ro:back:{tracking}"),
+            ("Take", f"ho:take:{tracking}"),
+        ]
         assert await press(d, HANDLER, notice, f"ro:sign:{tracking}") == (
             f"Request {number} was already signed for."
         )
@@ -190,7 +194,10 @@ async def test_route_sign_send_back_and_route_again(sandbox: Sandbox, db_path: D
         )
         assert await press(d, HANDLER, reasons, f"ro:kb:{tracking}") == ""
         restored = await edited(d, notice["message_id"], 2)
-        assert buttons(restored) == [("Send back", f"ro:back:{tracking}")]
+        assert buttons(restored) == [
+            ("Send back", f"ro:back:{tracking}"),
+            ("Take", f"ho:take:{tracking}"),
+        ]
         assert await press(d, GAS, notice, f"ro:back:{tracking}") == DENIED
         assert await say(d, HANDLER, f"/sendback {number}") == (
             "Usage: /sendback <number> <reason>"

@@ -128,7 +128,7 @@ async def test_an_anonymous_filer_is_never_named_to_staff(
         assert_unnamed(details["text"], "Details")
 
         # /queue.
-        queue = (await d.say(SUPERVISOR, "/queue mine", 2))["text"]
+        queue = (await d.say(SUPERVISOR, "/queue open", 2))["text"]
         assert number in queue
         assert_unnamed(queue, "/queue")
 

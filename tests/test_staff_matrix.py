@@ -18,10 +18,11 @@ from bot.sandbox import Sandbox
 from handlers import STAFF_COMMANDS
 from handlers.attribution import refusal
 from storage.lifecycle import accept_case
+from storage.lifecycle_replies import submit_reply
 from storage.tracking import format_tracking_number
 from tests.databases import Database
-from tests.following import Desk, desk
-from tests.harness import query
+from tests.following import Desk, buttons, desk
+from tests.harness import eventually, query
 from tests.staff_chat import group_message
 from tests.staff_desk import ADMIN, DENIED, HANDLER, SUPERVISOR, add_team
 
@@ -73,6 +74,23 @@ EXPECTED: dict[str, frozenset[str]] = {
     "web": frozenset(ROLES) - {"citizen"},
     # The knowledge base: any staff member searches it.
     "kb": frozenset(ROLES) - {"citizen"},
+    # A handler within the department (承办人): its staff take a case, and give one to a
+    # colleague; supervisors and admins give cases out (they hold none: told so, not denied).
+    "take": frozenset({"handler", "supervisor", "admin"}),
+    "give": frozenset({"handler", "supervisor", "admin"}),
+    # Disputing an unsatisfied rating is for the case's department; supervisors decide (the
+    # list of disputes waiting shows each staff member those in their reach).
+    "dispute": frozenset({"handler", "supervisor", "admin"}),
+    "disputes": frozenset(ROLES) - {"citizen"},  # those in reach: a handler sees its own
+}
+# A handler of another department is refused with a line that says why (and is audited)
+# rather than the generic one, where the command names the department rule.
+OTHER_DEPARTMENT = {
+    "take": "Request {number} is with another department: you can take or give only your own "
+    "department's requests.",
+    "give": "Request {number} is with another department: you can take or give only your own "
+    "department's requests.",
+    "dispute": "Only the staff of the department of request {number} may dispute its rating.",
 }
 
 
@@ -125,6 +143,9 @@ async def line_for(d: Desk, command: str, tracking: str) -> str:
         return f"/{command} {number}" + (" Say which valve, please" if command == "return" else "")
     if command == "merge":
         return f"/merge {number} {format_tracking_number(await accepted(d))}"
+    if command == "dispute":  # an answer its citizen rated unsatisfied
+        await rated_unsatisfied(d, tracking)
+        return f"/dispute {number} against_law The citizen asks us to cut a neighbour's heating"
     if command in ("grant", "refuse"):  # an extension request waiting for a decision
         sent = await say(d, HANDLER, f"/extend {number} 2 Waiting for the spare part")
         assert sent.startswith("Your request for 2 more working days")
@@ -152,7 +173,29 @@ async def line_for(d: Desk, command: str, tracking: str) -> str:
         "export": "/export month",
         "web": "/web",
         "kb": "/kb heating",
+        "take": f"/take {number}",
+        "give": f"/give {number} {HANDLER}",
+        "disputes": "/disputes",
     }[command]
+
+
+async def rated_unsatisfied(d: Desk, tracking: str) -> None:
+    """The case answered, and its citizen not solved and unsatisfied, in the chat."""
+    await submit_reply(tracking, REPLY, by=ADMIN, now=datetime.now(UTC))
+    rating = await eventually(
+        lambda: next(
+            (
+                m
+                for m in reversed(d.sandbox.messages(FILER))
+                if f"rt:s:{tracking}:not_solved" in [data for _, data in buttons(m)]
+            ),
+            None,
+        ),
+        10,
+        what="the rating question",
+    )
+    await d.press_edit(FILER, rating, f"rt:s:{tracking}:not_solved")
+    await d.press_edit(FILER, rating, f"rt:f:{tracking}:unsatisfied")
 
 
 def test_the_table_covers_every_staff_command() -> None:
@@ -175,7 +218,12 @@ async def test_access_matrix(sandbox: Sandbox, db_path: Database) -> None:
                 if allowed and answer == DENIED:
                     wrong.append(f"{role} {line!r}: denied, expected allowed")
                 elif not allowed:
-                    if answer != DENIED:
+                    own = (
+                        OTHER_DEPARTMENT.get(command, DENIED)
+                        if role == "other_handler"
+                        else DENIED
+                    )
+                    if answer != own.format(number=format_tracking_number(tracking)):
                         wrong.append(f"{role} {line!r}: {answer!r}, expected denied")
                     if case_row(db_path, tracking) != before:
                         wrong.append(f"{role} {line!r}: the case changed on a denial")

@@ -16,7 +16,20 @@ from tests.harness import bot_env, eventually
 from tests.staff_desk import ADMIN, HANDLER, SUPERVISOR, add_team, staff_desk
 
 LATER = 72_005  # made a supervisor of the heating company from the command line
-HANDLER_COMMANDS = ["queue", "case", "reply", "kb", "ask", "note", "sign", "sendback", "extend"]
+HANDLER_COMMANDS = [
+    "queue",
+    "case",
+    "take",
+    "give",
+    "reply",
+    "kb",
+    "ask",
+    "note",
+    "sign",
+    "sendback",
+    "extend",
+    "dispute",
+]
 NEVER_FOR_HANDLERS = {"assign", "grant", "refuse", "approve", "close", "ban", "staff", "stats"}
 
 

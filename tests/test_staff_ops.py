@@ -83,7 +83,8 @@ async def test_staff_menus_follow_the_staff_list(sandbox: Sandbox, db_path: Data
         await eventually(lambda: keys <= set(sandbox.commands), 10, what="the staff menus")
         anyone = menu(sandbox, f"chat:{staff_chat}|")
         assert [name for name, _ in anyone] == [
-            "queue", "case", "reply", "kb", "ask", "note", "sign", "sendback", "extend"
+            "queue", "case", "take", "give", "reply", "kb", "ask", "note", "sign", "sendback",
+            "extend", "dispute"
         ]  # fmt: skip
         assert anyone[0] == ("queue", "What to work on now; or new, mine, overdue, review")
         in_chat = menu(sandbox, f"chat_member:{staff_chat}:{ADMIN}|")

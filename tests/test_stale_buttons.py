@@ -20,18 +20,18 @@ from tests.staff_desk import ADMIN, CITIZEN, HANDLER, SUPERVISOR
 
 LABELS = {
     "en": {
-        "card": ["Accept", "Reject", "Details"],
+        "card": ["Accept as proposed", "Accept", "Reject", "Details"],
         "details": ["Details"],
-        "routed": ["Sign for", "Send back"],
-        "signed": ["Send back"],
+        "routed": ["Sign for", "Send back", "Take"],
+        "signed": ["Send back", "Take"],
         "extension": ["Grant", "Refuse"],
         "review": ["Approve", "Return"],
     },
     "zh_Hans": {
-        "card": ["受理", "不予受理", "详情"],
+        "card": ["按建议受理", "受理", "不予受理", "详情"],
         "details": ["详情"],
-        "routed": ["签收", "退单"],
-        "signed": ["退单"],
+        "routed": ["签收", "退单", "承办"],
+        "signed": ["退单", "承办"],
         "extension": ["批准", "不批准"],
         "review": ["通过", "退回"],
     },

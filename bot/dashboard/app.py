@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.dashboard import file_route, intake, kb_pages, publication, stats, views
+from bot.dashboard import (
+    callbacks,
+    file_route,
+    intake,
+    kb_pages,
+    publication,
+    stats,
+    template_pages,
+    views,
+)
 from bot.dashboard.address import dashboard_url
 from bot.dashboard.session import KEY, RUNTIME, SECURE
 
@@ -29,3 +38,5 @@ def add_dashboard_routes(app: web.Application, runtime: Runtime) -> None:
     publication.routes(app)
     stats.routes(app)
     kb_pages.routes(app)
+    template_pages.routes(app)
+    callbacks.routes(app)

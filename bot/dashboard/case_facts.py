@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.texts.case_handler import handler_label
 from bot.texts.cases import (
     answer_lines,
     category_name,
@@ -20,9 +21,12 @@ from bot.texts.cases import (
     kind_name,
     when,
 )
+from bot.texts.proposals import proposal_why
 from bot.texts.timeline import DENIAL_KIND, People, event_sentence, staff_status_name
+from storage.case_handler import handler_of
 from storage.case_views import CaseView
 from storage.cases import AuditEntry
+from storage.category_suggest import suggested_category_of
 from storage.models import CaseStatus
 from storage.tracking import format_tracking_number
 
@@ -54,6 +58,14 @@ async def case_facts(t: Translator, case: CaseView, zone: ZoneInfo) -> list[tupl
     elif case.status is CaseStatus.SUBMITTED and case.proposed_department_code is not None:
         name = await department_name(case.proposed_department_code, t)
         facts.append((t.gettext("Proposed department"), name))
+        if (why := await proposal_why(case, t)) is not None:
+            facts.append((t.gettext("Why proposed"), why))
+    if (handler := await handler_of(case.tracking)) is not None:  # 承办人
+        facts.append((t.gettext("Handler"), handler_label(t, handler)))
+    suggested = await suggested_category_of(case.tracking)
+    if case.status is CaseStatus.SUBMITTED and suggested is not None:
+        name = await category_name(suggested, t.language)
+        facts.append((t.gettext("Suggested category"), name))
     if case.is_open and case.due_at is not None:
         facts.append((t.gettext("Due by"), when(case.due_at, zone, t.language)))
     facts.append((t.gettext("Filed"), when(case.created_at, zone, t.language)))

@@ -15,8 +15,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.dashboard.actions import ACTIONS, DONE, done_key, done_line, run_action
+from bot.dashboard.callback_form import callback_block
 from bot.dashboard.case_facts import answers, case_facts, heading, timeline_rows
 from bot.dashboard.case_files import file_items
+from bot.dashboard.handler_filter import handler_options, wanted_handler
 from bot.dashboard.kb_picker import picker
 from bot.dashboard.pages import (
     category_choices,
@@ -37,6 +39,7 @@ from bot.dashboard.session import (
     session_id,
     set_session_cookie,
 )
+from bot.dashboard.template_picker import template_picker, with_picker_script
 from bot.i18n import Translator
 from bot.texts import maps
 from bot.texts.cases import description, erased, excerpt, when
@@ -126,7 +129,7 @@ async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.St
     zone = request.app[RUNTIME].services.settings.zone
     form = {
         key: request.query.get(key, "")
-        for key in ("status", "department", "category", "overdue", "repeat", "q")
+        for key in ("status", "department", "category", "overdue", "repeat", "q", "handler")
     }
     status = form["status"]
     wanted = CaseFilter(
@@ -137,6 +140,7 @@ async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.St
         overdue=form["overdue"] == "1",
         repeat=form["repeat"] == "1",
         text=form["q"],
+        handler=wanted_handler(form["handler"], staff),
     )
     try:
         page = int(request.query.get("page", "1"))
@@ -184,6 +188,7 @@ async def queue(request: web.Request, staff: StaffView, t: Translator) -> web.St
         departments=await department_choices(t.language),
         categories=await category_choices(t.language),
         kb_review=len(to_review),
+        handlers=await handler_options(t, staff),
     )
 
 
@@ -219,7 +224,7 @@ async def _render_case(
     if place and place.latitude is not None and place.longitude is not None:
         map_link = maps.map_link(place.latitude, place.longitude, settings.map_links, number)
     photos = [f"/web/case/{number}/photo/{i}" for i in range(len(case.photos))]
-    return render(
+    page = render(
         request,
         "case.html",
         t,
@@ -240,8 +245,13 @@ async def _render_case(
         departments=await department_choices(t.language),
         current_department=case.department_code or case.proposed_department_code or "",
         publication=await publication_block(t, staff.user_id, case, zone, posted),
-        **await picker(case, t.language, settings.default_language, chosen),
+        callback=await callback_block(request, t, staff, case),
+        **await picker(case, t.language, settings.default_language, chosen)
+        | await template_picker(
+            case, t, settings.default_language, zone, request.query.get("tpl", "")[:40]
+        ),  # a reply template chosen (?tpl=) fills the reply box instead of an article
     )
+    return with_picker_script(page)  # the template picker fills the box in place
 
 
 @staff_only

@@ -15,7 +15,10 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 
 from bot.i18n import Translator
+from bot.texts.case_handler import handler_line
 from bot.texts.maps import MapService, map_link
+from bot.texts.proposals import proposal_line
+from storage.case_handler import handler_of
 from storage.case_views import CaseView, EventView
 from storage.catalog import CategoryNotFound, DepartmentNotFound, Question, category, department
 from storage.models import CaseKind, CaseStatus
@@ -170,13 +173,11 @@ async def staff_card(
             "Category: {category}", category=await category_name(case.category_code, t.language)
         ),
     ]
-    if case.proposed_department_code is not None:
-        lines.append(
-            t.gettext(
-                "Proposed department: {department}",
-                department=await department_name(case.proposed_department_code, t),
-            )
-        )
+    if case.proposed_department_code is not None:  # and why (属地, bot.texts.proposals)
+        proposed = await department_name(case.proposed_department_code, t)
+        lines.append(await proposal_line(case, t, proposed))
+    if (handler := await handler_of(case.tracking)) is not None:  # 承办人
+        lines.append(handler_line(t, handler))
     if case.due_at is not None:
         lines.append(t.gettext("Due by: {due}", due=when(case.due_at, zone, t.language)))
     location = case.location

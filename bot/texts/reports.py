@@ -47,7 +47,7 @@ def summary_lines(f: Figures, t: Translator) -> list[str]:
             "Resolved: {rate} ({count} of {total} rated)",
             rate=pct(f.resolution_rate),
             count=f.resolved,
-            total=f.rated,
+            total=f.rated_counted,
         ),
         t.gettext("Completed: {count} ({rate})", count=f.completed, rate=pct(f.completion_rate)),
         t.gettext(
@@ -60,7 +60,7 @@ def summary_lines(f: Figures, t: Translator) -> list[str]:
             "Satisfied: {rate} ({count} of {total} rated)",
             rate=pct(f.satisfaction_rate),
             count=f.satisfied,
-            total=f.rated,
+            total=f.rated_counted,
         ),
         t.gettext(
             "Feedback: {rate} ({count} of {total} answered)",
@@ -73,6 +73,18 @@ def summary_lines(f: Figures, t: Translator) -> list[str]:
             rate=pct(f.reopen_rate),
             count=f.reopened,
             total=f.answered,
+        ),
+        t.gettext(
+            "Callback rate: {rate} ({count} of {total} answered)",
+            rate=pct(f.callback_rate),
+            count=f.called_back,
+            total=f.answered,
+        ),
+        t.gettext("Disputes granted: {count}", count=f.disputed),
+        t.gettext(
+            "Routing proposals: {accepted} accepted as proposed, {changed} changed",
+            accepted=f.proposals_accepted,
+            changed=f.proposals_changed,
         ),
         t.gettext(
             "Time to first answer: median {median}, 90% within {p90}",
@@ -225,6 +237,19 @@ def digest_text(
                 satisfied=pct(satisfied),
             )
             for code, rank, score, _received, on_time, satisfied in facts["ranking"]
+        ]
+    if facts.get("disputes"):
+        lines += ["", t.gettext("Disputed ratings, by department:")]
+        lines += [
+            "• "
+            + t.gettext(
+                "{name}: {filed} filed, {granted} granted, {refused} refused",
+                name=dept(code),
+                filed=filed,
+                granted=granted,
+                refused=refused,
+            )
+            for code, filed, granted, refused in facts["disputes"]
         ]
     if facts.get("to_review"):
         lines += ["", t.gettext("Knowledge-base articles past their review-by date:")]

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.texts.callbacks import callback_sentences
 from bot.texts.cases import department_name, erased, excerpt, status_name, when
 from bot.texts.ratings import satisfaction_labels, solved_labels
 from storage.case_views import CaseView
@@ -260,11 +261,22 @@ def _sentences(
         "extension_requested": lambda: t.gettext("{actor} asked for an extension", actor=actor),
         "extension_granted": lambda: t.gettext("{actor} granted the extension", actor=actor),
         "extension_refused": lambda: t.gettext("{actor} refused the extension", actor=actor),
-        "reminder_75": lambda: t.gettext(
-            "The department was reminded: 75% of the time limit has passed"
+        "reminder_75": lambda: (
+            t.gettext(
+                "Its handler, staff member {user}, was reminded: 75% of the time limit has passed",
+                user=f.text("handler"),
+            )
+            if p.get("handler")
+            else t.gettext("The department was reminded: 75% of the time limit has passed")
+        ),
+        # A handler within the department (承办人: storage.case_handler).
+        "handler_taken": lambda: t.gettext("{actor} became the handler", actor=actor),
+        "handler_given": lambda: t.gettext(
+            "{actor} made staff member {user} the handler", actor=actor, user=f.text("handler")
         ),
         "escalated": lambda: t.gettext("Escalated to the supervisors: the time limit has passed"),
         "joined": lambda: t.gettext("{actor} joined the request as a supporter", actor=actor),
+        **callback_sentences(t, actor, p),  # 回访 and 差评复核 (bot.texts.callbacks)
     }
 
 
