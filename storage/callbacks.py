@@ -22,18 +22,21 @@ from storage.lifecycle_core import (
     Snapshot,
     authorized_case,
     record,
-    tell_citizen,
     write_case,
 )
 from storage.models import (
     Actor,
     Case,
     CaseStatus,
-    Rating,
     RatingSatisfaction,
     RatingSolved,
 )
-from storage.rating import REOPEN_WITHIN, answered_at_or_none, rating_of_this_answer
+from storage.rating import (
+    REOPEN_WITHIN,
+    answered_at_or_none,
+    rating_of_this_answer,
+    store_rating,
+)
 from storage.rating_reopen import reopen_unsatisfied
 from storage.staff import StaffAction, StaffNotAuthorized, record_denial
 
@@ -203,26 +206,17 @@ async def _rated(
         "staff_id": by,
         "contact_method": report.method,
     }
-    if await Rating.filter(case_id=case.id).update(**values) == 0:
-        # Tortoise types create()'s keywords as a connection, not as the model's fields.
-        await Rating.create(case_id=case.id, **values)  # type: ignore[arg-type]
-    await record(
+    await store_rating(
         case,
-        "rated",
+        values,
+        closes=closes,
         actor=STAFF,
         actor_id=by,
         now=now,
-        public=True,
-        solved=str(solved),
-        satisfaction=str(satisfaction),
         source="staff",
         method=report.method,
     )
     if closes:
-        await record(
-            case, "closed", actor=STAFF, actor_id=by, now=now, public=True, reason="rated"
-        )
-        await tell_citizen(case, "case_closed", now)
         return CaseStatus.CLOSED
     if report.reopen:
         await reopen_unsatisfied(

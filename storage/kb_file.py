@@ -20,7 +20,6 @@ caller, who passes them in: this module reads files and nothing else.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 from storage.catalog_checks import LANGS
 from storage.plain_text import TextHasControls, clean_text
+from storage.toml_files import FileInvalid, item_tables, read_toml
 
 TITLE_MAX = 200
 BODY_MAX = 3000
@@ -35,21 +35,11 @@ KEYWORD_MAX = 64
 KEYWORDS_MAX = 40  # per language
 _CODE = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 CODE_MAX = 64
-_AT_LINE = re.compile(r"at line (\d+)")
 _KEYS = {"code", "categories", "department", "review_by", "title", "body", "keywords"}
 
 
-class KbFileInvalid(ValueError):
-    """The file has problems; `problems` lists each as (line, what); line 0: the whole file."""
-
-    def __init__(self, path: Path, problems: list[tuple[int, str]]) -> None:
-        self.problems = sorted(problems)
-        super().__init__(
-            "\n".join(
-                f"{path}:{line}: {what}" if line else f"{path}: {what}"
-                for line, what in self.problems
-            )
-        )
+class KbFileInvalid(FileInvalid):
+    """The knowledge-base file has problems (see FileInvalid)."""
 
 
 @dataclass(frozen=True)
@@ -112,24 +102,10 @@ class _Lines:
 
 def read_kb_file(path: Path, catalogue: Catalogue) -> list[ArticleSpec]:
     """Parse and check a knowledge-base file whole; KbFileInvalid names every problem's line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise KbFileInvalid(path, [(0, f"not UTF-8 text ({exc.reason})")]) from exc
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        at = _AT_LINE.search(str(exc))  # tomllib of Python 3.11 puts the line in its message
-        raise KbFileInvalid(path, [(int(at[1]) if at else 0, f"not valid TOML: {exc}")]) from exc
+    text, raw = read_toml(path, KbFileInvalid)
     lines = _Lines(text)
     problems: list[tuple[int, str]] = []
-    unknown = sorted(set(raw) - {"article"})
-    if unknown:
-        problems.append((0, f"unknown top-level key(s) {', '.join(unknown)} (only [[article]])"))
-    items = raw.get("article", [])
-    if not isinstance(items, list) or not items:
-        problems.append((0, "no [[article]] in the file"))
-        items = []
+    items = item_tables(raw, "article", problems)
     specs: list[ArticleSpec] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(items):

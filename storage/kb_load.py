@@ -11,7 +11,6 @@ what was edited on the dashboard since (the history keeps both).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,23 +19,9 @@ from tortoise.transactions import in_transaction
 
 from storage.kb_file import ArticleSpec, Catalogue, article_values, read_kb_file
 from storage.models import Category, Department, KbArticle, KbRevision
+from storage.toml_files import LoadReport
 
 SAMPLE_KNOWLEDGE = Path(__file__).with_name("sample_knowledge.toml")
-
-
-@dataclass(frozen=True)
-class KbLoadReport:
-    created: int
-    updated: int
-    unchanged: int
-    deactivated: tuple[str, ...]
-
-    def __str__(self) -> str:
-        gone = ", ".join(self.deactivated) or "none"
-        return (
-            f"{self.created} articles created, {self.updated} updated, "
-            f"{self.unchanged} unchanged; made inactive: {gone}"
-        )
 
 
 async def kb_loaded() -> bool:
@@ -66,7 +51,7 @@ def _stored(row: KbArticle) -> dict[str, Any]:
     }
 
 
-async def load_knowledge(path: Path, *, default_language: str, now: datetime) -> KbLoadReport:
+async def load_knowledge(path: Path, *, default_language: str, now: datetime) -> LoadReport:
     """Check a knowledge-base file whole, then write it in one transaction (module docstring).
 
     Raises KbFileInvalid (each problem with its line) and changes nothing if the file is wrong.
@@ -100,7 +85,7 @@ async def load_knowledge(path: Path, *, default_language: str, now: datetime) ->
         gone = sorted(code for code, row in existing.items() if row.active and code not in listed)
         if gone:
             await KbArticle.filter(code__in=gone).update(active=False, updated_at=now)
-    return KbLoadReport(created, updated, unchanged, tuple(gone))
+    return LoadReport("articles", created, updated, unchanged, tuple(gone))
 
 
 async def _revision(row: KbArticle, spec: ArticleSpec, now: datetime) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -211,33 +212,46 @@ async def rate_satisfaction(
             "rated_at": now,
             "citizen_id": citizen_id,
         }
-        if await Rating.filter(case_id=case.id).update(**values) == 0:
-            # Tortoise types create()'s keywords as a connection, not as the model's fields.
-            await Rating.create(case_id=case.id, **values)  # type: ignore[arg-type]
-        await record(
-            case,
-            "rated",
-            actor=CITIZEN,
-            actor_id=citizen_id,
-            now=now,
-            public=True,
-            solved=str(solved),
-            satisfaction=str(choice),
+        await store_rating(
+            case, values, closes=closes, actor=CITIZEN, actor_id=citizen_id, now=now
         )
-        if closes:
-            await record(
-                case,
-                "closed",
-                actor=CITIZEN,
-                actor_id=citizen_id,
-                now=now,
-                public=True,
-                reason="rated",
-            )
-            await tell_citizen(case, "case_closed", now)
         can_reopen = not closes and now - answered_at <= REOPEN_WITHIN
         answer = await _answer_text(case.id)
         return RatingView(case.tracking, answer, solved, choice, None, now, status, can_reopen)
+
+
+async def store_rating(
+    case: Snapshot,
+    values: dict[str, Any],
+    *,
+    closes: bool,
+    actor: Actor,
+    actor_id: int | None,
+    now: datetime,
+    **event: Any,
+) -> None:
+    """Write the case's one rating row (an answer given after a reopen is rated afresh in the
+    same row) and its public "rated" event (`event`: more of its facts); a rating that closes
+    the case records "closed" and tells the citizen. The caller has written the case."""
+    if await Rating.filter(case_id=case.id).update(**values) == 0:
+        await Rating.create(case_id=case.id, **values)
+    solved, satisfaction = str(values["solved"]), str(values["satisfaction"])
+    await record(
+        case,
+        "rated",
+        actor=actor,
+        actor_id=actor_id,
+        now=now,
+        public=True,
+        solved=solved,
+        satisfaction=satisfaction,
+        **event,
+    )
+    if closes:
+        await record(
+            case, "closed", actor=actor, actor_id=actor_id, now=now, public=True, reason="rated"
+        )
+        await tell_citizen(case, "case_closed", now)
 
 
 async def add_comment(

@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import re
 import string
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from storage.catalog_checks import LANGS
 from storage.plain_text import TextHasControls, clean_text
+from storage.toml_files import FileInvalid, item_tables, read_toml
 
 OUTCOMES = ("answered", "rejected", "asked", "received")
 PLACEHOLDERS = ("number", "department", "due", "category")
 TEXT_MAX = 3000
 CODE_MAX = 40  # a code travels in a button's data with a tracking number (64 bytes at most)
 CODE = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
-_AT_LINE = re.compile(r"at line (\d+)")
 _KEYS = {"code", "category", "outcome", "auto", "text"}
 _FORMATTER = string.Formatter()
 FORMAT_PROBLEM = (
@@ -41,17 +40,8 @@ FORMAT_PROBLEM = (
 )
 
 
-class TemplateFileInvalid(ValueError):
-    """The file has problems; `problems` lists each as (line, what); line 0: the whole file."""
-
-    def __init__(self, path: Path, problems: list[tuple[int, str]]) -> None:
-        self.problems = sorted(problems)
-        super().__init__(
-            "\n".join(
-                f"{path}:{line}: {what}" if line else f"{path}: {what}"
-                for line, what in self.problems
-            )
-        )
+class TemplateFileInvalid(FileInvalid):
+    """The template file has problems (see FileInvalid)."""
 
 
 @dataclass(frozen=True)
@@ -102,26 +92,10 @@ def read_template_file(
     path: Path, categories: frozenset[str], default_language: str
 ) -> list[TemplateSpec]:
     """Parse and check a template file whole; TemplateFileInvalid names every problem's line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise TemplateFileInvalid(path, [(0, f"not UTF-8 text ({exc.reason})")]) from exc
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        at = _AT_LINE.search(str(exc))
-        raise TemplateFileInvalid(
-            path, [(int(at[1]) if at else 0, f"not valid TOML: {exc}")]
-        ) from exc
+    text, raw = read_toml(path, TemplateFileInvalid)
     starts = [i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == "[[template]]"]
     problems: list[tuple[int, str]] = []
-    if set(raw) - {"template"}:
-        extra = ", ".join(sorted(set(raw) - {"template"}))
-        problems.append((0, f"unknown top-level key(s) {extra} (only [[template]])"))
-    items = raw.get("template", [])
-    if not isinstance(items, list) or not items:
-        problems.append((0, "no [[template]] in the file"))
-        items = []
+    items = item_tables(raw, "template", problems)
     specs: list[TemplateSpec] = []
     seen: dict[str, int] = {}
     autos: dict[str | None, str] = {}

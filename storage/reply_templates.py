@@ -36,6 +36,7 @@ from storage.reply_template_file import (
     read_template_file,
 )
 from storage.staff import StaffAction, StaffNotAuthorized, check
+from storage.toml_files import LoadReport
 
 SAMPLE_TEMPLATES = Path(__file__).with_name("sample_templates.toml")
 REPLY_OUTCOMES = ("answered", "rejected")  # what /reply and the reply box send
@@ -69,21 +70,6 @@ class TemplateView:
     updated_by: int | None
 
 
-@dataclass(frozen=True)
-class TemplateLoadReport:
-    created: int
-    updated: int
-    unchanged: int
-    deactivated: tuple[str, ...]
-
-    def __str__(self) -> str:
-        gone = ", ".join(self.deactivated) or "none"
-        return (
-            f"{self.created} templates created, {self.updated} updated, "
-            f"{self.unchanged} unchanged; made inactive: {gone}"
-        )
-
-
 def _view(row: ReplyTemplate) -> TemplateView:
     return TemplateView(
         row.code,
@@ -103,9 +89,7 @@ async def templates_loaded() -> bool:
     return await ReplyTemplate.exists()
 
 
-async def load_templates(
-    path: Path, *, default_language: str, now: datetime
-) -> TemplateLoadReport:
+async def load_templates(path: Path, *, default_language: str, now: datetime) -> LoadReport:
     """Check a template file whole, then write it in one transaction (module docstring).
     Raises TemplateFileInvalid (each problem with its line) and changes nothing if wrong."""
     leaves = await Category.filter(parent_id__isnull=False).values_list("code", flat=True)
@@ -131,7 +115,7 @@ async def load_templates(
         gone = sorted(code for code, row in existing.items() if row.active and code not in listed)
         if gone:
             await ReplyTemplate.filter(code__in=gone).update(active=False, updated_at=now)
-    return TemplateLoadReport(created, updated, unchanged, tuple(gone))
+    return LoadReport("templates", created, updated, unchanged, tuple(gone))
 
 
 def _values(spec: TemplateSpec) -> dict[str, Any]:
