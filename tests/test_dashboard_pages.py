@@ -48,6 +48,32 @@ def facts(page: str) -> dict[str, str]:
     return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page))
 
 
+async def test_a_new_case_page_names_the_category_its_words_read_as(
+    web_desk: tuple[Desk, str],
+) -> None:
+    """Filed under water bills about a cold flat: the page suggests the heating category, and
+    says why the water company is proposed; once accepted, neither is shown."""
+    d, base = web_desk
+    text = "Our radiators have been cold for a week and it is 14 degrees in the flat."
+    case = await d.file_case(CITIZEN, text=text, category="water.bills")
+    number = format_tracking_number(case.tracking)
+    async with await browser(await sign_in_link(d, ADMIN)) as admin:
+        _, page = await get(admin, f"{base}/web/case/{number}")
+        shown = {label: html.unescape(value) for label, value in facts(page).items()}
+        assert shown["Proposed department"] == "City Water Supply Company"
+        assert shown["Why proposed"] == "functional: it handles this category wherever it is"
+        assert shown["Suggested category"] == "Heating › No heating or radiators not warm"
+        await post(
+            admin,
+            f"{base}/web/case/{number}/assign",
+            {"csrf": csrf_of(page), "department": "water-company"},
+        )
+        _, page = await get(admin, f"{base}/web/case/{number}")
+        assert {"Proposed department", "Why proposed", "Suggested category"}.isdisjoint(
+            facts(page)
+        )
+
+
 def timeline(page: str) -> list[str]:
     return re.findall(r"<li><time [^>]*>[^<]*</time> (.*?)</li>", page)
 
