@@ -17,6 +17,7 @@ from bot.backup import run_backup
 from bot.bench import run_bench
 from bot.bench_areas import run_area_bench
 from bot.bench_cases import run_case_bench
+from bot.bench_intake import run_intake_bench
 from bot.bench_workers import run_worker_bench
 from bot.demo import run_demo
 from bot.ingress import PollingConflict
@@ -116,7 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_kb_parser(sub)  # kb load
     add_templates_parser(sub)  # templates load
     bench = sub.add_parser("bench", help="measure the pipeline against a bare bot")
-    bench.add_argument("--users", type=int, default=500, help="simulated citizens (500)")
+    bench.add_argument(
+        "--scenario",
+        choices=("help", "intake"),
+        default="help",
+        help="help: /help against a bare bot (the default); intake: whole requests filed",
+    )
+    bench.add_argument(
+        "--users", type=int, default=None, help="simulated citizens (500; 20 for intake)"
+    )
+    bench.add_argument(
+        "--requests", type=int, default=5, help="with --scenario intake: requests per user (5)"
+    )
     bench.add_argument("--messages", type=int, default=None, help="per user (10; 2 at --rtt)")
     bench.add_argument("--rtt", type=float, default=0.0, help="sandbox round trip, ms")
     bench.add_argument("--repeat", type=int, default=1, help="runs of each side (1)")
@@ -201,6 +213,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "move-data":
         return await run_move_data(args)
+    if args.command == "bench" and args.users is None:
+        args.users = 20 if args.scenario == "intake" else 500
+    if args.command == "bench" and args.scenario == "intake":
+        return await run_intake_bench(args)
     if args.command == "bench" and args.areas is not None:
         return run_area_bench(args)
     if args.command == "bench" and args.workers is not None:

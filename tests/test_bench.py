@@ -15,6 +15,7 @@ import sys
 import asyncpg
 import pytest
 
+from bot.bench_intake import STEPS
 from tests.harness import ROOT
 
 
@@ -122,3 +123,36 @@ def test_bench_workers_refuses_without_postgresql() -> None:
     assert done.returncode == 2
     assert "needs --database postgres://" in done.stderr
     assert done.stdout == ""
+
+
+def _bench(*options: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "bot", "--log-level", "WARNING", "bench", *options]
+    return subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.slow
+def test_bench_intake_prints_every_figure_with_its_goal() -> None:
+    """A few citizens file whole requests: every figure line has a goal and a met column, and
+    `--json` gives the same figures."""
+    small = ("--scenario", "intake", "--users", "2", "--requests", "2")
+    done = _bench(*small)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "4 filed" in lines[0]
+    figures = ["requests filed per second"]
+    figures += [f"step {step}: p50 / p99 ms" for step in STEPS]
+    figures += ["CPU ms per request (bot process)", "peak RSS MB (bot process)"]
+    for figure in figures:
+        [line] = [line for line in lines if line.startswith(figure)]
+        assert line.rstrip().endswith(("not met", " met", " -")), line
+    assert ">= 50" in lines[2]
+    assert all("p99 < 250" in line for line in lines if line.startswith("step "))
+
+    report = json.loads(_bench(*small, "--json").stdout)
+    assert report["requests"] == 4
+    assert [row["figure"] for row in report["figures"]] == figures
+    for row in report["figures"]:
+        assert row["goal"]
+        assert row["met"] in (True, False, None)

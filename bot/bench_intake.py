@@ -1,0 +1,258 @@
+"""`minsheng bench --scenario intake`: whole requests filed through the real conversation.
+
+The bot runs as a child process (`minsheng run`) on a fresh SQLite file (WAL, synchronous=FULL)
+against an in-process sandbox whose limits are lifted. Each simulated citizen is a closed loop
+that presses the bot's own buttons: New request, kind, area, category, the category's two
+questions, a description, a photo, Done, a place, "Stay anonymous", Submit, then `/status` of
+the number it was given. A step's latency runs from the update's creation to the bot's answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.bench import WARM_UP_USER, cpu_seconds, peak_rss_mb, percentiles_ms
+from bot.sandbox import Sandbox, SandboxConfig
+
+FIRST_CITIZEN = 200_000
+STEP_TIMEOUT = 120.0
+DOMAIN, CATEGORY = "heating", "heating.no-heat"  # a category that asks two questions
+STEPS = (
+    "start",
+    "new request",
+    "kind",
+    "area",
+    "category",
+    "question 1",
+    "question 2",
+    "description",
+    "photo",
+    "photos done",
+    "location",
+    "contact",
+    "submit",
+    "status",
+)
+GOAL_PER_SECOND = 50.0
+GOAL_P99_MS = 250.0
+DESCRIPTION = "The radiators in our flat have been cold for three days, the room is at 14 degrees."
+JsonDict = dict[str, Any]
+
+
+class IntakeStepUnexpected(RuntimeError):
+    """The bot's answer to a step is not the one the conversation leads to."""
+
+
+def _button(messages: list[JsonDict], prefix: str) -> tuple[JsonDict, str]:
+    """The message holding the first button whose data starts with `prefix`, and that data."""
+    for message in reversed(messages):
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+        for row in rows:
+            for key in row:
+                if str(key.get("callback_data", "")).startswith(prefix):
+                    return message, str(key["callback_data"])
+    raise IntakeStepUnexpected(f"no button {prefix!r} in {[m.get('text') for m in messages]}")
+
+
+class Filer:
+    """One citizen in a private chat, filing requests one step at a time."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        user_id: int,
+        ids: dict[str, int],
+        latencies: dict[str, list[float]],
+    ) -> None:
+        self.sandbox, self.id, self.ids, self.latencies = sandbox, user_id, ids, latencies
+        self.seen = 0  # the bot's messages in this chat so far
+
+    async def _answer(self, step: str, started: float, count: int) -> list[JsonDict]:
+        target = self.seen + count
+        messages = await self.sandbox.wait_for_messages(self.id, target, timeout=STEP_TIMEOUT)
+        self.latencies[step].append(time.perf_counter() - started)
+        fresh, self.seen = messages[self.seen : target], target
+        return fresh
+
+    async def say(self, step: str, text: str = "", count: int = 1, **extra: Any) -> list[JsonDict]:
+        started = time.perf_counter()
+        self.sandbox.send_text(self.id, text, language_code="en", first_name="Citizen", **extra)
+        return await self._answer(step, started, count)
+
+    async def press(self, step: str, shown: list[JsonDict], prefix: str) -> list[JsonDict]:
+        message, data = _button(shown, prefix)
+        started = time.perf_counter()
+        self.sandbox.press_button(self.id, self.id, message["message_id"], data)
+        return await self._answer(step, started, 1)
+
+    async def file(self, number: int) -> None:
+        """One whole request, from the menu to the status of the number it was given."""
+        shown = await self.say("new request", "New request")
+        shown = await self.press("kind", shown, "in:k:complaint")
+        shown = await self.press("area", shown, f"in:d:{self.ids[DOMAIN]}")
+        await self.press("category", shown, f"in:c:{self.ids[CATEGORY]}")
+        await self.say("question 1", "14")
+        await self.say("question 2", "2025-01-05")
+        shown = await self.say("description", DESCRIPTION)
+        if any("kq:" in json.dumps(m.get("reply_markup")) for m in shown):
+            shown = await self.press("description", shown, "kq:f:")  # File my request anyway
+        await self.say("photo", photo={"file_id": f"photo-{self.id}-{number}"})
+        await self.press("photos done", shown, "in:done")
+        await self.say("location", location=self.place(number))
+        shown = await self.say("contact", "Stay anonymous", count=2)  # the summary, its buttons
+        shown = await self.press("submit", shown, "in:submit")
+        if not any("case:" in json.dumps(m.get("reply_markup")) for m in shown):
+            shown = await self.press("submit", shown, "in:file")  # a similar one: file mine
+        tracking = _button(shown, "case:")[1].removeprefix("case:")
+        await self.say("status", f"/status {tracking}")
+
+    def place(self, number: int) -> JsonDict:
+        """A place of its own for each request, about a kilometre from every other, so that
+        none is offered as a duplicate of another."""
+        n = (self.id - FIRST_CITIZEN) * 1000 + number
+        return {"latitude": 45.5 + (n // 200) * 0.01, "longitude": 126.0 + (n % 200) * 0.01}
+
+    async def run(self, requests: int) -> None:
+        await self.say("start", "/start")
+        for number in range(requests):
+            await self.file(number)
+
+
+def _environment(sandbox: Sandbox, database: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "MINSHENG_BOT_TOKEN": sandbox.config.token,
+            "MINSHENG_BOT_API_URL": sandbox.api_url,
+            "MINSHENG_BOT_FILE_URL": sandbox.file_url,
+            "MINSHENG_DATABASE_URL": f"sqlite://{database}",
+            "MINSHENG_RATE_LIMITS": "false",
+            "MINSHENG_SEND_CONCURRENCY": "256",
+            "MINSHENG_POLL_TIMEOUT": "5",
+            # A conversation is many messages in a few seconds: keep the flood gate out of it.
+            "MINSHENG_FLOOD_MESSAGES": "100000",
+            "MINSHENG_CASES_PER_DAY": "100000",
+        }
+    )
+    return env
+
+
+def _category_ids(database: Path) -> dict[str, int]:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return dict(db.execute("SELECT code, id FROM category"))
+
+
+async def measure(users: int, requests: int) -> JsonDict:
+    """Start a sandbox and the bot; let `users` citizens file `requests` each; stop both."""
+    sandbox = Sandbox(SandboxConfig(limits_enabled=False))
+    await sandbox.start()
+    latencies: dict[str, list[float]] = {step: [] for step in STEPS}
+    with tempfile.TemporaryDirectory(prefix="minsheng-bench-") as tmp:
+        database = Path(tmp) / "bench.sqlite3"
+        command = [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"]
+        log = (Path(tmp) / "bot.log").open("wb")
+        process = await asyncio.create_subprocess_exec(
+            *command, env=_environment(sandbox, database), stdout=log, stderr=log
+        )
+        try:
+            sandbox.send_text(WARM_UP_USER, "/help")
+            await sandbox.wait_for_messages(WARM_UP_USER, 1, timeout=120)
+            ids = _category_ids(database)
+            filers = [Filer(sandbox, FIRST_CITIZEN + n, ids, latencies) for n in range(users)]
+            cpu_before = cpu_seconds(process.pid)
+            started = time.perf_counter()
+            await asyncio.gather(*(filer.run(requests) for filer in filers))
+            elapsed = time.perf_counter() - started
+            cpu = cpu_seconds(process.pid) - cpu_before
+            rss = peak_rss_mb(process.pid)
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), timeout=30)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+            log.close()
+            await sandbox.stop()
+    filed = users * requests
+    return {
+        "scenario": {"users": users, "requests_per_user": requests, "category": CATEGORY},
+        "requests": filed,
+        "seconds": round(elapsed, 3),
+        "figures": _figures(filed, elapsed, latencies, cpu, rss),
+    }
+
+
+def _figures(
+    filed: int, elapsed: float, latencies: dict[str, list[float]], cpu: float, rss: float
+) -> list[JsonDict]:
+    per_second = round(filed / elapsed, 1)
+    rows: list[JsonDict] = [
+        {
+            "figure": "requests filed per second",
+            "value": per_second,
+            "goal": f">= {GOAL_PER_SECOND:g}",
+            "met": per_second >= GOAL_PER_SECOND,
+        }
+    ]
+    for step in STEPS:
+        p50, p99 = percentiles_ms(sorted(latencies[step]))
+        rows.append(
+            {
+                "figure": f"step {step}: p50 / p99 ms",
+                "value": [p50, p99],
+                "goal": f"p99 < {GOAL_P99_MS:g}",
+                "met": p99 < GOAL_P99_MS,
+            }
+        )
+    no_goal = "none in section 1"
+    rows.append(
+        {
+            "figure": "CPU ms per request (bot process)",
+            "value": round(cpu / filed * 1000, 1),
+            "goal": no_goal,
+            "met": None,
+        }
+    )
+    rows.append(
+        {
+            "figure": "peak RSS MB (bot process)",
+            "value": round(rss, 1),
+            "goal": no_goal,
+            "met": None,
+        }
+    )
+    return rows
+
+
+def _met(met: bool | None) -> str:
+    return "-" if met is None else ("met" if met else "not met")
+
+
+async def run_intake_bench(args: argparse.Namespace) -> int:
+    report = await measure(args.users, args.requests)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    scenario = report["scenario"]
+    print(
+        f"intake: {scenario['users']} citizens x {scenario['requests_per_user']} requests "
+        f"({CATEGORY}), {report['requests']} filed in {report['seconds']} s; "
+        "SQLite, synchronous=FULL"
+    )
+    print(f"{'figure':36}{'value':>16}  {'goal':20}{'':2}met")
+    for row in report["figures"]:
+        value = row["value"]
+        shown = " / ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        print(f"{row['figure']:36}{shown:>16}  {row['goal']:20}  {_met(row['met'])}")
+    return 0
