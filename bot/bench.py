@@ -88,6 +88,17 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+async def stopped(process: asyncio.subprocess.Process) -> None:
+    """Stop the bot's process if it still runs: SIGTERM, then SIGKILL after 30 s."""
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
 def process_tree(pid: int) -> list[int]:
     """`pid` and its descendants (a `--workers` parent and the processes it started)."""
     tree, index = [pid], 0
@@ -190,13 +201,7 @@ async def measure(kind: str, users: int, messages: int, rtt: float) -> Figures:
             rss = peak_rss_mb(process.pid)
             cpu = cpu_seconds(process.pid) - cpu_before
         finally:
-            if process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), timeout=30)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
+            await stopped(process)
             log.close()
             await sandbox.stop()
     total = len(latencies)

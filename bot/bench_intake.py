@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.bench import WARM_UP_USER, cpu_seconds, peak_rss_mb, percentiles_ms
+from bot.bench import WARM_UP_USER, cpu_seconds, peak_rss_mb, percentiles_ms, stopped
 from bot.sandbox import Sandbox, SandboxConfig
 
 FIRST_CITIZEN = 200_000
@@ -175,13 +175,7 @@ async def measure(users: int, requests: int) -> JsonDict:
             cpu = cpu_seconds(process.pid) - cpu_before
             rss = peak_rss_mb(process.pid)
         finally:
-            if process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), timeout=30)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
+            await stopped(process)
             log.close()
             await sandbox.stop()
     filed = users * requests
