@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -11,6 +12,7 @@ from bot.clock import Clock
 from bot.i18n import Catalogs
 from bot.metrics import Metrics
 from bot.settings import Settings
+from storage.dispute_reasons import DisputeReason, load_reasons
 from storage.work_calendar import WorkCalendar
 
 
@@ -27,6 +29,12 @@ class Services:
     def calendar(self) -> WorkCalendar:
         """The working calendar every due date is computed on."""
         return self.work_calendar or WorkCalendar(zone=self.settings.zone)
+
+    @cached_property
+    def dispute_reasons(self) -> tuple[DisputeReason, ...]:
+        """The desk's reasons for disputing a rating, read from their file once (the settings
+        checked it at start-up)."""
+        return load_reasons(self.settings.dispute_reasons_file)
 
 
 SERVICES_KEY = "services"

@@ -33,7 +33,7 @@ from handlers.staff_kit import (
     usage_or_denied,
 )
 from storage.case_views import CaseNotFound
-from storage.dispute_reasons import DisputeReason, load_reasons
+from storage.dispute_reasons import DisputeReason
 from storage.disputes import (
     TEXT_MAX,
     DisputeReasonUnknown,
@@ -50,11 +50,6 @@ from storage.staff import StaffNotAuthorized
 COMMANDS = ("dispute", "disputes")
 DECIDE_PATTERN = re.compile(rf"^dsp:([gr]):{NUMBER_GROUP}\Z")
 LISTED = 10
-
-
-def reasons_of(context: MinshengContext) -> tuple[DisputeReason, ...]:
-    """The desk's reasons (the file was checked at start-up; it is small, read when asked)."""
-    return load_reasons(context.services.settings.dispute_reasons_file)
 
 
 def usage(t: Translator, reasons: tuple[DisputeReason, ...]) -> str:
@@ -96,7 +91,7 @@ def refused_line(t: Translator, number: str, error: Exception) -> str:
 async def on_dispute(update: Update, context: MinshengContext) -> None:
     """/dispute <number> <reason> [text]: the department disputes an unsatisfied rating."""
     _, t = await who(update, context)
-    args, reasons = list(context.args or []), reasons_of(context)
+    args, reasons = list(context.args or []), context.services.dispute_reasons
     if len(args) < 2:
         await usage_or_denied(update, context, t, usage(t, reasons))
         return
@@ -160,7 +155,7 @@ async def on_disputes(update: Update, context: MinshengContext) -> None:
         return
     if await scope_kept_out(update, context, t):
         return
-    names = {r.code: r.name(t.language) for r in reasons_of(context)}
+    names = {r.code: r.name(t.language) for r in context.services.dispute_reasons}
     if not waiting:
         await send(update, context, t.gettext("No dispute is waiting for a decision."))
         return
