@@ -20,6 +20,7 @@ from bot.bench_cases import run_case_bench
 from bot.bench_intake import run_intake_bench
 from bot.bench_workers import run_worker_bench
 from bot.demo import run_demo
+from bot.file_load_cli import load_file
 from bot.ingress import PollingConflict
 from bot.kb_cli import add_kb_parser, run_kb_command
 from bot.logs import setup_logging
@@ -35,9 +36,7 @@ from storage.areas import load_areas
 from storage.catalog import CatalogInvalid, load_catalog
 from storage.db import (
     DatabaseMissing,
-    close_database,
     migrate_database,
-    open_database,
     require_sqlite_file,
     sqlite_path,
 )
@@ -244,7 +243,9 @@ async def _dispatch(args: argparse.Namespace) -> int:
         print("migrations applied")
         return 0
     if args.command == "catalog":
-        return await _load_catalog(settings.database_url, args.file, args.action)
+        if args.action == "areas":
+            return await load_file(args.file, settings, _load_areas, CatalogInvalid, "areas")
+        return await load_file(args.file, settings, _load_catalog, CatalogInvalid, "catalogue")
     if args.command == "kb":
         return await run_kb_command(args, settings)
     if args.command == "templates":
@@ -288,17 +289,9 @@ def missing_database(path: Path) -> str:
     )
 
 
-async def _load_catalog(database_url: str, path: Path, action: str = "load") -> int:
-    await open_database(database_url, ready_level=logging.DEBUG)
-    try:
-        report = await (load_areas(path) if action == "areas" else load_catalog(path))
-    except CatalogInvalid as exc:
-        print(f"minsheng: {path} was not loaded, nothing changed:\n{exc}", file=sys.stderr)
-        return EXIT_SETTINGS
-    except OSError as exc:
-        print(f"minsheng: cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_SETTINGS
-    finally:
-        await close_database()
-    print(f"{'areas' if action == 'areas' else 'catalogue'} loaded from {path}: {report}")
-    return 0
+async def _load_catalog(path: Path, **_: object) -> object:
+    return await load_catalog(path)
+
+
+async def _load_areas(path: Path, **_: object) -> object:
+    return await load_areas(path)
