@@ -139,6 +139,10 @@ def classify(item: Outgoing, exc: TelegramError, now: datetime) -> SendResult:
     if isinstance(exc, BadRequest):
         if "message is not modified" in exc.message.lower():
             return SendResult(item.id, Outcome.SENT, item.chat_id)
+        if "chat not found" in exc.message.lower() and (item.chat_id or 0) < 0:
+            # A group Telegram no longer knows (a department's own chat deleted): as removed.
+            log.warning("chat %s is gone: %s", item.chat_id, exc.message)
+            return SendResult(item.id, Outcome.UNREACHABLE, item.chat_id, error=exc.message)
         log.error("outbox %s refused by Telegram: %s", item.id, exc.message)
         return SendResult(item.id, Outcome.FAILED, item.chat_id, error=exc.message)
     if now - item.next_attempt_at > GIVE_UP_AFTER or item.attempts >= MAX_ATTEMPTS:

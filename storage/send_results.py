@@ -2,7 +2,7 @@
 
 A citizen found unreachable is marked, staff are told (storage.reachability, a notice: itself an
 outbox row), and the citizen's other waiting rows end with the same answer. A department's own
-chat found unreachable or unknown sends its cards to the staff group (storage.forum_topics).
+chat found unreachable (or gone) sends its cards to the staff group (storage.forum_topics).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from storage.forum_topics import department_chat_lost
 from storage.models import OutboxMessage, OutboxStatus
 from storage.outbox import OPEN, SCRUBBED, Outcome, SendResult
 from storage.reachability import citizen_unreachable
-
-CHAT_GONE = "chat not found"  # Telegram's answer for a chat it does not know (any more)
 
 
 async def record_results(
@@ -72,16 +70,11 @@ async def _record(result: SendResult, now: datetime, staff_chat_id: int | None) 
             await rows.update(**changes)
         case Outcome.FAILED:
             await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
-            gone = CHAT_GONE in (result.error or "").lower()
-            if gone and result.chat_id is not None and staff_chat_id is not None:
-                # A department's own chat unknown to Telegram: this card goes to the staff group.
-                ids = [result.outbox_id]
-                await department_chat_lost(result.chat_id, ids, staff_chat_id, now=now)
         case Outcome.UNREACHABLE:
             await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
             if result.chat_id is not None and result.chat_id < 0 and staff_chat_id is not None:
-                # The bot removed from a department's own chat: the sender dropped the chat's
-                # queue, so every card waiting for it goes to the staff group.
+                # The bot removed from a department's own chat, or the chat gone: the sender
+                # dropped the chat's queue, so every card waiting for it goes to the staff group.
                 waiting = OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN)
                 waiting_ids = [int(row["id"]) for row in await waiting.values("id")]
                 ids = [result.outbox_id, *waiting_ids]
