@@ -20,13 +20,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import MinshengApp, MinshengContext
 from bot.i18n import Translator
 from bot.texts.my_data import language_name
-from handlers.buttons import ButtonHandler, button_match, edit_markup
-from handlers.common import answer_button, send, user_of, who
+from handlers.buttons import ButtonHandler, button_match, edit_markup, query_of
+from handlers.common import answer_button, call, send, user_of, who
 from handlers.intake_data import save
 from handlers.intake_prompts import ask
 from handlers.kb_offer import PATTERN, choice_data, choices
 from handlers.menu import main_menu
 from storage.drafts import INTAKE_STEPS, DraftView, Step, current_draft, discard_draft, set_draft
+from storage.kb_offers import offer_messages, offer_tag
 from storage.knowledge import (
     KbOfferNotFound,
     OfferView,
@@ -99,19 +100,54 @@ async def _open(
             language=language_name(shown.language, t),
         )
         parts.insert(0, f"<i>{html.escape(note)}</i>")
-    rows: list[list[Any]] = []
-    if code not in offer.voted:
-        rows.append(
-            [
-                InlineKeyboardButton("👍", callback_data=choice_data("u", offer.id, index)),
-                InlineKeyboardButton("👎", callback_data=choice_data("d", offer.id, index)),
-            ]
-        )
+    rows = _votes(offer, index)
     if offer.outcome is None:
         rows += choices(t, offer.id, offer.channel, index)
     markup = InlineKeyboardMarkup(rows) if rows else None
-    await send(update, context, "\n\n".join(parts), markup=markup, parse_mode="HTML")
+    await send(
+        update,
+        context,
+        "\n\n".join(parts),
+        markup=markup,
+        parse_mode="HTML",
+        about=offer_tag(offer.id, index),
+    )
     return ""
+
+
+def _votes(offer: OfferView, index: int) -> list[list[Any]]:
+    """👍 / 👎 on article `index`, unless it was rated through this offer already."""
+    if offer.offered[index] in offer.voted:
+        return []
+    return [
+        [
+            InlineKeyboardButton("👍", callback_data=choice_data("u", offer.id, index)),
+            InlineKeyboardButton("👎", callback_data=choice_data("d", offer.id, index)),
+        ]
+    ]
+
+
+async def _decided(update: Update, context: MinshengContext, offer: OfferView) -> None:
+    """The offer is decided (or left for a request): its message and every article opened
+    from it lose their decision buttons, the pressed one included; an article keeps 👍 / 👎
+    until it is rated. Each edit is queued in the outbox like every other."""
+    pressed = query_of(update).message
+    here = (pressed.chat.id, pressed.message_id) if pressed is not None else None
+    sent = await offer_messages(offer)
+    if here is not None and here not in {(m.chat_id, m.message_id) for m in sent}:
+        await edit_markup(update, context, InlineKeyboardMarkup([]))  # sent before tagging
+    for message in sent:
+        rows = [] if message.index is None else _votes(offer, message.index)
+        await call(
+            update,
+            context,
+            "editMessageReplyMarkup",
+            {
+                "chat_id": message.chat_id,
+                "message_id": message.message_id,
+                "reply_markup": {"inline_keyboard": [], **InlineKeyboardMarkup(rows).to_dict()},
+            },
+        )
 
 
 async def _vote(
@@ -153,7 +189,7 @@ async def _answered(
         return t.gettext("This button has expired.")
     if offer.channel == "intake" and draft is not None:
         await discard_draft(draft.citizen_id)
-    await edit_markup(update, context, InlineKeyboardMarkup([]))
+    await _decided(update, context, offer)
     thanks = t.gettext(
         "Glad it helped. Nothing was filed, so there is no tracking number to keep. If you "
         "need anything else, start a request from the menu."
@@ -172,7 +208,7 @@ async def _file_anyway(
 ) -> str:
     if draft is None:
         return t.gettext("This button has expired.")
-    await edit_markup(update, context, InlineKeyboardMarkup([]))
+    await _decided(update, context, offer)
     moved = await save(
         context, draft, Step(str(draft.data.get("kb_next") or Step.PHOTOS)), kb_next=None
     )
@@ -192,7 +228,7 @@ async def _start(
         return t.gettext(
             "You already have a request in progress; please finish or cancel it first."
         )
-    await edit_markup(update, context, InlineKeyboardMarkup([]))
+    await _decided(update, context, offer)
     # The new request carries the offer: filing it counts as "filed anyway" (the gaps figure).
     started = await set_draft(
         user_of(update).id, Step.KIND, {"kb_offer": offer.id}, now=context.services.clock.now()

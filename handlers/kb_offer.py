@@ -25,6 +25,7 @@ from bot.i18n import Translator
 from handlers.common import send, user_of
 from handlers.intake_data import after_details, save
 from storage.drafts import DraftView, Step
+from storage.kb_offers import offer_tag
 from storage.knowledge import (
     ArticleView,
     open_offer,
@@ -99,6 +100,7 @@ async def _offer(
         context,
         text,
         markup=InlineKeyboardMarkup(rows + choices(t, offer, channel, None)),
+        about=offer_tag(offer),
     )
     return offer
 

@@ -66,11 +66,12 @@ def reason_keyboard(tracking: str, t: Translator) -> InlineKeyboardMarkup:
     )
 
 
-def review_card(reply: ReplyView, t: Translator, min_length: int) -> str:
-    """The reviewer's view of a reply: whose, on which case, the text, and any warning signs."""
+def review_card(reply: ReplyView, t: Translator, min_length: int, name: str) -> str:
+    """The reviewer's view of a reply: whose (`name`, as the other cards name staff), on which
+    case, the text, and any warning signs."""
     lines = [
         t.gettext("Reply to review: {number}", number=format_tracking_number(reply.tracking)),
-        t.gettext("From staff {user}", user=reply.by),
+        t.gettext("From {name}", name=name),
         "",
         reply.text,
     ]
@@ -93,10 +94,12 @@ async def send_review_card(
     if settings.staff_chat_id is None:
         return
     t = context.services.catalogs.get(settings.default_language)
+    sender = user_of(update)  # who submitted it: the card names them as "Approved by" will
+    name = sender.first_name if sender.id == reply.by else str(reply.by)
     await send(
         update,
         context,
-        review_card(reply, t, min_length),
+        review_card(reply, t, min_length, name),
         chat_id=settings.staff_chat_id,
         markup=review_keyboard(reply.tracking, t),
         about=card_tag("review", reply.tracking),  # its buttons go once reviewed

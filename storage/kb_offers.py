@@ -7,6 +7,10 @@ A decided offer stays decided: a second press of an old button changes nothing.
 
 Votes (👍 / 👎) count on the article, once per offer and article: the offer's `voted` keeps
 the votes given through it.
+
+The offer's message and each article opened from it are sent tagged (`offer_tag`: the outbox
+row's `about`), so that once the offer is decided their decision buttons can be taken away
+(`offer_messages` finds the ones sent).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from storage.models import Actor, Case, Event, KbArticle, KbOffer
+from storage.models import Actor, Case, Event, KbArticle, KbOffer, OutboxMessage
 
 ANSWERED, FILED = "answered", "filed"
 OFFERED_EVENT = "kb_offered"
@@ -85,6 +89,31 @@ async def offer_for(offer_id: int, citizen_id: int | None = None) -> OfferView:
         voted=dict(row.voted),
         outcome=row.outcome,
     )
+
+
+def offer_tag(offer_id: int, index: int | None = None) -> str:
+    """The outbox tag of an offer's message, or of article `index` opened from it."""
+    return f"kb:{offer_id}" + ("" if index is None else f":{index}")
+
+
+@dataclass(frozen=True)
+class OfferMessage:
+    chat_id: int
+    message_id: int
+    index: int | None  # the article shown, None for the offer's own message
+
+
+async def offer_messages(offer: OfferView) -> list[OfferMessage]:
+    """The messages of this offer sent so far: its own and the articles opened from it."""
+    tags = {offer_tag(offer.id): None} | {
+        offer_tag(offer.id, i): i for i in range(len(offer.offered))
+    }
+    rows = await OutboxMessage.filter(
+        about__in=list(tags), message_id__not_isnull=True, chat_id__not_isnull=True
+    ).values("chat_id", "message_id", "about")
+    return [
+        OfferMessage(int(r["chat_id"]), int(r["message_id"]), tags[str(r["about"])]) for r in rows
+    ]
 
 
 async def _open_row(offer_id: int, citizen_id: int | None) -> KbOffer:

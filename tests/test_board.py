@@ -5,6 +5,7 @@ visitor's language; everything else answers the same 404 as a number that never 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -182,6 +183,29 @@ async def test_the_visitors_language_and_escaping(board: tuple[Desk, str]) -> No
     assert f"/board/{number}?lang=zh_Hans" in page  # the choice follows the visitor
     _, page = await fetch(f"{base}/board/?lang=xx")
     assert "Answered requests" in page
+
+
+async def test_the_language_switcher_switches(board: tuple[Desk, str]) -> None:
+    """Each language link names its own language, whatever the page's `?lang=`; `?lang=` takes
+    the hreflang spellings (zh-Hans, zh-Hant) and zh-CN / zh-TW, in any case."""
+    d, base = board
+    number = await answered(d, CITIZEN, SAYS, consent=True)
+    await publish(number, Publication(TITLE, TEXT, NOTE), by=ADMIN, now=datetime.now(UTC))
+    for chosen in ("zh_Hans", "ru", "en", "zh-Hant"):
+        _, page = await fetch(f"{base}/board/?lang={chosen}&q=暖气")
+        links = dict(re.findall(r'<a href="([^"]*)" hreflang="([^"]*)"', page))
+        by_tag = {tag: href for href, tag in links.items()}
+        assert set(by_tag) == {"en", "zh-Hans", "zh-Hant", "ru"}, page
+        for tag, href in by_tag.items():
+            assert f"lang={tag.replace('-', '_')}" in href, (chosen, tag, href)
+            assert "q=%E6%9A%96%E6%B0%94" in href  # the search is kept
+    said = {"zh-Hans": "zh-Hans", "ZH-HANT": "zh-Hant", "zh-CN": "zh-Hans", "zh-tw": "zh-Hant"}
+    for tag, page_tag in said.items() | {("RU", "ru"), ("zh", "zh-Hans")}:
+        _, page = await fetch(f"{base}/board/{number}?lang={tag}", **{"Accept-Language": "en"})
+        assert f'<html lang="{page_tag}">' in page, tag
+        _, page = await fetch(f"{base}/board/?lang={tag}", **{"Accept-Language": "en"})
+        assert f'<html lang="{page_tag}">' in page, tag
+        assert f"/board/{number}?lang={page_tag.replace('-', '_')}" in page  # kept, our spelling
     # Characters no search means: a NUL (it would end the SQL text), controls, bidi overrides.
     for odd in ("%00", "%E6%9A%96%E6%B0%94%00", "%07%1b", "%E2%80%AE"):
         status, page = await fetch(f"{base}/board/?q={odd}")

@@ -84,6 +84,11 @@ def selected(page: str, select_id: str) -> list[str]:
     return re.findall(r'<option value="([^"]*)" selected>', found.group(1))
 
 
+def forms(page: str) -> list[str]:
+    """The case actions the page offers, in order."""
+    return re.findall(r'<form class="box" method="post" action="/web/case/[^/"]+/(\w+)"', page)
+
+
 async def test_case_page_says_where_the_case_stands(web_desk: tuple[Desk, str]) -> None:
     """A case accepted, answered from the web, closed with a reason, reopened in the bot,
     answered and closed again: the page is headed by its status, names its department (not the
@@ -100,12 +105,16 @@ async def test_case_page_says_where_the_case_stands(web_desk: tuple[Desk, str]) 
         # Heating is a functional category: its department handles it wherever it is.
         assert facts(page)["Why proposed"] == "functional: it handles this category wherever it is"
         assert selected(page, "assign-dept") == ["heating-company"]
+        # Only the moves the case's status allows (storage.lifecycle.possible) are offered.
+        assert forms(page) == ["note", "assign", "reject", "merge"]
         token = csrf_of(page)
-        await post(
+        _, page = await post(
             admin,
             f"{base}/web/case/{number}/assign",
             {"csrf": token, "department": "heating-company"},
         )
+        assert forms(page) == ["reply", "ask", "note", "transfer", "reject", "merge"]
+        assert selected(page, "transfer-dept") == ["heating-company"]
         status, page = await post(
             admin, f"{base}/web/case/{number}/reply", {"csrf": token, "text": "Boiler fixed."}
         )
@@ -114,7 +123,7 @@ async def test_case_page_says_where_the_case_stands(web_desk: tuple[Desk, str]) 
         assert flash(page) == f"Your reply on {number} was sent to the citizen."
         answer = await d.sandbox.wait_for_messages(CITIZEN, 2, timeout=10)
         assert "Boiler fixed." in answer[-1]["text"]
-        assert selected(page, "transfer-dept") == ["heating-company"]
+        assert forms(page) == ["note", "close"]
         for form in (
             {"reason": "Repaired"},
             {"confirm": "yes"},
@@ -139,6 +148,8 @@ async def test_case_page_says_where_the_case_stands(web_desk: tuple[Desk, str]) 
             admin, f"{base}/web/case/{number}/close", {**close, "reason": "Checked twice"}
         )
         assert heading(page) == f"Request {number}: closed"
+        assert forms(page) == ["note"]  # no Reply, Ask, Assign, Close or Reject once closed
+        assert 'id="reply-text"' not in page
         shown = facts(page)
         assert shown["Department"] == "City Heating Company"
         assert "Proposed department" not in shown

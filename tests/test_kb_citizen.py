@@ -16,6 +16,7 @@ from typing import Any
 from bot.sandbox import Sandbox
 from storage.kb_load import SAMPLE_KNOWLEDGE, load_knowledge
 from storage.knowledge import answered, filed, open_offer
+from storage.tracking import format_tracking_number
 from tests.databases import Database
 from tests.duplicates_desk import dup_desk
 from tests.following import Desk, buttons
@@ -111,8 +112,19 @@ async def test_a_question_answered_by_an_article_files_nothing_and_counts(
             ("heating-fees",),
         ) == [(1, 0)]
 
-        [thanks] = await alice.press(f"kq:y:{number}:0")
+        [again] = await alice.press(f"kq:o:{number}:0", message_id=offer["message_id"])
+        assert buttons(again) == [
+            ("这解答了我的问题", f"kq:y:{number}:0"),
+            ("仍然提交诉求", f"kq:f:{number}"),
+        ]
+        [thanks] = await alice.press(f"kq:y:{number}:0", message_id=opened["message_id"])
         show("Alice", [thanks])
+        # Decided: no message of the offer keeps a decision button (📄 neither); the article,
+        # rated already, keeps none (test_file_anyway… shows 👍 / 👎 kept while not rated).
+        now = {m["message_id"]: m for m in sandbox.messages(ALICE)}
+        assert buttons(now[offer["message_id"]]) == []
+        assert buttons(now[opened["message_id"]]) == []
+        assert buttons(now[again["message_id"]]) == []
         assert thanks["text"].startswith("很高兴能帮到您。这次没有登记诉求，因此没有工单编号。")
         assert alice.draft() is None
         assert cases(db_path) == []
@@ -149,8 +161,15 @@ async def test_file_anyway_goes_on_and_the_case_notes_the_articles_offered(
         number = offer_id(offer)
         shown = [d for _, d in buttons(offer) if d.startswith("kq:o:")]
         assert buttons(offer)[-1] == ("File my request anyway", f"kq:f:{number}")
-        asked = await bob.press(f"kq:f:{number}")
+        [opened] = await bob.press(f"kq:o:{number}:0")
+        asked = await bob.press(f"kq:f:{number}", message_id=opened["message_id"])
         show("Bob", asked)
+        now = {m["message_id"]: m for m in sandbox.messages(BOB)}
+        assert buttons(now[offer["message_id"]]) == []  # 📄 does not reopen it any more
+        assert buttons(now[opened["message_id"]]) == [
+            ("👍", f"kq:u:{number}:0"),
+            ("👎", f"kq:d:{number}:0"),
+        ]
         assert bob.step() == "photos"
         await bob.press("in:skip")
         await bob.say(bob.t.gettext("Skip"))
@@ -170,6 +189,20 @@ async def test_file_anyway_goes_on_and_the_case_notes_the_articles_offered(
         assert len(codes) == len(shown)
         assert offers(db_path)[0][2] == "filed"
         admin = Citizen(sandbox, db_path, ADMIN, "en")
+        # Staff read the offer as a sentence, the articles by their titles; the citizen never.
+        [card] = await admin.say(f"/case {format_tracking_number(tracking)}")
+        show("the admin", [card])
+        assert (
+            "The knowledge base offered: “How much is the heating fee and how do I pay it?”; "
+            in card["text"]
+        )
+        assert (
+            "the citizen opened: “How much is the heating fee and how do I pay it?”; the request "
+            "was filed anyway" in card["text"]
+        )
+        assert "kb_offered" not in card["text"]
+        status = await bob.say(f"/status {format_tracking_number(tracking)}")
+        assert "knowledge base" not in " ".join(m["text"] for m in status)
         text = (await admin.say("/stats"))[0]["text"]
         assert "Gaps (articles most often followed by “File my request anyway”):\n1. " in text
 

@@ -22,7 +22,7 @@ from storage.citizens import touch_citizen
 from storage.followers import follow
 from storage.lifecycle import accept_case, submit_reply
 from storage.models import Case, CaseStatus, Citizen, Event
-from storage.publication import Publication, publish
+from storage.publication import Publication, publish, unpublish
 from storage.queue import add_note
 from storage.rating import add_comment, rate_satisfaction, rate_solved
 from storage.tracking import format_tracking_number, new_tracking_number
@@ -54,7 +54,7 @@ def keys(value: Any) -> set[str]:
     return set()
 
 
-@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+@pytest.mark.parametrize("language", ["en", "zh_Hans", "zh_Hant", "ru"])
 async def test_mydata_is_a_summary_and_a_readable_file(
     sandbox: Sandbox, db_path: Database, language: str
 ) -> None:
@@ -120,6 +120,13 @@ async def test_mydata_is_a_summary_and_a_readable_file(
             days=RETENTION,
         )
         assert kept in text
+        published = t.gettext("Published on the public board, without your name.")
+        agreed = t.gettext("You agreed to publish it without your name; not published yet.")
+        # The line under the request says what became of the consent.
+        lines = text.split("\n")
+        row = next(i for i, line in enumerate(lines) if line.startswith(f"• {number} "))
+        assert lines[row + 1] == f"  {published}"
+        assert agreed not in text
 
         assert document["method"] == "sendDocument"
         assert document["chat_id"] == ASKER
@@ -175,6 +182,12 @@ async def test_mydata_is_a_summary_and_a_readable_file(
         for secret in ("photo-secret-id", NOTE, str(ADMIN), str(NEIGHBOUR), NEIGHBOURS_TEXT):
             assert secret not in raw
             assert secret not in text
+
+        # Taken off the board, the consent stands: the summary says it is not published now.
+        assert await unpublish(mine.tracking, "", by=ADMIN, now=at(30))
+        summary, _ = await asker.say("/mydata")
+        assert f"  {agreed}" in summary["text"]
+        assert published not in summary["text"]
 
 
 def test_the_summary_says_the_draft_period_the_sweep_keeps() -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from bot.sandbox import Sandbox
 from storage.lifecycle import accept_case, submit_reply
+from storage.publication_draft import draft_of
 from storage.tracking import format_tracking_number
 from tests.databases import Database
 from tests.following import Desk
@@ -87,6 +88,25 @@ async def test_phone_intake_records_the_callers_consent(web_desk: tuple[Desk, st
     assert publication(d, public) == (1, None, None, None, None)
 
 
+async def test_the_drafted_title_reads_in_the_requests_language(
+    web_desk: tuple[Desk, str],
+) -> None:
+    """Whoever drafts it, the title is the category's name and the request's first sentence in
+    one language, with the punctuation of that language."""
+    d, _ = web_desk
+    said = {
+        "三号楼暖气不热，室内只有十四度。": "不供暖或暖气不热：三号楼暖气不热，室内只有十四度",
+        "三號樓暖氣不熱，室內只有十四度。": "不供暖或暖氣不熱：三號樓暖氣不熱，室內只有十四度",
+        "Батареи холодные третий день.": "Нет отопления или батареи еле тёплые: Батареи холодные",
+        "The radiators are cold. Since Monday.": "No heating or radiators not warm: The radiators",
+    }
+    for number, (text, title) in enumerate(said.items()):
+        case = await d.file_case(CITIZEN + number, text=text, category="heating.no-heat")
+        for staff_language in ("en", "zh_Hans", "zh_Hant", "ru"):
+            drafted = (await draft_of(case.tracking, staff_language)).title
+            assert drafted.startswith(title), (drafted, staff_language)
+
+
 async def test_the_publish_form(web_desk: tuple[Desk, str]) -> None:
     """No form without consent (and 409), nor before an answer; another department's handler
     is refused (403, in the access log); the case's handler gets a draft with the phone number
@@ -127,7 +147,8 @@ async def test_the_publish_form(web_desk: tuple[Desk, str]) -> None:
         # The draft: the request as the text, the answer as the note.
         assert html.unescape(text.group(1)) == CALLER_SAYS
         assert html.unescape(note.group(1)) == ANSWER
-        assert 'value="No heating or radiators not warm: 来电：王小明（13912345678）' in page
+        # The title in the request's language (a phone case: its text's), whatever the staff's.
+        assert 'value="不供暖或暖气不热：来电：王小明（13912345678）' in page
         assert "<mark>13912345678</mark>" in page
         assert "<mark>0451-8765 4321</mark>" in page
         drafted = {

@@ -201,6 +201,8 @@ async def test_publish_unpublish_and_withdraw(web_desk: tuple[Desk, str]) -> Non
         assert "must be removed before publishing" in page
         assert "<mark>幸福小区</mark>" in page or "幸福小区</mark>" in page
         assert f'src="/web/case/{number}/photo/0"' in page  # a thumbnail to tick
+        # Alice wrote in Chinese: the drafted title is Chinese throughout, for an English reader.
+        assert f'value="供暖费缴纳与计费：我是{NAME}' in page
         draft = re.search(r'name="public_text"[^>]*>([^<]*)</textarea>', page)
         assert draft is not None
         form = {"csrf": token, "public_title": PUBLIC_TITLE, "do": "publish", "photo": "0"}

@@ -247,7 +247,14 @@ async def test_the_dashboard_picker_fills_the_reply_box(
                 r'<option value="heating.no-heat.fixed"[^>]*>([^<]*)</option>', page
             )
             assert option
-            assert option.group(1) == "heating.no-heat.fixed · answer ★"
+            # What it says, in the staff member's language, the code after it.
+            assert option.group(1) == (
+                "City Heating Company bled the radiators and… — answer · heating.no-heat.fixed ★"
+            )
+            general = re.search(r'<option value="answered.general"[^>]*>([^<]*)</option>', page)
+            assert general
+            assert general.group(1).startswith("City Heating Company has looked into it")
+            assert general.group(1).endswith(" — answer · answered.general")
             assert page.index("heating.no-heat.fixed") < page.index('value="answered.general"')
             assert "noise.construction" not in page
             url = f"{base}/web/case/{number}?tpl=heating.no-heat.fixed"

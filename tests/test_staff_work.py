@@ -60,7 +60,7 @@ async def test_ask_reply_return_reply_approve(sandbox: Sandbox, db_path: Databas
         card = await review_card(d, 2)  # the team's "Done" line, then the card
         assert card["text"].split("\n") == [
             f"Reply to review: {number}",
-            f"From staff {HANDLER}",
+            f"From User {HANDLER}",  # named as "Approved by User …" names staff
             "",
             ANSWER,
         ]

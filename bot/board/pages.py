@@ -42,9 +42,11 @@ LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體
 
 
 def chosen_language(request: web.Request) -> str | None:
-    """The language the visitor picked with `?lang=`, if it is one of ours."""
-    wanted = request.query.get("lang", "")
-    return wanted if wanted in LANGUAGES else None
+    """The language the visitor picked with `?lang=`, if it is one of ours: our own codes
+    (`zh_Hans`) or a tag as the page's hreflang spells it (`zh-Hans`, `zh-TW`, any case)."""
+    wanted = request.query.get("lang", "")[:35]
+    found = wanted if wanted in LANGUAGES else guess_language(wanted, "")
+    return found if found in LANGUAGES else None
 
 
 def visitor_language(request: web.Request) -> str:
@@ -72,9 +74,10 @@ def translator(request: web.Request) -> Translator:
 
 
 def link(request: web.Request, path: str, **params: Any) -> str:
-    """A board address keeping the visitor's chosen language; empty parameters left out."""
+    """A board address keeping the visitor's chosen language unless `lang` names another one;
+    empty parameters left out."""
     wanted = {k: v for k, v in params.items() if v not in ("", None)}
-    if chosen := chosen_language(request):
+    if "lang" not in wanted and (chosen := chosen_language(request)):
         wanted["lang"] = chosen
     return path + ("?" + urlencode(wanted) if wanted else "")
 

@@ -16,6 +16,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.board.pages import (
     HEADERS,
     RUNTIME,
+    chosen_language,
     day,
     link,
     not_found,
@@ -115,7 +116,7 @@ async def listing(request: web.Request) -> web.StreamResponse:
         else "",
         categories=await category_choices(t.language),
         departments=await department_choices(t.language),
-        chosen_lang=request.query.get("lang", ""),
+        chosen_lang=chosen_language(request) or "",
     )
 
 

@@ -19,12 +19,14 @@ from storage.lifecycle import (
     ask_citizen,
     close_case,
     merge_case,
+    possible,
     reject_case,
     submit_reply,
     transfer_case,
 )
+from storage.models import CaseStatus
 from storage.queue import add_note
-from storage.staff import StaffView
+from storage.staff import StaffAction, StaffView
 
 Form = dict[str, str]
 Operation = Callable[[str, Form, StaffView, Services], Awaitable[Any]]
@@ -128,6 +130,26 @@ async def run_action(
     action: str, number: str, form: Form, staff: StaffView, services: Services
 ) -> Any:
     return await ACTIONS[action](number, form, staff, services)
+
+
+# The lifecycle move each form makes (an internal note moves nothing: always offered).
+MOVES = {
+    "reply": StaffAction.REPLY,
+    "ask": StaffAction.ASK,
+    "assign": StaffAction.ACCEPT,
+    "transfer": StaffAction.TRANSFER,
+    "close": StaffAction.CLOSE,
+    "reject": StaffAction.REJECT,
+    "merge": StaffAction.MERGE,
+}
+
+
+def offered_actions(status: CaseStatus) -> frozenset[str]:
+    """The forms the case page shows for a case in `status`: the moves the lifecycle allows
+    (storage.lifecycle.possible, as the bot's buttons ask it)."""
+    return frozenset(
+        name for name in ACTIONS if name not in MOVES or possible(status, MOVES[name])
+    )
 
 
 # What the page says when an action succeeded: its key in the redirect's "done" parameter.

@@ -10,6 +10,8 @@ templates that fit the case's category are offered, its own first.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,13 +20,15 @@ from aiohttp import web
 
 from bot.dashboard.pages import HEADERS
 from bot.i18n import Translator
-from bot.texts.reply_templates import case_language, fill, outcome_name
+from bot.texts.reply_templates import case_language, fill, outcome_name, text_language
 from storage.case_views import CaseView
-from storage.reply_templates import REPLY_OUTCOMES, templates_for
+from storage.reply_templates import REPLY_OUTCOMES, TemplateView, templates_for
 
 SCRIPT = (Path(__file__).parent / "template_picker.js").read_text(encoding="utf-8")
 SCRIPT_PATH = "/web/template-picker.js"
 CSP = HEADERS["Content-Security-Policy"] + "; script-src 'self'"
+LABEL_LENGTH = 48  # characters of a template's first words in the picker
+_GREETING = re.compile(r"[^:：]{0,80}[:：]\s*")
 
 
 async def template_picker(
@@ -36,7 +40,8 @@ async def template_picker(
     language = await case_language(case, default)
     choices = []
     for view in fitting:
-        label = f"{view.code} · {outcome_name(t, view.outcome)}"
+        words = await _first_words(view, case, t.language, default, zone)
+        label = f"{words} — {outcome_name(t, view.outcome)} · {view.code}"
         text = await fill(view, case, language=language, default=default, zone=zone)
         choices.append((view.code, label + (" ★" if view.category_code else ""), text))
     found: dict[str, Any] = {"tpl_choices": choices, "tpl_chosen": "", "tpl_script": SCRIPT_PATH}
@@ -44,6 +49,28 @@ async def template_picker(
         if code == chosen:
             found |= {"tpl_chosen": chosen, "reply_text": text}
     return found
+
+
+async def _first_words(
+    view: TemplateView, case: CaseView, language: str, default: str, zone: ZoneInfo
+) -> str:
+    """What the template says, for the staff member who picks it: its first words in their
+    language, after the greeting that only names the request ("Regarding {number}: ")."""
+    lang = text_language(view, language, default)
+    said = view.texts.get(lang, "")
+    greeting = _GREETING.match(said)
+    if greeting and "{number}" in greeting.group(0):
+        said = said[greeting.end() :]
+    filled = await fill(
+        replace(view, texts={lang: said}), case, language=lang, default=default, zone=zone
+    )
+    flat = " ".join(filled.split())
+    if len(flat) <= LABEL_LENGTH:
+        return flat
+    cut = flat[: LABEL_LENGTH - 1]
+    if " " in cut[LABEL_LENGTH // 2 :]:  # a language with spaces: end on a whole word
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:，；：") + "…"
 
 
 def with_picker_script(response: web.Response) -> web.Response:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.dashboard.actions import ACTIONS, DONE, done_key, done_line, run_action
+from bot.dashboard.actions import ACTIONS, DONE, done_key, done_line, offered_actions, run_action
 from bot.dashboard.callback_form import callback_block
 from bot.dashboard.case_facts import answers, case_facts, heading, timeline_rows
 from bot.dashboard.case_files import file_items
@@ -244,6 +244,7 @@ async def _render_case(
         timeline=await timeline_rows(t, case, await audit_trail(case.tracking), zone),
         departments=await department_choices(t.language),
         current_department=case.department_code or case.proposed_department_code or "",
+        offered=offered_actions(case.status),
         publication=await publication_block(t, staff.user_id, case, zone, posted),
         callback=await callback_block(request, t, staff, case),
         **await picker(case, t.language, settings.default_language, chosen)

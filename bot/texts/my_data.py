@@ -135,6 +135,11 @@ async def _requests_lines(data: HeldData, t: Translator, zone: ZoneInfo) -> list
                 date=_day(case.created_at, zone, t.language),
             )
         )
+        if own.publicity.published:
+            lines.append("  " + t.gettext("Published on the public board, without your name."))
+        elif own.publicity.consent:
+            said = t.gettext("You agreed to publish it without your name; not published yet.")
+            lines.append("  " + said)
     if count > SUMMARY_CASES:
         more = count - SUMMARY_CASES
         lines.append(

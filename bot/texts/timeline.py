@@ -19,6 +19,7 @@ from bot.i18n import Translator
 from bot.texts.callbacks import callback_sentences
 from bot.texts.cases import department_name, erased, excerpt, status_name, when
 from bot.texts.ratings import satisfaction_labels, solved_labels
+from bot.texts.timeline_system import system_sentence
 from storage.case_views import CaseView
 from storage.cases import AuditEntry
 from storage.models import Actor, CaseStatus
@@ -113,6 +114,8 @@ async def event_sentence(t: Translator, entry: AuditEntry, people: People, zone:
     department = await department_name(str(code), t) if code else "—"
     sentence = _sentences(t, actor, facts, department, zone).get(event.kind)
     if sentence is None:
+        if (said := await system_sentence(t, event.kind, actor, event.payload, zone)) is not None:
+            return said
         return _with_facts(t.gettext("{actor}: {kind}", actor=actor, kind=event.kind), facts)
     said = sentence()
     return _with_facts(said, facts) if event.kind in _SHOW_FACTS else said
