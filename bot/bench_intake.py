@@ -1,16 +1,19 @@
 """`minsheng bench --scenario intake`: whole requests filed through the real conversation.
 
-The bot runs as a child process (`minsheng run`) on a fresh SQLite file (WAL, synchronous=FULL)
-against an in-process sandbox whose limits are lifted. Each simulated citizen is a closed loop
-that presses the bot's own buttons: New request, kind, area, category, the category's two
-questions, a description, a photo, Done, a place, "Stay anonymous", Submit, then `/status` of
-the number it was given. A step's latency runs from the update's creation to the bot's answer.
+The bot runs as a child process (`minsheng run`) on a fresh SQLite file (WAL, synchronous=FULL),
+or with `--database postgres://…` on a database created on that server for the run and dropped
+after it (bot.bench_databases), against an in-process sandbox whose limits are lifted. Each
+simulated citizen is a closed loop that presses the bot's own buttons: New request, kind, area,
+category, the category's two questions, a description, a photo, Done, a place, "Stay
+anonymous", Submit, then `/status` of the number it was given. A step's latency runs from the
+update's creation to the bot's answer.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -19,9 +22,20 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from bot.bench import WARM_UP_USER, cpu_seconds, peak_rss_mb, percentiles_ms, stopped
+from bot.bench import (
+    WARM_UP_USER,
+    cpu_seconds,
+    peak_rss_mb,
+    percentiles_ms,
+    postgres_cpu,
+    postgres_spent,
+    stopped,
+)
+from bot.bench_databases import BenchRefused, check_server, shown, throwaway_database
 from bot.sandbox import Sandbox, SandboxConfig
+from storage.config import asyncpg_dsn, on_postgres
 
 FIRST_CITIZEN = 200_000
 STEP_TIMEOUT = 120.0
@@ -44,6 +58,9 @@ STEPS = (
 )
 GOAL_PER_SECOND = 50.0
 GOAL_P99_MS = 250.0
+NO_GOAL = "none in section 1"
+EXIT_REFUSED = 2
+_CATEGORIES = "SELECT code, id FROM category"
 DESCRIPTION = "The radiators in our flat have been cold for three days, the room is at 14 degrees."
 JsonDict = dict[str, Any]
 
@@ -127,14 +144,14 @@ class Filer:
             await self.file(number)
 
 
-def _environment(sandbox: Sandbox, database: Path) -> dict[str, str]:
+def _environment(sandbox: Sandbox, url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "MINSHENG_BOT_TOKEN": sandbox.config.token,
             "MINSHENG_BOT_API_URL": sandbox.api_url,
             "MINSHENG_BOT_FILE_URL": sandbox.file_url,
-            "MINSHENG_DATABASE_URL": f"sqlite://{database}",
+            "MINSHENG_DATABASE_URL": url,
             "MINSHENG_RATE_LIMITS": "false",
             "MINSHENG_SEND_CONCURRENCY": "256",
             "MINSHENG_POLL_TIMEOUT": "5",
@@ -146,45 +163,77 @@ def _environment(sandbox: Sandbox, database: Path) -> dict[str, str]:
     return env
 
 
-def _category_ids(database: Path) -> dict[str, int]:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        return dict(db.execute("SELECT code, id FROM category"))
+async def _category_ids(url: str) -> dict[str, int]:
+    if not on_postgres(url):
+        path = url.split("://", 1)[1]
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return dict(db.execute("SELECT code, id FROM category"))
+    # deferred: asyncpg is the optional [postgres] extra
+    import asyncpg  # type: ignore[import-untyped]
+
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return {row["code"]: row["id"] for row in await connection.fetch(_CATEGORIES)}
+    finally:
+        await connection.close()
 
 
-async def measure(users: int, requests: int) -> JsonDict:
-    """Start a sandbox and the bot; let `users` citizens file `requests` each; stop both."""
+async def measure(users: int, requests: int, server: str | None = None) -> JsonDict:
+    """Start a sandbox and the bot; let `users` citizens file `requests` each; stop both.
+
+    On SQLite by default; with `server` (postgres://…) on a database created there for the
+    run and dropped after it."""
     sandbox = Sandbox(SandboxConfig(limits_enabled=False))
     await sandbox.start()
     latencies: dict[str, list[float]] = {step: [] for step in STEPS}
-    with tempfile.TemporaryDirectory(prefix="minsheng-bench-") as tmp:
-        database = Path(tmp) / "bench.sqlite3"
-        command = [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"]
-        log = (Path(tmp) / "bot.log").open("wb")
-        process = await asyncio.create_subprocess_exec(
-            *command, env=_environment(sandbox, database), stdout=log, stderr=log
-        )
-        try:
-            sandbox.send_text(WARM_UP_USER, "/help")
-            await sandbox.wait_for_messages(WARM_UP_USER, 1, timeout=120)
-            ids = _category_ids(database)
-            filers = [Filer(sandbox, FIRST_CITIZEN + n, ids, latencies) for n in range(users)]
-            cpu_before = cpu_seconds(process.pid)
-            started = time.perf_counter()
-            await asyncio.gather(*(filer.run(requests) for filer in filers))
-            elapsed = time.perf_counter() - started
-            cpu = cpu_seconds(process.pid) - cpu_before
-            rss = peak_rss_mb(process.pid)
-        finally:
-            await stopped(process)
-            log.close()
-            await sandbox.stop()
+    made: list[str] = []  # the throwaway database on `server`, dropped after the run
+    try:
+        with tempfile.TemporaryDirectory(prefix="minsheng-bench-") as tmp:
+            async with contextlib.AsyncExitStack() as stack:
+                if server is None:
+                    url = f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
+                else:
+                    url = await stack.enter_async_context(throwaway_database(server, made))
+                log = stack.enter_context((Path(tmp) / "bot.log").open("wb"))
+                command = [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"]
+                process = await asyncio.create_subprocess_exec(
+                    *command, env=_environment(sandbox, url), stdout=log, stderr=log
+                )
+                try:
+                    sandbox.send_text(WARM_UP_USER, "/help")
+                    await sandbox.wait_for_messages(WARM_UP_USER, 1, timeout=120)
+                    ids = await _category_ids(url)
+                    filers = [
+                        Filer(sandbox, FIRST_CITIZEN + n, ids, latencies) for n in range(users)
+                    ]
+                    looks = postgres_cpu if server is not None else dict
+                    cpu_before, server_before = cpu_seconds(process.pid), looks()
+                    started = time.perf_counter()
+                    await asyncio.gather(*(filer.run(requests) for filer in filers))
+                    elapsed = time.perf_counter() - started
+                    cpu = cpu_seconds(process.pid) - cpu_before
+                    spent = postgres_spent(server_before, looks(), urlsplit(url).path[1:])
+                    rss = peak_rss_mb(process.pid)
+                finally:
+                    await stopped(process)
+    finally:
+        await sandbox.stop()
     filed = users * requests
+    figures = _figures(filed, elapsed, latencies, cpu, rss)
+    if spent is not None:  # the server's share, when it runs on this machine
+        figures.append(_no_goal("PostgreSQL CPU ms per request", spent[1] / filed * 1000))
     return {
         "scenario": {"users": users, "requests_per_user": requests, "category": CATEGORY},
+        "database": f"PostgreSQL {shown(server)}" if server else "SQLite, synchronous=FULL",
         "requests": filed,
         "seconds": round(elapsed, 3),
-        "figures": _figures(filed, elapsed, latencies, cpu, rss),
+        "figures": figures,
+        **({"databases": made} if server is not None else {}),
     }
+
+
+def _no_goal(figure: str, value: float) -> JsonDict:
+    return {"figure": figure, "value": round(value, 1), "goal": NO_GOAL, "met": None}
 
 
 def _figures(
@@ -209,24 +258,8 @@ def _figures(
                 "met": p99 < GOAL_P99_MS,
             }
         )
-    no_goal = "none in section 1"
-    rows.append(
-        {
-            "figure": "CPU ms per request (bot process)",
-            "value": round(cpu / filed * 1000, 1),
-            "goal": no_goal,
-            "met": None,
-        }
-    )
-    rows.append(
-        {
-            "figure": "peak RSS MB (bot process)",
-            "value": round(rss, 1),
-            "goal": no_goal,
-            "met": None,
-        }
-    )
-    return rows
+    rows.append(_no_goal("CPU ms per request (bot process)", cpu / filed * 1000))
+    return [*rows, _no_goal("peak RSS MB (bot process)", rss)]
 
 
 def _met(met: bool | None) -> str:
@@ -234,7 +267,16 @@ def _met(met: bool | None) -> str:
 
 
 async def run_intake_bench(args: argparse.Namespace) -> int:
-    report = await measure(args.users, args.requests)
+    if args.database is not None:
+        if not on_postgres(args.database):
+            print("minsheng: bench: --database takes a postgres://… server", file=sys.stderr)
+            return EXIT_REFUSED
+        try:
+            await check_server(args.database, 1)
+        except BenchRefused as exc:
+            print(f"minsheng: bench: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
+    report = await measure(args.users, args.requests, args.database)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -242,11 +284,11 @@ async def run_intake_bench(args: argparse.Namespace) -> int:
     print(
         f"intake: {scenario['users']} citizens x {scenario['requests_per_user']} requests "
         f"({CATEGORY}), {report['requests']} filed in {report['seconds']} s; "
-        "SQLite, synchronous=FULL"
+        f"{report['database']}"
     )
     print(f"{'figure':36}{'value':>16}  {'goal':20}{'':2}met")
     for row in report["figures"]:
         value = row["value"]
-        shown = " / ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        print(f"{row['figure']:36}{shown:>16}  {row['goal']:20}  {_met(row['met'])}")
+        text = " / ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        print(f"{row['figure']:36}{text:>16}  {row['goal']:20}  {_met(row['met'])}")
     return 0

@@ -13,7 +13,7 @@ from telegram import Update
 from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.common import send, who
-from handlers.intake_data import KINDS, after_details, message_of
+from handlers.intake_data import KINDS, after_details, message_of, moved
 from handlers.intake_prompts import DATE_EXAMPLE, ask, current_question, emergency_text, go
 from storage.catalog import Question, categories_of, domains, emergency_info
 from storage.drafts import DraftView, Step
@@ -93,11 +93,13 @@ async def next_question(
     **changes: object,
 ) -> None:
     """Ask question `index` of the category, or go on when there are no more."""
-    moved = await go(update, context, t, draft, Step.QUESTION, q=index, **changes)
-    if await current_question(moved) is None:
-        # The description may be in already: given first by a citizen not sure of the category.
-        natural = Step.PHOTOS if moved.data.get("description") else Step.DESCRIPTION
-        await go(update, context, t, moved, after_details(moved, natural), q=None)
+    ahead = moved(draft, Step.QUESTION, q=index, **changes)
+    if await current_question(ahead) is not None:
+        await go(update, context, t, draft, Step.QUESTION, q=index, **changes)
+        return
+    # The description may be in already: given first by a citizen not sure of the category.
+    natural = Step.PHOTOS if ahead.data.get("description") else Step.DESCRIPTION
+    await go(update, context, t, draft, after_details(ahead, natural), q=None, **changes)
 
 
 async def answer(

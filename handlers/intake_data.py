@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import Message, Update
@@ -109,9 +109,15 @@ async def save(
     context: MinshengContext, draft: DraftView, step: Step, **changes: Any
 ) -> DraftView:
     """Move the draft to `step` with `changes` applied to its data (None removes a key)."""
+    data = moved(draft, step, **changes).data
+    return await set_draft(draft.citizen_id, step, data, now=context.services.clock.now())
+
+
+def moved(draft: DraftView, step: Step, **changes: Any) -> DraftView:
+    """The draft as `save` would leave it, not saved: to look ahead before choosing a step."""
     merged = {**draft.data, **changes}
     merged = {key: value for key, value in merged.items() if value is not None}
-    return await set_draft(draft.citizen_id, step, merged, now=context.services.clock.now())
+    return replace(draft, step=step, data=merged)
 
 
 StepHandler = Callable[[Update, MinshengContext, DraftView], Awaitable[None]]

@@ -18,6 +18,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from storage.attachments import Attachment
+from storage.case_rows import case_row_by_id, citizen_case_row
 from storage.case_views import ADDRESS_MAX as ADDRESS_MAX
 from storage.case_views import CASE_COLUMNS as CASE_COLUMNS
 from storage.case_views import DESCRIPTION_MAX as DESCRIPTION_MAX
@@ -42,25 +43,25 @@ from storage.category_suggest import suggestion_for
 from storage.due_dates import due_at
 from storage.duplicates import DEFAULT_DISTANCE_M, flag_if_repeat, similar_open_cases
 from storage.models import Actor as Actor
-from storage.models import Case, CaseFollower, Category, Citizen, Event
+from storage.models import Case, CaseFollower, Event
 from storage.models import CaseKind as CaseKind
 from storage.models import CaseStatus as CaseStatus
 from storage.notice_queue import notify
 from storage.proposals import proposal
+from storage.sql import fetch
 from storage.tracking import canonical_or_none, new_tracking_number
 from storage.work_calendar import WorkCalendar
 
 DAY = timedelta(hours=24)
 _TRACKING_ATTEMPTS = 5
-_CATEGORY_COLUMNS = (
-    "id",
-    "parent_id",
-    "department_id",
-    "active",
-    "emergency",
-    "time_limit_hours",
-    "time_limit_working_days",
-    "scope",
+# Filing reads these once per case: plain SQL (storage/sql.py).
+_CATEGORY_SQL = (
+    "SELECT id, parent_id, department_id, active, emergency, time_limit_hours,"
+    " time_limit_working_days, scope FROM category WHERE code = ?"
+)
+_CITIZEN_SQL = (
+    "SELECT blocked, (SELECT count(*) FROM service_case WHERE citizen_id = ?"
+    " AND created_at > ?) AS recent FROM citizen WHERE id = ?"
 )
 
 
@@ -96,10 +97,12 @@ async def submit_case(
     async with in_transaction():
         if new.citizen_id is not None:
             await _check_citizen(new.citizen_id, now=now, daily_limit=daily_limit)
-        by_code = Category.filter(code=as_code(new.category_code))
-        cat = await by_code.first().values(*_CATEGORY_COLUMNS)
-        if cat is None:
+        # Read in the transaction, not from the catalogue kept in memory: what is filed
+        # under it is checked against the row as it is now.
+        found = await fetch(_CATEGORY_SQL, as_code(new.category_code))
+        if not found:
             raise CategoryNotFound(new.category_code)
+        cat = found[0]
         if cat["parent_id"] is None or not cat["active"] or cat["emergency"]:
             raise CategoryUnavailable(new.category_code)
         hours, days = cat["time_limit_hours"], cat["time_limit_working_days"]
@@ -183,13 +186,12 @@ def _check_limits(new: NewCase) -> None:
 
 
 async def _check_citizen(citizen_id: int, *, now: datetime, daily_limit: int) -> None:
-    citizen = await Citizen.get_or_none(id=citizen_id).only("id", "blocked")
-    if citizen is None:
+    found = await fetch(_CITIZEN_SQL, citizen_id, now - DAY, citizen_id)
+    if not found:
         raise CitizenNotFound(citizen_id)
-    if citizen.blocked:
+    if found[0]["blocked"]:
         raise CitizenBlocked(citizen_id)
-    recent = await Case.filter(citizen_id=citizen_id, created_at__gt=now - DAY).count()
-    if recent >= daily_limit:
+    if found[0]["recent"] >= daily_limit:
         raise CaseLimitReached(daily_limit)
 
 
@@ -217,7 +219,8 @@ async def case_of_citizen(tracking: str, citizen_id: int) -> CaseView:
     "mistyped" parse it first with storage.tracking.parse_tracking_number.
     """
     # One statement, so no transaction around it: the status lookup is the desk's busiest read.
-    row = await _case_query(tracking).filter(citizen_id=citizen_id).first().values(*CASE_COLUMNS)
+    canonical = canonical_or_none(tracking)
+    row = None if canonical is None else await citizen_case_row(canonical, citizen_id)
     if row is None:
         raise CaseNotFound(tracking)
     return case_view(row)
@@ -360,7 +363,10 @@ def _case_query(tracking: str) -> QuerySet[Case]:
 
 
 async def _view_by_id(case_id: int) -> CaseView:
-    return case_view(await Case.filter(id=case_id).first().values(*CASE_COLUMNS))
+    row = await case_row_by_id(case_id)
+    if row is None:
+        raise CaseNotFound(str(case_id))
+    return case_view(row)
 
 
 def _require_aware(moment: datetime) -> None:

@@ -8,17 +8,21 @@ views, never ORM rows.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
+from storage.catalog_cache import forget, snapshot
 from storage.catalog_checks import CatalogInvalid as CatalogInvalid
-from storage.catalog_checks import as_code, localized
+from storage.catalog_checks import as_code
 from storage.catalog_file import CategorySpec, DepartmentSpec, read_catalog_file
+from storage.catalog_views import CategoryView as CategoryView
+from storage.catalog_views import Choice as Choice
+from storage.catalog_views import DepartmentView as DepartmentView
+from storage.catalog_views import Question as Question
 from storage.emergency import EmergencyInfo as EmergencyInfo
 from storage.emergency import EmergencyNumber as EmergencyNumber
 from storage.emergency import ServiceArea as ServiceArea
@@ -26,7 +30,7 @@ from storage.emergency import matches_emergency as matches_emergency
 from storage.models import CatalogMeta, Category, Department
 
 SAMPLE_CATALOG = Path(__file__).with_name("sample_catalog.toml")
-META_KEY = "default"
+META_KEY = "default"  # also storage.catalog_cache's
 _Spec = TypeVar("_Spec", DepartmentSpec, CategorySpec)
 
 
@@ -40,74 +44,6 @@ class DepartmentNotFound(LookupError):
 
 class CatalogNotLoaded(LookupError):
     """No catalogue file has been loaded yet."""
-
-
-@dataclass(frozen=True)
-class DepartmentView:
-    id: int
-    code: str
-    names: Mapping[str, str]
-    parent_code: str | None
-    active: bool
-    review_required: bool
-
-    def name(self, lang: str) -> str:
-        return localized(self.names, lang)
-
-
-@dataclass(frozen=True)
-class Choice:
-    code: str
-    names: Mapping[str, str]
-
-    def name(self, lang: str) -> str:
-        return localized(self.names, lang)
-
-
-@dataclass(frozen=True)
-class Question:
-    """One of a category's own typed fields (later an Open311 service attribute)."""
-
-    code: str
-    type: str  # number | date | choice | text
-    required: bool
-    prompts: Mapping[str, str]
-    min: float | None = None
-    max: float | None = None
-    choices: tuple[Choice, ...] = ()
-    labels: Mapping[str, str] | None = None  # short, for summaries; optional in a catalogue
-
-    def prompt(self, lang: str) -> str:
-        return localized(self.prompts, lang)
-
-    def label(self, lang: str) -> str:
-        """The short name of the answer ("Cold since"); without one, the prompt less its "?"."""
-        if self.labels:
-            return localized(self.labels, lang)
-        return self.prompt(lang).strip().rstrip("?？:：").rstrip()
-
-
-@dataclass(frozen=True)
-class CategoryView:
-    id: int
-    code: str
-    names: Mapping[str, str]
-    domain_code: str | None  # None: this is a domain
-    department_code: str | None  # the default department; None for domains and emergencies
-    time_limit_hours: int | None
-    time_limit_working_days: int | None
-    location_required: bool
-    emergency: bool
-    questions: tuple[Question, ...]
-    sort: int
-    active: bool
-
-    @property
-    def is_domain(self) -> bool:
-        return self.domain_code is None
-
-    def name(self, lang: str) -> str:
-        return localized(self.names, lang)
 
 
 @dataclass(frozen=True)
@@ -132,6 +68,7 @@ async def load_catalog(path: Path) -> CatalogLoadReport:
         dept = await _upsert(Department, spec.departments, _department_values)
         cats = await _upsert(Category, spec.categories, _category_values(dept.ids))
         await CatalogMeta.update_or_create(key=META_KEY, defaults={"data": spec.meta})
+    forget()  # this process reads the new catalogue at once (others at their next lane)
     return CatalogLoadReport(
         dept.created, dept.updated, dept.deactivated, cats.created, cats.updated, cats.deactivated
     )
@@ -207,117 +144,53 @@ async def catalog_loaded() -> bool:
     return await CatalogMeta.exists(key=META_KEY)
 
 
-_CATEGORY_COLUMNS = (
-    "id",
-    "code",
-    "names",
-    "parent__code",
-    "department__code",
-    "time_limit_hours",
-    "time_limit_working_days",
-    "location_required",
-    "emergency",
-    "questions",
-    "sort",
-    "active",
-)
-
-
-def _category_view(row: dict[str, Any]) -> CategoryView:
-    questions = tuple(
-        Question(
-            code=q["code"],
-            type=q["type"],
-            required=q["required"],
-            prompts=q["prompt"],
-            min=q.get("min"),
-            max=q.get("max"),
-            choices=tuple(Choice(c["code"], c["names"]) for c in q.get("choices", [])),
-            labels=q.get("label"),
-        )
-        for q in row["questions"]
-    )
-    return CategoryView(
-        id=row["id"],
-        code=row["code"],
-        names=row["names"],
-        domain_code=row["parent__code"],
-        department_code=row["department__code"],
-        time_limit_hours=row["time_limit_hours"],
-        time_limit_working_days=row["time_limit_working_days"],
-        location_required=row["location_required"],
-        emergency=row["emergency"],
-        questions=questions,
-        sort=row["sort"],
-        active=row["active"],
-    )
-
-
 async def domains() -> list[CategoryView]:
     """Active domains that have at least one active category, in catalogue order."""
-    with_categories = Category.filter(active=True, parent_id__not_isnull=True).values("parent_id")
-    rows = await (
-        Category.filter(parent_id=None, active=True, id__in=Subquery(with_categories))
-        .order_by("sort", "id")
-        .values(*_CATEGORY_COLUMNS)
-    )
-    return [_category_view(row) for row in rows]
+    cats = (await snapshot()).categories
+    with_categories = {c.domain_code for c in cats if c.active and c.domain_code is not None}
+    return [c for c in cats if c.is_domain and c.active and c.code in with_categories]
 
 
 async def categories_of(domain_code: str) -> list[CategoryView]:
     """A domain's active categories in catalogue order; CategoryNotFound if it is no domain."""
-    if not await Category.exists(code=domain_code, parent_id=None):
+    catalog = await snapshot()
+    domain = catalog.by_code.get(domain_code)
+    if domain is None or not domain.is_domain:
         raise CategoryNotFound(domain_code)
-    rows = await (
-        Category.filter(parent__code=as_code(domain_code), active=True)
-        .order_by("sort", "id")
-        .values(*_CATEGORY_COLUMNS)
-    )
-    return [_category_view(row) for row in rows]
+    code = as_code(domain_code)
+    return [c for c in catalog.categories if c.domain_code == code and c.active]
 
 
 async def category(code: str) -> CategoryView:
     """A category or domain by code, active or not (old cases still name retired ones)."""
-    row = await Category.filter(code=as_code(code)).first().values(*_CATEGORY_COLUMNS)
-    if row is None:
+    found = (await snapshot()).by_code.get(as_code(code))
+    if found is None:
         raise CategoryNotFound(code)
-    return _category_view(row)
+    return found
 
 
-_DEPARTMENT_COLUMNS = ("id", "code", "names", "parent__code", "active", "review_required")
-
-
-def _department_view(row: dict[str, Any]) -> DepartmentView:
-    return DepartmentView(
-        id=row["id"],
-        code=row["code"],
-        names=row["names"],
-        parent_code=row["parent__code"],
-        active=row["active"],
-        review_required=row["review_required"],
-    )
+async def category_by_id(category_id: int) -> CategoryView | None:
+    """A category or domain by its row id, active or not; None if there is none."""
+    return (await snapshot()).by_id.get(category_id)
 
 
 async def department(code: str) -> DepartmentView:
     """A department by code, active or not."""
-    row = await Department.filter(code=as_code(code)).first().values(*_DEPARTMENT_COLUMNS)
-    if row is None:
+    found = (await snapshot()).department_by_code.get(as_code(code))
+    if found is None:
         raise DepartmentNotFound(code)
-    return _department_view(row)
+    return found
 
 
 async def departments(*, include_inactive: bool = False) -> list[DepartmentView]:
     """Departments by code; only active ones unless asked."""
-    query = Department.all() if include_inactive else Department.filter(active=True)
-    rows = await query.order_by("code").values(*_DEPARTMENT_COLUMNS)
-    return [_department_view(row) for row in rows]
+    return [d for d in (await snapshot()).departments if include_inactive or d.active]
 
 
 async def _meta() -> dict[str, Any]:
-    row = await CatalogMeta.get_or_none(key=META_KEY)
-    if row is None:
+    data = (await snapshot()).meta
+    if data is None:
         raise CatalogNotLoaded("load a catalogue file first")
-    data: dict[str, Any] = row.data
     return data
 
 

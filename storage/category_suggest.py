@@ -21,12 +21,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
-from tortoise import connections
-
-from storage.catalog import CategoryView, category
+from storage.catalog import CategoryView, category, category_by_id
+from storage.catalog_cache import snapshot
 from storage.category_rank import CategoryWords, Ranker, better_than, build_ranker, rank
 from storage.models import CatalogMeta, Category, KbArticle
 from storage.sql import fetch
@@ -97,16 +95,15 @@ class RankerCache:
     one rebuild at a time: a caller arriving meanwhile waits for it and takes its ranker."""
 
     def __init__(self) -> None:
-        self._key: tuple[object, datetime | None] | None = None
+        self._key: tuple[object, object] | None = None
         self._built = 0.0
         self._ranker: Ranker | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
 
     async def get(self) -> Ranker:
-        meta = await CatalogMeta.filter(key=META_KEY).first().values("loaded_at")
         # The database too: a process may open another (the tests do), with its own history.
-        key = (connections.db_config.get("default"), meta["loaded_at"] if meta else None)
+        key = (await snapshot()).key
         if (ranker := self._current(key)) is not None:
             return ranker
         async with self._rebuilding():
@@ -117,7 +114,7 @@ class RankerCache:
             self._ranker, self._key, self._built = ranker, key, time.monotonic()
             return ranker
 
-    def _current(self, key: tuple[object, datetime | None]) -> Ranker | None:
+    def _current(self, key: tuple[object, object]) -> Ranker | None:
         fresh = time.monotonic() - self._built < REFRESH_SECONDS
         return self._ranker if key == self._key and fresh else None
 
@@ -150,10 +147,9 @@ async def suggestion_for(text: str, chosen_code: str) -> int | None:
 async def fileable_category(category_id: int) -> CategoryView | None:
     """The category with this row id if a citizen may file under it (active, a leaf, no
     emergency), else None."""
-    row = await Category.filter(id=category_id).first().values("code")
-    if row is None:
+    found = await category_by_id(category_id)
+    if found is None:
         return None
-    found = await category(str(row["code"]))
     return found if found.active and not found.is_domain and not found.emergency else None
 
 

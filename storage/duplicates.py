@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from storage.case_views import (
@@ -30,12 +29,13 @@ from storage.case_views import (
     CaseNotFound,
     Location,
 )
-from storage.catalog_checks import as_code
+from storage.catalog import CategoryNotFound, category
 from storage.followers import FollowedCase, case_for_follower, follow
-from storage.models import Actor, Case, CaseFollower, CaseStatus, Category, Event
+from storage.models import Actor, Case, CaseStatus, Event
 from storage.notice_queue import notify
 from storage.publication import is_published
-from storage.similarity import THRESHOLD, alike, cosine, tokens
+from storage.similarity import THRESHOLD, alike, cosine, places_apart, tokens
+from storage.sql import as_datetime, fetch
 from storage.tracking import canonical_or_none
 
 DEFAULT_DISTANCE_M = 300.0
@@ -45,6 +45,14 @@ SHOWN = 3
 REPEAT_WINDOW = timedelta(days=30)
 PUBLIC_EXCERPT = 200  # characters of a published case's public text shown with an offer
 JOINED = "case_joined"
+_OPEN = sorted(status.value for status in OPEN_STATUSES)
+_CANDIDATES_SQL = (
+    "SELECT c.tracking, c.text, c.latitude, c.longitude, c.supporters, c.status,"  # noqa: S608
+    " c.created_at, c.publish_consent, c.published_at, c.public_text FROM service_case c"
+    f" WHERE c.category_id = ? AND c.status IN ({', '.join('?' * len(_OPEN))})"
+    " AND c.created_at >= ?"
+)
+_NOT_FOLLOWED = " AND c.id NOT IN (SELECT f.case_id FROM case_follower f WHERE f.citizen_id = ?)"
 
 
 class CaseAlreadyYours(Exception):
@@ -95,43 +103,26 @@ async def similar_open_cases(
     `exclude_case` leaves out the case itself (a tracking number); `exclude_citizen` leaves out
     that citizen's own cases and the cases they already follow (nothing to join there).
     """
-    category = await Category.filter(code=as_code(category_code)).first().values("id")
-    if category is None:
+    try:
+        category_id = (await category(category_code)).id
+    except CategoryNotFound:
         return []
-    query = Case.filter(
-        category_id=category["id"],
-        status__in=list(OPEN_STATUSES),
-        created_at__gte=now - CANDIDATE_WINDOW,
-    )
+    # Read at every Submit, up to CANDIDATE_LIMIT rows: plain SQL (storage/sql.py), and a row
+    # is converted only once it matches.
+    sql, params = _CANDIDATES_SQL, [category_id, *_OPEN, now - CANDIDATE_WINDOW]
     if exclude_case is not None:
-        query = query.exclude(tracking=exclude_case)
+        sql, params = sql + " AND c.tracking <> ?", [*params, exclude_case]
     if exclude_citizen is not None:
-        followed = CaseFollower.filter(citizen_id=exclude_citizen).values("case_id")
-        joined = [row["case_id"] for row in await followed]
-        # `NOT citizen_id = ?` is unknown, not true, for a case with no citizen (filed by
-        # phone, or its citizen forgotten): say outright that those stay.
-        theirs = Q(citizen_id=exclude_citizen) & Q(citizen_id__isnull=False)
-        query = query.exclude(theirs).exclude(id__in=joined)
-    rows = (
-        await query.order_by("-created_at")
-        .limit(CANDIDATE_LIMIT)
-        .values(
-            "tracking",
-            "text",
-            "latitude",
-            "longitude",
-            "supporters",
-            "status",
-            "created_at",
-            "publish_consent",
-            "published_at",
-            "public_text",
-        )
-    )
+        # A case with no citizen (filed by phone, or its citizen forgotten) stays.
+        sql += " AND (c.citizen_id IS NULL OR c.citizen_id <> ?)" + _NOT_FOLLOWED
+        params += [exclude_citizen, exclude_citizen]
+    rows = await fetch(f"{sql} ORDER BY c.created_at DESC LIMIT ?", *params, CANDIDATE_LIMIT)
     mine, here = tokens(text), _point(location)
     found = []
     for row in rows:
         there = None if row["latitude"] is None else (row["latitude"], row["longitude"])
+        if (apart := places_apart(here, there)) is not None and apart > distance_m:
+            continue  # too far to be the same problem, however alike the texts
         match = alike(mine, tokens(row["text"]), here, there, distance_m)
         if match is not None:
             score, apart = match  # a distance only when both places are known, and within
@@ -140,7 +131,7 @@ async def similar_open_cases(
                     row["tracking"],
                     category_code,
                     CaseStatus(row["status"]),
-                    row["created_at"],
+                    as_datetime(row["created_at"]),
                     int(row["supporters"]) + 1,
                     apart is not None,
                     _public_excerpt(row),

@@ -16,6 +16,7 @@ precision and recall it gives). Pure functions only: no database, no I/O.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -26,6 +27,7 @@ import opencc
 # Cosine of token sets at or above which two requests of one category count as "similar".
 THRESHOLD = 0.22
 EARTH_RADIUS_M = 6_371_008.8
+TOKENS_KEPT = 2048  # texts whose token sets are kept (a few kB each)
 
 # Han runs (the CJK blocks in use), and the word runs of every other script: letters and digits.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
@@ -95,8 +97,12 @@ def token_stream(text: str) -> Iterator[str]:
                 yield _stem(part)
 
 
+@functools.lru_cache(maxsize=TOKENS_KEPT)
 def tokens(text: str) -> frozenset[str]:
-    """The set of tokens of a request's text: Han bigrams, stemmed words, numbers."""
+    """The set of tokens of a request's text: Han bigrams, stemmed words, numbers.
+
+    Kept for the last TOKENS_KEPT texts: every filing compares its text with the same open
+    cases of its category, whose texts do not change."""
     return frozenset(token_stream(text))
 
 
