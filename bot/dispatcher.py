@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -29,8 +30,10 @@ from storage.inbox import (
     fail_update,
     finish_update,
     finish_updates,
+    handling,
     pending_updates,
 )
+from storage.lane_reads import Arrival, reading_ahead
 from storage.outbox import collected_outbox, enqueue
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ class Dispatcher:
         self.handled = 0
         self.failed = 0
         self.last_pass: float = 0.0
+        self._flood = timedelta(seconds=services.settings.flood_seconds)
 
     def wake(self) -> None:
         self._wake.set()
@@ -110,7 +114,7 @@ class Dispatcher:
                 items = await claim_chats(lane)
                 if not items:
                     return 0
-                async with collected_outbox():
+                async with collected_outbox(), reading_ahead(_arrivals(items), window=self._flood):
                     for item in items:
                         await self._process(item)
                 # One statement marks the lane's updates done; if another worker got any of
@@ -143,9 +147,11 @@ class Dispatcher:
             return
         box: list[BaseException] = []
         token = HANDLER_ERRORS.set(box)
+        this = handling.set(item)
         try:
             await self._app.process_update(update)
         finally:
+            handling.reset(this)
             HANDLER_ERRORS.reset(token)
         if box:
             raise HandlerFailed(item.update_id) from box[0]
@@ -190,6 +196,14 @@ class Dispatcher:
             now=self._services.clock.now(),
             update_id=item.update_id,
         )
+
+
+def _arrivals(items: list[PendingUpdate]) -> list[Arrival]:
+    return [
+        Arrival(item.id, item.chat_key, _sender_id(item.payload), item.received_at)
+        for item in items
+        if item.received_at is not None
+    ]
 
 
 def _sender_id(payload: dict[str, Any]) -> int | None:

@@ -76,16 +76,15 @@ def _no_constant(name: str) -> float:
 
 
 def _too_deep(payload: dict[str, Any]) -> bool:
-    """Whether objects and arrays nest deeper than MAX_DEPTH (walked without recursion)."""
-    todo: list[tuple[object, int]] = [(payload, 1)]
+    """Whether any value sits deeper than MAX_DEPTH, the update itself at depth 1 (walked
+    without recursion; only objects and arrays are visited, every update passes here)."""
+    todo: list[tuple[dict[str, Any] | list[Any], int]] = [(payload, 1)]
     while todo:
         value, depth = todo.pop()
-        if depth > MAX_DEPTH:
-            return True
-        if isinstance(value, dict):
-            todo += [(item, depth + 1) for item in value.values()]
-        elif isinstance(value, list):
-            todo += [(item, depth + 1) for item in value]
+        items = value.values() if isinstance(value, dict) else value
+        if depth >= MAX_DEPTH and (depth > MAX_DEPTH or items):
+            return True  # it is too deep, or its items are
+        todo += [(item, depth + 1) for item in items if isinstance(item, dict | list)]
     return False
 
 

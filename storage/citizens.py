@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from storage.lane_reads import CITIZEN_COLUMNS, lane_reads
 from storage.models import Citizen
 from storage.sql import fetch
 
@@ -34,16 +35,20 @@ async def touch_citizen(user_id: int, *, first_name: str, guessed_language: str)
 
     A citizen who writes again is reachable again, whatever the last send said.
     """
-    rows = await fetch(  # read on almost every update: plain SQL (storage/sql.py)
-        "SELECT id, language, language_chosen, first_name, blocked, unreachable"
-        " FROM citizen WHERE id = ?",
-        user_id,
-    )
+    reads = lane_reads()  # the dispatcher may have read it for the lane (storage.lane_reads)
+    known, ahead = reads.citizen(user_id) if reads else (False, None)
+    if known:
+        rows = [ahead] if ahead is not None else []
+    else:
+        rows = await fetch(  # read on almost every update: plain SQL (storage/sql.py)
+            f"SELECT {CITIZEN_COLUMNS} FROM citizen WHERE id = ?",  # noqa: S608 - names
+            user_id,
+        )
     if not rows:
-        row = await Citizen.create(
+        created = await Citizen.create(
             id=user_id, language=guessed_language, first_name=first_name[:128]
         )
-        return _view(row)
+        return _view(created)
     seen = CitizenView(
         id=int(rows[0]["id"]),
         language=str(rows[0]["language"]),

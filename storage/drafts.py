@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from tortoise.fields.data import JSON_DUMPS
 from tortoise.transactions import in_transaction
 
+from storage.lane_reads import DRAFT_COLUMNS, lane_reads
 from storage.models import Draft
 from storage.notice_queue import notify
 from storage.sql import as_datetime, as_json, fetch
@@ -51,6 +53,12 @@ INTAKE_STEPS: frozenset[Step] = frozenset(
     }
 )
 
+_SET_SQL = """
+INSERT INTO draft (citizen_id, step, data, reminded, updated_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (citizen_id) DO UPDATE SET step = excluded.step, data = excluded.data,
+  reminded = excluded.reminded, updated_at = excluded.updated_at
+"""
+
 REMINDER = "draft_reminder"
 DISCARDED = "draft_discarded"
 
@@ -79,9 +87,15 @@ def _view_of(
 
 async def current_draft(citizen_id: int) -> DraftView | None:
     """The citizen's draft, or None (also for a row whose step this version does not know)."""
-    rows = await fetch(  # read on every private message: plain SQL (storage/sql.py)
-        "SELECT citizen_id, step, data, updated_at FROM draft WHERE citizen_id = ?", citizen_id
-    )
+    reads = lane_reads()  # the dispatcher may have read it for the lane (storage.lane_reads)
+    known, ahead = reads.draft(citizen_id) if reads else (False, None)
+    if known:
+        rows = [ahead] if ahead is not None else []
+    else:
+        rows = await fetch(  # read on every private message: plain SQL (storage/sql.py)
+            f"SELECT {DRAFT_COLUMNS} FROM draft WHERE citizen_id = ?",  # noqa: S608 - names
+            citizen_id,
+        )
     if not rows:
         return None
     row = rows[0]
@@ -94,11 +108,9 @@ async def set_draft(
 ) -> DraftView:
     """Create or replace the citizen's draft at `step`; it counts as touched at `now`."""
     step = Step(step)
-    values = {"step": str(step), "data": data, "reminded": False, "updated_at": now}
-    # update() keeps the given time; the model's auto_now would put the wall clock instead.
-    if not await Draft.filter(citizen_id=citizen_id).update(**values):
-        await Draft.create(citizen_id=citizen_id, step=str(step), data=data)
-        await Draft.filter(citizen_id=citizen_id).update(updated_at=now)
+    # Written at nearly every step: one plain statement (storage/sql.py), which also keeps
+    # the given time where the model's auto_now would put the wall clock.
+    await fetch(_SET_SQL, citizen_id, str(step), JSON_DUMPS(data), False, now)
     return DraftView(citizen_id, step, data, now)
 
 

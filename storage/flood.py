@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage.inbox import handling
+from storage.lane_reads import lane_reads
 from storage.sql import as_datetime, fetch
 
 
@@ -28,7 +30,34 @@ async def gate_state(
     Later updates already stored do not count: the first updates of a burst are served, the
     rest are not, whatever order the workers take them in.
     """
-    # Every private update passes here: plain SQL, two queries (see storage/sql.py).
+    # Every private update passes here: plain SQL (see storage/sql.py), one query when the
+    # dispatcher is handling the update (its inbox row is known), else two.
+    this_row = handling.get()
+    if this_row is not None and this_row.update_id == update_id and this_row.received_at:
+        reads = lane_reads()  # read ahead for the whole lane (storage.lane_reads)
+        ahead = reads.floods.get(this_row.id) if reads else None
+        known, citizen = reads.citizen(user_id) if reads else (False, None)
+        if ahead is not None and known:
+            return GateState(
+                recent=ahead,
+                received_at=this_row.received_at,
+                blocked=bool(citizen and citizen["blocked"]),
+            )
+        rows = await fetch(
+            "SELECT (SELECT count(*) FROM inbox_update WHERE chat_key = ? AND received_at >= ?"
+            " AND received_at <= ? AND id <= ?) AS n,"
+            " (SELECT blocked FROM citizen WHERE id = ?) AS blocked",
+            chat_key,
+            this_row.received_at - window,
+            this_row.received_at,
+            this_row.id,
+            user_id,
+        )
+        return GateState(
+            recent=int(rows[0]["n"]),
+            received_at=this_row.received_at,
+            blocked=bool(rows[0]["blocked"]),
+        )
     rows = await fetch(
         "SELECT i.id, i.received_at, c.blocked FROM inbox_update i"
         " LEFT JOIN citizen c ON c.id = ? WHERE i.update_id = ?",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from tortoise.connection import get_connection
 
 from storage.models import InboxStatus, InboxUpdate
-from storage.sql import as_datetime, as_json, fetch
+from storage.sql import as_datetime, as_json, execute, execute_many, fetch, to_json
 
 # PostgreSQL holds no U+0000 in text or JSON ("unsupported Unicode escape sequence"): one such
 # character in an update would fail its whole batch, again at every poll. It becomes U+FFFD.
@@ -36,21 +37,31 @@ class PendingUpdate:
     received_at: datetime | None = None  # for the latency metric
 
 
+# The inbox row of the update the dispatcher is handling: a read about this very update (the
+# flood gate's) takes the row's id and arrival from here instead of asking the database again.
+handling: ContextVar[PendingUpdate | None] = ContextVar("inbox_handling", default=None)
+
+
 async def store_updates(updates: Sequence[IncomingUpdate], *, now: datetime) -> None:
     """Store a batch in one statement; an update_id seen before is ignored."""
     if not updates:
         return
     clean = get_connection("default").capabilities.dialect == "postgres"
     rows = [
-        InboxUpdate(
-            update_id=u.update_id,
-            chat_key=u.chat_key,
-            payload=_without_nul(u.payload) if clean else u.payload,
-            received_at=now,
+        (
+            u.update_id,
+            u.chat_key,
+            to_json(_without_nul(u.payload) if clean else u.payload),
+            InboxStatus.PENDING.value,
+            now,
         )
         for u in {u.update_id: u for u in updates}.values()
     ]
-    await InboxUpdate.bulk_create(rows, ignore_conflicts=True)
+    await execute_many(  # every update passes here: plain SQL (storage/sql.py)
+        "INSERT INTO inbox_update (update_id, chat_key, payload, status, attempts, received_at)"
+        " VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING",
+        rows,
+    )
 
 
 def _without_nul(value: Any) -> Any:
@@ -98,8 +109,14 @@ async def finish_updates(inbox_ids: Sequence[int], *, now: datetime) -> bool:
     (the caller must then roll back and go one by one)."""
     if not inbox_ids:
         return True
-    changed = await InboxUpdate.filter(id__in=list(inbox_ids), status=InboxStatus.PENDING).update(
-        status=InboxStatus.DONE, handled_at=now
+    marks = ", ".join("?" * len(inbox_ids))
+    changed = await execute(  # once per lane: plain SQL (storage/sql.py)
+        f"UPDATE inbox_update SET status = ?, handled_at = ?"  # noqa: S608 - marks, no values
+        f" WHERE status = ? AND id IN ({marks})",
+        InboxStatus.DONE.value,
+        now,
+        InboxStatus.PENDING.value,
+        *inbox_ids,
     )
     return changed == len(inbox_ids)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +46,31 @@ async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
     return await connection.execute_query_dict(
         dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
     )
+
+
+async def execute(sql: str, *params: Any) -> int:
+    """A statement that changes rows; how many it changed."""
+    connection = get_connection("default")
+    dialect = connection.capabilities.dialect
+    changed, _ = await connection.execute_query(
+        dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
+    )
+    return int(changed)
+
+
+async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """One statement run for each row of parameters, on the connection of the transaction
+    under way if there is one (else in a transaction of its own)."""
+    connection = get_connection("default")
+    dialect = connection.capabilities.dialect
+    await connection.execute_many(
+        dialect_sql(sql, dialect), [[_param(p, dialect) for p in row] for row in rows]
+    )
+
+
+def to_json(value: Any) -> str:
+    """A value for a JSON column, as Tortoise writes it (compact; text on both databases)."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def as_json(value: Any) -> Any:

@@ -1,0 +1,130 @@
+"""What a lane's updates read about themselves, read once for the whole lane on SQLite.
+
+Every citizen update asks the database three small things before its handler runs: how many
+updates its chat sent in the flood window (storage.flood), who its citizen is (storage.citizens)
+and the request they are writing (storage.drafts). Each question is a call into SQLite's thread,
+which costs far more than the query. The dispatcher reads them for a lane's updates in three
+queries at the lane's start, inside its transaction; the gate, touch_citizen and current_draft
+take their answer from here while it holds.
+
+A flood count holds for the whole lane: it counts stored updates up to this one, and the lane
+changes none of them. A citizen or draft row holds only while the lane has changed nothing at
+all: SQLite counts every row a connection changes, so once that count moves (a handler wrote
+anything), the rows are read again as before. One process writes a SQLite database and the
+lane's transaction reads one snapshot, so nothing else can change them meanwhile. On
+PostgreSQL, where other processes write, nothing is read ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.connection import get_connection
+
+from storage.sql import fetch
+
+CITIZEN_COLUMNS = "id, language, language_chosen, first_name, blocked, unreachable"
+DRAFT_COLUMNS = "citizen_id, step, data, updated_at"
+COMPOUND = 200  # SELECTs joined by UNION ALL in one query (SQLite allows 500)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An update of the lane as the inbox holds it."""
+
+    inbox_id: int
+    chat_key: int
+    user_id: int | None
+    received_at: datetime
+
+
+@dataclass
+class LaneReads:
+    floods: dict[int, int]  # inbox id -> updates of its chat in the window, itself included
+    citizens: dict[int, dict[str, Any] | None]  # user id -> citizen row (None: no citizen)
+    changes: int  # the connection's count of changed rows when they were read
+    drafts: dict[int, dict[str, Any] | None] = field(default_factory=dict)  # user id -> row
+
+    def citizen(self, user_id: int) -> tuple[bool, dict[str, Any] | None]:
+        """(known, row): known is False once the lane has written, or for another user."""
+        if user_id not in self.citizens or _changes() != self.changes:
+            return False, None
+        return True, self.citizens[user_id]
+
+    def draft(self, citizen_id: int) -> tuple[bool, dict[str, Any] | None]:
+        """(known, row) of the citizen's draft, under the same rule as `citizen`."""
+        if citizen_id not in self.drafts or _changes() != self.changes:
+            return False, None
+        return True, self.drafts[citizen_id]
+
+
+_reads: ContextVar[LaneReads | None] = ContextVar("lane_reads", default=None)
+
+
+def lane_reads() -> LaneReads | None:
+    """What the lane under way read ahead (None: nothing, read as usual)."""
+    return _reads.get()
+
+
+@asynccontextmanager
+async def reading_ahead(arrivals: Sequence[Arrival], *, window: timedelta) -> AsyncIterator[None]:
+    """Inside the lane's transaction: read its flood counts and citizens, for the block."""
+    before = _changes()
+    if before is None or not arrivals:
+        yield
+        return
+    floods = await _flood_counts(arrivals, window)
+    users = sorted({a.user_id for a in arrivals if a.user_id is not None})
+    citizens: dict[int, dict[str, Any] | None] = dict.fromkeys(users)
+    if users:
+        marks = ", ".join("?" * len(users))
+        for row in await fetch(
+            f"SELECT {CITIZEN_COLUMNS} FROM citizen WHERE id IN ({marks})",  # noqa: S608
+            *users,
+        ):
+            citizens[int(row["id"])] = row
+    drafts: dict[int, dict[str, Any] | None] = dict.fromkeys(users)
+    if users:
+        for row in await fetch(
+            f"SELECT {DRAFT_COLUMNS} FROM draft WHERE citizen_id IN ({marks})",  # noqa: S608
+            *users,
+        ):
+            drafts[int(row["citizen_id"])] = row
+    token = _reads.set(LaneReads(floods, citizens, before, drafts))
+    try:
+        yield
+    finally:
+        _reads.reset(token)
+
+
+async def _flood_counts(arrivals: Sequence[Arrival], window: timedelta) -> dict[int, int]:
+    """Each update's count as storage.flood.gate_state makes it, in one query."""
+    one = (
+        "SELECT ? AS inbox_id, (SELECT count(*) FROM inbox_update WHERE chat_key = ?"
+        " AND received_at >= ? AND received_at <= ? AND id <= ?) AS n"
+    )
+    counts: dict[int, int] = {}
+    for start in range(0, len(arrivals), COMPOUND):
+        chunk = arrivals[start : start + COMPOUND]
+        params: list[Any] = []
+        for a in chunk:
+            params += [a.inbox_id, a.chat_key, a.received_at - window, a.received_at, a.inbox_id]
+        rows = await fetch(" UNION ALL ".join([one] * len(chunk)), *params)
+        counts.update((int(row["inbox_id"]), int(row["n"])) for row in rows)
+    return counts
+
+
+def _changes() -> int | None:
+    """Rows the SQLite connection has changed since it opened; None on PostgreSQL."""
+    connection = get_connection("default")
+    if connection.capabilities.dialect != "sqlite":
+        return None
+    # Tortoise keeps its aiosqlite connection here; reading the count asks no query.
+    raw = getattr(connection, "_connection", None)
+    changes = getattr(raw, "total_changes", None)
+    return changes if isinstance(changes, int) else None
