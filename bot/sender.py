@@ -6,6 +6,11 @@ goes back to the head of its chat's queue, so the chat waits and its order holds
 written back in batches: a crash between a send and its record re-sends that one message. At
 most `UNRECORDED_PER_LANE` × concurrency sends wait for their record at once (lanes pause when the
 database falls behind), so one crash re-sends at most that many messages, however slow the disk.
+
+A person in conversation goes ahead of a storm of notices: a chat whose queue holds a reply to
+its own update (an urgent row) gets its lane first, even when every lane is taken (up to
+URGENT_LANES more), and its sends take the overall window before the notices waiting for it
+(bot.ratelimit). Its messages still go in their order, and every limit holds.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 
 from telegram import Bot
 
@@ -35,6 +41,8 @@ FLUSH_EVERY = 0.02
 MAX_QUEUED = 20_000  # rows held in memory at once; the rest wait in the database
 IDLE_POLL = 2.0  # seconds between looks at the database when nobody wakes us
 UNRECORDED_PER_LANE = 3  # sends made but not yet recorded, per lane, before lanes pause
+URGENT_LANES = 64  # lanes for chats in conversation beyond `concurrency`
+FULL_POLL = 0.05  # seconds between looks for a free lane when all are taken
 
 
 class Sender:
@@ -64,10 +72,13 @@ class Sender:
         self._wake = asyncio.Event()
         self._fresh = True  # new rows may be in the database: read past the cursor
         self._cursor = 0
+        self._looked = 0.0  # loop time of the last read of the database
         self._pumps = 0
         self._queues: dict[int | None, deque[Outgoing]] = {}
         self._queued = 0
         self._busy: set[int | None] = set()  # chats with a lane running
+        # Chats that were queued an urgent row, oldest first (checked against the queue).
+        self._hurry: dict[int | None, None] = {}
         self._results: list[SendResult] = []
         self._unrecorded = 0  # sends made or under way whose outcome is not yet committed
         self._max_unrecorded = UNRECORDED_PER_LANE * concurrency
@@ -124,20 +135,27 @@ class Sender:
     async def pump(self) -> float:
         """Read new rows, start a lane for every idle chat whose head is due; say how long to
         sleep when nothing more can start now."""
+        # Busy lanes wake us without new rows; rows nobody woke us for (a sweep's) are read
+        # at least every IDLE_POLL all the same.
+        looked = asyncio.get_running_loop().time()
+        self._fresh = self._fresh or looked - self._looked >= IDLE_POLL
         if self._fresh and self._queued < MAX_QUEUED:
             self._fresh = False
+            self._looked = looked
             rows = await open_messages_after(self._cursor, self._batch)
             for row in rows:
                 self._queues.setdefault(row.chat_id, deque()).append(row)
                 self._queued += 1
                 self._cursor = max(self._cursor, row.id)
+                if row.urgent:
+                    self._hurry[row.chat_id] = None
             # A full batch: there may be more. A wake() during the read stays set.
             self._fresh = self._fresh or len(rows) >= self._batch
         self._pumps += 1
         if self._pumps % 1000 == 0:
             self.limiter.forget_quiet()
         now = self._clock.now()
-        next_due = IDLE_POLL
+        next_due = self._start_lanes(list(self._hurry), now, self._concurrency + URGENT_LANES)
         for chat_id, queue in list(self._queues.items()):
             if chat_id in self._busy:
                 continue  # its lane may put a retry back into this very queue
@@ -150,7 +168,26 @@ class Sender:
             elif len(self._lanes) < self._concurrency:
                 self._start_lane(chat_id)
             else:
-                next_due = min(next_due, 0.05)
+                # The chats further on cannot start either; a lane ending wakes us sooner.
+                return min(next_due, FULL_POLL)
+        return next_due
+
+    def _start_lanes(self, chats: list[int | None], now: datetime, lanes: int) -> float:
+        """Start a lane for each chat in conversation whose head is due, while fewer than
+        `lanes` run; say how long until one could start."""
+        next_due = IDLE_POLL
+        for chat_id in chats:
+            queue = self._queues.get(chat_id)
+            if not queue or not any(item.urgent for item in queue):
+                del self._hurry[chat_id]
+            elif chat_id in self._busy:
+                continue
+            elif (wait := (queue[0].next_attempt_at - now).total_seconds()) > 0:
+                next_due = min(next_due, wait)
+            elif len(self._lanes) < lanes:
+                self._start_lane(chat_id)
+            else:
+                next_due = min(next_due, FULL_POLL)
         return next_due
 
     def _start_lane(self, chat_id: int | None) -> None:
@@ -189,7 +226,9 @@ class Sender:
                 self._unrecorded += 1
                 slot = None
                 if chat_id is not None and item.method in LIMITED_METHODS:
-                    slot = await self.limiter.acquire(chat_id)
+                    # Urgent too when a reply waits behind it: the chat's order holds.
+                    urgent = item.urgent or any(later.urgent for later in queue)
+                    slot = await self.limiter.acquire(chat_id, urgent=urgent)
                 try:
                     result = await deliver(self._bot, item, self._clock, self._topic_lost)
                 finally:
@@ -231,6 +270,8 @@ class Sender:
                     )
                 )
                 self._queued += 1
+                if item.urgent:
+                    self._hurry[item.chat_id] = None
             case Outcome.UNREACHABLE:
                 self._queued -= len(queue)
                 queue.clear()  # the database marks them failed with this result
@@ -241,6 +282,8 @@ class Sender:
                 target = self._queues.setdefault(result.new_chat_id, deque())
                 target.extendleft(reversed(moved))
                 self._queued += len(moved)
+                if any(i.urgent for i in moved):
+                    self._hurry[result.new_chat_id] = None
         return True
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:

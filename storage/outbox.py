@@ -27,7 +27,7 @@ from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from storage.models import OutboxMessage, OutboxStatus
-from storage.sql import as_datetime, as_json, fetch
+from storage.sql import as_datetime, as_json, execute_many, fetch, to_json
 
 OPEN = (OutboxStatus.PENDING, OutboxStatus.UNCERTAIN)
 # A secret message (a sign-in link) is marked with this key in its stored payload; the key never
@@ -51,6 +51,9 @@ class Outgoing:
     next_attempt_at: datetime
     uncertain: bool
     secret: bool = False  # its payload is scrubbed once it has been sent (or has failed)
+    # A reply in conversation: caused by an update from the same chat. The sender puts it
+    # ahead of notices waiting for Telegram's overall limit (bot.sender, bot.ratelimit).
+    urgent: bool = False
 
 
 class Outcome(StrEnum):
@@ -127,7 +130,31 @@ async def collected_outbox() -> AsyncIterator[None]:
         _collecting.reset(token)
     if batch:
         async with _ids_in_commit_order():
-            await OutboxMessage.bulk_create(batch, ignore_conflicts=True)
+            await execute_many(_INSERT, [_values(row) for row in batch])
+
+
+# What `collected_outbox` writes: plain SQL, every message of a lane passes here (storage/sql.py).
+# A row whose dedupe key is taken already is not written (as `bulk_create` ignores conflicts).
+_INSERT = (
+    "INSERT INTO outbox_message (chat_id, method, payload, status, attempts, next_attempt_at,"
+    " dedupe_key, update_id, error, created_at, about) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+def _values(row: OutboxMessage) -> tuple[Any, ...]:
+    return (
+        row.chat_id,
+        row.method,
+        to_json(row.payload),
+        OutboxStatus(row.status).value,
+        row.next_attempt_at,
+        row.dedupe_key,
+        row.update_id,
+        row.error,
+        row.created_at,
+        row.about,
+    )
 
 
 @asynccontextmanager
@@ -160,10 +187,9 @@ async def open_messages_after(cursor: int, limit: int) -> list[Outgoing]:
     The sender reads each row once this way and keeps it until its outcome is recorded; after a
     restart it starts again from 0 and so picks up everything still open, retries included.
     """
-    columns = "id, chat_id, method, payload, attempts, next_attempt_at, status"
     if get_connection("default").capabilities.dialect != "postgres":
         rows = await fetch(  # every message passes here: plain SQL (storage/sql.py)
-            f"SELECT {columns} FROM outbox_message"  # noqa: S608 - names, no values
+            f"SELECT {_COLUMNS} FROM outbox_message o"  # noqa: S608 - names, no values
             " WHERE status IN (?, ?) AND id > ? ORDER BY id LIMIT ?",
             *(s.value for s in OPEN),
             cursor,
@@ -184,13 +210,22 @@ async def open_messages_after(cursor: int, limit: int) -> list[Outgoing]:
     async with in_transaction() as transaction:
         await transaction.execute_query(f"SELECT pg_advisory_xact_lock({_WRITERS_LOCK})")
     rows = await fetch(
-        f"SELECT {columns} FROM outbox_message"  # noqa: S608 - names, no values
+        f"SELECT {_COLUMNS} FROM outbox_message o"  # noqa: S608 - names, no values
         " WHERE status IN (?, ?) AND id > ? AND id <= ? ORDER BY id",
         *(s.value for s in OPEN),
         cursor,
         top,
     )
     return [_outgoing(r) for r in rows]
+
+
+# A row is urgent when the update that caused it came from the chat it goes to: the answer a
+# person in conversation waits for (the inbox's update_id is unique, so this is one lookup).
+_COLUMNS = (
+    "id, chat_id, method, payload, attempts, next_attempt_at, status,"
+    " (update_id IS NOT NULL AND EXISTS (SELECT 1 FROM inbox_update i"
+    " WHERE i.update_id = o.update_id AND i.chat_key = o.chat_id)) AS urgent"
+)
 
 
 def _outgoing(r: dict[str, Any]) -> Outgoing:
@@ -205,6 +240,7 @@ def _outgoing(r: dict[str, Any]) -> Outgoing:
         next_attempt_at=as_datetime(r["next_attempt_at"]),
         uncertain=r["status"] == OutboxStatus.UNCERTAIN.value,
         secret=secret,
+        urgent=bool(r["urgent"]),
     )
 
 
