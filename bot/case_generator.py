@@ -21,7 +21,7 @@ import random
 import sqlite3
 import time
 from bisect import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate
@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.case_generator_sweeps import sweep_marks
 from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
 from storage.db import close_database, open_database
-from storage.tracking import new_tracking_number
+from storage.tracking import ALPHABET, BASE, LENGTH, RANDOM_SYMBOLS
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -190,6 +191,48 @@ def _hour_weights(start: float, hours: int) -> list[float]:
     return weights
 
 
+def _moments(rng: random.Random, weights: list[float], start: float, n: int) -> Iterator[float]:
+    """`n` moments drawn from the hourly `weights`, yielded in order one at a time (nothing held
+    but the weights): the order statistics of n uniforms, from the largest of the mirrored ones
+    down (v_k = v_(k-1) · r^(1/(n-k+1))), mapped through the weights' piecewise-linear CDF."""
+    total = sum(weights)
+    hour, below = 0, 0.0  # the hour reached, and the weight of the hours before it
+    v = 1.0
+    for k in range(n):
+        v *= (1.0 - rng.random()) ** (1.0 / (n - k))
+        x = (1.0 - v) * total
+        while hour < len(weights) - 1 and below + weights[hour] < x:
+            below += weights[hour]
+            hour += 1
+        within = min(1.0, max(0.0, (x - below) / weights[hour]))
+        yield start + (hour + within) * HOUR
+
+
+class _TrackingNumbers:
+    """Valid tracking numbers, distinct by construction: the case id through an affine
+    permutation of the app's 31**11 numbers, spelled and checked as storage.tracking does. No
+    set of numbers given out is kept, so memory stays flat whatever the count."""
+
+    SPACE = BASE**RANDOM_SYMBOLS
+    CHECK_INVERSE = pow(LENGTH, -1, BASE)
+
+    def __init__(self, rng: random.Random) -> None:
+        self.scale = rng.randrange(1, self.SPACE)
+        if self.scale % BASE == 0:  # coprime with 31**11: a permutation
+            self.scale += 1
+        self.shift = rng.randrange(self.SPACE)
+
+    def next(self, case_id: int) -> str:
+        n = (self.scale * case_id + self.shift) % self.SPACE
+        symbols, partial = [], 0
+        for weight in range(1, LENGTH):
+            n, value = divmod(n, BASE)
+            symbols.append(ALPHABET[value])
+            partial += weight * value
+        symbols.append(ALPHABET[(-partial * self.CHECK_INVERSE) % BASE])
+        return "".join(symbols)
+
+
 class _Writer:
     """Buffers rows and writes them with executemany, one transaction per chunk."""
 
@@ -215,7 +258,7 @@ class _Writer:
             " duplicate_of_id, version, updated_at, publish_consent, attachments, public_title,"
             " public_text, public_note, published_at, published_by) VALUES"
             " (?,?,?,?,?,?,?,?,?,'[]',NULL,NULL,?,'{}',NULL,?,'telegram',?,?,?,?,?,?,0,0,?,?,0,"
-            "?,?,0,?,0,0,?,?,NULL,0,?,?,?,?,'[]',?,?,?,?,?)",
+            "?,?,0,?,0,0,?,?,?,0,?,?,?,?,'[]',?,?,?,?,?)",
             self.cases,
         )
         db.executemany(
@@ -267,7 +310,7 @@ def generate(
         next_case = (db.execute("SELECT MAX(id) FROM service_case").fetchone()[0] or 0) + 1
         citizens = max(50, n // 3)
         first_citizen = _ensure_citizens(db, citizens, start_ts, rng)
-        used = {row[0] for row in db.execute("SELECT tracking FROM service_case")}
+        numbers = _TrackingNumbers(rng)
         # Rebuilding the secondary indexes once is far faster than keeping them up row by row.
         indexes = _secondary_indexes(db, ("service_case", "case_event", "case_rating"))
         for name, _ in indexes:
@@ -275,20 +318,12 @@ def generate(
         try:
             writer = _Writer(db, next_case)
             hours = int((end_ts - start_ts) // HOUR)
-            hour_cum = list(accumulate(_hour_weights(start_ts, hours)))
-            moments = sorted(
-                start_ts + (bisect(hour_cum, rng.random() * hour_cum[-1]) + rng.random()) * HOUR
-                for _ in range(n)
-            )
+            moments = _moments(rng, _hour_weights(start_ts, hours), start_ts, n)
             monthly = _monthly_category_weights(categories)
             life = _Life(rng, categories, monthly, staff_by_department, end_ts)
             for done, created in enumerate(moments, start=1):
-                tracking = new_tracking_number()
-                while tracking in used:
-                    tracking = new_tracking_number()
-                used.add(tracking)
                 citizen = first_citizen + int(citizens * rng.random() ** 1.6)  # some file often
-                life.write(writer, tracking, citizen, created)
+                life.write(writer, numbers.next(writer.case_id), citizen, created)
                 if len(writer.cases) >= CHUNK:
                     writer.flush()
                     if progress:
@@ -358,17 +393,24 @@ def _ensure_citizens(
     """Citizens FIRST_CITIZEN.. (count of them); the first id."""
     languages, cum = _cumulative(LANGUAGES)
     at = utc_text(start_ts)
-    rows = [
-        (FIRST_CITIZEN + i, rng.choices(languages, cum_weights=cum)[0], rng.choice(NAMES), at, at)
-        for i in range(count)
-    ]
-    db.execute("BEGIN")
-    db.executemany(
-        "INSERT OR IGNORE INTO citizen (id, language, language_chosen, first_name, phone, blocked,"
-        " unreachable, created_at, updated_at) VALUES (?, ?, 1, ?, NULL, 0, 0, ?, ?)",
-        rows,
-    )
-    db.execute("COMMIT")
+    for first in range(0, count, CHUNK):  # a chunk at a time: memory stays flat
+        rows = [
+            (
+                FIRST_CITIZEN + i,
+                rng.choices(languages, cum_weights=cum)[0],
+                rng.choice(NAMES),
+                at,
+                at,
+            )
+            for i in range(first, min(count, first + CHUNK))
+        ]
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT OR IGNORE INTO citizen (id, language, language_chosen, first_name, phone,"
+            " blocked, unreachable, created_at, updated_at) VALUES (?, ?, 1, ?, NULL, 0, 0, ?, ?)",
+            rows,
+        )
+        db.execute("COMMIT")
     return FIRST_CITIZEN
 
 
@@ -412,6 +454,7 @@ class _Life:
         case_id = w.case_id
         w.case_id += 1
         events = w.events
+        first_event = len(events)
         handler = self.handlers.get(cat.department_id)
         submitted = f'{{"kind":"{kind}","category":"{cat.code}"}}'
         events.append((case_id, "submitted", "citizen", citizen, submitted, 1, utc_text(created)))
@@ -522,6 +565,7 @@ class _Life:
                             events.append(
                                 (case_id, "closed", "system", None, "{}", 1, utc_text(t_close))
                             )
+        marks = (accept_due, accepted, due, paused, answered)
         if len(self.recent_ids) < 1000:
             self.recent_ids.append(case_id)
         elif r.random() < 0.01:
@@ -554,8 +598,7 @@ class _Life:
                 utc_text(accept_due),
                 _t(first_answer),
                 _t(paused),
-                None,
-                None,
+                *self._sweep_marks(events, first_event, case_id, status, marks),
                 duplicate_of,
                 version,
                 utc_text(last),
@@ -563,6 +606,22 @@ class _Life:
                 *public,
             )
         )
+
+    def _sweep_marks(
+        self,
+        events: list[tuple[Any, ...]],
+        first_event: int,
+        case_id: int,
+        status: str,
+        times: tuple[float, float | None, float, float | None, float | None],
+    ) -> tuple[str | None, str | None, str | None]:
+        """What the sweeps did to an open case by `end` (bot.case_generator_sweeps): its
+        due_reminded_at, escalated_at and accept_escalated_at, and their events, in order."""
+        found = sweep_marks(case_id, status, *times, self.end)
+        if found.events:
+            events.extend(found.events)
+            events[first_event:] = sorted(events[first_event:], key=lambda e: e[6])
+        return found.reminded, found.escalated, found.accept_escalated
 
     def _public(self, cat: CategoryRow, at: float, by: int | None) -> tuple[Any, ...]:
         """Title, text, note, when and by whom: a published case's public side."""

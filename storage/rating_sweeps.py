@@ -10,7 +10,6 @@ from tortoise.transactions import in_transaction
 from storage.callback_queue import callback_pending
 from storage.lifecycle_core import (
     CaseChangedMeanwhile,
-    Snapshot,
     TransitionRefused,
     load_case,
     record,
@@ -27,21 +26,24 @@ REMINDER = "rating_reminder"
 SYSTEM = Actor.SYSTEM
 
 
-async def _unrated_answered(before: datetime) -> list[Snapshot]:
-    """Answered cases whose answer is older than `before` and has no rating, oldest first."""
-    found: list[Snapshot] = []
+async def _answered_before(before: datetime) -> list[tuple[str, datetime]]:
+    """(tracking number, answered at) of answered cases whose answer is older than `before`,
+    oldest first. No more: the cases are read one at a time, as they are dealt with (a list of
+    whole cases grew with the desk)."""
     rows = (
         await Case.filter(status=CaseStatus.ANSWERED, answered_at__lt=before)
         .order_by("answered_at")
-        .values("tracking", "answered_at")
+        .values_list("tracking", "answered_at")
     )
-    for row in rows:
-        case = await load_case(row["tracking"])
-        if case is None or case.status is not CaseStatus.ANSWERED:
-            continue
-        if await rating_of_this_answer(case, row["answered_at"]) is None:
-            found.append(case)
-    return found
+    return [(str(tracking), at) for tracking, at in rows]
+
+
+async def _unrated(tracking: str, answered_at: datetime) -> bool:
+    """Whether the case is still answered and that answer has no rating."""
+    case = await load_case(tracking)
+    if case is None or case.status is not CaseStatus.ANSWERED:
+        return False
+    return await rating_of_this_answer(case, answered_at) is None
 
 
 async def remind_unrated(now: datetime, *, after: timedelta = REMIND_AFTER) -> int:
@@ -51,10 +53,12 @@ async def remind_unrated(now: datetime, *, after: timedelta = REMIND_AFTER) -> i
     that runs twice sends once.
     """
     done = 0
-    for seen in await _unrated_answered(now - after):
+    for tracking, seen_answered_at in await _answered_before(now - after):
+        if not await _unrated(tracking, seen_answered_at):
+            continue
         async with in_transaction():
-            case = await load_case(seen.tracking)
-            if case is None:
+            case = await load_case(tracking)
+            if case is None or case.status is not CaseStatus.ANSWERED:
                 continue
             answered_at = await answered_at_or_none(case)
             if answered_at is None or await rating_of_this_answer(case, answered_at):
@@ -80,12 +84,7 @@ async def close_unrated(now: datetime, *, after: timedelta = CLOSE_AFTER) -> int
     passed since the callback was due, then closes "without feedback" too.
     """
     done = 0
-    rows = (
-        await Case.filter(status=CaseStatus.ANSWERED, answered_at__lt=now - after)
-        .order_by("answered_at")
-        .values_list("tracking", flat=True)
-    )
-    for tracking in rows:
+    for tracking, _ in await _answered_before(now - after):
         try:
             async with in_transaction():
                 case = await load_case(str(tracking))

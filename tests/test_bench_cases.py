@@ -29,6 +29,7 @@ N = 2000
 LOOKUPS = 500
 QUEUE_PAGES = 200
 SEARCHES = 200
+DRAFTS = 200
 
 
 @pytest.fixture(scope="module")
@@ -187,38 +188,27 @@ async def test_the_orm_reads_generated_rows_as_its_own(generated: Path) -> None:
         await close_database()
 
 
-@pytest.mark.slow
-def test_bench_reports_every_figure(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "--log-level",
-            "WARNING",
-            "bench",
-            "--cases",
-            str(N),
-            "--json",
-            "--lookups",
-            str(LOOKUPS),
-            "--queue-pages",
-            str(QUEUE_PAGES),
-            "--searches",
-            str(SEARCHES),
-            "--db",
-            str(tmp_path / "bench.sqlite3"),
-        ],
+def bench(*options: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--log-level", "WARNING", "bench", *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
         check=True,
-    )
-    report = json.loads(done.stdout)
+    ).stdout
+
+
+@pytest.mark.slow
+def test_bench_reports_every_figure(tmp_path: Path) -> None:
+    database = str(tmp_path / "bench.sqlite3")
+    samples = ["--lookups", str(LOOKUPS), "--queue-pages", str(QUEUE_PAGES)]
+    samples += ["--searches", str(SEARCHES), "--db", database]
+    report = json.loads(bench("--cases", str(N), "--drafts", str(DRAFTS), "--json", *samples))
     assert report["cases"] == N
     assert report["database_mb"] > 0
     assert report["generation"]["cases_per_second"] > 0
+    assert report["generation"]["peak_rss_mb"] > 0
     stats = report["stats"]
     assert stats["received"] > 0
     assert stats["all_ms"] > 0
@@ -235,4 +225,21 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
     assert board["searches"] == SEARCHES
     assert board["with_results"] > 0
     assert 0 < board["p50_ms"] <= board["p99_ms"]
-    assert set(report["targets_met"]) == {"stats", "lookup", "queue", "board"}
+    # The running bot on those cases with open drafts: every idle draft was reminded (the
+    # bench waits for each reminder), the traffic was answered, and its peak RSS read.
+    bot = report["bot"]
+    assert bot["drafts"] == DRAFTS
+    assert 0 < bot["reminded"] < DRAFTS
+    assert bot["status_lookups"] > 0
+    assert bot["drafts_continued"] > 0
+    assert bot["peak_rss_mb"] >= bot["rss_after_reminders_mb"] > 0
+    assert set(report["targets_met"]) == {"stats", "lookup", "queue", "board", "bot_rss"}
+    goals = [row for row in report["figures"] if row["met"] is not None]
+    assert len(goals) == 6  # two /stats, lookup, /queue, board, the bot's RSS
+    assert all(row["goal"] != "-" and isinstance(row["met"], bool) for row in goals)
+    # The same figures as a table, on the same cases (reused, not generated again).
+    table = bench("--cases", str(N), *samples)
+    assert "reusing" in table
+    for name in ("/stats", "status lookup", "/queue page", "board search"):
+        line = next(line for line in table.splitlines() if line.startswith(name))
+        assert line.rstrip().endswith(("met", "not met"))

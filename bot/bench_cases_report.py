@@ -1,0 +1,130 @@
+"""The report of `minsheng bench --cases N`: every figure with its goal and whether it is met.
+
+The JSON summary keeps each measurement's details (stats, lookup, queue, board, bot) and adds
+`figures`, the same rows the table prints: figure, value, goal, met (None where the issue sets
+no goal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.bench_board import TARGET_P99_MS
+
+# The targets, in milliseconds.
+TARGETS = {
+    "stats_ms": 1000.0,
+    "lookup_p99_ms": 5.0,
+    "queue_ms": 20.0,
+    "board_p99_ms": TARGET_P99_MS,
+}
+NO_GOAL = "-"
+
+
+def _row(figure: str, value: Any, goal: str = NO_GOAL, met: bool | None = None) -> dict[str, Any]:
+    return {"figure": figure, "value": value, "goal": goal, "met": met}
+
+
+def figure_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of the report, from the summary's measurements."""
+    stats, lookup, queue, board = (summary[k] for k in ("stats", "lookup", "queue", "board"))
+    rows = [_row("database size MB", summary["database_mb"])]
+    if made := summary["generation"]:
+        rows += [
+            _row("generation s", made["seconds"]),
+            _row("generation cases/s", made["cases_per_second"]),
+            _row("generation peak RSS MB (flat in N)", made["peak_rss_mb"]),
+        ]
+    if moved := summary["move"]:
+        rows.append(_row("move into PostgreSQL s", moved["seconds"]))
+    stats_goal = f"< {TARGETS['stats_ms']:g}"
+    rows += [
+        _row(
+            f"/stats {stats['month']} all ({stats['received']:,} cases) ms",
+            stats["all_ms"],
+            stats_goal,
+            stats["all_ms"] < TARGETS["stats_ms"],
+        ),
+        _row(
+            f"/stats {stats['month']} {stats['department']} ms",
+            stats["department_ms"],
+            stats_goal,
+            stats["department_ms"] < TARGETS["stats_ms"],
+        ),
+        _row(
+            f"status lookup x{lookup['lookups']:,} p50 / p99 ms",
+            [lookup["p50_ms"], lookup["p99_ms"]],
+            f"p99 < {TARGETS['lookup_p99_ms']:g}",
+            lookup["p99_ms"] < TARGETS["lookup_p99_ms"],
+        ),
+        _row(
+            f"/queue page x{queue['requests']:,} p50 / p99 ms",
+            [queue["p50_ms"], queue["p99_ms"]],
+            f"p99 < {TARGETS['queue_ms']:g}",
+            queue["p99_ms"] < TARGETS["queue_ms"],
+        ),
+    ]
+    rows += [
+        _row(f"  /queue {view} p50 / p99 ms", [v["p50_ms"], v["p99_ms"]])
+        for view, v in queue["views"].items()
+    ]
+    rows.append(
+        _row(
+            f"board search x{board['searches']:,} ({board['published']:,} published) p50 / p99 ms",
+            [board["p50_ms"], board["p99_ms"]],
+            f"p99 < {TARGETS['board_p99_ms']:g}",
+            board["p99_ms"] < TARGETS["board_p99_ms"],
+        )
+    )
+    rows.append(
+        _row(
+            "CPU ms per /stats, lookup, /queue page, search (this process)",
+            [stats["cpu_ms"], lookup["cpu_ms"], queue["cpu_ms"], board["cpu_ms"]],
+        )
+    )
+    if bot := summary.get("bot"):
+        rows += [
+            _row(
+                f"bot peak RSS MB ({bot['drafts']:,} drafts, {bot['reminded']:,} reminded)",
+                bot["peak_rss_mb"],
+                f"< {bot['goal_rss_mb']:g}",
+                bot["met"],
+            ),
+            _row(
+                "  bot RSS after start / after reminders MB",
+                [bot["rss_after_start_mb"], bot["rss_after_reminders_mb"]],
+            ),
+            _row(
+                f"  bot answer p50 ms, CPU ms/answer ({bot['status_lookups']} /status,"
+                f" {bot['drafts_continued']} drafts going on)",
+                [bot["answer_p50_ms"], bot["cpu_ms_per_answer"]],
+            ),
+        ]
+    return rows
+
+
+def _met(met: bool | None) -> str:
+    return NO_GOAL if met is None else ("met" if met else "not met")
+
+
+def print_report(summary: dict[str, Any]) -> None:
+    print(
+        f"{summary['cases']:,} cases on {summary['engine']}, {summary['database']}"
+        f" ({summary['database_mb']} MB)"
+    )
+    if made := summary["generation"]:
+        print(
+            f"generated in {made['seconds']} s: {made['cases_per_second']:,} cases/s, "
+            f"{made['events']:,} events, {made['ratings']:,} ratings;"
+            f" peak RSS {made['peak_rss_mb']} MB"
+        )
+    if moved := summary["move"]:
+        print(
+            f"moved in {moved['seconds']} s: {moved['rows']:,} rows,"
+            f" {moved['rows_per_second']:,} rows/s"
+        )
+    print(f"{'figure':62}{'value':>16}  {'goal':10}  met")
+    for row in summary["figures"]:
+        value = row["value"]
+        shown = " / ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        print(f"{row['figure']:62}{shown:>16}  {row['goal']:10}  {_met(row['met'])}")
