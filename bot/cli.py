@@ -18,6 +18,7 @@ from bot.bench import run_bench
 from bot.bench_areas import run_area_bench
 from bot.bench_cases import run_case_bench
 from bot.bench_intake import run_intake_bench
+from bot.bench_storm import run_storm_bench
 from bot.bench_workers import run_worker_bench
 from bot.demo import run_demo
 from bot.file_load_cli import load_file
@@ -118,9 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure the pipeline against a bare bot")
     bench.add_argument(
         "--scenario",
-        choices=("help", "intake"),
+        choices=("help", "intake", "storm"),
         default="help",
-        help="help: /help against a bare bot (the default); intake: whole requests filed",
+        help="help: /help against a bare bot (the default); intake: whole requests filed; "
+        "storm: a notice to every one of --citizens at once, under Telegram's limits",
+    )
+    bench.add_argument(
+        "--citizens", type=int, default=10_000, help="with --scenario storm: notices (10,000)"
+    )
+    bench.add_argument(
+        "--filers", type=int, default=100, help="with --scenario storm: citizens filing (100)"
+    )
+    bench.add_argument(
+        "--think",
+        type=float,
+        default=20.0,
+        help="with --scenario storm: a filer's seconds before each step, on average (20)",
     )
     bench.add_argument(
         "--users", type=int, default=None, help="simulated citizens (500; 20 for intake)"
@@ -133,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=1, help="runs of each side (1)")
     bench.add_argument("--json", action="store_true", help="print a JSON summary")
     bench.add_argument(
+        "--profile",
+        action="store_true",
+        help="then profile one more pipeline run: SQL statements and costliest functions",
+    )
+    bench.add_argument(
         "--cases",
         type=int,
         default=None,
@@ -143,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--database",
         default=None,
         help="with --cases: move the cases into this empty postgres://… database, time there; "
-        "with --workers: the PostgreSQL server to create throwaway databases on (the role needs "
-        "the CREATEDB right; the database named is never written)",
+        "with --workers or --scenario intake: the PostgreSQL server to create throwaway "
+        "databases on (the role needs the CREATEDB right; the database named is never written)",
     )
     bench.add_argument(
         "--workers",
@@ -174,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--searches", type=int, default=1_000, help="with --cases: board searches to time"
+    )
+    bench.add_argument(
+        "--drafts",
+        type=int,
+        default=0,
+        help="with --cases: add this many open drafts, run the bot on the cases, report its RSS",
     )
     return parser
 
@@ -216,6 +241,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         args.users = 20 if args.scenario == "intake" else 500
     if args.command == "bench" and args.scenario == "intake":
         return await run_intake_bench(args)
+    if args.command == "bench" and args.scenario == "storm":
+        return await run_storm_bench(args)
     if args.command == "bench" and args.areas is not None:
         return run_area_bench(args)
     if args.command == "bench" and args.workers is not None:
