@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.bench_profile import print_report, report
 from bot.sandbox import Sandbox, SandboxConfig
@@ -300,3 +301,13 @@ async def run_bench(args: argparse.Namespace) -> int:
     if profile:
         print_report(profile)
     return 0
+
+
+def print_figures(figures: list[dict[str, Any]], width: int) -> None:
+    """A scenario's figures as a table: each value beside its goal, met or not ("-": no goal)."""
+    print(f"{'figure':{width}}{'value':>16}  {'goal':20}{'':2}met")
+    for row in figures:
+        value = row["value"]
+        shown = " / ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        met = "-" if row["met"] is None else ("met" if row["met"] else "not met")
+        print(f"{row['figure']:{width}}{shown:>16}  {row['goal']:20}  {met}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 from tortoise.connection import get_connection
 
 from bot.bench import WARM_UP_USER, cpu_seconds, peak_rss_mb, stopped
+from bot.bench_intake import bot_environment
 from bot.case_generator import FIRST_CITIZEN
 from bot.sandbox import Sandbox, SandboxConfig
 from storage.db import close_database, open_database
@@ -120,22 +120,6 @@ async def _cases_to_look_up(
     return [(row["citizen_id"], row["tracking"]) for row in rows[:count]], seen
 
 
-def _environment(sandbox: Sandbox, url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "MINSHENG_BOT_TOKEN": sandbox.config.token,
-            "MINSHENG_BOT_API_URL": sandbox.api_url,
-            "MINSHENG_BOT_FILE_URL": sandbox.file_url,
-            "MINSHENG_DATABASE_URL": url,
-            "MINSHENG_RATE_LIMITS": "false",
-            "MINSHENG_SEND_CONCURRENCY": "256",
-            "MINSHENG_POLL_TIMEOUT": "5",
-        }
-    )
-    return env
-
-
 async def _answered(sandbox: Sandbox, chat: int, text: str) -> float:
     """Send `text` from `chat`'s citizen; seconds until the bot's next message there."""
     before = len(sandbox.messages(chat))
@@ -159,7 +143,7 @@ async def measure_bot(url: str, drafts: int, *, seed: int = 1) -> dict[str, Any]
         log = (Path(tmp) / "bot.log").open("wb")
         command = [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"]
         process = await asyncio.create_subprocess_exec(
-            *command, env=_environment(sandbox, url), stdout=log, stderr=log
+            *command, env=bot_environment(sandbox, url), stdout=log, stderr=log
         )
         try:
             started = time.perf_counter()

@@ -31,6 +31,7 @@ from bot.bench import (
     percentiles_ms,
     postgres_cpu,
     postgres_spent,
+    print_figures,
     stopped,
 )
 from bot.bench_databases import BenchRefused, check_server, shown, throwaway_database
@@ -144,7 +145,8 @@ class Filer:
             await self.file(number)
 
 
-def _environment(sandbox: Sandbox, url: str) -> dict[str, str]:
+def bot_environment(sandbox: Sandbox, url: str) -> dict[str, str]:
+    """The environment of the bot process under a bench: the sandbox, no limits, no flood gate."""
     env = dict(os.environ)
     env.update(
         {
@@ -197,7 +199,7 @@ async def measure(users: int, requests: int, server: str | None = None) -> JsonD
                 log = stack.enter_context((Path(tmp) / "bot.log").open("wb"))
                 command = [sys.executable, "-m", "bot", "--log-level", "WARNING", "run"]
                 process = await asyncio.create_subprocess_exec(
-                    *command, env=_environment(sandbox, url), stdout=log, stderr=log
+                    *command, env=bot_environment(sandbox, url), stdout=log, stderr=log
                 )
                 try:
                     sandbox.send_text(WARM_UP_USER, "/help")
@@ -262,10 +264,6 @@ def _figures(
     return [*rows, _no_goal("peak RSS MB (bot process)", rss)]
 
 
-def _met(met: bool | None) -> str:
-    return "-" if met is None else ("met" if met else "not met")
-
-
 async def run_intake_bench(args: argparse.Namespace) -> int:
     if args.database is not None:
         if not on_postgres(args.database):
@@ -286,9 +284,5 @@ async def run_intake_bench(args: argparse.Namespace) -> int:
         f"({CATEGORY}), {report['requests']} filed in {report['seconds']} s; "
         f"{report['database']}"
     )
-    print(f"{'figure':36}{'value':>16}  {'goal':20}{'':2}met")
-    for row in report["figures"]:
-        value = row["value"]
-        text = " / ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        print(f"{row['figure']:36}{text:>16}  {row['goal']:20}  {_met(row['met'])}")
+    print_figures(report["figures"], 36)
     return 0

@@ -35,7 +35,14 @@ from typing import Any
 
 import aiohttp
 
-from bot.bench import WARM_UP_USER, cpu_seconds, peak_rss_mb, percentiles_ms, stopped
+from bot.bench import (
+    WARM_UP_USER,
+    cpu_seconds,
+    peak_rss_mb,
+    percentiles_ms,
+    print_figures,
+    stopped,
+)
 from bot.bench_intake import CATEGORY, FIRST_CITIZEN, Filer
 from bot.sandbox import Sandbox, SandboxConfig
 from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
@@ -311,10 +318,6 @@ def _figures(
     ]
 
 
-def _met(met: bool | None) -> str:
-    return "-" if met is None else ("met" if met else "not met")
-
-
 async def run_storm_bench(args: argparse.Namespace) -> int:
     report = await measure(args.citizens, args.filers, args.think)
     if args.json:
@@ -326,9 +329,5 @@ async def run_storm_bench(args: argparse.Namespace) -> int:
         f"(thinking ~{scenario['think_seconds']:g} s a step, {scenario['filer_steps_in_storm']} "
         f"steps in the storm); Telegram's limits kept by the sandbox; SQLite, synchronous=FULL"
     )
-    print(f"{'figure':38}{'value':>16}  {'goal':20}{'':2}met")
-    for row in report["figures"]:
-        value = row["value"]
-        shown = " / ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        print(f"{row['figure']:38}{shown:>16}  {row['goal']:20}  {_met(row['met'])}")
+    print_figures(report["figures"], 38)
     return 0
