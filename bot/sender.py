@@ -10,7 +10,8 @@ database falls behind), so one crash re-sends at most that many messages, howeve
 A person in conversation goes ahead of a storm of notices: a chat whose queue holds a reply to
 its own update (an urgent row) gets its lane first, even when every lane is taken (up to
 URGENT_LANES more), and its sends take the overall window before the notices waiting for it
-(bot.ratelimit). Its messages still go in their order, and every limit holds.
+(bot.ratelimit). The notices keep `concurrency` lanes beside the urgent ones, so they slow down
+but never stop. Its messages still go in their order, and every limit holds.
 """
 
 from __future__ import annotations
@@ -85,6 +86,10 @@ class Sender:
         self._recorded = asyncio.Event()  # set after each flush: lanes waiting for room go on
         self._stopping = False
         self._lanes: set[asyncio.Task[None]] = set()
+        # Lanes started for chats in conversation: the other chats (notices) keep
+        # `concurrency` lanes of their own beside them, so a crowd in conversation, each chat
+        # holding its lane through the second between its messages, never stops the notices.
+        self._urgent: set[asyncio.Task[None]] = set()
         self.sent = 0
         self.metrics = metrics or Metrics()
 
@@ -165,7 +170,7 @@ class Sender:
             wait = (queue[0].next_attempt_at - now).total_seconds()
             if wait > 0:
                 next_due = min(next_due, wait)
-            elif len(self._lanes) < self._concurrency:
+            elif len(self._lanes) - len(self._urgent) < self._concurrency:
                 self._start_lane(chat_id)
             else:
                 # The chats further on cannot start either; a lane ending wakes us sooner.
@@ -185,20 +190,23 @@ class Sender:
             elif (wait := (queue[0].next_attempt_at - now).total_seconds()) > 0:
                 next_due = min(next_due, wait)
             elif len(self._lanes) < lanes:
-                self._start_lane(chat_id)
+                self._start_lane(chat_id, urgent=True)
             else:
                 next_due = min(next_due, FULL_POLL)
         return next_due
 
-    def _start_lane(self, chat_id: int | None) -> None:
+    def _start_lane(self, chat_id: int | None, *, urgent: bool = False) -> None:
         if chat_id is not None:
             self._busy.add(chat_id)
         task = asyncio.create_task(self._lane(chat_id))
         self._lanes.add(task)
+        if urgent:
+            self._urgent.add(task)
         task.add_done_callback(self._lane_done)
 
     def _lane_done(self, task: asyncio.Task[None]) -> None:
         self._lanes.discard(task)
+        self._urgent.discard(task)
         self._wake.set()  # a chat is free again: schedule, without reading the database
 
     async def _lane(self, chat_id: int | None) -> None:

@@ -28,6 +28,7 @@ from storage.desk_models import CallbackAttempt
 from storage.models import Case, Event, InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus
 from storage.notice_queue import NOTICE_METHOD
 from storage.outbox import OPEN, collected
+from storage.similarity import tokens
 from storage.sql import as_json, fetch
 from storage.tracking import GROUP
 
@@ -76,6 +77,9 @@ async def erase_case_words(case_ids: Sequence[int], *, now: datetime) -> None:
             erased_at=now,
         )
         await Event.filter(case_id__in=ids, kind__in=CITIZEN_WORDS).update(payload=ERASED)
+    # The duplicate search keeps the token sets of recent texts in memory (storage.similarity):
+    # the erased words go from there too.
+    tokens.cache_clear()
 
 
 async def erase_callback_notes(case_ids: Sequence[int]) -> None:

@@ -35,7 +35,7 @@ async def gate_state(
     this_row = handling.get()
     if this_row is not None and this_row.update_id == update_id and this_row.received_at:
         reads = lane_reads()  # read ahead for the whole lane (storage.lane_reads)
-        ahead = reads.floods.get(this_row.id) if reads else None
+        ahead = reads.floods.get(this_row.id) if reads and reads.window == window else None
         known, citizen = reads.citizen(user_id) if reads else (False, None)
         if ahead is not None and known:
             return GateState(

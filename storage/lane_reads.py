@@ -49,6 +49,7 @@ class LaneReads:
     citizens: dict[int, dict[str, Any] | None]  # user id -> citizen row (None: no citizen)
     changes: int  # the connection's count of changed rows when they were read
     drafts: dict[int, dict[str, Any] | None] = field(default_factory=dict)  # user id -> row
+    window: timedelta = timedelta(0)  # the flood window the counts were made for
 
     def citizen(self, user_id: int) -> tuple[bool, dict[str, Any] | None]:
         """(known, row): known is False once the lane has written, or for another user."""
@@ -95,7 +96,7 @@ async def reading_ahead(arrivals: Sequence[Arrival], *, window: timedelta) -> As
             *users,
         ):
             drafts[int(row["citizen_id"])] = row
-    token = _reads.set(LaneReads(floods, citizens, before, drafts))
+    token = _reads.set(LaneReads(floods, citizens, before, drafts, window))
     try:
         yield
     finally:

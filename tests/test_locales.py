@@ -129,6 +129,18 @@ def test_plural_forms() -> None:
                 assert len(forms(message)) == catalogue(language).num_plurals, message.id
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_one_header_per_language(language: str) -> None:
+    """The bot merges a language's files into one catalogue under the first file's header
+    (bot.i18n): every file must then agree on the plural forms and the charset."""
+    headers = set()
+    for path in catalogue_files(LOCALES_DIR, language):
+        with path.open("rb") as handle:
+            part = read_po(handle)
+        headers.add((part.plural_forms, part.charset))
+    assert len(headers) == 1, headers
+
+
 def test_catalogues_compile() -> None:
     catalogs = Catalogs()
     for language in ("zh_Hans", "zh_Hant", "ru"):

@@ -90,3 +90,33 @@ async def test_notices_are_slowed_by_conversations_but_never_stopped() -> None:
     await asyncio.gather(*waiting)
     assert order.index("notice") == URGENT_RUN - 1
     assert [name for name in order if name != "notice"] == [f"reply {n}" for n in range(30)]
+
+
+@pytest.mark.slow
+async def test_a_crowd_in_conversation_does_not_stop_the_notices(
+    real_time_sandbox: Sandbox, db_path: Database
+) -> None:
+    """More chats in conversation than the sender has lanes, each holding its lane through the
+    second between its messages: the notices still go out meanwhile, on lanes of their own."""
+    sandbox = real_time_sandbox
+    crowd = [72_001 + n for n in range(6)]
+    notices = [73_001 + n for n in range(20)]
+    settings = settings_for(sandbox, db_path, MINSHENG_SEND_CONCURRENCY="2")
+    async with running_bot(settings):
+        for _ in range(6):  # six answers each: about five seconds of each chat's 1/s
+            for chat in crowd:
+                sandbox.send_text(chat, "/help", language_code="en")
+        await eventually(
+            lambda: all(sandbox.messages(chat) for chat in crowd), 30, what="the crowd answered"
+        )
+        for chat in notices:
+            insert_outbox(db_path, chat, "sendMessage", {"text": "a notice"})
+        for chat in notices:
+            await sandbox.wait_for_messages(chat, 1, timeout=60)
+        for chat in crowd:
+            await sandbox.wait_for_messages(chat, 6, timeout=60)
+    first_notice = min(sandbox.messages(chat)[0]["at"] for chat in notices)
+    last_answer = max(sandbox.messages(chat)[-1]["at"] for chat in crowd)
+    # Without lanes of their own, the notices wait until every conversation is over.
+    assert first_notice < last_answer
+    assert sandbox.violations == []
