@@ -82,7 +82,8 @@ async def department_chat_lost(
     if department is None:
         return False
     async with in_transaction():
-        rows = await OutboxMessage.filter(id__in=outbox_ids)
+        # Only rows still open: one an earlier refusal already moved has gone once.
+        rows = await OutboxMessage.filter(id__in=outbox_ids, status__in=OPEN)
         for row in rows:
             payload = dict(row.payload)
             if row.method == NOTICE_METHOD and payload.get("kind") in DEPARTMENT_NOTICES:

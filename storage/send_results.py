@@ -71,18 +71,14 @@ async def _record(result: SendResult, now: datetime, staff_chat_id: int | None) 
         case Outcome.FAILED:
             await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
         case Outcome.UNREACHABLE:
-            # A row an earlier result of this batch already ended (it was waiting for the same
-            # chat when that one was refused) has gone to the staff group once: not again.
-            was_open = await rows.filter(status__in=OPEN).exists()
-            await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
             if result.chat_id is not None and result.chat_id < 0 and staff_chat_id is not None:
                 # The bot removed from a department's own chat, or the chat gone: the sender
                 # dropped the chat's queue, so every card waiting for it goes to the staff group.
                 waiting = OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN)
                 waiting_ids = [int(row["id"]) for row in await waiting.values("id")]
-                ids = [result.outbox_id] * was_open + waiting_ids
-                if ids:
-                    await department_chat_lost(result.chat_id, ids, staff_chat_id, now=now)
+                ids = [result.outbox_id, *waiting_ids]
+                await department_chat_lost(result.chat_id, ids, staff_chat_id, now=now)
+            await rows.update(status=OutboxStatus.FAILED, error=result.error, attempts=attempts)
             if result.chat_id is not None and result.chat_id > 0:
                 await citizen_unreachable(result.chat_id, now=now, staff_chat_id=staff_chat_id)
                 await OutboxMessage.filter(chat_id=result.chat_id, status__in=OPEN).update(
