@@ -16,7 +16,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from storage.callback_queue import CALLBACK_TRIES
-from storage.case_views import CaseNotFound
+from storage.case_views import CaseActionRefused, CaseNotFound
 from storage.desk_models import CallbackAttempt
 from storage.lifecycle_core import (
     Snapshot,
@@ -45,13 +45,9 @@ NOTE_MAX = 1000
 STAFF = Actor.STAFF
 
 
-class CallbackRefused(Exception):
-    """The callback cannot be recorded on this case now; nothing was changed."""
-
-    def __init__(self, tracking: str, why: str) -> None:
-        super().__init__(f"case {tracking}: {why}")
-        self.tracking = tracking
-        self.why = why  # not_answered | rated | tries_used | too_late
+class CallbackRefused(CaseActionRefused):
+    """The callback cannot be recorded on this case now; nothing was changed.
+    `why`: not_answered | rated | tries_used | too_late."""
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,16 @@ class CaseLimitReached(Exception):
         self.limit = limit
 
 
+class CaseActionRefused(Exception):
+    """An action on a case cannot be taken now, for the reason `why` (a code its caller words);
+    nothing was changed."""
+
+    def __init__(self, tracking: str, why: str) -> None:
+        super().__init__(f"case {tracking}: {why}")
+        self.tracking = tracking
+        self.why = why
+
+
 class FieldOutOfLimits(ValueError):
     """A new case's `field` ("text" or "address") is shorter than `low` or longer than `high`."""
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from storage.case_views import CaseActionRefused
 from storage.desk_models import Dispute
 from storage.lifecycle_core import authorized_case, record, write_case
 from storage.models import Actor, Case, Rating, RatingSatisfaction
@@ -42,13 +43,9 @@ class DisputeReasonUnknown(ValueError):
     """The reason is not a code of the desk's list."""
 
 
-class DisputeRefused(Exception):
-    """The dispute cannot be filed or decided now; nothing was changed."""
-
-    def __init__(self, tracking: str, why: str) -> None:
-        super().__init__(f"case {tracking}: {why}")
-        self.tracking = tracking
-        self.why = why  # no_unsatisfied | exists | not_pending | own
+class DisputeRefused(CaseActionRefused):
+    """The dispute cannot be filed or decided now; nothing was changed.
+    `why`: no_unsatisfied | exists | not_pending | own."""
 
 
 @dataclass(frozen=True)
