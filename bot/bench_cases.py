@@ -33,8 +33,10 @@ from typing import Any
 
 from bot.bench_board import measure_board
 from bot.bench_bot_memory import measure_bot
-from bot.bench_cases_report import TARGETS, figure_rows, print_report
-from bot.case_generator import ADMIN_ID, FIRST_STAFF, ZONE, Generated, build
+from bot.bench_cases_report import case_summary, figure_rows, print_report
+from bot.case_generator import Generated, build
+from bot.case_generator_rows import ADMIN_ID, FIRST_STAFF
+from bot.case_generator_times import ZONE
 from bot.move_data import EXIT_REFUSED, ProgressBar, shown
 from storage.cases import case_of_citizen, public_timeline
 from storage.db import close_database, open_database, sqlite_path
@@ -238,50 +240,6 @@ async def _cases_in(url: str) -> int:
     return int(rows[0]["n"])
 
 
-def _summary(
-    url: str,
-    cases: int,
-    made: Generated | None,
-    moved: MoveReport | None,
-    figures: dict[str, Any],
-    generator_mb: float = 0.0,
-) -> dict[str, Any]:
-    stats, lookup, queue = figures["stats"], figures["lookup"], figures["queue"]
-    bot = figures.get("bot")
-    return {
-        "engine": "sqlite" if sqlite_path(url) else "postgresql",
-        "database": shown(url),
-        "cases": cases,
-        "generation": None
-        if made is None
-        else {
-            "cases": made.cases,
-            "events": made.events,
-            "ratings": made.ratings,
-            "citizens": made.citizens,
-            "seconds": round(made.seconds, 1),
-            "cases_per_second": round(made.cases_per_second),
-            "peak_rss_mb": round(generator_mb, 1),
-        },
-        "move": None
-        if moved is None
-        else {
-            "rows": moved.total,
-            "seconds": round(moved.seconds, 1),
-            "rows_per_second": round(moved.rows_per_second),
-            "compared": moved.compared,
-        },
-        **figures,
-        "targets_met": {
-            "stats": max(stats["all_ms"], stats["department_ms"]) < TARGETS["stats_ms"],
-            "lookup": lookup["p99_ms"] < TARGETS["lookup_p99_ms"],
-            "queue": queue["p99_ms"] < TARGETS["queue_ms"],
-            "board": figures["board"]["p99_ms"] < TARGETS["board_p99_ms"],
-            **({} if bot is None else {"bot_rss": bot["met"]}),
-        },
-    }
-
-
 async def run_case_bench(args: argparse.Namespace) -> int:
     """Generate (or reuse `--db`) and measure; with `--database`, move the cases into that
     PostgreSQL database first (or reuse the cases it holds) and measure there. The temporary
@@ -325,7 +283,7 @@ async def run_case_bench(args: argparse.Namespace) -> int:
         if args.drafts:
             say(f"running the bot on them with {args.drafts:,} open drafts")
             figures["bot"] = await measure_bot(url, args.drafts)
-        summary = _summary(url, existing, made, moved, figures, generator_mb)
+        summary = case_summary(url, existing, made, moved, figures, generator_mb)
         summary["figures"] = figure_rows(summary)
         if args.json:
             print(json.dumps(summary, indent=2, ensure_ascii=False))

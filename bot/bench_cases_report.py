@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.bench_board import TARGET_P99_MS
+from bot.case_generator import Generated
+from bot.move_data import shown
+from storage.db import sqlite_path
+from storage.move import MoveReport
 
 # The targets, in milliseconds.
 TARGETS = {
@@ -19,6 +23,53 @@ TARGETS = {
     "board_p99_ms": TARGET_P99_MS,
 }
 NO_GOAL = "-"
+
+
+def case_summary(
+    url: str,
+    cases: int,
+    made: Generated | None,
+    moved: MoveReport | None,
+    figures: dict[str, Any],
+    generator_mb: float = 0.0,
+) -> dict[str, Any]:
+    """The JSON summary: what was generated or moved, the measurements, and each goal met."""
+    stats, lookup, queue = figures["stats"], figures["lookup"], figures["queue"]
+    bot = figures.get("bot")
+    return {
+        "engine": "sqlite" if sqlite_path(url) else "postgresql",
+        "database": shown(url),
+        "cases": cases,
+        "generation": None
+        if made is None
+        else {
+            "cases": made.cases,
+            "events": made.events,
+            "ratings": made.ratings,
+            "citizens": made.citizens,
+            "seconds": round(made.seconds, 1),
+            "cases_per_second": round(made.cases_per_second),
+            "peak_rss_mb": round(generator_mb, 1),
+        },
+        "move": None
+        if moved is None
+        else {
+            "rows": moved.total,
+            "seconds": round(moved.seconds, 1),
+            "rows_per_second": round(moved.rows_per_second),
+            "compared": moved.compared,
+            "indexing_seconds": round(moved.indexing_seconds, 1),
+            "vacuum_seconds": round(moved.vacuum_seconds, 1),
+        },
+        **figures,
+        "targets_met": {
+            "stats": max(stats["all_ms"], stats["department_ms"]) < TARGETS["stats_ms"],
+            "lookup": lookup["p99_ms"] < TARGETS["lookup_p99_ms"],
+            "queue": queue["p99_ms"] < TARGETS["queue_ms"],
+            "board": figures["board"]["p99_ms"] < TARGETS["board_p99_ms"],
+            **({} if bot is None else {"bot_rss": bot["met"]}),
+        },
+    }
 
 
 def _row(figure: str, value: Any, goal: str = NO_GOAL, met: bool | None = None) -> dict[str, Any]:
@@ -121,7 +172,8 @@ def print_report(summary: dict[str, Any]) -> None:
     if moved := summary["move"]:
         print(
             f"moved in {moved['seconds']} s: {moved['rows']:,} rows,"
-            f" {moved['rows_per_second']:,} rows/s"
+            f" {moved['rows_per_second']:,} rows/s (of which indexes and keys made again"
+            f" {moved['indexing_seconds']} s; then VACUUM (ANALYZE) {moved['vacuum_seconds']} s)"
         )
     print(f"{'figure':62}{'value':>16}  {'goal':10}  met")
     for row in summary["figures"]:
