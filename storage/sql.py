@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from tortoise.connection import get_connection
 
@@ -46,6 +46,18 @@ async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
     return await connection.execute_query_dict(
         dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
     )
+
+
+async def fetch_values(sql: str, *params: Any) -> Sequence[Sequence[Any]]:
+    """Rows as sequences of values in the order selected: for reads of many rows, where a dict
+    per row costs more than the read (storage.stats_counts, 30k rows: 164 ms → 76 ms)."""
+    connection = get_connection("default")
+    dialect = connection.capabilities.dialect
+    _, rows = await connection.execute_query(
+        dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
+    )
+    # Tortoise types these as dicts; the drivers give sqlite3.Row and asyncpg Record, by position.
+    return cast(Sequence[Sequence[Any]], rows)
 
 
 async def execute(sql: str, *params: Any) -> int:

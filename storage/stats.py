@@ -1,14 +1,9 @@
 """The desk's figures for a period: counted by the database, never by loading cases.
 
-`compute_stats` answers for the cases received (created) in [start, end): one aggregate query
-grouped by lead department (CASE WHEN sums over service_case and its rating), one window query
-for the median and 90th percentile of the time to the first answer, overall and per department.
-Both read the (created_at) index only for the period's rows, so a month of a large desk is
-counted in well under a second. README.md ("Figures") defines every figure exactly.
-
-Datetimes are ISO text in SQLite (all UTC, same format), so columns are compared with each other
-and with `now` as text; the seconds between two of them come from julianday() there and from
-EXTRACT(EPOCH ...) on PostgreSQL.
+`compute_stats` answers for the cases received (created) in [start, end): the counts per lead
+department and the median and 90th percentile of the time to the first answer, overall and per
+department, from storage.stats_counts, which reads the period's cases from one covering index.
+README.md ("Figures") defines every figure exactly.
 """
 
 from __future__ import annotations
@@ -16,14 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from storage.catalog import DepartmentNotFound
 from storage.catalog_checks import as_code
-from storage.disputes import GRANTED_SQL
 from storage.models import Department, Staff, StaffRole
-from storage.sql import fetch
 from storage.staff import (
     StaffAction,
     StaffNotAuthorized,
@@ -32,8 +24,9 @@ from storage.staff import (
     check_is_staff,
     record_denial,
 )
+from storage.stats_counts import OPEN_UNANSWERED as OPEN_UNANSWERED
+from storage.stats_counts import Marks, answer_percentiles, period_counts
 
-OPEN_UNANSWERED = ("submitted", "accepted", "in_progress", "awaiting_citizen")
 # The score that ranks departments: weights of the rates it averages (README "Figures").
 SCORE_WEIGHTS = {
     "on_time_completion_rate": 0.3,
@@ -128,7 +121,6 @@ class Figures:
         return float(100 * sum(w * v for w, v in present) / sum(w for w, _ in present))
 
 
-Marks = tuple[float, float]  # median and 90th percentile, hours
 _COUNTS = tuple(f for f in Figures.__dataclass_fields__ if not f.endswith("_hours"))
 
 
@@ -146,17 +138,6 @@ class Stats:
     department_code: str | None
     total: Figures
     departments: tuple[DepartmentStats, ...] = field(default=())
-
-
-def _dialect() -> str:
-    return str(get_connection("default").capabilities.dialect)
-
-
-def seconds_between(later: str, earlier: str) -> str:
-    """SQL for the seconds from one datetime column to another, in this database's dialect."""
-    if _dialect() == "postgres":
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
 async def scope_ids(department_code: str | None) -> list[int] | None:
@@ -188,91 +169,6 @@ def scope_sql(ids: list[int] | None) -> tuple[str, list[int]]:
     )
 
 
-_FIRST = "COALESCE(c.first_answered_at, c.answered_at)"
-_OPEN = ", ".join(f"'{s}'" for s in OPEN_UNANSWERED)
-_AGGREGATE = f"""
-SELECT c.department_id AS dept,
-  COUNT(*) AS received,
-  SUM(CASE WHEN c.accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS accepted,
-  SUM(CASE WHEN c.sign_due_at IS NOT NULL AND (c.signed_at IS NOT NULL OR c.sign_due_at <= ?)
-      THEN 1 ELSE 0 END) AS sign_counted,
-  SUM(CASE WHEN c.signed_at <= c.sign_due_at THEN 1 ELSE 0 END) AS signed_on_time,
-  SUM(CASE WHEN c.due_at IS NOT NULL AND ({_FIRST} IS NOT NULL
-      OR (c.status NOT IN ('merged', 'rejected') AND c.due_at <= ?)) THEN 1 ELSE 0 END)
-      AS response_counted,
-  SUM(CASE WHEN {_FIRST} <= c.due_at THEN 1 ELSE 0 END) AS responded_on_time,
-  SUM(CASE WHEN {_FIRST} IS NOT NULL THEN 1 ELSE 0 END) AS answered,
-  SUM(CASE WHEN c.accepted_at IS NOT NULL AND c.status <> 'merged' THEN 1 ELSE 0 END)
-      AS completion_base,
-  SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END) AS completed,
-  SUM(CASE WHEN c.due_at IS NOT NULL AND (c.status = 'closed'
-      OR (c.status IN ({_OPEN}) AND c.due_at <= ?)) THEN 1 ELSE 0 END) AS completion_counted,
-  SUM(CASE WHEN c.status = 'closed' AND COALESCE(c.answered_at, c.closed_at) <= c.due_at
-      THEN 1 ELSE 0 END) AS completed_on_time,
-  SUM(CASE WHEN r.id IS NOT NULL THEN 1 ELSE 0 END) AS rated,
-  SUM(CASE WHEN r.solved IN ('solved', 'partly') AND NOT {GRANTED_SQL} THEN 1 ELSE 0 END)
-      AS resolved,
-  SUM(CASE WHEN r.satisfaction IN ('satisfied', 'basic') THEN 1 ELSE 0 END) AS satisfied,
-  SUM(CASE WHEN c.reopen_count > 0 THEN 1 ELSE 0 END) AS reopened,
-  SUM(CASE WHEN c.proposal_outcome = 'accepted' THEN 1 ELSE 0 END) AS proposals_accepted,
-  SUM(CASE WHEN c.proposal_outcome = 'changed' THEN 1 ELSE 0 END) AS proposals_changed,
-  SUM(CASE WHEN r.id IS NOT NULL AND {GRANTED_SQL} THEN 1 ELSE 0 END) AS disputed,
-  SUM(CASE WHEN {_FIRST} IS NOT NULL AND (r.id IS NOT NULL OR EXISTS (SELECT 1
-      FROM callback_attempt a WHERE a.case_id = c.id)) THEN 1 ELSE 0 END) AS called_back
-FROM service_case c LEFT JOIN case_rating r ON r.case_id = c.id
-WHERE c.created_at >= ? AND c.created_at < ?"""  # noqa: S608 - constants only
-
-
-async def _counts(
-    start: datetime, end: datetime, ids: list[int] | None, now: datetime
-) -> dict[int | None, dict[str, int]]:
-    where, params = scope_sql(ids)
-    rows = await fetch(
-        _AGGREGATE + where + " GROUP BY c.department_id", now, now, now, start, end, *params
-    )
-    return {row["dept"]: {k: int(row[k] or 0) for k in _COUNTS} for row in rows}
-
-
-async def _percentiles(
-    start: datetime, end: datetime, ids: list[int] | None
-) -> tuple[Marks | None, dict[int | None, Marks]]:
-    """Median and 90th percentile (nearest rank) of hours to the first answer: overall, and
-    per department, from one pass over the period's answered cases."""
-    where, params = scope_sql(ids)
-    seconds = seconds_between(_FIRST, "c.created_at")
-    picked = " OR ".join(
-        f"{rank} = ({k} * {n} + {k}) / {d}"
-        for rank, n in (("rn", "n"), ("rn_all", "n_all"))
-        for k, d in ((1, 2), (9, 10))
-    )
-    rows = await fetch(
-        "SELECT dept, rn, n, rn_all, n_all, secs FROM (SELECT dept, secs,"  # noqa: S608
-        " ROW_NUMBER() OVER (PARTITION BY dept ORDER BY secs) AS rn,"
-        " COUNT(*) OVER (PARTITION BY dept) AS n,"
-        " ROW_NUMBER() OVER (ORDER BY secs) AS rn_all, COUNT(*) OVER () AS n_all"
-        f" FROM (SELECT c.department_id AS dept, {seconds} AS secs FROM service_case c"
-        f" WHERE c.created_at >= ? AND c.created_at < ? AND {_FIRST} IS NOT NULL{where}) b) t"
-        f" WHERE {picked}",
-        start,
-        end,
-        *params,
-    )
-    overall: dict[str, float] = {}
-    found: dict[int | None, dict[str, float]] = {}
-    for row in rows:
-        hours = float(row["secs"]) / 3600
-        for marks, rank, n in (
-            (found.setdefault(row["dept"], {}), row["rn"], row["n"]),
-            (overall, row["rn_all"], row["n_all"]),
-        ):
-            if int(rank) == (int(n) + 1) // 2:
-                marks["median"] = hours
-            if int(rank) == (9 * int(n) + 9) // 10:
-                marks["p90"] = hours
-    per_dept = {dept: (m["median"], m["p90"]) for dept, m in found.items() if len(m) == 2}
-    return ((overall["median"], overall["p90"]) if overall else None), per_dept
-
-
 def _figures(counts: dict[str, int], marks: Marks | None) -> Figures:
     median, p90 = marks if marks is not None else (None, None)
     return Figures(**counts, median_answer_hours=median, p90_answer_hours=p90)
@@ -293,8 +189,8 @@ async def compute_stats(
     now = now or datetime.now(UTC)
     async with in_transaction():
         ids = await scope_ids(department_code)
-        counts = await _counts(start, end, ids, now)
-        overall, per_dept = await _percentiles(start, end, ids)
+        counts = await period_counts(start, end, ids, now)
+        overall, per_dept = await answer_percentiles(start, end, ids)
         codes = dict(await Department.all().values_list("id", "code"))
     total_counts = {k: sum(c[k] for c in counts.values()) for k in _COUNTS}
     total = _figures(total_counts, overall)
