@@ -77,6 +77,13 @@ async def queue_text(page: QueuePage, t: Translator, context: MinshengContext) -
         page=page.page,
         pages=page.pages,
     )
+    if page.more:  # counted up to a cap (storage.queue): how many pages there are is unknown
+        head = t.gettext(
+            "{queue}: more than {total}, page {page}",
+            queue=queue_name(page, t),
+            total=page.total,
+            page=page.page,
+        )
     if not page.lines:
         return f"{head}\n{t.gettext('Nothing here.')}"
     zone = context.services.settings.zone

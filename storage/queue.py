@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import Case as Choose
 from tortoise.expressions import F, Q, When
@@ -21,7 +21,8 @@ from tortoise.transactions import in_transaction
 from storage.callback_queue import due_for_callback
 from storage.case_views import OPEN_STATUSES, CaseNotFound, CitizenNotFound
 from storage.lifecycle_core import REVIEW_EVENTS, load_case, record
-from storage.models import Actor, Case, CaseStatus, Citizen, Department, Event, Staff, StaffRole
+from storage.models import Actor, Case, CaseStatus, Citizen, Event, Staff, StaffRole
+from storage.queue_open import count_all, count_department, page_ids
 from storage.staff import (
     StaffAction,
     StaffNotAuthorized,
@@ -34,6 +35,7 @@ from storage.staff import (
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
+COUNT_CAP = 1000  # how far a view over every open case is counted (100 pages)
 
 
 class QueueFilter(StrEnum):
@@ -69,6 +71,7 @@ class QueuePage:
     pages: int  # at least 1
     total: int
     role: StaffRole  # NOW means one thing for handlers and another for the rest
+    more: bool = False  # more cases than `total`: a view over every open case counts up to a cap
 
 
 async def _reach(user_id: int) -> tuple[frozenset[int] | None, int | None, StaffRole]:
@@ -101,73 +104,24 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
         async with in_transaction():
             reach, own, role = await _reach(user_id)
             handler = role is StaffRole.HANDLER
-            query = Case.all()
-            if reach is not None:  # new cases by where they are proposed, others by department
-                routed = Q(department_id__in=list(reach))
-                unrouted = which in (QueueFilter.NEW, QueueFilter.HAND, QueueFilter.REPEAT) or (
-                    which is QueueFilter.NOW and not handler
-                )
-                scope = _in(reach) if unrouted else routed
-                query = query.filter(scope)
-            if which is QueueFilter.NOW and handler:
-                query = query.filter(department_id=own, status__in=list(OPEN_STATUSES))
-            elif which is QueueFilter.NOW:
-                # Open cases first (the status index finds them), then which of them: an OR
-                # across the statuses would read every case (300k cases: 155 ms → 10 ms).
-                waiting = Q(status=CaseStatus.SUBMITTED) | Q(due_at__lt=now)
-                query = query.filter(status__in=list(OPEN_STATUSES)).filter(
-                    waiting | Q(route_by_hand=True)
-                )
-            elif which is QueueFilter.NEW:
-                query = query.filter(status=CaseStatus.SUBMITTED)
-            elif which is QueueFilter.REPEAT:  # closed ones too: the meeting looks back
-                query = query.filter(repeat=True)
+            more = False
+            if which is QueueFilter.NOW and handler and own is not None:
+                total = await count_department(own)
+                pages, page = _clamp(total, page)
+                ids = await page_ids(which, (page - 1) * PAGE_SIZE, PAGE_SIZE, now, own)
+            elif reach is None and _over_every_open_case(which, handler, own):
+                # Counted up to a cap (or to the page asked for): the count reads every case it
+                # counts, and beyond a hundred pages "more than" says what staff need to know.
+                cap = max(COUNT_CAP, page * PAGE_SIZE)
+                total = await count_all(which, now, cap + 1)
+                more, total = total > cap, min(total, cap)
+                pages, page = _clamp(total, page)
+                pages += more  # the one after the last counted page shows that there are more
+                ids = await page_ids(which, (page - 1) * PAGE_SIZE, PAGE_SIZE, now)
             else:
-                query = query.filter(status__in=list(OPEN_STATUSES))
-            if which is QueueFilter.MINE:  # the (handler, status) index finds them
-                query = query.filter(handler_id=user_id)
-            elif which is QueueFilter.DEPARTMENT:
-                # Every department by id rather than "any department": departments are never
-                # deleted, and the list lets SQLite count on the (department, status) index
-                # instead of reading every open case (1M cases: 100 ms → 2 ms).
-                everyone = Department.all().values_list("id", flat=True)
-                query = (
-                    query.filter(department_id=own)
-                    if own is not None
-                    else query.filter(department_id__in=list(await everyone))
+                total, pages, page, ids = await _orm_page(
+                    user_id, which, page, now, reach, own, handler
                 )
-            elif which is QueueFilter.OVERDUE:
-                query = query.filter(due_at__lt=now)
-            elif which is QueueFilter.HAND:
-                query = query.filter(route_by_hand=True)
-            elif which is QueueFilter.EXTENSIONS:
-                query = query.filter(extension_pending=True)
-            elif which is QueueFilter.REVIEW:
-                working = query.filter(status=CaseStatus.IN_PROGRESS)
-                rows = await working.values("id")
-                query = Case.filter(id__in=await _awaiting_review([r["id"] for r in rows]))
-            elif which is QueueFilter.CALLBACK:
-                query = Case.filter(id__in=await due_for_callback(query, now))
-            total = await query.count()
-            pages = max(1, -(-total // PAGE_SIZE))
-            page = min(max(1, page), pages)
-            # The page's ids first, from the index alone; then only their rows. Sorting the rows
-            # of every matching case to keep ten would read them all (1M cases: 55 ms → 1 ms).
-            # Sorted by id + 0, not id: given ORDER BY id and a small LIMIT, PostgreSQL walks
-            # the primary key past every closed case instead of sorting the few thousand open
-            # ones its index finds (1M cases, page 15: 22 ms → 3 ms).
-            ordered = query.annotate(oldest_first=F("id") + 0)
-            order = ["oldest_first"]
-            if which is QueueFilter.NOW:  # overdue first, then oldest first
-                overdue_first = Choose(When(Q(due_at__lt=now), then="0"), default="1")
-                ordered = ordered.annotate(late_first=overdue_first)
-                order = ["late_first", *order]
-            ids = (
-                await ordered.order_by(*order)
-                .offset((page - 1) * PAGE_SIZE)
-                .limit(PAGE_SIZE)
-                .values_list("id", flat=True)
-            )
             rows = await Case.filter(id__in=list(ids)).values(
                 "id", "tracking", "status", "category__code", "due_at"
             )
@@ -177,7 +131,93 @@ async def queue_page(user_id: int, which: QueueFilter, page: int, *, now: dateti
     place = {case_id: n for n, case_id in enumerate(ids)}
     rows.sort(key=lambda row: place[row["id"]])
     lines = tuple(_line(row, now) for row in rows)
-    return QueuePage(filter=which, lines=lines, page=page, pages=pages, total=total, role=role)
+    return QueuePage(which, lines, page, pages, total, role, more=more)
+
+
+def _over_every_open_case(which: QueueFilter, handler: bool, own: int | None) -> bool:
+    """Whether a view of someone who sees every department is one of storage.queue_open's."""
+    if which is QueueFilter.NOW:
+        return not handler
+    if which is QueueFilter.DEPARTMENT:
+        return own is None
+    return which in (QueueFilter.OPEN, QueueFilter.OVERDUE)
+
+
+def _clamp(total: int, page: int) -> tuple[int, int]:
+    """(pages, the page asked for within them)."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    return pages, min(max(1, page), pages)
+
+
+async def _orm_page(
+    user_id: int,
+    which: QueueFilter,
+    page: int,
+    now: datetime,
+    reach: frozenset[int] | None,
+    own: int | None,
+    handler: bool,
+) -> tuple[int, int, int, list[int]]:
+    """(total, pages, page, the page's ids) of any view, through the ORM."""
+    query = Case.all()
+    if reach is not None:  # new cases by where they are proposed, others by department
+        routed = Q(department_id__in=list(reach))
+        unrouted = which in (QueueFilter.NEW, QueueFilter.HAND, QueueFilter.REPEAT) or (
+            which is QueueFilter.NOW and not handler
+        )
+        scope = _in(reach) if unrouted else routed
+        query = query.filter(scope)
+    if which is QueueFilter.NOW and handler:
+        query = query.filter(department_id=own, status__in=list(OPEN_STATUSES))
+    elif which is QueueFilter.NOW:
+        # Open cases first (the status index finds them), then which of them: an OR
+        # across the statuses would read every case (300k cases: 155 ms → 10 ms).
+        waiting = Q(status=CaseStatus.SUBMITTED) | Q(due_at__lt=now)
+        query = query.filter(status__in=list(OPEN_STATUSES)).filter(
+            waiting | Q(route_by_hand=True)
+        )
+    elif which is QueueFilter.NEW:
+        query = query.filter(status=CaseStatus.SUBMITTED)
+    elif which is QueueFilter.REPEAT:  # closed ones too: the meeting looks back
+        query = query.filter(repeat=True)
+    else:
+        query = query.filter(status__in=list(OPEN_STATUSES))
+    if which is QueueFilter.MINE:  # the (handler, status) index finds them
+        query = query.filter(handler_id=user_id)
+    elif which is QueueFilter.DEPARTMENT:  # the caller's own (every one: storage.queue_open)
+        query = query.filter(department_id=own)
+    elif which is QueueFilter.OVERDUE:
+        query = query.filter(due_at__lt=now)
+    elif which is QueueFilter.HAND:
+        query = query.filter(route_by_hand=True)
+    elif which is QueueFilter.EXTENSIONS:
+        query = query.filter(extension_pending=True)
+    elif which is QueueFilter.REVIEW:
+        working = query.filter(status=CaseStatus.IN_PROGRESS)
+        rows = await working.values("id")
+        query = Case.filter(id__in=await _awaiting_review([r["id"] for r in rows]))
+    elif which is QueueFilter.CALLBACK:
+        query = Case.filter(id__in=await due_for_callback(query, now))
+    total = await query.count()
+    pages, page = _clamp(total, page)
+    # The page's ids first, from the index alone; then only their rows. Sorting the rows
+    # of every matching case to keep ten would read them all (1M cases: 55 ms → 1 ms).
+    # Sorted by id + 0, not id: given ORDER BY id and a small LIMIT, PostgreSQL walks
+    # the primary key past every closed case instead of sorting the few thousand open
+    # ones its index finds (1M cases, page 15: 22 ms → 3 ms).
+    ordered = query.annotate(oldest_first=F("id") + 0)
+    order = ["oldest_first"]
+    if which is QueueFilter.NOW:  # overdue first, then oldest first
+        overdue_first = Choose(When(Q(due_at__lt=now), then="0"), default="1")
+        ordered = ordered.annotate(late_first=overdue_first)
+        order = ["late_first", *order]
+    ids = (
+        await ordered.order_by(*order)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .values_list("id", flat=True)
+    )
+    return total, pages, page, cast(list[int], ids)  # values_list(flat=True): the ids alone
 
 
 def _line(row: dict[str, Any], now: datetime) -> QueueLine:
