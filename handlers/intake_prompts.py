@@ -10,6 +10,7 @@ DOMAIN and CATEGORY have Back; SUMMARY's Edit jumps to a step and comes back aft
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 
 from telegram import (
     InlineKeyboardButton,
@@ -21,11 +22,11 @@ from telegram import (
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
-from bot.texts.cases import answer_line, answer_shown
 from handlers.common import send
 from handlers.intake_data import KINDS, data, save
 from handlers.intake_publish import publish_explained, publish_label
 from handlers.intake_suggest import ask_described_first, ask_suggest, unsure_button
+from handlers.intake_summary import kind_name, summary_text
 from handlers.menu import main_menu
 from storage.attachments import FILE_MAX_BYTES, VOICE_MAX_SECONDS
 from storage.cases import DESCRIPTION_MAX, DESCRIPTION_MIN
@@ -33,22 +34,16 @@ from storage.catalog import EmergencyInfo, Question, categories_of, category, do
 from storage.drafts import DraftView, Step
 
 MAX_PHOTOS = 5
-SUMMARY_LIMIT = 4000  # Telegram takes 4,096 characters a message
 DATE_EXAMPLE = "2025-01-31"  # the form intake_choose.parse_date reads in every language
 Ask = Callable[[Update, MinshengContext, Translator, DraftView], Awaitable[None]]
 
 
-def kind_name(t: Translator, kind: str) -> str:
-    names = {
-        "complaint": t.gettext("Complaint"),
-        "report": t.gettext("Report"),
-        "inquiry": t.gettext("Inquiry"),
-        "suggestion": t.gettext("Suggestion"),
-    }
-    return names.get(kind, kind)
-
-
 def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return _keyboard(tuple(tuple(row) for row in rows))
+
+
+@lru_cache(maxsize=256)  # frozen objects: one serves all messages with these buttons (~25 µs each)
+def _keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=cb) for label, cb in row] for row in rows]
     )
@@ -222,47 +217,6 @@ async def ask_summary(
     question = t.gettext("Is everything right? Submit it, change a part, or cancel.")
     question = "\n\n".join((question, publish_explained(t)))
     await send(update, context, question, markup=inline(rows))
-
-
-async def summary_text(t: Translator, d: DraftView) -> str:
-    cat = await category(str(d.data.get("category")))
-    area = await category(str(cat.domain_code)) if cat.domain_code else cat
-    path = f"{area.name(t.language)} › {cat.name(t.language)}"
-    lines = [
-        t.gettext("Please check your request:"),
-        "",
-        t.gettext("Kind: {kind}", kind=kind_name(t, str(d.data.get("kind")))),
-        t.gettext("Category: {category}", category=path),
-    ]
-    answers = d.data.get("answers") or {}
-    for question in cat.questions:
-        if question.code in answers:
-            shown = answer_shown(question, answers[question.code], t.language)
-            lines.append(answer_line(t, question.label(t.language), shown))
-    description = str(d.data.get("description", ""))
-    lines.append(t.gettext("Description: {text}", text=description))
-    photos = len(d.data.get("photos") or [])
-    lines.append(t.gettext("Photos: {n}", n=photos))
-    files = len(d.data.get("attachments") or [])
-    if files:
-        lines.append(t.gettext("Files (voice, video, documents): {n}", n=files))
-    lines.append(t.gettext("Place: {place}", place=place_text(t, d.data.get("location"))))
-    phone = d.data.get("phone")
-    contact = phone if phone else t.gettext("anonymous")
-    lines.append(t.gettext("Contact: {contact}", contact=contact))
-    text = "\n".join(lines)
-    if len(text) > SUMMARY_LIMIT:  # long answers on top of a long description: shorten it
-        keep = max(0, len(description) - (len(text) - SUMMARY_LIMIT) - 1)
-        text = text.replace(description, description[:keep] + "…", 1)
-    return text
-
-
-def place_text(t: Translator, location: object) -> str:
-    if not isinstance(location, dict):
-        return t.gettext("not given")
-    if location.get("address"):
-        return str(location["address"])
-    return f"{float(location['lat']):.5f}, {float(location['lon']):.5f}"
 
 
 ASKS: dict[Step, Ask] = {

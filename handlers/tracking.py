@@ -23,12 +23,11 @@ from handlers.case_card import case_keyboard
 from handlers.common import send, user_of, who
 from handlers.duplicates import follower_card
 from handlers.fallback import message_of
-from storage.cases import CaseNotFound, case_of_citizen, public_timeline
-from storage.citizen_timeline import citizen_timeline, rating_comment
+from storage.cases import CaseNotFound, public_timeline
 from storage.drafts import DraftView, Step, current_draft, discard_draft, set_draft
 from storage.followers import followed_case
 from storage.following import failed_lookups, record_failed_lookup
-from storage.publish_consent import consent_of
+from storage.status_read import citizen_case_status
 from storage.tracking import (
     TrackingNumberMalformed,
     TrackingNumberMistyped,
@@ -81,7 +80,7 @@ async def case_answer(
     """The details of the citizen's case with this (valid) number, or the same refusal for
     every other number."""
     try:
-        case = await case_of_citizen(canonical, citizen_id)
+        found = await citizen_case_status(canonical, citizen_id)
     except CaseNotFound:
         with contextlib.suppress(CaseNotFound):  # a case they joined reads like their own
             followed = await followed_case(canonical, citizen_id)
@@ -101,10 +100,10 @@ async def case_answer(
             ), None
         return not_found(t), None
     log.info("lookup of %s by its citizen", canonical)
-    timeline = await citizen_timeline(canonical)
-    comment = await rating_comment(canonical, citizen_id)
-    card = await citizen_card(case, timeline, t, context.services.settings.zone, comment)
-    state = await consent_of(canonical, citizen_id)
+    case, state = found.case, found.consent
+    card = await citizen_card(
+        case, found.timeline, t, context.services.settings.zone, found.comment
+    )
     return "\n\n".join((card, consent_line(t, state))), case_keyboard(case, t, state.consent)
 
 

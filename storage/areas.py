@@ -23,6 +23,7 @@ from storage.areas_file import AreasInvalid, AreaSpec, read_areas_file
 from storage.catalog_checks import as_code, localized
 from storage.desk_models import Area
 from storage.models import CatalogMeta, Department
+from storage.sql import as_json, fetch
 
 SAMPLE_AREAS = Path(__file__).with_name("sample_areas.geojson")
 VERSION_KEY = "areas"  # the CatalogMeta row holding the loaded areas' digest
@@ -105,10 +106,11 @@ def _digest(loaded: list[tuple[AreaSpec, int]]) -> str:
 async def area_at(latitude: float, longitude: float) -> IndexedArea | None:
     """The most local active area holding the place (a street before its district) whose
     department is active; None outside every area, or when no areas were loaded."""
-    meta = await CatalogMeta.get_or_none(key=VERSION_KEY)
-    if meta is None:
+    # Every filing with a place asks this: plain SQL (storage/sql.py).
+    meta = await fetch("SELECT data FROM catalog_meta WHERE key = ?", VERSION_KEY)
+    if not meta:
         return None
-    version = str(meta.data["digest"])
+    version = str(as_json(meta[0]["data"])["digest"])
     index = _INDEXES.get(version)
     if index is None:
         rows = await Area.filter(active=True).values("code", "kind", "department_id", "geometry")
@@ -117,8 +119,13 @@ async def area_at(latitude: float, longitude: float) -> IndexedArea | None:
     found = index.covering(latitude, longitude)
     if not found:
         return None
-    ids = {area.department_id for area in found}
-    rows = await Department.filter(id__in=ids, active=True).values("id")
+    ids = sorted({area.department_id for area in found})
+    marks = ", ".join("?" * len(ids))
+    rows = await fetch(
+        f"SELECT id FROM department WHERE active = ? AND id IN ({marks})",  # noqa: S608
+        True,
+        *ids,
+    )
     active = {int(row["id"]) for row in rows}
     return next((area for area in found if area.department_id in active), None)
 

@@ -8,6 +8,7 @@ would give (decoded JSON, aware datetimes, booleans) so that storage.case_views 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from storage.sql import as_datetime, as_json, fetch
@@ -16,7 +17,8 @@ _CASE_SQL = """
 SELECT c.id, c.tracking, c.citizen_id, c.kind, g.code AS category__code,
   d.code AS department__code, p.code AS proposed_department__code, c.proposal_reason,
   c.status, c.text, c.photos, c.attachments, c.latitude, c.longitude, c.address, c.answers,
-  c.phone, c.anonymous, c.channel, c.created_at, c.due_at, c.updated_at, c.erased_at
+  c.phone, c.anonymous, c.channel, c.created_at, c.due_at, c.updated_at, c.erased_at"""
+_FROM = """
 FROM service_case c
 JOIN category g ON g.id = c.category_id
 LEFT JOIN department d ON d.id = c.department_id
@@ -27,19 +29,29 @@ _MOMENTS = ("created_at", "updated_at")
 _MAYBE_MOMENTS = ("due_at", "erased_at")
 
 
-async def citizen_case_row(canonical: str, citizen_id: int) -> dict[str, Any] | None:
+async def citizen_case_row(
+    canonical: str, citizen_id: int, *, extra: str = "", extra_params: Sequence[Any] = ()
+) -> dict[str, Any] | None:
     """The row (storage.case_views.CASE_COLUMNS) of the citizen's case with this canonical
-    number, or None when there is none or it is someone else's."""
+    number, or None when there is none or it is someone else's. `extra`: more columns of the
+    case `c` (SQL, its parameters in `extra_params`), given as the database reads them."""
     return _row(
         await fetch(
-            _CASE_SQL + " WHERE c.tracking = ? AND c.citizen_id = ?", canonical, citizen_id
+            _select(extra) + " WHERE c.tracking = ? AND c.citizen_id = ?",
+            *extra_params,
+            canonical,
+            citizen_id,
         )
     )
 
 
 async def case_row_by_id(case_id: int) -> dict[str, Any] | None:
     """The row (storage.case_views.CASE_COLUMNS) of the case with this id (a case just filed)."""
-    return _row(await fetch(_CASE_SQL + " WHERE c.id = ?", case_id))
+    return _row(await fetch(_select("") + " WHERE c.id = ?", case_id))
+
+
+def _select(extra: str) -> str:
+    return _CASE_SQL + (f", {extra}" if extra else "") + _FROM
 
 
 def _row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:

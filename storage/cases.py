@@ -155,7 +155,7 @@ async def submit_case(
             public=True,
             created_at=now,
         )
-        await flag_if_repeat(case.id, now=now)
+        await flag_if_repeat(case.id, new.citizen_id, cat["id"], new.text, now=now)
         if staff_chat_id is not None:
             facts = {"tracking": case.tracking}
             # The staff card lists the open cases like this one, to merge it into with a tap.

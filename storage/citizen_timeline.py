@@ -14,7 +14,7 @@ from typing import Any
 
 from storage.case_views import EVENT_COLUMNS, CaseNotFound, event_view
 from storage.case_views import EventView as EventView
-from storage.models import Case, Event, Rating
+from storage.models import Case, Event
 from storage.tracking import canonical_or_none
 
 # Every event kind the filer sees, with the facts of its payload that they may read.
@@ -72,12 +72,3 @@ async def citizen_timeline(tracking: str) -> list[EventView]:
     if not rows and (number is None or not await Case.exists(tracking=number)):
         raise CaseNotFound(tracking)
     return citizen_events(rows)
-
-
-async def rating_comment(tracking: str, citizen_id: int) -> str | None:
-    """The comment the citizen gave with their rating of this case, if any."""
-    number = canonical_or_none(tracking)
-    if number is None:
-        return None
-    rating = await Rating.filter(case__tracking=number, citizen_id=citizen_id).first()
-    return rating.comment if rating is not None else None

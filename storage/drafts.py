@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 from storage.lane_reads import DRAFT_COLUMNS, lane_reads
 from storage.models import Draft
 from storage.notice_queue import notify
-from storage.sql import as_datetime, as_json, fetch
+from storage.sql import as_datetime, as_json, execute, fetch
 
 
 class Step(StrEnum):
@@ -116,7 +116,8 @@ async def set_draft(
 
 async def discard_draft(citizen_id: int) -> bool:
     """Forget the citizen's draft; True if there was one."""
-    return await Draft.filter(citizen_id=citizen_id).delete() > 0
+    # At every Submit and /cancel: one plain statement (storage/sql.py).
+    return await execute("DELETE FROM draft WHERE citizen_id = ?", citizen_id) > 0
 
 
 async def stale_drafts(before: datetime, *, reminded: bool) -> list[DraftView]:

@@ -177,27 +177,28 @@ async def join_case(tracking: str, citizen_id: int, *, now: datetime) -> tuple[F
         return await case_for_follower(case["id"]), joined
 
 
-async def flag_if_repeat(case_id: int, *, now: datetime) -> str | None:
-    """Flag a new case "repeat" if its citizen had one like it closed within REPEAT_WINDOW.
+async def flag_if_repeat(
+    case_id: int, citizen_id: int | None, category_id: int, text: str, *, now: datetime
+) -> str | None:
+    """Flag a new case (its id, citizen, category and text) "repeat" if its citizen had one
+    like it closed within REPEAT_WINDOW.
 
     Like: same category and similar text (no place test: the same problem again, wherever it
     was written from). Returns the earlier case's number; the flag's event is private.
     """
-    case = await Case.filter(id=case_id).first().values("citizen_id", "category_id", "text")
-    if case is None or case["citizen_id"] is None:
+    if citizen_id is None:
         return None
-    earlier = (
-        await Case.filter(
-            citizen_id=case["citizen_id"],
-            category_id=case["category_id"],
-            status=CaseStatus.CLOSED,
-            closed_at__gte=now - REPEAT_WINDOW,
-        )
-        .exclude(id=case_id)
-        .order_by("-closed_at")
-        .values("tracking", "text")
+    # Every filing asks this: plain SQL (storage/sql.py).
+    earlier = await fetch(
+        "SELECT tracking, text FROM service_case WHERE citizen_id = ? AND category_id = ?"
+        " AND status = ? AND closed_at >= ? AND id <> ? ORDER BY closed_at DESC",
+        citizen_id,
+        category_id,
+        CaseStatus.CLOSED.value,
+        now - REPEAT_WINDOW,
+        case_id,
     )
-    mine = tokens(case["text"])
+    mine = tokens(text)
     for row in earlier:
         if cosine(mine, tokens(row["text"])) >= THRESHOLD:
             await Case.filter(id=case_id).update(repeat=True)

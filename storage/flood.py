@@ -37,6 +37,9 @@ async def gate_state(
         reads = lane_reads()  # read ahead for the whole lane (storage.lane_reads)
         ahead = reads.floods.get(this_row.id) if reads and reads.window == window else None
         known, citizen = reads.citizen(user_id) if reads else (False, None)
+        if ahead is not None and not known and reads is not None:  # the lane has written
+            await reads.reread(user_id)  # for touch_citizen and current_draft too
+            known, citizen = reads.citizen(user_id)
         if ahead is not None and known:
             return GateState(
                 recent=ahead,

@@ -78,12 +78,15 @@ class _Doc:
 
 @dataclass(frozen=True)
 class Index:
-    """The articles made ready to rank: tokens counted, idf and mean field lengths known."""
+    """The articles made ready to rank: tokens counted, idf and mean field lengths known, and
+    each token's weighted frequency in every article that has it (so a question reads only the
+    articles sharing its words)."""
 
     docs: tuple[_Doc, ...]
     idf: dict[str, float]
     mean_lengths: tuple[float, ...]
     unseen_idf: float  # the weight of a question token no article has
+    postings: dict[str, tuple[tuple[int, float], ...]]  # token -> (article's position, tf)
 
 
 _WEIGHTS = (TITLE_WEIGHT, BODY_WEIGHT, KEYWORD_FIELD_WEIGHT)
@@ -122,7 +125,23 @@ def build_index(entries: Sequence[Entry]) -> Index:
         (sum(sum(d.fields[i].values()) for d in docs) / len(docs) if docs else 0.0) or 1.0
         for i in range(len(_WEIGHTS))
     )
-    return Index(docs=docs, idf=idf, mean_lengths=means, unseen_idf=math.log(1 + (n + 0.5) / 0.5))
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for position, doc in enumerate(docs):
+        lengths = [sum(f.values()) for f in doc.fields]
+        for token in set().union(*doc.fields):
+            tf = sum(
+                w * f[token] / (1 - B + B * length / mean)
+                for w, f, length, mean in zip(_WEIGHTS, doc.fields, lengths, means, strict=True)
+            )
+            if tf > 0:
+                postings.setdefault(token, []).append((position, tf))
+    return Index(
+        docs=docs,
+        idf=idf,
+        mean_lengths=means,
+        unseen_idf=math.log(1 + (n + 0.5) / 0.5),
+        postings={token: tuple(found) for token, found in postings.items()},
+    )
 
 
 def _keyword_hits(doc: _Doc, folded: str, words: frozenset[str]) -> float:
@@ -133,23 +152,17 @@ def _keyword_hits(doc: _Doc, folded: str, words: frozenset[str]) -> float:
     return bonus
 
 
-def _bm25f(index: Index, doc: _Doc, words: frozenset[str]) -> tuple[float, float]:
-    score = matched = 0.0
-    lengths = [sum(f.values()) for f in doc.fields]
-    for token in words:
+def _bm25f(index: Index, words: frozenset[str]) -> dict[int, tuple[float, float]]:
+    """(score, matched weight) of each article (by position) having any of the words."""
+    found: dict[int, tuple[float, float]] = {}
+    for token in words:  # each article's sums in the order of `words`, as one by one
         weight = index.idf.get(token)
         if weight is None:
             continue
-        tf = sum(
-            w * f[token] / (1 - B + B * length / mean)
-            for w, f, length, mean in zip(
-                _WEIGHTS, doc.fields, lengths, index.mean_lengths, strict=True
-            )
-        )
-        if tf > 0:
-            score += weight * tf / (K1 + tf)
-            matched += weight
-    return score, matched
+        for position, tf in index.postings.get(token, ()):
+            score, matched = found.get(position, (0.0, 0.0))
+            found[position] = (score + weight * tf / (K1 + tf), matched + weight)
+    return found
 
 
 def score_all(
@@ -163,10 +176,8 @@ def score_all(
     folded = normalize(question)
     total = sum(index.idf.get(t, index.unseen_idf) for t in words)
     found = []
-    for doc in index.docs:
-        score, matched = _bm25f(index, doc, words)
-        if matched == 0:
-            continue
+    for position, (score, matched) in sorted(_bm25f(index, words).items()):
+        doc = index.docs[position]
         score += _keyword_hits(doc, folded, every)
         if category is not None and category in doc.categories:
             score += CATEGORY_BONUS

@@ -33,6 +33,7 @@ from storage.kb_offers import (
     vote,
 )
 from storage.models import KbArticle, KbRevision
+from storage.sql import fetch
 from storage.staff import StaffAction, StaffNotAuthorized, check
 
 __all__ = [
@@ -173,11 +174,12 @@ class _IndexCache:
         self._index: Index | None = None
 
     async def get(self) -> Index:
+        # Asked at every description: plain SQL (storage/sql.py), the values as stored.
         key = tuple(
-            tuple(row)
-            for row in await KbArticle.filter(active=True)
-            .order_by("id")
-            .values_list("id", "version", "updated_at")
+            (row["id"], row["version"], row["updated_at"])
+            for row in await fetch(
+                "SELECT id, version, updated_at FROM kb_article WHERE active = ? ORDER BY id", True
+            )
         )
         if self._index is None or key != self._key:
             rows = await KbArticle.filter(active=True).order_by("code").values(*_COLUMNS)

@@ -10,9 +10,11 @@ take their answer from here while it holds.
 A flood count holds for the whole lane: it counts stored updates up to this one, and the lane
 changes none of them. A citizen or draft row holds only while the lane has changed nothing at
 all: SQLite counts every row a connection changes, so once that count moves (a handler wrote
-anything), the rows are read again as before. One process writes a SQLite database and the
-lane's transaction reads one snapshot, so nothing else can change them meanwhile. On
-PostgreSQL, where other processes write, nothing is read ahead.
+anything), the rows are read again as before. The gate then reads its user's citizen and draft
+again in one query (`LaneReads.reread`), and those hold in turn until the next change. One
+process writes a SQLite database and the lane's transaction reads one snapshot, so nothing
+else can change them meanwhile. On PostgreSQL, where other processes write, nothing is read
+ahead.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ from storage.sql import fetch
 CITIZEN_COLUMNS = "id, language, language_chosen, first_name, blocked, unreachable"
 DRAFT_COLUMNS = "citizen_id, step, data, updated_at"
 COMPOUND = 200  # SELECTs joined by UNION ALL in one query (SQLite allows 500)
+_CITIZEN_NAMES = tuple(CITIZEN_COLUMNS.split(", "))
+_DRAFT_NAMES = tuple(DRAFT_COLUMNS.split(", "))
+# One user's citizen and draft rows at once (a row of NULLs where there is none).
+_USER_SQL = (
+    "SELECT "  # noqa: S608 - column names
+    + ", ".join([*(f"c.{n}" for n in _CITIZEN_NAMES), *(f"d.{n}" for n in _DRAFT_NAMES)])
+    + " FROM (SELECT 1 AS one) o LEFT JOIN citizen c ON c.id = ?"
+    " LEFT JOIN draft d ON d.citizen_id = ?"
+)
 
 
 @dataclass(frozen=True)
@@ -50,18 +61,43 @@ class LaneReads:
     changes: int  # the connection's count of changed rows when they were read
     drafts: dict[int, dict[str, Any] | None] = field(default_factory=dict)  # user id -> row
     window: timedelta = timedelta(0)  # the flood window the counts were made for
+    # user id -> the count of changed rows when their rows were read again (see `reread`)
+    marks: dict[int, int] = field(default_factory=dict)
+    raw: Any = None  # the lane's SQLite connection (aiosqlite's), whose count is read
+
+    def _changes(self) -> int | None:
+        """The connection's count now: asked several times an update, so read from the
+        connection kept here, not looked up again."""
+        changes = getattr(self.raw, "total_changes", None)
+        return changes if isinstance(changes, int) else None
 
     def citizen(self, user_id: int) -> tuple[bool, dict[str, Any] | None]:
         """(known, row): known is False once the lane has written, or for another user."""
-        if user_id not in self.citizens or _changes() != self.changes:
+        mark = self.marks.get(user_id, self.changes)
+        if user_id not in self.citizens or self._changes() != mark:
             return False, None
         return True, self.citizens[user_id]
 
     def draft(self, citizen_id: int) -> tuple[bool, dict[str, Any] | None]:
         """(known, row) of the citizen's draft, under the same rule as `citizen`."""
-        if citizen_id not in self.drafts or _changes() != self.changes:
+        mark = self.marks.get(citizen_id, self.changes)
+        if citizen_id not in self.drafts or self._changes() != mark:
             return False, None
         return True, self.drafts[citizen_id]
+
+    async def reread(self, user_id: int) -> None:
+        """Read the user's citizen and draft rows again, in one query: once the lane has
+        written, each update's gate, citizen and draft would otherwise ask one each. They hold,
+        as the rows read at the lane's start, until the lane changes anything again."""
+        mark = self._changes()
+        if mark is None:
+            return
+        row = (await fetch(_USER_SQL, user_id, user_id))[0]
+        citizen = {name: row[name] for name in _CITIZEN_NAMES}
+        draft = {name: row[name] for name in _DRAFT_NAMES}
+        self.citizens[user_id] = citizen if citizen["id"] is not None else None
+        self.drafts[user_id] = draft if draft["citizen_id"] is not None else None
+        self.marks[user_id] = mark
 
 
 _reads: ContextVar[LaneReads | None] = ContextVar("lane_reads", default=None)
@@ -96,7 +132,8 @@ async def reading_ahead(arrivals: Sequence[Arrival], *, window: timedelta) -> As
             *users,
         ):
             drafts[int(row["citizen_id"])] = row
-    token = _reads.set(LaneReads(floods, citizens, before, drafts, window))
+    reads = LaneReads(floods, citizens, before, drafts, window, raw=_raw())
+    token = _reads.set(reads)
     try:
         yield
     finally:
@@ -122,10 +159,14 @@ async def _flood_counts(arrivals: Sequence[Arrival], window: timedelta) -> dict[
 
 def _changes() -> int | None:
     """Rows the SQLite connection has changed since it opened; None on PostgreSQL."""
+    changes = getattr(_raw(), "total_changes", None)
+    return changes if isinstance(changes, int) else None
+
+
+def _raw() -> Any:
+    """The aiosqlite connection under Tortoise's (None on PostgreSQL)."""
     connection = get_connection("default")
     if connection.capabilities.dialect != "sqlite":
         return None
     # Tortoise keeps its aiosqlite connection here; reading the count asks no query.
-    raw = getattr(connection, "_connection", None)
-    changes = getattr(raw, "total_changes", None)
-    return changes if isinstance(changes, int) else None
+    return getattr(connection, "_connection", None)

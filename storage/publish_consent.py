@@ -15,7 +15,6 @@ from tortoise.transactions import in_transaction
 
 from storage.case_views import CaseNotFound
 from storage.models import Actor, Case, Event
-from storage.publication import PUBLISHED_COLUMNS, is_published
 from storage.tracking import canonical_or_none
 
 
@@ -29,15 +28,6 @@ class ConsentChange:
 class ConsentState:
     consent: bool
     published: bool
-
-
-async def consent_of(tracking: str, citizen_id: int) -> ConsentState:
-    """Whether the citizen agreed to publish their case, and whether it is published;
-    CaseNotFound if it is not theirs."""
-    row = await _theirs(tracking, citizen_id).first().values(*PUBLISHED_COLUMNS)
-    if row is None:
-        raise CaseNotFound(tracking)
-    return ConsentState(bool(row["publish_consent"]), is_published(row))
 
 
 async def set_consent(
