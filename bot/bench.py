@@ -3,14 +3,14 @@
 Both bots run as child processes against one in-process sandbox whose limits are lifted, so the
 figures measure what each bot carries. Users are closed loops: each sends a message, waits for
 the answer, and sends the next. Latency is from the update's creation to the answer's arrival.
-The users and the readers of /proc here serve bot.bench_workers too, which compares processes.
+The closed-loop users here serve bot.bench_workers too, which compares processes; what each
+process spent is read by bot.bench_process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.bench_process import cpu_seconds, peak_rss_mb, stopped, thread_cpu_seconds
 from bot.bench_profile import print_report, report
 from bot.sandbox import Sandbox, SandboxConfig
 
@@ -72,105 +73,6 @@ def _command(
         "--transport",
         transport,
     ], env
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU the process has used so far (NaN once it is gone)."""
-    return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
-
-
-def cpu_seconds_of(stat: Path) -> float:
-    """User and system CPU from a /proc stat file (NaN once its process is gone)."""
-    try:
-        fields = stat.read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-
-
-def thread_cpu_seconds(pid: int) -> float:
-    """User and system CPU of the process's main thread (its event loop) so far."""
-    return cpu_seconds_of(Path(f"/proc/{pid}/task/{pid}/stat"))
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The most memory the process has held at once (VmHWM), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-async def stopped(process: asyncio.subprocess.Process) -> None:
-    """Stop the bot's process if it still runs: SIGTERM, then SIGKILL after 30 s."""
-    if process.returncode is None:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=30)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants (a `--workers` parent and the processes it started)."""
-    tree, index = [pid], 0
-    while index < len(tree):
-        current = tree[index]
-        index += 1
-        with contextlib.suppress(OSError, ValueError):
-            path = Path(f"/proc/{current}/task/{current}/children")
-            tree.extend(int(child) for child in path.read_text().split())
-    return tree
-
-
-def postgres_cpu() -> dict[int, tuple[float, str]]:
-    """Every `postgres` process on this machine: its CPU seconds so far and its title (a
-    backend's says whose and which database: `postgres: user database host state`)."""
-    found: dict[int, tuple[float, str]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() != "postgres":
-                continue
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        cpu = cpu_seconds(int(entry.name))
-        if cpu == cpu:  # not NaN: it was still there
-            found[int(entry.name)] = (cpu, title)
-    return found
-
-
-def postgres_spent(
-    before: dict[int, tuple[float, str]], after: dict[int, tuple[float, str]], database: str
-) -> tuple[float, float] | None:
-    """CPU seconds the server spent between the two looks: all of it, and this database's
-    backends'. A process that ended in between is left out (its CPU is no longer shown)."""
-    if not after:
-        return None  # the server runs elsewhere: nothing to see from here
-    total = own = 0.0
-    for pid, (cpu, title) in after.items():
-        spent = cpu - before.get(pid, (0.0, ""))[0]
-        total += spent
-        if database and title.split()[2:3] == [database]:
-            own += spent
-    return total, own
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds this machine's cores have spent busy since boot, whoever used them: beside
-    a run's own processes it shows what else ran meanwhile."""
-    try:
-        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    except (OSError, ValueError):
-        return float("nan")
-    idle = fields[3] + fields[4]  # idle and iowait
-    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 async def closed_loop(sandbox: Sandbox, users: int, messages: int) -> tuple[list[float], float]:

@@ -22,9 +22,10 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
-from bot.bench import WARM_UP_USER, cpu_seconds, peak_rss_mb, stopped
+from bot.bench import WARM_UP_USER
 from bot.bench_intake import bot_environment
-from bot.case_generator import FIRST_CITIZEN
+from bot.bench_process import cpu_seconds, peak_rss_mb, stopped
+from bot.case_generator_rows import FIRST_CITIZEN
 from bot.sandbox import Sandbox, SandboxConfig
 from storage.db import close_database, open_database
 from storage.inbox import highest_update_id

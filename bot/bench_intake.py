@@ -24,17 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.bench import (
-    WARM_UP_USER,
-    cpu_seconds,
-    peak_rss_mb,
-    percentiles_ms,
-    postgres_cpu,
-    postgres_spent,
-    print_figures,
-    stopped,
-)
+from bot.bench import WARM_UP_USER, percentiles_ms, print_figures
 from bot.bench_databases import BenchRefused, check_server, shown, throwaway_database
+from bot.bench_process import cpu_seconds, peak_rss_mb, postgres_cpu, postgres_spent, stopped
 from bot.sandbox import Sandbox, SandboxConfig
 from storage.config import asyncpg_dsn, on_postgres
 

@@ -25,33 +25,20 @@ import json
 import os
 import random
 import socket
-import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bot.bench import (
-    WARM_UP_USER,
-    cpu_seconds,
-    peak_rss_mb,
-    percentiles_ms,
-    print_figures,
-    stopped,
-)
-from bot.bench_intake import CATEGORY, FIRST_CITIZEN, Filer
+from bot.bench import WARM_UP_USER, percentiles_ms, print_figures
+from bot.bench_intake import FIRST_CITIZEN, Filer
+from bot.bench_process import cpu_seconds, peak_rss_mb, stopped
+from bot.bench_storm_desk import FIRST_STORM_CITIZEN, build, category_ids
 from bot.sandbox import Sandbox, SandboxConfig
-from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
-from storage.db import close_database, open_database
-from storage.models import Case, CaseKind, CaseStatus, Category, Citizen
-from storage.tracking import new_tracking_number
 
-FIRST_STORM_CITIZEN = 1_000_000
-LANGUAGES = ("zh_Hans", "zh_Hant", "en", "ru")
 GOAL_PER_SECOND = 29.0
 GOAL_P99_MS = 2000.0
 ANSWER_TIMEOUT = 1800.0  # a filer queued behind the whole storm waits minutes, not forever
@@ -109,57 +96,6 @@ class PacedFiler(Filer):
             while True:
                 await self.file(number)
                 number += 1
-
-
-async def build(database: Path, citizens: int) -> None:
-    """Migrate, load the catalogue, and add `citizens` citizens, each with an answer a week
-    and a day old that nobody rated (bulk inserts: one transaction)."""
-    url = f"sqlite://{database}"
-    await open_database(url)
-    try:
-        if not await catalog_loaded():
-            await load_catalog(SAMPLE_CATALOG)
-        category = await Category.get(code=CATEGORY)
-        now = datetime.now(UTC)
-        answered = now - timedelta(days=8)
-        ids = range(FIRST_STORM_CITIZEN, FIRST_STORM_CITIZEN + citizens)
-        numbers: set[str] = set()
-        while len(numbers) < citizens:
-            numbers.add(new_tracking_number())
-        await Citizen.bulk_create(
-            [
-                Citizen(id=i, language=LANGUAGES[i % 4], language_chosen=True, first_name="Li")
-                for i in ids
-            ],
-            batch_size=2000,
-        )
-        await Case.bulk_create(
-            [
-                Case(
-                    tracking=tracking,
-                    citizen_id=i,
-                    kind=CaseKind.COMPLAINT,
-                    category_id=category.id,
-                    department_id=category.department_id,  # type: ignore[attr-defined]
-                    status=CaseStatus.ANSWERED,
-                    text="No heating in the whole block since the pipe burst.",
-                    created_at=answered - timedelta(days=2),
-                    accepted_at=answered - timedelta(days=2),
-                    answered_at=answered,
-                    first_answered_at=answered,
-                    updated_at=answered,
-                )
-                for i, tracking in zip(ids, sorted(numbers), strict=True)
-            ],
-            batch_size=2000,
-        )
-    finally:
-        await close_database()
-
-
-def _category_ids(database: Path) -> dict[str, int]:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        return dict(db.execute("SELECT code, id FROM category"))
 
 
 def _free_port() -> int:
@@ -227,7 +163,7 @@ async def measure(citizens: int, filers: int, think: float) -> JsonDict:
             cpu_before = cpu_seconds(process.pid)
             sandbox.send_text(WARM_UP_USER, "/help")
             await sandbox.wait_for_messages(WARM_UP_USER, 1, timeout=ANSWER_TIMEOUT)
-            ids = _category_ids(database)
+            ids = category_ids(database)
             people = [
                 PacedFiler(sandbox, FIRST_CITIZEN + n, ids, think, stop) for n in range(filers)
             ]

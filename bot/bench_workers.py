@@ -30,17 +30,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.bench import (
-    closed_loop,
+from bot.bench import closed_loop, percentiles_ms
+from bot.bench_databases import BenchRefused, check_server, shown, throwaway_database
+from bot.bench_process import (
     cpu_seconds,
     machine_busy_seconds,
     peak_rss_mb,
-    percentiles_ms,
     postgres_cpu,
     postgres_spent,
     process_tree,
 )
-from bot.bench_databases import BenchRefused, check_server, shown, throwaway_database
 from bot.sandbox import Sandbox, SandboxConfig
 
 EXIT_REFUSED = 2

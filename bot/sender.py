@@ -1,11 +1,12 @@
 """The outbox sender: the one place that sends to Telegram, within its limits, until it lands.
 
 Each chat's messages go out in the order they were queued; different chats go out in parallel.
-Rows are read once (by id, past a cursor) into per-chat queues; a send that must be retried
-goes back to the head of its chat's queue, so the chat waits and its order holds. Outcomes are
-written back in batches: a crash between a send and its record re-sends that one message. At
-most `UNRECORDED_PER_LANE` × concurrency sends wait for their record at once (lanes pause when the
-database falls behind), so one crash re-sends at most that many messages, however slow the disk.
+Rows are read once (by id, past a cursor) into per-chat queues (bot.send_queues); a send that
+must be retried goes back to the head of its chat's queue, so the chat waits and its order
+holds. Outcomes are written back in batches: a crash between a send and its record re-sends
+that one message. At most `UNRECORDED_PER_LANE` × concurrency sends wait for their record at
+once (lanes pause when the database falls behind), so one crash re-sends at most that many
+messages, however slow the disk.
 
 A person in conversation goes ahead of a storm of notices: a chat whose queue holds a reply to
 its own update (an urgent row) gets its lane first, even when every lane is taken (up to
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.delivery import LIMITED_METHODS, deliver
 from bot.metrics import Metrics
 from bot.ratelimit import SendLimiter
+from bot.send_queues import ChatQueues
 from bot.staff_topics import TopicKeeper
 from bot.waiting import wait_any
 from storage.notice_queue import NOTICE_METHOD
@@ -72,14 +73,10 @@ class Sender:
         self._batch = batch
         self._wake = asyncio.Event()
         self._fresh = True  # new rows may be in the database: read past the cursor
-        self._cursor = 0
         self._looked = 0.0  # loop time of the last read of the database
         self._pumps = 0
-        self._queues: dict[int | None, deque[Outgoing]] = {}
-        self._queued = 0
+        self._waiting = ChatQueues()
         self._busy: set[int | None] = set()  # chats with a lane running
-        # Chats that were queued an urgent row, oldest first (checked against the queue).
-        self._hurry: dict[int | None, None] = {}
         self._results: list[SendResult] = []
         self._unrecorded = 0  # sends made or under way whose outcome is not yet committed
         self._max_unrecorded = UNRECORDED_PER_LANE * concurrency
@@ -96,7 +93,7 @@ class Sender:
     @property
     def idle(self) -> bool:
         """Nothing queued and nothing under way."""
-        return self._queued == 0 and not self._lanes
+        return self._waiting.queued == 0 and not self._lanes
 
     def wake(self) -> None:
         """New rows were committed: read them and send."""
@@ -144,28 +141,25 @@ class Sender:
         # at least every IDLE_POLL all the same.
         looked = asyncio.get_running_loop().time()
         self._fresh = self._fresh or looked - self._looked >= IDLE_POLL
-        if self._fresh and self._queued < MAX_QUEUED:
+        if self._fresh and self._waiting.queued < MAX_QUEUED:
             self._fresh = False
             self._looked = looked
-            rows = await open_messages_after(self._cursor, self._batch)
-            for row in rows:
-                self._queues.setdefault(row.chat_id, deque()).append(row)
-                self._queued += 1
-                self._cursor = max(self._cursor, row.id)
-                if row.urgent:
-                    self._hurry[row.chat_id] = None
+            rows = await open_messages_after(self._waiting.cursor, self._batch)
+            self._waiting.add(rows)
             # A full batch: there may be more. A wake() during the read stays set.
             self._fresh = self._fresh or len(rows) >= self._batch
         self._pumps += 1
         if self._pumps % 1000 == 0:
             self.limiter.forget_quiet()
         now = self._clock.now()
-        next_due = self._start_lanes(list(self._hurry), now, self._concurrency + URGENT_LANES)
-        for chat_id, queue in list(self._queues.items()):
+        next_due = self._start_lanes(
+            list(self._waiting.hurry), now, self._concurrency + URGENT_LANES
+        )
+        for chat_id, queue in list(self._waiting.by_chat.items()):
             if chat_id in self._busy:
                 continue  # its lane may put a retry back into this very queue
             if not queue:
-                del self._queues[chat_id]
+                del self._waiting.by_chat[chat_id]
                 continue
             wait = (queue[0].next_attempt_at - now).total_seconds()
             if wait > 0:
@@ -182,9 +176,9 @@ class Sender:
         `lanes` run; say how long until one could start."""
         next_due = IDLE_POLL
         for chat_id in chats:
-            queue = self._queues.get(chat_id)
+            queue = self._waiting.by_chat.get(chat_id)
             if not queue or not any(item.urgent for item in queue):
-                del self._hurry[chat_id]
+                del self._waiting.hurry[chat_id]
             elif chat_id in self._busy:
                 continue
             elif (wait := (queue[0].next_attempt_at - now).total_seconds()) > 0:
@@ -210,15 +204,14 @@ class Sender:
         self._wake.set()  # a chat is free again: schedule, without reading the database
 
     async def _lane(self, chat_id: int | None) -> None:
-        queue = self._queues.get(chat_id)
+        queue = self._waiting.by_chat.get(chat_id)
         try:
             # Calls without a chat keep no order among themselves: one each, side by side.
             while await self._room_to_send():
                 # Checked after the wait: lanes of calls without a chat share one queue.
                 if not queue or queue[0].next_attempt_at > self._clock.now():
                     break
-                item = queue.popleft()
-                self._queued -= 1
+                item = self._waiting.take(queue)
                 if item.method == NOTICE_METHOD:
                     try:
                         item = await self._render(item)
@@ -245,7 +238,7 @@ class Sender:
                 if item.secret:  # a sign-in link: its stored copy goes once it has ended
                     result = replace(result, secret=True)
                 self._results.append(result)
-                if self._settle(item, result, queue) or chat_id is None:
+                if self._waiting.settle(item, result, queue, self._clock.now()) or chat_id is None:
                     break
         finally:
             self._busy.discard(chat_id)
@@ -261,38 +254,6 @@ class Sender:
             self._recorded.clear()
             await self._recorded.wait()
         return not self._stopping
-
-    def _settle(self, item: Outgoing, result: SendResult, queue: deque[Outgoing]) -> bool:
-        """Update the in-memory queues after one send; True if the lane must stop here."""
-        match result.outcome:
-            case Outcome.SENT | Outcome.FAILED:
-                return False
-            case Outcome.RETRY | Outcome.UNCERTAIN:
-                retry_at = result.retry_at or self._clock.now()
-                queue.appendleft(
-                    replace(
-                        item,
-                        next_attempt_at=retry_at,
-                        attempts=item.attempts + int(result.counts_as_attempt),
-                        uncertain=result.outcome is Outcome.UNCERTAIN,
-                    )
-                )
-                self._queued += 1
-                if item.urgent:
-                    self._hurry[item.chat_id] = None
-            case Outcome.UNREACHABLE:
-                self._queued -= len(queue)
-                queue.clear()  # the database marks them failed with this result
-            case Outcome.MIGRATED:
-                moved = [replace(i, chat_id=result.new_chat_id) for i in (item, *queue)]
-                self._queued -= len(queue)
-                queue.clear()
-                target = self._queues.setdefault(result.new_chat_id, deque())
-                target.extendleft(reversed(moved))
-                self._queued += len(moved)
-                if any(i.urgent for i in moved):
-                    self._hurry[result.new_chat_id] = None
-        return True
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
