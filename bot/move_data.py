@@ -74,7 +74,9 @@ def describe(report: MoveReport) -> str:
         f"moved {report.total:,} rows of {len(report.rows)} tables in {report.seconds:.1f} s"
         f" ({report.rows_per_second:,.0f} rows/s); every table's count matches,"
         f" {report.compared:,} sampled rows match value by value,"
-        f" {report.sequences} sequences set past their largest id"
+        f" {report.sequences} sequences set past their largest id;"
+        f" {report.rebuilt} indexes and keys made again over the rows in"
+        f" {report.indexing_seconds:.1f} s, VACUUM (ANALYZE) in {report.vacuum_seconds:.1f} s"
     )
 
 

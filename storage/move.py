@@ -1,10 +1,12 @@
 """Moving a desk: every row of its SQLite file into an empty PostgreSQL database, ids and all.
 
 The target is migrated first (storage.db.migrate_database), so that it counts as migrated;
-then the rows of every table of storage.models are copied in foreign-key order, in batches,
-with COPY, in one transaction: a move that fails or does not check out leaves no row behind
-and can simply be run again. The source is opened read-only and read in one read transaction,
-a snapshot. The inbox and the outbox go across as they are: what was pending stays pending.
+then, in one transaction, the tables' secondary indexes and keys are set aside
+(storage.move_target), the rows of every table of storage.models are streamed in with one
+COPY per table, and the indexes and keys are made again over them: a move that fails or does
+not check out leaves no row behind and can simply be run again. The source is opened read-only
+and read in one read transaction, a snapshot. The inbox and the outbox go across as they are:
+what was pending stays pending.
 
 The copy uses aiosqlite and asyncpg directly rather than Tortoise with two named connections:
 the storage operations all speak to the one connection "default", the ORM would build a model
@@ -19,17 +21,15 @@ table, and picks worse plans for the /queue pages until autovacuum comes round).
 
 from __future__ import annotations
 
-import functools
-import json
 import random
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import aiosqlite
 
-from storage.config import asyncpg_dsn, on_postgres
+from storage.config import on_postgres
 from storage.db import migrate_database, sqlite_path
 from storage.move_plan import (
     MoveRefused,
@@ -37,6 +37,7 @@ from storage.move_plan import (
     TargetNotEmpty,
     check_migrations,
     columns_of_target,
+    copy_text,
     migrations_of_source,
     migrations_of_target,
     model_tables,
@@ -46,6 +47,7 @@ from storage.move_plan import (
     source_columns,
     tables_with_rows,
 )
+from storage.move_target import connect, driver_module, make_again, set_aside
 
 __all__ = ["MoveMismatch", "MoveRefused", "MoveReport", "TargetNotEmpty", "move_desk"]
 
@@ -54,9 +56,6 @@ SAMPLE = 100  # rows per table compared value by value
 
 # table, rows copied so far, rows in all
 Progress = Callable[[str, int, int], None]
-
-_JSON_TEXT = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
-JSONB_VERSION = b"\x01"  # the first byte of jsonb's binary form, which COPY uses
 
 
 class MoveMismatch(Exception):
@@ -69,6 +68,9 @@ class MoveReport:
     compared: int  # rows compared value by value
     sequences: int  # sequences set past their largest id
     seconds: float  # the copy and its checks
+    indexing_seconds: float = 0.0  # of which: making the indexes and keys set aside again
+    rebuilt: int = 0  # indexes, unique constraints and foreign keys set aside and made again
+    vacuum_seconds: float = 0.0  # VACUUM (ANALYZE) after the commit
 
     @property
     def total(self) -> int:
@@ -101,8 +103,8 @@ async def move_desk(
     if not on_postgres(target_url):
         raise MoveRefused("the target must be a PostgreSQL database (postgres://…)")
     keys = model_tables()
-    driver = _driver()
-    target = await _connect(driver, target_url)
+    driver = driver_module()
+    target = await connect(driver, target_url)
     try:
         if full := await tables_with_rows(target, keys):
             raise TargetNotEmpty(full)
@@ -111,10 +113,12 @@ async def move_desk(
     await migrate_database(target_url)
     read_only = f"{path.resolve().as_uri()}?mode=ro"
     async with aiosqlite.connect(read_only, uri=True, isolation_level=None) as source:
-        target = await _connect(driver, target_url)
+        target = await connect(driver, target_url)
         try:
             report = await _copy_all(source, target, keys, batch, sample, progress, seed)
+            started = time.perf_counter()
             await target.execute("VACUUM (ANALYZE)")
+            report = replace(report, vacuum_seconds=time.perf_counter() - started)
         except (driver.IntegrityConstraintViolationError, driver.DataError) as refused:
             raise MoveMismatch(f"PostgreSQL refused a row: {refused}") from refused
         finally:
@@ -147,12 +151,16 @@ async def _copy_all(
         async with target.transaction():
             if full := await tables_with_rows(target, keys):  # written to since the migration
                 raise TargetNotEmpty(full)
+            aside = await set_aside(target, [table.name for table in tables])
             for table in tables:
                 total = counts[table.name]
                 positions = set(rng.sample(range(total), min(sample, total)))
                 picked[table.name] = await _copy_table(
                     source, target, table, total, positions, batch, progress
                 )
+            copied = time.perf_counter()
+            await make_again(target, aside)
+            indexed = time.perf_counter()
             sequences = await _advance_sequences(target, tables)
             for table in tables:
                 await _check_table(source, target, table, counts[table.name], picked[table.name])
@@ -163,47 +171,9 @@ async def _copy_all(
         compared=sum(len(chosen) for chosen in picked.values()),
         sequences=sequences,
         seconds=time.perf_counter() - started,
+        indexing_seconds=indexed - copied,
+        rebuilt=aside.count,
     )
-
-
-def _driver() -> Any:
-    """asyncpg, the module (it ships no type hints)."""
-    try:
-        # deferred: asyncpg is the optional [postgres] extra; SQLite-only desks lack it
-        import asyncpg  # type: ignore[import-untyped]
-    except ImportError as missing:
-        raise MoveRefused(
-            "PostgreSQL needs asyncpg: pip install 'minsheng[postgres]'"
-        ) from missing
-    return asyncpg
-
-
-async def _connect(driver: Any, url: str) -> Any:
-    dsn = asyncpg_dsn(url)
-    try:
-        connection = await driver.connect(dsn)
-    except (OSError, driver.PostgresError) as failed:
-        raise MoveRefused(f"cannot connect to the target database: {failed}") from failed
-    # JSON columns take and give Python values, in the binary form that COPY speaks.
-    await connection.set_type_codec(
-        "jsonb", encoder=_jsonb, decoder=_from_jsonb, schema="pg_catalog", format="binary"
-    )
-    await connection.set_type_codec(
-        "json", encoder=_json, decoder=json.loads, schema="pg_catalog", format="binary"
-    )
-    return connection
-
-
-def _json(value: Any) -> bytes:
-    return _JSON_TEXT(value).encode()
-
-
-def _jsonb(value: Any) -> bytes:
-    return JSONB_VERSION + _JSON_TEXT(value).encode()
-
-
-def _from_jsonb(data: bytes) -> Any:
-    return json.loads(data[1:])
 
 
 async def _count(source: aiosqlite.Connection, table: str) -> int:
@@ -221,43 +191,39 @@ async def _copy_table(
     batch: int,
     progress: Progress | None,
 ) -> list[Any]:
-    """COPY the table's rows in batches; the keys of the rows at `positions`, to compare."""
-    readers = table.readers
-    key_at = table.columns.index(table.key)
+    """COPY the table's rows in text form (storage.move_plan.copy_text): one COPY, fed as the
+    source is read, `batch` rows at a time, so that the server takes in one batch while the
+    next is read, and memory holds a batch whatever the table's size. The keys of the rows at
+    `positions`, to compare."""
+    marks = sorted(positions)
     picked: list[Any] = []
-    # A reference to a row further on (a department under a later one, a case merged into a
-    # newer one) is written empty, then set once its row is there.
-    later: list[tuple[Any, int, Any]] = []
-    done = 0
-    if progress:
-        progress(table.name, 0, total)
+    key_at = table.columns.index(table.key)
+    width = len(table.columns)
     select = f'SELECT {table.quoted()} FROM "{table.name}" ORDER BY "{table.key}"'  # noqa: S608
-    async with source.execute(select) as cursor:
-        while rows := await cursor.fetchmany(batch):
-            records = []
-            for row in rows:
-                values = [
-                    value if read is None or value is None else read(value)
-                    for value, read in zip(row, readers, strict=True)
-                ]
-                key = values[key_at]
-                for at in table.self_refs:
-                    if values[at] is not None and values[at] > key:
-                        later.append((key, at, values[at]))
-                        values[at] = None
-                if done in positions:
-                    picked.append(key)
-                done += 1
-                records.append(tuple(values))
-            await target.copy_records_to_table(table.name, records=records, columns=table.columns)
-            if progress:
-                progress(table.name, done, total)
-    for key, at, value in later:
-        await target.execute(
-            f'UPDATE "{table.name}" SET "{table.columns[at]}" = $1 WHERE "{table.key}" = $2',  # noqa: S608
-            value,
-            key,
-        )
+
+    async def text() -> AsyncIterator[bytes]:
+        done = 0
+        if progress:
+            progress(table.name, 0, total)
+        async with source.execute(select) as cursor:
+            while rows := cast(list[tuple[Any, ...]], await cursor.fetchmany(batch)):
+                while len(picked) < len(marks) and marks[len(picked)] < done + len(rows):
+                    picked.append(rows[marks[len(picked)] - done][key_at])
+                try:
+                    chunk = copy_text(rows, width)
+                except ValueError as odd:
+                    raise MoveMismatch(
+                        f"{table.name}: rows {rows[0][key_at]!r}…{rows[-1][key_at]!r}"
+                        f" hold {odd}, which PostgreSQL does not store"
+                    ) from odd
+                done += len(rows)
+                yield chunk
+                if progress:
+                    progress(table.name, done, total)
+
+    await target.copy_to_table(
+        table.name, source=text(), columns=list(table.columns), format="text"
+    )
     return picked
 
 

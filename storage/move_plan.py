@@ -48,7 +48,6 @@ class Table:
     key: str
     columns: tuple[str, ...]
     kinds: tuple[str, ...]  # information_schema's data_type, one per column
-    self_refs: tuple[int, ...]  # columns that refer to this table's own key (a tree, a merge)
 
     @property
     def readers(self) -> list[Reader | None]:
@@ -84,6 +83,61 @@ def reader(kind: str) -> Reader | None:
     if kind in ("double precision", "real"):
         return float
     return None
+
+
+# What each value becomes in COPY's text format: PostgreSQL reads the text SQLite holds (ISO
+# datetimes, JSON, 0 and 1 for booleans) as the column's type. Naive datetimes are UTC, as the
+# move's session says (storage.move_target.connect).
+COPY_KINDS = frozenset(
+    {
+        "bigint",
+        "boolean",
+        "character varying",
+        "date",
+        "double precision",
+        "integer",
+        "jsonb",
+        "json",
+        "real",
+        "smallint",
+        "text",
+        "timestamp with time zone",
+    }
+)
+# COPY's text format escapes a backslash, a tab, a newline and a carriage return.
+# COPY's text format: fields separated by tabs, rows ended by newlines, NULL as \N, and a
+# backslash, a tab, a newline or a carriage return inside a value escaped. A batch is first
+# joined with NUL marks (PostgreSQL's text holds no NUL, so no value it would take has one),
+# then escaped and marked in a few passes over the whole batch rather than value by value.
+_ESCAPED = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+_FIELD, _ROW, _NULL = "\x00T", "\x00R", "\x00"
+
+
+def copy_text(rows: Sequence[Sequence[Any]], width: int) -> bytes:
+    """Rows as SQLite gives them (`width` values each), in COPY's text format. ValueError for
+    a value no column takes: bytes, or text with a NUL character."""
+    text = (
+        _ROW.join(
+            [
+                _FIELD.join(
+                    [v if type(v) is str else _NULL if v is None else _number(v) for v in row]
+                )
+                for row in rows
+            ]
+        )
+        + _ROW
+    )
+    if text.count(_NULL) != len(rows) * width + sum(row.count(None) for row in rows):
+        raise ValueError("text with a NUL character")
+    for plain, escape in _ESCAPED:
+        text = text.replace(plain, escape)
+    return text.replace(_FIELD, "\t").replace(_ROW, "\n").replace(_NULL, "\\N").encode()
+
+
+def _number(value: Any) -> str:
+    if type(value) is int or type(value) is float:
+        return repr(value)  # a float's repr reads back as the same float
+    raise ValueError(f"a value of type {type(value).__name__}")
 
 
 def _naive_utc(value: Any) -> datetime:
@@ -181,13 +235,8 @@ def plan_tables(
     table) for each foreign key; `source_has`: the source's column names per table.
     """
     after: dict[str, set[str]] = {table: set() for table in keys}
-    self_refs: dict[str, set[str]] = {table: set() for table in keys}
-    for table, column, referred in references:
-        if table not in keys:
-            continue
-        if referred == table:
-            self_refs[table].add(column)
-        else:
+    for table, _, referred in references:
+        if table in keys and referred != table:  # a tree or a merge refers to its own table
             after[table].add(referred)
     planned = []
     for name in TopologicalSorter(after).static_order():
@@ -197,6 +246,10 @@ def plan_tables(
         if not target:
             raise MoveRefused(f"the target has no table {name} after its migration")
         names = tuple(column for column, _ in target)
+        if odd := sorted(
+            f"{column} ({kind})" for column, kind in target if kind not in COPY_KINDS
+        ):
+            raise MoveRefused(f"table {name} has columns the move cannot copy: {', '.join(odd)}")
         if set(names) != source_has[name]:
             raise MoveRefused(
                 f"table {name} has other columns in the source ({sorted(source_has[name])})"
@@ -208,7 +261,6 @@ def plan_tables(
                 key=keys[name],
                 columns=names,
                 kinds=tuple(kind for _, kind in target),
-                self_refs=tuple(i for i, column in enumerate(names) if column in self_refs[name]),
             )
         )
     return planned

@@ -35,7 +35,7 @@ from storage.citizens import touch_citizen
 from storage.drafts import Step, current_draft, set_draft
 from storage.inbox import IncomingUpdate, finish_update, pending_updates, store_updates
 from storage.lifecycle import accept_case, ask_citizen, merge_case, submit_reply
-from storage.models import Case, CaseStatus, Event, OutboxMessage, Rating, StaffRole
+from storage.models import Case, CaseStatus, Citizen, Event, OutboxMessage, Rating, StaffRole
 from storage.outbox import Outcome, SendResult, open_messages_after
 from storage.rating import rate_satisfaction, rate_solved
 from storage.send_results import record_results
@@ -310,3 +310,56 @@ async def test_a_copy_that_fails_leaves_the_target_empty_for_another_try(
     assert code == 0, err
     async with storage_context(postgres_url):
         assert (await case_by_tracking(tracking)).citizen_id == ALICE
+
+
+# What COPY's text format escapes or reads specially, and floats SQLite would print with 15 digits.
+AWKWARD = "back\\slash, tab\there, new\nline, return\r, a lone \\N, \\. and 供暖"
+
+
+async def test_values_copy_would_read_otherwise_arrive_as_they_were(
+    sqlite_file: Path, postgres_url: str
+) -> None:
+    async with storage_context(f"sqlite://{sqlite_file}"):
+        await load_catalog(SAMPLE_CATALOG)
+        await touch_citizen(ALICE, first_name="\\N", guessed_language="en")
+        awkward = NewCase(
+            citizen_id=ALICE,
+            kind=CaseKind.COMPLAINT,
+            category_code="heating.no-heat",
+            text=AWKWARD,
+            photos=("photo\\1\t",),
+            location=Location(39.912345678901234, 116.40000000000001, "Heping\tRoad\n3"),
+            answers={"indoor_temp": 12.300000000000001, "note": 'a "quoted" \\ word\n'},
+            phone="+8613800000000",
+            anonymous=False,
+        )
+        filed = await file(awkward, now=NOW, zone=SHANGHAI, daily_limit=50, staff_chat_id=-100)
+        before = await case_of_citizen(filed.tracking, ALICE)
+    assert before.text == AWKWARD
+
+    code, _, err = await move(sqlite_file, postgres_url)
+    assert code == 0, err
+
+    async with storage_context(postgres_url):
+        assert await case_of_citizen(filed.tracking, ALICE) == before
+        citizen = await Citizen.get(id=ALICE)
+        assert citizen.first_name == "\\N"
+
+
+async def test_text_with_a_nul_is_refused_and_nothing_is_written(
+    sqlite_file: Path, postgres_url: str
+) -> None:
+    async with storage_context(f"sqlite://{sqlite_file}"):
+        await touch_citizen(ALICE, first_name="Alice", guessed_language="en")
+    with contextlib.closing(sqlite3.connect(sqlite_file)) as source, source:
+        # PostgreSQL's text holds no NUL: the move must say so, not write something else.
+        source.execute("UPDATE citizen SET first_name = 'Al' || char(0) || 'ice'")
+    code, _, err = await move(sqlite_file, postgres_url)
+    assert code == 1
+    assert "NUL" in err
+    assert "rolled back" in err
+
+    with contextlib.closing(sqlite3.connect(sqlite_file)) as source, source:
+        source.execute("UPDATE citizen SET first_name = 'Alice'")
+    code, _, err = await move(sqlite_file, postgres_url)
+    assert code == 0, err  # the first left nothing behind
