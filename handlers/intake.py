@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import MinshengContext
 from bot.i18n import Translator
@@ -242,7 +242,11 @@ async def confirm(update: Update, context: MinshengContext, t: Translator, case:
         due = when(case.due_at, context.services.settings.zone, t.language)
         lines.append(t.gettext("An answer is due by {due}.", due=due))
     lines.append(t.gettext("Keep the number: it lets you follow the request."))
-    button = inline([[(t.gettext("See its progress"), case_data(case.tracking))]])
+    # Not through inline(): its cache would keep every new tracking number in memory.
+    progress = InlineKeyboardButton(
+        t.gettext("See its progress"), callback_data=case_data(case.tracking)
+    )
+    button = InlineKeyboardMarkup([[progress]])
     await send(update, context, "\n".join(lines), markup=button)
 
 

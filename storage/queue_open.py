@@ -53,7 +53,9 @@ async def _count(condition: str, index: str | None, *params: object, up_to: int 
     return int(rows[0][0])
 
 
-async def _ids(condition: str, index: str, offset: int, limit: int, *params: object) -> list[int]:
+async def _ids(
+    condition: str, index: str | None, offset: int, limit: int, *params: object
+) -> list[int]:
     sql = f"SELECT id FROM {_table(index)} WHERE {condition} ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608
     return [int(row[0]) for row in await fetch_values(sql, *params, limit, offset)]
 
@@ -91,13 +93,17 @@ async def page_ids(
         return await _ids(condition, "service_case_open", offset, limit)
     late_params: tuple[object, ...]
     rest_params: tuple[object, ...]
+    late_index: str | None
+    rest_index: str | None
     if department is None:
-        late, late_params = LATE, (now,)
+        late, late_index, late_params = LATE, "service_case_open", (now,)
         rest, rest_index, rest_params = WAITING_ON_TIME, "service_case_waiting", (now,)
     else:
-        late, late_params = THEIRS_LATE, (department, now)
-        rest, rest_index, rest_params = THEIRS_ON_TIME, "service_case_open", (department, now)
-    ids = await _ids(late, "service_case_open", offset, limit, *late_params)
+        # The department's own cases come from its (department, status, due_at, id) index:
+        # a walk of every open case in id order would pass all the other departments' too.
+        late, late_index, late_params = THEIRS_LATE, None, (department, now)
+        rest, rest_index, rest_params = THEIRS_ON_TIME, None, (department, now)
+    ids = await _ids(late, late_index, offset, limit, *late_params)
     if len(ids) == limit:
         return ids
     # Past the overdue ones: where the page starts among the others.
