@@ -245,7 +245,6 @@ async def test_metrics_parse_and_move_with_real_updates(
 # -- minsheng backup (RELIABILITY row 37) ----------------------------------------------------
 
 USERS = 20
-MESSAGES = 40  # about 7 s of load: both copies below are taken inside it
 FIRST_USER = 63_001
 
 
@@ -293,11 +292,14 @@ def assert_consistent(copy: Path, sent: int) -> None:
     assert 0 < len(done) <= sent
 
 
-async def drive_users(sandbox: Sandbox, sent: list[int]) -> None:
-    """Citizens sending /help, /start and plain text, paced, without waiting for replies."""
+async def drive_users(sandbox: Sandbox, sent: list[int], stop: asyncio.Event) -> None:
+    """Citizens sending /help, /start and plain text, paced, without waiting for replies, until
+    `stop`: both copies below are taken inside the load, however long a busy machine takes."""
 
     async def user(chat: int, rng: random.Random) -> None:
-        for i in range(MESSAGES):
+        i = 0
+        while not stop.is_set():
+            i += 1
             await asyncio.sleep(rng.uniform(0.05, 0.3))
             text = rng.choice(("/help", "/start", f"hello {i}"))
             sent.append(sandbox.send_text(chat, text)["update_id"])
@@ -334,7 +336,8 @@ async def test_backup_under_load_is_a_consistent_snapshot(
             return False
 
         await eventually(up, 30, interval=0.2, what="the bot's /healthz")
-        load = asyncio.create_task(drive_users(sandbox, sent))
+        stop_load = asyncio.Event()
+        load = asyncio.create_task(drive_users(sandbox, sent, stop_load))
         stored = "SELECT count(*) FROM inbox_update"
         await eventually(lambda: query(db_path, stored)[0][0] >= USERS, 30, what="the load")
 
@@ -363,6 +366,7 @@ async def test_backup_under_load_is_a_consistent_snapshot(
         assert report.counts == counts(slow)
         assert_consistent(slow, len(sent))
 
+        stop_load.set()
         await load
         # Every update fetched and its offset confirmed before the stop: the restored bot
         # below must find nothing new waiting at Telegram, however slowly this bot stops.
