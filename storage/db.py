@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate
 
@@ -147,9 +148,18 @@ async def open_database(
     prepare_sqlite_file(url)
     if run_migrations:
         await _migrate(url)
+    forget_cached_statements()
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
     await fold_case_everywhere()
     await check_durability(url, ready_level=ready_level)
+
+
+def forget_cached_statements() -> None:
+    """Tortoise caches each model's INSERT statement by connection name, not by dialect: a
+    process that opened a SQLite desk and then a PostgreSQL one under the same name (`bench
+    --cases --database`, a test that generates a desk) would send `?` placeholders to
+    PostgreSQL. Called before every connect."""
+    EXECUTOR_CACHE.clear()
 
 
 async def fold_case_everywhere() -> None:

@@ -29,11 +29,10 @@ from uuid import uuid4
 import asyncpg
 import pytest
 from tortoise.backends.base.config_generator import generate_config
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.warnings import TortoiseLoopSwitchWarning
 
-from storage.db import fold_case_everywhere
+from storage.db import fold_case_everywhere, forget_cached_statements
 from storage.sql import dialect_sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,9 +130,7 @@ def copy_database(template: Path, target: Path) -> Path:
 async def storage_context(url: str) -> AsyncIterator[TortoiseContext]:
     """Tortoise on an already migrated database, in a context of its own (as
     `tortoise.context.tortoise_test_context`, without generating the schema again)."""
-    # Tortoise caches each model's INSERT statement by connection name, not by dialect: a test
-    # that opens SQLite and then PostgreSQL (tests/test_move_data.py) would write `?` to both.
-    EXECUTOR_CACHE.clear()
+    forget_cached_statements()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=TortoiseLoopSwitchWarning)
         modules = {"minsheng": ["storage.models", "storage.desk_models"]}

@@ -32,10 +32,6 @@ from tests.databases import Database, storage_context
 from tests.following import buttons
 from tests.staff_desk import ADMIN, CITIZEN, staff_desk
 
-# The generated desk is a SQLite file opened in this process: in the PostgreSQL pass, Tortoise's
-# query cache would keep its SQLite statements for the tests that follow on PostgreSQL.
-pytestmark = pytest.mark.sqlite_only(reason="the generated desk is opened here as SQLite")
-
 MIGRATION = importlib.import_module("storage.migrations.0018_open_cases_index")
 N = 2000
 VIEWS = (QueueFilter.NOW, QueueFilter.OPEN, QueueFilter.DEPARTMENT, QueueFilter.OVERDUE)

@@ -23,10 +23,6 @@ from storage.disputes import GRANTED_SQL
 from storage.sql import fetch
 from storage.stats import compute_stats, scope_ids, scope_sql
 
-# The generated desk is a SQLite file opened in this process: in the PostgreSQL pass, Tortoise's
-# query cache would keep its SQLite statements for the tests that follow on PostgreSQL.
-pytestmark = pytest.mark.sqlite_only(reason="the generated desk is opened here as SQLite")
-
 N = 4000
 
 _FIRST = "COALESCE(c.first_answered_at, c.answered_at)"
