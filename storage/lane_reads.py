@@ -68,8 +68,7 @@ class LaneReads:
     def _changes(self) -> int | None:
         """The connection's count now: asked several times an update, so read from the
         connection kept here, not looked up again."""
-        changes = getattr(self.raw, "total_changes", None)
-        return changes if isinstance(changes, int) else None
+        return _total_changes(self.raw)
 
     def citizen(self, user_id: int) -> tuple[bool, dict[str, Any] | None]:
         """(known, row): known is False once the lane has written, or for another user."""
@@ -111,7 +110,8 @@ def lane_reads() -> LaneReads | None:
 @asynccontextmanager
 async def reading_ahead(arrivals: Sequence[Arrival], *, window: timedelta) -> AsyncIterator[None]:
     """Inside the lane's transaction: read its flood counts and citizens, for the block."""
-    before = _changes()
+    raw = _raw()
+    before = _total_changes(raw)
     if before is None or not arrivals:
         yield
         return
@@ -132,7 +132,7 @@ async def reading_ahead(arrivals: Sequence[Arrival], *, window: timedelta) -> As
             *users,
         ):
             drafts[int(row["citizen_id"])] = row
-    reads = LaneReads(floods, citizens, before, drafts, window, raw=_raw())
+    reads = LaneReads(floods, citizens, before, drafts, window, raw=raw)
     token = _reads.set(reads)
     try:
         yield
@@ -157,9 +157,9 @@ async def _flood_counts(arrivals: Sequence[Arrival], window: timedelta) -> dict[
     return counts
 
 
-def _changes() -> int | None:
+def _total_changes(raw: Any) -> int | None:
     """Rows the SQLite connection has changed since it opened; None on PostgreSQL."""
-    changes = getattr(_raw(), "total_changes", None)
+    changes = getattr(raw, "total_changes", None)
     return changes if isinstance(changes, int) else None
 
 
