@@ -78,13 +78,12 @@ class _Doc:
 
 @dataclass(frozen=True)
 class Index:
-    """The articles made ready to rank: tokens counted, idf and mean field lengths known, and
-    each token's weighted frequency in every article that has it (so a question reads only the
-    articles sharing its words)."""
+    """The articles made ready to rank: idf known, and each token's weighted frequency in every
+    article that has it, its field lengths against the mean already counted in (so a question
+    reads only the articles sharing its words)."""
 
     docs: tuple[_Doc, ...]
     idf: dict[str, float]
-    mean_lengths: tuple[float, ...]
     unseen_idf: float  # the weight of a question token no article has
     postings: dict[str, tuple[tuple[int, float], ...]]  # token -> (article's position, tf)
 
@@ -138,7 +137,6 @@ def build_index(entries: Sequence[Entry]) -> Index:
     return Index(
         docs=docs,
         idf=idf,
-        mean_lengths=means,
         unseen_idf=math.log(1 + (n + 0.5) / 0.5),
         postings={token: tuple(found) for token, found in postings.items()},
     )
