@@ -38,12 +38,12 @@ from bot.case_generator import Generated, build
 from bot.case_generator_rows import ADMIN_ID, FIRST_STAFF
 from bot.case_generator_times import ZONE
 from bot.move_data import EXIT_REFUSED, ProgressBar, shown
-from storage.cases import case_of_citizen, public_timeline
 from storage.db import close_database, open_database, sqlite_path
 from storage.move import MoveRefused, MoveReport, move_desk
 from storage.queue import QueueFilter, queue_page
 from storage.sql import fetch
 from storage.stats import compute_stats
+from storage.status_read import citizen_case_status
 from storage.tracking import format_tracking_number, parse_tracking_number
 
 STATS_RUNS = 5
@@ -134,8 +134,7 @@ async def measure_lookups(rng: random.Random, count: int) -> dict[str, Any]:
         typed = format_tracking_number(tracking).lower()  # as a citizen might type it
         started = time.perf_counter()
         canonical = parse_tracking_number(typed)
-        await case_of_citizen(canonical, citizen_id)
-        await public_timeline(canonical)
+        await citizen_case_status(canonical, citizen_id)  # what /status reads
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
     return {

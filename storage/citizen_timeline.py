@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.case_views import EVENT_COLUMNS, CaseNotFound, event_view
 from storage.case_views import EventView as EventView
-from storage.models import Case, Event
-from storage.tracking import canonical_or_none
+from storage.case_views import event_view
 
 # Every event kind the filer sees, with the facts of its payload that they may read.
 CITIZEN_FACTS: dict[str, tuple[str, ...]] = {
@@ -57,18 +55,3 @@ def for_citizen(row: dict[str, Any]) -> EventView | None:
 def citizen_events(rows: list[dict[str, Any]]) -> list[EventView]:
     """The rows the citizen may read, in the order given, each with its facts for them."""
     return [view for row in rows if (view := for_citizen(row)) is not None]
-
-
-async def citizen_timeline(tracking: str) -> list[EventView]:
-    """A case's history as its citizen reads it, oldest first; CaseNotFound when absent.
-
-    No ownership check here: the caller has found the case among the citizen's own.
-    """
-    # As storage.cases.public_timeline: the events in one statement, the case looked for only
-    # when there are none (every filed case has its "submitted" event).
-    number = canonical_or_none(tracking)
-    events = Event.filter(case__tracking=number, kind__in=list(CITIZEN_FACTS)).order_by("id")
-    rows = await events.values(*EVENT_COLUMNS) if number is not None else []
-    if not rows and (number is None or not await Case.exists(tracking=number)):
-        raise CaseNotFound(tracking)
-    return citizen_events(rows)

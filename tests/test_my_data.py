@@ -17,7 +17,6 @@ from bot.sweeps import DRAFT_DISCARD_AFTER
 from bot.texts.cases import category_name, status_name
 from bot.texts.my_data import DRAFT_DAYS
 from storage.case_views import Location
-from storage.citizen_timeline import citizen_timeline
 from storage.citizens import touch_citizen
 from storage.followers import follow
 from storage.lifecycle import accept_case, submit_reply
@@ -25,6 +24,7 @@ from storage.models import Case, CaseStatus, Citizen, Event
 from storage.publication import Publication, publish, unpublish
 from storage.queue import add_note
 from storage.rating import add_comment, rate_satisfaction, rate_solved
+from storage.status_read import citizen_case_status
 from storage.tracking import format_tracking_number, new_tracking_number
 from tests.databases import Database
 from tests.following import desk
@@ -84,7 +84,8 @@ async def test_mydata_is_a_summary_and_a_readable_file(
         public = Publication("Heating fees", "A resident asks about the fee.", "Explained", [])
         await publish(mine.tracking, public, by=ADMIN, now=at(11))
         # The answer's review flags stay with staff; the citizen's history carries its text only.
-        answered = [e for e in await citizen_timeline(mine.tracking) if e.kind == "answered"]
+        timeline = (await citizen_case_status(mine.tracking, ASKER)).timeline
+        answered = [e for e in timeline if e.kind == "answered"]
         assert [e.payload for e in answered] == [{"text": ANSWER}]
         flags = (await Event.get(case_id=ids[mine.tracking], kind="answered")).payload
         assert flags["perfunctory"] is True  # there to be left out
