@@ -7,9 +7,10 @@ UTC with the offset), enums as their values, JSON compact, tracking numbers from
 generator.
 
 Each case lives a full life drawn in advance (submitted, accepted, signed for, maybe a question
-to the citizen, answered, rated, closed; or rejected, or merged into an earlier one), and the
-life is cut at `end`: what has not happened by then has not happened, so recent cases are still
-open and late ones are overdue, as at a real desk.
+to the citizen, answered, rated, closed, an unsatisfied rating sometimes disputed by its
+department; or rejected, or merged into an earlier one), and the life is cut at `end`: what
+has not happened by then has not happened, so recent cases are still open and late ones are
+overdue, as at a real desk.
 
 Its parts: case_generator_times (when cases come), case_generator_choices (what they are made
 of), case_generator_life (one case's life), case_generator_rows (the rows and their writer),
@@ -97,7 +98,9 @@ def generate(
         first_citizen = ensure_citizens(db, citizens, start_ts, rng)
         numbers = TrackingNumbers(rng)
         # Rebuilding the secondary indexes once is far faster than keeping them up row by row.
-        indexes = secondary_indexes(db, ("service_case", "case_event", "case_rating"))
+        indexes = secondary_indexes(
+            db, ("service_case", "case_event", "case_rating", "rating_dispute")
+        )
         for name, _ in indexes:
             db.execute(f'DROP INDEX "{name}"')
         try:

@@ -63,6 +63,11 @@ ANSWERS = (
 # The public board: a share of answered cases published (the citizen agreed), with the texts
 # staff would approve: the place down to its district, the answer as written.
 PUBLISHED_SHARE = 0.12
+# Of the unsatisfied ratings, the share its department disputes (差评复核), and how the disputes
+# are decided: a few still wait for a supervisor.
+DISPUTED_SHARE = 0.3
+DISPUTE_REASONS = ("against_law", "repeat_answered", "outside_remit", "unreasonable")
+DISPUTE_OUTCOMES = (("granted", 45), ("refused", 45), ("pending", 10))
 PUBLIC_PLACES = ("东区和平街道", "西区光明街道", "东区新华街道", "西区金桥街道", "城南", "滨江路")
 ENGLISH_PUBLIC = (
     ("Streetlight out near the school", "A streetlight near the school gate was out at night."),

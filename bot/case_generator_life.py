@@ -11,6 +11,9 @@ from typing import Any
 from bot.case_generator_choices import (
     ANSWERS,
     ASK,
+    DISPUTE_OUTCOMES,
+    DISPUTE_REASONS,
+    DISPUTED_SHARE,
     ENGLISH_PUBLIC,
     IMPACT,
     KINDS,
@@ -22,7 +25,7 @@ from bot.case_generator_choices import (
     SOLVED,
     cumulative,
 )
-from bot.case_generator_rows import CategoryRow, Writer, utc_or_none, utc_text
+from bot.case_generator_rows import ADMIN_ID, CategoryRow, Writer, utc_or_none, utc_text
 from bot.case_generator_sweeps import sweep_marks
 from bot.case_generator_times import DAY, HOUR, ZONE
 
@@ -46,6 +49,7 @@ class CaseLife:
         self.kinds = cumulative(KINDS)
         self.solved = cumulative(SOLVED)
         self.satisfaction = {k: cumulative(v) for k, v in SATISFACTION.items()}
+        self.outcomes = cumulative(DISPUTE_OUTCOMES)
         self.recent_ids: list[int] = []  # for merges: a few earlier cases
 
     def _pick(self, table: tuple[list[str], list[float]]) -> str:
@@ -174,6 +178,8 @@ class CaseLife:
                             events.append(
                                 (case_id, "closed", "citizen", citizen, "{}", 1, utc_text(t_close))
                             )
+                            if happy == "unsatisfied" and r.random() < DISPUTED_SHARE:
+                                self._dispute(w, case_id, cat.department_id, handler, t_close)
                         else:
                             events.append(
                                 (case_id, "closed", "system", None, "{}", 1, utc_text(t_close))
@@ -218,6 +224,40 @@ class CaseLife:
                 0 if public[0] is None else 1,
                 *public,
             )
+        )
+
+    def _dispute(
+        self, w: Writer, case_id: int, department: int, handler: int | None, rated: float
+    ) -> None:
+        """The department disputes the unsatisfied rating; a supervisor decides within days."""
+        r = self.rng
+        filed = rated + r.uniform(HOUR, 2 * DAY)
+        if handler is None or filed > self.end:
+            return
+        reason = r.choice(DISPUTE_REASONS)
+        status, decided = self._pick(self.outcomes), filed + r.uniform(HOUR, 3 * DAY)
+        if decided > self.end:
+            status = "pending"
+        w.events.append(
+            (
+                case_id,
+                "dispute_filed",
+                "staff",
+                handler,
+                f'{{"reason":"{reason}"}}',
+                0,
+                utc_text(filed),
+            )
+        )
+        decider: tuple[int | None, str | None] = (None, None)
+        if status != "pending":
+            decider = (ADMIN_ID, utc_text(decided))
+            decision = f'{{"reason":"{reason}","status":"{status}"}}'
+            w.events.append(
+                (case_id, "dispute_decided", "staff", ADMIN_ID, decision, 0, decider[1])
+            )
+        w.disputes.append(
+            (case_id, department, reason, handler, utc_text(filed), status, *decider)
         )
 
     def _sweep_marks(

@@ -94,6 +94,7 @@ class Writer:
         self.cases: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
         self.ratings: list[tuple[Any, ...]] = []
+        self.disputes: list[tuple[Any, ...]] = []
         self.event_count = 0
         self.rating_count = 0
 
@@ -123,12 +124,18 @@ class Writer:
             " citizen_id) VALUES (?,?,?,NULL,?,?)",
             self.ratings,
         )
+        db.executemany(
+            "INSERT INTO rating_dispute (case_id, department_id, reason, text, filed_by, filed_at,"
+            " status, decided_by, decided_at) VALUES (?,?,?,'',?,?,?,?,?)",
+            self.disputes,
+        )
         db.execute("COMMIT")
         self.event_count += len(self.events)
         self.rating_count += len(self.ratings)
         self.cases.clear()
         self.events.clear()
         self.ratings.clear()
+        self.disputes.clear()
 
 
 def secondary_indexes(db: sqlite3.Connection, tables: tuple[str, ...]) -> list[tuple[str, str]]:
