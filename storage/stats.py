@@ -25,7 +25,7 @@ from storage.staff import (
     record_denial,
 )
 from storage.stats_counts import OPEN_UNANSWERED as OPEN_UNANSWERED
-from storage.stats_counts import Marks, answer_percentiles, period_counts
+from storage.stats_counts import Marks, period_figures
 
 # The score that ranks departments: weights of the rates it averages (README "Figures").
 SCORE_WEIGHTS = {
@@ -189,14 +189,13 @@ async def compute_stats(
     now = now or datetime.now(UTC)
     async with in_transaction():
         ids = await scope_ids(department_code)
-        counts = await period_counts(start, end, ids, now)
-        overall, per_dept = await answer_percentiles(start, end, ids)
+        found = await period_figures(start, end, ids, now)
         codes = dict(await Department.all().values_list("id", "code"))
-    total_counts = {k: sum(c[k] for c in counts.values()) for k in _COUNTS}
-    total = _figures(total_counts, overall)
+    total_counts = {k: sum(c[k] for c in found.counts.values()) for k in _COUNTS}
+    total = _figures(total_counts, found.overall)
     rows = [
-        (codes.get(d) if d is not None else None, _figures(c, per_dept.get(d)))
-        for d, c in counts.items()
+        (codes.get(d) if d is not None else None, _figures(c, found.marks.get(d)))
+        for d, c in found.counts.items()
     ]
     return Stats(start, end, department_code, total, rank_departments(rows))
 
