@@ -33,6 +33,7 @@ from tortoise.context import TortoiseContext
 from tortoise.warnings import TortoiseLoopSwitchWarning
 
 from storage.db import fold_case_everywhere, forget_cached_statements
+from storage.move import move_desk
 from storage.sql import dialect_sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +140,20 @@ async def storage_context(url: str) -> AsyncIterator[TortoiseContext]:
             await context.init(config=config, use_tz=True, timezone="UTC")
             await fold_case_everywhere()
             yield context
+
+
+@contextlib.asynccontextmanager
+async def generated_desk(
+    desk: Path, tmp_path: Path, postgres_url: str | None = None
+) -> AsyncIterator[TortoiseContext]:
+    """Tortoise on a copy of a generated desk (bot.case_generator), or, given `postgres_url`, on
+    that database with the copy moved into it as `minsheng bench --cases --database` moves it."""
+    copy = tmp_path / desk.name
+    shutil.copyfile(desk, copy)
+    if postgres_url is not None:
+        await move_desk(f"sqlite://{copy}", postgres_url)
+    async with storage_context(postgres_url or f"sqlite://{copy}") as context:
+        yield context
 
 
 # -- The end-to-end tests' database: a SQLite file or a PostgreSQL database of the test's own ----

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import shutil
 import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -23,12 +22,11 @@ from bot.case_generator_rows import ADMIN_ID, FIRST_STAFF
 from bot.sandbox import Sandbox
 from storage.case_views import OPEN_STATUSES
 from storage.models import Case, CaseStatus
-from storage.move import move_desk
 from storage.queue import COUNT_CAP, QueueFilter, queue_page
 from storage.queue_open import OPEN, WAITING
 from storage.sql import execute
 from storage.tracking import format_tracking_number
-from tests.databases import Database, storage_context
+from tests.databases import Database, generated_desk
 from tests.following import buttons
 from tests.staff_desk import ADMIN, CITIZEN, staff_desk
 
@@ -110,17 +108,12 @@ def test_the_queries_hold_the_indexes_conditions_as_written() -> None:
 
 
 async def test_every_open_case_view_lists_what_its_rule_lists(desk: Path, tmp_path: Path) -> None:
-    copy = tmp_path / "desk.sqlite3"
-    shutil.copyfile(desk, copy)
-    async with storage_context(f"sqlite://{copy}"):
+    async with generated_desk(desk, tmp_path):
         await check_views()
 
 
 async def test_the_same_on_postgresql(desk: Path, tmp_path: Path, postgres_url: str) -> None:
-    copy = tmp_path / "desk.sqlite3"
-    shutil.copyfile(desk, copy)
-    await move_desk(f"sqlite://{copy}", postgres_url)
-    async with storage_context(postgres_url):
+    async with generated_desk(desk, tmp_path, postgres_url):
         await check_views()
 
 
@@ -157,17 +150,12 @@ async def check_views() -> None:
 async def test_a_crowded_view_is_counted_up_to_a_cap(crowded: Path, tmp_path: Path) -> None:
     """Past COUNT_CAP cases a page says "more than", and each page still shows its own ten:
     the last counted page, the one after it, and a page asked for far beyond the cap."""
-    copy = tmp_path / "desk.sqlite3"
-    shutil.copyfile(crowded, copy)
-    async with storage_context(f"sqlite://{copy}"):
+    async with generated_desk(crowded, tmp_path):
         await check_crowded()
 
 
 async def test_the_cap_on_postgresql(crowded: Path, tmp_path: Path, postgres_url: str) -> None:
-    copy = tmp_path / "desk.sqlite3"
-    shutil.copyfile(crowded, copy)
-    await move_desk(f"sqlite://{copy}", postgres_url)
-    async with storage_context(postgres_url):
+    async with generated_desk(crowded, tmp_path, postgres_url):
         await check_crowded()
 
 
