@@ -41,7 +41,7 @@ from storage.sql import fetch
 QUERY_MAX = 100  # characters of a search
 WORDS_MAX = 6
 SHORT_SCAN = 20_000  # public texts searched, newest first, for a word too short for trigrams
-NEWEST = 1_000  # PostgreSQL: published cases searched first, newest first, for any word
+NEWEST = 1_000  # published cases searched first, newest first, for any word
 VOCABULARY_MAX = 400  # trigrams a two-character word may stand for
 # The words of a case as PostgreSQL's trigram index holds them (migration 0015: the same text).
 PG_WORDS = (
@@ -84,7 +84,7 @@ async def search_phases(
     """The search's phases, to try in turn: each a list of subqueries of case ids, one per
     condition every result meets. A phase's page is the search's page when the phase fills it
     (a page and one row more); the last phase is the whole search. No words: no condition.
-    The filters the page has (category, department) narrow PostgreSQL's newest texts."""
+    The filters the page has (category, department) narrow the newest cases searched first."""
     if not words:
         return [[]]
     if get_connection("default").capabilities.dialect == "sqlite":
