@@ -91,10 +91,7 @@ async def search_phases(
         return [[]]
     if get_connection("default").capabilities.dialect == "sqlite":
         return await _sqlite_phases(words, category_id, department_id)
-    newest = _published()
-    for column, value in (("category_id", category_id), ("department_id", department_id)):
-        if value is not None:
-            newest = newest.where(Field(column) == value)
+    newest = _published(category_id, department_id)
     if any(len(word) < 3 for word in words):  # a short word: the newest SHORT_SCAN texts only
         newest = newest.where(Field("id") >= _oldest_scanned())
     first = [_matching(newest, words, NEWEST)]
@@ -144,7 +141,8 @@ async def _sqlite_phases(
         return [conditions]
     matching = BasicCriterion(_Match.match, Field("board_search"), ValueWrapper(expression))
     everywhere = Query.from_(Table("board_search")).select(Field("rowid")).where(matching)
-    narrowed = _published_in(category_id, department_id)
+    filtered = category_id is not None or department_id is not None
+    narrowed = _published(category_id, department_id).select(Field("id")) if filtered else None
     since = await _oldest_newest(narrowed)
     if since is not None:
         newest = everywhere.where(Field("rowid") >= since)
@@ -155,21 +153,6 @@ async def _sqlite_phases(
             return [[_NOTHING]]
         return [[*conditions, everywhere.where(Field("rowid") >= rows[0]["id"])]]
     return [[*conditions, everywhere]]
-
-
-def _published_in(category_id: int | None, department_id: int | None) -> Any | None:
-    """SQLite: the ids of the cases with a publication time in the department (else the
-    category), in the terms of migration 0015's partial indexes; None unfiltered."""
-    column, value = ("department_id", department_id)
-    if department_id is None:
-        column, value = ("category_id", category_id)
-    if value is None:
-        return None
-    return (
-        Query.from_(Table("service_case"))
-        .select(Field("id"))
-        .where(Not(Field("published_at").isnull()) & (Field(column) == value))
-    )
 
 
 async def _oldest_newest(narrowed: Any | None) -> int | None:
@@ -248,11 +231,16 @@ def _postgres_search(words: list[str]) -> list[Any]:
     return conditions
 
 
-def _published() -> Any:
-    """PostgreSQL: the cases with a publication time, a superset of the published cases, in
-    the very terms of the partial indexes of migration 0015 (the planner then trusts their
-    counts: with one more condition it walks every case of a department, not the newest)."""
-    return Query.from_(Table("service_case")).where(Field("published_at").notnull())
+def _published(category_id: int | None, department_id: int | None) -> Any:
+    """The cases with a publication time (a superset of the published ones) in the category and
+    department given, in the very terms of migration 0015's partial indexes: SQLite uses a
+    partial index only for its condition as written, and PostgreSQL's planner then trusts their
+    counts (with one more condition it walks every case of a department, not the newest)."""
+    cases = Query.from_(Table("service_case")).where(Not(Field("published_at").isnull()))
+    for column, value in (("category_id", category_id), ("department_id", department_id)):
+        if value is not None:
+            cases = cases.where(Field(column) == value)
+    return cases
 
 
 def _matching(cases: Any, words: list[str], count: int) -> Any:
