@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.bench_process import cpu_seconds, peak_rss_mb, stopped, thread_cpu_seconds
-from bot.bench_profile import print_report, report
+from bot.bench_profile import collected, print_report, profiled_command
 from bot.sandbox import Sandbox, SandboxConfig
 
 WARM_UP_USER = 1
@@ -113,8 +113,8 @@ async def measure(
     with tempfile.TemporaryDirectory(prefix="minsheng-bench-") as tmp:
         command, env = _command(kind, sandbox, rtt, Path(tmp))
         out = Path(tmp) / "bot.pstats"
-        if profile is not None:  # python -m bot ARGS -> python -m bot.bench_profile OUT ARGS
-            command = [command[0], "-m", "bot.bench_profile", str(out), *command[3:]]
+        if profile is not None:
+            command = profiled_command(command, out)
         log = (Path(tmp) / "bot.log").open("wb")
         process = await asyncio.create_subprocess_exec(*command, env=env, stdout=log, stderr=log)
         try:
@@ -129,12 +129,7 @@ async def measure(
             cpu = cpu_seconds(process.pid) - cpu_before
             loop_cpu = thread_cpu_seconds(process.pid) - loop_before
             if profile is not None:
-                process.send_signal(signal.SIGUSR2)
-                for _ in range(600):
-                    if out.exists():
-                        break
-                    await asyncio.sleep(0.05)
-                profile.update(report(out, len(latencies)))
+                profile.update(await collected(process, out, len(latencies)))
         finally:
             await stopped(process)
             log.close()

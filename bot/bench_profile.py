@@ -9,6 +9,7 @@ bench profiles a run of its own, after the measured ones; its figures are not th
 
 from __future__ import annotations
 
+import asyncio
 import cProfile
 import json
 import os
@@ -72,8 +73,26 @@ def profiled(out: Path, argv: list[str]) -> None:
     runpy.run_module("bot", run_name="__main__", alter_sys=True)
 
 
-def report(out: Path, updates: int) -> dict[str, Any]:
-    """The profile per update: statements by kind and the functions that cost most."""
+def profiled_command(command: list[str], out: Path) -> list[str]:
+    """`python -m bot ARGS` as `python -m bot.bench_profile OUT ARGS`."""
+    return [command[0], "-m", "bot.bench_profile", str(out), *command[3:]]
+
+
+async def collected(
+    process: asyncio.subprocess.Process, out: Path, count: int, unit: str = "update"
+) -> dict[str, Any]:
+    """Stop the profile of `process` (started by SIGUSR1) and read it, per `unit`."""
+    process.send_signal(signal.SIGUSR2)
+    for _ in range(600):
+        if await asyncio.to_thread(out.exists):
+            break
+        await asyncio.sleep(0.05)
+    return report(out, count, unit)
+
+
+def report(out: Path, updates: int, unit: str = "update") -> dict[str, Any]:
+    """The profile per `unit` (`updates` of them): statements by kind and the functions that
+    cost most."""
     statements = json.loads(Path(f"{out}.json").read_text())
     stats = pstats.Stats(str(out))
     rows = []
@@ -81,19 +100,20 @@ def report(out: Path, updates: int) -> dict[str, Any]:
         rows.append(
             {
                 "function": f"{_short(file)}:{line}({name})",
-                "calls_per_update": round(calls / updates, 2),
-                "own_ms_per_update": round(own / updates * 1000, 4),
-                "cumulative_ms_per_update": round(cumulative / updates * 1000, 4),
+                f"calls_per_{unit}": round(calls / updates, 2),
+                f"own_ms_per_{unit}": round(own / updates * 1000, 4),
+                f"cumulative_ms_per_{unit}": round(cumulative / updates * 1000, 4),
             }
         )
-    rows.sort(key=lambda row: -row["own_ms_per_update"])
+    rows.sort(key=lambda row: -row[f"own_ms_per_{unit}"])
     # Each call into aiosqlite is one item put on its thread's queue (a statement, a batch of
     # rows, a commit): a thread switch both ways, what a statement costs most here.
     hops = sum(v[1] for k, v in stats.stats.items() if k[2] == HOP)  # type: ignore[attr-defined]
     return {
-        "profiled_ms_per_update": round(stats.total_tt / updates * 1000, 3),  # type: ignore[attr-defined]
-        "database_calls_per_update": round(hops / updates, 2),
-        "statements_per_update": round(sum(statements.values()) / updates, 2),
+        "unit": unit,
+        f"profiled_ms_per_{unit}": round(stats.total_tt / updates * 1000, 3),  # type: ignore[attr-defined]
+        f"database_calls_per_{unit}": round(hops / updates, 2),
+        f"statements_per_{unit}": round(sum(statements.values()) / updates, 2),
         "statements_by_kind": {k: round(v / updates, 2) for k, v in sorted(statements.items())},
         "top_own_time": rows[:TOP],
     }
@@ -107,19 +127,22 @@ def _short(file: str) -> str:
 
 
 def print_report(profile: dict[str, Any]) -> None:
-    """The profile as text: statements per update, then the costliest functions."""
+    """The profile as text: statements per unit, then the costliest functions."""
+    unit = profile["unit"]
     kinds = ", ".join(f"{k} {v}" for k, v in profile["statements_by_kind"].items())
-    print("\nprofile of a separate pipeline run (cProfile inflates the times; compare shares):")
+    print("\nprofile of a separate run (cProfile inflates the times; compare shares):")
     print(
-        f"SQL statements per update: {profile['statements_per_update']} ({kinds}; a row of a"
-        f" batch counts as one); calls to SQLite's thread: {profile['database_calls_per_update']}"
+        f"SQL statements per {unit}: {profile[f'statements_per_{unit}']} ({kinds}; a row of a"
+        f" batch counts as one); calls to SQLite's thread: "
+        f"{profile[f'database_calls_per_{unit}']}"
     )
-    print(f"event loop thread, profiled: {profile['profiled_ms_per_update']} ms/update")
-    print(f"{'own ms/upd':>11}{'cum ms/upd':>11}{'calls/upd':>10}  function")
+    print(f"event loop thread, profiled: {profile[f'profiled_ms_per_{unit}']} ms/{unit}")
+    short = unit[:3]
+    print(f"{f'own ms/{short}':>13}{f'cum ms/{short}':>13}{f'calls/{short}':>11}  function")
     for row in profile["top_own_time"]:
         print(
-            f"{row['own_ms_per_update']:>11.4f}{row['cumulative_ms_per_update']:>11.4f}"
-            f"{row['calls_per_update']:>10}  {row['function']}"
+            f"{row[f'own_ms_per_{unit}']:>13.4f}{row[f'cumulative_ms_per_{unit}']:>13.4f}"
+            f"{row[f'calls_per_{unit}']:>11}  {row['function']}"
         )
 
 

@@ -208,6 +208,7 @@ def test_bench_intake_prints_every_figure_with_its_goal() -> None:
     figures = ["requests filed per second"]
     figures += [f"step {step}: p50 / p99 ms" for step in STEPS]
     figures += ["CPU ms per request (bot process)", "peak RSS MB (bot process)"]
+    figures += ["CPU ms per request (bench driver)"]
     for figure in figures:
         [line] = [line for line in lines if line.startswith(figure)]
         assert line.rstrip().endswith(("not met", " met", " -")), line
@@ -220,3 +221,26 @@ def test_bench_intake_prints_every_figure_with_its_goal() -> None:
     for row in report["figures"]:
         assert row["goal"]
         assert row["met"] in (True, False, None)
+
+
+@pytest.mark.slow
+def test_bench_intake_profile_says_where_a_request_spends() -> None:
+    """`--profile` with the intake adds a profiled run of its own, per request filed: the SQL
+    statements (a request writes rows) and the costliest functions."""
+    done = _bench("--scenario", "intake", "--users", "1", "--requests", "2", "--profile")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 filed" in done.stdout.splitlines()[0]
+    assert "SQL statements per request:" in done.stdout
+    report = json.loads(
+        _bench(
+            "--scenario", "intake", "--users", "1", "--requests", "1", "--profile", "--json"
+        ).stdout
+    )
+    profile = report["profile"]
+    assert profile["unit"] == "request"
+    assert profile["statements_by_kind"]["INSERT"] >= 1
+    assert profile["statements_per_request"] > profile["statements_by_kind"]["INSERT"]
+    assert profile["profiled_ms_per_request"] > 0
+    top = profile["top_own_time"]
+    assert 0 < len(top) <= 25
+    assert all(row["own_ms_per_request"] >= 0 and row["function"] for row in top)
