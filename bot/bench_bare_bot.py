@@ -13,6 +13,7 @@ import logging
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bot import event_loop
 from bot.transport import AiohttpRequest
 
 
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--transport", choices=("aiohttp", "default"), default="aiohttp")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    event_loop.install()  # the loop the pipeline runs on, so that both sides compare
     builder = Application.builder().token(args.token).base_url(args.api_url)
     if args.transport == "aiohttp":
         builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest())

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import event_loop
 from bot.admin_cli import add_admin_parsers, run_admin_command
 from bot.backup import run_backup
 from bot.bench_cli import add_bench_parser, run_bench_command
@@ -124,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # python-telegram-bot 22 deprecates integer time periods; ask for timedeltas everywhere.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
-        sys.exit(asyncio.run(_dispatch(args)) or 0)
+        sys.exit(event_loop.run(_dispatch(args)) or 0)
     except SettingsError as exc:
         print(f"minsheng: {exc}", file=sys.stderr)
         sys.exit(EXIT_SETTINGS)
