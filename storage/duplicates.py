@@ -11,7 +11,9 @@ citizen who files again what was closed for them within REPEAT_WINDOW gets the n
 "repeat" for the coordination meeting.
 
 Candidates come from one query on the (status, category_id) index: open cases of the category
-created in the last CANDIDATE_WINDOW, newest first, at most CANDIDATE_LIMIT rows.
+created in the last CANDIDATE_WINDOW, newest first, at most CANDIDATE_LIMIT rows. When the
+request has a place, only cases with none or within a box around it are read: a busy category
+holds far more open cases than the limit, and the nearest would not be among the newest.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from storage.followers import FollowedCase, case_for_follower, follow
 from storage.models import Actor, Case, CaseStatus, Event
 from storage.notice_queue import notify
 from storage.publication import is_published
-from storage.similarity import THRESHOLD, alike, cosine, places_apart, tokens
+from storage.similarity import THRESHOLD, alike, box_around, cosine, places_apart, tokens
 from storage.sql import as_datetime, fetch
 from storage.tracking import canonical_or_none
 
@@ -52,6 +54,9 @@ _CANDIDATES_SQL = (
     f" WHERE c.category_id = ? AND c.status IN ({', '.join('?' * len(_OPEN))})"
     " AND c.created_at >= ?"
 )
+# A case with no place can still be the same problem (storage.similarity.alike).
+_NEAR = " AND (c.latitude IS NULL OR (c.latitude BETWEEN ? AND ? AND c.longitude BETWEEN ? AND ?))"
+_NEAR_LATITUDE = " AND (c.latitude IS NULL OR c.latitude BETWEEN ? AND ?)"
 _NOT_FOLLOWED = " AND c.id NOT IN (SELECT f.case_id FROM case_follower f WHERE f.citizen_id = ?)"
 
 
@@ -110,6 +115,12 @@ async def similar_open_cases(
     # Read at every Submit, up to CANDIDATE_LIMIT rows: plain SQL (storage/sql.py), and a row
     # is converted only once it matches.
     sql, params = _CANDIDATES_SQL, [category_id, *_OPEN, now - CANDIDATE_WINDOW]
+    here = _point(location)
+    if here is not None:
+        box, across = box_around(here[0], here[1], distance_m)
+        if box is not None:
+            sql += _NEAR if across else _NEAR_LATITUDE
+            params += list(box if across else box[:2])
     if exclude_case is not None:
         sql, params = sql + " AND c.tracking <> ?", [*params, exclude_case]
     if exclude_citizen is not None:
@@ -117,7 +128,7 @@ async def similar_open_cases(
         sql += " AND (c.citizen_id IS NULL OR c.citizen_id <> ?)" + _NOT_FOLLOWED
         params += [exclude_citizen, exclude_citizen]
     rows = await fetch(f"{sql} ORDER BY c.created_at DESC LIMIT ?", *params, CANDIDATE_LIMIT)
-    mine, here = tokens(text), _point(location)
+    mine = tokens(text)
     found = []
     for row in rows:
         there = None if row["latitude"] is None else (row["latitude"], row["longitude"])

@@ -122,6 +122,29 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 Point = tuple[float, float] | None
+Box = tuple[float, float, float, float]  # south, north, west, east, in degrees
+
+
+def box_around(latitude: float, longitude: float, metres: float) -> tuple[Box | None, bool]:
+    """Bounds of every place at most `metres` from this one (distance_m), a little wider.
+
+    (None, …) when latitude alone cannot bound them; (box, False) when the longitude cannot
+    (a pole within reach, or the date line): then only its south and north hold. Within a
+    great-circle angle θ, latitude moves at most θ, and longitude at most asin(sin θ / cos φ).
+    """
+    angle = metres / EARTH_RADIUS_M * 1.001 + 1e-9  # a margin for rounding, never too narrow
+    if angle >= math.pi / 2:
+        return None, False
+    spread = math.degrees(angle)
+    south, north = latitude - spread, latitude + spread
+    across = math.cos(math.radians(latitude))
+    if across <= math.sin(angle) or south <= -90 or north >= 90:
+        return (south, north, -180.0, 180.0), False
+    reach = math.degrees(math.asin(math.sin(angle) / across))
+    west, east = longitude - reach, longitude + reach
+    if west < -180 or east > 180:
+        return (south, north, -180.0, 180.0), False
+    return (south, north, west, east), True
 
 
 def places_apart(a: Point, b: Point) -> float | None:
