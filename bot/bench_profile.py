@@ -1,4 +1,5 @@
-"""`minsheng bench --profile`: where the pipeline's CPU goes, per update, and the SQL it runs.
+"""`minsheng bench --profile`: where the pipeline's CPU goes, per update (per request with
+`--scenario intake`), and the SQL it runs.
 
 The bot's process is started through this module (`python -m bot.bench_profile OUT ARGS…`,
 ARGS as for `python -m bot`). It profiles the event loop's thread with cProfile and counts the

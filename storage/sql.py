@@ -33,7 +33,8 @@ def dialect_sql(sql: str, dialect: str) -> str:
     return _LEXEMES.sub(number, sql)
 
 
-def _param(value: Any, dialect: str) -> Any:
+def sql_param(value: Any, dialect: str) -> Any:
+    """A parameter as the dialect takes it: a datetime as ISO text in UTC on SQLite."""
     if isinstance(value, datetime) and dialect == "sqlite":
         return value.astimezone(UTC).isoformat(sep=" ")
     return value
@@ -44,7 +45,7 @@ async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
     connection = get_connection("default")
     dialect = connection.capabilities.dialect
     return await connection.execute_query_dict(
-        dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
+        dialect_sql(sql, dialect), [sql_param(p, dialect) for p in params]
     )
 
 
@@ -54,7 +55,7 @@ async def fetch_values(sql: str, *params: Any) -> Sequence[Sequence[Any]]:
     connection = get_connection("default")
     dialect = connection.capabilities.dialect
     _, rows = await connection.execute_query(
-        dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
+        dialect_sql(sql, dialect), [sql_param(p, dialect) for p in params]
     )
     # Tortoise types these as dicts; the drivers give sqlite3.Row and asyncpg Record, by position.
     return cast(Sequence[Sequence[Any]], rows)
@@ -65,7 +66,7 @@ async def execute(sql: str, *params: Any) -> int:
     connection = get_connection("default")
     dialect = connection.capabilities.dialect
     changed, _ = await connection.execute_query(
-        dialect_sql(sql, dialect), [_param(p, dialect) for p in params]
+        dialect_sql(sql, dialect), [sql_param(p, dialect) for p in params]
     )
     return int(changed)
 
@@ -76,7 +77,7 @@ async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
     connection = get_connection("default")
     dialect = connection.capabilities.dialect
     await connection.execute_many(
-        dialect_sql(sql, dialect), [[_param(p, dialect) for p in row] for row in rows]
+        dialect_sql(sql, dialect), [[sql_param(p, dialect) for p in row] for row in rows]
     )
 
 

@@ -8,6 +8,11 @@ one by one, so each one's cases come out of that index already grouped; GROUP BY
 period in created_at order had SQLite sort every case with all those columns first. The
 unassigned cases (department NULL) are counted by a second query on the same index.
 
+On SQLite, a period of days or more is cut into one part per core (at most four), and the parts
+are read side by side on connections of their own (storage.side_reads): their counts add up,
+and their lists of answer times join. A month of a 10-million-case desk is 340,000 cases, and
+one core reads them in about a second.
+
 Rated cases are joined by an index of the answers the figures count (0019), and the few the
 granted disputes take out are counted by a query of their own, from the disputes' side. Each
 count is COUNT(*) FILTER (WHERE …), which both databases know: SQLite skips the aggregate's step
@@ -27,18 +32,25 @@ from EXTRACT(EPOCH ...) on PostgreSQL.
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.connection import get_connection
 
 from storage.disputes import GRANTED_SQL
-from storage.sql import fetch, fetch_values
+from storage.side_reads import fetch_side_by_side, sqlite_file
+from storage.sql import fetch_values
 
 OPEN_UNANSWERED = ("submitted", "accepted", "in_progress", "awaiting_citizen")
 Marks = tuple[float, float]  # median and 90th percentile, hours
 HOUR_MS = 3_600_000
+# A month of a big desk is read in as many parts as there are cores, at most four (a report
+# should not take every core of a bigger machine from the desk's work), each part at least a
+# day: a shorter period is over before the side connections would pay for their opening.
+PARTS = min(4, os.cpu_count() or 1)
+MIN_PART = timedelta(days=1)
 
 
 def _dialect() -> str:
@@ -105,10 +117,23 @@ def _answer_ms() -> str:
     return f"group_concat(CAST({ms} AS INTEGER))"
 
 
-def _sorted_milliseconds(found: str | list[int] | None) -> list[int]:
-    if found is None:
-        return []
-    return sorted(map(int, found.split(","))) if isinstance(found, str) else sorted(found)
+def _sorted_milliseconds(parts: list[str | list[int]]) -> list[int]:
+    """One department's milliseconds, from the lists of the parts of the period, in order."""
+    values: list[int] = []
+    for part in parts:
+        values.extend(map(int, part.split(",")) if isinstance(part, str) else part)
+    values.sort()
+    return values
+
+
+def period_parts(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The period cut into PARTS spans of equal length, read side by side (storage.side_reads);
+    whole, where the reads would not run at once."""
+    if sqlite_file() is None or PARTS < 2 or end - start < MIN_PART * PARTS:
+        return [(start, end)]
+    step = (end - start) / PARTS
+    cuts = [start + step * n for n in range(1, PARTS)]
+    return list(zip([start, *cuts], [*cuts, end], strict=True))
 
 
 @dataclass(frozen=True)
@@ -127,7 +152,7 @@ async def period_figures(
     """The figures of the cases received in [start, end), for departments `ids` or all (a scope
     takes the unassigned cases by their proposed department)."""
     counts: dict[int | None, dict[str, int]] = {}
-    answers: dict[int | None, list[int]] = {}
+    found: dict[int | None, list[str | list[int]]] = {}
     columns = f"{_SUMS}, {_answer_ms()} AS answer_ms"
     where, params = _in("d.id", ids)
     assigned = _ASSIGNED.format(rating=_rating())
@@ -135,12 +160,22 @@ async def period_figures(
     where, params = _in("c.proposed_department_id", ids)
     unassigned = _UNASSIGNED.format(rating=_rating())
     queries.append((f"SELECT NULL AS dept,{columns} {unassigned}{_PERIOD}{where}", params))
-    for sql, params in queries:
-        for row in await fetch(sql, *(now, now, now, start, end, *params)):
-            dept, found = row.pop("dept"), row.pop("answer_ms")
-            if row["received"]:
-                counts[dept] = {k: int(v or 0) for k, v in row.items()}
-                answers[dept] = _sorted_milliseconds(found)
+    reads = [
+        (sql, (now, now, now, part_start, part_end, *params))
+        for part_start, part_end in period_parts(start, end)
+        for sql, params in queries
+    ]
+    for rows in await fetch_side_by_side(reads):
+        for row in rows:
+            dept, times = row.pop("dept"), row.pop("answer_ms")
+            if not row["received"]:
+                continue
+            mine = counts.setdefault(dept, dict.fromkeys(row, 0))
+            for name, value in row.items():
+                mine[name] += int(value or 0)
+            if times is not None:
+                found.setdefault(dept, []).append(times)
+    answers = {dept: _sorted_milliseconds(found.get(dept, [])) for dept in counts}
     await _take_out_disputed(counts, start, end, ids)
     marks = {dept: _marks(values) for dept, values in answers.items() if values}
     return PeriodFigures(counts, _overall_marks(list(answers.values())), marks)

@@ -4,7 +4,9 @@ and the percentiles ranked by SQL window functions.
 
 The desk is generated (bot.case_generator): thousands of cases over three years, some still open
 and some overdue at `now`, some ratings disputed, so each figure is checked on every kind of case,
-for several months, for the whole desk and for a department's subtree. The percentiles are
+for several months, for the whole desk and for a department's subtree. Where the machine has
+more than one core, each month is read in parts side by side (storage.side_reads), and the
+parts' counts and lists add up to the same figures. The percentiles are
 counted to the millisecond, the reference's in seconds as a float: they agree to 1e-9. The
 hand-counted figures, disputes and callbacks included, are checked on SQLite and PostgreSQL by
 tests/test_stats.py.
@@ -24,6 +26,7 @@ from storage.db import close_database, open_database
 from storage.disputes import GRANTED_SQL
 from storage.sql import fetch
 from storage.stats import compute_stats, scope_ids, scope_sql
+from storage.stats_counts import PARTS, period_parts
 
 N = 4000
 
@@ -124,6 +127,8 @@ async def test_every_figure_equals_the_plain_computation(desk: tuple[Path, datet
             for k in (1, 2, 7, 20)
         ]
         periods.append((now - timedelta(days=3 * 365), now))  # the whole desk
+        parts = [len(period_parts(start, end)) for start, end in periods]
+        assert parts == [PARTS] * len(periods)  # one part only on a machine of one core
         checked = 0
         for start, end in periods:
             for code in (None, "housing-bureau", "heating-company"):
