@@ -3,10 +3,10 @@ of its own, in a thread of its own, so that a report over a month of a big desk 
 
 SQLite answers one statement at a time on one connection, on one core, and the bot's own
 connection is shared by everything the process does. A report's reads that are independent
-(the halves of a period) go instead to connections opened for them: aiosqlite gives each a
+(the parts of a period) go instead to connections opened for them: aiosqlite gives each a
 thread, and SQLite lets go of Python's lock while it reads, so they truly run at once. In WAL
 mode readers never wait for the writer, nor it for them. Each sees what was committed when it
-began: a case committed between two of them is counted in its half or not at all, never twice.
+began: a case committed between two of them is counted in its part or not at all, never twice.
 
 On PostgreSQL the reads run one after another on the connection at hand (a transaction's, when
 a handler asks); the server is fast enough at these, and a transaction is one connection.

@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,10 +54,13 @@ def test_every_place_within_reach_is_inside_the_box(
 
 def test_the_box_is_tight_enough_to_leave_out_the_far() -> None:
     box, across = box_around(45.75, 126.63, 300)
-    assert across and box is not None
+    assert across
+    assert box is not None
     south, north, west, east = box
     assert 0.0027 < north - 45.75 < 0.0028  # 300 m of latitude, and a thousandth more
+    assert north - 45.75 == pytest.approx(45.75 - south)
     assert 0.0038 < east - 126.63 < 0.0040  # wider across: a degree of longitude is shorter
+    assert east - 126.63 == pytest.approx(126.63 - west)
     assert box_around(89.999, 0.0, 300)[1] is False  # the pole is within reach
 
 
@@ -78,9 +82,10 @@ async def test_a_near_case_is_offered_behind_many_newer_ones_elsewhere(db: None)
         exclude_citizen=BOB,
     )
     assert [(case.tracking, case.nearby) for case in similar] == [(near.tracking, True)]
-    assert DEFAULT_DISTANCE_M < distance_m(39.9, 116.4, 39.92, 116.4)
+    assert distance_m(39.9, 116.4, 39.92, 116.4) > DEFAULT_DISTANCE_M
     # Without a place every alike case is a candidate, newest first.
     anywhere = await similar_open_cases(
         "heating.no-heat", new_case().text, None, now=FRIDAY_EVENING, exclude_citizen=BOB
     )
-    assert len(anywhere) == 3 and near.tracking not in [case.tracking for case in anywhere]
+    assert len(anywhere) == 3
+    assert near.tracking not in [case.tracking for case in anywhere]
