@@ -90,10 +90,18 @@ _UNASSIGNED = "FROM service_case c{rating} WHERE c.department_id IS NULL"
 
 
 def _rating() -> str:
-    """The join of the case's rating. SQLite is told to use the index of the answers counted: it
-    would take the unique index of case_id, and read the rating's row for them."""
-    index = " INDEXED BY case_rating_figures" if _dialect() == "sqlite" else ""
-    return f" LEFT JOIN case_rating r{index} ON r.case_id = c.id"
+    """The join of the case's rating, one index lookup per case of the period.
+
+    SQLite is told to use the index of the answers counted: it would take the unique index of
+    case_id, and read the rating's row for them. PostgreSQL, from its costs, would hash every
+    rating of the desk instead (10M cases: 7.8M ratings, spilled to disk, 1.4 s of a 2.1 s
+    month); a LATERAL lookup keeps it to the period's cases (the rating is unique per case)."""
+    if _dialect() == "sqlite":
+        return " LEFT JOIN case_rating r INDEXED BY case_rating_figures ON r.case_id = c.id"
+    return (
+        " LEFT JOIN LATERAL (SELECT r.id, r.solved, r.satisfaction FROM case_rating r"
+        " WHERE r.case_id = c.id LIMIT 1) r ON true"
+    )
 
 
 _PERIOD = " AND c.created_at >= ? AND c.created_at < ?"
