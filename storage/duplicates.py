@@ -56,7 +56,6 @@ _CANDIDATES_SQL = (
 )
 # A case with no place can still be the same problem (storage.similarity.alike).
 _NEAR = " AND (c.latitude IS NULL OR (c.latitude BETWEEN ? AND ? AND c.longitude BETWEEN ? AND ?))"
-_NEAR_LATITUDE = " AND (c.latitude IS NULL OR c.latitude BETWEEN ? AND ?)"
 _NOT_FOLLOWED = " AND c.id NOT IN (SELECT f.case_id FROM case_follower f WHERE f.citizen_id = ?)"
 
 
@@ -117,10 +116,7 @@ async def similar_open_cases(
     sql, params = _CANDIDATES_SQL, [category_id, *_OPEN, now - CANDIDATE_WINDOW]
     here = _point(location)
     if here is not None:
-        box, across = box_around(here[0], here[1], distance_m)
-        if box is not None:
-            sql += _NEAR if across else _NEAR_LATITUDE
-            params += list(box if across else box[:2])
+        sql, params = sql + _NEAR, [*params, *box_around(here[0], here[1], distance_m)]
     if exclude_case is not None:
         sql, params = sql + " AND c.tracking <> ?", [*params, exclude_case]
     if exclude_citizen is not None:

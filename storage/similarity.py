@@ -125,26 +125,24 @@ Point = tuple[float, float] | None
 Box = tuple[float, float, float, float]  # south, north, west, east, in degrees
 
 
-def box_around(latitude: float, longitude: float, metres: float) -> tuple[Box | None, bool]:
+def box_around(latitude: float, longitude: float, metres: float) -> Box:
     """Bounds of every place at most `metres` from this one (distance_m), a little wider.
 
-    (None, …) when latitude alone cannot bound them; (box, False) when the longitude cannot
-    (a pole within reach, or the date line): then only its south and north hold. Within a
-    great-circle angle θ, latitude moves at most θ, and longitude at most asin(sin θ / cos φ).
+    Within a great-circle angle θ, latitude moves at most θ, and longitude at most
+    asin(sin θ / cos φ). Where that does not bound the longitude (a pole within reach, or the
+    date line), the box spans every longitude.
     """
     angle = metres / EARTH_RADIUS_M * 1.001 + 1e-9  # a margin for rounding, never too narrow
-    if angle >= math.pi / 2:
-        return None, False
-    spread = math.degrees(angle)
+    spread = math.degrees(min(angle, math.pi))
     south, north = latitude - spread, latitude + spread
     across = math.cos(math.radians(latitude))
-    if across <= math.sin(angle) or south <= -90 or north >= 90:
-        return (south, north, -180.0, 180.0), False
+    if angle >= math.pi / 2 or across <= math.sin(angle) or south <= -90 or north >= 90:
+        return (south, north, -180.0, 180.0)
     reach = math.degrees(math.asin(math.sin(angle) / across))
     west, east = longitude - reach, longitude + reach
     if west < -180 or east > 180:
-        return (south, north, -180.0, 180.0), False
-    return (south, north, west, east), True
+        return (south, north, -180.0, 180.0)
+    return (south, north, west, east)
 
 
 def places_apart(a: Point, b: Point) -> float | None:

@@ -44,24 +44,19 @@ def test_every_place_within_reach_is_inside_the_box(
 ) -> None:
     there = _destination(lat, lon, bearing, metres * share)
     assert distance_m(lat, lon, *there) <= metres * (1 + 1e-9) + 1e-6
-    box, across = box_around(lat, lon, metres)
-    assert box is not None
-    south, north, west, east = box
+    south, north, west, east = box_around(lat, lon, metres)
     assert south <= there[0] <= north
-    if across:
-        assert west <= there[1] <= east
+    assert west <= there[1] <= east
 
 
 def test_the_box_is_tight_enough_to_leave_out_the_far() -> None:
-    box, across = box_around(45.75, 126.63, 300)
-    assert across
-    assert box is not None
-    south, north, west, east = box
+    south, north, west, east = box_around(45.75, 126.63, 300)
+    assert (west, east) != (-180.0, 180.0)  # bounded across, far from the poles
     assert 0.0027 < north - 45.75 < 0.0028  # 300 m of latitude, and a thousandth more
     assert north - 45.75 == pytest.approx(45.75 - south)
     assert 0.0038 < east - 126.63 < 0.0040  # wider across: a degree of longitude is shorter
     assert east - 126.63 == pytest.approx(126.63 - west)
-    assert box_around(89.999, 0.0, 300)[1] is False  # the pole is within reach
+    assert box_around(89.999, 0.0, 300)[2:] == (-180.0, 180.0)  # the pole is within reach
 
 
 async def test_a_near_case_is_offered_behind_many_newer_ones_elsewhere(db: None) -> None:
