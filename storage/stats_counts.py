@@ -8,12 +8,13 @@ one by one, so each one's cases come out of that index already grouped; GROUP BY
 period in created_at order had SQLite sort every case with all those columns first. The
 unassigned cases (department NULL) are counted by a second query on the same index.
 
-On SQLite, a period is cut into one part per core (at most four, each at least a day long),
-and the parts are read side by side on connections of their own (storage.side_reads): their
-counts add up, and their lists of answer times join. A month of a 10-million-case desk is
-340,000 cases, which one core reads in 0.7 to 1.4 s, by the machine.
+A period is cut into one part per core (at most four, each at least a day long), and the parts
+are read side by side on connections of their own (storage.side_reads): their counts add up,
+and their lists of answer times join. A month of a 10-million-case desk is 340,000 cases, which
+one core reads in 0.7 to 1.4 s on SQLite, and PostgreSQL in 0.75 s.
 
-Rated cases are joined by an index of the answers the figures count (0019), and the few the
+Rated cases are joined by an index of the answers the figures count (0019), read alone (a
+rating's case, solved and satisfaction: no rating row is read), and the few the
 granted disputes take out are counted by a query of their own, from the disputes' side. Each
 count is COUNT(*) FILTER (WHERE …), which both databases know: SQLite skips the aggregate's step
 for the rows that do not count, where SUM(CASE …) added a 0 for each (10M cases, a month of the
@@ -40,7 +41,7 @@ from datetime import datetime, timedelta
 from tortoise.connection import get_connection
 
 from storage.disputes import GRANTED_SQL
-from storage.side_reads import fetch_side_by_side, sqlite_file
+from storage.side_reads import fetch_side_by_side, side_by_side
 from storage.sql import fetch_values
 
 OPEN_UNANSWERED = ("submitted", "accepted", "in_progress", "awaiting_citizen")
@@ -75,13 +76,13 @@ _SUMS = f"""
       OR (c.status IN ({_OPEN}) AND c.due_at <= ?))) AS completion_counted,
   COUNT(*) FILTER (WHERE c.status = 'closed'
       AND COALESCE(c.answered_at, c.closed_at) <= c.due_at) AS completed_on_time,
-  COUNT(*) FILTER (WHERE r.id IS NOT NULL) AS rated,
+  COUNT(*) FILTER (WHERE r.case_id IS NOT NULL) AS rated,
   COUNT(*) FILTER (WHERE r.solved IN ('solved', 'partly')) AS resolved,
   COUNT(*) FILTER (WHERE r.satisfaction IN ('satisfied', 'basic')) AS satisfied,
   COUNT(*) FILTER (WHERE c.reopen_count > 0) AS reopened,
   COUNT(*) FILTER (WHERE c.proposal_outcome = 'accepted') AS proposals_accepted,
   COUNT(*) FILTER (WHERE c.proposal_outcome = 'changed') AS proposals_changed,
-  COUNT(*) FILTER (WHERE {FIRST} IS NOT NULL AND (r.id IS NOT NULL OR EXISTS (SELECT 1
+  COUNT(*) FILTER (WHERE {FIRST} IS NOT NULL AND (r.case_id IS NOT NULL OR EXISTS (SELECT 1
       FROM callback_attempt a WHERE a.case_id = c.id))) AS called_back"""  # noqa: S608 - constants only
 # Each department's cases of the period, department by department (CROSS JOIN keeps SQLite's
 # loop in that order, so GROUP BY sorts nothing); then the unassigned ones.
@@ -95,11 +96,12 @@ def _rating() -> str:
     SQLite is told to use the index of the answers counted: it would take the unique index of
     case_id, and read the rating's row for them. PostgreSQL, from its costs, would hash every
     rating of the desk instead (10M cases: 7.8M ratings, spilled to disk, 1.4 s of a 2.1 s
-    month); a LATERAL lookup keeps it to the period's cases (the rating is unique per case)."""
+    month); a LATERAL lookup keeps it to the period's cases (the rating is unique per case), and
+    reads only what that index holds, so no rating row is read (a month: 1.05 → 0.75 s)."""
     if _dialect() == "sqlite":
         return " LEFT JOIN case_rating r INDEXED BY case_rating_figures ON r.case_id = c.id"
     return (
-        " LEFT JOIN LATERAL (SELECT r.id, r.solved, r.satisfaction FROM case_rating r"
+        " LEFT JOIN LATERAL (SELECT r.case_id, r.solved, r.satisfaction FROM case_rating r"
         " WHERE r.case_id = c.id LIMIT 1) r ON true"
     )
 
@@ -137,7 +139,7 @@ def _sorted_milliseconds(parts: list[str | list[int]]) -> list[int]:
 def period_parts(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """The period cut into PARTS spans of equal length, read side by side (storage.side_reads);
     whole, where the reads would not run at once."""
-    if sqlite_file() is None or PARTS < 2 or end - start < MIN_PART * PARTS:
+    if not side_by_side() or PARTS < 2 or end - start < MIN_PART * PARTS:
         return [(start, end)]
     step = (end - start) / PARTS
     cuts = [start + step * n for n in range(1, PARTS)]
