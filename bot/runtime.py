@@ -151,7 +151,7 @@ class Runtime:
         await refresh_department_chats(app.bot_data)  # staff commands work there too
         await app.initialize()
         sender = _sender(services, app.bot, SendLimiter.from_settings(settings))
-        dispatcher = Dispatcher(app, services, lanes=settings.dispatch_lanes)
+        dispatcher = Dispatcher(app, services, lanes=settings.lanes())
         runtime = cls(services, app, dispatcher, sender)
         dispatcher.on_commit = runtime.outbox_written
         runtime.probe.remember_file(settings.database_url)

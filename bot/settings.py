@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.texts.maps import MapService
+from storage.config import on_postgres
 from storage.digest import parse_schedule
 from storage.dispute_reasons import load_reasons
 from storage.due_dates import parse_working_hours
@@ -20,6 +21,7 @@ from storage.work_calendar import SHIPPED_CALENDAR, CalendarInvalid, WorkCalenda
 
 LANGUAGES = ("en", "zh_Hans", "zh_Hant", "ru")
 DEFAULT_DATABASE_URL = "sqlite://var/minsheng.sqlite3"
+DEFAULT_POSTGRES_LANES = 4
 # Stock brush-offs that mark a reply as perfunctory for its reviewer (a setting's default).
 PERFUNCTORY_PHRASES = (
     "please ask another department",
@@ -100,7 +102,8 @@ class Settings(BaseSettings):
     # Shortens every window: lets tests against the sandbox run Telegram's limits in less time.
     rate_time_scale: float = Field(default=1.0, gt=0)
     send_concurrency: int = Field(default=64, ge=1, le=1000)
-    dispatch_lanes: int = Field(default=4, ge=1, le=64)
+    # Unset: one lane on SQLite, four on PostgreSQL (Settings.lanes).
+    dispatch_lanes: int | None = Field(default=None, ge=1, le=64)
     sweep_interval: float = Field(default=60.0, gt=0)
     # Several processes on PostgreSQL: how often a standby tries to take the lead (and the
     # leader checks that it still holds it), in seconds; a dead leader is replaced this fast.
@@ -271,6 +274,17 @@ class Settings(BaseSettings):
             )
         except CalendarInvalid as exc:
             raise SettingsError(f"MINSHENG_CALENDAR_FILE is malformed: {exc}") from None
+
+    def lanes(self) -> int:
+        """The dispatcher's lanes, as set; else one on SQLite and four on PostgreSQL.
+
+        SQLite's one connection runs one transaction at a time, so lanes side by side only
+        queued for it, each paying its own BEGIN, claim, done-mark and COMMIT with its fsync
+        (an intake of 20 citizens: 36 requests/s with four lanes, 44 with one). On PostgreSQL
+        each lane has a connection of its own, and they truly run at once."""
+        if self.dispatch_lanes is not None:
+            return self.dispatch_lanes
+        return DEFAULT_POSTGRES_LANES if on_postgres(self.database_url) else 1
 
     def token(self) -> str:
         """The bot token, or a SettingsError naming the variable."""
