@@ -24,6 +24,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.bot_api import api_call
 from bot.clock import Clock
 from bot.transport import ConnectTimedOut
 from storage.outbox import Outcome, Outgoing, SendResult
@@ -98,17 +99,17 @@ async def _call_in_topic(
 
 async def _call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
     try:
-        return await bot.do_api_request(method, api_kwargs=params)
+        return await api_call(bot, method, params)
     except BadRequest as exc:
         problem = exc.message.lower()
         if "can't parse entities" in problem and "parse_mode" in params:
             plain = {k: v for k, v in params.items() if k not in ("parse_mode", "entities")}
-            return await bot.do_api_request(method, api_kwargs=plain)
+            return await api_call(bot, method, plain)
         text = params.get("text")
         if "message is too long" in problem and method == "sendMessage" and text:
             answer: Any = None
             for part in split_text(str(text), TEXT_LIMIT):
-                answer = await bot.do_api_request(method, api_kwargs={**params, "text": part})
+                answer = await api_call(bot, method, {**params, "text": part})
             return answer
         raise
 

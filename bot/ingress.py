@@ -18,6 +18,7 @@ from aiohttp import web
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 
+from bot.bot_api import api_call
 from bot.clock import Clock
 from bot.dispatcher import chat_key_of
 from bot.waiting import wait_any
@@ -107,10 +108,8 @@ class Poller:
         store_failures = 0
         while not stop.is_set():
             try:
-                batch = await self._bot.do_api_request(
-                    "getUpdates",
-                    api_kwargs=self._params(),
-                    read_timeout=self._timeout + 10,
+                batch = await api_call(
+                    self._bot, "getUpdates", self._params(), read_timeout=self._timeout + 10
                 )
             except Conflict as exc:
                 raise PollingConflict(str(exc)) from exc
@@ -155,8 +154,8 @@ class Poller:
         if self._offset is None:
             return
         try:
-            batch = await self._bot.do_api_request(
-                "getUpdates", api_kwargs={"offset": self._offset, "timeout": 0, "limit": 1}
+            batch = await api_call(
+                self._bot, "getUpdates", {"offset": self._offset, "timeout": 0, "limit": 1}
             )
             if batch:
                 await self.store(batch)

@@ -13,6 +13,8 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
 
 class ConnectTimedOut(TimedOut):
     """The request never reached the server: retrying it cannot duplicate anything."""
@@ -33,6 +35,12 @@ class AiohttpRequest(BaseRequest):
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
         self._write_timeout = write_timeout
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=connect_timeout,
+            sock_connect=connect_timeout,
+            sock_read=read_timeout,
+        )
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -78,16 +86,42 @@ class AiohttpRequest(BaseRequest):
             kwargs["data"] = form
         elif request_data is not None:
             kwargs["data"] = json.dumps(request_data.parameters).encode()
-            kwargs["headers"] = {"Content-Type": "application/json"}
-        try:
-            async with self._session.request(method, url, **kwargs) as response:  # type: ignore[arg-type]
-                return response.status, await response.read()
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise ConnectTimedOut("Timed out connecting") from exc
-        except TimeoutError as exc:
-            raise TimedOut("Timed out waiting for the answer") from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            kwargs["headers"] = JSON_HEADERS
+        return await _send(self._session, method, url, kwargs)
+
+    async def post_json(
+        self, url: str, body: bytes, read_timeout: float | None = None
+    ) -> tuple[int, bytes]:
+        """POST a JSON body as it is, with this transport's timeouts (or a longer wait for the
+        answer: a long poll): for calls made without python-telegram-bot's request layer
+        (bot.bot_api)."""
+        if self._session is None:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        timeout = self._timeout
+        if read_timeout is not None:
+            timeout = aiohttp.ClientTimeout(
+                total=None,
+                connect=self._connect_timeout,
+                sock_connect=self._connect_timeout,
+                sock_read=read_timeout,
+            )
+        kwargs = {"timeout": timeout, "data": body, "headers": JSON_HEADERS}
+        return await _send(self._session, "POST", url, kwargs)
+
+
+async def _send(
+    session: aiohttp.ClientSession, method: str, url: str, kwargs: dict[str, object]
+) -> tuple[int, bytes]:
+    """One HTTP request; the failures as python-telegram-bot's errors."""
+    try:
+        async with session.request(method, url, **kwargs) as response:  # type: ignore[arg-type]
+            return response.status, await response.read()
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise ConnectTimedOut("Timed out connecting") from exc
+    except TimeoutError as exc:
+        raise TimedOut("Timed out waiting for the answer") from exc
+    except aiohttp.ClientError as exc:
+        raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
 
 def _seconds(value: object, default: float) -> float | None:
