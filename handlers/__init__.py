@@ -62,6 +62,7 @@ from handlers.menu import (
 from handlers.my_requests import on_case, on_my_requests, on_page
 from handlers.privacy import FORGET_PATTERN, on_forget, on_forget_choice, on_mydata, on_privacy
 from handlers.publish_consent import on_consent_button
+from handlers.routing import Routed
 from handlers.start import on_start
 from handlers.steps import and_reask, guarded, route_reply, route_step
 from handlers.tracking import on_status, on_track_button
@@ -110,81 +111,85 @@ def register(app: MinshengApp, catalogs: Catalogs | None = None) -> None:
     app.add_handler(TypeHandler(Update, on_any_update), group=GATE_GROUP)
     # One group on purpose: python-telegram-bot runs at most one handler per group, the first
     # that matches, and each update must get exactly one answer. So the order below is the
-    # priority: specific before general, and the catch-alls last.
-    app.add_handlers(
-        [
-            # Staff first: their commands work in the staff chat and in private chats, so they
-            # must come before the citizens' catch-alls (an unknown command, "expired" buttons).
-            # Whoever sends them, storage decides whether they may (a citizen is told no).
-            *staff_admin.handlers(app),
-            *staff_cases.handlers(app),
-            *staff_proposal.handlers(),  # the card's Accept as proposed (属地)
-            *staff_reply_templates.handlers(app),  # /reply N t:<code>: before the plain /reply
-            *staff_work.handlers(app),
-            *staff_review.handlers(),
-            *staff_details.handlers(),
-            *staff_work_reply.handlers(app),
-            *staff_queue.handlers(app),
-            *staff_reports.handlers(app),  # /stats, /export, /digest
-            *duplicates.handlers(app),  # the new-case card's "Merge into N"
-            *staff_routing.handlers(app),
-            *deadlines.handlers(app),  # urgent, extensions (延期) and their buttons
-            *staff_web.handlers(app),  # /web: a sign-in link to the dashboard
-            *staff_kb.handlers(app),  # /kb: search the knowledge base, open an article
-            *staff_handlers.handlers(app),  # /take, /give: a case's handler (承办人)
-            *staff_disputes.handlers(app),  # /dispute, /disputes: rating review (差评复核)
-            # Commands before free text: "/help" is text too.
-            # guarded(): in the middle of a request, a command or menu button asks "continue or
-            # discard?" instead of running; /language and /cancel act at once on purpose.
-            CommandHandler("start", guarded(on_start), filters=CITIZEN),
-            CommandHandler("help", guarded(on_help), filters=CITIZEN),
-            CommandHandler("language", on_language, filters=CITIZEN),
-            CommandHandler("cancel", on_cancel, filters=CITIZEN),
-            # The main menu's buttons as commands (handlers.menu.commands lists them).
-            CommandHandler("new", guarded(on_new_request), filters=CITIZEN),
-            CommandHandler("my", guarded(on_my_requests), filters=CITIZEN),
-            # Following requests: tracking, privacy.
-            CommandHandler("status", on_status, filters=CITIZEN),
-            CommandHandler("privacy", on_privacy, filters=CITIZEN),
-            CommandHandler("mydata", on_mydata, filters=CITIZEN),
-            CommandHandler("forget", on_forget, filters=CITIZEN),
-            *claim.handlers(app),  # /claim: a case filed by phone becomes the caller's
-            # Main menu buttons, matched in every language (old keyboards keep old labels).
-            MessageHandler(
-                CITIZEN & label_filter(catalogs, new_request_label), guarded(on_new_request)
-            ),
-            MessageHandler(CITIZEN & label_filter(catalogs, help_label), guarded(on_help)),
-            MessageHandler(CITIZEN & label_filter(catalogs, language_label), on_language),
-            MessageHandler(
-                CITIZEN & label_filter(catalogs, my_requests_label), guarded(on_my_requests)
-            ),
-            MessageHandler(
-                CITIZEN & label_filter(catalogs, track_label), guarded(on_track_button)
-            ),
-            # Inline buttons: each feature's own pattern first; any other data is forged or
-            # stale and gets "expired" from the catch-all, which must stay after all of them.
-            # A new language re-asks the step of a request in progress, in that language.
-            ButtonHandler(and_reask(on_choice), pattern=CHOICE_PATTERN),
-            ButtonHandler(on_intake_button, pattern=INTAKE_PATTERN),
-            ButtonHandler(on_page, pattern=PAGE_PATTERN),
-            ButtonHandler(on_case, pattern=CASE_PATTERN),
-            ButtonHandler(on_add_button, pattern=ADD_PATTERN),
-            ButtonHandler(on_consent_button, pattern=CONSENT_PATTERN),
-            ButtonHandler(on_forget_choice, pattern=FORGET_PATTERN),
-            *rating.handlers(app),
-            *kb_buttons.handlers(app),  # articles offered before a request (即时答复)
-            CallbackQueryHandler(on_expired_button),
-            # Whatever no feature claimed. Commands before text, as above.
-            MessageHandler(CITIZEN & filters.COMMAND, on_unknown_command),
-            # Text and media go to the step the citizen's draft is on (handlers.steps), and
-            # to the no-conversation answers of handlers.fallback when there is none.
-            # A reply to our message about a case adds to that case (others go on to the step).
-            MessageHandler(CITIZEN & filters.REPLY & REPLY_CONTENT, route_reply),
-            MessageHandler(CITIZEN & filters.TEXT, route_step),
-            MessageHandler(CITIZEN & NOT_TEXT, route_step),
-            # Not handled, by design: groups and channels, edited messages, service messages,
-            # and updates without a user. They get no answer.
-        ]
+    # priority: specific before general, and the catch-alls last. Routed asks, in that order,
+    # only the handlers that can take the update (handlers.routing).
+    app.add_handler(
+        Routed(
+            [
+                # Staff first: their commands work in the staff chat and in private chats, so
+                # they must come before the citizens' catch-alls (an unknown command, "expired"
+                # buttons). Whoever sends them, storage decides whether they may (a citizen is
+                # told no).
+                *staff_admin.handlers(app),
+                *staff_cases.handlers(app),
+                *staff_proposal.handlers(),  # the card's Accept as proposed (属地)
+                *staff_reply_templates.handlers(app),  # /reply N t:<code>: before the plain /reply
+                *staff_work.handlers(app),
+                *staff_review.handlers(),
+                *staff_details.handlers(),
+                *staff_work_reply.handlers(app),
+                *staff_queue.handlers(app),
+                *staff_reports.handlers(app),  # /stats, /export, /digest
+                *duplicates.handlers(app),  # the new-case card's "Merge into N"
+                *staff_routing.handlers(app),
+                *deadlines.handlers(app),  # urgent, extensions (延期) and their buttons
+                *staff_web.handlers(app),  # /web: a sign-in link to the dashboard
+                *staff_kb.handlers(app),  # /kb: search the knowledge base, open an article
+                *staff_handlers.handlers(app),  # /take, /give: a case's handler (承办人)
+                *staff_disputes.handlers(app),  # /dispute, /disputes: rating review (差评复核)
+                # Commands before free text: "/help" is text too.
+                # guarded(): in the middle of a request, a command or menu button asks "continue or
+                # discard?" instead of running; /language and /cancel act at once on purpose.
+                CommandHandler("start", guarded(on_start), filters=CITIZEN),
+                CommandHandler("help", guarded(on_help), filters=CITIZEN),
+                CommandHandler("language", on_language, filters=CITIZEN),
+                CommandHandler("cancel", on_cancel, filters=CITIZEN),
+                # The main menu's buttons as commands (handlers.menu.commands lists them).
+                CommandHandler("new", guarded(on_new_request), filters=CITIZEN),
+                CommandHandler("my", guarded(on_my_requests), filters=CITIZEN),
+                # Following requests: tracking, privacy.
+                CommandHandler("status", on_status, filters=CITIZEN),
+                CommandHandler("privacy", on_privacy, filters=CITIZEN),
+                CommandHandler("mydata", on_mydata, filters=CITIZEN),
+                CommandHandler("forget", on_forget, filters=CITIZEN),
+                *claim.handlers(app),  # /claim: a case filed by phone becomes the caller's
+                # Main menu buttons, matched in every language (old keyboards keep old labels).
+                MessageHandler(
+                    CITIZEN & label_filter(catalogs, new_request_label), guarded(on_new_request)
+                ),
+                MessageHandler(CITIZEN & label_filter(catalogs, help_label), guarded(on_help)),
+                MessageHandler(CITIZEN & label_filter(catalogs, language_label), on_language),
+                MessageHandler(
+                    CITIZEN & label_filter(catalogs, my_requests_label), guarded(on_my_requests)
+                ),
+                MessageHandler(
+                    CITIZEN & label_filter(catalogs, track_label), guarded(on_track_button)
+                ),
+                # Inline buttons: each feature's own pattern first; any other data is forged or
+                # stale and gets "expired" from the catch-all, which must stay after all of them.
+                # A new language re-asks the step of a request in progress, in that language.
+                ButtonHandler(and_reask(on_choice), pattern=CHOICE_PATTERN),
+                ButtonHandler(on_intake_button, pattern=INTAKE_PATTERN),
+                ButtonHandler(on_page, pattern=PAGE_PATTERN),
+                ButtonHandler(on_case, pattern=CASE_PATTERN),
+                ButtonHandler(on_add_button, pattern=ADD_PATTERN),
+                ButtonHandler(on_consent_button, pattern=CONSENT_PATTERN),
+                ButtonHandler(on_forget_choice, pattern=FORGET_PATTERN),
+                *rating.handlers(app),
+                *kb_buttons.handlers(app),  # articles offered before a request (即时答复)
+                CallbackQueryHandler(on_expired_button),
+                # Whatever no feature claimed. Commands before text, as above.
+                MessageHandler(CITIZEN & filters.COMMAND, on_unknown_command),
+                # Text and media go to the step the citizen's draft is on (handlers.steps), and
+                # to the no-conversation answers of handlers.fallback when there is none.
+                # A reply to our message about a case adds to that case (others go on to the step).
+                MessageHandler(CITIZEN & filters.REPLY & REPLY_CONTENT, route_reply),
+                MessageHandler(CITIZEN & filters.TEXT, route_step),
+                MessageHandler(CITIZEN & NOT_TEXT, route_step),
+                # Not handled, by design: groups and channels, edited messages, service messages,
+                # and updates without a user. They get no answer.
+            ]
+        )
     )
     app.add_error_handler(on_error)
 

@@ -30,6 +30,7 @@ from handlers.intake import on_new_request
 from handlers.language import LANGUAGE_NAMES, choice_data, on_choice, on_language, parse_choice
 from handlers.menu import main_menu
 from handlers.my_requests import on_my_requests
+from handlers.routing import Routed, registered
 from handlers.staff_menu import DESCRIPTIONS
 from handlers.start import on_start
 from handlers.steps import STEP_HANDLERS, route_step
@@ -152,19 +153,42 @@ def update(app: MinshengApp, **fields: Any) -> Update:
 
 
 def handlers(app: MinshengApp) -> Iterator[BaseHandler[Any, Any, Any]]:
-    for group in sorted(app.handlers):
-        yield from app.handlers[group]
+    return registered(app)
 
 
 def matches(app: MinshengApp, upd: Update) -> list[Callable[..., Any]]:
-    """The callbacks that would run, one per group: the first match of each."""
+    """The callbacks that would run, one per group: the first match of each (a Routed group
+    asked as it is, through its routes)."""
     found = []
     for group in sorted(app.handlers):
         if group == GATE_GROUP:
             continue  # the citizen gate sees every update and answers none (test_flood.py)
         for handler in app.handlers[group]:
-            if handler.check_update(upd):
-                found.append(inspect.unwrap(handler.callback))  # guarded() wraps some
+            check = handler.check_update(upd)
+            if check is None or check is False:
+                continue
+            if isinstance(handler, Routed):
+                handler = check[0]
+            found.append(inspect.unwrap(handler.callback))  # guarded() wraps some
+            break
+    return found
+
+
+def asked_one_by_one(app: MinshengApp, upd: Update) -> list[Callable[..., Any]]:
+    """The same, each group's every handler asked in turn, as without Routed."""
+    found = []
+    for group in sorted(app.handlers):
+        if group == GATE_GROUP:
+            continue
+        inside = [
+            inner
+            for handler in app.handlers[group]
+            for inner in (handler.handlers if isinstance(handler, Routed) else [handler])
+        ]
+        for handler in inside:
+            check = handler.check_update(upd)
+            if not (check is None or check is False):
+                found.append(inspect.unwrap(handler.callback))
                 break
     return found
 
@@ -331,3 +355,37 @@ def test_every_step_has_exactly_one_handler() -> None:
 def test_the_staff_menu_lists_exactly_the_registered_staff_commands() -> None:
     assert list(DESCRIPTIONS) == list(dict.fromkeys(DESCRIPTIONS))
     assert set(DESCRIPTIONS) == set(STAFF_COMMANDS)
+
+
+def every_kind_of_update(app: MinshengApp) -> Iterator[Update]:
+    """Messages, commands (every registered one, known or not to the sender, with the bot's
+    name or another's), edits, group and channel posts, and buttons of every feature."""
+    commands = sorted(
+        {c for h in handlers(app) if isinstance(h, CommandHandler) for c in h.commands}
+    )
+    texts = [*TEXTS, *(f"/{c}" for c in commands), *(f"/{c.upper()} 1" for c in commands)]
+    texts += [f"/{c}@another_bot" for c in commands[:5]] + ["/", "/ x", "//help"]
+    for chat in (PRIVATE, GROUP, SMALL_GROUP):
+        for body in [*(content(text) for text in texts), *({k: v} for k, v in NOT_TEXT.items())]:
+            yield update(app, message=message(chat, body))
+            yield update(app, edited_message=message(chat, body, edit_date=1_700_000_100))
+            reply = {"reply_to_message": message(chat, content("earlier"))}
+            yield update(app, message=message(chat, body, **reply))
+    for body in (content("/help"), content("news")):
+        yield update(app, channel_post=message(CHANNEL, body, sender_chat=CHANNEL))
+    data = ["", "lang:en", "lang:xx", "in:k:complaint", "in:submit", "case:ABCDEFGHJK", "x"]
+    data += [f"{prefix}:1" for prefix in ("forget", "rt", "st", "sr", "in", "my", "add", "kq")]
+    for value in data:
+        yield button(app, data=value)
+        # a button under a message that opens with a command
+        body = {"id": "q", "from": USER, "chat_instance": "c", "data": value}
+        yield update(app, callback_query={"message": message(PRIVATE, content("/help")), **body})
+    yield button(app)
+
+
+def test_routed_handlers_answer_as_when_each_is_asked_in_turn(app: MinshengApp) -> None:
+    asked = 0
+    for upd in every_kind_of_update(app):
+        assert matches(app, upd) == asked_one_by_one(app, upd), upd.to_dict()
+        asked += 1
+    assert asked > 1000

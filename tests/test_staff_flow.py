@@ -19,6 +19,7 @@ from handlers import (
     staff_web,
     staff_work,
 )
+from handlers.routing import registered
 from storage.citizens import choose_language
 from storage.tracking import format_tracking_number
 from tests.databases import Database
@@ -169,8 +170,7 @@ async def test_every_staff_command_denies_a_citizen(sandbox: Sandbox, db_path: D
         staff_commands = sorted(
             {
                 command
-                for group in d.runtime.app.handlers.values()
-                for handler in group
+                for handler in registered(d.runtime.app)
                 if isinstance(handler, CommandHandler)
                 and (
                     handler.callback.__module__.startswith("handlers.staff")

@@ -11,6 +11,7 @@ from typing import Any
 from telegram.ext import CommandHandler
 
 from bot.sandbox import Sandbox
+from handlers.routing import registered
 from storage.lifecycle import accept_case, citizen_answered
 from storage.tracking import format_tracking_number
 from tests.databases import Database
@@ -158,8 +159,7 @@ def work_commands(d: Desk) -> list[str]:
     """Every command registered by the staff work and review modules."""
     return sorted(
         command
-        for group in d.runtime.app.handlers.values()
-        for handler in group
+        for handler in registered(d.runtime.app)
         if isinstance(handler, CommandHandler)
         and handler.callback.__module__ in ("handlers.staff_work", "handlers.staff_review")
         for command in handler.commands
