@@ -20,7 +20,7 @@ from typing import Any
 from storage.case_views import END_STATUSES
 from storage.models import Case, CaseStatus, OutboxMessage
 from storage.notice_queue import NOTICE_METHOD, card_tag, notify
-from storage.outbox import collected
+from storage.outbox import Queued, collected
 
 CARDS = ("new", "routed", "extension", "review")
 RETIRED = "staff_buttons_retired"
@@ -136,7 +136,7 @@ def left_to_caller(chat_id: int, message_id: int) -> None:
     edit for it that this transaction queued (a press moves the case in the same one)."""
     batch = collected()
 
-    def retiring_it(row: OutboxMessage) -> bool:
+    def retiring_it(row: Queued) -> bool:
         payload: dict[str, Any] = row.payload if isinstance(row.payload, dict) else {}
         params = payload.get("params")
         return (
@@ -147,5 +147,4 @@ def left_to_caller(chat_id: int, message_id: int) -> None:
             and params.get("message_id") == message_id
         )
 
-    # By identity: unsaved rows have no id yet, and Tortoise compares rows by id.
     batch[:] = [row for row in batch if not retiring_it(row)]
