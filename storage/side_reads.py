@@ -98,7 +98,7 @@ async def _sqlite_read(path: str, sql: str, params: Sequence[Any]) -> list[dict[
 async def _postgres_read(
     settings: dict[str, Any], sql: str, params: Sequence[Any]
 ) -> list[dict[str, Any]]:
-    import asyncpg
+    import asyncpg  # deferred: the optional [postgres] extra, as in _postgres_settings
 
     connection = await asyncpg.connect(**settings)
     try:
