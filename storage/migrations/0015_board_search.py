@@ -13,10 +13,10 @@ few index entries rather than every case of a department (SQLite, 1M cases, 114k
 department's board page 90 ms → 0.5 ms).
 """
 
-from typing import Any
-
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from storage.migration_sql import run_sql
 
 # Kept identical to storage.board_search.PG_WORDS: PostgreSQL uses an expression index only
 # for the very same expression.
@@ -78,18 +78,6 @@ BOTH_DOWN = (
 )
 
 
-def _run(sqlite: tuple[str, ...], postgres: tuple[str, ...]) -> Any:
-    async def run(apps: Any, schema_editor: Any) -> None:
-        dialect = schema_editor.client.capabilities.dialect
-        for sql in sqlite if dialect == "sqlite" else postgres if dialect == "postgres" else ():
-            if schema_editor.collect_sql:  # `sqlmigrate`: shown, not run
-                schema_editor.collected_sql.append(sql)
-            else:  # whole: the schema editor would split a trigger's body at its semicolons
-                await schema_editor.client.execute_query(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("minsheng", "0014_knowledge_base_and_board")]
 
@@ -97,7 +85,7 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.RunPython(
-            _run(SQLITE_UP + BOTH_UP, POSTGRES_UP + BOTH_UP),
-            _run(SQLITE_DOWN + BOTH_DOWN, POSTGRES_DOWN + BOTH_DOWN),
+            run_sql({"sqlite": SQLITE_UP + BOTH_UP, "postgres": POSTGRES_UP + BOTH_UP}),
+            run_sql({"sqlite": SQLITE_DOWN + BOTH_DOWN, "postgres": POSTGRES_DOWN + BOTH_DOWN}),
         )
     ]

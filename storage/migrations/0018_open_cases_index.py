@@ -9,10 +9,10 @@ its condition in the same form, and storage.queue_open writes it so (tests/test_
 checks that the two agree).
 """
 
-from typing import Any
-
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from storage.migration_sql import run_sql
 
 OPEN = "('accepted', 'answered', 'awaiting_citizen', 'in_progress', 'submitted')"
 WAITING = "status = 'submitted' OR route_by_hand"
@@ -29,20 +29,13 @@ DOWN = (
 )
 
 
-def _run(statements: tuple[str, ...]) -> Any:
-    async def run(apps: Any, schema_editor: Any) -> None:
-        for sql in statements:
-            if schema_editor.collect_sql:  # `sqlmigrate`: shown, not run
-                schema_editor.collected_sql.append(sql)
-            else:
-                await schema_editor.client.execute_query(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("minsheng", "0017_stats_index")]
 
     initial = False
 
-    operations = [ops.RunPython(_run(UP), _run(DOWN))]
+    operations = [
+        ops.RunPython(
+            run_sql({"sqlite": UP, "postgres": UP}), run_sql({"sqlite": DOWN, "postgres": DOWN})
+        )
+    ]

@@ -5,10 +5,10 @@ dropped those of other categories (10M cases, 1.1M published: a common phrase in
 where it is nowhere, 280 ms → 2 ms). A search with no filter uses it as it used the index it
 replaces. SQLite's FTS5 index is unchanged."""
 
-from typing import Any
-
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from storage.migration_sql import run_sql
 
 # Kept identical to storage.board_search.PG_WORDS: PostgreSQL uses an expression index only
 # for the very same expression.
@@ -29,22 +29,9 @@ DOWN = (
 )
 
 
-def _run(statements: tuple[str, ...]) -> Any:
-    async def run(apps: Any, schema_editor: Any) -> None:
-        if schema_editor.client.capabilities.dialect != "postgres":
-            return
-        for sql in statements:
-            if schema_editor.collect_sql:  # `sqlmigrate`: shown, not run
-                schema_editor.collected_sql.append(sql)
-            else:
-                await schema_editor.client.execute_query(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("minsheng", "0019_rating_figures_index")]
 
     initial = False
 
-    operations = [ops.RunPython(_run(UP), _run(DOWN))]
+    operations = [ops.RunPython(run_sql({"postgres": UP}), run_sql({"postgres": DOWN}))]
