@@ -16,7 +16,7 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from telegram import Bot, TelegramObject
+from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -31,33 +31,26 @@ from telegram.error import (
 
 from bot.transport import AiohttpRequest
 
-_PLAIN = (str, int, float, bool, dict)
-
 
 async def api_call(
     bot: Bot, method: str, params: dict[str, Any], *, read_timeout: float | None = None
 ) -> Any:
     """Call `method` with `params` (None values left out, as python-telegram-bot does); its
     result, or the error python-telegram-bot would raise. `read_timeout`: how long the answer
-    may take, if longer than the bot's request timeout (a long poll)."""
+    may take, if longer than the bot's request timeout (a long poll). Parameters that are not
+    JSON as they are (a file to upload, python-telegram-bot's objects) go through it."""
     request = bot.request
-    if not isinstance(request, AiohttpRequest) or not _plain(params):
-        return await bot.do_api_request(method, api_kwargs=params, read_timeout=read_timeout)
-    data = {key: value for key, value in params.items() if value is not None}
-    body = json.dumps(data).encode()
-    status, answered = await request.post_json(f"{bot.base_url}/{method}", body, read_timeout)
-    return answer(method, status, answered)
-
-
-def _plain(params: dict[str, Any]) -> bool:
-    """Whether the parameters are JSON as they are (no file, no python-telegram-bot object)."""
-    for value in params.values():
-        if value is None or isinstance(value, _PLAIN):
-            continue
-        if isinstance(value, list) and not any(isinstance(v, TelegramObject) for v in value):
-            continue
-        return False
-    return True
+    if isinstance(request, AiohttpRequest):
+        data = {key: value for key, value in params.items() if value is not None}
+        try:
+            body = json.dumps(data).encode()
+        except TypeError:  # a file to upload, or python-telegram-bot's objects
+            pass
+        else:
+            url = f"{bot.base_url}/{method}"
+            status, answered = await request.post_json(url, body, read_timeout)
+            return answer(method, status, answered)
+    return await bot.do_api_request(method, api_kwargs=params, read_timeout=read_timeout)
 
 
 def answer(method: str, status: int, body: bytes) -> Any:
