@@ -39,7 +39,7 @@ SCRUBBED: dict[str, Any] = {"secret": "removed once sent"}
 _WRITERS_LOCK = 0x6F7574626F78  # "outbox"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # rows are told apart by identity: none has an id yet
 class Queued:
     """An outbox row asked for and not written yet: a lane writes its rows in one statement at
     its end (collected_outbox). Plain, not a model: building a Tortoise model for each of the
