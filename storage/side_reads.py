@@ -19,6 +19,7 @@ in its part or not at all, never twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections.abc import Sequence
 from typing import Any
@@ -66,9 +67,14 @@ def _postgres_settings() -> dict[str, Any] | None:
         "server_settings": dict(client.server_settings),
         **client.extra,
     }
-    # The desk's settings may also hold the pool's own (max_queries, …), which connect() refuses.
-    accepted = inspect.signature(asyncpg.connect).parameters
-    return {name: value for name, value in settings.items() if name in accepted}
+    return {name: value for name, value in settings.items() if name in _connect_arguments(asyncpg)}
+
+
+@functools.cache
+def _connect_arguments(asyncpg: Any) -> frozenset[str]:
+    """What asyncpg.connect takes: the desk's settings may also hold the pool's own
+    (max_queries, …), which connect() refuses."""
+    return frozenset(inspect.signature(asyncpg.connect).parameters)
 
 
 def side_by_side() -> bool:
