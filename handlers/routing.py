@@ -36,7 +36,9 @@ class Routed(BaseHandler[Update, MinshengContext, None]):
     def __init__(self, handlers: Sequence[Handler]) -> None:
         super().__init__(_not_called)
         self.handlers = tuple(handlers)
-        self._pressed = tuple(h for h in handlers if not _takes_messages_only(h))
+        self._pressed = tuple(
+            h for h in handlers if not isinstance(h, MessageHandler | CommandHandler)
+        )
         self._messages = tuple(
             h for h in handlers if not isinstance(h, CallbackQueryHandler | CommandHandler)
         )
@@ -76,10 +78,6 @@ class Routed(BaseHandler[Update, MinshengContext, None]):
     ) -> None:
         handler, check = cast(tuple[Handler, object], check_result)  # what check_update gave
         await handler.handle_update(update, application, check, context)
-
-
-def _takes_messages_only(handler: Handler) -> bool:
-    return isinstance(handler, MessageHandler | CommandHandler)
 
 
 def _command(message: Message | None) -> str | None:
