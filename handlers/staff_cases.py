@@ -42,6 +42,7 @@ from handlers.staff_kit import (
     not_allowed,
     pressed,
     staff_filter,
+    usage_or_denied,
 )
 from storage.case_views import CaseNotFound, CaseView
 from storage.cases import audit_trail, case_by_tracking
@@ -259,7 +260,7 @@ async def on_reject_command(update: Update, context: MinshengContext) -> None:
     _, t = await who(update, context)
     args = list(context.args or [])
     if len(args) < 2:
-        await send(update, context, t.gettext("Usage: /reject <number> <reason>"))
+        await usage_or_denied(update, context, t, t.gettext("Usage: /reject <number> <reason>"))
         return
     try:
         case = await reject_case(

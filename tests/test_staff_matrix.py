@@ -325,3 +325,15 @@ async def test_a_namesake_of_staff_gets_nothing(sandbox: Sandbox, db_path: Datab
         assert told[-1]["text"] == DENIED
         assert case_row(db_path, tracking) == before
         assert query(db_path, "SELECT count(*) FROM staff WHERE user_id = ?", (CITIZEN,)) == [(0,)]
+
+
+async def test_a_citizen_sending_a_bare_staff_command_is_told_no_not_its_usage(
+    sandbox: Sandbox, db_path: Database
+) -> None:
+    """A staff command with nothing after it, from a citizen: the one not-allowed line. Its
+    usage would tell them how staff use the desk (RELIABILITY: a staff command from a
+    non-staff user)."""
+    async with staff_desk(sandbox, db_path) as d:
+        await team(d)
+        answers = {command: await say(d, CITIZEN, f"/{command}") for command in STAFF_COMMANDS}
+        assert {c: a for c, a in answers.items() if a != DENIED} == {}
