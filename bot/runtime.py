@@ -17,7 +17,7 @@ import signal
 import socket
 import time
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +49,7 @@ from storage.areas import SAMPLE_AREAS, load_areas
 from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
 from storage.db import close_database, open_database
 from storage.outbox import enqueue, recent_sends
+from storage.sqlite_client import on_loop
 from storage.staff import ensure_admins
 from storage.workers import BEAT_EVERY, beat, cluster, leave
 
@@ -202,7 +203,7 @@ class Runtime:
             on_leading=self._leading,
             retry=self.services.settings.leader_retry,
         )
-        self.tasks.append(asyncio.create_task(self.dispatcher.run(self.stop), name="dispatcher"))
+        self.tasks.append(_pipeline_task(self.dispatcher.run(self.stop), "dispatcher"))
         self.tasks.append(asyncio.create_task(self.cluster.run(self.stop), name="cluster"))
         self.tasks.append(asyncio.create_task(self._beat(), name="heartbeat"))
 
@@ -221,9 +222,9 @@ class Runtime:
         self.sweeper = Sweeper(self.services, interval, self.sender.wake)
         # The term ends when the lead is lost, or when the process stops (shutdown sets it).
         self.tasks.append(asyncio.create_task(self.sweeper.run(term), name="sweeper"))
-        self.tasks.append(asyncio.create_task(self._send(self.sender, term), name="sender"))
+        self.tasks.append(_pipeline_task(self._send(self.sender, term), "sender"))
         if self.polls:
-            self.tasks.append(asyncio.create_task(self._poll(term), name="poller"))
+            self.tasks.append(_pipeline_task(self._poll(term), "poller"))
 
     async def _send(self, sender: Sender, until: asyncio.Event) -> None:
         """The leader's sender. Where several processes share the database, the last leader
@@ -455,6 +456,14 @@ class Runtime:
     async def health(self) -> dict[str, Any]:
         """The database, the backlogs and the workers' pulse (bot/health.py); `ok` or not."""
         return await self.probe.report(self)
+
+
+def _pipeline_task(work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    """A task of the pipeline (poller, dispatcher, sender): on SQLite, its transactions run on
+    the event loop's thread (storage/sqlite_client.py); the web, the sweeps and the CLI keep
+    theirs on the database's own thread."""
+    with on_loop():
+        return asyncio.create_task(work, name=name)
 
 
 class _Poller(Poller):

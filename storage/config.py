@@ -63,9 +63,15 @@ async def keep_session(_connection: Any) -> None:
 POSTGRES_SESSION = {"jit": "off"}
 
 
-def _connection(url: str) -> str | dict[str, Any]:
+# Tortoise's SQLite client, with the pipeline's transactions on the event loop's thread.
+SQLITE_ENGINE = "storage.sqlite_client"
+
+
+def database_connection(url: str) -> str | dict[str, Any]:
     if not on_postgres(url):
-        return with_sqlite_pragmas(url)
+        config = expand_db_url(with_sqlite_pragmas(url))
+        config["engine"] = SQLITE_ENGINE
+        return config
     config = expand_db_url(url)
     config["credentials"]["reset"] = keep_session
     config["credentials"]["server_settings"] = dict(POSTGRES_SESSION)
@@ -74,7 +80,7 @@ def _connection(url: str) -> str | dict[str, Any]:
 
 def tortoise_config(url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": _connection(url)},
+        "connections": {"default": database_connection(url)},
         "apps": {
             "minsheng": {
                 "models": ["storage.models", "storage.desk_models"],

@@ -32,6 +32,7 @@ from tortoise.backends.base.config_generator import generate_config
 from tortoise.context import TortoiseContext
 from tortoise.warnings import TortoiseLoopSwitchWarning
 
+from storage.config import database_connection
 from storage.db import fold_case_everywhere, forget_cached_statements
 from storage.move import move_desk
 from storage.sql import dialect_sql
@@ -136,6 +137,7 @@ async def storage_context(url: str) -> AsyncIterator[TortoiseContext]:
         warnings.filterwarnings("ignore", category=TortoiseLoopSwitchWarning)
         modules = {"minsheng": ["storage.models", "storage.desk_models"]}
         config = generate_config(url, app_modules=modules, testing=True)
+        config["connections"]["default"] = database_connection(url)  # the desk's own client
         async with TortoiseContext() as context:
             await context.init(config=config, use_tz=True, timezone="UTC")
             await fold_case_everywhere()
