@@ -24,9 +24,8 @@ from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.common import send
 from handlers.intake_data import KINDS, data, save
-from handlers.intake_publish import publish_explained, publish_label
 from handlers.intake_suggest import ask_described_first, ask_suggest, unsure_button
-from handlers.intake_summary import kind_name, summary_text
+from handlers.intake_summary import kind_name, publish_explained, publish_label, summary_text
 from handlers.menu import main_menu
 from storage.attachments import FILE_MAX_BYTES, VOICE_MAX_SECONDS
 from storage.cases import DESCRIPTION_MAX, DESCRIPTION_MIN
@@ -195,6 +194,13 @@ async def ask_summary(
 ) -> None:
     # The summary holds what the citizen typed: plain text, no parse_mode, so it stays data.
     await send(update, context, await summary_text(t, d), markup=main_menu(t))
+    question = t.gettext("Is everything right? Submit it, change a part, or cancel.")
+    question = "\n\n".join((question, publish_explained(t)))
+    await send(update, context, question, markup=summary_keyboard(t, d))
+
+
+def summary_keyboard(t: Translator, d: DraftView) -> InlineKeyboardMarkup:
+    """The summary's buttons: change a part, the publish toggle as the draft has it, submit."""
     e = "e"
     rows = [
         [
@@ -214,9 +220,7 @@ async def ask_summary(
         rows.insert(1, [(t.gettext("Edit answers"), data(e, "answers"))])
     rows.append([(publish_label(t, bool(d.data.get("publish"))), data("pub"))])
     rows.append([(t.gettext("✅ Submit"), data("submit")), (t.gettext("Cancel"), data("cancel"))])
-    question = t.gettext("Is everything right? Submit it, change a part, or cancel.")
-    question = "\n\n".join((question, publish_explained(t)))
-    await send(update, context, question, markup=inline(rows))
+    return inline(rows)
 
 
 ASKS: dict[Step, Ask] = {

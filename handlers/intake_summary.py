@@ -60,3 +60,17 @@ def place_text(t: Translator, location: object) -> str:
     if location.get("address"):
         return str(location["address"])
     return f"{float(location['lat']):.5f}, {float(location['lon']):.5f}"
+
+
+def publish_label(t: Translator, consent: bool) -> str:
+    if consent:
+        return t.gettext("Publish without my name: Yes")
+    return t.gettext("Publish without my name: No")
+
+
+def publish_explained(t: Translator) -> str:
+    return t.gettext(
+        "Publish without my name: if you choose Yes, staff may publish your request, its answer "
+        "and how satisfied you were with it on the public board, in a text they check for "
+        "names, phone numbers and addresses. You can change this later under My requests."
+    )

@@ -80,9 +80,15 @@ async def file_with_consent(c: Citizen, text: str, *, agree: bool) -> str:
     await to_summary(c, text)
     assert label_of(c, "in:pub") == c.t.gettext("Publish without my name: No")  # the default
     if agree:
+        before = buttons(c.button_message("in:pub"))
         pressed = await c.press("in:pub")
         assert pressed == []  # the buttons change in place, nothing new is sent
         assert label_of(c, "in:pub") == c.t.gettext("Publish without my name: Yes")
+        after = buttons(c.button_message("in:pub"))
+        # Drawn again from the draft (the pressed keyboard never reaches the handler): every
+        # other button as it was, in its place.
+        assert [d for _, d in after] == [d for _, d in before]
+        assert [b for b in after if b[1] != "in:pub"] == [b for b in before if b[1] != "in:pub"]
         assert (c.draft() or ("", {}))[1]["publish"] is True
     show("citizen", c.sandbox.messages(c.id)[-2:])
     print(f"  toast: {c.last_answer.get('text')!r}" if agree else "")
