@@ -1,5 +1,6 @@
 """The summary a citizen checks before Submit: what the draft holds, as plain text (it holds
-what they typed, so it is sent without parse_mode and stays data)."""
+what they typed, so it is sent without parse_mode and stays data), and the words of its
+"Publish without my name" toggle."""
 
 from __future__ import annotations
 
