@@ -6,10 +6,15 @@ about forty times the statement: 40 µs of CPU against 1 µs here, and an update
 
 So inside `on_loop()` (the dispatcher, the poller and the sender run under it) a transaction
 runs on the loop's own thread, in three parts:
-- BEGIN IMMEDIATE, on aiosqlite's thread: it takes the write lock, and whatever wait for another
-  process's lock there is, is spent off the loop. Holding the lock, no statement inside waits;
+- BEGIN IMMEDIATE, with no wait: it takes the write lock if it is free this instant, and holding
+  it, no statement inside waits for a lock. If another process holds it, a plain BEGIN instead,
+  and that transaction's statements go to aiosqlite's thread as before (its first write waits
+  there for the lock);
 - the statements, on the loop's thread;
-- COMMIT, whose fsync is the slow part, and ROLLBACK, on aiosqlite's thread again.
+- COMMIT, whose fsync is the slow part, and ROLLBACK, on aiosqlite's thread.
+
+Nothing runs on the loop while aiosqlite's thread is at work (a COMMIT whose caller was
+cancelled, say): the call then queues behind it on the thread.
 
 A read inside that runs longer than READ_BUDGET (a report over a month, a search over the whole
 desk) is stopped by SQLite's progress handler after about a millisecond or two and run again on
@@ -56,43 +61,69 @@ class LoopConnection(aiosqlite.Connection):
         super().__init__(connector, iter_chunk_size=64)
         self._loop_owns = False  # the open transaction was begun under on_loop()
         self._budget = 0
+        # Calls handed to aiosqlite's thread, and calls it finished, each counted by one thread
+        # only. While they differ the thread may be at work (a caller cancelled meanwhile no
+        # longer waits for it), and nothing runs on the loop beside it.
+        self._handed = 0
+        self._finished = 0
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         connection = self._conn
-        if not (self._loop_owns and connection.in_transaction):
-            if _on_loop.get():
-                if args[:1] == ("BEGIN",) and fn == connection.execute:
-                    return await self._begin(fn, *args[1:])
-                if fn == connection.commit and not connection.in_transaction:
-                    return None  # Tortoise commits before each BEGIN; nothing is open
-                if fn == self._execute_fetchall and _reads(args[0]):
-                    return await self._read(fn, *args)  # a read alone commits nothing
+        if not connection.in_transaction:
+            self._loop_owns = False  # ended, perhaps by SQLite itself (a failed write)
+        if self._handed != self._finished:
             return await self._on_thread(fn, *args, **kwargs)
-        if fn == connection.commit or fn == connection.rollback:
-            self._loop_owns = False
-            return await self._on_thread(fn)
-        if fn == self._execute_fetchall and _reads(args[0]):
-            return await self._read(fn, *args)
-        return fn(*args, **kwargs)
+        if self._loop_owns:
+            if fn == connection.commit or fn == connection.rollback:
+                self._loop_owns = False
+                return await self._on_thread(fn)
+            if fn == self._execute_fetchall and _reads(args[0]):
+                return await self._read(fn, *args)
+            return fn(*args, **kwargs)
+        if _on_loop.get():
+            if args[:1] == ("BEGIN",) and fn == connection.execute:
+                return self._begin()
+            if fn == connection.commit and not connection.in_transaction:
+                return None  # Tortoise commits before each BEGIN; nothing is open
+            if fn == self._execute_fetchall and _reads(args[0]):
+                return await self._read(fn, *args)  # a read alone commits nothing
+        return await self._on_thread(fn, *args, **kwargs)
 
     async def _on_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """A call on aiosqlite's thread, as its connection makes every call."""
-        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        """A call on aiosqlite's thread, as its connection makes every call, counted."""
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
 
-    async def _begin(self, execute: Callable[..., Any], *args: Any) -> Any:
-        """BEGIN IMMEDIATE on aiosqlite's thread; the transaction is then the loop's. If the
-        lock stays taken past the busy timeout, a plain BEGIN instead, as Tortoise's client
-        sends it: a transaction that failed to begin would keep Tortoise's lock for ever, and
-        its first write meets the busy lock as it always did."""
-        self._loop_owns = False
+        def counted() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._finished += 1
+
+        self._handed += 1
+        return await super()._execute(counted)  # type: ignore[no-untyped-call]
+
+    def _begin(self) -> sqlite3.Cursor:
+        """BEGIN IMMEDIATE if the write lock is free this instant: the transaction is then the
+        loop's. Else a plain BEGIN, as Tortoise's client sends it: the statements go to
+        aiosqlite's thread, and the first write waits there for the lock, as it always did.
+
+        Nothing here waits, so nothing here can be cancelled: a BEGIN that failed or was
+        cancelled would keep Tortoise's transaction lock for ever (its context manager lets go
+        of it only in __aexit__)."""
+        connection = self._conn
+        (timeout,) = connection.execute("PRAGMA busy_timeout").fetchone()
+        connection.execute("PRAGMA busy_timeout = 0")
         try:
-            result = await self._on_thread(execute, "BEGIN IMMEDIATE", *args)
+            cursor = connection.execute("BEGIN IMMEDIATE")
+            self._loop_owns = True
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                 raise
-            return await self._on_thread(execute, "BEGIN", *args)
-        self._loop_owns = True
-        return result
+            cursor = connection.execute("BEGIN")
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        return cursor
 
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A read on the loop's thread, or on aiosqlite's once it runs past its budget."""

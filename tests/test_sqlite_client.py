@@ -11,7 +11,7 @@ import time
 
 import pytest
 from tortoise.connection import get_connection
-from tortoise.exceptions import OperationalError
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from storage.sql import execute, fetch
@@ -82,8 +82,8 @@ async def test_a_long_write_on_the_loop_is_never_stopped(desk: str) -> None:
 
 
 async def test_another_process_s_write_lock_is_waited_for_off_the_loop(desk: str) -> None:
-    """A transaction begins IMMEDIATE on the database's thread: while another connection
-    holds the write lock, the loop goes on turning."""
+    """While another connection holds the write lock, a transaction's write waits for it on
+    the database's thread, and the loop goes on turning."""
     other = sqlite3.connect(desk, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     gaps: list[float] = []
@@ -140,3 +140,52 @@ async def test_a_lock_held_past_the_busy_timeout_leaves_the_transaction_as_torto
             await execute("INSERT INTO big (n) VALUES (-5)")
     rows = await fetch("SELECT n FROM big WHERE n < 0")
     assert rows == [{"n": -5}]
+
+
+async def test_a_transaction_cancelled_while_it_waits_for_the_lock_leaves_nothing_held(
+    desk: str,
+) -> None:
+    """Stopping the bot cancels a lane that waits for another process's lock: the lock of
+    Tortoise and the connection are free again once that process lets go."""
+    other = sqlite3.connect(desk, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def written() -> None:
+        with on_loop():
+            async with in_transaction():
+                await execute("INSERT INTO big (n) VALUES (-6)")
+
+    waiting = asyncio.create_task(written())
+    await asyncio.sleep(0.3)
+    waiting.cancel()
+    await asyncio.sleep(0.2)
+    other.execute("COMMIT")
+    other.close()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.wait_for(written_again(), 15)
+    rows = await fetch("SELECT n FROM big WHERE n < 0")
+    assert rows == [{"n": -7}]
+
+
+async def written_again() -> None:
+    with on_loop():
+        async with in_transaction():
+            assert await _thread() == threading.get_ident()
+            await execute("INSERT INTO big (n) VALUES (-7)")
+
+
+async def test_a_transaction_sqlite_ended_itself_leaves_the_next_one_off_the_loop(
+    desk: str,
+) -> None:
+    """A write with ON CONFLICT ROLLBACK ends its transaction inside SQLite: the next
+    transaction begun outside on_loop() (the web, a sweep) runs on the database's thread."""
+    await execute("CREATE TABLE once (k INTEGER UNIQUE ON CONFLICT ROLLBACK)")
+    await execute("INSERT INTO once (k) VALUES (1)")
+    with on_loop(), pytest.raises(IntegrityError):
+        async with in_transaction():
+            await execute("INSERT INTO once (k) VALUES (1)")
+    async with in_transaction():
+        assert await _thread() != threading.get_ident()
+        await execute("INSERT INTO once (k) VALUES (2)")
+    assert await fetch("SELECT k FROM once ORDER BY k") == [{"k": 1}, {"k": 2}]
