@@ -201,10 +201,11 @@ class Dispatcher:
 def _without_pressed_keyboard(payload: dict[str, Any]) -> dict[str, Any]:
     """The update as handlers get it: a pressed button's message without its keyboard.
 
-    No handler reads that keyboard: one that changes it draws it again from the state it shows
-    (handlers/intake_publish.py). Building python-telegram-bot's objects for a keyboard of ten
-    buttons cost more than the rest of the update; without them, intake takes about a tenth
-    less CPU. The inbox keeps the update as Telegram sent it."""
+    A handler that changes that keyboard draws it again from the state it shows
+    (handlers/intake_publish.py); one that keeps it as it was reads it from the inbox row
+    (handlers.buttons.pressed_keyboard). Building python-telegram-bot's objects for a keyboard
+    of ten buttons cost more than the rest of the update; without them, intake takes about a
+    tenth less CPU. The inbox keeps the update as Telegram sent it."""
     query = payload.get("callback_query")
     if not isinstance(query, dict):
         return payload

@@ -8,6 +8,7 @@ catch-all registered after all of them answers everything else with the same pol
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
@@ -15,6 +16,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.context import MinshengContext
 from bot.i18n import Translator
 from handlers.common import UpdateShapeError, answer_button, call, user_of, who
+from storage.inbox import handling
 from storage.tracking import ALPHABET, LENGTH
 
 # A tracking number inside callback data, as one regex group (every case button uses it).
@@ -53,6 +55,19 @@ def query_of(update: Update) -> CallbackQuery:
     if update.callback_query is None:
         raise UpdateShapeError("update has no callback query")
     return update.callback_query
+
+
+def pressed_keyboard() -> dict[str, Any] | None:
+    """The keyboard under the pressed message, as Telegram sent it (None if it had none).
+
+    Handlers get the update without it (bot/dispatcher.py); the inbox row of the update being
+    handled keeps it, for the one handler that edits a message and leaves its buttons as they
+    were (Take, under a routing notice)."""
+    item = handling.get()
+    query = item.payload.get("callback_query") if item is not None else None
+    message = query.get("message") if isinstance(query, dict) else None
+    markup = message.get("reply_markup") if isinstance(message, dict) else None
+    return markup if isinstance(markup, dict) else None
 
 
 async def on_expired_button(update: Update, context: MinshengContext) -> None:

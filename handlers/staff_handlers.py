@@ -21,7 +21,7 @@ from bot.texts.case_handler import handler_label
 from bot.texts.cases import department_name, when
 from bot.texts.handler_refusals import handler_refusal, not_ours, not_worked
 from bot.texts.refusals import CASE_REFUSALS, not_allowed, refusal, shown
-from handlers.buttons import ButtonHandler, query_of
+from handlers.buttons import ButtonHandler, pressed_keyboard
 from handlers.common import answer_button, send, user_of, who
 from handlers.rendered import Rendered, notice_zone
 from handlers.staff_kit import (
@@ -68,9 +68,8 @@ async def on_take_button(update: Update, context: MinshengContext) -> None:
         await answer_button(update, context, done)
         return
     await answer_button(update, context, taken(t, number))
-    markup = getattr(query_of(update).message, "reply_markup", None)
     by = t.gettext("Taken by {name}", name=user_of(update).first_name)
-    await mark_pressed(update, context, by, reply_markup=markup)
+    await mark_pressed(update, context, by, reply_markup=pressed_keyboard())
 
 
 def colleague_of(update: Update, args: list[str]) -> int | None:
