@@ -189,3 +189,22 @@ async def test_a_transaction_sqlite_ended_itself_leaves_the_next_one_off_the_loo
         assert await _thread() != threading.get_ident()
         await execute("INSERT INTO once (k) VALUES (2)")
     assert await fetch("SELECT k FROM once ORDER BY k") == [{"k": 1}, {"k": 2}]
+
+
+async def test_nothing_runs_on_the_loop_while_the_thread_still_works(desk: str) -> None:
+    """A caller cancelled while the database's thread runs its statement lets go of
+    Tortoise's lock; the next statement, even under on_loop(), queues behind the thread's."""
+    await execute("CREATE TABLE copy (n INTEGER)")
+
+    async def copying() -> None:
+        await execute("INSERT INTO copy SELECT a.n FROM big a, (SELECT 1 UNION SELECT 2) b")
+
+    long_write = asyncio.create_task(copying())
+    await asyncio.sleep(0.05)
+    long_write.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await long_write
+    with on_loop():
+        assert await _thread() != threading.get_ident()  # queued behind the copy
+    rows = await fetch("SELECT count(*) AS c FROM copy")
+    assert rows[0]["c"] == 2 * BIG  # the copy ran to its end, off the loop
