@@ -181,10 +181,12 @@ async def test_two_concurrent_accepts_one_wins(db: None, monkeypatch: pytest.Mon
     lost = [o for o in outcomes if isinstance(o, BaseException)]
     assert len(lost) == 1
     assert isinstance(lost[0], CaseChangedMeanwhile)
+    # Which one wins is the database's to decide (on PostgreSQL, two pooled connections race).
+    winner = "gas-company" if isinstance(outcomes[0], BaseException) else "heating-company"
     row = await Case.get(tracking=tracking).prefetch_related("department")
     assert (row.status, row.version) == (CaseStatus.ACCEPTED, stale.version + 1)
     assert row.department is not None
-    assert row.department.code == "heating-company"
+    assert row.department.code == winner
     assert len(await events(tracking, "accepted")) == 1
     assert [n[1] for n in await notices()] == ["case_accepted"]
 
