@@ -67,7 +67,8 @@ POSTGRES_SESSION = {"jit": "off"}
 SQLITE_ENGINE = "storage.sqlite_client"
 
 
-def database_connection(url: str) -> str | dict[str, Any]:
+def database_connection(url: str) -> dict[str, Any]:
+    """The desk's connection as Tortoise takes it: engine and credentials."""
     if not on_postgres(url):
         config = expand_db_url(with_sqlite_pragmas(url))
         config["engine"] = SQLITE_ENGINE

@@ -73,20 +73,19 @@ class LoopConnection(aiosqlite.Connection):
             self._loop_owns = False  # ended, perhaps by SQLite itself (a failed write)
         if self._handed != self._finished:
             return await self._on_thread(fn, *args, **kwargs)
-        if self._loop_owns:
-            if fn == connection.commit or fn == connection.rollback:
-                self._loop_owns = False
-                return await self._on_thread(fn)
-            if fn == self._execute_fetchall and _reads(args[0]):
-                return await self._read(fn, *args)
-            return fn(*args, **kwargs)
-        if _on_loop.get():
+        owned, asked = self._loop_owns, _on_loop.get()
+        if owned and (fn == connection.commit or fn == connection.rollback):
+            self._loop_owns = False
+            return await self._on_thread(fn)
+        if not owned and asked:
             if args[:1] == ("BEGIN",) and fn == connection.execute:
                 return self._begin()
             if fn == connection.commit and not connection.in_transaction:
                 return None  # Tortoise commits before each BEGIN; nothing is open
-            if fn == self._execute_fetchall and _reads(args[0]):
-                return await self._read(fn, *args)  # a read alone commits nothing
+        if (owned or asked) and fn == self._execute_fetchall and _reads(args[0]):
+            return await self._read(fn, *args)  # (a read alone commits nothing)
+        if owned:
+            return fn(*args, **kwargs)
         return await self._on_thread(fn, *args, **kwargs)
 
     async def _on_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -160,8 +159,8 @@ class LoopSqliteClient(SqliteClient):
         filename = self.filename
 
         def connector() -> sqlite3.Connection:
-            # The loop's thread uses the connection too, never while aiosqlite's thread does:
-            # Tortoise's lock lets one statement run at a time.
+            # The loop's thread uses the connection too, never while aiosqlite's thread does
+            # (LoopConnection counts the calls it hands that thread).
             return sqlite3.connect(filename, isolation_level=None, check_same_thread=False)
 
         connection = LoopConnection(connector)
