@@ -8,7 +8,6 @@ catch-all registered after all of them answers everything else with the same pol
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
@@ -57,7 +56,7 @@ def query_of(update: Update) -> CallbackQuery:
     return update.callback_query
 
 
-def pressed_keyboard() -> dict[str, Any] | None:
+def pressed_keyboard() -> InlineKeyboardMarkup | None:
     """The keyboard under the pressed message, as Telegram sent it (None if it had none).
 
     Handlers get the update without it (bot/dispatcher.py); the inbox row of the update being
@@ -67,7 +66,7 @@ def pressed_keyboard() -> dict[str, Any] | None:
     query = item.payload.get("callback_query") if item is not None else None
     message = query.get("message") if isinstance(query, dict) else None
     markup = message.get("reply_markup") if isinstance(message, dict) else None
-    return markup if isinstance(markup, dict) else None
+    return InlineKeyboardMarkup.de_json(markup, None) if isinstance(markup, dict) else None
 
 
 async def on_expired_button(update: Update, context: MinshengContext) -> None:

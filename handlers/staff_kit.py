@@ -301,8 +301,6 @@ async def mark_pressed(
         "message_id": message.message_id,
         "text": f"{base}\n\n{done}"[:4096],
     }
-    if isinstance(reply_markup, dict):  # as Telegram sent it (handlers.buttons.pressed_keyboard)
-        params["reply_markup"] = reply_markup
-    elif reply_markup is not None:
+    if reply_markup is not None:
         params["reply_markup"] = reply_markup.to_dict()
     await call(update, context, "editMessageText", params)
