@@ -12,10 +12,10 @@ go through it.
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from telegram import Bot
 from telegram.error import (
     BadRequest,
@@ -31,6 +31,10 @@ from telegram.error import (
 
 from bot.transport import AiohttpRequest
 
+# Values the standard module cannot write go through python-telegram-bot, which knows them (a
+# datetime becomes a Unix time there, where orjson would write ISO text).
+_AS_THE_STANDARD_MODULE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
 
 async def api_call(
     bot: Bot, method: str, params: dict[str, Any], *, read_timeout: float | None = None
@@ -43,8 +47,8 @@ async def api_call(
     if isinstance(request, AiohttpRequest):
         data = {key: value for key, value in params.items() if value is not None}
         try:
-            body = json.dumps(data).encode()
-        except TypeError:  # a file to upload, or python-telegram-bot's objects
+            body = orjson.dumps(data, option=_AS_THE_STANDARD_MODULE)
+        except TypeError:  # a file to upload, python-telegram-bot's objects, a datetime
             pass
         else:
             url = f"{bot.base_url}/{method}"
@@ -57,8 +61,8 @@ def answer(method: str, status: int, body: bytes) -> Any:
     """The result of a call from Telegram's answer; its error as python-telegram-bot raises it
     (telegram.request.BaseRequest._request_wrapper and Bot.do_api_request)."""
     try:
-        data = json.loads(body.decode("utf-8", "replace"))
-    except ValueError:
+        data = orjson.loads(body)
+    except ValueError:  # not JSON, or not UTF-8
         data = None
     if not isinstance(data, dict):
         data = None

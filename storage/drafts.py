@@ -12,13 +12,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from tortoise.fields.data import JSON_DUMPS
 from tortoise.transactions import in_transaction
 
 from storage.lane_reads import DRAFT_COLUMNS, lane_reads
 from storage.models import Draft
 from storage.notice_queue import notify
-from storage.sql import as_datetime, as_json, execute, fetch
+from storage.sql import as_datetime, as_json, execute, fetch, to_json
 
 
 class Step(StrEnum):
@@ -110,7 +109,7 @@ async def set_draft(
     step = Step(step)
     # Written at nearly every step: one plain statement (storage/sql.py), which also keeps
     # the given time where the model's auto_now would put the wall clock.
-    await fetch(_SET_SQL, citizen_id, str(step), JSON_DUMPS(data), False, now)
+    await fetch(_SET_SQL, citizen_id, str(step), to_json(data), False, now)
     return DraftView(citizen_id, step, data, now)
 
 
