@@ -396,6 +396,11 @@ def test_keyword_rules_without_a_database() -> None:
     assert matches_emergency("Gas leaks everywhere", info)
     assert matches_emergency("утечку  газа", info)
     assert not matches_emergency("gasoline leak", info)
+    # Whole words: the text's start and punctuation bound one, a letter before it does not.
+    assert matches_emergency("gas leak", info)
+    assert matches_emergency("(gas leak)", info)
+    assert not matches_emergency("biogas leak", info)
+    assert not matches_emergency("Бутечка газа", info)
     assert not matches_emergency("anything", EmergencyInfo(numbers=(), keywords={}))
 
 
