@@ -89,7 +89,7 @@ async def on_urgent(update: Update, context: MinshengContext) -> None:
 async def on_extend(update: Update, context: MinshengContext) -> None:
     """/extend <number> <working days> <reason>: the department asks for more time (延期)."""
     _, t = await who(update, context)
-    args = parsed(context, 3)
+    args = parsed(update, context, 3)
     days = whole(args[1], MAX_EXTENSION_DAYS) if args is not None else None
     if args is None or days is None or not args[2].strip():
         await usage_or_denied(

@@ -148,14 +148,19 @@ async def usage_or_denied(
     await send(update, context, text if member is not None else not_allowed(t))
 
 
-def parsed(context: MinshengContext, count: int) -> list[str] | None:
-    """The first `count - 1` words and the rest as one text (or just one word); None if too few."""
+def parsed(update: Update, context: MinshengContext, count: int) -> list[str] | None:
+    """The first `count - 1` words and the rest as one text, as it was written (a reply's
+    paragraphs stay paragraphs), or just one word; None if too few."""
     args = list(context.args or [])
     if len(args) < count:
         return None
     if count == 1:
         return args[:1]
-    return [*args[: count - 1], " ".join(args[count - 1 :])]
+    text = update.effective_message.text if update.effective_message else None
+    # Past the command and the words before the rest, split as python-telegram-bot splits args.
+    skipped = re.match(rf"\s*(?:\S+\s+){{{count}}}", text or "")
+    rest = text[skipped.end() :].strip() if text and skipped else ""
+    return [*args[: count - 1], rest or " ".join(args[count - 1 :])]
 
 
 async def arguments(
@@ -171,7 +176,7 @@ async def arguments(
     """A command's arguments as `parsed` gives them (exactly `count` words if `exact`, and
     passing `check` if given), or None once `usage` is answered (the not-allowed line to anyone
     who is not staff): the one shape of "parse the arguments, or answer usage"."""
-    args = parsed(context, count)
+    args = parsed(update, context, count)
     if (
         args is None
         or (exact and len(context.args or []) != count)

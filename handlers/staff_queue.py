@@ -241,7 +241,7 @@ async def on_assign(update: Update, context: MinshengContext) -> None:
 async def blocking(update: Update, context: MinshengContext, blocked: bool) -> None:
     """/ban <user id> <reason> and /unban <user id>."""
     _, t = await who(update, context)
-    args = parsed(context, 2) if blocked else list(context.args or [])
+    args = parsed(update, context, 2) if blocked else list(context.args or [])
     if args is None or len(args) != (2 if blocked else 1) or not args[0].isdigit():
         usage = (
             t.gettext("Usage: /ban <user id> <reason>")

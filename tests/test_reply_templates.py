@@ -150,7 +150,7 @@ async def test_reply_from_a_template_send_and_edit(desk: Desk) -> None:
     assert edit["text"].startswith("Copy the command below, change the text and send it")
     command = edit["text"].split("\n\n", 1)[1]
     assert command.startswith(f"/reply {number} 关于您的诉求")
-    changed = command + " 工程师已于周二上门复测，室温21℃。"
+    changed = command + "\n\n工程师已于周二上门复测，室温21℃。"  # a paragraph of their own
     citizen_count = len(d.sandbox.messages(CITIZEN))
     assert (await said(d, HANDLER, changed))[
         "text"
@@ -161,7 +161,7 @@ async def test_reply_from_a_template_send_and_edit(desk: Desk) -> None:
     told = (await d.sandbox.wait_for_messages(CITIZEN, citizen_count + 1, timeout=10))[-1]
     print("--- the citizen ---\n" + told["text"])
     assert FIXED_ZH in told["text"]
-    assert "工程师已于周二上门复测" in told["text"]
+    assert "。\n\n工程师已于周二上门复测" in told["text"]  # the paragraphs kept
 
 
 async def test_the_automatic_first_reply_once(desk: Desk) -> None:
