@@ -25,8 +25,8 @@ from telegram.error import (
 )
 
 from bot.bot_api import api_call
+from bot.bot_http import ConnectTimedOut
 from bot.clock import Clock
-from bot.transport import ConnectTimedOut
 from storage.outbox import Outcome, Outgoing, SendResult
 
 log = logging.getLogger(__name__)
