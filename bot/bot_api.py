@@ -30,6 +30,7 @@ from telegram.error import (
 )
 
 from bot.transport import AiohttpRequest
+from storage.sql import from_json
 
 # Values the standard module cannot write go through python-telegram-bot, which knows them (a
 # datetime becomes a Unix time there, where orjson would write ISO text).
@@ -61,7 +62,7 @@ def answer(method: str, status: int, body: bytes) -> Any:
     """The result of a call from Telegram's answer; its error as python-telegram-bot raises it
     (telegram.request.BaseRequest._request_wrapper and Bot.do_api_request)."""
     try:
-        data = orjson.loads(body)
+        data = from_json(body)
     except ValueError:  # not JSON, or not UTF-8
         data = None
     if not isinstance(data, dict):

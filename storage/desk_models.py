@@ -9,6 +9,7 @@ from __future__ import annotations
 from tortoise import fields
 
 from storage.models import Case, Department, Record
+from storage.sql import json_field
 
 
 class Area(Record):
@@ -21,11 +22,11 @@ class Area(Record):
         "minsheng.Area", related_name="children", null=True, on_delete=fields.RESTRICT
     )
     kind = fields.CharField(max_length=16)  # "district" | "street"
-    names: fields.JSONField[dict[str, str]] = fields.JSONField()  # en, zh_Hans, zh_Hant, ru
+    names: fields.JSONField[dict[str, str]] = json_field()  # en, zh_Hans, zh_Hant, ru
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "minsheng.Department", related_name="areas", on_delete=fields.RESTRICT
     )
-    geometry: fields.JSONField[dict[str, object]] = fields.JSONField()  # a GeoJSON geometry
+    geometry: fields.JSONField[dict[str, object]] = json_field()  # a GeoJSON geometry
     active = fields.BooleanField(default=True)
 
     class Meta:
@@ -41,7 +42,7 @@ class ReplyTemplate(Record):
     code = fields.CharField(max_length=64, unique=True)
     category_code = fields.CharField(max_length=64, null=True)
     outcome = fields.CharField(max_length=16)  # "answered" | "rejected" | "asked" | "received"
-    texts: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
+    texts: fields.JSONField[dict[str, str]] = json_field(default=dict)
     auto = fields.BooleanField(default=False)
     active = fields.BooleanField(default=True)
     version = fields.IntField(default=1)

@@ -11,6 +11,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model, ModelMeta
 
+from storage.sql import json_field
+
 
 class _Uncommented(ModelMeta):
     """Tortoise reads `#:` comments for each model from its source, parsing this whole module
@@ -66,7 +68,7 @@ class Draft(Record):
 
     citizen_id = fields.BigIntField(primary_key=True, generated=False)
     step = fields.CharField(max_length=32)
-    data: fields.JSONField[dict[str, object]] = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, object]] = json_field(default=dict)
     reminded = fields.BooleanField(default=False)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -80,7 +82,7 @@ class InboxUpdate(Record):
     id = fields.BigIntField(primary_key=True)
     update_id = fields.BigIntField(unique=True)
     chat_key = fields.BigIntField()  # chat id, else user id, else 0: the unit of ordering
-    payload: fields.JSONField[dict[str, object]] = fields.JSONField()
+    payload: fields.JSONField[dict[str, object]] = json_field()
     status = fields.CharEnumField(InboxStatus, max_length=16, default=InboxStatus.PENDING)
     attempts = fields.IntField(default=0)
     error = fields.TextField(null=True)
@@ -98,7 +100,7 @@ class OutboxMessage(Record):
     id = fields.BigIntField(primary_key=True)
     chat_id = fields.BigIntField(null=True)
     method = fields.CharField(max_length=32)
-    payload: fields.JSONField[dict[str, object]] = fields.JSONField()
+    payload: fields.JSONField[dict[str, object]] = json_field()
     status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
@@ -129,7 +131,7 @@ class Department(Record):
     parent: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "minsheng.Department", related_name="children", null=True, on_delete=fields.RESTRICT
     )
-    names: fields.JSONField[dict[str, str]] = fields.JSONField()  # en, zh_Hans, zh_Hant, ru
+    names: fields.JSONField[dict[str, str]] = json_field()  # en, zh_Hans, zh_Hant, ru
     active = fields.BooleanField(default=True)
     review_required = fields.BooleanField(default=True)  # its replies go to supervisors first
     # Where its staff-chat cards go: a topic of the staff group (a forum) or a chat of its own;
@@ -154,7 +156,7 @@ class Category(Record):
     parent: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
         "minsheng.Category", related_name="children", null=True, on_delete=fields.RESTRICT
     )
-    names: fields.JSONField[dict[str, str]] = fields.JSONField()
+    names: fields.JSONField[dict[str, str]] = json_field()
     department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "minsheng.Department", related_name="categories", null=True, on_delete=fields.RESTRICT
     )
@@ -163,7 +165,7 @@ class Category(Record):
     location_required = fields.BooleanField(default=False)
     emergency = fields.BooleanField(default=False)  # divert to emergency numbers, never file
     # The category's own typed fields (number, date, choice, text), later Open311 attributes.
-    questions: fields.JSONField[list[dict[str, object]]] = fields.JSONField(default=list)
+    questions: fields.JSONField[list[dict[str, object]]] = json_field(default=list)
     sort = fields.IntField(default=0)
     active = fields.BooleanField(default=True)
     # "functional": to its department wherever the place; "local" (属地): to the department of
@@ -182,7 +184,7 @@ class CatalogMeta(Record):
     """
 
     key = fields.CharField(max_length=32, primary_key=True)
-    data: fields.JSONField[dict[str, object]] = fields.JSONField()
+    data: fields.JSONField[dict[str, object]] = json_field()
     loaded_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -242,16 +244,16 @@ class Case(Record):
     )
     status = fields.CharEnumField(CaseStatus, max_length=16, default=CaseStatus.SUBMITTED)
     text = fields.TextField()
-    photos: fields.JSONField[list[str]] = fields.JSONField(default=list)  # Telegram file_ids
+    photos: fields.JSONField[list[str]] = json_field(default=list)  # Telegram file_ids
     # Voice, video, audio and documents: storage.attachments.Attachment.as_json() each.
-    attachments: fields.JSONField[list[dict[str, object]]] = fields.JSONField(
+    attachments: fields.JSONField[list[dict[str, object]]] = json_field(
         default=list,
         db_default="[]",  # a database default: cases filed before it have none
     )
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
     address = fields.CharField(max_length=512, null=True)
-    answers: fields.JSONField[dict[str, object]] = fields.JSONField(default=dict)
+    answers: fields.JSONField[dict[str, object]] = json_field(default=dict)
     phone = fields.CharField(max_length=32, null=True)
     anonymous = fields.BooleanField(default=False)
     channel = fields.CharField(max_length=16, default="telegram")
@@ -266,7 +268,7 @@ class Case(Record):
     public_title = fields.CharField(max_length=200, null=True)
     published_at = fields.DatetimeField(null=True)
     published_by = fields.BigIntField(null=True)
-    public_photos: fields.JSONField[list[str]] = fields.JSONField(default=list, db_default="[]")
+    public_photos: fields.JSONField[list[str]] = json_field(default=list, db_default="[]")
     erased_at = fields.DatetimeField(null=True)  # the citizen's words erased on request
     created_at = fields.DatetimeField()
     accepted_at = fields.DatetimeField(null=True)
@@ -300,7 +302,7 @@ class Case(Record):
     )
     # The routing proposal's ground: {"kind": "local", "area": code} or {"kind": "functional"}
     # or {"kind": "category"} (no place); and how staff took it: "accepted" | "changed".
-    proposal_reason: fields.JSONField[dict[str, object]] = fields.JSONField(null=True)
+    proposal_reason: fields.JSONField[dict[str, object]] = json_field(null=True)
     proposal_outcome = fields.CharField(max_length=16, null=True)
     area_code = fields.CharField(max_length=64, null=True)  # the smallest area holding the place
     # The category the description reads as, when it is not the one the citizen chose.
@@ -367,7 +369,7 @@ class Event(Record):
     kind = fields.CharField(max_length=32)  # submitted, citizen_added, accepted, ...
     actor = fields.CharEnumField(Actor, max_length=16)
     actor_id = fields.BigIntField(null=True)  # the Telegram user id of a citizen or staff member
-    payload: fields.JSONField[dict[str, object]] = fields.JSONField(default=dict)
+    payload: fields.JSONField[dict[str, object]] = json_field(default=dict)
     public = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()
 
@@ -628,7 +630,7 @@ class WorkerBeat(Record):
     beat_at = fields.DatetimeField()
     leader = fields.BooleanField(default=False)  # sends, sweeps and polls for the desk
     # Seconds since each of its loops last went round, as of beat_at (None: not running here).
-    loops: fields.JSONField[dict[str, object]] = fields.JSONField(default=dict)
+    loops: fields.JSONField[dict[str, object]] = json_field(default=dict)
 
     class Meta:
         table = "worker_beat"
@@ -646,13 +648,13 @@ class KbArticle(Record):
 
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=64, unique=True)
-    categories: fields.JSONField[list[str]] = fields.JSONField(default=list)  # category codes
+    categories: fields.JSONField[list[str]] = json_field(default=list)  # category codes
     department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "minsheng.Department", related_name="articles", null=True, on_delete=fields.RESTRICT
     )
-    titles: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
-    bodies: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
-    keywords: fields.JSONField[dict[str, list[str]]] = fields.JSONField(default=dict)
+    titles: fields.JSONField[dict[str, str]] = json_field(default=dict)
+    bodies: fields.JSONField[dict[str, str]] = json_field(default=dict)
+    keywords: fields.JSONField[dict[str, list[str]]] = json_field(default=dict)
     review_by = fields.DateField()
     helpful = fields.IntField(default=0)
     not_helpful = fields.IntField(default=0)
@@ -672,10 +674,10 @@ class KbRevision(Record):
         "minsheng.KbArticle", related_name="revisions", on_delete=fields.CASCADE
     )
     version = fields.IntField()
-    titles: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
-    bodies: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
-    keywords: fields.JSONField[dict[str, list[str]]] = fields.JSONField(default=dict)
-    categories: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    titles: fields.JSONField[dict[str, str]] = json_field(default=dict)
+    bodies: fields.JSONField[dict[str, str]] = json_field(default=dict)
+    keywords: fields.JSONField[dict[str, list[str]]] = json_field(default=dict)
+    categories: fields.JSONField[list[str]] = json_field(default=list)
     review_by = fields.DateField()
     source = fields.CharField(max_length=16)  # "file" or "dashboard"
     by_staff = fields.BigIntField(null=True)  # who saved it on the dashboard
@@ -702,9 +704,9 @@ class KbOffer(Record):
     language = fields.CharField(max_length=8)
     kind = fields.CharField(max_length=16, null=True)  # the request's kind, when in one
     category_code = fields.CharField(max_length=64, null=True)
-    offered: fields.JSONField[list[str]] = fields.JSONField(default=list)  # article codes, ranked
-    opened: fields.JSONField[list[str]] = fields.JSONField(default=list)
-    voted: fields.JSONField[dict[str, bool]] = fields.JSONField(default=dict)  # code → helpful
+    offered: fields.JSONField[list[str]] = json_field(default=list)  # article codes, ranked
+    opened: fields.JSONField[list[str]] = json_field(default=list)
+    voted: fields.JSONField[dict[str, bool]] = json_field(default=dict)  # code → helpful
     outcome = fields.CharField(max_length=16, null=True)  # "answered" | "filed" | None (open)
     answered_by = fields.CharField(max_length=64, null=True)  # the article that answered
     case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(

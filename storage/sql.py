@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
+from tortoise import fields
 from tortoise.connection import get_connection
 
 # What a `?` may sit inside without being a placeholder: a string literal ('it''s'), a quoted
@@ -90,18 +91,34 @@ async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
 
 
 def to_json(value: Any) -> str:
-    """A value for a JSON column, as Tortoise writes it with orjson (compact, UTF-8; text on
-    both databases). Keys that are not text become text, as the standard module makes them."""
+    """A value for a JSON column (compact; text on both databases), written by orjson in C.
+    Keys that are not text become text, as the standard module makes them. What orjson
+    refuses, which only a forged update holds (a lone UTF-16 surrogate, an integer past 64
+    bits), the standard module writes, escaped, as it always did."""
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:  # an integer past 64 bits, which only a forged update holds
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"))
+
+
+def from_json(text: str | bytes) -> Any:
+    """A JSON column's text as a value: by orjson, or by the standard module where orjson
+    refuses it (a lone surrogate, escaped; an integer past 64 bits comes back as a float)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def as_json(value: Any) -> Any:
-    """A JSON column's value as read by `fetch` (text on SQLite, decoded on PostgreSQL); an
-    integer past 64 bits comes back as a float (orjson)."""
-    return orjson.loads(value) if isinstance(value, str | bytes) else value
+    """A JSON column's value as read by `fetch` (text on SQLite, decoded on PostgreSQL)."""
+    return from_json(value) if isinstance(value, str | bytes) else value
+
+
+def json_field(**kwargs: Any) -> Any:
+    """A JSONField that reads and writes as `to_json` and `from_json` do: Tortoise's own
+    would take orjson as it is, and fail on a row the standard module wrote."""
+    return fields.JSONField(encoder=to_json, decoder=from_json, **kwargs)
 
 
 def as_datetime(value: Any) -> datetime:
