@@ -103,7 +103,8 @@ def to_json(value: Any) -> str:
 
 def from_json(text: str | bytes) -> Any:
     """A JSON column's text as a value: by orjson, or by the standard module where orjson
-    refuses it (a lone surrogate, escaped; an integer past 64 bits comes back as a float)."""
+    refuses it (a lone surrogate, escaped). orjson reads an integer past 64 bits as a float;
+    no id is one, only a forged update holds one."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
