@@ -19,14 +19,19 @@ call), NetworkError for the rest. No error names the URL: it holds the bot's tok
 from __future__ import annotations
 
 import asyncio
+import re
+import socket
 import ssl
 import time
 from urllib.parse import urlsplit
 
+import aiohappyeyeballs
 from telegram.error import NetworkError, TimedOut
 
 IDLE_FOR = 30.0  # seconds a connection may wait in the pool (servers drop idle ones in time)
 HEAD_LIMIT = 64 * 1024  # the longest status line and headers taken
+EYEBALLS_DELAY = 0.25  # seconds before the next address is tried beside a silent one (RFC 8305)
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]+")
 
 
 class ConnectTimedOut(TimedOut):
@@ -44,7 +49,7 @@ class _Kept:
     def usable(self, now: float) -> bool:
         return (
             now - self.since < IDLE_FOR
-            and not self.reader.at_eof()  # the server closed it while it waited
+            and _quiet(self.reader)  # nothing came while it waited, not even the server's end
             and not self.writer.is_closing()
         )
 
@@ -78,6 +83,7 @@ class BotApiClient:
         self._read_timeout = read_timeout
         self._slots = asyncio.Semaphore(limit)
         self._idle: list[_Kept] = []
+        self._closed = False
 
     async def post(
         self, path: str, body: bytes, read_timeout: float | None = None
@@ -103,7 +109,7 @@ class BotApiClient:
             except BaseException:  # cancelled: the answer may still come, never read it
                 kept.close()
                 raise
-            if reusable:
+            if reusable and _quiet(kept.reader) and not self._closed:
                 kept.since = time.monotonic()
                 self._idle.append(kept)
             else:
@@ -124,11 +130,18 @@ class BotApiClient:
         return None
 
     async def _connect(self) -> _Kept:
+        """A new connection. Every address of the host is tried, the next one beside a silent
+        one after EYEBALLS_DELAY (as aiohttp does): a broken IPv6 route must not cost the
+        whole connect timeout."""
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._connect_timeout):
+                addresses = await loop.getaddrinfo(self._host, self._port, type=socket.SOCK_STREAM)
+                sock = await aiohappyeyeballs.start_connection(
+                    addresses, happy_eyeballs_delay=EYEBALLS_DELAY, interleave=1
+                )
                 reader, writer = await asyncio.open_connection(
-                    self._host,
-                    self._port,
+                    sock=sock,
                     ssl=self._ssl,
                     server_hostname=self._host if self._ssl else None,
                     limit=HEAD_LIMIT,
@@ -140,7 +153,8 @@ class BotApiClient:
         return _Kept(reader, writer)
 
     def close(self) -> None:
-        """Close the connections waiting in the pool (calls under way close theirs)."""
+        """Close the connections waiting in the pool; calls under way close theirs when done."""
+        self._closed = True
         for kept in self._idle:
             kept.close()
         self._idle.clear()
@@ -160,7 +174,8 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
         name, colon, value = line.partition(":")
         if colon:
             headers[name.strip().lower()] = value.strip()
-    reusable = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+    tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+    reusable = version == "HTTP/1.1" and "close" not in tokens
     if "chunked" in headers.get("transfer-encoding", "").lower():
         return status, await _chunked(reader), reusable
     if "content-length" in headers:
@@ -172,9 +187,22 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
 
 async def _chunked(reader: asyncio.StreamReader) -> bytes:
     parts = []
-    while size := int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16):
-        parts.append(await reader.readexactly(size))
-        await reader.readexactly(2)  # the CRLF after the chunk
+    while True:
+        size = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
+        if not _CHUNK_SIZE.fullmatch(size):
+            raise ValueError("a chunk's size is not a hexadecimal number")
+        if not (length := int(size, 16)):
+            break
+        parts.append(await reader.readexactly(length))
+        if await reader.readexactly(2) != b"\r\n":  # a miscounted chunk
+            raise ValueError("a chunk is longer than its size")
     while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers, to the empty line
         pass
     return b"".join(parts)
+
+
+def _quiet(reader: asyncio.StreamReader) -> bool:
+    """Whether nothing is waiting to be read: not the server's end, and no bytes, such as a
+    408 sent before an idle close or what an answer held beyond its length (they would be
+    read as the next call's answer). StreamReader says so only through its buffer."""
+    return not reader.at_eof() and not getattr(reader, "_buffer", b"")

@@ -122,12 +122,14 @@ async def _send(
     try:
         async with session.request(method, url, **kwargs) as response:  # type: ignore[arg-type]
             return response.status, await response.read()
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise ConnectTimedOut("Timed out connecting") from exc
-    except TimeoutError as exc:
-        raise TimedOut("Timed out waiting for the answer") from exc
+    # aiohttp's messages name the URL, which holds the bot's token: only their kind goes on,
+    # and not chained (a logged traceback would show them).
+    except aiohttp.ConnectionTimeoutError:
+        raise ConnectTimedOut("Timed out connecting") from None
+    except TimeoutError:
+        raise TimedOut("Timed out waiting for the answer") from None
     except aiohttp.ClientError as exc:
-        raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        raise NetworkError(f"aiohttp.{type(exc).__name__}") from None
 
 
 def _seconds(value: object, default: float) -> float | None:

@@ -291,3 +291,30 @@ async def test_a_handshake_that_never_ends_is_a_connect_timeout() -> None:
         )
         with pytest.raises(ConnectTimedOut):  # nothing was sent: safe to try again
             await api.post("/bot1/sendMessage", b"{}")
+
+
+async def test_bytes_left_on_a_connection_are_never_the_next_answer() -> None:
+    """A 408 a server sends before it drops an idle connection, and what an answer holds past
+    its length, must not be read as the next call's answer: such a connection is not used
+    again."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        await reader.readexactly(int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0]))
+        if b"/late408" in head:
+            writer.write(plain(OK))
+            await writer.drain()
+            await asyncio.sleep(0.05)  # then, idle, the server gives up on it
+            writer.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+        else:
+            writer.write(plain(OK) + b"HTTP/1.1 500 Stray\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await reader.read()  # keeps the connection open until the client closes it
+
+    async with serving(serve) as port:
+        api = client(port)
+        assert await api.post("/bot1/late408", b"{}") == (200, OK)
+        await asyncio.sleep(0.2)
+        assert await api.post("/bot1/next", b"{}") == (200, OK)  # not the 408
+        assert await api.post("/bot1/next", b"{}") == (200, OK)  # not the stray 500
+        api.close()
