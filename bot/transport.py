@@ -35,12 +35,6 @@ class AiohttpRequest(BaseRequest):
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
         self._write_timeout = write_timeout
-        self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=connect_timeout,
-            sock_connect=connect_timeout,
-            sock_read=read_timeout,
-        )
         self._session: aiohttp.ClientSession | None = None
         self._lean: dict[str, BotApiClient] = {}  # by origin: post_json's calls (bot.bot_http)
 

@@ -38,15 +38,8 @@ def dialect_sql(sql: str, dialect: str) -> str:
 def sql_param(value: Any, dialect: str) -> Any:
     """A parameter as the dialect takes it: a datetime as ISO text in UTC on SQLite."""
     if isinstance(value, datetime) and dialect == "sqlite":
-        last, text = _last_datetime
-        if value is not last:  # an update passes its one `now` many times: 2.7 µs each
-            text = value.astimezone(UTC).isoformat(sep=" ")
-            _last_datetime[:] = value, text  # (held: its id is not reused while cached)
-        return text
+        return value.astimezone(UTC).isoformat(sep=" ")
     return value
-
-
-_last_datetime: list[Any] = [None, ""]
 
 
 async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
