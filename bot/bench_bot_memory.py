@@ -24,7 +24,7 @@ from tortoise.connection import get_connection
 
 from bot.bench import WARM_UP_USER
 from bot.bench_intake import bot_environment
-from bot.bench_process import cpu_seconds, peak_rss_mb, stopped
+from bot.bench_process import PeakMemory, stopped, tree_cpu_seconds
 from bot.case_generator_rows import FIRST_CITIZEN
 from bot.sandbox import Sandbox, SandboxConfig
 from storage.db import close_database, open_database
@@ -33,7 +33,7 @@ from storage.outbox import highest_message_id
 from storage.sql import dialect_sql, fetch
 from storage.tracking import format_tracking_number
 
-GOAL_RSS_MB = 200.0
+GOAL_MEMORY_MB = 200.0
 REMINDED_SPAN = timedelta(days=3)
 REMIND_AFTER = timedelta(hours=24)  # bot.sweeps.DRAFT_REMIND_AFTER
 STATUS_LOOKUPS = 100
@@ -146,26 +146,28 @@ async def measure_bot(url: str, drafts: int, *, seed: int = 1) -> dict[str, Any]
         process = await asyncio.create_subprocess_exec(
             *command, env=bot_environment(sandbox, url), stdout=log, stderr=log
         )
+        memory = PeakMemory(process.pid).watch()
         try:
             started = time.perf_counter()
             sandbox.send_text(WARM_UP_USER, "/help")
             await sandbox.wait_for_messages(WARM_UP_USER, 1, timeout=START_SECONDS)
             up = time.perf_counter() - started
-            rss_started = peak_rss_mb(process.pid)
+            rss_started = memory.sample()
             await asyncio.gather(
                 *(sandbox.wait_for_messages(c, 1, timeout=WAIT_SECONDS) for c in idle)
             )
             swept = time.perf_counter() - started
-            rss_swept = peak_rss_mb(process.pid)
-            cpu_before = cpu_seconds(process.pid)
+            rss_swept = memory.sample()
+            cpu_before = tree_cpu_seconds(process.pid)
             waits = [
                 await _answered(sandbox, citizen, f"/status {format_tracking_number(number)}")
                 for citizen, number in lookups
             ]
             waits += [await _answered(sandbox, citizen, DESCRIPTION) for citizen in continuing]
-            cpu = cpu_seconds(process.pid) - cpu_before
-            rss = peak_rss_mb(process.pid)
+            cpu = tree_cpu_seconds(process.pid) - cpu_before
+            rss = await memory.stop()
         finally:
+            await memory.stop()
             await stopped(process)
             log.close()
             await sandbox.stop()
@@ -178,9 +180,9 @@ async def measure_bot(url: str, drafts: int, *, seed: int = 1) -> dict[str, Any]
         "reminders_seconds": round(swept, 1),
         "answer_p50_ms": round(sorted(waits)[len(waits) // 2] * 1000, 1) if waits else None,
         "cpu_ms_per_answer": round(cpu / len(waits) * 1000, 1) if waits else None,
-        "rss_after_start_mb": round(rss_started, 1),
-        "rss_after_reminders_mb": round(rss_swept, 1),
-        "peak_rss_mb": round(rss, 1),
-        "goal_rss_mb": GOAL_RSS_MB,
-        "met": rss < GOAL_RSS_MB,
+        "memory_after_start_mb": round(rss_started, 1),
+        "memory_after_reminders_mb": round(rss_swept, 1),
+        "peak_memory_mb": round(rss, 1),
+        "goal_memory_mb": GOAL_MEMORY_MB,
+        "met": rss < GOAL_MEMORY_MB,
     }

@@ -50,6 +50,56 @@ async def stopped(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU the process and its children (the bot's sender process) have used so far."""
+    spent = (cpu_seconds(member) for member in process_tree(pid))
+    return sum(seconds for seconds in spent if seconds == seconds)  # NaN: gone meanwhile
+
+
+def pss_mb(pid: int) -> float:
+    """The process's proportional share of memory, in MB: its own pages, and each page it
+    shares with n processes as 1/n (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class PeakMemory:
+    """The most memory the bot's processes held at once, sampled every `every` seconds while
+    it runs: the sum of their PSS, so the modules a forked sender shares with the bot count
+    once. Start with `watch()`; `peak` holds the figure so far."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        self._pid = pid
+        self._every = every
+        self.peak = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def watch(self) -> PeakMemory:
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    def sample(self) -> float:
+        self.peak = max(self.peak, sum(pss_mb(member) for member in process_tree(self._pid)))
+        return self.peak
+
+    async def stop(self) -> float:
+        """Stop sampling (after a last sample); the peak."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        return self.sample()
+
+    async def _sample(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self._every)
+
+
 def process_tree(pid: int) -> list[int]:
     """`pid` and its descendants (a `--workers` parent and the processes it started)."""
     tree, index = [pid], 0

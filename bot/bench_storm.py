@@ -35,7 +35,7 @@ import aiohttp
 
 from bot.bench import WARM_UP_USER, percentiles_ms, print_figures
 from bot.bench_intake import FIRST_CITIZEN, Filer
-from bot.bench_process import cpu_seconds, peak_rss_mb, stopped
+from bot.bench_process import PeakMemory, stopped, tree_cpu_seconds
 from bot.bench_storm_desk import FIRST_STORM_CITIZEN, build, category_ids
 from bot.sandbox import Sandbox, SandboxConfig
 
@@ -160,7 +160,8 @@ async def measure(citizens: int, filers: int, think: float) -> JsonDict:
         env = _environment(sandbox, database, health)
         process = await asyncio.create_subprocess_exec(*command, env=env, stdout=log, stderr=log)
         try:
-            cpu_before = cpu_seconds(process.pid)
+            memory = PeakMemory(process.pid).watch()
+            cpu_before = tree_cpu_seconds(process.pid)
             sandbox.send_text(WARM_UP_USER, "/help")
             await sandbox.wait_for_messages(WARM_UP_USER, 1, timeout=ANSWER_TIMEOUT)
             ids = category_ids(database)
@@ -173,8 +174,8 @@ async def measure(citizens: int, filers: int, think: float) -> JsonDict:
             finally:
                 stop.set()
                 await asyncio.gather(*filing)
-            cpu = cpu_seconds(process.pid) - cpu_before
-            rss = peak_rss_mb(process.pid)
+            cpu = tree_cpu_seconds(process.pid) - cpu_before
+            rss = await memory.stop()
             told_429 = await _telegram_429s(health)
         finally:
             await stopped(process)
@@ -250,7 +251,7 @@ def _figures(
             NO_GOAL,
             None,
         ),
-        row("peak RSS MB (bot process)", round(rss, 1), NO_GOAL, None),
+        row("peak memory MB (PSS of the bot's processes)", round(rss, 1), NO_GOAL, None),
     ]
 
 

@@ -51,7 +51,7 @@ def test_bench_reports_pipeline_ceiling_and_ratio() -> None:
         assert figures["updates"] == 100
         assert figures["updates_per_second"] > 0
         assert 0 < figures["p50_ms"] <= figures["p99_ms"]
-        assert figures["peak_rss_mb"] > 10
+        assert figures["peak_memory_mb"] > 10
     assert report["ratio"] == round(
         report["pipeline"]["updates_per_second"] / report["ceiling"]["updates_per_second"], 3
     )
@@ -159,7 +159,7 @@ async def test_bench_intake_on_postgresql_reports_every_figure_and_drops_its_dat
     figures = [row["figure"] for row in report["figures"]]
     assert figures[0] == "requests filed per second"
     assert [f"step {step}: p50 / p99 ms" for step in STEPS] == figures[1 : 1 + len(STEPS)]
-    assert "CPU ms per request (bot process)" in figures
+    assert "CPU ms per request (the bot's processes)" in figures
     [made] = report["databases"]
     connection = await asyncpg.connect(postgres_url)
     try:
@@ -207,7 +207,10 @@ def test_bench_intake_prints_every_figure_with_its_goal() -> None:
     assert "4 filed" in lines[0]
     figures = ["requests filed per second"]
     figures += [f"step {step}: p50 / p99 ms" for step in STEPS]
-    figures += ["CPU ms per request (bot process)", "peak RSS MB (bot process)"]
+    figures += [
+        "CPU ms per request (the bot's processes)",
+        "peak memory MB (PSS of the bot's processes)",
+    ]
     figures += ["CPU ms per request (bench driver)"]
     for figure in figures:
         [line] = [line for line in lines if line.startswith(figure)]

@@ -232,8 +232,8 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
     assert 0 < bot["reminded"] < DRAFTS
     assert bot["status_lookups"] > 0
     assert bot["drafts_continued"] > 0
-    assert bot["peak_rss_mb"] >= bot["rss_after_reminders_mb"] > 0
-    assert set(report["targets_met"]) == {"stats", "lookup", "queue", "board", "bot_rss"}
+    assert bot["peak_memory_mb"] >= bot["memory_after_reminders_mb"] > 0
+    assert set(report["targets_met"]) == {"stats", "lookup", "queue", "board", "bot_memory"}
     goals = [row for row in report["figures"] if row["met"] is not None]
     assert len(goals) == 6  # two /stats, lookup, /queue, board, the bot's RSS
     assert all(row["goal"] != "-" and isinstance(row["met"], bool) for row in goals)

@@ -21,7 +21,7 @@ FIGURES = [
     "filers' waits: p50 / p99 ms",
     "storm seconds (first to last notice)",
     "CPU ms per message (bot, whole run)",
-    "peak RSS MB (bot process)",
+    "peak memory MB (PSS of the bot's processes)",
 ]
 
 
