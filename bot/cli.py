@@ -26,6 +26,7 @@ from bot.move_data import run_move_data, shown
 from bot.reports_cli import add_parsers as add_report_parsers
 from bot.reports_cli import run_export, run_report
 from bot.runtime import run_with
+from bot.sender_child import SenderEnds, fork_sender
 from bot.settings import SettingsError, load_settings
 from bot.templates_cli import add_templates_parser, run_templates_command
 from bot.workers import WorkersRefused, run_workers
@@ -125,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     # python-telegram-bot 22 deprecates integer time periods; ask for timedeltas everywhere.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
-        sys.exit(event_loop.run(_dispatch(args)) or 0)
+        sender = _forked_sender(args)
+        sys.exit(event_loop.run(_dispatch(args, sender)) or 0)
     except SettingsError as exc:
         print(f"minsheng: {exc}", file=sys.stderr)
         sys.exit(EXIT_SETTINGS)
@@ -133,7 +135,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(130)
 
 
-async def _dispatch(args: argparse.Namespace) -> int:
+def _forked_sender(args: argparse.Namespace) -> SenderEnds | None:
+    """`run` and `webhook` on a SQLite file send from a second process (bot.sender_child),
+    forked here, before the event loop starts, so that it shares the modules' memory."""
+    if args.command not in ("run", "webhook") or getattr(args, "workers", None) is not None:
+        return None
+    try:
+        settings = load_settings()
+    except SettingsError:
+        return None  # _dispatch says why
+    if not settings.sender_process or sqlite_path(settings.database_url) is None:
+        return None
+    return fork_sender()
+
+
+async def _dispatch(args: argparse.Namespace, sender: SenderEnds | None = None) -> int:
     if args.command == "demo":
         print(database_line(args.database), file=sys.stderr, flush=True)
         try:
@@ -195,7 +211,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             print(f"minsheng: {exc}", file=sys.stderr)
             return EXIT_SETTINGS
     try:
-        await run_with(settings, args.command)
+        await run_with(settings, args.command, sender)
     except PollingConflict as exc:
         log.critical("ALERT: another instance polls with this token (%s); exiting", exc)
         return EXIT_CONFLICT

@@ -118,9 +118,9 @@ class Metrics:
         self.registry.register(self.readings)
         self.beats: dict[str, float] = {}
 
-    def beat(self, worker: str) -> None:
-        """The worker went once more round its loop."""
-        self.beats[worker] = time.monotonic()
+    def beat(self, worker: str, ago: float = 0.0) -> None:
+        """The worker went once more round its loop (`ago` seconds ago)."""
+        self.beats[worker] = time.monotonic() - ago
 
     def beat_age(self, worker: str) -> float | None:
         at = self.beats.get(worker)

@@ -38,6 +38,8 @@ from bot.ingress import Poller
 from bot.notice_rendering import NoticeRenderer
 from bot.ratelimit import SendLimiter
 from bot.sender import Sender
+from bot.sender_child import SenderEnds
+from bot.sender_process import SenderProcess
 from bot.settings import Settings
 from bot.staff_topics import TopicKeeper, refresh_department_chats
 from bot.sweeps import Sweeper
@@ -104,7 +106,7 @@ class Runtime:
     services: Services
     app: MinshengApp
     dispatcher: Dispatcher
-    sender: Sender
+    sender: Sender | SenderProcess  # the latter: the sender runs in a process of its own
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     poller: Poller | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -124,8 +126,11 @@ class Runtime:
         return self.app.bot
 
     @classmethod
-    async def start(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
-        """Open the database, build the bot, queue the command menus. Workers start later."""
+    async def start(
+        cls, settings: Settings, clock: Clock | None = None, sender: SenderEnds | None = None
+    ) -> Runtime:
+        """Open the database, build the bot, queue the command menus. Workers start later.
+        With `sender` (a forked sender's process, bot.sender_child) that process sends."""
         token = settings.token()
         calendar = settings.calendar()  # a malformed file stops start-up, before the database
         # The outbox replays raw Bot API calls through do_api_request on purpose.
@@ -151,9 +156,15 @@ class Runtime:
         app.bot_data[SERVICES_KEY] = services
         await refresh_department_chats(app.bot_data)  # staff commands work there too
         await app.initialize()
-        sender = _sender(services, app.bot, SendLimiter.from_settings(settings))
         dispatcher = Dispatcher(app, services, lanes=settings.lanes())
-        runtime = cls(services, app, dispatcher, sender)
+        runtime = cls(
+            services,
+            app,
+            dispatcher,
+            _sender(services, app.bot, SendLimiter.from_settings(settings))
+            if sender is None
+            else SenderProcess(services, TopicKeeper(services, app.bot), sender),
+        )
         dispatcher.on_commit = runtime.outbox_written
         runtime.probe.remember_file(settings.database_url)
         await runtime.queue_command_menus()
@@ -226,11 +237,11 @@ class Runtime:
         if self.polls:
             self.tasks.append(_pipeline_task(self._poll(term), "poller"))
 
-    async def _send(self, sender: Sender, until: asyncio.Event) -> None:
+    async def _send(self, sender: Sender | SenderProcess, until: asyncio.Event) -> None:
         """The leader's sender. Where several processes share the database, the last leader
         may have sent a moment ago: its sends of the last minute count against the limits,
         and the first send waits out the per-chat second."""
-        if self.cluster is not None and self.cluster.shared:
+        if isinstance(sender, Sender) and self.cluster is not None and self.cluster.shared:
             now = self.services.clock.now()
             for chat_id, sent_at in await recent_sends(now):
                 sender.limiter.remember(chat_id, (now - sent_at).total_seconds())
@@ -388,15 +399,10 @@ class Runtime:
 
     async def _drain_outbox(self, deadline: float) -> None:
         """Send what is queued until `deadline`, within the running sender's limits."""
-        loop = asyncio.get_running_loop()
-        drain = _sender(self.services, self.bot, self.sender.limiter)
-        while loop.time() < deadline:
-            idle_for = await drain.pump()
-            await drain.flush()  # lanes pause while too many sends await their record
-            if drain.idle:
-                break
-            await asyncio.sleep(min(idle_for, 0.05))
-        await drain.stop_and_flush(wait=max(0.5, min(5.0, deadline - loop.time())))
+        if isinstance(self.sender, SenderProcess):
+            await self.sender.drain(deadline)
+        else:
+            await _sender(self.services, self.bot, self.sender.limiter).drain(deadline)
 
     def sender_limiter(self) -> SendLimiter:
         return SendLimiter.from_settings(self.services.settings)
@@ -487,18 +493,19 @@ class _Poller(Poller):
             await asyncio.gather(self._storing, return_exceptions=True)
 
 
-async def run_with(settings: Settings, mode: str) -> None:
-    """`minsheng run` (polling) and `minsheng webhook`: check the secrets, then serve."""
+async def run_with(settings: Settings, mode: str, sender: SenderEnds | None = None) -> None:
+    """`minsheng run` (polling) and `minsheng webhook`: check the secrets, then serve (with
+    `sender`, a forked sender's process sends)."""
     settings.token()
     # In both modes /healthz and /metrics are served on MINSHENG_HEALTH_LISTEN only (if set),
     # never beside the webhook: that listener faces the Internet.
     if mode == "webhook":
         secret = settings.secret()
-        runtime = await Runtime.start(settings)
+        runtime = await Runtime.start(settings, sender=sender)
         async with runtime.closed_on_failure(), serve_operations(runtime):
             await runtime.run_webhook(make_web_app(runtime, secret))
     else:
-        runtime = await Runtime.start(settings)
+        runtime = await Runtime.start(settings, sender=sender)
         # Open311 and the dashboard on MINSHENG_WEB_LISTEN (if set).
         async with (
             runtime.closed_on_failure(),

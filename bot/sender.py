@@ -20,14 +20,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from telegram import Bot
 
 from bot.clock import Clock
-from bot.delivery import LIMITED_METHODS, deliver
+from bot.delivery import LIMITED_METHODS, TopicLost, deliver
 from bot.metrics import Metrics
 from bot.ratelimit import SendLimiter
 from bot.send_queues import ChatQueues
@@ -45,6 +45,10 @@ IDLE_POLL = 2.0  # seconds between looks at the database when nobody wakes us
 UNRECORDED_PER_LANE = 3  # sends made but not yet recorded, per lane, before lanes pause
 URGENT_LANES = 64  # lanes for chats in conversation beyond `concurrency`
 FULL_POLL = 0.05  # seconds between looks for a free lane when all are taken
+DRAIN_STEP = 0.05  # seconds between a draining sender's looks at what is left
+
+# Stores a batch of outcomes (storage.send_results), or has the bot's process store it.
+Recorder = Callable[[Sequence[SendResult]], Awaitable[None]]
 
 
 class Sender:
@@ -62,10 +66,16 @@ class Sender:
         staff_chat_id: int | None = None,
         metrics: Metrics | None = None,
         topics: TopicKeeper | None = None,
+        record: Recorder | None = None,
+        topic_lost: TopicLost | None = None,
     ) -> None:
         self._bot = bot
         self._topics = topics  # the staff forum's department topics (bot.staff_topics)
         self._staff_chat_id = staff_chat_id  # told when a citizen becomes unreachable
+        # In a process of its own, the sender has the bot's process record its outcomes and
+        # handle a lost topic (bot.sender_child): only that process writes to SQLite.
+        self._record = record or self._record_here
+        self._on_topic_lost = topic_lost or self._topic_lost
         self._render = render
         self._clock = clock
         self.limiter = limiter
@@ -133,6 +143,18 @@ class Sender:
         if self._lanes:
             await asyncio.wait(self._lanes, timeout=wait)
         await self.flush()
+
+    async def drain(self, deadline: float) -> None:
+        """Send what is queued until the loop's time reaches `deadline`, within the limits,
+        then record every outcome (a stopping bot's last sends)."""
+        loop = asyncio.get_running_loop()
+        while loop.time() < deadline:
+            idle_for = await self.pump()
+            await self.flush()  # lanes pause while too many sends await their record
+            if self.idle:
+                break
+            await asyncio.sleep(min(idle_for, DRAIN_STEP))
+        await self.stop_and_flush(wait=max(0.5, min(5.0, deadline - loop.time())))
 
     async def pump(self) -> float:
         """Read new rows, start a lane for every idle chat whose head is due; say how long to
@@ -231,7 +253,7 @@ class Sender:
                     urgent = item.urgent or any(later.urgent for later in queue)
                     slot = await self.limiter.acquire(chat_id, urgent=urgent)
                 try:
-                    result = await deliver(self._bot, item, self._clock, self._topic_lost)
+                    result = await deliver(self._bot, item, self._clock, self._on_topic_lost)
                 finally:
                     if slot is not None:
                         slot.done(self.limiter.now())
@@ -242,6 +264,9 @@ class Sender:
                     break
         finally:
             self._busy.discard(chat_id)
+
+    async def _record_here(self, results: Sequence[SendResult]) -> None:
+        await record_results(results, now=self._clock.now(), staff_chat_id=self._staff_chat_id)
 
     async def _topic_lost(self, chat_id: int, thread_id: int, deleted: bool) -> None:
         if self._topics is not None:
@@ -270,7 +295,7 @@ class Sender:
             return
         results, self._results = self._results, []
         try:
-            await record_results(results, now=self._clock.now(), staff_chat_id=self._staff_chat_id)
+            await self._record(results)
         except Exception:
             self._results = results + self._results
             raise

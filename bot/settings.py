@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # Shortens every window: lets tests against the sandbox run Telegram's limits in less time.
     rate_time_scale: float = Field(default=1.0, gt=0)
     send_concurrency: int = Field(default=64, ge=1, le=1000)
+    # On SQLite, `run` and `webhook` send from a second process (bot.sender_child): a second
+    # core for a busy desk. Off: one process does everything.
+    sender_process: bool = True
     # Unset: one lane on SQLite, four on PostgreSQL (Settings.lanes).
     dispatch_lanes: int | None = Field(default=None, ge=1, le=64)
     sweep_interval: float = Field(default=60.0, gt=0)
