@@ -39,9 +39,14 @@ class RedactTokens(logging.Filter):
 _FORMATTER = logging.Formatter()
 
 
-def setup_logging(level: str = "INFO") -> None:
+def setup_logging(level: str | int = "INFO", process: str = "") -> None:
+    """Log to stderr at `level`, tokens redacted; `process` names a helper process (the
+    sender's) in each of its lines."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    label = f" [{process}]" if process else ""
+    handler.setFormatter(
+        logging.Formatter(f"%(asctime)s %(levelname)s{label} %(name)s: %(message)s")
+    )
     handler.addFilter(RedactTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -92,6 +92,7 @@ class Sender:
         self._max_unrecorded = UNRECORDED_PER_LANE * concurrency
         self._recorded = asyncio.Event()  # set after each flush: lanes waiting for room go on
         self._stopping = False
+        self.stop_wait = 5.0  # seconds the sends under way may take once told to stop
         self._lanes: set[asyncio.Task[None]] = set()
         # Lanes started for chats in conversation: the other chats (notices) keep
         # `concurrency` lanes of their own beside them, so a crowd in conversation, each chat
@@ -133,7 +134,7 @@ class Sender:
             # Never cancel a task that may be inside a transaction: SQLite's lock would leak.
             flushing.set()
             await asyncio.gather(flusher, *filter(None, [opening]), return_exceptions=True)
-            await self.stop_and_flush()
+            await self.stop_and_flush(self.stop_wait)
 
     async def stop_and_flush(self, wait: float = 5.0) -> None:
         """Let the sends under way finish (briefly), then record every outcome."""
@@ -252,6 +253,13 @@ class Sender:
                     # Urgent too when a reply waits behind it: the chat's order holds.
                     urgent = item.urgent or any(later.urgent for later in queue)
                     slot = await self.limiter.acquire(chat_id, urgent=urgent)
+                    if self._stopping:
+                        # Told to stop while waiting for its turn: a send now could not be
+                        # recorded any more (the last flush may be over), and would go again
+                        # after a restart. The row stays open for the next sender.
+                        slot.done(self.limiter.now())
+                        self._unrecorded -= 1
+                        break
                 try:
                     result = await deliver(self._bot, item, self._clock, self._on_topic_lost)
                 finally:

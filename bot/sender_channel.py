@@ -21,7 +21,6 @@ START = "start"  # (START, settings, log level): the database is migrated; begin
 WAKE = "wake"  # rows were committed: read them
 RECORDED = "recorded"  # the oldest batch of results not yet acknowledged is committed
 DRAIN = "drain"  # (DRAIN, seconds): stop sending as usual, send what is queued, then end
-STOP = "stop"  # stop now (the sends under way finish and are reported), then end
 # From the sender's process to the bot's.
 RESULTS = "results"  # (RESULTS, [SendResult, ...]): record these, then say RECORDED
 BEAT = "beat"  # (BEAT, seconds since the sender last went round its loop)
@@ -35,8 +34,14 @@ class ChannelClosed(Exception):
 class Channel:
     """One process's two ends: frames in from `reader`, frames out through `writer`."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.WriteTransport) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        reading: asyncio.BaseTransport,
+        writer: asyncio.WriteTransport,
+    ) -> None:
         self._reader = reader
+        self._reading = reading  # closed with the channel: uvloop keeps it open at EOF
         self._writer = writer
 
     @classmethod
@@ -44,13 +49,13 @@ class Channel:
         """Wrap the two pipe ends (file descriptors this process owns) on the running loop."""
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=LIMIT)
-        await loop.connect_read_pipe(
+        reading, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", buffering=0)
         )
         writer, _ = await loop.connect_write_pipe(
             asyncio.BaseProtocol, os.fdopen(write_fd, "wb", buffering=0)
         )
-        return cls(reader, writer)
+        return cls(reader, reading, writer)
 
     def send(self, *message: Any) -> None:
         """Queue one frame; nothing when the other end is gone (its EOF tells the reader)."""
@@ -79,3 +84,4 @@ class Channel:
 
     def close(self) -> None:
         self._writer.close()
+        self._reading.close()

@@ -46,7 +46,6 @@ from bot.sender_channel import (
     RECORDED,
     RESULTS,
     START,
-    STOP,
     TOPIC_LOST,
     WAKE,
     Channel,
@@ -61,6 +60,8 @@ from storage.sqlite_client import on_loop
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
+NAME = "minsheng-sender"  # in ps and top (the command line stays the bot's when forked)
 BEAT_EVERY = 1.0  # seconds between the sender's pulses sent to the bot's process (/healthz)
 
 
@@ -116,18 +117,25 @@ def spawn_sender() -> SenderEnds:
 
 def serve(read_fd: int, write_fd: int, parent: int) -> int:
     """The sender's process: send until the bot says to end; its exit status."""
-    _die_with(parent)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)  # the bot's to handle: it tells this one
-    return event_loop.run(_serve(read_fd, write_fd))
+    _die_with(parent)
+    setup_logging(logging.getLogger().level, process="sender")
+    try:
+        return event_loop.run(_serve(read_fd, write_fd))
+    except BaseException:
+        log.critical("the sender's process failed", exc_info=True)
+        return 1
 
 
 def _die_with(parent: int) -> None:
     """Be killed when the bot's process ends, however it ends (Linux); elsewhere the end of
-    the pipe ends this process."""
+    the pipe ends this process. Named, so that ps and top tell it from the bot."""
     name = ctypes.util.find_library("c")
     if name is not None and sys.platform.startswith("linux"):
-        ctypes.CDLL(name, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc = ctypes.CDLL(name, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(PR_SET_NAME, NAME.encode())
     if os.getppid() != parent:  # it ended before the line above
         os._exit(0)
 
@@ -142,7 +150,7 @@ async def _serve(read_fd: int, write_fd: int) -> int:
         log.error("the sender's process was told %r before starting", message[0])
         return 1
     settings: Settings = message[1]
-    logging.getLogger().setLevel(message[2])
+    logging.getLogger().setLevel(message[2])  # the bot's --log-level
     await open_database(settings.database_url, run_migrations=False, ready_level=logging.DEBUG)
     try:
         with on_loop():  # reads on the loop's thread, as the bot's sender made them
@@ -197,13 +205,15 @@ async def _send(channel: Channel, settings: Settings) -> None:
     running = asyncio.create_task(listening.sender.run(stop))
     beating = asyncio.create_task(_beat(channel, listening.sender.metrics, stop))
     told = await listening.told
-    stop.set()
     if told is None:
         return  # the bot's process is gone: nothing could be recorded any more
+    # DRAIN: the bot's grace period counts from now; the sends under way finish within it.
+    deadline = asyncio.get_running_loop().time() + float(told[1])
+    listening.sender.stop_wait = min(listening.sender.stop_wait, float(told[1]) / 2)
+    stop.set()
     await asyncio.gather(running, beating)
-    if told[0] == DRAIN:
-        draining = listening.sender = sender()
-        await draining.drain(asyncio.get_running_loop().time() + float(told[1]))
+    draining = listening.sender = sender()
+    await draining.drain(deadline)
     listener.cancel()
     await request.shutdown()
 
@@ -232,7 +242,7 @@ class _Acknowledgements:
 
 class _Listener:
     """What the bot's process tells the sender's: wakes and acknowledgements as they come; the
-    first DRAIN or STOP (or the pipe's end, None) in `told`."""
+    DRAIN (or the pipe's end, None) in `told`."""
 
     def __init__(self, channel: Channel, acks: _Acknowledgements, sender: Sender) -> None:
         self._channel = channel
@@ -259,7 +269,7 @@ class _Listener:
                 self.sender.wake()
             elif message[0] == RECORDED:
                 self._acks.recorded()
-            elif message[0] in (DRAIN, STOP):
+            elif message[0] == DRAIN:
                 self._tell(message)
 
     def _tell(self, message: tuple[Any, ...] | None) -> None:
@@ -280,7 +290,6 @@ async def _beat(channel: Channel, metrics: Metrics, stop: asyncio.Event) -> None
 def main(argv: Sequence[str]) -> int:
     """`python -m bot.sender_child READ_FD WRITE_FD PARENT_PID`, as spawn_sender starts it."""
     os.umask(0o077)
-    setup_logging()
     read_fd, write_fd, parent = (int(arg) for arg in argv)
     return serve(read_fd, write_fd, parent)
 

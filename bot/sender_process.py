@@ -27,7 +27,7 @@ from bot.sender_channel import (
 from bot.sender_child import SenderEnds, spawn_sender
 from bot.staff_topics import TopicKeeper
 from bot.waiting import wait_any
-from storage.outbox import Outcome, SendResult
+from storage.outbox import SendResult
 from storage.send_results import record_results
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,7 @@ class SenderProcess:
         self._ends: SenderEnds | None = ends
         self._channel: Channel | None = None
         self._listening: asyncio.Task[None] | None = None
-        self.restarts = 0  # sender processes started again after one died
-        self.sent = 0
         self._waking = False
-
-    @property
-    def pid(self) -> int | None:
-        return self._ends.pid if self._ends is not None else None
 
     def wake(self) -> None:
         """Rows were committed: the sender's process reads them. The wakes of one turn of the
@@ -98,7 +92,6 @@ class SenderProcess:
                     except OSError:
                         log.exception("could not start the sender's process; trying again")
                         continue
-                    self.restarts += 1
                     break
                 pause = min(pause * 2, LONGEST_PAUSE)
         finally:
@@ -164,7 +157,6 @@ class SenderProcess:
                 await asyncio.sleep(RECORD_RETRY)
                 continue
             self._services.metrics.sends_recorded(results)
-            self.sent += sum(1 for result in results if result.outcome is Outcome.SENT)
             return
 
     async def _reap(self) -> int:

@@ -105,11 +105,19 @@ async def test_the_sender_sends_from_its_own_process_and_the_bot_records(
     await eventually(lambda: not alive(sender), 5, what="the sender's process to end")
 
 
+def pipes(pid: int) -> int:
+    """The pipe ends the process holds open."""
+    fds = Path(f"/proc/{pid}/fd")
+    return sum(1 for fd in fds.iterdir() if os.readlink(fd).startswith("pipe:"))
+
+
 async def test_a_killed_sender_is_started_again_and_nothing_is_lost(
     sandbox: Sandbox, tmp_path: Path, db_path: Database
 ) -> None:
     bot = await started(sandbox, tmp_path, db_path)
     try:
+        assert bot.process is not None
+        held = pipes(bot.process.pid)
         first = the_sender(bot)
         os.kill(first, signal.SIGKILL)
         users = range(FIRST_USER + 1, FIRST_USER + 11)
@@ -125,6 +133,7 @@ async def test_a_killed_sender_is_started_again_and_nothing_is_lost(
         # The one started again runs as `python -m bot.sender_child`.
         assert b"bot.sender_child" in command_line(second[0])
         assert all(len(sandbox.messages(u)) == 1 for u in users)
+        assert pipes(pid) == held  # the dead one's pipe ends were closed
     finally:
         code = await stop_bot(bot)
     assert code == 0, bot.log()[-3000:]
@@ -145,7 +154,8 @@ async def test_stopping_sends_what_is_queued_first(
 ) -> None:
     """SIGTERM with replies still queued behind Telegram's overall limit: the sender's process
     sends them before both end (within the grace period), and the bot records them."""
-    bot = await started(sandbox, tmp_path, db_path, MINSHENG_RATE_OVERALL_PER_SECOND="0.5")
+    slow = {"MINSHENG_RATE_TIME_SCALE": "1", "MINSHENG_RATE_OVERALL_PER_SECOND": "10"}
+    bot = await started(sandbox, tmp_path, db_path, **slow)
     users = range(FIRST_USER + 1, FIRST_USER + 41)
     try:
         sender = the_sender(bot)
@@ -156,7 +166,7 @@ async def test_stopping_sends_what_is_queued_first(
             30,
             what="every reply queued",
         )
-        assert open_rows(db_path) > 0  # 10 messages a second at the tests' time scale
+        assert open_rows(db_path) > 0  # 10 messages a second: 4 s of them
     finally:
         code = await stop_bot(bot)
     assert code == 0, bot.log()[-3000:]
@@ -164,3 +174,36 @@ async def test_stopping_sends_what_is_queued_first(
     assert all(len(sandbox.messages(u)) == 1 for u in users)
     assert sandbox.violations == []
     assert not alive(sender)
+
+
+async def test_a_queue_longer_than_the_grace_period_waits_for_the_next_start(
+    sandbox: Sandbox, tmp_path: Path, db_path: Database
+) -> None:
+    """SIGTERM with more queued than the grace period can send (2 messages a second: 30 s of
+    them): the sender's process stops in time, every reply it sent is recorded, and the rest
+    go at the next start, each once."""
+    slow = {"MINSHENG_RATE_TIME_SCALE": "1", "MINSHENG_RATE_OVERALL_PER_SECOND": "2"}
+    bot = await started(sandbox, tmp_path, db_path, **slow)
+    users = range(FIRST_USER + 1, FIRST_USER + 61)
+    try:
+        for user in users:
+            sandbox.send_text(user, "/help")
+        await eventually(
+            lambda: query(db_path, "SELECT count(*) FROM outbox_message")[0][0] >= 61,
+            30,
+            what="every reply queued",
+        )
+    finally:
+        code = await stop_bot(bot)
+    assert code == 0, bot.log()[-3000:]
+    assert "did not end in time" not in bot.log(), bot.log()[-3000:]
+    assert 0 < open_rows(db_path) < 60
+    # A reply delivered is a reply recorded: none of them goes twice.
+    for user in users:
+        status = query(db_path, "SELECT status FROM outbox_message WHERE chat_id = ?", (user,))
+        assert status == ([("sent",)] if sandbox.messages(user) else [("pending",)]), user
+    bot.start()
+    await eventually(lambda: open_rows(db_path) == 0, 60, what="the rest sent")
+    assert await stop_bot(bot) == 0, bot.log()[-3000:]
+    assert all(len(sandbox.messages(u)) == 1 for u in users)
+    assert sandbox.violations == []
