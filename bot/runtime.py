@@ -35,9 +35,8 @@ from bot.dispatcher import Dispatcher
 from bot.health import WORKERS, HealthProbe, serve_operations
 from bot.i18n import Catalogs
 from bot.ingress import Poller
-from bot.notice_rendering import NoticeRenderer
 from bot.ratelimit import SendLimiter
-from bot.sender import Sender
+from bot.sender import Sender, desk_sender
 from bot.sender_child import SenderEnds
 from bot.sender_process import SenderProcess
 from bot.settings import Settings
@@ -68,16 +67,8 @@ def _process_name() -> str:
 
 
 def _sender(services: Services, bot: Bot, limiter: SendLimiter) -> Sender:
-    settings = services.settings
-    return Sender(
-        bot,
-        services.clock,
-        limiter,
-        NoticeRenderer(services),
-        concurrency=settings.send_concurrency,
-        staff_chat_id=settings.staff_chat_id,
-        metrics=services.metrics,
-        topics=TopicKeeper(services, bot),
+    return desk_sender(
+        services, bot, limiter, metrics=services.metrics, topics=TopicKeeper(services, bot)
     )
 
 

@@ -27,8 +27,10 @@ from datetime import datetime
 from telegram import Bot
 
 from bot.clock import Clock
+from bot.context import Services
 from bot.delivery import LIMITED_METHODS, TopicLost, deliver
 from bot.metrics import Metrics
+from bot.notice_rendering import NoticeRenderer
 from bot.ratelimit import SendLimiter
 from bot.send_queues import ChatQueues
 from bot.staff_topics import TopicKeeper
@@ -49,6 +51,32 @@ DRAIN_STEP = 0.05  # seconds between a draining sender's looks at what is left
 
 # Stores a batch of outcomes (storage.send_results), or has the bot's process store it.
 Recorder = Callable[[Sequence[SendResult]], Awaitable[None]]
+
+
+def desk_sender(
+    services: Services,
+    bot: Bot,
+    limiter: SendLimiter,
+    *,
+    metrics: Metrics,
+    topics: TopicKeeper | None = None,
+    record: Recorder | None = None,
+    topic_lost: TopicLost | None = None,
+) -> Sender:
+    """The desk's sender, as its settings say, rendering notices in each recipient's language."""
+    settings = services.settings
+    return Sender(
+        bot,
+        services.clock,
+        limiter,
+        NoticeRenderer(services),
+        concurrency=settings.send_concurrency,
+        staff_chat_id=settings.staff_chat_id,
+        metrics=metrics,
+        topics=topics,
+        record=record,
+        topic_lost=topic_lost,
+    )
 
 
 class Sender:

@@ -11,20 +11,25 @@ import asyncio
 import os
 import pickle
 import struct
+from enum import StrEnum
 from typing import Any
 
 HEADER = struct.Struct("!I")
 LIMIT = 64 * 1024 * 1024  # a frame's bytes, at most: a batch of results is far smaller
 
-# From the bot's process to the sender's.
-START = "start"  # (START, settings, log level): the database is migrated; begin
-WAKE = "wake"  # rows were committed: read them
-RECORDED = "recorded"  # the oldest batch of results not yet acknowledged is committed
-DRAIN = "drain"  # (DRAIN, seconds): stop sending as usual, send what is queued, then end
-# From the sender's process to the bot's.
-RESULTS = "results"  # (RESULTS, [SendResult, ...]): record these, then say RECORDED
-BEAT = "beat"  # (BEAT, seconds since the sender last went round its loop)
-TOPIC_LOST = "topic_lost"  # (TOPIC_LOST, chat id, thread id, deleted)
+
+class Say(StrEnum):
+    """What a message is, its first item."""
+
+    # From the bot's process to the sender's.
+    START = "start"  # (START, settings, log level): the database is migrated; begin
+    WAKE = "wake"  # rows were committed: read them
+    RECORDED = "recorded"  # the oldest batch of results not yet acknowledged is committed
+    DRAIN = "drain"  # (DRAIN, seconds): stop sending as usual, send what is queued, then end
+    # From the sender's process to the bot's.
+    RESULTS = "results"  # (RESULTS, [SendResult, ...]): record these, then say RECORDED
+    BEAT = "beat"  # (BEAT, seconds since the sender last went round its loop)
+    TOPIC_LOST = "topic_lost"  # (TOPIC_LOST, chat id, thread id, deleted)
 
 
 class ChannelClosed(Exception):
@@ -57,11 +62,11 @@ class Channel:
         )
         return cls(reader, reading, writer)
 
-    def send(self, *message: Any) -> None:
+    def send(self, kind: Say, *items: Any) -> None:
         """Queue one frame; nothing when the other end is gone (its EOF tells the reader)."""
         if self._writer.is_closing():
             return
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((kind.value, *items), protocol=pickle.HIGHEST_PROTOCOL)
         self._writer.write(HEADER.pack(len(data)) + data)
 
     async def receive(self) -> tuple[Any, ...]:

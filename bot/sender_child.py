@@ -37,20 +37,9 @@ from bot.context import Services
 from bot.i18n import Catalogs
 from bot.logs import setup_logging
 from bot.metrics import Metrics
-from bot.notice_rendering import NoticeRenderer
 from bot.ratelimit import SendLimiter
-from bot.sender import Sender
-from bot.sender_channel import (
-    BEAT,
-    DRAIN,
-    RECORDED,
-    RESULTS,
-    START,
-    TOPIC_LOST,
-    WAKE,
-    Channel,
-    ChannelClosed,
-)
+from bot.sender import Sender, desk_sender
+from bot.sender_channel import Channel, ChannelClosed, Say
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from storage.db import close_database, open_database
@@ -146,7 +135,7 @@ async def _serve(read_fd: int, write_fd: int) -> int:
         message = await channel.receive()
     except ChannelClosed:
         return 0  # the bot ended before it started (a setting refused, a port in use)
-    if message[0] != START:
+    if message[0] != Say.START:
         log.error("the sender's process was told %r before starting", message[0])
         return 1
     settings: Settings = message[1]
@@ -184,19 +173,11 @@ async def _send(channel: Channel, settings: Settings) -> None:
     acks = _Acknowledgements(channel)
 
     async def topic_lost(chat_id: int, thread_id: int, deleted: bool) -> None:
-        channel.send(TOPIC_LOST, chat_id, thread_id, deleted)
+        channel.send(Say.TOPIC_LOST, chat_id, thread_id, deleted)
 
     def sender() -> Sender:
-        return Sender(
-            bot,
-            services.clock,
-            limiter,
-            NoticeRenderer(services),
-            concurrency=settings.send_concurrency,
-            staff_chat_id=settings.staff_chat_id,
-            metrics=Metrics(),
-            record=acks.record,
-            topic_lost=topic_lost,
+        return desk_sender(
+            services, bot, limiter, metrics=Metrics(), record=acks.record, topic_lost=topic_lost
         )
 
     listening = _Listener(channel, acks, sender())
@@ -228,7 +209,7 @@ class _Acknowledgements:
     async def record(self, results: Sequence[SendResult]) -> None:
         recorded = asyncio.get_running_loop().create_future()
         self._waiting.append(recorded)
-        self._channel.send(RESULTS, list(results))
+        self._channel.send(Say.RESULTS, list(results))
         await recorded
 
     def recorded(self) -> None:
@@ -265,11 +246,11 @@ class _Listener:
                 message = await self._channel.receive()
             except ChannelClosed:
                 return
-            if message[0] == WAKE:
+            if message[0] == Say.WAKE:
                 self.sender.wake()
-            elif message[0] == RECORDED:
+            elif message[0] == Say.RECORDED:
                 self._acks.recorded()
-            elif message[0] == DRAIN:
+            elif message[0] == Say.DRAIN:
                 self._tell(message)
 
     def _tell(self, message: tuple[Any, ...] | None) -> None:
@@ -280,7 +261,7 @@ class _Listener:
 async def _beat(channel: Channel, metrics: Metrics, stop: asyncio.Event) -> None:
     """Tell the bot's process how long ago the sender last went round its loop."""
     while not stop.is_set():
-        channel.send(BEAT, metrics.beat_age("sender"))
+        channel.send(Say.BEAT, metrics.beat_age("sender"))
         try:
             await asyncio.wait_for(stop.wait(), timeout=BEAT_EVERY)
         except TimeoutError:

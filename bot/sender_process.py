@@ -13,17 +13,7 @@ import signal
 from collections.abc import Sequence
 
 from bot.context import Services
-from bot.sender_channel import (
-    BEAT,
-    DRAIN,
-    RECORDED,
-    RESULTS,
-    START,
-    TOPIC_LOST,
-    WAKE,
-    Channel,
-    ChannelClosed,
-)
+from bot.sender_channel import Channel, ChannelClosed, Say
 from bot.sender_child import SenderEnds, spawn_sender
 from bot.staff_topics import TopicKeeper
 from bot.waiting import wait_any
@@ -60,7 +50,7 @@ class SenderProcess:
     def _send_wake(self) -> None:
         self._waking = False
         if self._channel is not None and not self._channel.backed_up:
-            self._channel.send(WAKE)
+            self._channel.send(Say.WAKE)
 
     async def run(self, until: asyncio.Event) -> None:
         """Keep a sender's process running until `until` (the bot is stopping; the process
@@ -103,7 +93,7 @@ class SenderProcess:
         `deadline`, record its outcomes, and end it (killed, if it has not ended by then)."""
         loop = asyncio.get_running_loop()
         if self._channel is not None and self._listening is not None:
-            self._channel.send(DRAIN, max(0.0, deadline - loop.time()))
+            self._channel.send(Say.DRAIN, max(0.0, deadline - loop.time()))
             # Its last outcomes are recorded a moment after its last sends.
             done, _ = await asyncio.wait([self._listening], timeout=deadline - loop.time() + 2)
             if not done:
@@ -117,7 +107,7 @@ class SenderProcess:
 
     async def _start(self, ends: SenderEnds) -> asyncio.Task[None]:
         channel = await Channel.open(ends.read_fd, ends.write_fd)
-        channel.send(START, self._services.settings, logging.getLogger().level)
+        channel.send(Say.START, self._services.settings, logging.getLogger().level)
         self._channel = channel
         self._listening = asyncio.create_task(self._listen(channel), name="sender-records")
         return self._listening
@@ -130,12 +120,12 @@ class SenderProcess:
                     message = await channel.receive()
                 except ChannelClosed:
                     return
-                if message[0] == RESULTS:
+                if message[0] == Say.RESULTS:
                     await self._record(message[1])
-                    channel.send(RECORDED)
-                elif message[0] == BEAT and message[1] is not None:
+                    channel.send(Say.RECORDED)
+                elif message[0] == Say.BEAT and message[1] is not None:
                     self._services.metrics.beat("sender", ago=float(message[1]))
-                elif message[0] == TOPIC_LOST:
+                elif message[0] == Say.TOPIC_LOST:
                     await self._topics.lost(*message[1:])
                     self.wake()  # the supervisors' notice was queued
         finally:

@@ -57,6 +57,18 @@ async def started(sandbox: Sandbox, tmp_path: Path, db_path: Database, **extra: 
     return bot
 
 
+async def ask_for_help(sandbox: Sandbox, db_path: Database, users: range) -> None:
+    """Each of `users` sends /help; back once every reply is queued."""
+    for user in users:
+        sandbox.send_text(user, "/help")
+    replies = "SELECT count(*) FROM outbox_message WHERE chat_id BETWEEN ? AND ?"
+    await eventually(
+        lambda: query(db_path, replies, (users[0], users[-1]))[0][0] == len(users),
+        30,
+        what="every reply queued",
+    )
+
+
 def the_sender(bot: BotProcess) -> int:
     assert bot.process is not None
     (child,) = children(bot.process.pid)
@@ -159,13 +171,7 @@ async def test_stopping_sends_what_is_queued_first(
     users = range(FIRST_USER + 1, FIRST_USER + 41)
     try:
         sender = the_sender(bot)
-        for user in users:
-            sandbox.send_text(user, "/help")
-        await eventually(
-            lambda: query(db_path, "SELECT count(*) FROM outbox_message")[0][0] >= 41,
-            30,
-            what="every reply queued",
-        )
+        await ask_for_help(sandbox, db_path, users)
         assert open_rows(db_path) > 0  # 10 messages a second: 4 s of them
     finally:
         code = await stop_bot(bot)
@@ -186,13 +192,7 @@ async def test_a_queue_longer_than_the_grace_period_waits_for_the_next_start(
     bot = await started(sandbox, tmp_path, db_path, **slow)
     users = range(FIRST_USER + 1, FIRST_USER + 61)
     try:
-        for user in users:
-            sandbox.send_text(user, "/help")
-        await eventually(
-            lambda: query(db_path, "SELECT count(*) FROM outbox_message")[0][0] >= 61,
-            30,
-            what="every reply queued",
-        )
+        await ask_for_help(sandbox, db_path, users)
     finally:
         code = await stop_bot(bot)
     assert code == 0, bot.log()[-3000:]
