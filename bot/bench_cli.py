@@ -98,7 +98,8 @@ def add_bench_parser(sub: Any) -> None:
         "--drafts",
         type=int,
         default=0,
-        help="with --cases: add this many open drafts, run the bot on the cases, report its RSS",
+        help="with --cases: add this many open drafts, run the bot on the cases, report its"
+        " memory",
     )
 
 
