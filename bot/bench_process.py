@@ -96,7 +96,8 @@ class PeakMemory:
 
     async def _sample(self) -> None:
         while True:
-            self.sample()
+            # Reading smaps takes the kernel a while: not on the loop the citizens run on.
+            await asyncio.to_thread(self.sample)
             await asyncio.sleep(self._every)
 
 

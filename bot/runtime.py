@@ -36,7 +36,7 @@ from bot.health import WORKERS, HealthProbe, serve_operations
 from bot.i18n import Catalogs
 from bot.ingress import Poller
 from bot.ratelimit import SendLimiter
-from bot.sender import Sender, desk_sender
+from bot.sender import Sender, desk_sender, remember_recent_sends
 from bot.sender_child import SenderEnds
 from bot.sender_process import SenderProcess
 from bot.settings import Settings
@@ -49,7 +49,7 @@ from handlers.staff_menu import queue_staff_menus
 from storage.areas import SAMPLE_AREAS, load_areas
 from storage.catalog import SAMPLE_CATALOG, catalog_loaded, load_catalog
 from storage.db import close_database, open_database
-from storage.outbox import enqueue, recent_sends
+from storage.outbox import enqueue
 from storage.sqlite_client import on_loop
 from storage.staff import ensure_admins
 from storage.workers import BEAT_EVERY, beat, cluster, leave
@@ -73,9 +73,7 @@ def _sender(services: Services, bot: Bot, limiter: SendLimiter) -> Sender:
 
 
 def build_application(settings: Settings, token: str, catalogs: Catalogs) -> MinshengApp:
-    request = AiohttpRequest(
-        connection_limit=settings.send_concurrency + 8, read_timeout=settings.request_timeout
-    )
+    request = AiohttpRequest.for_sending(settings)
     poll_request = AiohttpRequest(connection_limit=4, read_timeout=settings.poll_timeout + 10)
     app: MinshengApp = (
         Application.builder()
@@ -234,8 +232,7 @@ class Runtime:
         and the first send waits out the per-chat second."""
         if isinstance(sender, Sender) and self.cluster is not None and self.cluster.shared:
             now = self.services.clock.now()
-            for chat_id, sent_at in await recent_sends(now):
-                sender.limiter.remember(chat_id, (now - sent_at).total_seconds())
+            await remember_recent_sends(sender.limiter, now)
             if any(p["leader"] and p["name"] != self.name for p in await cluster(now)):
                 await wait_any(until, seconds=HANDOVER_PAUSE)
         await sender.run(until)

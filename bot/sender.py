@@ -36,7 +36,7 @@ from bot.send_queues import ChatQueues
 from bot.staff_topics import TopicKeeper
 from bot.waiting import wait_any
 from storage.notice_queue import NOTICE_METHOD
-from storage.outbox import Outcome, Outgoing, SendResult, open_messages_after
+from storage.outbox import Outcome, Outgoing, SendResult, open_messages_after, recent_sends
 from storage.send_results import record_results
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,13 @@ def desk_sender(
         record=record,
         topic_lost=topic_lost,
     )
+
+
+async def remember_recent_sends(limiter: SendLimiter, now: datetime) -> None:
+    """Count against the limits what was sent in the last minute, by another process (the
+    last leader, the last sender's process) or before a restart."""
+    for chat_id, sent_at in await recent_sends(now):
+        limiter.remember(chat_id, (now - sent_at).total_seconds())
 
 
 class Sender:

@@ -38,12 +38,12 @@ from bot.i18n import Catalogs
 from bot.logs import setup_logging
 from bot.metrics import Metrics
 from bot.ratelimit import SendLimiter
-from bot.sender import Sender, desk_sender
+from bot.sender import Sender, desk_sender, remember_recent_sends
 from bot.sender_channel import Channel, ChannelClosed, Say
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from storage.db import close_database, open_database
-from storage.outbox import SendResult, recent_sends
+from storage.outbox import SendResult
 from storage.sqlite_client import on_loop
 
 log = logging.getLogger(__name__)
@@ -153,9 +153,7 @@ async def _send(channel: Channel, settings: Settings) -> None:
     services = Services(
         settings, Catalogs(settings.default_language), SystemClock(), settings.calendar()
     )
-    request = AiohttpRequest(
-        connection_limit=settings.send_concurrency + 8, read_timeout=settings.request_timeout
-    )
+    request = AiohttpRequest.for_sending(settings)
     bot = Bot(
         settings.token(),
         base_url=settings.bot_api_url,
@@ -167,9 +165,7 @@ async def _send(channel: Channel, settings: Settings) -> None:
     # and the sender needs no bot user, only its connections.
     await request.initialize()
     limiter = SendLimiter.from_settings(settings)
-    now = services.clock.now()
-    for chat_id, sent_at in await recent_sends(now):  # a process before this one sent them
-        limiter.remember(chat_id, (now - sent_at).total_seconds())
+    await remember_recent_sends(limiter, services.clock.now())  # a process before this one's
     acks = _Acknowledgements(channel)
 
     async def topic_lost(chat_id: int, thread_id: int, deleted: bool) -> None:

@@ -73,16 +73,7 @@ class SenderProcess:
                     _exit_status(status),
                     pause,
                 )
-                while True:
-                    await wait_any(until, seconds=pause)
-                    if until.is_set():
-                        break
-                    try:
-                        self._ends = spawn_sender()
-                    except OSError:
-                        log.exception("could not start the sender's process; trying again")
-                        continue
-                    break
+                self._ends = await _spawned_after(pause, until)
                 pause = min(pause * 2, LONGEST_PAUSE)
         finally:
             stopping.cancel()
@@ -164,6 +155,20 @@ class SenderProcess:
                 self._ends = None  # its pid may be another process's from now on
                 return status
             await asyncio.sleep(REAP_STEP)
+
+
+async def _spawned_after(pause: float, until: asyncio.Event) -> SenderEnds | None:
+    """A new sender's process after `pause` seconds (and again after each that could not
+    start); None once `until` is set."""
+    while not until.is_set():
+        await wait_any(until, seconds=pause)
+        if until.is_set():
+            break
+        try:
+            return spawn_sender()
+        except OSError:
+            log.exception("could not start the sender's process; trying again")
+    return None
 
 
 def _exit_status(status: int) -> str:

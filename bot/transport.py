@@ -16,12 +16,21 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.bot_http import BotApiClient, ConnectTimedOut
+from bot.settings import Settings
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
     """A `BaseRequest` that speaks HTTP through one shared aiohttp session."""
+
+    @classmethod
+    def for_sending(cls, settings: Settings) -> AiohttpRequest:
+        """The transport of the bot's calls (getUpdates has its own): a connection for each
+        send the sender may have in flight, and a few for python-telegram-bot's own calls."""
+        return cls(
+            connection_limit=settings.send_concurrency + 8, read_timeout=settings.request_timeout
+        )
 
     def __init__(
         self,
