@@ -29,14 +29,19 @@ def thread_cpu_seconds(pid: int) -> float:
 
 
 def peak_rss_mb(pid: int) -> float:
-    """The most memory the process has held at once (VmHWM), in MB."""
+    """The most memory the process has held at once (VmHWM), in MB (NaN once it is gone)."""
+    return _kb_as_mb(Path(f"/proc/{pid}/status"), "VmHWM:", float("nan"))
+
+
+def _kb_as_mb(path: Path, field: str, missing: float) -> float:
+    """A "Name: N kB" line of a /proc file, in MB; `missing` without the file or the line."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+        for line in path.read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return float("nan")
+    return missing
 
 
 async def stopped(process: asyncio.subprocess.Process) -> None:
@@ -59,13 +64,7 @@ def tree_cpu_seconds(pid: int) -> float:
 def pss_mb(pid: int) -> float:
     """The process's proportional share of memory, in MB: its own pages, and each page it
     shares with n processes as 1/n (0 once it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _kb_as_mb(Path(f"/proc/{pid}/smaps_rollup"), "Pss:", 0.0)
 
 
 class PeakMemory:
