@@ -165,8 +165,16 @@ def classify(item: Outgoing, exc: TelegramError, now: datetime) -> SendResult:
 
 def backoff(attempts: int) -> float:
     """Exponential from half a second, capped at five minutes, with jitter."""
-    base: float = min(300.0, 0.5 * 2 ** min(attempts, 10))
-    return base * random.uniform(0.75, 1.25)  # noqa: S311
+    return _backoff_base(attempts) * random.uniform(0.75, 1.25)  # noqa: S311
+
+
+def backoff_ceiling(attempts: int) -> float:
+    """The longest `backoff` may wait after `attempts` failures."""
+    return _backoff_base(attempts) * 1.25
+
+
+def _backoff_base(attempts: int) -> float:
+    return min(300.0, 0.5 * 2.0 ** min(attempts, 10))
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
