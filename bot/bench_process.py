@@ -61,6 +61,11 @@ def tree_cpu_seconds(pid: int) -> float:
     return sum(seconds for seconds in spent if seconds == seconds)  # NaN: gone meanwhile
 
 
+def rss_mb(pid: int) -> float:
+    """The memory the process holds now (VmRSS), in MB (0 once it is gone)."""
+    return _kb_as_mb(Path(f"/proc/{pid}/status"), "VmRSS:", 0.0)
+
+
 def pss_mb(pid: int) -> float:
     """The process's proportional share of memory, in MB: its own pages, and each page it
     shares with n processes as 1/n (0 once it is gone)."""
@@ -68,14 +73,28 @@ def pss_mb(pid: int) -> float:
 
 
 class PeakMemory:
-    """The most memory the bot's processes held at once, sampled every `every` seconds while
-    it runs: the sum of their PSS, so the modules a forked sender shares with the bot count
-    once. Start with `watch()`; `peak` holds the figure so far."""
+    """The most memory the bot's processes held at once while it runs: the sum of their PSS,
+    so the modules a forked sender shares with the bot count once. Start with `watch()`;
+    `peak` holds the figure so far.
 
-    def __init__(self, pid: int, every: float = 0.1) -> None:
+    The kernel takes about 20 ms to add up one process's PSS (it walks every page table), and
+    that is CPU the bot does not get on a small machine. So PSS is read when the processes'
+    summed RSS, which costs nothing to read, stands higher than ever before (at most once a
+    `settle` seconds), at least every `every_pss` seconds, and at the end; RSS is looked at
+    every `every` seconds."""
+
+    def __init__(
+        self, pid: int, every: float = 0.1, settle: float = 1.0, every_pss: float = 10.0
+    ) -> None:
         self._pid = pid
         self._every = every
+        self._settle = settle
+        self._every_pss = every_pss
         self.peak = 0.0
+        self.pss_reads = 0
+        self._rss_high = 0.0  # the highest summed RSS seen so far
+        self._pss_read_at = -float("inf")  # loop time of the last PSS read
+        self._higher_since_read = False  # RSS rose past its high after the last PSS read
         self._task: asyncio.Task[None] | None = None
 
     def watch(self) -> PeakMemory:
@@ -83,6 +102,8 @@ class PeakMemory:
         return self
 
     def sample(self) -> float:
+        """Read the PSS of every process of the tree now; the peak so far."""
+        self.pss_reads += 1
         self.peak = max(self.peak, sum(pss_mb(member) for member in process_tree(self._pid)))
         return self.peak
 
@@ -93,10 +114,23 @@ class PeakMemory:
             await asyncio.gather(self._task, return_exceptions=True)
         return self.sample()
 
+    def _due(self, now: float) -> bool:
+        """Whether PSS is to be read now, after a look at RSS."""
+        rss = sum(rss_mb(member) for member in process_tree(self._pid))
+        if rss > self._rss_high:
+            self._rss_high = rss
+            self._higher_since_read = True
+        since = now - self._pss_read_at
+        return (self._higher_since_read and since >= self._settle) or since >= self._every_pss
+
     async def _sample(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            # Reading smaps takes the kernel a while: not on the loop the citizens run on.
-            await asyncio.to_thread(self.sample)
+            if self._due(loop.time()):
+                self._higher_since_read = False
+                self._pss_read_at = loop.time()
+                # Reading smaps takes the kernel a while: not on the loop the citizens run on.
+                await asyncio.to_thread(self.sample)
             await asyncio.sleep(self._every)
 
 
