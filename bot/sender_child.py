@@ -42,6 +42,7 @@ from bot.sender import Sender, desk_sender, remember_recent_sends
 from bot.sender_channel import Channel, ChannelClosed, Say
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
+from bot.waiting import wait_any
 from storage.db import close_database, open_database
 from storage.outbox import SendResult
 from storage.sqlite_client import on_loop
@@ -258,10 +259,7 @@ async def _beat(channel: Channel, metrics: Metrics, stop: asyncio.Event) -> None
     """Tell the bot's process how long ago the sender last went round its loop."""
     while not stop.is_set():
         channel.send(Say.BEAT, metrics.beat_age("sender"))
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=BEAT_EVERY)
-        except TimeoutError:
-            continue
+        await wait_any(stop, seconds=BEAT_EVERY)
 
 
 def main(argv: Sequence[str]) -> int:
