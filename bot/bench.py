@@ -126,7 +126,7 @@ async def measure(
             if profile is not None:
                 process.send_signal(signal.SIGUSR1)
             latencies, elapsed = await closed_loop(sandbox, users, messages)
-            rss = await memory.stop()
+            memory_mb = await memory.stop()
             cpu = tree_cpu_seconds(process.pid) - cpu_before
             loop_cpu = thread_cpu_seconds(process.pid) - loop_before
             if profile is not None:
@@ -143,7 +143,7 @@ async def measure(
         updates_per_second=round(total / elapsed, 1),
         p50_ms=p50,
         p99_ms=p99,
-        peak_memory_mb=round(rss, 1),
+        peak_memory_mb=round(memory_mb, 1),
         cpu_ms_per_update=round(cpu / total * 1000, 2),
         loop_thread_cpu_ms_per_update=round(loop_cpu / total * 1000, 2),
     )

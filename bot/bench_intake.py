@@ -229,7 +229,7 @@ async def measure(
                     cpu = tree_cpu_seconds(process.pid) - cpu_before
                     own = time.process_time() - own_before
                     spent = postgres_spent(server_before, looks(), urlsplit(url).path[1:])
-                    rss = await memory.stop()
+                    memory_mb = await memory.stop()
                     if profile is not None:
                         filed = users * requests
                         profile.update(await collected(process, out, filed, "request"))
@@ -238,7 +238,7 @@ async def measure(
     finally:
         await sandbox.stop()
     filed = users * requests
-    figures = _figures(filed, elapsed, latencies, cpu, rss)
+    figures = _figures(filed, elapsed, latencies, cpu, memory_mb)
     # The citizens and the sandbox share this process: when it nears a whole core, the rate
     # above is theirs, not the bot's.
     figures.append(_no_goal("CPU ms per request (bench driver)", own / filed * 1000))
@@ -259,7 +259,7 @@ def _no_goal(figure: str, value: float) -> JsonDict:
 
 
 def _figures(
-    filed: int, elapsed: float, latencies: dict[str, list[float]], cpu: float, rss: float
+    filed: int, elapsed: float, latencies: dict[str, list[float]], cpu: float, memory_mb: float
 ) -> list[JsonDict]:
     per_second = round(filed / elapsed, 1)
     rows: list[JsonDict] = [
@@ -281,7 +281,7 @@ def _figures(
             }
         )
     rows.append(_no_goal("CPU ms per request (the bot's processes)", cpu / filed * 1000))
-    return [*rows, _no_goal("peak memory MB (PSS of the bot's processes)", rss)]
+    return [*rows, _no_goal("peak memory MB (PSS of the bot's processes)", memory_mb)]
 
 
 async def run_intake_bench(args: argparse.Namespace) -> int:

@@ -108,10 +108,12 @@ class PeakMemory:
         return self.peak
 
     async def stop(self) -> float:
-        """Stop sampling (after a last sample); the peak."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Stop sampling, after a last sample if it still ran; the peak."""
+        task, self._task = self._task, None
+        if task is None:
+            return self.peak
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         return self.sample()
 
     def _due(self, now: float) -> bool:

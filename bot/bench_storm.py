@@ -175,13 +175,13 @@ async def measure(citizens: int, filers: int, think: float) -> JsonDict:
                 stop.set()
                 await asyncio.gather(*filing)
             cpu = tree_cpu_seconds(process.pid) - cpu_before
-            rss = await memory.stop()
+            memory_mb = await memory.stop()
             told_429 = await _telegram_429s(health)
         finally:
             await stopped(process)
             log.close()
             await sandbox.stop()
-    return _report(sandbox, citizens, filers, think, people, (cpu, rss, told_429))
+    return _report(sandbox, citizens, filers, think, people, (cpu, memory_mb, told_429))
 
 
 def _report(
@@ -220,7 +220,7 @@ def _figures(
     sandbox: Sandbox,
     bot: tuple[float, float, float],
 ) -> list[JsonDict]:
-    cpu, rss, told_429 = bot
+    cpu, memory_mb, told_429 = bot
     per_second = round(during / seconds, 1)
     p50, p99 = percentiles_ms(waits) if waits else (float("nan"), float("nan"))
     violations = len(sandbox.violations)
@@ -251,7 +251,7 @@ def _figures(
             NO_GOAL,
             None,
         ),
-        row("peak memory MB (PSS of the bot's processes)", round(rss, 1), NO_GOAL, None),
+        row("peak memory MB (PSS of the bot's processes)", round(memory_mb, 1), NO_GOAL, None),
     ]
 
 

@@ -235,7 +235,7 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
     assert bot["peak_memory_mb"] >= bot["memory_after_reminders_mb"] > 0
     assert set(report["targets_met"]) == {"stats", "lookup", "queue", "board", "bot_memory"}
     goals = [row for row in report["figures"] if row["met"] is not None]
-    assert len(goals) == 6  # two /stats, lookup, /queue, board, the bot's RSS
+    assert len(goals) == 6  # two /stats, lookup, /queue, board, the bot's memory
     assert all(row["goal"] != "-" and isinstance(row["met"], bool) for row in goals)
     # The same figures as a table, on the same cases (reused, not generated again).
     table = bench("--cases", str(N), *samples)
